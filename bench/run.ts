@@ -1,0 +1,201 @@
+// npm run bench [-- --duration 10 --connections 50 --pin --workers 1,2 --log-level info --cpu-prof]
+//
+// Starts Tollgate (embedded store, or PostgreSQL when DATABASE_URL is set) and a bare oidc-provider
+// baseline, drives both with the same autocannon scenarios after a warm-up, prints a Markdown table
+// with the Tollgate/baseline ratio and writes bench/results/latest.json. A benchmark, not a test:
+// nothing here passes or fails on speed.
+import { execFileSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import autocannon, { type Request } from 'autocannon';
+import { BASELINE_CLIENT, BENCH_ADMIN } from './constants.js';
+import { refreshRotation, signInChains } from './refresh.js';
+import { basic, introspectActive, introspectUnknown, issuance, issueOne, revocation, type Target } from './scenarios.js';
+import { startBaseline, startTollgate, type Started } from './servers.js';
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '50' },
+    pin: { type: 'boolean', default: false },
+    workers: { type: 'string', default: '1' },
+    'log-level': { type: 'string', default: 'info' },
+    'cpu-prof': { type: 'boolean', default: false },
+    'no-baseline': { type: 'boolean', default: false },
+    /** Comma-separated subset, e.g. "issuance,active" (for profiling one path). */
+    only: { type: 'string', default: 'issuance,active,unknown,refresh,revocation' },
+  },
+});
+const duration = Number(args.duration);
+const warmup = Number(args.warmup);
+const connections = Number(args.connections);
+const workerCounts = args.workers.split(',').map(Number);
+const RESULTS = 'bench/results';
+const KEEP_TOKENS = 50_000;
+const only = new Set(args.only.split(','));
+
+interface Measured {
+  rps: number;
+  p50: number;
+  p99: number;
+  /** Server CPU (all its processes) per request, µs: what a request costs, however busy the machine. */
+  cpuUs: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function measure(server: Started, requests: Request[], seconds: number, amount?: number): Promise<Measured> {
+  const cpuBefore = server.cpuMs();
+  const result = await autocannon({ url: server.url, connections, requests, ...(amount ? { amount } : { duration: seconds }) });
+  return {
+    rps: Math.round(result.requests.total / result.duration),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    cpuUs: Math.round(((server.cpuMs() - cpuBefore) * 1000) / Math.max(1, result.requests.total)),
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+/** Every scenario against one running server; warm-up runs are thrown away. */
+async function runScenarios(target: Target & { server: Started }): Promise<Results> {
+  const out: Results = {};
+  const issued: string[] = [];
+  if (only.has('issuance') || only.has('revocation')) {
+    await measure(target.server, issuance(target, [], 0), warmup);
+    out['client_credentials issuance'] = await measure(target.server, issuance(target, issued, KEEP_TOKENS), duration);
+  }
+  if (only.has('active')) {
+    const active = await issueOne(target);
+    await measure(target.server, introspectActive(target, active), warmup);
+    out['introspection, active token'] = await measure(target.server, introspectActive(target, active), duration);
+  }
+  if (only.has('unknown')) {
+    await measure(target.server, introspectUnknown(target), warmup);
+    out['introspection, unknown token'] = await measure(target.server, introspectUnknown(target), duration);
+  }
+  if (only.has('refresh')) {
+    if (target.name === 'baseline') {
+      out['refresh rotation'] = { skipped: 'the bare provider has no sign-in flow to get refresh tokens from' };
+    } else {
+      // One chain per connection, for the warm-up and for the run.
+      const warm = await signInChains(target.url, connections);
+      await measure(target.server, refreshRotation(warm), warmup);
+      out['refresh rotation'] = await measure(target.server, refreshRotation(await signInChains(target.url, connections)), duration);
+    }
+  }
+  if (only.has('revocation')) {
+    // Each request revokes a different live token: as many requests as tokens were issued above.
+    const warm = issued.splice(0, Math.min(2000, Math.floor(issued.length / 5)));
+    if (warm.length < connections) {
+      out.revocation = { skipped: `only ${issued.length + warm.length} tokens were issued` };
+    } else {
+      await measure(target.server, revocation(target, warm), 0, warm.length);
+      out.revocation = await measure(target.server, revocation(target, issued), 0, issued.length);
+    }
+  }
+  for (const [name, m] of Object.entries(out)) console.error(`  ${target.name} ${name}: ${JSON.stringify(m)}`);
+  return out;
+}
+
+async function tollgateTarget(server: Started): Promise<Target> {
+  const tokenResponse = await fetch(`${server.url}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(BENCH_ADMIN) },
+    body: 'grant_type=client_credentials&scope=admin',
+  });
+  const adminToken = ((await tokenResponse.json()) as { access_token: string }).access_token;
+  const register = async (metadata: Record<string, unknown>) => {
+    const response = await fetch(`${server.url}/admin/clients`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(metadata),
+    });
+    const body = (await response.json()) as { client_id: string; client_secret: string };
+    if (response.status !== 201) throw new Error(`register client: ${response.status} ${JSON.stringify(body)}`);
+    return { id: body.client_id, secret: body.client_secret };
+  };
+  return {
+    name: 'tollgate',
+    url: server.url,
+    client: await register({ client_name: 'bench client', scope: 'read' }),
+    introspector: await register({ client_name: 'bench resource server', resource_server: true }),
+  };
+}
+
+type Results = Record<string, Measured | { skipped: string }>;
+
+function table(tollgate: Results, baseline?: Results): string {
+  const rows = [
+    '| scenario | Tollgate req/s | p50 ms | p99 ms | CPU µs/req | baseline req/s | p50 ms | p99 ms | CPU µs/req | ratio req/s | ratio CPU/req |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const [name, t] of Object.entries(tollgate)) {
+    const b = baseline?.[name];
+    if ('skipped' in t) {
+      rows.push(`| ${name} | skipped: ${t.skipped} | | | | | | | | | |`);
+      continue;
+    }
+    const flag = t.non2xx || t.errors ? ` (${t.non2xx} non-2xx, ${t.errors} errors)` : '';
+    const base = b && !('skipped' in b) ? `${b.rps} | ${b.p50} | ${b.p99} | ${b.cpuUs} | ${(t.rps / b.rps).toFixed(2)}× | ${(b.cpuUs / t.cpuUs).toFixed(2)}×` : '– | – | – | – | – | –';
+    rows.push(`| ${name} | ${t.rps}${flag} | ${t.p50} | ${t.p99} | ${t.cpuUs} | ${base} |`);
+  }
+  return rows.join('\n');
+}
+
+async function main() {
+  await mkdir(RESULTS, { recursive: true });
+  if (args.pin) execFileSync('taskset', ['-a', '-pc', String(cpus().length - 1), String(process.pid)], { stdio: 'ignore' });
+  const store = process.env.DATABASE_URL ? 'postgresql' : 'embedded';
+  if (workerCounts.some((n) => n > 1) && store !== 'postgresql') throw new Error('--workers above 1 needs DATABASE_URL');
+  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadBefore: loadavg().map((l) => l.toFixed(2)) };
+  console.log(`Tollgate bench: ${store} store, ${connections} connections, ${duration}s runs after ${warmup}s warm-up, pinned: ${args.pin}, load ${machine.loadBefore.join(' ')}`);
+  const nodeFlags = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${RESULTS}/profiles`] : [];
+
+  let baseline: Results | undefined;
+  if (!args['no-baseline']) {
+    const server = await startBaseline({ cpus: args.pin ? '0' : undefined, nodeFlags, logFile: `${RESULTS}/baseline.log` });
+    try {
+      baseline = await runScenarios({ name: 'baseline', server, url: server.url, client: BASELINE_CLIENT, introspector: BASELINE_CLIENT });
+    } finally {
+      await server.stop();
+    }
+  }
+
+  const runs: Record<string, Results> = {};
+  for (const workers of workerCounts) {
+    const cpuList = Array.from({ length: Math.min(workers, cpus().length) }, (_, i) => i).join(',');
+    const server = await startTollgate(
+      { WEB_CONCURRENCY: String(workers), LOG_LEVEL: args['log-level'] },
+      { cpus: args.pin ? cpuList : undefined, nodeFlags, logFile: `${RESULTS}/tollgate-${workers}.log` },
+    );
+    try {
+      runs[`${workers}`] = await runScenarios({ ...(await tollgateTarget(server)), server });
+    } finally {
+      await server.stop();
+    }
+    console.log(`\n### Tollgate, WEB_CONCURRENCY=${workers}${args.pin ? ` (taskset -c ${cpuList})` : ''} vs bare oidc-provider\n`);
+    console.log(table(runs[`${workers}`]!, baseline));
+  }
+
+  if (workerCounts.length > 1) {
+    const [first, ...rest] = workerCounts;
+    for (const n of rest) {
+      console.log(`\n### Scaling: ${n} workers / ${first}\n\n| scenario | ratio |\n|---|---:|`);
+      for (const [name, one] of Object.entries(runs[`${first}`]!)) {
+        const many = runs[`${n}`]![name]!;
+        if ('rps' in one && 'rps' in many) console.log(`| ${name} | ${(many.rps / one.rps).toFixed(2)}× |`);
+      }
+    }
+  }
+
+  const loadAfter = loadavg().map((l) => l.toFixed(2));
+  console.log(`\nload average after: ${loadAfter.join(' ')}`);
+  const json = { date: new Date().toISOString(), store, connections, duration, warmup, pinned: args.pin, logLevel: args['log-level'], machine: { ...machine, loadAfter }, baseline, tollgate: runs };
+  await writeFile(`${RESULTS}/latest.json`, `${JSON.stringify(json, null, 2)}\n`);
+  console.log(`wrote ${RESULTS}/latest.json`);
+}
+
+await main();

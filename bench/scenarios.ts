@@ -1,0 +1,70 @@
+// What is measured, the same way against both servers: autocannon request definitions.
+import { randomBytes } from 'node:crypto';
+import type { Request } from 'autocannon';
+
+export interface Credentials {
+  id: string;
+  secret: string;
+}
+
+export interface Target {
+  name: 'tollgate' | 'baseline';
+  url: string;
+  /** The client that gets and revokes tokens. */
+  client: Credentials;
+  /** The client that introspects: a resource server for Tollgate; the token's own client for the baseline. */
+  introspector: Credentials;
+}
+
+export const basic = ({ id, secret }: Credentials) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+
+const form = (auth: Credentials, body: string): Request => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(auth) },
+  body,
+});
+
+export async function issueOne(target: Target): Promise<string> {
+  const response = await fetch(`${target.url}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(target.client) },
+    body: 'grant_type=client_credentials',
+  });
+  const body = (await response.json()) as { access_token?: string };
+  if (!body.access_token) throw new Error(`${target.name}: no token: ${JSON.stringify(body)}`);
+  return body.access_token;
+}
+
+/** client_credentials issuance; every token issued is kept (up to `keep`) for the revocation scenario. */
+export function issuance(target: Target, issued: string[], keep: number): Request[] {
+  return [
+    {
+      ...form(target.client, 'grant_type=client_credentials'),
+      path: '/token',
+      onResponse: (status, body) => {
+        if (status === 200 && issued.length < keep) issued.push((JSON.parse(body) as { access_token: string }).access_token);
+      },
+    },
+  ];
+}
+
+export function introspectActive(target: Target, token: string): Request[] {
+  return [{ ...form(target.introspector, `token=${token}`), path: '/introspect' }];
+}
+
+export function introspectUnknown(target: Target): Request[] {
+  return [{ ...form(target.introspector, `token=${randomBytes(32).toString('base64url')}`), path: '/introspect' }];
+}
+
+/** Revokes each token once, in order: run with `amount` no larger than `tokens.length`. */
+export function revocation(target: Target, tokens: string[]): Request[] {
+  let next = 0;
+  return [
+    {
+      ...form(target.client, ''),
+      path: '/revoke',
+      setupRequest: (request) => ({ ...request, body: `token=${tokens[next++ % tokens.length]}` }),
+    },
+  ];
+}

@@ -1,0 +1,30 @@
+import type { Context, Next } from 'koa';
+import type { VerifiedAccessToken } from '../oidc/access-tokens.js';
+import { HttpError } from '../http/errors.js';
+
+export const ADMIN_SCOPE = 'admin';
+
+/**
+ * Admits requests that carry a Tollgate access token with scope `admin` (RFC 6750). Failures
+ * answer 401 with a WWW-Authenticate challenge, or 403 when the token lacks the scope.
+ */
+export function requireAdminToken(verify: (token: string) => Promise<VerifiedAccessToken | undefined>) {
+  return async function requireAdminToken(ctx: Context, next: Next): Promise<void> {
+    const match = /^Bearer ([\x21-\x7e]{1,512})$/i.exec(ctx.get('authorization'));
+    if (!match) {
+      ctx.set('WWW-Authenticate', 'Bearer realm="tollgate-admin"');
+      throw new HttpError(401, 'invalid_token', 'a Bearer access token with scope admin is required');
+    }
+    const token = await verify(match[1]!);
+    if (!token) {
+      ctx.set('WWW-Authenticate', 'Bearer realm="tollgate-admin", error="invalid_token"');
+      throw new HttpError(401, 'invalid_token', 'the access token is invalid, expired or revoked');
+    }
+    if (!token.scopes.has(ADMIN_SCOPE)) {
+      ctx.set('WWW-Authenticate', `Bearer realm="tollgate-admin", error="insufficient_scope", scope="${ADMIN_SCOPE}"`);
+      throw new HttpError(403, 'insufficient_scope', 'the access token lacks scope admin');
+    }
+    ctx.state.adminClientId = token.clientId;
+    await next();
+  };
+}

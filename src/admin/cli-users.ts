@@ -1,0 +1,88 @@
+// `user …` commands: the admin API's /admin/users operations, with the same schemas and output.
+// Passwords are read from standard input (--password-stdin), never from the command line, where
+// the process list and shell history would keep them; without it `create` generates one.
+import { readFileSync } from 'node:fs';
+import { generateSecret } from '../clients/secrets.js';
+import { createUserInput, listUsersInput, updateUserInput } from '../users/schema.js';
+import { consentView, userView } from '../users/views.js';
+import { boolean, validate, UsageError, type CommandFamily, type Values } from './cli-kit.js';
+
+const FLAGS: Record<string, string> = {
+  username: 'USERNAME',
+  email: '--email',
+  password: '--password-stdin',
+  disabled: '--disabled',
+  limit: '--limit',
+  cursor: '--cursor',
+};
+
+/** The password piped in: everything on standard input, without the final newline. */
+function passwordFromStdin(values: Values): string | undefined {
+  if (!values['password-stdin']) return undefined;
+  if (process.stdin.isTTY) throw new UsageError('--password-stdin reads the password from a pipe, e.g. `printf %s "$PASSWORD" | npm run admin -- …`');
+  return readFileSync(0, 'utf8').replace(/\r?\n$/, '');
+}
+
+export const userCommands: CommandFamily = {
+  name: 'user',
+  title: 'Users (USER is an id, a username or an email address)',
+  commands: {
+    create: {
+      usage: 'USERNAME [--email EMAIL] [--password-stdin] [--disabled]',
+      args: ['USERNAME'],
+      options: { email: { type: 'string' }, 'password-stdin': { type: 'boolean' }, disabled: { type: 'boolean' } },
+      prepare([username], values) {
+        const piped = passwordFromStdin(values);
+        const password = piped ?? generateSecret();
+        const input = validate(createUserInput, { username, email: values.email, password, disabled: values.disabled }, FLAGS);
+        // A generated password is shown once, like a client secret; a piped one never is.
+        return async ({ users }) => ({ ...userView(await users.create(input)), ...(piped === undefined ? { password } : {}) });
+      },
+    },
+    list: {
+      usage: '[--limit N] [--cursor ID]',
+      options: { limit: { type: 'string' }, cursor: { type: 'string' } },
+      prepare(_args, values) {
+        const input = validate(listUsersInput, { limit: values.limit, cursor: values.cursor }, FLAGS);
+        return async ({ users }) => {
+          const { users: page, nextCursor } = await users.list(input);
+          return { users: page.map(userView), next_cursor: nextCursor };
+        };
+      },
+    },
+    get: {
+      usage: 'USER',
+      args: ['USER'],
+      prepare: ([user]) => async ({ users }) => userView(await users.find(user!)),
+    },
+    update: {
+      usage: 'USER [--username NAME] [--email EMAIL|none] [--password-stdin] [--disabled true|false]',
+      args: ['USER'],
+      options: { username: { type: 'string' }, email: { type: 'string' }, 'password-stdin': { type: 'boolean' }, disabled: { type: 'string' } },
+      prepare([user], values) {
+        const patch = validate(
+          updateUserInput,
+          { username: values.username, email: values.email === 'none' ? null : values.email, password: passwordFromStdin(values), disabled: boolean(values.disabled) },
+          { ...FLAGS, username: '--username' },
+        );
+        return async ({ users }) => userView(await users.update((await users.find(user!)).id, patch));
+      },
+    },
+    delete: {
+      usage: 'USER',
+      args: ['USER'],
+      prepare: ([user]) => async ({ users }) => void (await users.remove((await users.find(user!)).id)),
+    },
+    consents: {
+      usage: 'USER',
+      args: ['USER'],
+      prepare: ([user]) => async ({ users }) => ({ consents: (await users.consents((await users.find(user!)).id)).map(consentView) }),
+    },
+    'revoke-consent': {
+      usage: 'USER CLIENT_ID',
+      args: ['USER', 'CLIENT_ID'],
+      // Also revokes the tokens the consent allowed, as DELETE /admin/users/:id/consents/:client_id does.
+      prepare: ([user, clientId]) => async ({ users }) => void (await users.revokeConsent((await users.find(user!)).id, clientId!)),
+    },
+  },
+};

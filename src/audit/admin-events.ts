@@ -1,0 +1,70 @@
+import type { Context, Next } from 'koa';
+import type { AuditLog } from './audit-log.js';
+
+/** The admin API's changes, by route pattern and method, as audit event types. */
+const ACTIONS: Record<string, string> = {
+  'POST /admin/clients': 'client.created',
+  'PATCH /admin/clients/:id': 'client.updated',
+  'DELETE /admin/clients/:id': 'client.deleted',
+  'POST /admin/clients/:id/secret': 'client.secret_rotated',
+  'POST /admin/users': 'user.created',
+  'PATCH /admin/users/:id': 'user.updated',
+  'DELETE /admin/users/:id': 'user.deleted',
+  'DELETE /admin/users/:id/consents/:clientId': 'user.consent_revoked',
+};
+
+/**
+ * Records every change made through the admin API, whatever its outcome, and every refused admin
+ * request (no, bad or insufficient token). Reads answer no event. Mounted in front of the admin
+ * token check, so it sees its 401s and 403s.
+ */
+export function auditAdminActions(audit: AuditLog) {
+  return async function auditAdminActions(ctx: Context, next: Next): Promise<void> {
+    if (ctx.path !== '/admin' && !ctx.path.startsWith('/admin/')) return next();
+    let status: number | undefined;
+    let errorCode: string | undefined;
+    try {
+      await next();
+    } catch (err) {
+      // Not rendered yet (renderErrors is further out): the error carries the status it will get.
+      const errStatus = (err as { status?: unknown })?.status;
+      status = typeof errStatus === 'number' ? errStatus : 500;
+      const code = (err as { error?: unknown })?.error;
+      errorCode = typeof code === 'string' ? code : undefined;
+      throw err;
+    } finally {
+      status ??= ctx.status;
+      const actor = typeof ctx.state.adminClientId === 'string' ? ctx.state.adminClientId : undefined;
+      const route = (ctx as { _matchedRoute?: unknown })._matchedRoute;
+      const type = typeof route === 'string' ? ACTIONS[`${ctx.method} ${route}`] : undefined;
+      const outcome = status < 400 ? 'success' : 'failure';
+      if (status === 401 || status === 403) {
+        audit.record({ type: 'admin.denied', outcome: 'failure', actor, details: { method: ctx.method, route: typeof route === 'string' ? route : 'other', status } }, ctx);
+      } else if (type) {
+        const body = (ctx.body ?? {}) as Record<string, unknown>;
+        const request = (ctx.request.body ?? {}) as Record<string, unknown>;
+        const isUser = type.startsWith('user.');
+        const pick = (...values: unknown[]) => values.find((v): v is string => typeof v === 'string');
+        const clientId = isUser ? pick(ctx.params?.clientId) : pick(ctx.params?.id, body.client_id);
+        const subject = isUser ? pick(ctx.params?.id, body.id) : undefined;
+        audit.record(
+          {
+            type,
+            outcome,
+            actor,
+            clientId,
+            subject,
+            details: {
+              status,
+              error: status >= 400 ? (errorCode ?? (typeof body.error === 'string' ? body.error : undefined)) : undefined,
+              // Which fields changed, never their values' secrets (a client has none in its metadata).
+              fields: /\.(created|updated)$/.test(type) ? Object.keys(request).slice(0, 20) : undefined,
+              overlap_seconds: type === 'client.secret_rotated' && typeof request.overlap_seconds === 'number' ? request.overlap_seconds : undefined,
+            },
+          },
+          ctx,
+        );
+      }
+    }
+  };
+}

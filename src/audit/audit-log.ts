@@ -1,0 +1,155 @@
+// The audit trail's writer. record() only queues (the request never waits for the audit table);
+// a timer writes the queue in batches. A failed write keeps the events for the next attempt, so a
+// database outage delays them rather than losing them; close() writes what is left.
+import type { Logger } from 'pino';
+import type { Database, Prisma } from '../db/database.js';
+import { insertAuditEvents } from './insert-events.js';
+import { AUDIT_TYPE_PATTERN, type AuditEventInput, type RequestLike } from './types.js';
+
+const BATCH_SIZE = 500;
+const MAX_TEXT = 256;
+/** Detail keys that could only ever hold a credential: dropped, whatever the caller passed. */
+const SECRET_KEYS = /secret|password|passwd|assertion|verifier|cookie|authorization|^(access_|refresh_|id_)?token$|^code$/i;
+
+export interface AuditLogOptions {
+  flushIntervalMs: number;
+  queueMax: number;
+}
+
+export interface AuditStats {
+  written: number;
+  dropped: number;
+  writeErrors: number;
+}
+
+export class AuditLog {
+  #queue: Prisma.AuditEventCreateManyInput[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> | undefined;
+  #failing = false;
+  #closed = false;
+  #inFlight = 0;
+  readonly stats: AuditStats = { written: 0, dropped: 0, writeErrors: 0 };
+
+  constructor(
+    private readonly db: Database,
+    private readonly log: Logger,
+    private readonly options: AuditLogOptions,
+  ) {}
+
+  /**
+   * Queues one event. `request` (a Koa context) supplies the source address and request id.
+   * Never throws: an invalid event is logged and skipped rather than failing the request.
+   */
+  record(event: AuditEventInput, request?: RequestLike): void {
+    if (!AUDIT_TYPE_PATTERN.test(event.type)) {
+      this.log.error({ auditType: String(event.type).slice(0, 64) }, 'audit event with an invalid type skipped');
+      return;
+    }
+    this.#queue.push({
+      time: new Date(),
+      type: event.type,
+      outcome: event.outcome ?? 'success',
+      actor: text(event.actor),
+      clientId: text(event.clientId),
+      subject: text(event.subject),
+      grantId: text(event.grantId),
+      sourceIp: text(event.ip ?? request?.ip),
+      requestId: text(event.requestId ?? request?.state.requestId),
+      details: details(event.details),
+    });
+    if (this.#queue.length > this.options.queueMax) {
+      // Memory is bounded even through a long outage: the oldest events give way, loudly.
+      const dropped = this.#queue.splice(0, this.#queue.length - this.options.queueMax).length;
+      this.stats.dropped += dropped;
+      this.log.error({ dropped, queueMax: this.options.queueMax }, 'audit queue full: oldest events dropped');
+    }
+    if (this.#closed) {
+      // Late events (a request that outlived the shutdown timeout) are still attempted.
+      void this.flush();
+    } else if (this.#queue.length >= BATCH_SIZE) {
+      void this.flush();
+    } else {
+      this.#timer ??= setTimeout(() => {
+        this.#timer = undefined;
+        void this.flush();
+      }, this.options.flushIntervalMs).unref();
+    }
+  }
+
+  /** Events not yet written, including a batch being written now. */
+  get depth(): number {
+    return this.#queue.length + this.#inFlight;
+  }
+
+  /** Writes everything queued so far; resolves when done or when a write fails (events are kept). */
+  flush(): Promise<void> {
+    this.#flushing ??= this.#drain().finally(() => {
+      this.#flushing = undefined;
+    });
+    return this.#flushing;
+  }
+
+  /**
+   * Writes what is left, retrying while the database recovers, for at most `timeoutMs`. Events
+   * still unwritten then are counted as dropped and reported in the log.
+   */
+  async close(timeoutMs = 5000): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const deadline = Date.now() + timeoutMs;
+    await this.flush();
+    while (this.#queue.length && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await this.flush();
+    }
+    if (this.#queue.length) {
+      this.stats.dropped += this.#queue.length;
+      this.log.error({ lost: this.#queue.length }, 'audit events could not be written before shutdown');
+      this.#queue = [];
+    }
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#queue.length) {
+      const batch = this.#queue.splice(0, BATCH_SIZE);
+      this.#inFlight = batch.length;
+      try {
+        await insertAuditEvents(this.db, batch);
+      } catch (err) {
+        // Back at the front, in order, for the next attempt.
+        this.#queue.unshift(...batch);
+        this.#inFlight = 0;
+        this.stats.writeErrors++;
+        if (!this.#failing) this.log.warn({ err, queued: this.#queue.length }, 'audit write failed; events kept for retry');
+        this.#failing = true;
+        if (!this.#closed) {
+          this.#timer ??= setTimeout(() => {
+            this.#timer = undefined;
+            void this.flush();
+          }, Math.max(this.options.flushIntervalMs, 1000)).unref();
+        }
+        return;
+      }
+      this.#inFlight = 0;
+      this.stats.written += batch.length;
+      if (this.#failing) this.log.info({ queued: this.#queue.length }, 'audit writes recovered');
+      this.#failing = false;
+    }
+  }
+}
+
+function text(value: string | null | undefined): string | null {
+  return value === undefined || value === null || value === '' ? null : String(value).slice(0, MAX_TEXT);
+}
+
+function details(input: AuditEventInput['details']): Prisma.InputJsonObject | undefined {
+  if (!input) return undefined;
+  const out: Record<string, Prisma.InputJsonValue | null> = {};
+  for (const [key, value] of Object.entries(input)) {
+    if (value === undefined || SECRET_KEYS.test(key)) continue;
+    out[key.slice(0, 64)] = Array.isArray(value) ? value.slice(0, 50).map((v) => String(v).slice(0, MAX_TEXT)) : typeof value === 'string' ? value.slice(0, MAX_TEXT) : value;
+  }
+  return out;
+}

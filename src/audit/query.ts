@@ -1,0 +1,88 @@
+// Reading and pruning the audit trail: shared by GET /admin/audit and `npm run admin -- audit …`.
+import { z } from 'zod';
+import type { AuditEvent, Database, Prisma } from '../db/database.js';
+import { AUDIT_TYPE_PATTERN } from './types.js';
+
+const identifier = z.string().min(1).max(256);
+const instant = z.iso.datetime({ offset: true }).transform((v) => new Date(v));
+
+export const listAuditInput = z
+  .strictObject({
+    /** One type, or several separated by commas. */
+    type: z
+      .string()
+      .max(1000)
+      .transform((v) => v.split(',').map((t) => t.trim()).filter(Boolean))
+      .pipe(z.array(z.string().regex(AUDIT_TYPE_PATTERN, 'must be dotted names like token.issued')).min(1).max(20))
+      .optional(),
+    client_id: identifier.optional(),
+    subject: identifier.optional(),
+    actor: identifier.optional(),
+    grant_id: identifier.optional(),
+    request_id: identifier.optional(),
+    outcome: z.enum(['success', 'failure']).optional(),
+    /** ISO 8601 instants with an offset: since is inclusive, until exclusive. */
+    since: instant.optional(),
+    until: instant.optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+    /** The next_cursor of the previous page. */
+    cursor: z.string().regex(/^\d{1,19}$/, 'must be a next_cursor from a previous page').optional(),
+  })
+  .refine((v) => !(v.since && v.until) || v.since < v.until, { message: 'since must be before until', path: ['since'] });
+
+export type ListAuditInput = z.output<typeof listAuditInput>;
+
+/** Newest first; `nextCursor` is set when older events follow. */
+export async function listAuditEvents(db: Database, input: ListAuditInput) {
+  const where: Prisma.AuditEventWhereInput = {
+    ...(input.type ? { type: { in: input.type } } : {}),
+    ...(input.client_id ? { clientId: input.client_id } : {}),
+    ...(input.subject ? { subject: input.subject } : {}),
+    ...(input.actor ? { actor: input.actor } : {}),
+    ...(input.grant_id ? { grantId: input.grant_id } : {}),
+    ...(input.request_id ? { requestId: input.request_id } : {}),
+    ...(input.outcome ? { outcome: input.outcome } : {}),
+    ...(input.since || input.until ? { time: { ...(input.since ? { gte: input.since } : {}), ...(input.until ? { lt: input.until } : {}) } } : {}),
+    ...(input.cursor ? { id: { lt: BigInt(input.cursor) } } : {}),
+  };
+  const rows = await db.prisma.auditEvent.findMany({ where, orderBy: { id: 'desc' }, take: input.limit + 1 });
+  const page = rows.slice(0, input.limit);
+  return { events: page.map(auditEventView), nextCursor: rows.length > input.limit ? String(page.at(-1)!.id) : undefined };
+}
+
+/** The API's shape: snake_case, the id as a string (it is a 64-bit integer). */
+export function auditEventView(event: AuditEvent) {
+  return {
+    id: String(event.id),
+    time: event.time.toISOString(),
+    type: event.type,
+    outcome: event.outcome,
+    actor: event.actor,
+    client_id: event.clientId,
+    subject: event.subject,
+    grant_id: event.grantId,
+    source_ip: event.sourceIp,
+    request_id: event.requestId,
+    details: event.details ?? {},
+  };
+}
+
+/** Deletes events older than `retentionDays` (0 keeps everything); returns how many went. */
+export async function pruneAuditEvents(db: Database, retentionDays: number, now = new Date()): Promise<number> {
+  if (retentionDays <= 0) return 0;
+  const cutoff = new Date(now.getTime() - retentionDays * 86_400_000);
+  const { count } = await db.prisma.auditEvent.deleteMany({ where: { time: { lt: cutoff } } });
+  return count;
+}
+
+/** Prunes now and every `intervalMs`; returns the function that stops it. */
+export function scheduleAuditPrune(db: Database, retentionDays: number, intervalMs: number, onDone: (err: unknown, count?: number) => void): () => void {
+  if (retentionDays <= 0) return () => {};
+  const run = () => pruneAuditEvents(db, retentionDays).then((count) => onDone(undefined, count), onDone);
+  const first = setTimeout(run, 1000).unref();
+  const timer = setInterval(run, intervalMs).unref();
+  return () => {
+    clearTimeout(first);
+    clearInterval(timer);
+  };
+}

@@ -1,0 +1,88 @@
+// The in-process caches of one instance and what keeps them honest: every invalidation event,
+// local or from another instance, is applied here; while the bus may be missing events
+// (`usable` false) nothing is read from or added to them.
+import type Provider from 'oidc-provider';
+import { sha256, type SecretVerifier } from '../clients/secrets.js';
+import type { Client } from '../db/database.js';
+import type { InvalidationBus, InvalidationEvent } from './invalidation.js';
+import { TokenCache } from './token-cache.js';
+
+/** What ClientService needs from a cache: a read-through lookup and a change announcement. */
+export interface ClientCacheHooks {
+  findActive(id: string, load: () => Promise<Client | null>): Promise<Client | null>;
+  changed(id: string): Promise<void>;
+}
+
+export interface CacheSizes {
+  tokenCacheSize: number;
+  clientCacheSize: number;
+}
+
+export class Caches implements ClientCacheHooks {
+  readonly tokens: TokenCache;
+  readonly #clients = new Map<string, Client>();
+  #clientGeneration = 0;
+
+  constructor(
+    readonly bus: InvalidationBus,
+    private readonly secrets: SecretVerifier,
+    private readonly sizes: CacheSizes,
+  ) {
+    this.tokens = new TokenCache(sizes.tokenCacheSize);
+    bus.subscribe(
+      (event) => this.#apply(event),
+      () => this.#reset(),
+    );
+  }
+
+  get usable(): boolean {
+    return this.bus.connected;
+  }
+
+  async findActive(id: string, load: () => Promise<Client | null>): Promise<Client | null> {
+    if (!this.usable) return load();
+    const cached = this.#clients.get(id);
+    if (cached) return cached;
+    const generation = this.#clientGeneration;
+    const client = await load();
+    if (client && generation === this.#clientGeneration && this.usable && this.sizes.clientCacheSize > 0) {
+      while (this.#clients.size >= this.sizes.clientCacheSize) this.#clients.delete(this.#clients.keys().next().value as string);
+      this.#clients.set(id, client);
+    }
+    return client;
+  }
+
+  changed(id: string): Promise<void> {
+    return this.bus.publish({ kind: 'client', id });
+  }
+
+  /** Announces the provider's revocations: a destroyed token, a revoked grant. */
+  watch(provider: Provider): void {
+    const destroyed = (token: { jti: string }) => void this.bus.publish({ kind: 'token', id: sha256(token.jti) });
+    provider.on('access_token.destroyed', destroyed);
+    provider.on('client_credentials.destroyed', destroyed);
+    provider.on('refresh_token.destroyed', destroyed);
+    provider.on('grant.revoked', (_ctx: unknown, grantId: string) => void this.bus.publish({ kind: 'grant', id: grantId }));
+  }
+
+  #apply(event: InvalidationEvent): void {
+    switch (event.kind) {
+      case 'token':
+        return this.tokens.evictToken(event.id);
+      case 'grant':
+        return this.tokens.evictWhere((entry) => entry.grantId === event.id);
+      case 'client':
+        // A deleted or disabled client's tokens are gone from the database; a changed one may have lost its secret.
+        this.tokens.evictWhere((entry) => entry.clientId === event.id);
+        this.#clientGeneration += 1;
+        this.#clients.delete(event.id);
+        this.secrets.forget(event.id);
+    }
+  }
+
+  #reset(): void {
+    this.tokens.clear();
+    this.#clientGeneration += 1;
+    this.#clients.clear();
+  }
+}

@@ -1,0 +1,157 @@
+import type { ClientCacheHooks } from '../cache/caches.js';
+import type { Database, Client, Prisma } from '../db/database.js';
+import { conflict, invalidRequest, notFound } from '../http/errors.js';
+import { CLIENT_ID_PATTERN, clientShapeProblem, type CreateClientInput, type UpdateClientInput } from './schema.js';
+import { generateClientId, generateSecret, hashSecret, type SecretVerifier } from './secrets.js';
+
+/** Clients, with the secrets shown once and the caches and tokens that must follow every change. */
+export class ClientService {
+  constructor(
+    private readonly db: Database,
+    private readonly secrets: SecretVerifier,
+    /** Read-through cache for findActive; told of every change so other instances hear of it. */
+    private readonly cache?: ClientCacheHooks,
+  ) {}
+
+  /** A public client (token_endpoint_auth_method none) gets no secret. */
+  async create(input: CreateClientInput): Promise<{ client: Client; secret?: string }> {
+    const secret = input.token_endpoint_auth_method === 'none' ? undefined : generateSecret();
+    const id = input.client_id ?? generateClientId();
+    const data = {
+      id,
+      name: input.client_name,
+      secretHash: secret === undefined ? null : await hashSecret(secret),
+      grantTypes: input.grant_types,
+      scopes: input.scope,
+      defaultScopes: input.default_scope ?? input.scope,
+      redirectUris: input.redirect_uris,
+      tokenEndpointAuthMethod: input.token_endpoint_auth_method,
+      accessTokenTtl: input.access_token_ttl ?? null,
+      resourceServer: input.resource_server,
+      refreshTokenIdleTtl: input.refresh_token_idle_ttl ?? null,
+      refreshTokenAbsoluteTtl: input.refresh_token_absolute_ttl ?? null,
+      refreshTokenReuseGrace: input.refresh_token_reuse_grace ?? null,
+      dpopBoundAccessTokens: input.dpop_bound_access_tokens,
+    };
+    const created = await this.db.prisma.client.createMany({ data, skipDuplicates: true });
+    if (created.count === 0) throw conflict(`client ${id} already exists`, 'client_id');
+    return { client: await this.get(id), secret };
+  }
+
+  /** Creates the client with a known secret (the bootstrap admin client) unless it exists. */
+  async ensure(
+    input: Pick<CreateClientInput, 'client_name' | 'grant_types' | 'scope' | 'default_scope' | 'redirect_uris' | 'token_endpoint_auth_method' | 'resource_server'> & { client_id: string },
+    secret: string,
+  ): Promise<boolean> {
+    const created = await this.db.prisma.client.createMany({
+      data: {
+        id: input.client_id,
+        name: input.client_name,
+        secretHash: await hashSecret(secret),
+        grantTypes: input.grant_types,
+        scopes: input.scope,
+        defaultScopes: input.default_scope ?? input.scope,
+        tokenEndpointAuthMethod: input.token_endpoint_auth_method,
+      },
+      skipDuplicates: true,
+    });
+    return created.count === 1;
+  }
+
+  async get(id: string): Promise<Client> {
+    // An id no client can have is not looked up: PostgreSQL rejects some (NUL bytes) with an error.
+    const client = CLIENT_ID_PATTERN.test(id) ? await this.db.prisma.client.findUnique({ where: { id } }) : null;
+    if (!client) throw notFound(`client ${id}`);
+    return client;
+  }
+
+  /** The client if it exists and is enabled: what token endpoints may trust. */
+  async findActive(id: string): Promise<Client | null> {
+    if (!CLIENT_ID_PATTERN.test(id)) return null;
+    const load = () => this.db.prisma.client.findFirst({ where: { id, disabled: false } });
+    return this.cache ? this.cache.findActive(id, load) : load();
+  }
+
+  /** A page in client-id order; `next_cursor` is set when more follow. */
+  async list({ limit, cursor }: { limit: number; cursor?: string }) {
+    const clients = await this.db.prisma.client.findMany({
+      where: cursor ? { id: { gt: cursor } } : {},
+      orderBy: { id: 'asc' },
+      take: limit + 1,
+    });
+    const page = clients.slice(0, limit);
+    return { clients: page, nextCursor: clients.length > limit ? page.at(-1)!.id : undefined };
+  }
+
+  async update(id: string, patch: UpdateClientInput): Promise<Client> {
+    const client = await this.get(id);
+    const scopes = patch.scope ?? client.scopes;
+    const defaultScopes = patch.default_scope ?? client.defaultScopes.filter((s) => scopes.includes(s));
+    if (!defaultScopes.every((s) => scopes.includes(s))) {
+      throw conflict('default_scope must be a subset of scope', 'default_scope');
+    }
+    const method = patch.token_endpoint_auth_method ?? client.tokenEndpointAuthMethod;
+    if ((method === 'none') !== (client.tokenEndpointAuthMethod === 'none')) {
+      throw conflict('a client cannot change between public (none) and confidential: register a new client', 'token_endpoint_auth_method');
+    }
+    const problem = clientShapeProblem({
+      grant_types: patch.grant_types ?? client.grantTypes,
+      redirect_uris: patch.redirect_uris ?? client.redirectUris,
+      token_endpoint_auth_method: method,
+      resource_server: patch.resource_server ?? client.resourceServer,
+    });
+    if (problem) throw invalidRequest(`${problem.field}: ${problem.message}`, problem.field);
+    const data: Prisma.ClientUpdateInput = {
+      name: patch.client_name,
+      grantTypes: patch.grant_types,
+      scopes: patch.scope,
+      defaultScopes,
+      redirectUris: patch.redirect_uris,
+      tokenEndpointAuthMethod: patch.token_endpoint_auth_method,
+      accessTokenTtl: patch.access_token_ttl,
+      resourceServer: patch.resource_server,
+      refreshTokenIdleTtl: patch.refresh_token_idle_ttl,
+      refreshTokenAbsoluteTtl: patch.refresh_token_absolute_ttl,
+      refreshTokenReuseGrace: patch.refresh_token_reuse_grace,
+      dpopBoundAccessTokens: patch.dpop_bound_access_tokens,
+      disabled: patch.disabled,
+    };
+    // Disabling a client ends its tokens in the same transaction, so none outlives the change.
+    const [updated] = await this.db.prisma.$transaction([
+      this.db.prisma.client.update({ where: { id }, data }),
+      ...(patch.disabled ? [this.#revokeTokens(id)] : []),
+    ]);
+    this.secrets.forget(id);
+    await this.cache?.changed(id);
+    return updated;
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.get(id);
+    await this.db.prisma.$transaction([this.#revokeTokens(id), this.db.prisma.client.deleteMany({ where: { id } })]);
+    this.secrets.forget(id);
+    await this.cache?.changed(id);
+  }
+
+  /** Issues a new secret; the old one keeps working for `overlapSeconds` (0: not at all). */
+  async rotateSecret(id: string, overlapSeconds: number): Promise<{ client: Client; secret: string }> {
+    const client = await this.get(id);
+    if (client.tokenEndpointAuthMethod === 'none') throw conflict('a public client (token_endpoint_auth_method none) has no secret', 'token_endpoint_auth_method');
+    const secret = generateSecret();
+    const updated = await this.db.prisma.client.update({
+      where: { id },
+      data: {
+        secretHash: await hashSecret(secret),
+        previousSecretHash: overlapSeconds > 0 ? client.secretHash : null,
+        previousSecretExpiresAt: overlapSeconds > 0 ? new Date(Date.now() + overlapSeconds * 1000) : null,
+      },
+    });
+    this.secrets.forget(id);
+    await this.cache?.changed(id);
+    return { client: updated, secret };
+  }
+
+  #revokeTokens(clientId: string) {
+    return this.db.prisma.oidcPayload.deleteMany({ where: { clientId } });
+  }
+}

@@ -1,0 +1,59 @@
+// WEB_CONCURRENCY=N: N worker processes share the port (node:cluster) and the PostgreSQL database.
+// The primary serves nothing and opens no database: it starts one worker, which applies the
+// migrations, creates the admin client and keys.json exactly as a single process would, and only
+// once that worker listens starts the others, which then find everything in place.
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+
+/** A worker that dies this soon after starting is not restarted: it would only die again. */
+const CRASH_LOOP_MS = 5000;
+
+export function runPrimary(config: Config, log: Logger): void {
+  let stopping = false;
+  let exitCode = 0;
+  const startedAt = new Map<number, number>();
+
+  const fork = (): Worker => {
+    const worker = cluster.fork();
+    startedAt.set(worker.id, Date.now());
+    return worker;
+  };
+
+  const first = fork();
+  first.once('listening', () => {
+    for (let i = 1; i < config.webConcurrency; i += 1) fork();
+    log.info({ workers: config.webConcurrency }, 'all workers started');
+  });
+
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(exitCode);
+      return;
+    }
+    const lived = Date.now() - (startedAt.get(worker.id) ?? 0);
+    if (lived < CRASH_LOOP_MS) {
+      log.fatal({ worker: worker.id, code, signal }, 'a worker failed at start-up: stopping');
+      stop(1);
+      return;
+    }
+    log.error({ worker: worker.id, code, signal }, 'worker died: starting another');
+    fork();
+  });
+
+  const stop = (code: number) => {
+    stopping = true;
+    exitCode = code;
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => Boolean(w));
+    if (workers.length === 0) process.exit(code);
+    for (const worker of workers) worker.process.kill('SIGTERM');
+    // Each worker drains on its own; this is the backstop.
+    setTimeout(() => process.exit(code || 1), (config.shutdownTimeoutSeconds + 5) * 1000).unref();
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      log.info({ signal }, 'stopping workers');
+      stop(0);
+    });
+  }
+}

@@ -1,0 +1,88 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import type { MigrationList } from '@prisma/schema-engine-wasm';
+import { MIGRATIONS_DIR, SCHEMA_PATH, openSchemaEngine } from './schema-engine.js';
+
+const NO_FILTERS = { externalTables: [], externalEnums: [] };
+
+/** prisma/migrations as the schema engine expects it, read the way `prisma migrate deploy` reads it. */
+export async function readMigrations(): Promise<MigrationList> {
+  const entries = await readdir(MIGRATIONS_DIR, { withFileTypes: true });
+  const directories = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  return {
+    baseDir: fileURLToPath(MIGRATIONS_DIR),
+    lockfile: {
+      path: 'migration_lock.toml',
+      content: await readFile(new URL('migration_lock.toml', MIGRATIONS_DIR), 'utf8').catch(() => null),
+    },
+    shadowDbInitScript: '',
+    migrationDirectories: await Promise.all(
+      directories.map(async (path) => ({
+        path,
+        migrationFile: {
+          path: 'migration.sql',
+          content: { tag: 'ok' as const, value: await readFile(new URL(`${path}/migration.sql`, MIGRATIONS_DIR), 'utf8') },
+        },
+      })),
+    ),
+  };
+}
+
+/** Applies pending migrations and records them in `_prisma_migrations`; returns the names applied. */
+export async function applyMigrations(adapter: SqlMigrationAwareDriverAdapterFactory): Promise<string[]> {
+  const connections = closedAfterwards(adapter);
+  const engine = await openSchemaEngine(connections.factory);
+  try {
+    const { appliedMigrationNames } = await engine.applyMigrations({
+      migrationsList: await readMigrations(),
+      filters: NO_FILTERS,
+    });
+    return appliedMigrationNames;
+  } finally {
+    engine.free();
+    await connections.close();
+  }
+}
+
+/**
+ * The engine never closes the connections it opens, and the one it migrated over keeps Prisma's
+ * migration advisory lock until the pool drops it (~10 s): another instance starting meanwhile
+ * (WEB_CONCURRENCY workers, a rolling deploy) would wait that long. So they are closed here.
+ */
+function closedAfterwards(factory: SqlMigrationAwareDriverAdapterFactory) {
+  const opened: { dispose(): Promise<void> }[] = [];
+  const tracked = Object.create(factory, {
+    connect: {
+      value: async () => {
+        const connection = await factory.connect();
+        opened.push(connection);
+        return connection;
+      },
+    },
+  }) as SqlMigrationAwareDriverAdapterFactory;
+  return { factory: tracked, close: () => Promise.all(opened.map((c) => c.dispose().catch(() => {}))) };
+}
+
+/**
+ * The SQL that takes the database described by prisma/migrations (or an empty one) to schema.prisma;
+ * '' when they agree. `shadow` must be an empty database the engine may use to replay the migrations.
+ */
+export async function diffSchema(shadow: SqlMigrationAwareDriverAdapterFactory, from: 'migrations' | 'empty'): Promise<string> {
+  const engine = await openSchemaEngine(shadow);
+  try {
+    const migrationsList = await readMigrations();
+    const result = await engine.diff({
+      from: from === 'empty'
+        ? { tag: 'empty' }
+        : { tag: 'migrations', ...migrationsList, lockfile: { ...migrationsList.lockfile, content: 'provider = "postgresql"' } },
+      to: { tag: 'schemaDatamodel', files: [{ path: SCHEMA_PATH.pathname, content: await readFile(SCHEMA_PATH, 'utf8') }] },
+      script: true,
+      exitCode: true,
+      filters: NO_FILTERS,
+    });
+    return result.exitCode === 0 ? '' : (result.stdout ?? '');
+  } finally {
+    engine.free();
+  }
+}

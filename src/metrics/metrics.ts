@@ -1,0 +1,83 @@
+// Prometheus metrics, one registry per app instance (tests run several in one process).
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface MetricSources {
+  /** Audit events waiting to be written, and totals. */
+  audit?: () => { depth: number; written: number; dropped: number; writeErrors: number };
+  /** PostgreSQL pool state (absent on the embedded store). */
+  pool?: () => { total: number; idle: number; waiting: number };
+  /** 1 while the shared rate-limit store (Redis) is in use, 0 while limits fall back to memory. */
+  rateLimitStoreUp?: () => number | undefined;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly httpRequests = new Counter({
+    name: 'tollgate_http_requests_total',
+    help: 'HTTP requests by endpoint, method and status code.',
+    labelNames: ['endpoint', 'method', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly httpDuration = new Histogram({
+    name: 'tollgate_http_request_duration_seconds',
+    help: 'HTTP request latency by endpoint, method and outcome (status class).',
+    labelNames: ['endpoint', 'method', 'outcome'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly tokensIssued = new Counter({
+    name: 'tollgate_tokens_issued_total',
+    help: 'Access tokens issued, by grant type and token type (Bearer or DPoP).',
+    labelNames: ['grant_type', 'token_type'] as const,
+    registers: [this.registry],
+  });
+  readonly tokenErrors = new Counter({
+    name: 'tollgate_token_errors_total',
+    help: 'Failed token, introspection and revocation requests by endpoint and OAuth error code.',
+    labelNames: ['endpoint', 'error'] as const,
+    registers: [this.registry],
+  });
+  readonly refreshReuse = new Counter({
+    name: 'tollgate_refresh_token_reuse_detected_total',
+    help: 'Refresh tokens presented again after use (their grant is revoked).',
+    registers: [this.registry],
+  });
+  readonly rateLimited = new Counter({
+    name: 'tollgate_rate_limit_rejections_total',
+    help: 'Requests refused with 429, by limit.',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
+  readonly databaseErrors = new Counter({
+    name: 'tollgate_database_errors_total',
+    help: 'Requests failed by the database: unavailable (answered 503) or other (500).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(sources: MetricSources = {}) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'tollgate_' });
+    const registers = [this.registry];
+    const { audit, pool, rateLimitStoreUp } = sources;
+    if (audit) {
+      new Gauge({ name: 'tollgate_audit_queue_depth', help: 'Audit events waiting to be written.', registers, collect() { this.set(audit().depth); } });
+      new Gauge({ name: 'tollgate_audit_events_written', help: 'Audit events written since start.', registers, collect() { this.set(audit().written); } });
+      new Gauge({ name: 'tollgate_audit_events_dropped', help: 'Audit events lost (queue overflow, or unwritable at shutdown) since start.', registers, collect() { this.set(audit().dropped); } });
+      new Gauge({ name: 'tollgate_audit_write_errors', help: 'Failed audit batch writes since start.', registers, collect() { this.set(audit().writeErrors); } });
+    }
+    if (pool) {
+      const gauge = new Gauge({ name: 'tollgate_db_pool_connections', help: 'PostgreSQL pool connections by state.', labelNames: ['state'] as const, registers, collect() {
+        const stats = pool();
+        gauge.set({ state: 'total' }, stats.total);
+        gauge.set({ state: 'idle' }, stats.idle);
+        gauge.set({ state: 'waiting' }, stats.waiting);
+      } });
+    }
+    if (rateLimitStoreUp) {
+      new Gauge({ name: 'tollgate_rate_limit_store_up', help: '1 while rate limits are kept in Redis, 0 while they fall back to memory.', registers, collect() {
+        const up = rateLimitStoreUp();
+        if (up !== undefined) this.set(up);
+      } });
+    }
+  }
+}

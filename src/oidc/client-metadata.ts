@@ -1,0 +1,43 @@
+import { acceptedSecretHashes } from '../clients/views.js';
+import type { Client } from '../db/database.js';
+
+/** Client metadata properties Tollgate adds to oidc-provider's. */
+export const EXTRA_CLIENT_METADATA = [
+  'access_token_ttl',
+  'resource_server',
+  'allowed_scope',
+  'default_scope',
+  'accepted_secret_hashes',
+  'refresh_token_idle_ttl',
+  'refresh_token_absolute_ttl',
+  'refresh_token_reuse_grace',
+];
+
+/**
+ * A client row as oidc-provider metadata. The provider insists on a `client_secret` for the secret
+ * authentication methods; it gets the argon2id hash, which is only ever passed to argon2.verify
+ * by our compareClientSecret (see secret-comparison.ts), never compared or sent as is.
+ */
+export function clientMetadata(client: Client) {
+  const hashes = acceptedSecretHashes(client);
+  return {
+    client_id: client.id,
+    client_name: client.name ?? undefined,
+    client_secret: client.secretHash ?? undefined,
+    grant_types: client.grantTypes,
+    response_types: client.grantTypes.includes('authorization_code') ? ['code'] : [],
+    redirect_uris: client.redirectUris,
+    // Not `scope`: oidc-provider accepts there only its own static scopes. enforceClientScopes reads this.
+    allowed_scope: client.scopes.join(' '),
+    token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+    access_token_ttl: client.accessTokenTtl ?? undefined,
+    resource_server: client.resourceServer,
+    default_scope: client.defaultScopes.join(' '),
+    accepted_secret_hashes: hashes,
+    refresh_token_idle_ttl: client.refreshTokenIdleTtl ?? undefined,
+    refresh_token_absolute_ttl: client.refreshTokenAbsoluteTtl ?? undefined,
+    refresh_token_reuse_grace: client.refreshTokenReuseGrace ?? undefined,
+    // RFC 9449 §5.2, understood by oidc-provider itself: token requests without a DPoP proof are refused.
+    dpop_bound_access_tokens: client.dpopBoundAccessTokens,
+  };
+}

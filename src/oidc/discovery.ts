@@ -1,0 +1,55 @@
+import type { Context, Next } from 'koa';
+import { ROUTES } from './provider.js';
+
+const RFC8414_PATH = '/.well-known/oauth-authorization-server';
+const OIDC_PATH = '/.well-known/openid-configuration';
+
+/** What Tollgate advertises of the provider's metadata: only the endpoints and features it serves. */
+const ADVERTISED = [
+  'issuer',
+  'authorization_endpoint',
+  'token_endpoint',
+  'jwks_uri',
+  'introspection_endpoint',
+  'revocation_endpoint',
+  'token_endpoint_auth_methods_supported',
+  'dpop_signing_alg_values_supported',
+  'code_challenge_methods_supported',
+  'response_modes_supported',
+  'authorization_response_iss_parameter_supported',
+  // An ID token is issued when a client asks for scope openid.
+  'id_token_signing_alg_values_supported',
+  'subject_types_supported',
+];
+
+/**
+ * Serves RFC 8414 metadata at its own well-known path from the provider's OpenID discovery
+ * document, and trims both to what Tollgate actually serves.
+ */
+export async function discovery(ctx: Context, next: Next): Promise<void> {
+  const isRfc8414 = ctx.path === RFC8414_PATH;
+  if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
+  if (!isRfc8414 && ctx.path !== OIDC_PATH) return next();
+  if (isRfc8414) ctx.path = OIDC_PATH;
+  await next();
+  if (isRfc8414) ctx.path = RFC8414_PATH;
+  if (ctx.status !== 200 || typeof ctx.body !== 'object' || ctx.body === null) return;
+  const full = ctx.body as Record<string, unknown>;
+  ctx.body = {
+    ...Object.fromEntries(ADVERTISED.filter((key) => key in full).map((key) => [key, full[key]])),
+    grant_types_supported: ['client_credentials', 'authorization_code', 'refresh_token'],
+    introspection_endpoint_auth_methods_supported: full.token_endpoint_auth_methods_supported,
+    revocation_endpoint_auth_methods_supported: full.token_endpoint_auth_methods_supported,
+    response_types_supported: ['code'],
+  };
+}
+
+export const SERVED_PROVIDER_PATHS = new Set<string>([...Object.values(ROUTES), OIDC_PATH]);
+
+/** Where the authorization endpoint resumes after the sign-in pages: /auth/<interaction id>. */
+const RESUME_PATH = new RegExp(`^${ROUTES.authorization}/[\\w-]{1,64}$`);
+
+/** Whether a path is one of the provider's that Tollgate serves (everything else never reaches it). */
+export function isServedProviderPath(path: string): boolean {
+  return SERVED_PROVIDER_PATHS.has(path) || RESUME_PATH.test(path);
+}

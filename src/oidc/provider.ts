@@ -1,0 +1,164 @@
+import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { SecretVerifier } from '../clients/secrets.js';
+import type { ClientService } from '../clients/service.js';
+import { MAX_ACCESS_TOKEN_TTL, type Config } from '../config/config.js';
+import type { Database } from '../db/database.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
+import { createAdapterFactory } from './adapter.js';
+import { EXTRA_CLIENT_METADATA } from './client-metadata.js';
+import { guardGrantType } from './internals.js';
+import type { ProviderKeys } from './keys.js';
+import { guardClientAuthentication, instrumentProvider, type ProviderOperations } from './operations.js';
+import { enforceAuthorizationScopes, enforceClientScopes } from './scopes.js';
+import type { SecurityEvents } from './security-events.js';
+import { userFlows } from './user-flows.js';
+import type { UserService } from '../users/service.js';
+import { sendErrorPage } from '../interactions/pages.js';
+
+export const ROUTES = {
+  authorization: '/auth',
+  token: '/token',
+  introspection: '/introspect',
+  revocation: '/revoke',
+  jwks: '/jwks',
+} as const;
+
+export interface ProviderDeps {
+  config: Config;
+  db: Database;
+  clients: ClientService;
+  secrets: SecretVerifier;
+  keys: ProviderKeys;
+  log: Logger;
+  users: UserService;
+  events: SecurityEvents;
+  /** Audit trail, metrics and rate limits (src/oidc/operations.ts). */
+  operations?: ProviderOperations;
+}
+
+interface TollgateClientMetadata {
+  allowed_scope?: string;
+  access_token_ttl?: number;
+  resource_server?: boolean;
+  accepted_secret_hashes?: string[];
+}
+
+const meta = (client: { metadata(): unknown }) => client.metadata() as TollgateClientMetadata;
+
+/** Provider routes a person's browser visits (the authorization endpoint and its resume step). */
+const BROWSER_ROUTES = new Set(['authorization', 'resume']);
+
+export function createProvider({ config, db, clients, secrets, keys, log, users, events, operations }: ProviderDeps): Provider {
+  const flows = userFlows({ config, db, users, keys, events });
+  const accessTokenTtl = (_ctx: KoaContextWithOIDC, _token: unknown, client: { metadata(): unknown }) =>
+    Math.min(meta(client).access_token_ttl ?? config.accessTokenTtl, MAX_ACCESS_TOKEN_TTL);
+
+  const configuration: Configuration = {
+    adapter: createAdapterFactory(db, clients),
+    jwks: keys.jwks,
+    cookies: { keys: keys.cookieKeys },
+    routes: ROUTES,
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    clientDefaults: { grant_types: ['client_credentials'], response_types: [], token_endpoint_auth_method: 'client_secret_basic' },
+    responseTypes: ['code'],
+    extraClientMetadata: { properties: EXTRA_CLIENT_METADATA },
+    ...flows.configuration,
+    ttl: {
+      AccessToken: accessTokenTtl as never,
+      ClientCredentials: accessTokenTtl as never,
+      ...(flows.ttl as Configuration['ttl']),
+    },
+    // RFC 7662 §2.2: `sub` names the resource owner, which for client_credentials is the client itself.
+    extraTokenClaims: async (_ctx, token) => (token.kind === 'ClientCredentials' ? { sub: token.clientId } : undefined),
+    features: {
+      devInteractions: { enabled: false },
+      userinfo: { enabled: false },
+      rpInitiatedLogout: { enabled: false },
+      clientCredentials: { enabled: true },
+      ...flows.features,
+      // oidc-provider issues non-OpenID scopes only for a resource server (RFC 8707). Tollgate's
+      // tokens all have one audience, the issuer, and each client's allow-list is its scope set.
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async () => config.issuer,
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (ctx, indicator, client) => {
+          if (indicator !== config.issuer) throw new errors.InvalidTarget('unknown resource indicator');
+          // The one hook the provider calls with the request's scope at the authorization endpoint,
+          // after the client and its redirect_uri are verified (so errors go back to the client).
+          if (BROWSER_ROUTES.has(ctx.oidc.route!)) enforceAuthorizationScopes(ctx);
+          return {
+            scope: meta(client).allowed_scope ?? '',
+            audience: config.issuer,
+            accessTokenFormat: 'opaque',
+            accessTokenTTL: Math.min(meta(client).access_token_ttl ?? config.accessTokenTtl, MAX_ACCESS_TOKEN_TTL),
+          };
+        },
+      },
+      introspection: {
+        enabled: true,
+        // A client may see its own tokens; a resource server may see any.
+        allowedPolicy: async (_ctx, caller, token) => token.clientId === caller.clientId || meta(caller).resource_server === true,
+      },
+      revocation: {
+        enabled: true,
+        // RFC 7009 §2.1: only the client the token was issued to may revoke it.
+        allowedPolicy: async (_ctx, caller, token) => token.clientId === caller.clientId,
+      },
+    },
+    renderError: async (ctx, out) => {
+      // A person in a browser gets a page; a client gets RFC 6749 JSON.
+      if (BROWSER_ROUTES.has(ctx.oidc?.route ?? '')) return sendErrorPage(ctx, out);
+      ctx.type = 'application/json';
+      ctx.body = out;
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.trustProxy;
+
+  provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: InstanceType<typeof provider.Client>, presented: string) {
+    // Rate limits come before argon2: a client over its budget costs no hashing.
+    if (operations) await guardClientAuthentication(operations.limits, this.clientId);
+    const valid = await secrets.verify(this.clientId, presented, meta(this).accepted_secret_hashes ?? []);
+    if (!valid && operations) await operations.limits.penalize('client_auth_failures', this.clientId);
+    return valid;
+  };
+  guardGrantType(provider, 'client_credentials', ['scope', 'resource'], enforceClientScopes);
+  flows.install(provider);
+  provider.use(standardErrors);
+
+  // A database outage is answered 503 and logged by instrumentProvider, not as a server error per request.
+  provider.on('server_error', (_ctx, err) => {
+    if (!isDatabaseUnavailable(err)) log.error({ err }, 'oidc-provider server error');
+  });
+  if (operations) instrumentProvider(provider, operations, log);
+  return provider;
+}
+
+/** Brings two of oidc-provider's answers in line with the RFCs Tollgate follows. */
+async function standardErrors(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
+  await next();
+  const error = (ctx.body as { error?: unknown } | undefined)?.error;
+  if (ctx.status !== 400 || !ctx.oidc) return;
+  const { params, route } = ctx.oidc;
+  // RFC 6749 §5.2: a request that carries no client authentication at all is invalid_client (401);
+  // oidc-provider says invalid_request. Malformed credentials stay invalid_request.
+  if (error === 'invalid_request' && params && !ctx.oidc.client && ctx.headers.authorization === undefined
+    && params.client_id === undefined && params.client_assertion === undefined) {
+    ctx.status = 401;
+    ctx.body = { error: 'invalid_client', error_description: 'client authentication is required' };
+  }
+  // RFC 6749 §5.2: a grant type the client is not registered for is unauthorized_client.
+  const description = (ctx.body as { error_description?: unknown }).error_description;
+  if (error === 'invalid_request' && route === 'token' && description === 'requested grant type is not allowed for this client') {
+    ctx.body = { error: 'unauthorized_client', error_description: description };
+  }
+  // RFC 7662 §2.2: introspection has no unsupported_token_type; a JWT-shaped value is simply not
+  // one of Tollgate's (opaque) tokens. oidc-provider rejects it only after client authentication.
+  if (error === 'unsupported_token_type' && route === 'introspection') {
+    ctx.status = 200;
+    ctx.body = { active: false };
+  }
+}

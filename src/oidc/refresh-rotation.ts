@@ -1,0 +1,142 @@
+// One-time use of authorization codes and refresh tokens: rotation on every refresh, reuse
+// detection that revokes the whole grant, race-free consumption, and the opt-in grace period.
+//
+// oidc-provider reads a code or refresh token, runs its checks, and consumes it at the end; on its
+// own, two concurrent requests can both see the token unconsumed and both succeed, and a reused
+// token is caught only when it was already marked consumed at the read. Tollgate instead:
+//  1. hides the consumed mark from the token endpoint's read, so every presentation goes through
+//     the provider's checks (client, PKCE, redirect_uri, DPoP binding, account) first: a thief who
+//     cannot pass them cannot revoke anyone's grant either;
+//  2. consumes with one conditional UPDATE (PrismaAdapter.consumeOnce): exactly one request wins;
+//  3. treats every other presentation (an earlier use, or a lost race) alike: inside the client's
+//     grace period, once, as a retry that supersedes the first answer; otherwise as reuse, which
+//     revokes the grant (every code, access and refresh token it issued) and is a security event.
+// A race loser is therefore a reuse too: concurrent refreshes with one token end the grant, as the
+// same requests one after the other would. Clients that may send them should use the grace period.
+import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { sha256 } from '../clients/secrets.js';
+import type { Database } from '../db/database.js';
+import type { PrismaAdapter } from './adapter.js';
+import { wrapGrantType } from './internals.js';
+import type { SecurityEvents } from './security-events.js';
+
+export interface RotationDeps {
+  db: Database;
+  events: SecurityEvents;
+  /** The client's reuse grace period in seconds (0: none). */
+  graceSeconds(client: { metadata(): unknown }): number;
+}
+
+interface OneTimeToken {
+  jti: string;
+  kind: string;
+  grantId?: string;
+  clientId?: string;
+  accountId?: string;
+  consumed?: unknown;
+  adapter: PrismaAdapter;
+  emit(event: string): void;
+  destroy(): Promise<void>;
+  consume(): Promise<void>;
+}
+
+type Finder = (value: string, options?: { ignoreExpiration?: boolean }) => Promise<OneTimeToken | undefined>;
+
+const REFRESH_REUSED = 'refresh token already used';
+/** Requests whose refresh was a grace-period retry: their answer is not linked as the token's successor. */
+const graceRetries = new WeakSet<object>();
+
+export function installRotation(provider: Provider, { db, events, graceSeconds }: RotationDeps): void {
+  const currentContext = () => Provider.ctx as KoaContextWithOIDC | undefined;
+
+  for (const Model of [provider.AuthorizationCode, provider.RefreshToken] as unknown as { find: Finder }[]) {
+    const find = Model.find.bind(Model);
+    Model.find = async (value, options) => {
+      const found = await find(value, options);
+      if (found && found.consumed !== undefined && currentContext()?.oidc?.route === 'token') delete found.consumed;
+      return found;
+    };
+  }
+
+  /** Ends the grant: every row that carries its id (codes, tokens, the grant itself) in one transaction. */
+  async function revokeGrant(ctx: KoaContextWithOIDC | undefined, grantId: string | undefined): Promise<void> {
+    if (!grantId) return;
+    await db.prisma.$transaction([
+      db.prisma.oidcPayload.deleteMany({ where: { grantId } }),
+      db.prisma.oidcPayload.deleteMany({ where: { model: 'Grant', id: sha256(grantId) } }),
+    ]);
+    // Caches (and the audit trail) learn of revocations from this event.
+    if (ctx) provider.emit('grant.revoked', ctx, grantId);
+  }
+
+  function describe(ctx: KoaContextWithOIDC | undefined, token: OneTimeToken) {
+    return { clientId: token.clientId, grantId: token.grantId, accountId: token.accountId, ip: ctx?.ip, requestId: ctx?.state?.requestId as string | undefined };
+  }
+
+  (provider.AuthorizationCode.prototype as unknown as OneTimeToken).consume = async function consume(this: OneTimeToken) {
+    if (await this.adapter.consumeOnce(this.jti)) return this.emit('consumed');
+    const ctx = currentContext();
+    await revokeGrant(ctx, this.grantId);
+    events.emit({ type: 'authorization_code.reuse_detected', ...describe(ctx, this) });
+    throw new errors.InvalidGrant('authorization code already consumed');
+  } as never;
+
+  (provider.RefreshToken.prototype as unknown as OneTimeToken).consume = async function consume(this: OneTimeToken) {
+    if (await this.adapter.consumeOnce(this.jti)) return this.emit('consumed');
+    const ctx = currentContext();
+    const grace = ctx?.oidc?.client ? graceSeconds(ctx.oidc.client) : 0;
+    if (grace > 0 && (await claimGrace(db, this.jti, grace))) {
+      graceRetries.add(ctx!);
+      events.emit({ type: 'refresh_token.grace_used', ...describe(ctx, this) });
+      return this.emit('consumed');
+    }
+    await revokeGrant(ctx, this.grantId);
+    events.emit({ type: 'refresh_token.reuse_detected', ...describe(ctx, this), reason: grace > 0 ? 'used again after its grace period' : 'used again' });
+    throw new errors.InvalidGrant(REFRESH_REUSED);
+  } as never;
+
+  // With a grace period, a first rotation records the refresh token it issued, so that a retry
+  // inside the window can supersede it: there is never more than one live token per family.
+  wrapGrantType(provider, 'refresh_token', async (ctx, handler) => {
+    await handler();
+    const { RotatedRefreshToken: rotated, RefreshToken: issued, AccessToken: accessToken, Client: client } = ctx.oidc.entities as Record<string, OneTimeToken | undefined>;
+    if (!rotated || !issued || !client || graceRetries.has(ctx) || graceSeconds(client as never) === 0) return;
+    if (await linkSuccessor(db, rotated.jti, issued.jti)) return;
+    // A retry of the same token won its grace claim while this request was running: this answer is
+    // the superseded one, and is never handed out.
+    await Promise.all([issued.destroy(), accessToken?.destroy()]);
+    throw new errors.InvalidGrant('refresh token was superseded by a retry of the same request');
+  });
+}
+
+/**
+ * Spends the grace period of a consumed refresh token: succeeds once, only within `graceSeconds`
+ * of its consumption, and only while the token its first use issued has not been used (a used
+ * successor proves the first answer arrived, so the presentation is reuse). The successor is
+ * marked consumed with its grace spent: whoever holds it can no longer refresh, and trying is reuse.
+ */
+async function claimGrace(db: Database, jti: string, graceSeconds: number): Promise<boolean> {
+  const now = new Date();
+  const claimed = await db.prisma.oidcPayload.updateManyAndReturn({
+    where: { model: 'RefreshToken', id: sha256(jti), graceUsedAt: null, consumedAt: { gte: new Date(now.getTime() - graceSeconds * 1000) } },
+    data: { graceUsedAt: now },
+    select: { successors: true },
+  });
+  const [row] = claimed;
+  if (!row) return false;
+  if (row.successors.length === 0) return true;
+  const superseded = await db.prisma.oidcPayload.updateMany({
+    where: { model: 'RefreshToken', id: { in: row.successors }, consumedAt: null },
+    data: { consumedAt: now, graceUsedAt: now },
+  });
+  return superseded.count > 0;
+}
+
+/** Records `successor` as what the rotation of `jti` issued, unless a grace retry already claimed `jti`. */
+async function linkSuccessor(db: Database, jti: string, successor: string): Promise<boolean> {
+  const { count } = await db.prisma.oidcPayload.updateMany({
+    where: { model: 'RefreshToken', id: sha256(jti), graceUsedAt: null },
+    data: { successors: [sha256(successor)] },
+  });
+  return count === 1;
+}

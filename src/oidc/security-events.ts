@@ -1,0 +1,53 @@
+// Security-relevant events of the user flows, emitted in one place: logged here, and handed to any
+// listener (the audit trail) that subscribes. Events name clients, grants, users and addresses,
+// never a token, code or password.
+import type { Logger } from 'pino';
+
+export type SecurityEventType =
+  /** A used refresh token came back: its grant was revoked. */
+  | 'refresh_token.reuse_detected'
+  /** A used refresh token came back inside the client's grace period and was honoured once. */
+  | 'refresh_token.grace_used'
+  /** A used authorization code came back: its grant was revoked. */
+  | 'authorization_code.reuse_detected'
+  | 'user.login_succeeded'
+  | 'user.login_failed';
+
+export interface SecurityEvent {
+  type: SecurityEventType;
+  clientId?: string;
+  grantId?: string;
+  /** The user (sub). */
+  accountId?: string;
+  /** The source address (X-Forwarded-For only when TRUST_PROXY is set). */
+  ip?: string;
+  requestId?: string;
+  /** Why, in a word or two: wrong password, reuse after the grace period, a lost race... */
+  reason?: string;
+}
+
+type Listener = (event: SecurityEvent) => void;
+
+const WARNINGS = new Set<SecurityEventType>(['refresh_token.reuse_detected', 'authorization_code.reuse_detected']);
+
+export class SecurityEvents {
+  readonly #listeners: Listener[] = [];
+
+  constructor(private readonly log: Logger) {}
+
+  on(listener: Listener): void {
+    this.#listeners.push(listener);
+  }
+
+  emit(event: SecurityEvent): void {
+    const { type, ...fields } = event;
+    this.log[WARNINGS.has(type) ? 'warn' : 'info']({ securityEvent: type, ...fields }, `security event: ${type}`);
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.log.error({ err, securityEvent: type }, 'security event listener failed');
+      }
+    }
+  }
+}

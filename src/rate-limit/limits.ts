@@ -1,0 +1,171 @@
+// Named rate limits on rate-limiter-flexible: in memory, or in Redis (REDIS_URL) so every instance
+// shares the counters. A Redis that is down or slow never fails a request: each Redis limiter is
+// insured by an in-memory twin that takes over at once (rejectIfRedisNotReady, no offline queue).
+import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Config } from '../config/config.js';
+import { HttpError } from '../http/errors.js';
+
+export const LIMITS = [
+  'token_client',
+  'token_ip',
+  'introspect_client',
+  'introspect_ip',
+  'revoke_client',
+  'revoke_ip',
+  'admin_client',
+  'admin_ip',
+  'client_auth_failures',
+  'client_auth_failures_ip',
+  'login_failures_user',
+  'login_failures_ip',
+] as const;
+export type LimitName = (typeof LIMITS)[number];
+
+/** 429 Too Many Requests, as RFC 6749 §5.2-style JSON, with the seconds to wait. */
+export class RateLimitError extends HttpError {
+  constructor(
+    readonly limit: LimitName,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(429, 'too_many_requests', limit.includes('failures') ? 'too many failed attempts; retry later' : 'rate limit exceeded; retry later');
+  }
+}
+
+type RateConfig = Config['rateLimit'];
+
+function budget(config: RateConfig, name: LimitName): { points: number; duration: number } {
+  const window = config.windowSeconds;
+  const failures = config.failureWindowSeconds;
+  const table: Record<LimitName, [number, number]> = {
+    token_client: [config.tokenPerClient, window],
+    token_ip: [config.tokenPerIp, window],
+    introspect_client: [config.introspectPerClient, window],
+    introspect_ip: [config.introspectPerIp, window],
+    revoke_client: [config.revokePerClient, window],
+    revoke_ip: [config.revokePerIp, window],
+    admin_client: [config.adminPerClient, window],
+    admin_ip: [config.adminPerIp, window],
+    client_auth_failures: [config.clientAuthFailures, failures],
+    client_auth_failures_ip: [config.clientAuthFailuresPerIp, failures],
+    login_failures_user: [config.loginFailuresPerUser, failures],
+    login_failures_ip: [config.loginFailuresPerIp, failures],
+  };
+  const [points, duration] = table[name];
+  return { points, duration };
+}
+
+export class RateLimits {
+  readonly #limiters = new Map<LimitName, { limiter: RateLimiterAbstract; points: number }>();
+  readonly #redis: Redis | undefined;
+  #redisUp = false;
+  #warned = false;
+
+  constructor(
+    config: Pick<Config, 'rateLimit' | 'redis'>,
+    private readonly log: Logger,
+    private readonly onReject: (limit: LimitName) => void = () => {},
+  ) {
+    if (!config.rateLimit.enabled) return;
+    if (config.redis) this.#redis = this.#connect(config.redis);
+    for (const name of LIMITS) {
+      const { points, duration } = budget(config.rateLimit, name);
+      if (points === 0) continue; // 0: this limit is off
+      const memory = new RateLimiterMemory({ points, duration, keyPrefix: name });
+      const limiter = this.#redis
+        ? new RateLimiterRedis({
+            storeClient: this.#redis,
+            points,
+            duration,
+            keyPrefix: `${config.redis!.keyPrefix}${name}`,
+            rejectIfRedisNotReady: true,
+            insuranceLimiter: memory,
+          })
+        : memory;
+      this.#limiters.set(name, { limiter, points });
+    }
+  }
+
+  /** Counts one request against `name` for `key`; throws RateLimitError past the limit. */
+  async consume(name: LimitName, key: string): Promise<void> {
+    const entry = this.#limiters.get(name);
+    if (!entry) return;
+    try {
+      await entry.limiter.consume(limitKey(key));
+    } catch (res) {
+      this.#reject(name, res);
+    }
+  }
+
+  /** Throws RateLimitError when `key` has used up `name` (a failure budget), without counting anything. */
+  async check(name: LimitName, key: string): Promise<void> {
+    const entry = this.#limiters.get(name);
+    if (!entry) return;
+    const res = await entry.limiter.get(limitKey(key)).catch(() => null);
+    if (res && res.consumedPoints >= entry.points) this.#reject(name, res);
+  }
+
+  /** Records one failure (a wrong secret or password) against `name` for `key`; never throws. */
+  async penalize(name: LimitName, key: string): Promise<void> {
+    await this.#limiters.get(name)?.limiter.penalty(limitKey(key)).catch(() => undefined);
+  }
+
+  /** Forgets `key`'s count, e.g. a user's failures after a successful login. */
+  async reset(name: LimitName, key: string): Promise<void> {
+    await this.#limiters.get(name)?.limiter.delete(limitKey(key)).catch(() => undefined);
+  }
+
+  /** 1 while Redis holds the counters, 0 while memory stands in; undefined without REDIS_URL. */
+  storeUp(): number | undefined {
+    return this.#redis ? Number(this.#redisUp) : undefined;
+  }
+
+  async close(): Promise<void> {
+    if (!this.#redis) return;
+    this.#redis.removeAllListeners('error');
+    this.#redis.on('error', () => {});
+    await this.#redis.quit().catch(() => this.#redis!.disconnect());
+  }
+
+  #reject(name: LimitName, res: unknown): never {
+    if (!(res instanceof RateLimiterRes)) throw res;
+    this.onReject(name);
+    throw new RateLimitError(name, Math.max(1, Math.ceil(res.msBeforeNext / 1000)));
+  }
+
+  #connect(redis: NonNullable<Config['redis']>): Redis {
+    const client = new Redis(redis.url, {
+      // Commands fail at once while disconnected, so the in-memory insurance answers instead of a queue.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: redis.timeoutMs,
+      connectTimeout: Math.max(redis.timeoutMs, 1000),
+      // Keep trying to reconnect, at most every 2 s, for as long as the process runs.
+      retryStrategy: (times) => Math.min(times * 200, 2000),
+    });
+    client.on('ready', () => {
+      if (!this.#redisUp) this.log.info('rate limits: using Redis');
+      this.#redisUp = true;
+    });
+    client.on('error', (err) => {
+      // Logged once per outage, not once per reconnect attempt.
+      if (this.#redisUp) this.log.warn({ err }, 'rate limits: Redis unavailable, falling back to in-memory limits');
+      else if (!this.#warned) this.log.warn({ err }, 'rate limits: Redis not reachable, using in-memory limits until it is');
+      this.#warned = true;
+      this.#redisUp = false;
+    });
+    client.on('close', () => {
+      if (this.#redisUp) this.log.warn('rate limits: Redis connection closed, falling back to in-memory limits');
+      this.#redisUp = false;
+    });
+    return client;
+  }
+
+}
+
+/** Keys are client ids, addresses or user names; a long one is hashed so no caller sets a key's size. */
+function limitKey(key: string): string {
+  return key.length <= 128 ? key : createHash('sha256').update(key).digest('base64url');
+}

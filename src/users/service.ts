@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import { CLIENT_ID_PATTERN } from '../clients/schema.js';
+import type { Consent, Database, Prisma, User } from '../db/database.js';
+import { conflict, notFound } from '../http/errors.js';
+import { hashPassword, verifyPassword } from './passwords.js';
+import { USER_ID_PATTERN, type CreateUserInput, type UpdateUserInput } from './schema.js';
+
+export type SignInResult = { ok: true; user: User } | { ok: false; reason: 'invalid_credentials' | 'disabled' };
+
+export interface UserServiceHooks {
+  /** Called with the ids of grants this service revoked, so caches can forget their tokens. */
+  grantsRevoked?(grantIds: string[]): Promise<void> | void;
+}
+
+/** Users, their remembered consents, and the grants, sessions and tokens that must follow every change. */
+export class UserService {
+  constructor(
+    private readonly db: Database,
+    private readonly hooks: UserServiceHooks = {},
+  ) {}
+
+  async create(input: CreateUserInput): Promise<User> {
+    await this.#assertFree(input.username, input.email);
+    const data = {
+      id: randomUUID(),
+      username: input.username,
+      email: input.email ?? null,
+      passwordHash: await hashPassword(input.password),
+      disabled: input.disabled,
+    };
+    // skipDuplicates: a concurrent create of the same name loses with a 409, not a database error.
+    const created = await this.db.prisma.user.createMany({ data, skipDuplicates: true });
+    if (created.count === 0) throw conflict('a user with this username or email already exists', 'username');
+    return this.get(data.id);
+  }
+
+  async get(id: string): Promise<User> {
+    const user = USER_ID_PATTERN.test(id) ? await this.db.prisma.user.findUnique({ where: { id } }) : null;
+    if (!user) throw notFound(`user ${id}`);
+    return user;
+  }
+
+  /** A user by id or, for people typing commands, by username or email. */
+  async find(idOrName: string): Promise<User> {
+    if (USER_ID_PATTERN.test(idOrName)) return this.get(idOrName);
+    const name = idOrName.trim().toLowerCase();
+    const user = /^[\x21-\x7e]{1,254}$/.test(name) ? await this.db.prisma.user.findFirst({ where: { OR: [{ username: name }, { email: name }] } }) : null;
+    if (!user) throw notFound(`user ${idOrName}`);
+    return user;
+  }
+
+  /** The user if it exists and is enabled: whom tokens may still name. */
+  async findActive(id: string): Promise<User | null> {
+    if (!USER_ID_PATTERN.test(id)) return null;
+    return this.db.prisma.user.findFirst({ where: { id, disabled: false } });
+  }
+
+  async list({ limit, cursor }: { limit: number; cursor?: string }) {
+    const users = await this.db.prisma.user.findMany({
+      where: cursor ? { id: { gt: cursor } } : {},
+      orderBy: { id: 'asc' },
+      take: limit + 1,
+    });
+    const page = users.slice(0, limit);
+    return { users: page, nextCursor: users.length > limit ? page.at(-1)!.id : undefined };
+  }
+
+  /**
+   * Applies a change. Disabling ends every grant, token and sign-in session of the user in the same
+   * transaction; a new password ends the sign-in sessions (the browser must sign in again) but
+   * leaves the applications' tokens alone.
+   */
+  async update(id: string, patch: UpdateUserInput): Promise<User> {
+    const user = await this.get(id);
+    await this.#assertFree(patch.username !== user.username ? patch.username : undefined, patch.email && patch.email !== user.email ? patch.email : undefined);
+    const data: Prisma.UserUpdateInput = {
+      username: patch.username,
+      email: patch.email,
+      disabled: patch.disabled,
+      passwordHash: patch.password === undefined ? undefined : await hashPassword(patch.password),
+    };
+    const ending = patch.disabled ? await this.#grantIds({ accountId: id }) : [];
+    const [updated] = await this.db.prisma.$transaction([
+      this.db.prisma.user.update({ where: { id }, data }),
+      ...(patch.disabled ? [this.db.prisma.oidcPayload.deleteMany({ where: { accountId: id } })] : []),
+      ...(!patch.disabled && patch.password !== undefined ? [this.db.prisma.oidcPayload.deleteMany({ where: { accountId: id, model: 'Session' } })] : []),
+    ]).catch((err: unknown) => {
+      if ((err as { code?: string }).code === 'P2002') throw conflict('a user with this username or email already exists', 'username');
+      throw err;
+    });
+    await this.hooks.grantsRevoked?.(ending);
+    return updated;
+  }
+
+  /** Deletes the user, its consents, and every grant, token and session it had. */
+  async remove(id: string): Promise<void> {
+    await this.get(id);
+    const ending = await this.#grantIds({ accountId: id });
+    await this.db.prisma.$transaction([
+      this.db.prisma.oidcPayload.deleteMany({ where: { accountId: id } }),
+      this.db.prisma.user.deleteMany({ where: { id } }),
+    ]);
+    await this.hooks.grantsRevoked?.(ending);
+  }
+
+  /**
+   * Checks a sign-in. Every outcome costs one argon2 verification (an unknown name is checked
+   * against a dummy hash), and an unknown name and a wrong password give the same answer; only
+   * someone who knows the password learns that the account is disabled.
+   */
+  async signIn(login: string, password: string): Promise<SignInResult> {
+    const name = login.trim().toLowerCase();
+    // A name no user can have (control characters, NUL) is not looked up: PostgreSQL refuses NUL bytes.
+    const plausible = name.length > 0 && name.length <= 254 && !/[\x00-\x1f\x7f]/.test(name);
+    const user = plausible ? await this.db.prisma.user.findFirst({ where: { OR: [{ username: name }, { email: name }] } }) : null;
+    const matched = await verifyPassword(user?.passwordHash, password);
+    if (!user || !matched) return { ok: false, reason: 'invalid_credentials' };
+    if (user.disabled) return { ok: false, reason: 'disabled' };
+    return { ok: true, user };
+  }
+
+  async consents(userId: string): Promise<Consent[]> {
+    await this.get(userId);
+    return this.db.prisma.consent.findMany({ where: { userId }, orderBy: { clientId: 'asc' } });
+  }
+
+  /** The remembered consent of a user for a client, if any. */
+  findConsent(userId: string, clientId: string): Promise<Consent | null> {
+    return this.db.prisma.consent.findUnique({ where: { userId_clientId: { userId, clientId } } });
+  }
+
+  /** Remembers that the user consented to `scopes` for the client, adding to what it consented to before. */
+  async rememberConsent(userId: string, clientId: string, scopes: string[]): Promise<void> {
+    const existing = await this.findConsent(userId, clientId);
+    const merged = [...new Set([...(existing?.scopes ?? []), ...scopes])].sort();
+    await this.db.prisma.consent.upsert({
+      where: { userId_clientId: { userId, clientId } },
+      create: { userId, clientId, scopes: merged },
+      update: { scopes: merged },
+    });
+  }
+
+  /**
+   * Forgets the user's consent for a client and revokes the grants (and so every token) the user
+   * gave that client: the next authorization asks again.
+   */
+  async revokeConsent(userId: string, clientId: string): Promise<void> {
+    await this.get(userId);
+    if (!CLIENT_ID_PATTERN.test(clientId)) throw notFound(`consent of user ${userId} for client ${clientId}`);
+    const ending = await this.#grantIds({ accountId: userId, clientId });
+    const [forgotten] = await this.db.prisma.$transaction([
+      this.db.prisma.consent.deleteMany({ where: { userId, clientId } }),
+      this.db.prisma.oidcPayload.deleteMany({ where: { accountId: userId, clientId } }),
+    ]);
+    await this.hooks.grantsRevoked?.(ending);
+    if (forgotten.count === 0 && ending.length === 0) throw notFound(`consent of user ${userId} for client ${clientId}`);
+  }
+
+  /** The ids of the grants matching `where`, read from the rows that carry them (grants and their tokens). */
+  async #grantIds(where: { accountId: string; clientId?: string }): Promise<string[]> {
+    const rows = await this.db.prisma.oidcPayload.findMany({ where: { ...where, grantId: { not: null } }, select: { grantId: true }, distinct: ['grantId'] });
+    return rows.map((row) => row.grantId!);
+  }
+
+  async #assertFree(username: string | undefined, email: string | undefined): Promise<void> {
+    if (username !== undefined && (await this.db.prisma.user.count({ where: { OR: [{ username }, { email: username }] } }))) {
+      throw conflict(`username ${username} is taken`, 'username');
+    }
+    if (email !== undefined && (await this.db.prisma.user.count({ where: { OR: [{ email }, { username: email }] } }))) {
+      throw conflict(`email ${email} is taken`, 'email');
+    }
+  }
+}

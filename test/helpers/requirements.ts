@@ -1,0 +1,27 @@
+// Some suites need a machine service (Redis) or program (Chromium). On a developer's machine without
+// it they are skipped with a note, so `npm test` works anywhere; in CI (CI=true) they must run.
+import { existsSync } from 'node:fs';
+import { Socket } from 'node:net';
+
+function available(what: string, ok: boolean, hint: string): boolean {
+  if (ok) return true;
+  if (process.env.CI === 'true') throw new Error(`${what} is required in CI: ${hint}`);
+  console.warn(`skipping: ${what} is not available (${hint})`);
+  return false;
+}
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export function chromiumAvailable(): boolean {
+  return available(`Chromium at ${CHROMIUM_PATH}`, existsSync(CHROMIUM_PATH), 'apt-get install -y chromium, or set CHROMIUM_PATH');
+}
+
+export async function redisAvailable(host = '127.0.0.1', port = 6379): Promise<boolean> {
+  const listening = await new Promise<boolean>((resolve) => {
+    const socket = new Socket();
+    socket.setTimeout(1000);
+    socket.once('connect', () => resolve(true)).once('error', () => resolve(false)).once('timeout', () => resolve(false));
+    socket.connect(port, host);
+  });
+  return available(`Redis on ${host}:${port}`, listening, 'start redis-server');
+}

@@ -1,0 +1,114 @@
+// Starts a real Tollgate on an ephemeral port against a fresh database: an in-memory PGlite, or,
+// when DATABASE_URL is set, a new PostgreSQL database created for this server and dropped after.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pg from 'pg';
+import { loadConfig } from '../../src/config/config.js';
+import { openDatabase, type Database } from '../../src/db/database.js';
+import { createLogger } from '../../src/http/logger.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+
+export const ADMIN_CLIENT_ID = 'test-admin';
+export const ADMIN_CLIENT_SECRET = 'test-admin-secret-0123456789abcdefghijklmnopqrstuvwxyz';
+
+export interface TestTollgate {
+  url: string;
+  running: RunningServer;
+  db: Database;
+  /** Every log line the server wrote, as parsed JSON. */
+  logs: Record<string, unknown>[];
+  /** The raw log output, for searching for leaked secrets. */
+  rawLogs(): string;
+  close(): Promise<void>;
+}
+
+export const usingPostgres = Boolean(process.env.DATABASE_URL);
+
+/** A port nothing listens on right now, so a server can be configured with its issuer URL before it starts. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A new, empty PostgreSQL database next to the one DATABASE_URL names; dropped by the returned function. */
+export async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const base = new URL(process.env.DATABASE_URL!);
+  const name = `tollgate_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = new pg.Client({ connectionString: base.href });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(base.href);
+  url.pathname = `/${name}`;
+  return {
+    url: url.href,
+    async drop() {
+      const client = new pg.Client({ connectionString: base.href });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+export async function openTestDatabase(): Promise<{ db: Database; dispose(): Promise<void> }> {
+  if (!usingPostgres) {
+    const db = await openDatabase({ inMemory: true });
+    return { db, dispose: () => db.close() };
+  }
+  const database = await createPostgresDatabase();
+  const db = await openDatabase({ url: database.url });
+  return {
+    db,
+    async dispose() {
+      await db.close();
+      await database.drop();
+    },
+  };
+}
+
+export async function startTollgate(env: Record<string, string> = {}): Promise<TestTollgate> {
+  const port = await freePort();
+  const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-test-'));
+  const { db, dispose } = await openTestDatabase();
+  const config = loadConfig({
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    ISSUER: `http://127.0.0.1:${port}`,
+    DATA_DIR: dataDir,
+    ADMIN_CLIENT_ID,
+    ADMIN_CLIENT_SECRET,
+    LOG_LEVEL: 'info',
+    // Tests send many requests and deliberate failures from one address; the rate-limit tests turn limits on.
+    RATE_LIMIT_ENABLED: 'false',
+    ...env,
+  });
+  let raw = '';
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      raw += chunk.toString();
+      done();
+    },
+  });
+  const running = await startServer(config, createLogger(config.logLevel, sink), { db });
+  return {
+    url: running.url,
+    running,
+    db,
+    get logs() {
+      return raw.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    },
+    rawLogs: () => raw,
+    async close() {
+      await running.close();
+      await dispose();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,277 @@
+// `npm run admin -- client …` run as a real child process against a fresh database: the embedded
+// store in a temporary DATA_DIR, and a fresh PostgreSQL database when DATABASE_URL is set.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import argon2 from 'argon2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type DatabaseLocation } from '../../src/db/database.js';
+import { createPostgresDatabase, usingPostgres } from '../helpers/tollgate.js';
+
+const CLI = fileURLToPath(new URL('../../src/admin/cli.ts', import.meta.url));
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const SLOW = { timeout: 120_000 };
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  json: Record<string, unknown>;
+}
+
+/**
+ * Runs the CLI in an empty working directory (so no ./.env is read) with only the environment given.
+ * The migration note the first run prints is dropped from stderr.
+ */
+function cli(env: Record<string, string>, cwd: string, ...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', TSX, CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      const errors = stderr.split('\n').filter((line) => line && !line.startsWith('tollgate-admin: applied database migrations')).join('\n');
+      let json = {};
+      try {
+        json = stdout ? JSON.parse(stdout) : {};
+      } catch {
+        // left empty: the test asserts on stdout
+      }
+      resolve({ code, stdout, stderr: errors, json });
+    });
+  });
+}
+
+/** A failure: the exit status, and exactly one line on stderr that says `expected`, with no stack trace. */
+function expectFailure(run: Run, code: number, ...expected: (string | RegExp)[]) {
+  expect(run.code, run.stderr).toBe(code);
+  expect(run.stdout).toBe('');
+  expect(run.stderr.split('\n')).toHaveLength(1);
+  expect(run.stderr).toMatch(/^tollgate-admin: /);
+  expect(run.stderr).not.toMatch(/\n\s+at |node_modules/);
+  for (const text of expected) expect(run.stderr).toMatch(text);
+}
+
+interface Store {
+  name: string;
+  env: Record<string, string>;
+  location: DatabaseLocation;
+  cleanup(): Promise<void>;
+}
+
+const stores: { name: string; open(dir: string): Promise<Store> }[] = [
+  {
+    name: 'embedded',
+    open: async (dir) => ({ name: 'embedded', env: { DATA_DIR: join(dir, 'data') }, location: { dataDir: join(dir, 'data') }, cleanup: async () => {} }),
+  },
+  ...(usingPostgres
+    ? [
+        {
+          name: 'postgresql',
+          async open(dir: string) {
+            const database = await createPostgresDatabase();
+            return { name: 'postgresql', env: { DATA_DIR: join(dir, 'data'), DATABASE_URL: database.url }, location: { url: database.url }, cleanup: database.drop };
+          },
+        },
+      ]
+    : []),
+];
+
+describe.each(stores)('client commands on the $name store', ({ open }) => {
+  let dir: string;
+  let store: Store;
+  const run = (...args: string[]) => cli(store.env, dir, ...args);
+  let secret: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tollgate-cli-'));
+    store = await open(dir);
+  });
+  afterAll(async () => {
+    await store?.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('creates a client, printing its secret once', SLOW, async () => {
+    const created = await run('client', 'create', '--id', 'cli-billing', '--name', 'Billing', '--scope', 'read write', '--default-scope', 'read',
+      '--ttl', '600', '--resource-server', '--auth-method', 'client_secret_post');
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stderr).toBe('');
+    expect(created.json).toMatchObject({
+      client_id: 'cli-billing',
+      client_name: 'Billing',
+      grant_types: ['client_credentials'],
+      scope: 'read write',
+      default_scope: 'read',
+      access_token_ttl: 600,
+      resource_server: true,
+      token_endpoint_auth_method: 'client_secret_post',
+      disabled: false,
+      client_secret_expires_at: 0,
+    });
+    secret = created.json.client_secret as string;
+    expect(secret).toMatch(/^[\w-]{43}$/);
+    expect(created.stdout).not.toContain('$argon2');
+
+    // Stored only as an argon2id hash of the printed secret; the CLI has exited, so the store is free.
+    const db = await openDatabase(store.location);
+    try {
+      const row = await db.prisma.client.findUniqueOrThrow({ where: { id: 'cli-billing' } });
+      expect(row.secretHash).toMatch(/^\$argon2id\$/);
+      expect(await argon2.verify(row.secretHash!, secret)).toBe(true);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('gets the client without its secret', SLOW, async () => {
+    const fetched = await run('client', 'get', 'cli-billing');
+    expect(fetched.code, fetched.stderr).toBe(0);
+    expect(fetched.json).toMatchObject({ client_id: 'cli-billing', scope: 'read write', access_token_ttl: 600 });
+    expect(fetched.json).not.toHaveProperty('client_secret');
+  });
+
+  it('lists clients a page at a time', SLOW, async () => {
+    expect((await run('client', 'create', '--id', 'cli-zeta')).code).toBe(0);
+    const first = await run('client', 'list', '--limit', '1');
+    expect(first.code, first.stderr).toBe(0);
+    expect((first.json.clients as { client_id: string }[]).map((c) => c.client_id)).toEqual(['cli-billing']);
+    expect(first.json.next_cursor).toBe('cli-billing');
+    const second = await run('client', 'list', '--limit', '1', '--cursor', 'cli-billing');
+    expect((second.json.clients as { client_id: string }[]).map((c) => c.client_id)).toEqual(['cli-zeta']);
+    expect(second.json).not.toHaveProperty('next_cursor');
+    expect(second.stdout).not.toContain('$argon2');
+  });
+
+  it('updates a client', SLOW, async () => {
+    const updated = await run('client', 'update', 'cli-billing', '--name', 'Billing v2', '--scope', 'read', '--ttl', 'default',
+      '--resource-server', 'false', '--disabled', 'true');
+    expect(updated.code, updated.stderr).toBe(0);
+    expect(updated.json).toMatchObject({ client_id: 'cli-billing', client_name: 'Billing v2', scope: 'read', default_scope: 'read', resource_server: false, disabled: true });
+    expect(updated.json).not.toHaveProperty('access_token_ttl');
+    expect(updated.json).not.toHaveProperty('client_secret');
+
+    expectFailure(await run('client', 'update', 'cli-billing', '--default-scope', 'write'), 1, 'default_scope');
+  });
+
+  it('rotates a secret', SLOW, async () => {
+    const rotated = await run('client', 'rotate-secret', 'cli-billing', '--overlap', '60');
+    expect(rotated.code, rotated.stderr).toBe(0);
+    expect(rotated.json).toMatchObject({ client_id: 'cli-billing', client_secret_expires_at: 0 });
+    expect(rotated.json.client_secret).toMatch(/^[\w-]{43}$/);
+    expect(rotated.json.client_secret).not.toBe(secret);
+    expect(Date.parse(rotated.json.previous_secret_expires_at as string)).toBeGreaterThan(Date.now());
+  });
+
+  it('deletes a client, printing nothing', SLOW, async () => {
+    const removed = await run('client', 'delete', 'cli-billing');
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stdout).toBe('');
+    expectFailure(await run('client', 'get', 'cli-billing'), 1, 'client cli-billing not found');
+    expectFailure(await run('client', 'delete', 'cli-billing'), 1, 'not found');
+  });
+
+  it('takes an id that starts with a dash when written --id=VALUE', SLOW, async () => {
+    const created = await run('client', 'create', '--id=-dash');
+    expect(created.code, created.stderr).toBe(0);
+    expect((await run('client', 'get', '--', '-dash')).json.client_id).toBe('-dash');
+  });
+
+  it('refuses a duplicate client id', SLOW, async () => {
+    expectFailure(await run('client', 'create', '--id', 'cli-zeta'), 1, 'client cli-zeta already exists');
+  });
+});
+
+describe('command line errors', () => {
+  let dir: string;
+  const env = () => ({ DATA_DIR: join(dir, 'data') });
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tollgate-cli-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('prints the usage for help and for no command', SLOW, async () => {
+    for (const args of [[], ['help'], ['--help']]) {
+      const help = await cli(env(), dir, ...args);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(/^Usage: npm run admin -- /);
+      expect(help.stdout).toContain('client rotate-secret ID [--overlap SECONDS]');
+    }
+  });
+
+  it.each([
+    [['client', 'create', '--ttl', '4000'], /access_token_ttl.*<=3600.*--ttl/],
+    [['client', 'create', '--ttl', 'soon'], /access_token_ttl.*--ttl/],
+    [['client', 'create', '--scope', 'read "write'], /scope: must be space-separated RFC 6749 scope tokens \(--scope\)/],
+    [['client', 'create', '--scope', 'read', '--default-scope', 'write'], /default_scope: must be a subset of scope/],
+    [['client', 'create', '--id', 'has space'], /client_id.*--id/],
+    [['client', 'create', '--auth-method', 'none'], /token_endpoint_auth_method.*--auth-method/],
+    [['client', 'create', '--bogus'], /Unknown option '--bogus'/],
+    [['client', 'create', '--name'], /--name.*argument missing/],
+    [['client', 'update', 'x', '--disabled', 'maybe'], /disabled.*--disabled/],
+    [['client', 'update', 'x', '--resource-server'], /--resource-server.*argument missing/],
+    [['client', 'list', '--limit', '0'], /limit.*--limit/],
+    [['client', 'rotate-secret', 'x', '--overlap=-5'], /overlap_seconds.*--overlap/],
+    [['client', 'create', '--id', '-dash'], /Option '--id' argument is ambiguous \(for a value that starts with "-", write --option=value\)/],
+    [['client', 'get'], /usage: client get ID/],
+    [['client', 'get', 'a', 'b'], /usage: client get ID/],
+    [['client', 'frobnicate'], /unknown client command "frobnicate"/],
+    [['client'], null],
+    [['frobnicate'], /unknown command "frobnicate"/],
+  ])('%j exits 64 with one line', SLOW, async (args, expected) => {
+    const run = await cli(env(), dir, ...args);
+    if (expected) expectFailure(run, 64, expected);
+    else expect(run.code).toBe(64);
+  });
+
+  it('checks the command line before it opens the database', SLOW, async () => {
+    const run = await cli(env(), dir, 'client', 'create', '--ttl', '0');
+    expectFailure(run, 64, 'access_token_ttl');
+    expect(existsSync(join(dir, 'data'))).toBe(false);
+  });
+
+  it('names a bad configuration variable', SLOW, async () => {
+    expectFailure(await cli({ DATABASE_URL: 'mysql://root@localhost/db' }, dir, 'client', 'list'), 1, /DATABASE_URL must be a postgresql:\/\/ URL/);
+  });
+});
+
+describe('the embedded database lock', () => {
+  let dir: string;
+  let dataDir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tollgate-cli-'));
+    dataDir = join(dir, 'data');
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('refuses a second process while the first holds the store', SLOW, async () => {
+    const db = await openDatabase({ dataDir });
+    try {
+      expectFailure(
+        await cli({ DATA_DIR: dataDir }, dir, 'client', 'list'),
+        1,
+        `the embedded database in ${dataDir} is in use by process ${process.pid}; stop it or use the admin API`,
+      );
+      // In this process too: PGlite must not open the folder twice.
+      await expect(openDatabase({ dataDir })).rejects.toThrow(/in use by process/);
+    } finally {
+      await db.close();
+    }
+    const after = await cli({ DATA_DIR: dataDir }, dir, 'client', 'list');
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.json).toEqual({ clients: [] });
+  });
+
+  it('takes over a lock left by a process that has died', SLOW, async () => {
+    const dead = await new Promise<number>((resolve) => {
+      const child = execFile(process.execPath, ['-e', '0'], () => resolve(child.pid!));
+    });
+    await writeFile(join(dataDir, 'tollgate.lock'), `${dead}\n`);
+    const run = await cli({ DATA_DIR: dataDir }, dir, 'client', 'list');
+    expect(run.code, run.stderr).toBe(0);
+    // Released on exit: the store can be opened again.
+    const db = await openDatabase({ dataDir });
+    await db.close();
+  });
+});

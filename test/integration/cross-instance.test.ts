@@ -1,0 +1,131 @@
+// Two real instances on one PostgreSQL database: what one of them revokes, deletes or rotates is
+// honoured by the other within a second, although the other answers from its caches; and an
+// instance cut off from the notification channel stops using its caches until it is back.
+import pg from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PgBus } from '../../src/cache/pg-bus.js';
+import { admin, clientCredentialsToken, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
+import { startInstances, type Instances } from '../helpers/instances.js';
+import { usingPostgres } from '../helpers/tollgate.js';
+
+type Auth = [string, string];
+const auth = (client: RegisteredClient): Auth => [client.client_id, client.client_secret];
+
+/** The requirement, not a speed measurement: a change must reach the other instance within 1 s. */
+const PROPAGATION_DEADLINE_MS = 1000;
+
+async function eventually(check: () => Promise<boolean>, deadlineMs = PROPAGATION_DEADLINE_MS): Promise<boolean> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > until) return false;
+    await sleep(20);
+  }
+}
+
+describe.skipIf(!usingPostgres)('two instances on one PostgreSQL database', () => {
+  let instances: Instances;
+  let a: string;
+  let b: string;
+  let resourceServer: RegisteredClient;
+
+  const introspect = (base: string, token: string, as: Auth = auth(resourceServer)) => postForm(base, '/introspect', { token }, as);
+  const isActive = async (base: string, token: string, as?: Auth) => (await introspect(base, token, as)).body.active === true;
+  const cachedOnB = () => instances.servers[1]!.app.caches.tokens.size;
+
+  async function issueAndCacheOnB(client: RegisteredClient): Promise<string> {
+    const issued = await clientCredentialsToken(a, ...auth(client));
+    expect(issued.status).toBe(200);
+    const token = issued.body.access_token as string;
+    const before = cachedOnB();
+    expect(await isActive(b, token)).toBe(true);
+    expect(await isActive(b, token)).toBe(true);
+    expect(cachedOnB()).toBe(before + 1);
+    return token;
+  }
+
+  beforeAll(async () => {
+    instances = await startInstances(2);
+    [a, b] = instances.servers.map((server) => server.url) as [string, string];
+    resourceServer = await registerClient(a, { resource_server: true });
+    await introspect(b, 'warm-up'); // B has now authenticated the resource server once
+  });
+  afterAll(() => instances?.close());
+
+  it('a token issued by one instance is active on the other', async () => {
+    await issueAndCacheOnB(await registerClient(a));
+  });
+
+  it('a revocation on A ends the token on B', async () => {
+    const client = await registerClient(a);
+    const token = await issueAndCacheOnB(client);
+    expect((await postForm(a, '/revoke', { token }, auth(client))).status).toBe(200);
+    expect(await eventually(async () => !(await isActive(b, token)))).toBe(true);
+  });
+
+  it('deleting a client on A ends its tokens on B', async () => {
+    const client = await registerClient(a);
+    const token = await issueAndCacheOnB(client);
+    expect((await admin(a, 'DELETE', `/clients/${client.client_id}`)).status).toBe(204);
+    expect(await eventually(async () => !(await isActive(b, token)))).toBe(true);
+  });
+
+  it('disabling a client on A ends its tokens and credentials on B', async () => {
+    const client = await registerClient(a);
+    const token = await issueAndCacheOnB(client);
+    expect((await clientCredentialsToken(b, ...auth(client))).status).toBe(200); // B knows the client now
+    expect((await admin(a, 'PATCH', `/clients/${client.client_id}`, { disabled: true })).status).toBe(200);
+    expect(await eventually(async () => !(await isActive(b, token)))).toBe(true);
+    expect(await eventually(async () => (await clientCredentialsToken(b, ...auth(client))).status === 401)).toBe(true);
+  });
+
+  it('rotating a secret on A makes B refuse the old one', async () => {
+    const caller = await registerClient(a, { resource_server: true });
+    const token = await issueAndCacheOnB(await registerClient(a));
+    expect(await isActive(b, token, auth(caller))).toBe(true);
+    expect(await isActive(b, token, auth(caller))).toBe(true); // authenticated from B's cache now
+    const rotated = await admin(a, 'POST', `/clients/${caller.client_id}/secret`, {});
+    expect(rotated.status).toBe(200);
+    expect(await eventually(async () => (await introspect(b, token, auth(caller))).status === 401)).toBe(true);
+    expect(await isActive(b, token, [caller.client_id, rotated.body.client_secret as string])).toBe(true);
+  });
+
+  it('an instance that loses the channel drops its caches and uses none until it is back', async () => {
+    const bus = instances.servers[1]!.app.caches.bus as PgBus;
+    const client = await registerClient(a);
+    const token = await issueAndCacheOnB(client);
+    expect(bus.connected).toBe(true);
+
+    const pid = bus.listenerPid;
+    const killer = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await killer.connect();
+    try {
+      await killer.query('SELECT pg_terminate_backend($1)', [pid]);
+    } finally {
+      await killer.end();
+    }
+    expect(await eventually(async () => !bus.connected || bus.listenerPid !== pid, 5000)).toBe(true);
+    // Whatever was cached when the channel went down is gone: it may have missed a revocation.
+    expect(cachedOnB()).toBe(0);
+
+    // It comes back by itself and caches again.
+    expect(await eventually(async () => bus.connected, 10_000)).toBe(true);
+    expect(bus.listenerPid).not.toBe(pid);
+    expect(await isActive(b, token)).toBe(true);
+    expect(await isActive(b, token)).toBe(true);
+    expect(cachedOnB()).toBe(1);
+    expect(instances.logs[1]).toContain('lost the cache invalidation channel');
+
+    // And hears revocations again.
+    expect((await postForm(a, '/revoke', { token }, auth(client))).status).toBe(200);
+    expect(await eventually(async () => !(await isActive(b, token)))).toBe(true);
+  });
+
+  it('logged no error on either instance (a failed NOTIFY is logged as one)', () => {
+    for (const log of instances.logs) {
+      const errors = log.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { level: number; msg: string }).filter((line) => line.level >= 50);
+      expect(errors).toEqual([]);
+    }
+  });
+});

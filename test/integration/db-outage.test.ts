@@ -1,0 +1,147 @@
+// A database outage while serving (PostgreSQL only: the embedded store cannot go away): requests
+// fail fast with 503 temporarily_unavailable, /readyz goes red, and service comes back by itself.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
+import { createLogger } from '../../src/http/logger.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+import { adminToken, clientCredentialsToken, postForm, registerClient } from '../helpers/oauth.js';
+import { auditEvents, metricValue } from '../helpers/ops.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, createPostgresDatabase, usingPostgres } from '../helpers/tollgate.js';
+
+// Never a hang: a request that does not answer in this long fails the test.
+const NO_HANG = 20_000;
+
+async function post(url: string, auth: [string, string], form: Record<string, string>) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(auth.join(':')).toString('base64')}` },
+    body: new URLSearchParams(form),
+    signal: AbortSignal.timeout(NO_HANG),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, text, body: JSON.parse(text) as Record<string, unknown> };
+}
+
+async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (await check().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe.skipIf(!usingPostgres)('database outage (PostgreSQL)', () => {
+  let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
+  let proxy: TcpProxy;
+  let running: RunningServer;
+  let raw = '';
+  let dataDir: string;
+
+  beforeAll(async () => {
+    database = await createPostgresDatabase();
+    const target = new URL(database.url);
+    proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+    const proxied = new URL(database.url);
+    proxied.host = `127.0.0.1:${proxy.port}`;
+    dataDir = await mkdtemp(join(tmpdir(), 'tollgate-outage-'));
+    const config = loadConfig({
+      PORT: '0',
+      DATABASE_URL: proxied.href,
+      DATA_DIR: dataDir,
+      ADMIN_CLIENT_ID,
+      ADMIN_CLIENT_SECRET,
+      DB_CONNECT_TIMEOUT_MS: '1000',
+      AUDIT_FLUSH_INTERVAL_MS: '100',
+    });
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        raw += chunk.toString();
+        done();
+      },
+    });
+    running = await startServer(config, createLogger('info', sink));
+  });
+  afterAll(async () => {
+    await proxy?.start();
+    await running?.close();
+    await proxy?.close();
+    await database?.drop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers 503 temporarily_unavailable fast, reports unready, and recovers by itself with nothing lost', async () => {
+    const base = running.url;
+    const client = await registerClient(base, { scope: 'read' });
+    const auth: [string, string] = [client.client_id, client.client_secret];
+    const before = await clientCredentialsToken(base, ...auth, 'read');
+    expect(before.status).toBe(200);
+    const token = before.body.access_token as string;
+    const adminBearer = await adminToken(base);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+
+    await proxy.stop();
+
+    const issued = await post(`${base}/token`, auth, { grant_type: 'client_credentials' });
+    expect(issued.status).toBe(503);
+    expect(issued.body).toEqual({ error: 'temporarily_unavailable', error_description: expect.any(String) });
+    expect(issued.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(issued.text).not.toMatch(/at .*\.(ts|js):\d+|Prisma|ECONN/);
+    expect((await post(`${base}/introspect`, auth, { token })).status).toBe(503);
+    const adminCall = await fetch(`${base}/admin/clients`, { headers: { authorization: `Bearer ${adminBearer}` }, signal: AbortSignal.timeout(NO_HANG) });
+    expect(adminCall.status).toBe(503);
+    expect(await adminCall.json()).toMatchObject({ error: 'temporarily_unavailable' });
+    const ready = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(NO_HANG) });
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ status: 'unavailable' });
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    // An audit event raised during the outage waits in the queue.
+    expect((await fetch(`${base}/admin/clients`)).status).toBe(401);
+    await waitFor(async () => raw.includes('audit write failed'), 'a failed audit write');
+
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metricValue(metrics, 'tollgate_database_errors_total', { kind: 'unavailable' })).toBeGreaterThanOrEqual(3);
+    expect(metricValue(metrics, 'tollgate_audit_queue_depth')).toBeGreaterThanOrEqual(1);
+
+    await proxy.start();
+    await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, '/readyz to recover');
+    const after = await clientCredentialsToken(base, ...auth, 'read');
+    expect(after.status).toBe(200);
+    // The token issued before the outage is intact.
+    expect((await postForm(base, '/introspect', { token }, auth)).body).toMatchObject({ active: true, client_id: client.client_id });
+    const denied = await auditEvents(base, { type: 'admin.denied' });
+    expect(denied.events.length).toBeGreaterThanOrEqual(1);
+    expect((await auditEvents(base, { client_id: client.client_id, type: 'token.issued' })).events).toHaveLength(2);
+
+    // No stack trace and no server_error in the log: outages are warnings.
+    const lines = raw.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.filter((line) => line.msg === 'unhandled error' || line.msg === 'oidc-provider server error')).toEqual([]);
+    expect(lines.some((line) => line.msg === 'database unavailable: answered 503')).toBe(true);
+  });
+
+  it("survives PostgreSQL terminating Tollgate's connections: no 500, and the next requests succeed", async () => {
+    const base = running.url;
+    const client = await registerClient(base);
+    const auth: [string, string] = [client.client_id, client.client_secret];
+    expect((await clientCredentialsToken(base, ...auth)).status).toBe(200);
+
+    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+    try {
+      const name = new URL(database.url).pathname.slice(1);
+      const { rowCount } = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+      expect(rowCount).toBeGreaterThan(0);
+    } finally {
+      await admin.end();
+    }
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await post(`${base}/token`, auth, { grant_type: 'client_credentials' })).status);
+    for (const status of statuses) expect([200, 503]).toContain(status);
+    expect(statuses.at(-1)).toBe(200);
+  });
+});

@@ -1,0 +1,129 @@
+// Metrics, request ids, security headers and the log's discretion, on whichever store the run uses.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { admin, adminToken, basic, clientCredentialsToken, postForm, registerClient } from '../helpers/oauth.js';
+import { auditEvents, metricValue } from '../helpers/ops.js';
+import { ADMIN_CLIENT_SECRET, startTollgate, type TestTollgate } from '../helpers/tollgate.js';
+
+let tollgate: TestTollgate;
+beforeAll(async () => {
+  tollgate = await startTollgate({ LOG_LEVEL: 'trace', RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_CLIENT_AUTH_FAILURES: '2' });
+});
+afterAll(() => tollgate?.close());
+
+describe('GET /metrics', () => {
+  it('counts requests by endpoint and status, times them, and counts tokens by grant type', async () => {
+    const client = await registerClient(tollgate.url);
+    expect((await clientCredentialsToken(tollgate.url, client.client_id, client.client_secret)).status).toBe(200);
+    expect((await admin(tollgate.url, 'GET', `/clients/${client.client_id}`)).status).toBe(200);
+    expect((await fetch(`${tollgate.url}/no-such-path-${client.client_id}`)).status).toBe(404);
+
+    const response = await fetch(`${tollgate.url}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await response.text();
+    expect(metricValue(text, 'tollgate_tokens_issued_total', { grant_type: 'client_credentials', token_type: 'Bearer' })).toBeGreaterThanOrEqual(2);
+    expect(metricValue(text, 'tollgate_http_requests_total', { endpoint: '/token', method: 'POST', status: '200' })).toBeGreaterThanOrEqual(2);
+    expect(metricValue(text, 'tollgate_http_requests_total', { endpoint: '/admin/clients/:id', method: 'GET', status: '200' })).toBe(1);
+    expect(metricValue(text, 'tollgate_http_requests_total', { endpoint: 'other', method: 'GET', status: '404' })).toBeGreaterThanOrEqual(1);
+    expect(metricValue(text, 'tollgate_http_request_duration_seconds_count', { endpoint: '/token', method: 'POST', outcome: '2xx' })).toBeGreaterThanOrEqual(2);
+    expect(metricValue(text, 'tollgate_audit_queue_depth')).toBeGreaterThanOrEqual(0);
+    expect(metricValue(text, 'tollgate_process_resident_memory_bytes')).toBeGreaterThan(0);
+    // Label values come from route patterns, never from what a caller put in a path.
+    expect(text).not.toContain(client.client_id);
+  });
+
+  it('counts refused requests and failed token requests', async () => {
+    const client = await registerClient(tollgate.url);
+    for (let i = 0; i < 3; i++) await clientCredentialsToken(tollgate.url, client.client_id, 'wrong-secret-0123456789abcdef');
+    const text = await (await fetch(`${tollgate.url}/metrics`)).text();
+    expect(metricValue(text, 'tollgate_token_errors_total', { endpoint: 'token', error: 'invalid_client' })).toBeGreaterThanOrEqual(2);
+    expect(metricValue(text, 'tollgate_rate_limit_rejections_total', { limit: 'client_auth_failures' })).toBeGreaterThanOrEqual(1);
+    expect(metricValue(text, 'tollgate_refresh_token_reuse_detected_total')).toBe(0);
+  });
+
+  it('with METRICS_PORT, is served on that port only', async () => {
+    const separate = await startTollgate({ METRICS_PORT: '0' });
+    try {
+      expect(separate.running.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      const scraped = await fetch(separate.running.metricsUrl!);
+      expect(scraped.status).toBe(200);
+      expect(await scraped.text()).toContain('tollgate_http_requests_total');
+      expect((await fetch(`${separate.url}/metrics`)).status).toBe(404);
+      expect((await fetch(separate.running.metricsUrl!.replace('/metrics', '/other'))).status).toBe(404);
+    } finally {
+      await separate.close();
+    }
+  });
+});
+
+describe('request ids', () => {
+  it('accepts a well-formed X-Request-Id, returns it, and puts it in the log and the audit trail', async () => {
+    const client = await registerClient(tollgate.url);
+    const response = await fetch(`${tollgate.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret), 'x-request-id': 'trace-me-42' },
+      body: 'grant_type=client_credentials',
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-request-id')).toBe('trace-me-42');
+    expect(tollgate.logs.some((line) => line.msg === 'request' && line.requestId === 'trace-me-42' && line.path === '/token')).toBe(true);
+    expect((await auditEvents(tollgate.url, { client_id: client.client_id, type: 'token.issued' })).events[0]!.request_id).toBe('trace-me-42');
+
+    const replaced = await fetch(`${tollgate.url}/healthz`, { headers: { 'x-request-id': 'no spaces or "quotes" allowed' } });
+    expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('security headers', () => {
+  const expectHardened = (headers: Headers) => {
+    expect(headers.get('x-content-type-options')).toBe('nosniff');
+    expect(headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(headers.get('x-frame-options')).toBe('DENY');
+  };
+
+  it('are on every kind of response; HSTS only when the issuer is https', async () => {
+    const responses = [
+      await fetch(`${tollgate.url}/healthz`),
+      await fetch(`${tollgate.url}/no-such-path`),
+      await fetch(`${tollgate.url}/metrics`),
+      (await clientCredentialsToken(tollgate.url, 'nobody', 'wrong-secret-0123456789')) as unknown as Response,
+      await fetch(`${tollgate.url}/admin/clients`),
+    ];
+    for (const response of responses) {
+      expectHardened(response.headers);
+      expect(response.headers.get('strict-transport-security')).toBeNull();
+    }
+
+    const https = await startTollgate({ ISSUER: 'https://auth.example.com' });
+    try {
+      for (const path of ['/healthz', '/no-such-path', '/.well-known/oauth-authorization-server']) {
+        const response = await fetch(`${https.url}${path}`);
+        expectHardened(response.headers);
+        expect(response.headers.get('strict-transport-security')).toMatch(/max-age=\d{7,}/);
+      }
+    } finally {
+      await https.close();
+    }
+  });
+});
+
+describe('the log at trace level', () => {
+  it('never holds a secret, token or Authorization header from rate-limited, audited or failed requests', async () => {
+    const client = await registerClient(tollgate.url);
+    const wrong = 'a-wrong-secret-that-must-stay-out-of-the-log-42';
+    const issued = await clientCredentialsToken(tollgate.url, client.client_id, client.client_secret);
+    const token = issued.body.access_token as string;
+    await postForm(tollgate.url, '/introspect', { token }, [client.client_id, client.client_secret]);
+    await postForm(tollgate.url, '/revoke', { token }, [client.client_id, client.client_secret]);
+    for (let i = 0; i < 4; i++) await clientCredentialsToken(tollgate.url, client.client_id, wrong); // ends in 429
+    await postForm(tollgate.url, '/token', { grant_type: 'client_credentials', client_id: client.client_id, client_secret: wrong });
+    const bearer = await adminToken(tollgate.url);
+    await auditEvents(tollgate.url, {}, bearer);
+
+    const raw = tollgate.rawLogs();
+    expect(raw).toContain('"msg":"request"');
+    for (const secret of [client.client_secret, wrong, token, bearer, ADMIN_CLIENT_SECRET, basic(client.client_id, wrong).slice(6), basic(client.client_id, client.client_secret).slice(6)]) {
+      expect(raw.includes(secret), `a credential (${secret.slice(0, 6)}…) is in the log`).toBe(false);
+    }
+  });
+});

@@ -1,0 +1,201 @@
+// /admin/users and `npm run admin -- user …`: users are created, listed, changed and removed;
+// passwords go in and never come out; bad input gets 400 naming the field.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authorize } from '../helpers/browser-agent.js';
+import { admin } from '../helpers/oauth.js';
+import { createPostgresDatabase, startTollgate, usingPostgres, type TestTollgate } from '../helpers/tollgate.js';
+import { PASSWORD, REDIRECT_URI, registerAppClient, signInForTokens } from '../helpers/users.js';
+
+let tollgate: TestTollgate;
+beforeAll(async () => {
+  tollgate = await startTollgate();
+});
+afterAll(() => tollgate?.close());
+
+const api = (method: string, path: string, body?: unknown) => admin(tollgate.url, method, path, body);
+
+describe('/admin/users', () => {
+  it('creates, reads, lists, updates and deletes users, never showing a password or its hash', async () => {
+    const created = await api('POST', '/users', { username: '  Dana.Smith ', email: 'DANA@example.com', password: 'a long enough passphrase' });
+    expect(created.status).toBe(201);
+    expect(created.body).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      username: 'dana.smith',
+      email: 'dana@example.com',
+      disabled: false,
+      created_at: expect.any(String),
+      updated_at: expect.any(String),
+    });
+    const id = created.body.id as string;
+    expect(created.headers.get('location')).toBe(`/admin/users/${id}`);
+    expect(created.headers.get('cache-control')).toBe('no-store');
+
+    expect((await api('GET', `/users/${id}`)).body).toEqual(created.body);
+    const listed = await api('GET', '/users?limit=200');
+    expect((listed.body.users as { id: string }[]).map((u) => u.id)).toContain(id);
+
+    const updated = await api('PATCH', `/users/${id}`, { email: null, username: 'dana' });
+    expect(updated.body).toMatchObject({ username: 'dana', disabled: false });
+    expect(updated.body).not.toHaveProperty('email');
+
+    const everything = JSON.stringify([created.body, listed.body, updated.body]);
+    expect(everything).not.toMatch(/password|argon2/);
+    const row = await tollgate.db.prisma.user.findUnique({ where: { id } });
+    expect(row?.passwordHash).toMatch(/^\$argon2id\$/);
+    expect(tollgate.rawLogs()).not.toContain('a long enough passphrase');
+
+    expect((await api('DELETE', `/users/${id}`)).status).toBe(204);
+    expect((await api('GET', `/users/${id}`)).status).toBe(404);
+    expect((await api('DELETE', `/users/${id}`)).status).toBe(404);
+  });
+
+  it('pages through users with a cursor', async () => {
+    for (let i = 0; i < 3; i += 1) await api('POST', '/users', { username: `pager-${i}`, password: PASSWORD });
+    const first = await api('GET', '/users?limit=2');
+    expect(first.body.users).toHaveLength(2);
+    const second = await api('GET', `/users?limit=2&cursor=${first.body.next_cursor}`);
+    const ids = [...(first.body.users as { id: string }[]), ...(second.body.users as { id: string }[])].map((u) => u.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('refuses a taken username or email with 409, case-insensitively', async () => {
+    await api('POST', '/users', { username: 'taken', email: 'taken@example.com', password: PASSWORD });
+    const cases: [Record<string, string>, string][] = [
+      [{ username: 'TAKEN' }, 'username'],
+      [{ username: 'other', email: 'Taken@Example.com' }, 'email'],
+      [{ username: 'taken@example.com' }, 'username'],
+    ];
+    for (const [body, field] of cases) {
+      const answer = await api('POST', '/users', { password: PASSWORD, ...body });
+      expect(answer.status, JSON.stringify(body)).toBe(409);
+      expect(answer.body.field).toBe(field);
+    }
+  });
+
+  it.each([
+    ['no username', { password: PASSWORD }, 'username'],
+    ['a username with a space', { username: 'a b', password: PASSWORD }, 'username'],
+    ['a username of 65 characters', { username: 'x'.repeat(65), password: PASSWORD }, 'username'],
+    ['a short password', { username: 'shorty', password: 'short' }, 'password'],
+    ['a password of 257 characters', { username: 'longpw', password: 'p'.repeat(257) }, 'password'],
+    ['a password that is no string', { username: 'numeric', password: 12345678 }, 'password'],
+    ['an email that is none', { username: 'bademail', email: 'not-an-email', password: PASSWORD }, 'email'],
+    ['an unknown field', { username: 'extra', password: PASSWORD, role: 'admin' }, 'role'],
+    ['a string disabled', { username: 'strdis', password: PASSWORD, disabled: 'yes' }, 'disabled'],
+  ])('POST with %s is 400 naming the field', async (_what, body, field) => {
+    const answer = await api('POST', '/users', body);
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ error: 'invalid_request', field });
+  });
+
+  it('answers 404 for ids no user can have, and 401 without the admin token', async () => {
+    for (const id of ['nope', '%00', '00000000-0000-0000-0000-000000000000']) expect((await api('GET', `/users/${id}`)).status).toBe(404);
+    expect((await api('GET', '/users?cursor=bad')).status).toBe(400);
+    const anonymous = await fetch(`${tollgate.url}/admin/users`);
+    expect(anonymous.status).toBe(401);
+  });
+
+  it('a new password ends the browser sign-in but not the apps’ tokens', async () => {
+    const person = (await api('POST', '/users', { username: 'rotates', password: PASSWORD })).body as { id: string; username: string };
+    const client = await registerAppClient(tollgate.url);
+    const tokens = (await signInForTokens(tollgate.url, { client, user: person })).body as Record<string, string>;
+    const flow = await authorize(tollgate.url, { clientId: client.client_id, redirectUri: REDIRECT_URI, login: person.username, password: PASSWORD });
+    expect((await api('PATCH', `/users/${person.id}`, { password: 'a brand new password' })).status).toBe(200);
+    // The same browser must sign in again, with the new password...
+    await expect(authorize(tollgate.url, { agent: flow.agent, clientId: client.client_id, redirectUri: REDIRECT_URI, login: person.username, password: PASSWORD })).rejects.toThrow(/sign-in failed/);
+    // ...while the application's refresh token still works.
+    const refreshed = await fetch(`${tollgate.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token!, client_id: client.client_id }),
+    });
+    expect(refreshed.status).toBe(200);
+  });
+});
+
+describe('npm run admin -- user …', () => {
+  const CLI = fileURLToPath(new URL('../../src/admin/cli.ts', import.meta.url));
+  const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  let env: Record<string, string>;
+  let cwd: string;
+  let drop = async () => {};
+
+  beforeAll(async () => {
+    cwd = await mkdtemp(join(tmpdir(), 'tollgate-user-cli-'));
+    if (usingPostgres) {
+      const database = await createPostgresDatabase();
+      env = { DATABASE_URL: database.url };
+      drop = database.drop;
+    } else {
+      env = { DATA_DIR: join(cwd, 'data') };
+    }
+  });
+  afterAll(async () => {
+    await drop();
+    await rm(cwd, { recursive: true, force: true });
+  });
+
+  function cli(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string; json: Record<string, unknown> }> {
+    return new Promise((resolve) => {
+      const child = execFile(process.execPath, ['--import', TSX, CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) => {
+        let json = {};
+        try {
+          json = stdout ? JSON.parse(stdout) : {};
+        } catch {
+          // asserted on as text
+        }
+        const errors = stderr.split('\n').filter((line) => line && !line.includes('applied database migrations')).join('\n');
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr: errors, json });
+      });
+      child.stdin?.end(stdin ?? '');
+    });
+  }
+
+  it('creates a user with a piped password, finds it by name, disables and deletes it', { timeout: 120_000 }, async () => {
+    const created = await cli(['user', 'create', 'Erin', '--email', 'erin@example.com', '--password-stdin'], 'piped password 123\n');
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.json).toMatchObject({ username: 'erin', email: 'erin@example.com', disabled: false });
+    expect(created.stdout).not.toContain('piped password');
+    expect(created.json).not.toHaveProperty('password');
+
+    const byName = await cli(['user', 'get', 'ERIN@example.com']);
+    expect(byName.json.id).toBe(created.json.id);
+    const disabled = await cli(['user', 'update', 'erin', '--disabled', 'true']);
+    expect(disabled.json).toMatchObject({ disabled: true });
+    expect((await cli(['user', 'consents', 'erin'])).json).toEqual({ consents: [] });
+    expect((await cli(['user', 'list'])).json.users).toHaveLength(1);
+    const removed = await cli(['user', 'delete', 'erin']);
+    expect(removed.code).toBe(0);
+    expect(removed.stdout).toBe('');
+    const gone = await cli(['user', 'get', 'erin']);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toBe('tollgate-admin: user erin not found');
+  });
+
+  it('generates and shows a password once when none is piped', { timeout: 120_000 }, async () => {
+    const created = await cli(['user', 'create', 'frank']);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.json.password).toMatch(/^[\w-]{43}$/);
+    expect((await cli(['user', 'get', 'frank'])).json).not.toHaveProperty('password');
+  });
+
+  it.each([
+    [['user', 'create', 'has space'], /username.*USERNAME/],
+    [['user', 'create', 'gina', '--email', 'nope'], /email.*--email/],
+    [['user', 'create', 'gina', '--password-stdin'], /password.*at least 8/],
+    [['user', 'update', 'x', '--disabled', 'maybe'], /disabled.*--disabled/],
+    [['user', 'revoke-consent', 'x'], /usage: user revoke-consent USER CLIENT_ID/],
+    [['user', 'frobnicate'], /unknown user command "frobnicate"/],
+  ])('%j exits 64 with one line', { timeout: 120_000 }, async (args, expected) => {
+    const run = await cli(args, 'short\n');
+    expect(run.code, run.stderr).toBe(64);
+    expect(run.stderr.split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(expected);
+  });
+});

@@ -1,0 +1,41 @@
+import argon2 from 'argon2';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { generateClientId, hashSecret, SecretVerifier } from '../../src/clients/secrets.js';
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('SecretVerifier', () => {
+  it('runs one argon2 verification for many concurrent requests with the same secret', async () => {
+    const hash = await hashSecret('the-secret');
+    const verifier = new SecretVerifier(100);
+    const spy = vi.spyOn(argon2, 'verify');
+    const results = await Promise.all(Array.from({ length: 20 }, () => verifier.verify('client', 'the-secret', [hash])));
+    expect(results.every(Boolean)).toBe(true);
+    expect(spy).toHaveBeenCalledTimes(1);
+    // And a wrong secret, sent concurrently, is also checked once and refused every time.
+    const wrong = await Promise.all(Array.from({ length: 10 }, () => verifier.verify('client', 'not-the-secret', [hash])));
+    expect(wrong.some(Boolean)).toBe(false);
+    expect(spy).toHaveBeenCalledTimes(2);
+  });
+
+  it('isRemembered: only a secret verified before, against a hash still accepted', async () => {
+    const [hash, rotated] = await Promise.all([hashSecret('old'), hashSecret('new')]);
+    const verifier = new SecretVerifier(100);
+    expect(verifier.isRemembered('client', 'old', [hash])).toBe(false);
+    expect(await verifier.verify('client', 'old', [hash])).toBe(true);
+    expect(verifier.isRemembered('client', 'old', [hash])).toBe(true);
+    expect(verifier.isRemembered('client', 'old', [rotated])).toBe(false);
+    expect(verifier.isRemembered('other', 'old', [hash])).toBe(false);
+    verifier.forget('client');
+    expect(verifier.isRemembered('client', 'old', [hash])).toBe(false);
+  });
+});
+
+describe('generateClientId', () => {
+  it('gives 22 base64url characters that never start with a dash or underscore', () => {
+    // A base64url string starts with - or _ one time in 32; a thousand ids would show it.
+    const ids = Array.from({ length: 1000 }, generateClientId);
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9][\w-]{21}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});

@@ -32,7 +32,10 @@ import { interactionRouter } from './interactions/router.js';
 import { UserService } from './users/service.js';
 import { auditIntrospection } from './oidc/operations.js';
 import { createProvider, ROUTES } from './oidc/provider.js';
+import type Provider from 'oidc-provider';
 import { fastIntrospection } from './tokens/fast-introspection.js';
+import { fastIssuance } from './tokens/fast-issuance.js';
+import { clientCredentialsMinter } from './oidc/client-credentials.js';
 
 const POST_ONLY_PATHS = new Set<string>([ROUTES.token, ROUTES.introspection, ROUTES.revocation]);
 /** Paths that are their own metrics label; router routes use their pattern, anything else is "other". */
@@ -59,6 +62,8 @@ export interface App {
   users: UserService;
   /** Security events of the user flows (refresh-token reuse, sign-ins): `events.on(listener)`. */
   events: SecurityEvents;
+  /** The oidc-provider instance; its events tell which requests it answered itself. */
+  provider: Provider;
 }
 
 /** Builds the HTTP application from its dependencies; it listens on nothing and starts no timers. */
@@ -92,9 +97,10 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
   if (config.metricsPort === undefined) koa.use(serveMetrics(metrics));
   koa.use(limitRequestBody);
   koa.use(limitProviderEndpoints(limits, { [ROUTES.token]: 'token', [ROUTES.introspection]: 'introspect', [ROUTES.revocation]: 'revoke' }));
-  // Introspection answered from memory is served here, ahead of the admin and sign-in routers it has nothing to do with.
+  // The fast paths answer here, ahead of the admin and sign-in routers they have nothing to do with.
   koa.use(auditIntrospection(audit, ROUTES.introspection));
   koa.use(fastIntrospection({ path: ROUTES.introspection, db, caches, clients, secrets }));
+  koa.use(fastIssuance({ path: ROUTES.token, caches, clients, secrets, mint: clientCredentialsMinter(provider, config), operations: { audit, metrics } }));
   koa.use(auditAdminActions(audit));
   const adminOnly = requireAdminToken((token) => verifyAccessToken(provider, token));
   koa.use(guardAdmin(limits, adminOnly));
@@ -137,7 +143,7 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
       throw new HttpError(405, 'invalid_request', `${ctx.path} accepts POST only`);
     }
   });
-  return { koa, clients, caches, audit, metrics, limits, users, events };
+  return { koa, clients, caches, audit, metrics, limits, users, events, provider };
 }
 
 /** The user flows' security events in the audit trail and metrics (src/oidc/security-events.ts emits them all). */

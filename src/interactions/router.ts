@@ -12,6 +12,7 @@ import { loginPage } from '../../views/login.js';
 import type { Config } from '../config/config.js';
 import { MAX_BODY_BYTES } from '../http/request-limits.js';
 import type { PrismaAdapter } from '../oidc/adapter.js';
+import { metadataOf } from '../oidc/client-metadata.js';
 import type { SecurityEvents } from '../oidc/security-events.js';
 import { INTERACTION_PATH } from '../oidc/user-flows.js';
 import type { UserService } from '../users/service.js';
@@ -125,7 +126,7 @@ export function interactionRouter({ provider, users, config, csrf, events, login
     const user = await users.findActive(String(interaction.session?.accountId));
     if (!user) throw expired();
     const scopes: ScopeLine[] = requestedScopes(interaction).map((name) => ({ name, description: SCOPE_DESCRIPTIONS[name] }));
-    const absolute = (client.metadata() as { refresh_token_absolute_ttl?: number }).refresh_token_absolute_ttl ?? config.refreshTokenAbsoluteTtl;
+    const absolute = metadataOf(client).refresh_token_absolute_ttl ?? config.refreshTokenAbsoluteTtl;
     sendPage(
       ctx,
       consentPage({

@@ -6,6 +6,7 @@ import type { Context, Next } from 'koa';
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { RequestLike } from '../audit/types.js';
 import { CLIENT_ID_PATTERN } from '../clients/schema.js';
 import { sha256 } from '../clients/secrets.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
@@ -24,7 +25,7 @@ export interface ProviderOperations {
 /** oidc-provider route names → Tollgate's endpoint names. */
 const ENDPOINTS: Record<string, LimitedEndpoint> = { token: 'token', introspection: 'introspect', revocation: 'revoke' };
 
-interface TokenEntity {
+export interface TokenEntity {
   jti?: string;
   grantId?: string;
   accountId?: string;
@@ -61,27 +62,8 @@ export function instrumentProvider(provider: Provider, { audit, metrics }: Provi
       return;
     }
     if (endpoint === 'token') {
-      const grantType = param(oidc, 'grant_type') ?? 'unknown';
       const token = (oidc.entities.ClientCredentials ?? oidc.entities.AccessToken) as TokenEntity | undefined;
-      const tokenType = body.token_type === 'DPoP' ? 'DPoP' : 'Bearer';
-      metrics.tokensIssued.inc({ grant_type: grantType, token_type: tokenType });
-      audit.record(
-        {
-          type: grantType === 'refresh_token' ? 'token.refreshed' : 'token.issued',
-          actor: caller,
-          clientId: caller,
-          subject: token?.accountId ?? (grantType === 'client_credentials' ? caller : undefined),
-          grantId: token?.grantId,
-          details: {
-            grant_type: grantType,
-            scope: typeof body.scope === 'string' ? body.scope : undefined,
-            dpop: tokenType === 'DPoP',
-            token_id: tokenId(token),
-            refresh_token_issued: typeof body.refresh_token === 'string',
-          },
-        },
-        ctx,
-      );
+      recordIssuance({ audit, metrics }, ctx, { grantType: param(oidc, 'grant_type') ?? 'unknown', caller, token, body });
     } else if (endpoint === 'revoke') {
       // RFC 7009 answers 200 whether or not the token existed; the audit trail tells them apart.
       const token = findTokenEntity(oidc);
@@ -119,6 +101,36 @@ export function instrumentProvider(provider: Provider, { audit, metrics }: Provi
     ctx.type = 'application/json';
     ctx.body = { ...DATABASE_UNAVAILABLE };
   });
+}
+
+/**
+ * A successful token response in the audit trail and metrics, from the provider's token endpoint
+ * or the issuance fast path (src/tokens/fast-issuance.ts).
+ */
+export function recordIssuance(
+  { audit, metrics }: Pick<ProviderOperations, 'audit' | 'metrics'>,
+  request: RequestLike,
+  { grantType, caller, token, body }: { grantType: string; caller?: string; token?: TokenEntity; body: Record<string, unknown> },
+): void {
+  const tokenType = body.token_type === 'DPoP' ? 'DPoP' : 'Bearer';
+  metrics.tokensIssued.inc({ grant_type: grantType, token_type: tokenType });
+  audit.record(
+    {
+      type: grantType === 'refresh_token' ? 'token.refreshed' : 'token.issued',
+      actor: caller,
+      clientId: caller,
+      subject: token?.accountId ?? (grantType === 'client_credentials' ? caller : undefined),
+      grantId: token?.grantId,
+      details: {
+        grant_type: grantType,
+        scope: typeof body.scope === 'string' ? body.scope : undefined,
+        dpop: tokenType === 'DPoP',
+        token_id: tokenId(token),
+        refresh_token_issued: typeof body.refresh_token === 'string',
+      },
+    },
+    request,
+  );
 }
 
 /**

@@ -6,7 +6,7 @@ import { MAX_ACCESS_TOKEN_TTL, type Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { createAdapterFactory } from './adapter.js';
-import { EXTRA_CLIENT_METADATA } from './client-metadata.js';
+import { EXTRA_CLIENT_METADATA, metadataOf, type MetadataHolder } from './client-metadata.js';
 import { guardGrantType } from './internals.js';
 import type { ProviderKeys } from './keys.js';
 import { guardClientAuthentication, instrumentProvider, type ProviderOperations } from './operations.js';
@@ -37,22 +37,28 @@ export interface ProviderDeps {
   operations?: ProviderOperations;
 }
 
-interface TollgateClientMetadata {
-  allowed_scope?: string;
-  access_token_ttl?: number;
-  resource_server?: boolean;
-  accepted_secret_hashes?: string[];
-}
 
-const meta = (client: { metadata(): unknown }) => client.metadata() as TollgateClientMetadata;
+/**
+ * Tollgate is the one resource server (the issuer is every token's audience); a client's tokens
+ * carry its allowed scopes and access-token lifetime.
+ */
+export function resourceServerInfo(config: Config, client: MetadataHolder) {
+  const metadata = metadataOf(client);
+  return {
+    scope: metadata.allowed_scope ?? '',
+    audience: config.issuer,
+    accessTokenFormat: 'opaque' as const,
+    accessTokenTTL: Math.min(metadata.access_token_ttl ?? config.accessTokenTtl, MAX_ACCESS_TOKEN_TTL),
+  };
+}
 
 /** Provider routes a person's browser visits (the authorization endpoint and its resume step). */
 const BROWSER_ROUTES = new Set(['authorization', 'resume']);
 
 export function createProvider({ config, db, clients, secrets, keys, log, users, events, operations }: ProviderDeps): Provider {
   const flows = userFlows({ config, db, users, keys, events });
-  const accessTokenTtl = (_ctx: KoaContextWithOIDC, _token: unknown, client: { metadata(): unknown }) =>
-    Math.min(meta(client).access_token_ttl ?? config.accessTokenTtl, MAX_ACCESS_TOKEN_TTL);
+  const accessTokenTtl = (_ctx: KoaContextWithOIDC, _token: unknown, client: MetadataHolder) =>
+    Math.min(metadataOf(client).access_token_ttl ?? config.accessTokenTtl, MAX_ACCESS_TOKEN_TTL);
 
   const configuration: Configuration = {
     adapter: createAdapterFactory(db, clients),
@@ -88,18 +94,13 @@ export function createProvider({ config, db, clients, secrets, keys, log, users,
           // The one hook the provider calls with the request's scope at the authorization endpoint,
           // after the client and its redirect_uri are verified (so errors go back to the client).
           if (BROWSER_ROUTES.has(ctx.oidc.route!)) enforceAuthorizationScopes(ctx);
-          return {
-            scope: meta(client).allowed_scope ?? '',
-            audience: config.issuer,
-            accessTokenFormat: 'opaque',
-            accessTokenTTL: Math.min(meta(client).access_token_ttl ?? config.accessTokenTtl, MAX_ACCESS_TOKEN_TTL),
-          };
+          return resourceServerInfo(config, client);
         },
       },
       introspection: {
         enabled: true,
         // A client may see its own tokens; a resource server may see any.
-        allowedPolicy: async (_ctx, caller, token) => token.clientId === caller.clientId || meta(caller).resource_server === true,
+        allowedPolicy: async (_ctx, caller, token) => token.clientId === caller.clientId || metadataOf(caller).resource_server === true,
       },
       revocation: {
         enabled: true,
@@ -121,7 +122,7 @@ export function createProvider({ config, db, clients, secrets, keys, log, users,
   provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: InstanceType<typeof provider.Client>, presented: string) {
     // Rate limits come before argon2: a client over its budget costs no hashing.
     if (operations) await guardClientAuthentication(operations.limits, this.clientId);
-    const valid = await secrets.verify(this.clientId, presented, meta(this).accepted_secret_hashes ?? []);
+    const valid = await secrets.verify(this.clientId, presented, metadataOf(this).accepted_secret_hashes ?? []);
     if (!valid && operations) await operations.limits.penalize('client_auth_failures', this.clientId);
     return valid;
   };

@@ -17,6 +17,7 @@ import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { sha256 } from '../clients/secrets.js';
 import type { Database } from '../db/database.js';
 import type { PrismaAdapter } from './adapter.js';
+import type { MetadataHolder } from './client-metadata.js';
 import { wrapGrantType } from './internals.js';
 import type { SecurityEvents } from './security-events.js';
 
@@ -24,7 +25,7 @@ export interface RotationDeps {
   db: Database;
   events: SecurityEvents;
   /** The client's reuse grace period in seconds (0: none). */
-  graceSeconds(client: { metadata(): unknown }): number;
+  graceSeconds(client: MetadataHolder): number;
 }
 
 interface OneTimeToken {

@@ -1,4 +1,5 @@
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { metadataOf } from './client-metadata.js';
 
 /**
  * A client gets only scopes on its allow-list; when it names none it gets its default scopes.
@@ -6,7 +7,7 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
  */
 export function enforceClientScopes(ctx: KoaContextWithOIDC): void {
   const client = ctx.oidc.client!;
-  const metadata = client.metadata() as { allowed_scope?: string; default_scope?: string };
+  const metadata = metadataOf(client);
   const allowed = new Set((metadata.allowed_scope ?? '').split(' ').filter(Boolean));
   const requested = ctx.oidc.params!.scope;
   if (requested === undefined) {
@@ -31,7 +32,7 @@ export const PROTOCOL_SCOPES = new Set(['openid', 'offline_access']);
  */
 export function enforceAuthorizationScopes(ctx: KoaContextWithOIDC): void {
   const { params, client } = ctx.oidc;
-  const metadata = client!.metadata() as { allowed_scope?: string; default_scope?: string };
+  const metadata = metadataOf(client!);
   const allowed = new Set((metadata.allowed_scope ?? '').split(' ').filter(Boolean));
   if (params!.scope === undefined) {
     params!.scope = metadata.default_scope || undefined;

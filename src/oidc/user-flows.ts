@@ -6,6 +6,7 @@ import { sha256 } from '../clients/secrets.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
 import type { UserService } from '../users/service.js';
+import { metadataOf, type MetadataHolder } from './client-metadata.js';
 import { dpopNonceSecret, type ProviderKeys } from './keys.js';
 import { installRotation } from './refresh-rotation.js';
 import { PROTOCOL_SCOPES } from './scopes.js';
@@ -24,14 +25,7 @@ export interface UserFlowDeps {
   events: SecurityEvents;
 }
 
-interface RefreshMetadata {
-  refresh_token_idle_ttl?: number;
-  refresh_token_absolute_ttl?: number;
-  refresh_token_reuse_grace?: number;
-}
-
-type MetadataHolder = { metadata(): unknown };
-const refreshMeta = (client: MetadataHolder | undefined) => (client?.metadata() ?? {}) as RefreshMetadata;
+const refreshMeta = (client: MetadataHolder | undefined) => (client ? metadataOf(client) : {});
 const now = () => Math.floor(Date.now() / 1000);
 
 export function userFlows({ config, db, users, keys, events }: UserFlowDeps) {

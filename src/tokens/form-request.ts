@@ -1,0 +1,73 @@
+// What the fast paths (introspection, issuance) read from a request before they decide whether
+// they can answer it themselves, decoded exactly as oidc-provider decodes it. Whatever they leave
+// to the provider, it reads from the same place: the parsed body stays on ctx.req.body.
+import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
+import type { Context } from 'koa';
+import type { SecretVerifier } from '../clients/secrets.js';
+import type { ClientService } from '../clients/service.js';
+import { acceptedSecretHashes } from '../clients/views.js';
+import type { Client } from '../db/database.js';
+import { HttpError } from '../http/errors.js';
+import { MAX_BODY_BYTES } from '../http/request-limits.js';
+
+const SECRET_METHODS = new Set(['client_secret_basic', 'client_secret_post']);
+
+/** A POST form in UTF-8, without client attestation (which only the provider understands). */
+export function isPlainForm(ctx: Context, path: string): boolean {
+  if (ctx.path !== path || ctx.method !== 'POST') return false;
+  if (!ctx.is('application/x-www-form-urlencoded') || (ctx.request.charset && ctx.request.charset.toLowerCase() !== 'utf-8')) return false;
+  return !ctx.get('oauth-client-attestation') && !ctx.get('oauth-client-attestation-pop');
+}
+
+/**
+ * The active client of the request's client_secret_basic credentials, when its secret was
+ * verified before and is still accepted: from memory only, with no argon2 and no error path.
+ */
+export async function rememberedCaller(ctx: Context, clients: ClientService, secrets: SecretVerifier): Promise<Client | undefined> {
+  const credentials = basicCredentials(ctx.get('authorization'));
+  if (!credentials) return undefined;
+  const caller = await clients.findActive(credentials.id);
+  if (!caller || !SECRET_METHODS.has(caller.tokenEndpointAuthMethod)) return undefined;
+  return secrets.isRemembered(caller.id, credentials.secret, acceptedSecretHashes(caller)) ? caller : undefined;
+}
+
+/**
+ * client_secret_basic credentials, decoded as oidc-provider decodes them (RFC 6749 §2.3.1); anything
+ * it would refuse or treat differently is left to it.
+ */
+function basicCredentials(header: string): { id: string; secret: string } | undefined {
+  if (!header.startsWith('Basic ')) return undefined;
+  const encoded = header.slice(6);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 !== 0) return undefined;
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 1 || colon === decoded.length - 1) return undefined;
+  try {
+    const id = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, '%20'));
+    const secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, '%20'));
+    return /^[\x20-\x7e]+$/.test(id) && /^[\x20-\x7e]+$/.test(secret) ? { id, secret } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The form's parameters. The raw body is left on ctx.req.body, where the provider reads it if the
+ * request is passed on; request-limits.ts has already refused anything over 16 KiB or of unknown length.
+ */
+export async function readForm(ctx: Context): Promise<ParsedUrlQuery> {
+  const chunks: Buffer[] = [];
+  let received = 0;
+  try {
+    for await (const chunk of ctx.req) {
+      received += (chunk as Buffer).length;
+      if (received > MAX_BODY_BYTES) throw new Error('body over the limit');
+      chunks.push(chunk as Buffer);
+    }
+  } catch {
+    throw new HttpError(400, 'invalid_request', 'failed to parse the request body');
+  }
+  const raw = Buffer.concat(chunks);
+  (ctx.req as { body?: Buffer }).body = raw;
+  return parseQuery(raw.toString('utf8'));
+}

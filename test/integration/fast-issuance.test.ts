@@ -1,0 +1,148 @@
+// The issuance fast path (src/tokens/fast-issuance.ts): once a client's secret is known, a plain
+// client_credentials request gets the token the provider would have issued, without the provider's
+// request pipeline; anything else still gets the provider's own answer.
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
+import { auditEvents } from '../helpers/ops.js';
+import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
+
+let tollgate: TestTollgate;
+let resourceServer: RegisteredClient;
+/** Token requests the provider answered itself: the fast path never emits grant.success. */
+let providerAnswers = 0;
+beforeAll(async () => {
+  tollgate = await startTollgate();
+  tollgate.running.app.provider.on('grant.success', () => (providerAnswers += 1));
+  resourceServer = await registerClient(tollgate.url, { client_name: 'api', resource_server: true });
+});
+afterAll(() => tollgate?.close());
+
+type Auth = [string, string];
+const auth = (client: RegisteredClient): Auth => [client.client_id, client.client_secret];
+const tokenRequest = (client: RegisteredClient, form: Record<string, string> = {}) => postForm(tollgate.url, '/token', { grant_type: 'client_credentials', ...form }, auth(client));
+const introspect = (token: string) => postForm(tollgate.url, '/introspect', { token }, auth(resourceServer));
+const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
+
+/** A client whose secret the server has verified once (through the provider, with argon2). */
+async function knownClient(metadata: Record<string, unknown> = {}): Promise<RegisteredClient> {
+  const client = await registerClient(tollgate.url, { scope: 'read write', ...metadata });
+  const first = await tokenRequest(client, { scope: 'read' });
+  expect(first.status, JSON.stringify(first.body)).toBe(200);
+  return client;
+}
+
+/** The answer to `request` and whether the provider gave it. */
+async function answered<T>(request: () => Promise<T>): Promise<{ response: T; byProvider: boolean }> {
+  const before = providerAnswers;
+  const response = await request();
+  return { response, byProvider: providerAnswers > before };
+}
+
+describe('issuance without the provider pipeline', () => {
+  it('answers exactly as the provider did, headers and token included', async () => {
+    const client = await registerClient(tollgate.url, { scope: 'read write', access_token_ttl: 120 });
+    const first = await answered(() => tokenRequest(client, { scope: 'read' }));
+    const second = await answered(() => tokenRequest(client, { scope: 'read' }));
+    expect(first.byProvider).toBe(true);
+    expect(second.byProvider).toBe(false);
+
+    const [a, b] = [first.response, second.response];
+    expect(b.status).toBe(200);
+    expect(Object.keys(b.body)).toEqual(Object.keys(a.body)); // same members, same order
+    expect(b.body).toMatchObject({ expires_in: 120, scope: 'read', token_type: 'Bearer' });
+    expect(b.body.expires_in).toBe(a.body.expires_in);
+    expect(b.body.access_token).toMatch(/^[\w-]{43}$/);
+    expect(b.body.access_token).not.toBe(a.body.access_token);
+    for (const header of ['content-type', 'cache-control', 'x-content-type-options', 'content-security-policy']) {
+      expect(b.headers.get(header), header).toBe(a.headers.get(header));
+    }
+
+    // Both tokens are the same kind of token to a resource server.
+    const [viewA, viewB] = [(await introspect(a.body.access_token as string)).body, (await introspect(b.body.access_token as string)).body];
+    expect(viewB).toMatchObject({ active: true, client_id: client.client_id, sub: client.client_id, scope: 'read', token_type: 'Bearer' });
+    expect(Object.keys(viewB)).toEqual(Object.keys(viewA));
+    expect((viewB.exp as number) - (viewB.iat as number)).toBe((viewA.exp as number) - (viewA.iat as number));
+    for (const claim of ['iss', 'aud', 'client_id', 'sub', 'scope', 'token_type']) expect(viewB[claim], claim).toEqual(viewA[claim]);
+  });
+
+  it('grants the default scopes when none is asked for, and a repeated request its own scope', async () => {
+    const client = await knownClient({ default_scope: 'read' });
+    const defaulted = await answered(() => tokenRequest(client));
+    expect(defaulted.byProvider).toBe(false);
+    expect(defaulted.response.body.scope).toBe('read');
+    const both = await answered(() => tokenRequest(client, { scope: 'write read' }));
+    expect(both.byProvider).toBe(false);
+    expect(both.response.body.scope).toBe('write read');
+  });
+
+  it('stores and audits the token like any other: revocable at once, one token.issued event', async () => {
+    const client = await knownClient();
+    const { response, byProvider } = await answered(() => tokenRequest(client, { scope: 'write' }));
+    expect(byProvider).toBe(false);
+    const token = response.body.access_token as string;
+    expect((await introspect(token)).body.active).toBe(true);
+    expect((await postForm(tollgate.url, '/revoke', { token }, auth(client))).status).toBe(200);
+    expect((await introspect(token)).body).toEqual({ active: false });
+
+    await tollgate.running.app.audit.flush();
+    const { events } = await auditEvents(tollgate.url, { client_id: client.client_id, type: 'token.issued' });
+    expect(events.filter((event) => event.details.token_id === sha256(token))).toEqual([
+      expect.objectContaining({ actor: client.client_id, subject: client.client_id, outcome: 'success', details: expect.objectContaining({ grant_type: 'client_credentials', scope: 'write', dpop: false }) }),
+    ]);
+  });
+});
+
+describe('what the provider still answers', () => {
+  it('a scope the client may not have: invalid_scope, every time', async () => {
+    const client = await knownClient();
+    for (let i = 0; i < 2; i += 1) {
+      const { response, byProvider } = await answered(() => tokenRequest(client, { scope: 'read admin' }));
+      expect(byProvider).toBe(false); // refused, so no grant.success either
+      expect(response.status).toBe(400);
+      expect(response.body.error).toBe('invalid_scope');
+    }
+  });
+
+  it('a wrong secret, a disabled client and a grant type the client lacks', async () => {
+    const client = await knownClient();
+    expect((await postForm(tollgate.url, '/token', { grant_type: 'client_credentials' }, [client.client_id, `${client.client_secret}x`])).status).toBe(401);
+    const codeOnly = await registerClient(tollgate.url, { grant_types: ['authorization_code'], redirect_uris: ['https://app.example/cb'] });
+    expect((await tokenRequest(codeOnly)).body.error).toBe('unauthorized_client');
+    expect((await tokenRequest(codeOnly)).body.error).toBe('unauthorized_client');
+  });
+
+  it('client_secret_post, a resource indicator, a DPoP proof, a CORS request', async () => {
+    const client = await knownClient();
+    const post = await answered(() => postForm(tollgate.url, '/token', { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret }));
+    expect(post.response.status).toBe(200);
+    expect(post.byProvider, 'client_secret_post').toBe(true);
+    const resource = await answered(() => tokenRequest(client, { resource: 'https://elsewhere.example' }));
+    expect(resource.response.body.error).toBe('invalid_target');
+    const dpop = await fetch(`${tollgate.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(auth(client).join(':')).toString('base64')}`, dpop: 'not-a-proof' },
+      body: 'grant_type=client_credentials',
+    });
+    expect(dpop.status).toBe(400);
+    expect(((await dpop.json()) as { error: string }).error).toBe('invalid_dpop_proof');
+    const cors = await answered(() =>
+      fetch(`${tollgate.url}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(auth(client).join(':')).toString('base64')}`, origin: 'https://app.example' },
+        body: 'grant_type=client_credentials',
+      }),
+    );
+    // The provider refuses a browser origin the client has not registered; so must the fast path.
+    expect(cors.response.status).toBe(400);
+    expect(((await cors.response.json()) as { error_description: string }).error_description).toMatch(/origin https:\/\/app.example not allowed/);
+  });
+
+  it('a client that must use DPoP is still refused without a proof', async () => {
+    const client = await registerClient(tollgate.url, { dpop_bound_access_tokens: true });
+    const first = await tokenRequest(client);
+    expect(first.status).toBe(400);
+    expect(first.body.error).toBe('invalid_grant');
+    expect((await tokenRequest(client)).body).toEqual(first.body);
+  });
+});

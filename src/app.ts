@@ -1,3 +1,4 @@
+import type { RequestListener } from 'node:http';
 import Koa from 'koa';
 import mount from 'koa-mount';
 import type { Logger } from 'pino';
@@ -35,6 +36,7 @@ import { createProvider, ROUTES } from './oidc/provider.js';
 import type Provider from 'oidc-provider';
 import { fastIntrospection } from './tokens/fast-introspection.js';
 import { fastIssuance } from './tokens/fast-issuance.js';
+import { introspectionLane } from './tokens/introspection-lane.js';
 import { clientCredentialsMinter } from './oidc/client-credentials.js';
 
 const POST_ONLY_PATHS = new Set<string>([ROUTES.token, ROUTES.introspection, ROUTES.revocation]);
@@ -52,6 +54,8 @@ export interface AppDeps {
 
 export interface App {
   koa: Koa;
+  /** The HTTP request handler: the introspection lane in front of Koa. */
+  handler: RequestListener;
   clients: ClientService;
   caches: Caches;
   /** The audit trail: `app.audit.record({ type, clientId, subject, ... }, ctx)` (src/audit/types.ts). */
@@ -99,7 +103,7 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
   koa.use(limitProviderEndpoints(limits, { [ROUTES.token]: 'token', [ROUTES.introspection]: 'introspect', [ROUTES.revocation]: 'revoke' }));
   // The fast paths answer here, ahead of the admin and sign-in routers they have nothing to do with.
   koa.use(auditIntrospection(audit, ROUTES.introspection));
-  koa.use(fastIntrospection({ path: ROUTES.introspection, db, caches, clients, secrets }));
+  koa.use(fastIntrospection({ path: ROUTES.introspection, db, caches, clients, secrets, metrics }));
   koa.use(fastIssuance({ path: ROUTES.token, caches, clients, secrets, mint: clientCredentialsMinter(provider, config), operations: { audit, metrics } }));
   koa.use(auditAdminActions(audit));
   const adminOnly = requireAdminToken((token) => verifyAccessToken(provider, token));
@@ -143,7 +147,10 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
       throw new HttpError(405, 'invalid_request', `${ctx.path} accepts POST only`);
     }
   });
-  return { koa, clients, caches, audit, metrics, limits, users, events, provider };
+    // Introspection cache hits are answered before Koa (src/tokens/introspection-lane.ts).
+  const lane = { path: ROUTES.introspection, issuer: config.issuer, trustProxy: config.trustProxy, caches, secrets, limits, metrics, audit, log };
+  const handler = introspectionLane(lane, koa.callback());
+  return { koa, handler, clients, caches, audit, metrics, limits, users, events, provider };
 }
 
 /** The user flows' security events in the audit trail and metrics (src/oidc/security-events.ts emits them all). */

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { buildApp, type App } from './app.js';
@@ -60,7 +60,7 @@ export async function startServer(config: Config, log: Logger, options: { db?: D
     if (err) log.warn({ err }, 'audit pruning failed');
     else if (count) log.info({ deleted: count, retentionDays: config.audit.retentionDays }, 'pruned old audit events');
   });
-  const server = app.koa.listen(config.port, config.host);
+  const server = createServer(app.handler).listen(config.port, config.host);
   const drain = drainOnClose(server);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   server.requestTimeout = 30_000;

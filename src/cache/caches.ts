@@ -52,6 +52,11 @@ export class Caches implements ClientCacheHooks {
     return client;
   }
 
+  /** The cached active client, without a lookup (undefined when not cached or while unusable). */
+  cachedClient(id: string): Client | undefined {
+    return this.usable ? this.#clients.get(id) : undefined;
+  }
+
   changed(id: string): Promise<void> {
     return this.bus.publish({ kind: 'client', id });
   }

@@ -3,6 +3,9 @@ export interface CachedToken {
   /** The provider's own RFC 7662 answer for an authorised caller, serialised once. */
   body: string;
   clientId: string;
+  /** The answer's `sub` and `token_type`, for the audit trail. */
+  subject?: string;
+  tokenType: string;
   grantId?: string;
   /** Epoch milliseconds: the token's `exp`. */
   expiresAt: number;

@@ -8,17 +8,22 @@ import type { Metrics } from './metrics.js';
  */
 export function observeRequests(metrics: Metrics, knownPaths: ReadonlySet<string>) {
   return async function observeRequests(ctx: Context, next: Next): Promise<void> {
-    const stop = metrics.httpDuration.startTimer();
+    const started = performance.now();
     try {
       await next();
     } finally {
       const matched = (ctx as { _matchedRoute?: unknown })._matchedRoute;
       const endpoint = knownPaths.has(ctx.path) ? ctx.path : typeof matched === 'string' ? matched : 'other';
-      const method = /^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)$/.test(ctx.method) ? ctx.method : 'other';
-      metrics.httpRequests.inc({ endpoint, method, status: String(ctx.status) });
-      stop({ endpoint, method, outcome: `${Math.floor(ctx.status / 100)}xx` });
+      countRequest(metrics, endpoint, ctx.method, ctx.status, started);
     }
   };
+}
+
+/** One request in the request counter and latency histogram; `started` is its performance.now(). */
+export function countRequest(metrics: Metrics, endpoint: string, method: string, status: number, started: number): void {
+  const knownMethod = /^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)$/.test(method) ? method : 'other';
+  metrics.httpRequests.inc({ endpoint, method: knownMethod, status: String(status) });
+  metrics.httpDuration.observe({ endpoint, method: knownMethod, outcome: `${Math.floor(status / 100)}xx` }, (performance.now() - started) / 1000);
 }
 
 /** GET /metrics in Prometheus' text format. */

@@ -31,6 +31,13 @@ export class Metrics {
     labelNames: ['grant_type', 'token_type'] as const,
     registers: [this.registry],
   });
+  readonly fastAnswers = new Counter({
+    name: 'tollgate_fast_path_answers_total',
+    help: 'Requests answered without oidc-provider: introspection_lane (cache hits before Koa), introspection (cache hits in Koa), issuance (client_credentials).',
+    labelNames: ['path'] as const,
+    registers: [this.registry],
+  });
+
   readonly tokenErrors = new Counter({
     name: 'tollgate_token_errors_total',
     help: 'Failed token, introspection and revocation requests by endpoint and OAuth error code.',

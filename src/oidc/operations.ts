@@ -174,22 +174,44 @@ export function auditIntrospection(audit: AuditLog, path: string) {
     const raw = (ctx.req as { body?: unknown }).body;
     const token = oidc?.params?.token ?? (Buffer.isBuffer(raw) ? parseQuery(raw.toString('utf8')).token : undefined);
     const found = oidc ? findTokenEntity(oidc) : undefined;
-    audit.record(
-      {
-        type: 'token.introspected',
-        actor: oidc?.client?.clientId ?? basicClientId(ctx.get('authorization')),
-        clientId: typeof body.client_id === 'string' ? body.client_id : undefined,
-        subject: typeof body.sub === 'string' ? body.sub : undefined,
-        grantId: body.active === true ? found?.grantId : undefined,
-        details: {
-          active: body.active === true,
-          token_id: typeof token === 'string' && token ? sha256(token) : undefined,
-          token_type: typeof body.token_type === 'string' ? body.token_type : undefined,
-        },
-      },
-      ctx,
-    );
+    recordIntrospection(audit, ctx, {
+      caller: oidc?.client?.clientId ?? basicClientId(ctx.get('authorization')),
+      answer: body,
+      tokenId: typeof token === 'string' && token ? sha256(token) : undefined,
+      grantId: found?.grantId,
+    });
   };
+}
+
+/** The introspection answer's members the audit trail keeps. */
+export interface IntrospectionSummary {
+  active?: unknown;
+  client_id?: unknown;
+  sub?: unknown;
+  token_type?: unknown;
+}
+
+/** One answered introspection in the audit trail, from the provider, the fast path or the introspection lane. */
+export function recordIntrospection(
+  audit: AuditLog,
+  request: RequestLike,
+  { caller, answer, tokenId, grantId }: { caller?: string; answer: IntrospectionSummary; tokenId?: string; grantId?: string },
+): void {
+  audit.record(
+    {
+      type: 'token.introspected',
+      actor: caller,
+      clientId: typeof answer.client_id === 'string' ? answer.client_id : undefined,
+      subject: typeof answer.sub === 'string' ? answer.sub : undefined,
+      grantId: answer.active === true ? grantId : undefined,
+      details: {
+        active: answer.active === true,
+        token_id: tokenId,
+        token_type: typeof answer.token_type === 'string' ? answer.token_type : undefined,
+      },
+    },
+    request,
+  );
 }
 
 function tokenId(token: TokenEntity | undefined): string | undefined {

@@ -14,20 +14,26 @@ export function limitProviderEndpoints(limits: RateLimits, paths: Record<string,
   return async function limitProviderEndpoints(ctx: Context, next: Next): Promise<void> {
     const endpoint = Object.hasOwn(paths, ctx.path) ? paths[ctx.path] : undefined;
     if (!endpoint || ctx.method !== 'POST') return next();
-    await limits.check('client_auth_failures_ip', ctx.ip);
-    await limits.consume(`${endpoint}_ip`, ctx.ip);
     // With Basic authentication the client is known before the body is read: it is counted here,
-    // which also covers answers that never reach the provider (the introspection fast path).
+    // which also covers answers that never reach the provider (the fast paths).
     const clientId = basicClientId(ctx.get('authorization'));
-    if (clientId) {
-      await beforeClientAuthentication(limits, endpoint, clientId);
-      ctx.state.rateLimitedClientId = clientId;
-    }
+    await limitEndpointRequest(limits, endpoint, ctx.ip, clientId);
+    if (clientId) ctx.state.rateLimitedClientId = clientId;
     await next();
     if (ctx.status === 401 && (ctx.body as { error?: unknown } | undefined)?.error === 'invalid_client') {
       await limits.penalize('client_auth_failures_ip', ctx.ip);
     }
   };
+}
+
+/**
+ * An endpoint request's budgets: the address's failed authentications and requests, then the
+ * client's when it is known from the Basic header. Throws RateLimitError past any of them.
+ */
+export async function limitEndpointRequest(limits: RateLimits, endpoint: LimitedEndpoint, ip: string, clientId: string | undefined): Promise<void> {
+  await limits.check('client_auth_failures_ip', ip);
+  await limits.consume(`${endpoint}_ip`, ip);
+  if (clientId) await beforeClientAuthentication(limits, endpoint, clientId);
 }
 
 /** The per-client budget of an endpoint, and the client's failed-authentication budget. */

@@ -3,15 +3,17 @@
 // else — first contact, a failure, an unusual request — goes to the provider untouched, so every
 // answer, error or not, is the provider's own (RFC 7662), and revocations still end tokens at once:
 // they evict from the cache before the revocation is answered (see src/cache/caches.ts).
+import type { ParsedUrlQuery } from 'node:querystring';
 import type { Context, Next } from 'koa';
 import type { Caches } from '../cache/caches.js';
 import { sha256, type SecretVerifier } from '../clients/secrets.js';
 import type { ClientService } from '../clients/service.js';
 import type { Database } from '../db/database.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { liveRowExists } from '../oidc/token-rows.js';
 import { isPlainForm, readForm, rememberedCaller } from './form-request.js';
 
-const INACTIVE = '{"active":false}';
+export const INACTIVE = '{"active":false}';
 const INTROSPECTABLE = ['AccessToken', 'ClientCredentials', 'RefreshToken'];
 /** Parameters the provider reads for client authentication: their presence means it must decide. */
 const AUTH_PARAMS = ['client_id', 'client_secret', 'client_assertion', 'client_assertion_type'];
@@ -22,9 +24,10 @@ export interface FastIntrospectionDeps {
   caches: Caches;
   clients: ClientService;
   secrets: SecretVerifier;
+  metrics: Metrics;
 }
 
-export function fastIntrospection({ path, db, caches, clients, secrets }: FastIntrospectionDeps) {
+export function fastIntrospection({ path, db, caches, clients, secrets, metrics }: FastIntrospectionDeps) {
   /** A token row that could be valid exists: only then is the provider asked. */
   const mayExist = (hash: string) => liveRowExists(db, INTROSPECTABLE, hash);
 
@@ -34,14 +37,13 @@ export function fastIntrospection({ path, db, caches, clients, secrets }: FastIn
     if (!caller) return next();
     // Past this point the provider can still take over: it reads the body readForm leaves.
     const params = await readForm(ctx);
-    const { token, token_type_hint: hint } = params;
-    if (typeof token !== 'string' || !token || token.includes('.') || Array.isArray(hint)) return next();
-    if (AUTH_PARAMS.some((name) => name in params)) return next();
+    if (!isPlainTokenQuery(params)) return next();
 
-    const hash = sha256(token);
+    const hash = sha256(params.token);
     const cached = caches.tokens.get(hash);
     if (cached) {
       // The provider's allowedPolicy: a client sees its own tokens, a resource server any.
+      metrics.fastAnswers.inc({ path: 'introspection' });
       return answer(ctx, cached.clientId === caller.id || caller.resourceServer ? cached.body : INACTIVE);
     }
     if (!(await mayExist(hash))) return answer(ctx, INACTIVE);
@@ -55,8 +57,20 @@ export function fastIntrospection({ path, db, caches, clients, secrets }: FastIn
     // Only a token whose grant is known can be evicted when that grant is revoked.
     const found = introspected(ctx);
     if (!found) return;
-    caches.tokens.set(hash, { body: JSON.stringify(body), clientId: body.client_id, grantId: found.grantId, expiresAt: body.exp * 1000 }, generation);
+    const subject = typeof body.sub === 'string' ? body.sub : undefined;
+    const entry = { body: JSON.stringify(body), clientId: body.client_id, subject, tokenType: body.token_type, grantId: found.grantId, expiresAt: body.exp * 1000 };
+    caches.tokens.set(hash, entry, generation);
   };
+}
+
+/**
+ * One opaque token and at most one hint, and no client authentication in the body: a query the
+ * fast paths can answer. A JWT (with dots) or anything else is for the provider.
+ */
+export function isPlainTokenQuery(params: ParsedUrlQuery): params is ParsedUrlQuery & { token: string } {
+  const { token, token_type_hint: hint } = params;
+  if (typeof token !== 'string' || !token || token.includes('.') || Array.isArray(hint)) return false;
+  return !AUTH_PARAMS.some((name) => name in params);
 }
 
 function answer(ctx: Context, body: string): void {

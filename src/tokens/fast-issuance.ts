@@ -43,6 +43,7 @@ export function fastIssuance({ path, caches, clients, secrets, mint, operations 
     // The provider's token response, member for member (RFC 6749 §5.1).
     const body = { access_token: token.value, expires_in: token.expiresIn, scope: token.scope, token_type: 'Bearer' };
     ctx.body = body;
+    operations.metrics.fastAnswers.inc({ path: 'issuance' });
     recordIssuance(operations, ctx, { grantType: 'client_credentials', caller: caller.id, token: token.entity, body });
   };
 }

@@ -27,15 +27,19 @@ export async function rememberedCaller(ctx: Context, clients: ClientService, sec
   const credentials = basicCredentials(ctx.get('authorization'));
   if (!credentials) return undefined;
   const caller = await clients.findActive(credentials.id);
-  if (!caller || !SECRET_METHODS.has(caller.tokenEndpointAuthMethod)) return undefined;
-  return secrets.isRemembered(caller.id, credentials.secret, acceptedSecretHashes(caller)) ? caller : undefined;
+  return caller && isRemembered(caller, credentials.secret, secrets) ? caller : undefined;
+}
+
+/** Whether `secret` is one `caller` authenticated with before, by a method the fast paths know. */
+export function isRemembered(caller: Client, secret: string, secrets: SecretVerifier): boolean {
+  return SECRET_METHODS.has(caller.tokenEndpointAuthMethod) && secrets.isRemembered(caller.id, secret, acceptedSecretHashes(caller));
 }
 
 /**
  * client_secret_basic credentials, decoded as oidc-provider decodes them (RFC 6749 §2.3.1); anything
  * it would refuse or treat differently is left to it.
  */
-function basicCredentials(header: string): { id: string; secret: string } | undefined {
+export function basicCredentials(header: string): { id: string; secret: string } | undefined {
   if (!header.startsWith('Basic ')) return undefined;
   const encoded = header.slice(6);
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 !== 0) return undefined;
@@ -56,6 +60,9 @@ function basicCredentials(header: string): { id: string; secret: string } | unde
  * request is passed on; request-limits.ts has already refused anything over 16 KiB or of unknown length.
  */
 export async function readForm(ctx: Context): Promise<ParsedUrlQuery> {
+  // Read already by the introspection lane, which passed the request on.
+  const read = (ctx.req as { body?: unknown }).body;
+  if (Buffer.isBuffer(read)) return parseQuery(read.toString('utf8'));
   const chunks: Buffer[] = [];
   let received = 0;
   try {

@@ -4,6 +4,7 @@ import { TokenCache, type CachedToken } from '../../src/cache/token-cache.js';
 const entry = (overrides: Partial<CachedToken> = {}): CachedToken => ({
   body: '{"active":true}',
   clientId: 'c',
+  tokenType: 'Bearer',
   expiresAt: Date.now() + 60_000,
   ...overrides,
 });

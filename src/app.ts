@@ -147,8 +147,8 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
       throw new HttpError(405, 'invalid_request', `${ctx.path} accepts POST only`);
     }
   });
-    // Introspection cache hits are answered before Koa (src/tokens/introspection-lane.ts).
-  const lane = { path: ROUTES.introspection, issuer: config.issuer, trustProxy: config.trustProxy, caches, secrets, limits, metrics, audit, log };
+    // Introspections of cached or unknown tokens are answered before Koa (src/tokens/introspection-lane.ts).
+  const lane = { path: ROUTES.introspection, issuer: config.issuer, db, trustProxy: config.trustProxy, caches, secrets, limits, metrics, audit, log };
   const handler = introspectionLane(lane, koa.callback());
   return { koa, handler, clients, caches, audit, metrics, limits, users, events, provider };
 }

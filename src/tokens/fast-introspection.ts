@@ -28,9 +28,6 @@ export interface FastIntrospectionDeps {
 }
 
 export function fastIntrospection({ path, db, caches, clients, secrets, metrics }: FastIntrospectionDeps) {
-  /** A token row that could be valid exists: only then is the provider asked. */
-  const mayExist = (hash: string) => liveRowExists(db, INTROSPECTABLE, hash);
-
   return async function fastIntrospection(ctx: Context, next: Next): Promise<void> {
     if (!caches.usable || !isPlainForm(ctx, path)) return next();
     const caller = await rememberedCaller(ctx, clients, secrets);
@@ -46,7 +43,7 @@ export function fastIntrospection({ path, db, caches, clients, secrets, metrics 
       metrics.fastAnswers.inc({ path: 'introspection' });
       return answer(ctx, cached.clientId === caller.id || caller.resourceServer ? cached.body : INACTIVE);
     }
-    if (!(await mayExist(hash))) return answer(ctx, INACTIVE);
+    if (!(await tokenMayExist(db, hash))) return answer(ctx, INACTIVE);
 
     // Known to the database: the provider answers, and an active access token's answer is kept.
     const generation = caches.tokens.generation;
@@ -61,6 +58,11 @@ export function fastIntrospection({ path, db, caches, clients, secrets, metrics 
     const entry = { body: JSON.stringify(body), clientId: body.client_id, subject, tokenType: body.token_type, grantId: found.grantId, expiresAt: body.exp * 1000 };
     caches.tokens.set(hash, entry, generation);
   };
+}
+
+/** Whether a live row of a token that can be introspected has this hash: only then is the provider asked. */
+export function tokenMayExist(db: Database, hash: string): Promise<boolean> {
+  return liveRowExists(db, INTROSPECTABLE, hash);
 }
 
 /**

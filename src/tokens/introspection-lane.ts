@@ -1,8 +1,9 @@
-// The cache hits of POST /introspect, answered before Koa. A resource server asking again about a
-// token it asked about before is the request Tollgate serves most, and Koa's share of it (a
-// context, a chain of twenty middleware, an async step each) was most of its cost. Everything else
-// (a miss, a caller not yet verified, anything unusual) goes to Koa untouched, with the body this
-// lane has read, where the fast path (fast-introspection.ts) and the provider take over. What the
+// POST /introspect answered before Koa, for a caller whose secret was verified before: a token in
+// the cache, or one no live row exists for. A resource server asking again about a token it asked
+// about before is the request Tollgate serves most, and Koa's share of it (a context, a chain of
+// twenty middleware, an async step each) was most of its cost. Everything else (a token the
+// provider must judge, a caller not yet verified, anything unusual) goes to Koa untouched, with
+// the body this lane has read, where the fast path (fast-introspection.ts) and the provider take over. What the
 // lane answers is what Koa would: its request id, security headers, log line, metrics, rate limits
 // and audit event come from the same functions Koa's middleware uses.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
@@ -11,7 +12,7 @@ import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Caches } from '../cache/caches.js';
 import { sha256, type SecretVerifier } from '../clients/secrets.js';
-import type { Client } from '../db/database.js';
+import type { Client, Database } from '../db/database.js';
 import { HttpError } from '../http/errors.js';
 import { logRequest, requestIdFor, requestLineLogger, securityHeaderValues } from '../http/middleware.js';
 import { MAX_BODY_BYTES } from '../http/request-limits.js';
@@ -21,13 +22,14 @@ import { recordIntrospection } from '../oidc/operations.js';
 import { RateLimitError, type RateLimits } from '../rate-limit/limits.js';
 import { limitEndpointRequest } from '../rate-limit/middleware.js';
 import { basicCredentials, isRemembered } from './form-request.js';
-import { INACTIVE, isPlainTokenQuery } from './fast-introspection.js';
+import { INACTIVE, isPlainTokenQuery, tokenMayExist } from './fast-introspection.js';
 
 const FORM = /^application\/x-www-form-urlencoded\s*(;\s*charset=utf-8\s*)?$/i;
 
 export interface IntrospectionLaneDeps {
   path: string;
   issuer: string;
+  db: Database;
   trustProxy: boolean;
   caches: Caches;
   secrets: SecretVerifier;
@@ -58,7 +60,9 @@ export function introspectionLane(deps: IntrospectionLaneDeps, koa: RequestListe
     const params = parseQuery(raw.toString('utf8'));
     const hash = isPlainTokenQuery(params) ? sha256(params.token as string) : undefined;
     const cached = hash === undefined ? undefined : caches.tokens.get(hash);
-    if (!cached) {
+    // A token no live row has is inactive, whoever asks; one that has a row is the provider's to
+    // judge. A failed lookup goes to Koa too, which answers a database outage with its 503.
+    if (hash === undefined || (!cached && (await tokenMayExist(deps.db, hash).catch(() => true)))) {
       // Koa's turn, with the body already read: the provider and the fast path read it from here.
       (req as { body?: Buffer }).body = raw;
       return koa(req, res);
@@ -71,11 +75,11 @@ export function introspectionLane(deps: IntrospectionLaneDeps, koa: RequestListe
     try {
       await limitEndpointRequest(deps.limits, 'introspect', ip, caller.id);
       // The provider's allowedPolicy: a client sees its own tokens, a resource server any.
-      const visible = cached.clientId === caller.id || caller.resourceServer;
+      const visible = cached !== undefined && (cached.clientId === caller.id || caller.resourceServer);
       body = visible ? cached.body : INACTIVE;
       deps.metrics.fastAnswers.inc({ path: 'introspection_lane' });
       const answer = visible ? { active: true, client_id: cached.clientId, sub: cached.subject, token_type: cached.tokenType } : { active: false };
-      recordIntrospection(deps.audit, { ip, state: { requestId } }, { caller: caller.id, answer, tokenId: hash, grantId: cached.grantId });
+      recordIntrospection(deps.audit, { ip, state: { requestId } }, { caller: caller.id, answer, tokenId: hash, grantId: cached?.grantId });
     } catch (err) {
       if (!(err instanceof RateLimitError)) throw err;
       [status, body, extra] = [429, errorBody(err), { 'Retry-After': String(err.retryAfterSeconds) }];

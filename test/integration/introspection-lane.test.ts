@@ -13,7 +13,7 @@ const basic = (c: RegisteredClient) => `Basic ${Buffer.from(`${c.client_id}:${c.
 
 beforeAll(async () => {
   // Rate limits on, with a per-client introspection budget this file's caller can use up.
-  tollgate = await startTollgate({ RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_INTROSPECT_PER_CLIENT: '12' });
+  tollgate = await startTollgate({ RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_INTROSPECT_PER_CLIENT: '16' });
   resourceServer = await registerClient(tollgate.url, { client_name: 'api', resource_server: true });
   client = await registerClient(tollgate.url, { scope: 'read' });
   token = (await postForm(tollgate.url, '/token', { grant_type: 'client_credentials' }, [client.client_id, client.client_secret])).body.access_token as string;
@@ -75,19 +75,31 @@ describe('the introspection lane', () => {
     expect((await answeredBy()).lane).toBe(before.lane + 1);
   });
 
-  it('passes misses and unusual requests on to Koa, body and all', async () => {
-    const before = await answeredBy();
-    const unknown = await postForm(tollgate.url, '/introspect', { token: 'not-a-token-0123456789' }, [resourceServer.client_id, resourceServer.client_secret]);
-    expect(unknown.body).toEqual({ active: false });
-    const wrongSecret = await postForm(tollgate.url, '/introspect', { token }, [resourceServer.client_id, 'wrong']);
-    expect(wrongSecret.status).toBe(401);
+  it('answers a token no row exists for inactive, and passes the rest on to Koa, body and all', async () => {
+    const rs: [string, string] = [resourceServer.client_id, resourceServer.client_secret];
+    let before = await answeredBy();
+    expect((await postForm(tollgate.url, '/introspect', { token: 'not-a-token-0123456789' }, rs)).body).toEqual({ active: false });
+    expect((await answeredBy()).lane).toBe(before.lane + 1);
+
+    before = await answeredBy();
+    // A token with a row but not yet cached: the provider's to judge (and then cached).
+    const fresh = (await postForm(tollgate.url, '/token', { grant_type: 'client_credentials' }, [client.client_id, client.client_secret])).body.access_token as string;
+    expect((await postForm(tollgate.url, '/introspect', { token: fresh }, rs)).body).toMatchObject({ active: true, client_id: client.client_id });
+    // A wrong secret, and a body with two tokens.
+    expect((await postForm(tollgate.url, '/introspect', { token }, [resourceServer.client_id, 'wrong'])).status).toBe(401);
+    const twice = await fetch(`${tollgate.url}/introspect`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(resourceServer) },
+      body: `token=${token}&token=${token}`,
+    });
+    expect(twice.status).toBe(400);
     expect((await answeredBy()).lane).toBe(before.lane);
   });
 
   it('applies the rate limits, with Koa’s 429 answer', async () => {
     const statuses: number[] = [];
     let refused: Awaited<ReturnType<typeof introspect>> | undefined;
-    for (let i = 0; i < 14 && !refused; i += 1) {
+    for (let i = 0; i < 18 && !refused; i += 1) {
       const response = await introspect();
       statuses.push(response.status);
       if (response.status === 429) refused = response;

@@ -1,4 +1,4 @@
-// npm run bench [-- --duration 10 --connections 50 --pin --workers 1,2 --log-level info --cpu-prof]
+// npm run bench [-- --duration 10 --runs 3 --connections 50 --pin --workers 1,2 --log-level info --cpu-prof]
 //
 // Starts Tollgate (embedded store, or PostgreSQL when DATABASE_URL is set) and a bare oidc-provider
 // baseline, drives both with the same autocannon scenarios after a warm-up, prints a Markdown table
@@ -17,6 +17,8 @@ import { startBaseline, startTollgate, type Started } from './servers.js';
 const { values: args } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
+    /** Measured runs per scenario (issuance and introspection); the run with the median req/s is reported. */
+    runs: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '3' },
     connections: { type: 'string', default: '50' },
     pin: { type: 'boolean', default: false },
@@ -29,6 +31,7 @@ const { values: args } = parseArgs({
   },
 });
 const duration = Number(args.duration);
+const repeats = Math.max(1, Number(args.runs));
 const warmup = Number(args.warmup);
 const connections = Number(args.connections);
 const workerCounts = args.workers.split(',').map(Number);
@@ -59,22 +62,29 @@ async function measure(server: Started, requests: Request[], seconds: number, am
   };
 }
 
+/** The run with the median req/s of `--runs` runs: one run swings with the neighbours. */
+async function median(run: () => Promise<Measured>): Promise<Measured> {
+  const results: Measured[] = [];
+  for (let i = 0; i < repeats; i += 1) results.push(await run());
+  return results.sort((a, b) => a.rps - b.rps)[Math.floor(results.length / 2)]!;
+}
+
 /** Every scenario against one running server; warm-up runs are thrown away. */
 async function runScenarios(target: Target & { server: Started }): Promise<Results> {
   const out: Results = {};
   const issued: string[] = [];
   if (only.has('issuance') || only.has('revocation')) {
     await measure(target.server, issuance(target, [], 0), warmup);
-    out['client_credentials issuance'] = await measure(target.server, issuance(target, issued, KEEP_TOKENS), duration);
+    out['client_credentials issuance'] = await median(() => measure(target.server, issuance(target, issued, KEEP_TOKENS), duration));
   }
   if (only.has('active')) {
     const active = await issueOne(target);
     await measure(target.server, introspectActive(target, active), warmup);
-    out['introspection, active token'] = await measure(target.server, introspectActive(target, active), duration);
+    out['introspection, active token'] = await median(() => measure(target.server, introspectActive(target, active), duration));
   }
   if (only.has('unknown')) {
     await measure(target.server, introspectUnknown(target), warmup);
-    out['introspection, unknown token'] = await measure(target.server, introspectUnknown(target), duration);
+    out['introspection, unknown token'] = await median(() => measure(target.server, introspectUnknown(target), duration));
   }
   if (only.has('refresh')) {
     if (target.name === 'baseline') {
@@ -151,7 +161,7 @@ async function main() {
   const store = process.env.DATABASE_URL ? 'postgresql' : 'embedded';
   if (workerCounts.some((n) => n > 1) && store !== 'postgresql') throw new Error('--workers above 1 needs DATABASE_URL');
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadBefore: loadavg().map((l) => l.toFixed(2)) };
-  console.log(`Tollgate bench: ${store} store, ${connections} connections, ${duration}s runs after ${warmup}s warm-up, pinned: ${args.pin}, load ${machine.loadBefore.join(' ')}`);
+  console.log(`Tollgate bench: ${store} store, ${connections} connections, ${duration}s runs (median of ${repeats}) after ${warmup}s warm-up, pinned: ${args.pin}, load ${machine.loadBefore.join(' ')}`);
   const nodeFlags = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${RESULTS}/profiles`] : [];
 
   let baseline: Results | undefined;
@@ -193,7 +203,7 @@ async function main() {
 
   const loadAfter = loadavg().map((l) => l.toFixed(2));
   console.log(`\nload average after: ${loadAfter.join(' ')}`);
-  const json = { date: new Date().toISOString(), store, connections, duration, warmup, pinned: args.pin, logLevel: args['log-level'], machine: { ...machine, loadAfter }, baseline, tollgate: runs };
+  const json = { date: new Date().toISOString(), store, connections, duration, runs: repeats, warmup, pinned: args.pin, logLevel: args['log-level'], machine: { ...machine, loadAfter }, baseline, tollgate: runs };
   await writeFile(`${RESULTS}/latest.json`, `${JSON.stringify(json, null, 2)}\n`);
   console.log(`wrote ${RESULTS}/latest.json`);
 }

@@ -1,6 +1,7 @@
 // What the fast paths (introspection, issuance) read from a request before they decide whether
 // they can answer it themselves, decoded exactly as oidc-provider decodes it. Whatever they leave
 // to the provider, it reads from the same place: the parsed body stays on ctx.req.body.
+import type { IncomingMessage } from 'node:http';
 import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
 import type { Context } from 'koa';
 import type { SecretVerifier } from '../clients/secrets.js';
@@ -62,19 +63,27 @@ export function basicCredentials(header: string): { id: string; secret: string }
 export async function readForm(ctx: Context): Promise<ParsedUrlQuery> {
   // Read already by the introspection lane, which passed the request on.
   const read = (ctx.req as { body?: unknown }).body;
-  if (Buffer.isBuffer(read)) return parseQuery(read.toString('utf8'));
-  const chunks: Buffer[] = [];
-  let received = 0;
-  try {
-    for await (const chunk of ctx.req) {
-      received += (chunk as Buffer).length;
-      if (received > MAX_BODY_BYTES) throw new Error('body over the limit');
-      chunks.push(chunk as Buffer);
-    }
-  } catch {
-    throw new HttpError(400, 'invalid_request', 'failed to parse the request body');
-  }
-  const raw = Buffer.concat(chunks);
+  const raw = Buffer.isBuffer(read) ? read : await readBody(ctx.req);
   (ctx.req as { body?: Buffer }).body = raw;
   return parseQuery(raw.toString('utf8'));
+}
+
+/**
+ * A request's whole body, with events rather than an async iterator (cheaper, and this is on every
+ * fast-path request). Its length is bounded by the Content-Length checked before, which Node's
+ * parser enforces; the limit here is for a body of any other kind.
+ */
+export function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const fail = () => reject(new HttpError(400, 'invalid_request', 'failed to parse the request body'));
+    req.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > MAX_BODY_BYTES) return void (req.destroy(), fail());
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('error', fail);
+  });
 }

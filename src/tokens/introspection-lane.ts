@@ -21,7 +21,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { recordIntrospection } from '../oidc/operations.js';
 import { RateLimitError, type RateLimits } from '../rate-limit/limits.js';
 import { limitEndpointRequest } from '../rate-limit/middleware.js';
-import { basicCredentials, isRemembered } from './form-request.js';
+import { basicCredentials, isRemembered, readBody } from './form-request.js';
 import { INACTIVE, isPlainTokenQuery, tokenMayExist } from './fast-introspection.js';
 
 const FORM = /^application\/x-www-form-urlencoded\s*(;\s*charset=utf-8\s*)?$/i;
@@ -116,14 +116,4 @@ function clientIp(req: IncomingMessage, trustProxy: boolean): string {
 
 function firstValue(header: string | string[] | undefined): string | undefined {
   return Array.isArray(header) ? header[0] : header;
-}
-
-/** The whole body; its length was checked against Content-Length, which Node's parser enforces. */
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.on('error', () => reject(new HttpError(400, 'invalid_request', 'failed to parse the request body')));
-  });
 }

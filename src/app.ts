@@ -34,9 +34,9 @@ import { UserService } from './users/service.js';
 import { auditIntrospection } from './oidc/operations.js';
 import { createProvider, ROUTES } from './oidc/provider.js';
 import type Provider from 'oidc-provider';
-import { fastIntrospection } from './tokens/fast-introspection.js';
-import { fastIssuance } from './tokens/fast-issuance.js';
-import { introspectionLane } from './tokens/introspection-lane.js';
+import { cacheIntrospections, introspectionRoute } from './tokens/fast-introspection.js';
+import { issuanceRoute } from './tokens/fast-issuance.js';
+import { fastLane } from './tokens/lane.js';
 import { clientCredentialsMinter } from './oidc/client-credentials.js';
 
 const POST_ONLY_PATHS = new Set<string>([ROUTES.token, ROUTES.introspection, ROUTES.revocation]);
@@ -54,7 +54,7 @@ export interface AppDeps {
 
 export interface App {
   koa: Koa;
-  /** The HTTP request handler: the introspection lane in front of Koa. */
+  /** The HTTP request handler: the fast lane in front of Koa. */
   handler: RequestListener;
   clients: ClientService;
   caches: Caches;
@@ -101,10 +101,9 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
   if (config.metricsPort === undefined) koa.use(serveMetrics(metrics));
   koa.use(limitRequestBody);
   koa.use(limitProviderEndpoints(limits, { [ROUTES.token]: 'token', [ROUTES.introspection]: 'introspect', [ROUTES.revocation]: 'revoke' }));
-  // The fast paths answer here, ahead of the admin and sign-in routers they have nothing to do with.
+  // Keeps the provider's introspection answers for the lane, ahead of routers it has nothing to do with.
   koa.use(auditIntrospection(audit, ROUTES.introspection));
-  koa.use(fastIntrospection({ path: ROUTES.introspection, db, caches, clients, secrets, metrics }));
-  koa.use(fastIssuance({ path: ROUTES.token, caches, clients, secrets, mint: clientCredentialsMinter(provider, config), operations: { audit, metrics } }));
+  koa.use(cacheIntrospections({ path: ROUTES.introspection, caches, clients, secrets }));
   koa.use(auditAdminActions(audit));
   const adminOnly = requireAdminToken((token) => verifyAccessToken(provider, token));
   koa.use(guardAdmin(limits, adminOnly));
@@ -147,9 +146,12 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
       throw new HttpError(405, 'invalid_request', `${ctx.path} accepts POST only`);
     }
   });
-    // Introspections of cached or unknown tokens are answered before Koa (src/tokens/introspection-lane.ts).
-  const lane = { path: ROUTES.introspection, issuer: config.issuer, db, trustProxy: config.trustProxy, caches, secrets, limits, metrics, audit, log };
-  const handler = introspectionLane(lane, koa.callback());
+    // Token requests and introspections of known callers are answered before Koa (src/tokens/lane.ts).
+  const routes = {
+    [ROUTES.token]: issuanceRoute({ mint: clientCredentialsMinter(provider, config), operations: { audit, metrics } }),
+    [ROUTES.introspection]: introspectionRoute({ db, caches, audit }),
+  };
+  const handler = fastLane({ routes, issuer: config.issuer, trustProxy: config.trustProxy, caches, secrets, limits, metrics, log }, koa.callback());
   return { koa, handler, clients, caches, audit, metrics, limits, users, events, provider };
 }
 

@@ -33,7 +33,7 @@ export class Metrics {
   });
   readonly fastAnswers = new Counter({
     name: 'tollgate_fast_path_answers_total',
-    help: 'Requests answered without oidc-provider: introspection_lane (cache hits before Koa), introspection (cache hits in Koa), issuance (client_credentials).',
+    help: 'Requests the fast lane answered in front of Koa and oidc-provider: introspection_lane (cached or unknown tokens), issuance (client_credentials).',
     labelNames: ['path'] as const,
     registers: [this.registry],
   });

@@ -54,9 +54,8 @@ describe('issuance without the provider pipeline', () => {
     expect(b.body.expires_in).toBe(a.body.expires_in);
     expect(b.body.access_token).toMatch(/^[\w-]{43}$/);
     expect(b.body.access_token).not.toBe(a.body.access_token);
-    for (const header of ['content-type', 'cache-control', 'x-content-type-options', 'content-security-policy']) {
-      expect(b.headers.get(header), header).toBe(a.headers.get(header));
-    }
+    const comparable = (headers: Headers) => Object.fromEntries([...headers].filter(([name]) => !['date', 'x-request-id', 'content-length'].includes(name)));
+    expect(comparable(b.headers)).toEqual(comparable(a.headers));
 
     // Both tokens are the same kind of token to a resource server.
     const [viewA, viewB] = [(await introspect(a.body.access_token as string)).body, (await introspect(b.body.access_token as string)).body];

@@ -81,7 +81,7 @@ export function instrumentProvider(provider: Provider, { audit, metrics }: Provi
     }
   });
 
-  // Successful introspections are recorded by auditIntrospection, which also sees the fast path.
+  // Successful introspections are recorded by auditIntrospection (and by the fast lane for its own).
 
   provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
     audit.record({ type: 'grant.revoked', actor: ctx.oidc?.client?.clientId, clientId: ctx.oidc?.client?.clientId, grantId }, ctx);
@@ -105,7 +105,7 @@ export function instrumentProvider(provider: Provider, { audit, metrics }: Provi
 
 /**
  * A successful token response in the audit trail and metrics, from the provider's token endpoint
- * or the issuance fast path (src/tokens/fast-issuance.ts).
+ * or the fast lane's issuance route (src/tokens/fast-issuance.ts).
  */
 export function recordIssuance(
   { audit, metrics }: Pick<ProviderOperations, 'audit' | 'metrics'>,
@@ -156,9 +156,8 @@ export async function guardClientAuthentication(limits: RateLimits, clientId: st
 }
 
 /**
- * Records every successful introspection, whoever answered it: the provider, or the fast path in
- * front of it (src/tokens/fast-introspection.ts), which answers from its cache and leaves the raw
- * body on ctx.req.body. Mounted in front of both.
+ * Records every successful introspection Koa answers (the provider's). The fast lane records its
+ * own (src/tokens/lane.ts); a request it passed on has its raw body on ctx.req.body.
  */
 export function auditIntrospection(audit: AuditLog, path: string) {
   return async function auditIntrospection(ctx: Context, next: Next): Promise<void> {
@@ -191,7 +190,7 @@ export interface IntrospectionSummary {
   token_type?: unknown;
 }
 
-/** One answered introspection in the audit trail, from the provider, the fast path or the introspection lane. */
+/** One answered introspection in the audit trail, from the provider or the fast lane. */
 export function recordIntrospection(
   audit: AuditLog,
   request: RequestLike,

@@ -15,7 +15,7 @@ export function limitProviderEndpoints(limits: RateLimits, paths: Record<string,
     const endpoint = Object.hasOwn(paths, ctx.path) ? paths[ctx.path] : undefined;
     if (!endpoint || ctx.method !== 'POST') return next();
     // With Basic authentication the client is known before the body is read: it is counted here,
-    // which also covers answers that never reach the provider (the fast paths).
+    // which also covers the fast lane's requests that it passes on.
     const clientId = basicClientId(ctx.get('authorization'));
     await limitEndpointRequest(limits, endpoint, ctx.ip, clientId);
     if (clientId) ctx.state.rateLimitedClientId = clientId;

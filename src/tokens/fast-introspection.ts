@@ -97,7 +97,7 @@ function tokenMayExist(db: Database, hash: string): Promise<boolean> {
 
 /**
  * One opaque token and at most one hint, and no client authentication in the body: a query the
- * fast paths can answer. A JWT (with dots) or anything else is for the provider.
+ * fast lane can answer. A JWT (with dots) or anything else is for the provider.
  */
 function isPlainTokenQuery(params: ParsedUrlQuery): params is ParsedUrlQuery & { token: string } {
   const { token, token_type_hint: hint } = params;

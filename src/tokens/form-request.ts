@@ -1,4 +1,4 @@
-// What the fast paths (introspection, issuance) read from a request before they decide whether
+// What the fast lane (src/tokens/lane.ts) and cacheIntrospections read from a request before they decide whether
 // they can answer it themselves, decoded exactly as oidc-provider decodes it. Whatever they leave
 // to the provider, it reads from the same place: the parsed body stays on ctx.req.body.
 import type { IncomingMessage } from 'node:http';
@@ -31,7 +31,7 @@ export async function rememberedCaller(ctx: Context, clients: ClientService, sec
   return caller && isRemembered(caller, credentials.secret, secrets) ? caller : undefined;
 }
 
-/** Whether `secret` is one `caller` authenticated with before, by a method the fast paths know. */
+/** Whether `secret` is one `caller` authenticated with before, by a method the fast lane knows. */
 export function isRemembered(caller: Client, secret: string, secrets: SecretVerifier): boolean {
   return SECRET_METHODS.has(caller.tokenEndpointAuthMethod) && secrets.isRemembered(caller.id, secret, acceptedSecretHashes(caller));
 }
@@ -61,7 +61,7 @@ export function basicCredentials(header: string): { id: string; secret: string }
  * request is passed on; request-limits.ts has already refused anything over 16 KiB or of unknown length.
  */
 export async function readForm(ctx: Context): Promise<ParsedUrlQuery> {
-  // Read already by the introspection lane, which passed the request on.
+  // Read already by the fast lane, which passed the request on.
   const read = (ctx.req as { body?: unknown }).body;
   const raw = Buffer.isBuffer(read) ? read : await readBody(ctx.req);
   (ctx.req as { body?: Buffer }).body = raw;

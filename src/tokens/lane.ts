@@ -80,7 +80,7 @@ export function fastLane(deps: LaneDeps, koa: RequestListener): RequestListener 
     const raw = await readBody(req);
     const work = await route.plan(parseQuery(raw.toString('utf8')), caller);
     const toKoa = () => {
-      // With the body already read: the provider and Koa's fast paths read it from here.
+      // With the body already read: the provider and cacheIntrospections read it from here.
       (req as { body?: Buffer }).body = raw;
       koa(req, res);
     };

@@ -1,4 +1,4 @@
-// The introspection fast path (src/tokens/fast-introspection.ts): once a caller and a token are known,
+// Introspection from memory (src/tokens/fast-introspection.ts, answered by the fast lane): once a caller and a token are known,
 // /introspect is answered from memory with the provider's own answer, and every change that ends a
 // token or a credential still takes effect on the very next request.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// The issuance fast path (src/tokens/fast-issuance.ts): once a client's secret is known, a plain
+// The fast lane's issuance route (src/tokens/fast-issuance.ts): once a client's secret is known, a plain
 // client_credentials request gets the token the provider would have issued, without the provider's
 // request pipeline; anything else still gets the provider's own answer.
 import { createHash } from 'node:crypto';
@@ -9,7 +9,7 @@ import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 
 let tollgate: TestTollgate;
 let resourceServer: RegisteredClient;
-/** Token requests the provider answered itself: the fast path never emits grant.success. */
+/** Token requests the provider answered itself: the fast lane never emits grant.success. */
 let providerAnswers = 0;
 beforeAll(async () => {
   tollgate = await startTollgate();
@@ -132,7 +132,7 @@ describe('what the provider still answers', () => {
         body: 'grant_type=client_credentials',
       }),
     );
-    // The provider refuses a browser origin the client has not registered; so must the fast path.
+    // The provider refuses a browser origin the client has not registered; so must the fast lane.
     expect(cors.response.status).toBe(400);
     expect(((await cors.response.json()) as { error_description: string }).error_description).toMatch(/origin https:\/\/app.example not allowed/);
   });

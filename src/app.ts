@@ -146,7 +146,7 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
       throw new HttpError(405, 'invalid_request', `${ctx.path} accepts POST only`);
     }
   });
-    // Token requests and introspections of known callers are answered before Koa (src/tokens/lane.ts).
+  // Token requests and introspections of known callers are answered before Koa (src/tokens/lane.ts).
   const routes = {
     [ROUTES.token]: issuanceRoute({ mint: clientCredentialsMinter(provider, config), operations: { audit, metrics } }),
     [ROUTES.introspection]: introspectionRoute({ db, caches, audit }),

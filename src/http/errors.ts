@@ -31,12 +31,17 @@ export function renderErrors(log: Logger) {
     } catch (err) {
       const known = toHttpError(err);
       if (!known) log.error({ err }, 'unhandled error');
-      const { status, error, description, field } = known ?? new HttpError(500, 'server_error', 'internal server error');
-      ctx.status = status;
+      const rendered = known ?? new HttpError(500, 'server_error', 'internal server error');
+      ctx.status = rendered.status;
       ctx.set('Cache-Control', 'no-store');
-      ctx.body = { error, error_description: description, ...(field ? { field } : {}) };
+      ctx.body = errorBody(rendered);
     }
   };
+}
+
+/** The RFC 6749 §5.2 body of an error: `error`, `error_description` and, for invalid input, `field`. */
+export function errorBody({ error, description, field }: HttpError): Record<string, string> {
+  return { error, error_description: description, ...(field ? { field } : {}) };
 }
 
 function toHttpError(err: unknown): HttpError | undefined {

@@ -11,8 +11,8 @@ export interface MintedToken {
   value: string;
   expiresIn: number;
   scope?: string;
-  /** For the audit trail: the token's id (hashed there) and its grant, none for this grant type. */
-  entity: { jti: string; clientId: string };
+  /** For the audit trail: the token's id (hashed there); this grant type has no grant or account. */
+  entity: { jti: string };
 }
 
 export type ClientCredentialsMinter = (client: Client, scope: string | undefined) => Promise<MintedToken | undefined>;
@@ -34,6 +34,6 @@ export function clientCredentialsMinter(provider: Provider, config: Config): Cli
     const info = resourceServerInfo(config, client);
     const token = new provider.ClientCredentials({ client, scope, resourceServer: { ...info, identifier: () => info.audience } } as never);
     const value = await token.save();
-    return { value, expiresIn: token.expiration, scope: token.scope, entity: { jti: token.jti, clientId: row.id } };
+    return { value, expiresIn: token.expiration, scope: token.scope, entity: { jti: token.jti } };
   };
 }

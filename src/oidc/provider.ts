@@ -37,18 +37,21 @@ export interface ProviderDeps {
   operations?: ProviderOperations;
 }
 
+/** A client's access-token lifetime: its own setting or ACCESS_TOKEN_TTL, never above the hard maximum. */
+function accessTokenTtlOf(config: Config, client: MetadataHolder): number {
+  return Math.min(metadataOf(client).access_token_ttl ?? config.accessTokenTtl, MAX_ACCESS_TOKEN_TTL);
+}
 
 /**
  * Tollgate is the one resource server (the issuer is every token's audience); a client's tokens
  * carry its allowed scopes and access-token lifetime.
  */
 export function resourceServerInfo(config: Config, client: MetadataHolder) {
-  const metadata = metadataOf(client);
   return {
-    scope: metadata.allowed_scope ?? '',
+    scope: metadataOf(client).allowed_scope ?? '',
     audience: config.issuer,
     accessTokenFormat: 'opaque' as const,
-    accessTokenTTL: Math.min(metadata.access_token_ttl ?? config.accessTokenTtl, MAX_ACCESS_TOKEN_TTL),
+    accessTokenTTL: accessTokenTtlOf(config, client),
   };
 }
 
@@ -57,8 +60,7 @@ const BROWSER_ROUTES = new Set(['authorization', 'resume']);
 
 export function createProvider({ config, db, clients, secrets, keys, log, users, events, operations }: ProviderDeps): Provider {
   const flows = userFlows({ config, db, users, keys, events });
-  const accessTokenTtl = (_ctx: KoaContextWithOIDC, _token: unknown, client: MetadataHolder) =>
-    Math.min(metadataOf(client).access_token_ttl ?? config.accessTokenTtl, MAX_ACCESS_TOKEN_TTL);
+  const accessTokenTtl = (_ctx: KoaContextWithOIDC, _token: unknown, client: MetadataHolder) => accessTokenTtlOf(config, client);
 
   const configuration: Configuration = {
     adapter: createAdapterFactory(db, clients),

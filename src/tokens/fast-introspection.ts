@@ -105,7 +105,6 @@ function isPlainTokenQuery(params: ParsedUrlQuery): params is ParsedUrlQuery & {
   return !AUTH_PARAMS.some((name) => name in params);
 }
 
-
 /** The access token the provider's introspection action found (it records it on ctx.oidc). */
 function introspected(ctx: Context): { grantId?: string } | undefined {
   type Found = { grantId?: string } | undefined;

@@ -16,7 +16,7 @@ import type { Caches } from '../cache/caches.js';
 import type { SecretVerifier } from '../clients/secrets.js';
 import type { Client } from '../db/database.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
-import { HttpError } from '../http/errors.js';
+import { errorBody, HttpError } from '../http/errors.js';
 import { logRequest, requestIdFor, requestLineLogger, securityHeaderValues } from '../http/middleware.js';
 import { MAX_BODY_BYTES } from '../http/request-limits.js';
 import { DATABASE_UNAVAILABLE, reportDatabaseUnavailable, RETRY_AFTER_UNAVAILABLE } from '../http/unavailable.js';
@@ -98,7 +98,7 @@ export function fastLane(deps: LaneDeps, koa: RequestListener): RequestListener 
       extra = route.headers;
     } catch (err) {
       if (err instanceof RateLimitError) {
-        [status, body, extra] = [429, errorBody(err), { 'Retry-After': String(err.retryAfterSeconds) }];
+        [status, body, extra] = [429, JSON.stringify(errorBody(err)), { 'Retry-After': String(err.retryAfterSeconds) }];
       } else if (!(err instanceof HttpError) && isDatabaseUnavailable(err)) {
         reportDatabaseUnavailable(metrics, log, err, requestId);
         [status, body, extra] = [503, JSON.stringify(DATABASE_UNAVAILABLE), { 'Retry-After': RETRY_AFTER_UNAVAILABLE }];
@@ -119,14 +119,10 @@ export function fastLane(deps: LaneDeps, koa: RequestListener): RequestListener 
       const known = err instanceof HttpError;
       if (!known) log.error({ err }, 'unhandled error in the fast lane');
       if (res.headersSent) return void res.destroy();
-      const body = errorBody(known ? err : new HttpError(500, 'server_error', 'internal server error'));
+      const body = JSON.stringify(errorBody(known ? err : new HttpError(500, 'server_error', 'internal server error')));
       res.writeHead(known ? err.status : 500, { ...headers, 'Cache-Control': 'no-store', 'Content-Type': 'application/json; charset=utf-8' }).end(body);
     });
   };
-}
-
-function errorBody(err: HttpError): string {
-  return JSON.stringify({ error: err.error, error_description: err.description });
 }
 
 /** The source address as Koa gives it (ctx.ip): the first X-Forwarded-For entry when proxies are trusted. */

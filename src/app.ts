@@ -15,13 +15,12 @@ import type { Config } from './config/config.js';
 import type { Database } from './db/database.js';
 import { HttpError, renderErrors } from './http/errors.js';
 import { health } from './http/health.js';
-import { logRequests, securityHeaders } from './http/middleware.js';
-import { limitRequestBody } from './http/request-limits.js';
-import { operationalErrors } from './http/unavailable.js';
-import { observeRequests, serveMetrics } from './metrics/http.js';
+import { adoptExchange } from './http/middleware.js';
+import { requestPipeline, type Endpoint, type Pipeline } from './http/pipeline.js';
+import { serveMetrics } from './metrics/http.js';
 import { Metrics } from './metrics/metrics.js';
 import { RateLimits } from './rate-limit/limits.js';
-import { guardAdmin, limitProviderEndpoints } from './rate-limit/middleware.js';
+import { guardAdmin } from './rate-limit/middleware.js';
 import { verifyAccessToken } from './oidc/access-tokens.js';
 import { discovery, isServedProviderPath, SERVED_PROVIDER_PATHS } from './oidc/discovery.js';
 import { derivedSecret, type ProviderKeys } from './oidc/keys.js';
@@ -34,12 +33,14 @@ import { UserService } from './users/service.js';
 import { auditIntrospection } from './oidc/operations.js';
 import { createProvider, ROUTES } from './oidc/provider.js';
 import type Provider from 'oidc-provider';
-import { cacheIntrospections, introspectionRoute } from './tokens/fast-introspection.js';
-import { issuanceRoute } from './tokens/fast-issuance.js';
-import { fastLane } from './tokens/lane.js';
+import { cacheIntrospections, introspectionHandler } from './tokens/introspection-handler.js';
+import { issuanceHandler } from './tokens/issuance-handler.js';
+import { revocationHandler } from './tokens/revocation-handler.js';
+import { issuedTokenFinder } from './oidc/issued-tokens.js';
 import { clientCredentialsMinter } from './oidc/client-credentials.js';
+import { liveRowExists } from './oidc/token-rows.js';
+import { ClientAuthenticator } from './clients/authentication.js';
 
-const POST_ONLY_PATHS = new Set<string>([ROUTES.token, ROUTES.introspection, ROUTES.revocation]);
 /** Paths that are their own metrics label; router routes use their pattern, anything else is "other". */
 const KNOWN_PATHS = new Set<string>([...SERVED_PROVIDER_PATHS, '/.well-known/oauth-authorization-server', '/healthz', '/readyz', '/metrics']);
 
@@ -54,8 +55,9 @@ export interface AppDeps {
 
 export interface App {
   koa: Koa;
-  /** The HTTP request handler: the fast lane in front of Koa. */
+  /** The HTTP request handler: the request pipeline, in front of the endpoints' handlers and Koa. */
   handler: RequestListener;
+  pipeline: Pipeline;
   clients: ClientService;
   caches: Caches;
   /** The audit trail: `app.audit.record({ type, clientId, subject, ... }, ctx)` (src/audit/types.ts). */
@@ -82,7 +84,8 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
   // Revoking a user's grants must reach every instance's token cache, as the provider's own revocations do.
   const users = new UserService(db, { grantsRevoked: async (grantIds) => void (await Promise.all(grantIds.map((id) => caches.bus.publish({ kind: 'grant', id })))) });
   events.on((event) => recordSecurityEvent(event, audit, metrics));
-  const provider = createProvider({ config, db, clients, secrets, keys, log, users, events, operations: { audit, metrics, limits } });
+  const authenticator = new ClientAuthenticator(secrets, limits);
+  const provider = createProvider({ config, db, clients, authenticator, keys, log, users, events, operations: { audit, metrics, limits } });
   caches.watch(provider);
   const admin = adminRouter(clients);
 
@@ -91,19 +94,14 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
   // oidc-provider runs inside this app (koa-mount), so its cookies are signed with this app's keys;
   // the provider's own contexts (interactionDetails) check them with the same keys.
   koa.keys = keys.cookieKeys;
-  koa.use(logRequests(log));
-  koa.use(observeRequests(metrics, KNOWN_PATHS));
-  koa.use(renderErrors(log));
-  koa.use(operationalErrors(metrics, log));
-  koa.use(securityHeaders(config.issuer));
+  koa.use(adoptExchange);
+  koa.use(renderErrors({ metrics, log }));
   koa.use(health(db));
   // With METRICS_PORT the metrics are served there only (src/server.ts).
   if (config.metricsPort === undefined) koa.use(serveMetrics(metrics));
-  koa.use(limitRequestBody);
-  koa.use(limitProviderEndpoints(limits, { [ROUTES.token]: 'token', [ROUTES.introspection]: 'introspect', [ROUTES.revocation]: 'revoke' }));
-  // Keeps the provider's introspection answers for the lane, ahead of routers it has nothing to do with.
+  // Keeps the provider's introspection answers for the introspection handler, ahead of routers it has nothing to do with.
   koa.use(auditIntrospection(audit, ROUTES.introspection));
-  koa.use(cacheIntrospections({ path: ROUTES.introspection, caches, clients, secrets }));
+  koa.use(cacheIntrospections(ROUTES.introspection, caches));
   koa.use(auditAdminActions(audit));
   const adminOnly = requireAdminToken((token) => verifyAccessToken(provider, token));
   koa.use(guardAdmin(limits, adminOnly));
@@ -140,19 +138,30 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
   koa.use(async (ctx, next) => {
     if (!isServedProviderPath(ctx.path)) return next();
     await providerApp(ctx, next);
-    // The provider routes only POST (and CORS preflights) here; another method is told so, not "no such endpoint".
-    if (ctx.status === 404 && ctx.body === undefined && POST_ONLY_PATHS.has(ctx.path)) {
-      ctx.set('Allow', 'POST');
-      throw new HttpError(405, 'invalid_request', `${ctx.path} accepts POST only`);
-    }
   });
-  // Token requests and introspections of known callers are answered before Koa (src/tokens/lane.ts).
-  const routes = {
-    [ROUTES.token]: issuanceRoute({ mint: clientCredentialsMinter(provider, config), operations: { audit, metrics } }),
-    [ROUTES.introspection]: introspectionRoute({ db, caches, audit }),
+
+  const operations = { audit, metrics };
+  const callers = { issuer: config.issuer, clients, authenticator };
+  const tokenEndpoint = ['POST', 'OPTIONS'];
+  const readOnly = ['GET', 'HEAD'];
+  const endpoints: Record<string, Endpoint> = {
+    [ROUTES.token]: { methods: tokenEndpoint, limited: 'token', handler: issuanceHandler({ ...callers, mint: clientCredentialsMinter(provider, config), operations }) },
+    [ROUTES.introspection]: {
+      methods: tokenEndpoint,
+      limited: 'introspect',
+      handler: introspectionHandler({ ...callers, caches, operations, tokenMayExist: (hash) => liveRowExists(db, ['AccessToken', 'ClientCredentials', 'RefreshToken'], hash) }),
+    },
+    [ROUTES.revocation]: { methods: tokenEndpoint, limited: 'revoke', handler: revocationHandler({ ...callers, findToken: issuedTokenFinder(provider), operations }) },
+    [ROUTES.jwks]: { methods: [...readOnly, 'OPTIONS'] },
+    '/.well-known/openid-configuration': { methods: [...readOnly, 'OPTIONS'] },
+    '/.well-known/oauth-authorization-server': { methods: [...readOnly, 'OPTIONS'] },
+    '/healthz': { methods: readOnly },
+    '/readyz': { methods: readOnly },
+    ...(config.metricsPort === undefined ? { '/metrics': { methods: readOnly } } : {}),
   };
-  const handler = fastLane({ routes, issuer: config.issuer, trustProxy: config.trustProxy, caches, secrets, limits, metrics, log }, koa.callback());
-  return { koa, handler, clients, caches, audit, metrics, limits, users, events, provider };
+  const pipeline = requestPipeline({ endpoints, knownPaths: KNOWN_PATHS, issuer: config.issuer, trustProxy: config.trustProxy, limits, metrics, log }, koa.callback());
+  const handler = pipeline.listener;
+  return { koa, handler, pipeline, clients, caches, audit, metrics, limits, users, events, provider };
 }
 
 /** The user flows' security events in the audit trail and metrics (src/oidc/security-events.ts emits them all). */

@@ -4,7 +4,7 @@ import { createClientInput, listClientsInput, rotateSecretInput, updateClientInp
 import type { ClientService } from '../clients/service.js';
 import { clientView } from '../clients/views.js';
 import { HttpError } from '../http/errors.js';
-import { MAX_BODY_BYTES } from '../http/request-limits.js';
+import { MAX_BODY_BYTES } from '../http/pipeline.js';
 import { parseInput } from '../http/validate.js';
 
 /** The admin API's routes; the caller mounts them behind requireAdminToken. */

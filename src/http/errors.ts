@@ -1,47 +1,95 @@
+// The one error model of every answer Tollgate gives, whoever gives it: an HttpError (or one of
+// its kinds) becomes RFC 6749 §5.2 JSON with its status and headers through `answerFor`, which the
+// request pipeline (src/http/pipeline.ts) and Koa's renderErrors both use. Anything else is a
+// 503 when the database is unreachable and a 500 otherwise, without a stack trace in the answer.
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
+import { isDatabaseUnavailable } from '../db/errors.js';
+import type { Metrics } from '../metrics/metrics.js';
 
-/**
- * An error a client can act on, rendered as RFC 6749 §5.2 JSON: `error`, `error_description`
- * and, for invalid input, the offending `field`.
- */
+export interface HttpErrorDetails {
+  /** For invalid input: the offending field. */
+  field?: string;
+  /** For invalid_scope: the scope refused (RFC 6749 §5.2 allows more members; oidc-provider sends this one). */
+  scope?: string;
+  /** Headers that go with the answer: Retry-After, Allow, WWW-Authenticate. */
+  headers?: Readonly<Record<string, string>>;
+}
+
+/** An error a client can act on, rendered as RFC 6749 §5.2 JSON: `error`, `error_description` and its details. */
 export class HttpError extends Error {
+  readonly field?: string;
+  readonly scope?: string;
+  readonly headers: Readonly<Record<string, string>>;
+
   constructor(
     readonly status: number,
     readonly error: string,
     readonly description: string,
-    readonly field?: string,
+    { field, scope, headers = {} }: HttpErrorDetails = {},
   ) {
     super(description);
+    this.field = field;
+    this.scope = scope;
+    this.headers = headers;
   }
 }
 
 export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found`);
-export const conflict = (description: string, field?: string) => new HttpError(409, 'conflict', description, field);
-export const invalidRequest = (description: string, field?: string) => new HttpError(400, 'invalid_request', description, field);
+export const conflict = (description: string, field?: string) => new HttpError(409, 'conflict', description, { field });
+export const invalidRequest = (description: string, field?: string) => new HttpError(400, 'invalid_request', description, { field });
+export const methodNotAllowed = (allowed: readonly string[]) =>
+  new HttpError(405, 'invalid_request', `method not allowed; use ${allowed.join(', ')}`, { headers: { Allow: allowed.join(', ') } });
 
-/** Outermost middleware: whatever goes wrong, the caller gets JSON and never a stack trace. */
-export function renderErrors(log: Logger) {
+/** Seconds a client is asked to wait after a 503. */
+export const RETRY_AFTER_UNAVAILABLE = '5';
+export const databaseUnavailable = () =>
+  new HttpError(503, 'temporarily_unavailable', 'the database is unavailable; retry later', { headers: { 'Retry-After': RETRY_AFTER_UNAVAILABLE } });
+const serverError = () => new HttpError(500, 'server_error', 'internal server error');
+
+/** The RFC 6749 §5.2 body of an error: `error`, `error_description` and its details. */
+export function errorBody({ error, description, field, scope }: HttpError): Record<string, string> {
+  return { error, error_description: description, ...(scope !== undefined ? { scope } : {}), ...(field ? { field } : {}) };
+}
+
+/** What answers an error and what it tells operators: counts database trouble, logs the unexpected. */
+export interface ErrorReporting {
+  metrics: Metrics;
+  log: Logger;
+}
+
+/** The HttpError that answers `err`, reporting a database outage or an unexpected error on the way. */
+export function answerFor(err: unknown, { metrics, log }: ErrorReporting, requestId: string | undefined): HttpError {
+  const known = toHttpError(err);
+  if (known) return known;
+  if (isDatabaseUnavailable(err)) {
+    metrics.databaseErrors.inc({ kind: 'unavailable' });
+    // The driver's last line only: no query, no parameters, no stack.
+    log.warn({ err: { message: String((err as Error)?.message).split('\n').at(-1) }, requestId }, 'database unavailable: answered 503');
+    return databaseUnavailable();
+  }
+  if (isPrismaError(err)) metrics.databaseErrors.inc({ kind: 'other' });
+  log.error({ err, requestId }, 'unhandled error');
+  return serverError();
+}
+
+/** Koa's side of the error model: whatever goes wrong below it, the caller gets answerFor's JSON. */
+export function renderErrors(reporting: ErrorReporting) {
   return async function renderErrors(ctx: Context, next: Next) {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) {
-        throw new HttpError(404, 'not_found', 'no such endpoint');
-      }
+      if (ctx.status === 404 && ctx.body === undefined) throw new HttpError(404, 'not_found', 'no such endpoint');
     } catch (err) {
-      const known = toHttpError(err);
-      if (!known) log.error({ err }, 'unhandled error');
-      const rendered = known ?? new HttpError(500, 'server_error', 'internal server error');
-      ctx.status = rendered.status;
-      ctx.set('Cache-Control', 'no-store');
-      ctx.body = errorBody(rendered);
+      const answer = answerFor(err, reporting, ctx.state.requestId);
+      ctx.status = answer.status;
+      ctx.set({ ...answer.headers, 'Cache-Control': 'no-store' });
+      ctx.body = errorBody(answer);
     }
   };
 }
 
-/** The RFC 6749 §5.2 body of an error: `error`, `error_description` and, for invalid input, `field`. */
-export function errorBody({ error, description, field }: HttpError): Record<string, string> {
-  return { error, error_description: description, ...(field ? { field } : {}) };
+export function isPrismaError(err: unknown): boolean {
+  return typeof (err as Error)?.name === 'string' && (err as Error).name.startsWith('PrismaClient');
 }
 
 function toHttpError(err: unknown): HttpError | undefined {

@@ -1,19 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
+import { exchangeOf } from './exchange.js';
 
 /** The caller's X-Request-Id when it is a sane one, else a new one. */
 export function requestIdFor(incoming: string | undefined): string {
   return incoming && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
-}
-
-export interface RequestLine {
-  requestId: string;
-  method: string;
-  path: string;
-  status: number;
-  /** performance.now() when the request arrived. */
-  started: number;
 }
 
 /**
@@ -22,26 +14,6 @@ export interface RequestLine {
  */
 export function requestLineLogger(log: Logger): Logger {
   return log.child({}, { redact: [] });
-}
-
-/** The one log line of a request, through requestLineLogger's logger. */
-export function logRequest(lines: Logger, { started, ...line }: RequestLine): void {
-  lines.info({ ...line, ms: Math.round(performance.now() - started) }, 'request');
-}
-
-export function logRequests(log: Logger) {
-  const lines = requestLineLogger(log);
-  return async function logRequests(ctx: Context, next: Next): Promise<void> {
-    const started = performance.now();
-    const requestId = requestIdFor(ctx.get('x-request-id'));
-    ctx.state.requestId = requestId;
-    ctx.set('X-Request-Id', requestId);
-    try {
-      await next();
-    } finally {
-      logRequest(lines, { requestId, method: ctx.method, path: ctx.path, status: ctx.status, started });
-    }
-  };
 }
 
 /** The headers every response carries (HSTS only when the issuer is https). */
@@ -55,10 +27,19 @@ export function securityHeaderValues(issuer: string): Record<string, string> {
   };
 }
 
-export function securityHeaders(issuer: string) {
-  const headers = securityHeaderValues(issuer);
-  return async function securityHeaders(ctx: Context, next: Next): Promise<void> {
-    ctx.set(headers);
+/**
+ * Koa's first middleware: the request pipeline's record (src/http/pipeline.ts) becomes the
+ * context's request id and address, and the route that answered goes back to it for the metrics.
+ */
+export async function adoptExchange(ctx: Context, next: Next): Promise<void> {
+  const exchange = exchangeOf(ctx.req);
+  ctx.state.requestId = exchange.requestId;
+  ctx.state.rateLimitedClientId = exchange.countedClient;
+  ctx.request.ip = exchange.ip;
+  try {
     await next();
-  };
+  } finally {
+    const matched = (ctx as { _matchedRoute?: unknown })._matchedRoute;
+    if (typeof matched === 'string') exchange.route = matched;
+  }
 }

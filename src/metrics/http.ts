@@ -3,23 +3,10 @@ import type { Context, Next } from 'koa';
 import type { Metrics } from './metrics.js';
 
 /**
- * Counts and times every request. The endpoint label is a route pattern or a known path, never
- * the raw path: a client must not be able to create label values (and memory) at will.
+ * One request in the request counter and latency histogram; `started` is its performance.now().
+ * The endpoint label is a route pattern or a known path, never the raw path: a client must not be
+ * able to create label values (and memory) at will.
  */
-export function observeRequests(metrics: Metrics, knownPaths: ReadonlySet<string>) {
-  return async function observeRequests(ctx: Context, next: Next): Promise<void> {
-    const started = performance.now();
-    try {
-      await next();
-    } finally {
-      const matched = (ctx as { _matchedRoute?: unknown })._matchedRoute;
-      const endpoint = knownPaths.has(ctx.path) ? ctx.path : typeof matched === 'string' ? matched : 'other';
-      countRequest(metrics, endpoint, ctx.method, ctx.status, started);
-    }
-  };
-}
-
-/** One request in the request counter and latency histogram; `started` is its performance.now(). */
 export function countRequest(metrics: Metrics, endpoint: string, method: string, status: number, started: number): void {
   const knownMethod = /^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)$/.test(method) ? method : 'other';
   metrics.httpRequests.inc({ endpoint, method: knownMethod, status: String(status) });

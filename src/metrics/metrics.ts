@@ -31,10 +31,10 @@ export class Metrics {
     labelNames: ['grant_type', 'token_type'] as const,
     registers: [this.registry],
   });
-  readonly fastAnswers = new Counter({
-    name: 'tollgate_fast_path_answers_total',
-    help: 'Requests the fast lane answered in front of Koa and oidc-provider: introspection_lane (cached or unknown tokens), issuance (client_credentials).',
-    labelNames: ['path'] as const,
+  readonly handlerAnswers = new Counter({
+    name: 'tollgate_handler_answers_total',
+    help: 'Requests an endpoint answered with its own handler instead of oidc-provider: token (client_credentials), introspect (remembered or unknown tokens).',
+    labelNames: ['endpoint'] as const,
     registers: [this.registry],
   });
 

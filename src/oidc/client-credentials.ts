@@ -1,5 +1,5 @@
-// client_credentials access tokens minted with the provider's own model, for the issuance fast
-// path (src/tokens/fast-issuance.ts): the same token format, payload, lifetime, storage and events
+// client_credentials access tokens minted with the provider's own model, for the issuance handler
+// (src/tokens/issuance-handler.ts): the same token format, payload, lifetime, storage and events
 // as the provider's grant handler produces, without its request pipeline, which is most of an
 // issuance's cost.
 import type Provider from 'oidc-provider';

@@ -1,5 +1,6 @@
 import { acceptedSecretHashes } from '../clients/views.js';
 import type { Client } from '../db/database.js';
+import type { ClientFacts } from '../tokens/policy.js';
 
 /** Client metadata properties Tollgate adds to oidc-provider's. */
 export const EXTRA_CLIENT_METADATA = [
@@ -62,4 +63,25 @@ export function metadataOf(client: MetadataHolder): TollgateClientMetadata {
   let metadata = seen.get(client);
   if (!metadata) seen.set(client, (metadata = client.metadata() as TollgateClientMetadata));
   return metadata;
+}
+
+const facts = new WeakMap<MetadataHolder, ClientFacts>();
+
+/** A provider client as the policy (src/tokens/policy.ts) sees it: the registration it was made from. */
+export function clientFactsOf(client: MetadataHolder): ClientFacts {
+  let known = facts.get(client);
+  if (!known) {
+    const metadata = metadataOf(client);
+    const words = (value: string | undefined) => (value ?? '').split(' ').filter(Boolean);
+    known = {
+      id: metadata.client_id!,
+      scopes: words(metadata.allowed_scope),
+      defaultScopes: words(metadata.default_scope),
+      tokenEndpointAuthMethod: metadata.token_endpoint_auth_method ?? 'client_secret_basic',
+      resourceServer: metadata.resource_server === true,
+      accessTokenTtl: metadata.access_token_ttl,
+    };
+    facts.set(client, known);
+  }
+  return known;
 }

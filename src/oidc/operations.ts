@@ -1,7 +1,6 @@
 // Tollgate's operational hooks into oidc-provider: the audit trail and metrics of the token,
 // introspection and revocation endpoints, per-client rate limits before a secret is checked, and
 // database outages answered 503 temporarily_unavailable instead of the provider's 500.
-import { parse as parseQuery } from 'node:querystring';
 import type { Context, Next } from 'koa';
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
@@ -9,11 +8,10 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { RequestLike } from '../audit/types.js';
 import { CLIENT_ID_PATTERN } from '../clients/schema.js';
 import { sha256 } from '../clients/secrets.js';
-import { isDatabaseUnavailable } from '../db/errors.js';
-import { DATABASE_UNAVAILABLE, isPrismaError, reportDatabaseUnavailable, RETRY_AFTER_UNAVAILABLE } from '../http/unavailable.js';
+import { answerFor, errorBody } from '../http/errors.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { RateLimitError, type RateLimits } from '../rate-limit/limits.js';
-import { basicClientId } from '../rate-limit/client-id.js';
+import { basicCredentials } from '../http/basic-auth.js';
 import { beforeClientAuthentication, type LimitedEndpoint } from '../rate-limit/middleware.js';
 
 export interface ProviderOperations {
@@ -45,67 +43,74 @@ export function instrumentProvider(provider: Provider, { audit, metrics }: Provi
     const caller = oidc.client?.clientId;
     if (ctx.status >= 400) {
       const error = typeof body.error === 'string' ? body.error : 'unknown';
-      metrics.tokenErrors.inc({ endpoint, error });
       const named = caller ?? claimedClientId(ctx as unknown as KoaContextWithOIDC);
       // Refresh-token and code reuse are recorded (and counted) where they are detected:
       // src/oidc/refresh-rotation.ts, through the security events. Here they are failed requests.
-      audit.record(
-        {
-          type: endpoint === 'token' ? 'token.request_failed' : endpoint === 'introspect' ? 'token.introspected' : 'token.revoked',
-          outcome: 'failure',
-          actor: named,
-          clientId: named,
-          details: { error, status: ctx.status, grant_type: endpoint === 'token' ? param(oidc, 'grant_type') : undefined },
-        },
-        ctx,
-      );
+      recordFailure({ audit, metrics }, ctx, { endpoint, error, status: ctx.status, caller: named, grantType: param(oidc, 'grant_type') });
       return;
     }
     if (endpoint === 'token') {
       const token = (oidc.entities.ClientCredentials ?? oidc.entities.AccessToken) as TokenEntity | undefined;
       recordIssuance({ audit, metrics }, ctx, { grantType: param(oidc, 'grant_type') ?? 'unknown', caller, token, body });
     } else if (endpoint === 'revoke') {
-      // RFC 7009 answers 200 whether or not the token existed; the audit trail tells them apart.
-      const token = findTokenEntity(oidc);
-      audit.record(
-        {
-          type: 'token.revoked',
-          actor: caller,
-          clientId: token?.clientId ?? caller,
-          subject: token?.accountId,
-          grantId: token?.grantId,
-          details: { found: Boolean(token), token_id: tokenId(token), token_kind: token?.kind },
-        },
-        ctx,
-      );
+      recordRevocation({ audit }, ctx, { caller, token: findTokenEntity(oidc) });
     }
   });
 
-  // Successful introspections are recorded by auditIntrospection (and by the fast lane for its own).
+  // Successful introspections are recorded by auditIntrospection (and by the introspection handler for its own).
 
   provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
     audit.record({ type: 'grant.revoked', actor: ctx.oidc?.client?.clientId, clientId: ctx.oidc?.client?.clientId, grantId }, ctx);
   });
 
-  // Emitted synchronously by the provider's error handler right after it set the 500 answer: the
-  // answer is still ours to change.
+  // Emitted synchronously by the provider's error handler right after it set its 500 answer: the
+  // answer is still ours to change, into the one error model's (a 503 for a database outage).
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: unknown) => {
-    if (!isDatabaseUnavailable(err)) {
-      if (isPrismaError(err)) metrics.databaseErrors.inc({ kind: 'other' });
-      return;
-    }
-    reportDatabaseUnavailable(metrics, log, err, ctx.state?.requestId);
-    ctx.status = 503;
-    ctx.set('Retry-After', RETRY_AFTER_UNAVAILABLE);
-    ctx.set('Cache-Control', 'no-store');
+    const answer = answerFor(err, { metrics, log }, ctx.state?.requestId);
+    ctx.status = answer.status;
+    ctx.set({ ...answer.headers, 'Cache-Control': 'no-store' });
     ctx.type = 'application/json';
-    ctx.body = { ...DATABASE_UNAVAILABLE };
+    ctx.body = errorBody(answer);
   });
+}
+
+/** A token, introspection or revocation request answered with an error, in the audit trail and metrics. */
+export function recordFailure(
+  { audit, metrics }: Pick<ProviderOperations, 'audit' | 'metrics'>,
+  request: RequestLike,
+  { endpoint, error, status, caller, grantType }: { endpoint: LimitedEndpoint; error: string; status: number; caller?: string; grantType?: string },
+): void {
+  metrics.tokenErrors.inc({ endpoint, error });
+  audit.record(
+    {
+      type: endpoint === 'token' ? 'token.request_failed' : endpoint === 'introspect' ? 'token.introspected' : 'token.revoked',
+      outcome: 'failure',
+      actor: caller,
+      clientId: caller,
+      details: { error, status, grant_type: endpoint === 'token' ? grantType : undefined },
+    },
+    request,
+  );
+}
+
+/** An answered revocation in the audit trail. RFC 7009 answers 200 whether or not the token existed; the trail tells them apart. */
+export function recordRevocation({ audit }: Pick<ProviderOperations, 'audit'>, request: RequestLike, { caller, token }: { caller?: string; token?: TokenEntity }): void {
+  audit.record(
+    {
+      type: 'token.revoked',
+      actor: caller,
+      clientId: token?.clientId ?? caller,
+      subject: token?.accountId,
+      grantId: token?.grantId,
+      details: { found: Boolean(token), token_id: tokenId(token), token_kind: token?.kind },
+    },
+    request,
+  );
 }
 
 /**
  * A successful token response in the audit trail and metrics, from the provider's token endpoint
- * or the fast lane's issuance route (src/tokens/fast-issuance.ts).
+ * or Tollgate's own issuance handler (src/tokens/issuance-handler.ts).
  */
 export function recordIssuance(
   { audit, metrics }: Pick<ProviderOperations, 'audit' | 'metrics'>,
@@ -148,7 +153,7 @@ export async function guardClientAuthentication(limits: RateLimits, clientId: st
     else await limits.check('client_auth_failures', clientId);
   } catch (err) {
     if (!(err instanceof RateLimitError)) throw err;
-    ctx?.set('Retry-After', String(err.retryAfterSeconds));
+    ctx?.set(err.headers);
     const error = new errors.CustomOIDCProviderError(err.error, err.description);
     Object.assign(error, { status: 429, statusCode: 429 });
     throw error;
@@ -156,8 +161,8 @@ export async function guardClientAuthentication(limits: RateLimits, clientId: st
 }
 
 /**
- * Records every successful introspection Koa answers (the provider's). The fast lane records its
- * own (src/tokens/lane.ts); a request it passed on has its raw body on ctx.req.body.
+ * Records every successful introspection Koa answers (the provider's). The introspection handler
+ * records its own (src/tokens/introspection-handler.ts).
  */
 export function auditIntrospection(audit: AuditLog, path: string) {
   return async function auditIntrospection(ctx: Context, next: Next): Promise<void> {
@@ -170,11 +175,10 @@ export function auditIntrospection(audit: AuditLog, path: string) {
       // not JSON (a signed introspection response): recorded without the token's details
     }
     const oidc = (ctx as Partial<KoaContextWithOIDC>).oidc;
-    const raw = (ctx.req as { body?: unknown }).body;
-    const token = oidc?.params?.token ?? (Buffer.isBuffer(raw) ? parseQuery(raw.toString('utf8')).token : undefined);
+    const token = oidc?.params?.token;
     const found = oidc ? findTokenEntity(oidc) : undefined;
     recordIntrospection(audit, ctx, {
-      caller: oidc?.client?.clientId ?? basicClientId(ctx.get('authorization')),
+      caller: oidc?.client?.clientId ?? basicCredentials(ctx.get('authorization'))?.id,
       answer: body,
       tokenId: typeof token === 'string' && token ? sha256(token) : undefined,
       grantId: found?.grantId,
@@ -190,7 +194,7 @@ export interface IntrospectionSummary {
   token_type?: unknown;
 }
 
-/** One answered introspection in the audit trail, from the provider or the fast lane. */
+/** One answered introspection in the audit trail, from the provider or the introspection handler. */
 export function recordIntrospection(
   audit: AuditLog,
   request: RequestLike,
@@ -230,6 +234,6 @@ function param(oidc: KoaContextWithOIDC['oidc'], name: string): string | undefin
 
 /** The client id a failed request named (body or Basic header), for the audit trail only. */
 function claimedClientId(ctx: KoaContextWithOIDC): string | undefined {
-  const id = param(ctx.oidc, 'client_id') ?? basicClientId(ctx.get('authorization'));
+  const id = param(ctx.oidc, 'client_id') ?? basicCredentials(ctx.get('authorization'))?.id;
   return id && CLIENT_ID_PATTERN.test(id) ? id : undefined;
 }

@@ -1,12 +1,12 @@
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
-import type { SecretVerifier } from '../clients/secrets.js';
+import type { ClientAuthenticator } from '../clients/authentication.js';
 import type { ClientService } from '../clients/service.js';
-import { MAX_ACCESS_TOKEN_TTL, type Config } from '../config/config.js';
+import type { Config } from '../config/config.js';
+import { accessTokenLifetime, mayAuthenticateWith, mayIntrospect, mayRevoke } from '../tokens/policy.js';
 import type { Database } from '../db/database.js';
-import { isDatabaseUnavailable } from '../db/errors.js';
 import { createAdapterFactory } from './adapter.js';
-import { EXTRA_CLIENT_METADATA, metadataOf, type MetadataHolder } from './client-metadata.js';
+import { clientFactsOf, EXTRA_CLIENT_METADATA, metadataOf, type MetadataHolder } from './client-metadata.js';
 import { guardGrantType } from './internals.js';
 import type { ProviderKeys } from './keys.js';
 import { guardClientAuthentication, instrumentProvider, type ProviderOperations } from './operations.js';
@@ -28,7 +28,7 @@ export interface ProviderDeps {
   config: Config;
   db: Database;
   clients: ClientService;
-  secrets: SecretVerifier;
+  authenticator: ClientAuthenticator;
   keys: ProviderKeys;
   log: Logger;
   users: UserService;
@@ -37,10 +37,6 @@ export interface ProviderDeps {
   operations?: ProviderOperations;
 }
 
-/** A client's access-token lifetime: its own setting or ACCESS_TOKEN_TTL, never above the hard maximum. */
-function accessTokenTtlOf(config: Config, client: MetadataHolder): number {
-  return Math.min(metadataOf(client).access_token_ttl ?? config.accessTokenTtl, MAX_ACCESS_TOKEN_TTL);
-}
 
 /**
  * Tollgate is the one resource server (the issuer is every token's audience); a client's tokens
@@ -51,16 +47,16 @@ export function resourceServerInfo(config: Config, client: MetadataHolder) {
     scope: metadataOf(client).allowed_scope ?? '',
     audience: config.issuer,
     accessTokenFormat: 'opaque' as const,
-    accessTokenTTL: accessTokenTtlOf(config, client),
+    accessTokenTTL: accessTokenLifetime(clientFactsOf(client), config.accessTokenTtl),
   };
 }
 
 /** Provider routes a person's browser visits (the authorization endpoint and its resume step). */
 const BROWSER_ROUTES = new Set(['authorization', 'resume']);
 
-export function createProvider({ config, db, clients, secrets, keys, log, users, events, operations }: ProviderDeps): Provider {
+export function createProvider({ config, db, clients, authenticator, keys, log, users, events, operations }: ProviderDeps): Provider {
   const flows = userFlows({ config, db, users, keys, events });
-  const accessTokenTtl = (_ctx: KoaContextWithOIDC, _token: unknown, client: MetadataHolder) => accessTokenTtlOf(config, client);
+  const accessTokenTtl = (_ctx: KoaContextWithOIDC, _token: unknown, client: MetadataHolder) => accessTokenLifetime(clientFactsOf(client), config.accessTokenTtl);
 
   const configuration: Configuration = {
     adapter: createAdapterFactory(db, clients),
@@ -101,13 +97,11 @@ export function createProvider({ config, db, clients, secrets, keys, log, users,
       },
       introspection: {
         enabled: true,
-        // A client may see its own tokens; a resource server may see any.
-        allowedPolicy: async (_ctx, caller, token) => token.clientId === caller.clientId || metadataOf(caller).resource_server === true,
+        allowedPolicy: async (_ctx, caller, token) => mayIntrospect(clientFactsOf(caller), { clientId: token.clientId! }),
       },
       revocation: {
         enabled: true,
-        // RFC 7009 §2.1: only the client the token was issued to may revoke it.
-        allowedPolicy: async (_ctx, caller, token) => token.clientId === caller.clientId,
+        allowedPolicy: async (_ctx, caller, token) => mayRevoke(clientFactsOf(caller), { clientId: token.clientId! }),
       },
     },
     renderError: async (ctx, out) => {
@@ -124,18 +118,15 @@ export function createProvider({ config, db, clients, secrets, keys, log, users,
   provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: InstanceType<typeof provider.Client>, presented: string) {
     // Rate limits come before argon2: a client over its budget costs no hashing.
     if (operations) await guardClientAuthentication(operations.limits, this.clientId);
-    const valid = await secrets.verify(this.clientId, presented, metadataOf(this).accepted_secret_hashes ?? []);
-    if (!valid && operations) await operations.limits.penalize('client_auth_failures', this.clientId);
-    return valid;
+    // The provider takes either secret method from any client; the policy, the registered one only.
+    const params = (Provider.ctx as KoaContextWithOIDC | undefined)?.oidc?.params;
+    const method = params?.client_secret === undefined ? 'client_secret_basic' : 'client_secret_post';
+    return authenticator.authenticate(clientFactsOf(this), method, presented, metadataOf(this).accepted_secret_hashes ?? []);
   };
   guardGrantType(provider, 'client_credentials', ['scope', 'resource'], enforceClientScopes);
   flows.install(provider);
   provider.use(standardErrors);
 
-  // A database outage is answered 503 and logged by instrumentProvider, not as a server error per request.
-  provider.on('server_error', (_ctx, err) => {
-    if (!isDatabaseUnavailable(err)) log.error({ err }, 'oidc-provider server error');
-  });
   if (operations) instrumentProvider(provider, operations, log);
   return provider;
 }

@@ -30,7 +30,8 @@ export class RateLimitError extends HttpError {
     readonly limit: LimitName,
     readonly retryAfterSeconds: number,
   ) {
-    super(429, 'too_many_requests', limit.includes('failures') ? 'too many failed attempts; retry later' : 'rate limit exceeded; retry later');
+    const description = limit.includes('failures') ? 'too many failed attempts; retry later' : 'rate limit exceeded; retry later';
+    super(429, 'too_many_requests', description, { headers: { 'Retry-After': String(retryAfterSeconds) } });
   }
 }
 

@@ -1,34 +1,13 @@
 import type { Context, Next } from 'koa';
-import { basicClientId } from './client-id.js';
 import type { RateLimits } from './limits.js';
 
 export type LimitedEndpoint = 'token' | 'introspect' | 'revoke';
 
 /**
- * Per-address and per-client limits on the token, introspection and revocation endpoints, and the
- * per-address budget of failed client authentications (counted from the 401 invalid_client
- * answers, which covers unknown client ids too). A client that authenticates in the body is
- * counted by the provider, just before it checks the secret (src/oidc/operations.ts).
- */
-export function limitProviderEndpoints(limits: RateLimits, paths: Record<string, LimitedEndpoint>) {
-  return async function limitProviderEndpoints(ctx: Context, next: Next): Promise<void> {
-    const endpoint = Object.hasOwn(paths, ctx.path) ? paths[ctx.path] : undefined;
-    if (!endpoint || ctx.method !== 'POST') return next();
-    // With Basic authentication the client is known before the body is read: it is counted here,
-    // which also covers the fast lane's requests that it passes on.
-    const clientId = basicClientId(ctx.get('authorization'));
-    await limitEndpointRequest(limits, endpoint, ctx.ip, clientId);
-    if (clientId) ctx.state.rateLimitedClientId = clientId;
-    await next();
-    if (ctx.status === 401 && (ctx.body as { error?: unknown } | undefined)?.error === 'invalid_client') {
-      await limits.penalize('client_auth_failures_ip', ctx.ip);
-    }
-  };
-}
-
-/**
- * An endpoint request's budgets: the address's failed authentications and requests, then the
- * client's when it is known from the Basic header. Throws RateLimitError past any of them.
+ * A token endpoint request's budgets (the request pipeline counts every one): the address's failed
+ * authentications and requests, then the client's when it is known from the Basic header. A client
+ * that authenticates in the body is counted by the provider, just before its secret is checked
+ * (src/oidc/operations.ts). Throws RateLimitError past any of them.
  */
 export async function limitEndpointRequest(limits: RateLimits, endpoint: LimitedEndpoint, ip: string, clientId: string | undefined): Promise<void> {
   await limits.check('client_auth_failures_ip', ip);

@@ -229,7 +229,7 @@ describe('methods and paths', () => {
     for (const method of ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH']) {
       const reply = await send(`${path}?grant_type=client_credentials`, { method, headers: auth() });
       expectOAuthError({ ...reply, path }, 405, 'invalid_request');
-      expect(reply.headers.get('allow')).toBe('POST');
+      expect(reply.headers.get('allow')).toBe('POST, OPTIONS');
     }
   });
 

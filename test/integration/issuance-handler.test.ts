@@ -1,4 +1,4 @@
-// The fast lane's issuance route (src/tokens/fast-issuance.ts): once a client's secret is known, a plain
+// The issuance handler (src/tokens/issuance-handler.ts): a plain
 // client_credentials request gets the token the provider would have issued, without the provider's
 // request pipeline; anything else still gets the provider's own answer.
 import { createHash } from 'node:crypto';
@@ -42,7 +42,9 @@ async function answered<T>(request: () => Promise<T>): Promise<{ response: T; by
 describe('issuance without the provider pipeline', () => {
   it('answers exactly as the provider did, headers and token included', async () => {
     const client = await registerClient(tollgate.url, { scope: 'read write', access_token_ttl: 120 });
-    const first = await answered(() => tokenRequest(client, { scope: 'read' }));
+    // The provider's own answer (the handlers switched off), then the issuance handler's.
+    tollgate.running.app.pipeline.handlersEnabled = false;
+    const first = await answered(() => tokenRequest(client, { scope: 'read' })).finally(() => (tollgate.running.app.pipeline.handlersEnabled = true));
     const second = await answered(() => tokenRequest(client, { scope: 'read' }));
     expect(first.byProvider).toBe(true);
     expect(second.byProvider).toBe(false);
@@ -113,7 +115,12 @@ describe('what the provider still answers', () => {
 
   it('client_secret_post, a resource indicator, a DPoP proof, a CORS request', async () => {
     const client = await knownClient();
-    const post = await answered(() => postForm(tollgate.url, '/token', { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret }));
+    // RFC 7591: the registered method only; a client registered for client_secret_post is the provider's.
+    const wrongMethod = await postForm(tollgate.url, '/token', { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret });
+    expect(wrongMethod.status).toBe(401);
+    expect(wrongMethod.body.error).toBe('invalid_client');
+    const postClient = await registerClient(tollgate.url, { token_endpoint_auth_method: 'client_secret_post' });
+    const post = await answered(() => postForm(tollgate.url, '/token', { grant_type: 'client_credentials', client_id: postClient.client_id, client_secret: postClient.client_secret }));
     expect(post.response.status).toBe(200);
     expect(post.byProvider, 'client_secret_post').toBe(true);
     const resource = await answered(() => tokenRequest(client, { resource: 'https://elsewhere.example' }));
@@ -132,7 +139,7 @@ describe('what the provider still answers', () => {
         body: 'grant_type=client_credentials',
       }),
     );
-    // The provider refuses a browser origin the client has not registered; so must the fast lane.
+    // The provider refuses a browser origin the client has not registered.
     expect(cors.response.status).toBe(400);
     expect(((await cors.response.json()) as { error_description: string }).error_description).toMatch(/origin https:\/\/app.example not allowed/);
   });

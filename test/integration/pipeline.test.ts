@@ -1,6 +1,6 @@
-// The fast lane (src/tokens/lane.ts), introspection route: cached and unknown tokens answered before
-// Koa, with the answer, headers, rate limits, log line, metrics and audit event Koa and the provider
-// give. (Its issuance route: fast-issuance.test.ts.)
+// The request pipeline (src/http/pipeline.ts) around the introspection handler: cached and unknown
+// tokens answered without Koa, with the answer, headers, rate limits, log line, metrics and audit
+// event Koa and the provider give. (The issuance handler: issuance-handler.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
 import { auditEvents, metricValue } from '../helpers/ops.js';
@@ -24,7 +24,7 @@ beforeAll(async () => {
 });
 afterAll(() => tollgate?.close());
 
-/** POST /introspect as the resource server; a `query` makes the lane pass it on to Koa and the provider. */
+/** POST /introspect as the resource server; a `query` makes the handler leave it to Koa and the provider. */
 function introspect(query = '', headers: Record<string, string> = {}) {
   return fetch(`${tollgate.url}/introspect${query}`, {
     method: 'POST',
@@ -35,12 +35,12 @@ function introspect(query = '', headers: Record<string, string> = {}) {
 
 async function answeredBy() {
   const text = await (await fetch(`${tollgate.url}/metrics`)).text();
-  return { lane: metricValue(text, 'tollgate_fast_path_answers_total', { path: 'introspection_lane' }) ?? 0 };
+  return { lane: metricValue(text, 'tollgate_handler_answers_total', { endpoint: 'introspect' }) ?? 0 };
 }
 
 const comparable = (headers: Headers) => Object.fromEntries([...headers].filter(([name]) => !['date', 'x-request-id'].includes(name)));
 
-describe('the introspection lane', () => {
+describe('the request pipeline around the introspection handler', () => {
   it('answers a cache hit before Koa, exactly as the provider does', async () => {
     const before = await answeredBy();
     const lane = await introspect();

@@ -1,0 +1,25 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { errorBody, HttpError } from './errors.js';
+
+/** Node's parser errors that mean something a client can be told, by their code. */
+const ANSWERS: Record<string, HttpError> = {
+  HPE_HEADER_OVERFLOW: new HttpError(431, 'invalid_request', 'request headers too large'),
+  ERR_HTTP_REQUEST_TIMEOUT: new HttpError(408, 'invalid_request', 'request timed out'),
+  HPE_INVALID_METHOD: new HttpError(405, 'invalid_request', 'unknown method'),
+};
+const MALFORMED = new HttpError(400, 'invalid_request', 'malformed HTTP request');
+
+/**
+ * The server's `clientError` listener: a request Node's HTTP parser refuses (a bad Content-Length,
+ * oversized headers, an unknown method) gets the error model's JSON instead of an empty 400.
+ */
+export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
+  const answer = ANSWERS[err.code ?? ''] ?? MALFORMED;
+  const body = JSON.stringify(errorBody(answer));
+  socket.end(
+    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+  );
+}

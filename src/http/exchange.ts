@@ -1,0 +1,31 @@
+// What the request pipeline (src/http/pipeline.ts) knows about a request, for whoever answers it:
+// its id, the client address, when it arrived. Koa reads it through exchangeOf(ctx.req).
+import type { IncomingMessage } from 'node:http';
+
+export interface Exchange {
+  readonly requestId: string;
+  /** The client's address: the socket's, or the forwarding proxy's word for it when proxies are trusted. */
+  readonly ip: string;
+  /** performance.now() when the request arrived. */
+  readonly started: number;
+  /** The path without its query. */
+  readonly path: string;
+  /** The client whose budgets the request was counted against (from its Basic header), if any. */
+  countedClient?: string;
+  /** The route pattern that answered (Koa's routers set it), for the metrics label. */
+  route?: string;
+}
+
+const EXCHANGE = Symbol('tollgate.exchange');
+type Carrier = IncomingMessage & { [EXCHANGE]?: Exchange };
+
+export function attachExchange(req: IncomingMessage, exchange: Exchange): void {
+  (req as Carrier)[EXCHANGE] = exchange;
+}
+
+/** The pipeline's record of a request; every request Koa sees came through the pipeline. */
+export function exchangeOf(req: IncomingMessage): Exchange {
+  const exchange = (req as Carrier)[EXCHANGE];
+  if (!exchange) throw new Error('request did not come through the request pipeline');
+  return exchange;
+}

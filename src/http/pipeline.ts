@@ -1,0 +1,203 @@
+// Every request Tollgate serves passes through this one pipeline, whoever answers it: the request
+// id, the security headers, method and body checks, the client address, the token endpoints' rate
+// limits, the request log line, the metrics, and the error model's JSON for anything that fails.
+// Then one of two answers it: an endpoint's own handler (src/tokens/*-handler.ts), for the
+// requests it takes, or Koa with oidc-provider and Tollgate's routers for everything else. Both
+// get the same treatment because both are called from here, not because both call the same helpers.
+import { IncomingMessage, type IncomingHttpHeaders, type RequestListener, type ServerResponse } from 'node:http';
+import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
+import type { Logger } from 'pino';
+import type { RequestLike } from '../audit/types.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { countRequest } from '../metrics/http.js';
+import type { RateLimits } from '../rate-limit/limits.js';
+import { limitEndpointRequest, type LimitedEndpoint } from '../rate-limit/middleware.js';
+import { basicCredentials } from './basic-auth.js';
+import { answerFor, errorBody, HttpError, methodNotAllowed } from './errors.js';
+import { attachExchange, exchangeOf, type Exchange } from './exchange.js';
+import { requestIdFor, requestLineLogger, securityHeaderValues } from './middleware.js';
+
+export const MAX_BODY_BYTES = 16 * 1024;
+/** Methods any path may be asked with; anything else is 405 everywhere. */
+const STANDARD_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+const BODILESS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const UTF8_FORM = /^application\/x-www-form-urlencoded\s*(;\s*charset=utf-8\s*)?$/i;
+
+/** A handler's answer: JSON unless its headers say otherwise, with the headers the endpoint's answers carry. */
+export interface Answer {
+  status?: number;
+  body: string;
+  headers?: Readonly<Record<string, string>>;
+}
+
+/** A POST form to an endpoint with a handler of its own. */
+export interface FormRequest {
+  /** Its parameters; an empty one is left out, as oidc-provider leaves it out. */
+  form: ParsedUrlQuery;
+  headers: IncomingHttpHeaders;
+  /** For the audit trail: the address and request id. */
+  origin: RequestLike;
+  exchange: Exchange;
+}
+
+/** Answers the requests it takes; undefined leaves the request to Koa and the provider. */
+export type FormHandler = (request: FormRequest) => Promise<Answer | undefined>;
+
+export interface Endpoint {
+  /** The methods the path answers; another is 405 with Allow. */
+  methods: readonly string[];
+  /** The endpoint's rate-limit budgets, for its POST requests. */
+  limited?: LimitedEndpoint;
+  handler?: FormHandler;
+}
+
+export interface PipelineDeps {
+  endpoints: Readonly<Record<string, Endpoint>>;
+  /** Paths that are their own metrics label; routes use their pattern; anything else is "other". */
+  knownPaths: ReadonlySet<string>;
+  issuer: string;
+  trustProxy: boolean;
+  limits: RateLimits;
+  metrics: Metrics;
+  log: Logger;
+}
+
+export interface Pipeline {
+  listener: RequestListener;
+  /** On by default; tests turn the endpoints' own handlers off to compare them with the provider's answers. */
+  handlersEnabled: boolean;
+}
+
+export function requestPipeline(deps: PipelineDeps, koa: RequestListener): Pipeline {
+  const { limits, metrics, log } = deps;
+  const endpoints = new Map(Object.entries(deps.endpoints));
+  const securityHeaders = Object.entries(securityHeaderValues(deps.issuer));
+  const lines = requestLineLogger(log);
+  const pipeline: Pipeline = { listener, handlersEnabled: true };
+
+  function listener(req: IncomingMessage, res: ServerResponse): void {
+    const exchange = begin(req, res);
+    serve(req, res, exchange).catch((err: unknown) => fail(res, exchange, err));
+  }
+
+  function begin(req: IncomingMessage, res: ServerResponse): Exchange {
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    const requestId = requestIdFor(firstValue(req.headers['x-request-id']));
+    const exchange: Exchange = { requestId, ip: clientAddress(req, deps.trustProxy), started: performance.now(), path: query === -1 ? url : url.slice(0, query) };
+    attachExchange(req, exchange);
+    res.setHeader('X-Request-Id', requestId);
+    for (const [name, value] of securityHeaders) res.setHeader(name, value);
+    res.once('close', () => finish(req.method ?? '', res.statusCode, exchange));
+    return exchange;
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse, exchange: Exchange): Promise<void> {
+    const endpoint = endpoints.get(exchange.path);
+    const method = req.method ?? '';
+    checkMethod(method, endpoint);
+    checkBodyLength(req, method);
+    if (method !== 'POST' || !endpoint) return void koa(req, res);
+    if (endpoint.limited) {
+      const clientId = basicCredentials(req.headers.authorization)?.id;
+      await limitEndpointRequest(limits, endpoint.limited, exchange.ip, clientId);
+      exchange.countedClient = clientId;
+    }
+    if (!endpoint.handler || !pipeline.handlersEnabled || exchange.path !== req.url || !UTF8_FORM.test(req.headers['content-type'] ?? '')) {
+      return void koa(req, res);
+    }
+    const body = await readBody(req);
+    const form = formParameters(body);
+    const answer = await endpoint.handler({ form, headers: req.headers, origin: { ip: exchange.ip, state: { requestId: exchange.requestId } }, exchange });
+    if (!answer) return void koa(replay(req, body), res);
+    metrics.handlerAnswers.inc({ endpoint: endpoint.limited ?? exchange.path });
+    send(res, answer.status ?? 200, answer.body, answer.headers);
+  }
+
+  function fail(res: ServerResponse, exchange: Exchange, err: unknown): void {
+    const answer = answerFor(err, { metrics, log }, exchange.requestId);
+    if (res.headersSent) return void res.destroy();
+    send(res, answer.status, JSON.stringify(errorBody(answer)), { ...answer.headers, 'Cache-Control': 'no-store' });
+  }
+
+  function finish(method: string, status: number, exchange: Exchange): void {
+    const { requestId, path, started } = exchange;
+    lines.info({ requestId, method, path, status, ms: Math.round(performance.now() - started) }, 'request');
+    countRequest(metrics, deps.knownPaths.has(path) ? path : (exchange.route ?? 'other'), method, status, started);
+    // Failed client authentications count against the address, whoever answered them.
+    if (status === 401 && endpoints.get(path)?.limited) void limits.penalize('client_auth_failures_ip', exchange.ip);
+  }
+
+  return pipeline;
+}
+
+function send(res: ServerResponse, status: number, body: string, headers: Readonly<Record<string, string>> = {}): void {
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', ...headers, 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function checkMethod(method: string, endpoint: Endpoint | undefined): void {
+  if (endpoint && !endpoint.methods.includes(method)) throw methodNotAllowed(endpoint.methods);
+  if (!STANDARD_METHODS.includes(method)) throw methodNotAllowed(STANDARD_METHODS);
+}
+
+/** Bodies over 16 KiB are refused before anything reads them, and so are bodies of unknown length. */
+function checkBodyLength(req: IncomingMessage, method: string): void {
+  if (BODILESS.has(method)) return;
+  const length = req.headers['content-length'];
+  if (length === undefined) {
+    if (req.headers['transfer-encoding']) throw new HttpError(411, 'invalid_request', 'Content-Length is required');
+    return;
+  }
+  if (!/^\d{1,9}$/.test(length)) throw new HttpError(400, 'invalid_request', 'invalid Content-Length');
+  if (Number(length) > MAX_BODY_BYTES) throw new HttpError(413, 'invalid_request', `request body exceeds ${MAX_BODY_BYTES} bytes`);
+}
+
+/** The client address: the first X-Forwarded-For entry when proxies are trusted, else the socket's. */
+function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  const forwarded = trustProxy ? firstValue(req.headers['x-forwarded-for']) : undefined;
+  return (forwarded ? forwarded.split(',')[0]!.trim() : '') || req.socket.remoteAddress || '';
+}
+
+function firstValue(header: string | string[] | undefined): string | undefined {
+  return Array.isArray(header) ? header[0] : header;
+}
+
+/** A request's whole body; its length was checked against Content-Length, which Node's parser enforces. */
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('error', () => reject(new HttpError(400, 'invalid_request', 'failed to read the request body')));
+  });
+}
+
+/** A form's parameters as oidc-provider reads them: an empty value is no value. */
+function formParameters(body: Buffer): ParsedUrlQuery {
+  const form = parseQuery(body.toString('utf8'));
+  for (const name of Object.keys(form)) if (form[name] === '') delete form[name];
+  return form;
+}
+
+/**
+ * The request again, with the body that was read, for Koa: the provider reads its body from the
+ * stream as it would from the network.
+ */
+function replay(req: IncomingMessage, body: Buffer): IncomingMessage {
+  const copy = new IncomingMessage(req.socket);
+  Object.assign(copy, {
+    method: req.method,
+    url: req.url,
+    headers: req.headers,
+    rawHeaders: req.rawHeaders,
+    httpVersion: req.httpVersion,
+    httpVersionMajor: req.httpVersionMajor,
+    httpVersionMinor: req.httpVersionMinor,
+    complete: true,
+  });
+  attachExchange(copy, exchangeOf(req));
+  copy.push(body);
+  copy.push(null);
+  return copy;
+}

@@ -1,0 +1,58 @@
+// Who is asking, for the token endpoints' own handlers: a client authenticated with
+// client_secret_basic exactly as the provider would authenticate it (src/clients/authentication.ts).
+import type { ParsedUrlQuery } from 'node:querystring';
+import type { ClientAuthenticator } from '../clients/authentication.js';
+import type { ClientService } from '../clients/service.js';
+import { acceptedSecretHashes } from '../clients/views.js';
+import type { Client } from '../db/database.js';
+import { basicCredentials } from '../http/basic-auth.js';
+import type { Answer, FormRequest } from '../http/pipeline.js';
+
+/** Form parameters that authenticate a client some other way: the provider judges those. */
+const AUTH_PARAMS = ['client_id', 'client_secret', 'client_assertion', 'client_assertion_type'];
+
+export interface CallerDeps {
+  issuer: string;
+  clients: ClientService;
+  authenticator: ClientAuthenticator;
+}
+
+/**
+ * The caller when it authenticates, `failed` when its secret or method is wrong, undefined when
+ * the request is the provider's to judge: other authentication, client attestation, a CORS request
+ * (the provider checks the Origin against the client), an unknown client, a malformed header.
+ */
+export async function authenticateCaller({ form, headers }: FormRequest, { clients, authenticator }: CallerDeps): Promise<Client | 'failed' | undefined> {
+  if (headers.origin !== undefined || headers['oauth-client-attestation'] !== undefined || headers['oauth-client-attestation-pop'] !== undefined) return undefined;
+  if (AUTH_PARAMS.some((name) => name in form)) return undefined;
+  const credentials = basicCredentials(headers.authorization);
+  if (!credentials) return undefined;
+  const client = await clients.findActive(credentials.id);
+  if (!client) return undefined;
+  const authenticated = await authenticator.authenticate(client, 'client_secret_basic', credentials.secret, acceptedSecretHashes(client));
+  return authenticated ? client : 'failed';
+}
+
+/**
+ * The provider's answer to a failed client_secret_basic authentication (RFC 6749 §5.2: 401 with a
+ * Basic challenge), with the endpoint's headers.
+ */
+export function invalidClient(issuer: string, headers: Readonly<Record<string, string>>): Answer {
+  const challenge = `Basic realm="${issuer}", error="invalid_client", error_description="client authentication failed"`;
+  return { status: 401, body: '{"error":"invalid_client","error_description":"client authentication failed"}', headers: { ...headers, 'WWW-Authenticate': challenge } };
+}
+
+/**
+ * One opaque token and at most one hint, nothing else: an introspection or revocation the
+ * handlers answer. A JWT-shaped value (with dots) and anything unusual are the provider's.
+ */
+export function isTokenQuery(form: ParsedUrlQuery): form is ParsedUrlQuery & { token: string } {
+  const { token, token_type_hint: hint } = form;
+  if (typeof token !== 'string' || token.includes('.') || Array.isArray(hint)) return false;
+  return Object.keys(form).every((name) => name === 'token' || name === 'token_type_hint');
+}
+
+/** A form parameter sent once, as the provider requires of every parameter it reads. */
+export function single(value: string | string[] | undefined): value is string {
+  return typeof value === 'string';
+}

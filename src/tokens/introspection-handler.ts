@@ -1,0 +1,69 @@
+// POST /introspect for the requests that matter, answered without oidc-provider's request
+// pipeline: a caller authenticated with client_secret_basic asking about a token whose provider
+// answer is remembered, or about a token that does not exist. The provider answers the rest (a
+// live token not yet remembered, other client authentication, anything unusual), and
+// cacheIntrospections remembers its active answers. Revocations still end tokens at once: they
+// evict from the cache before the revocation is answered (src/cache/caches.ts).
+import type { Context, Next } from 'koa';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Caches } from '../cache/caches.js';
+import { sha256 } from '../clients/secrets.js';
+import type { FormHandler } from '../http/pipeline.js';
+import { recordFailure, recordIntrospection, type ProviderOperations } from '../oidc/operations.js';
+import { authenticateCaller, invalidClient, isTokenQuery, type CallerDeps } from './caller.js';
+import { mayIntrospect } from './policy.js';
+
+/** The headers of the provider's introspection answers to a request without Origin. */
+const HEADERS = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'WWW-Authenticate', Vary: 'Origin', 'Cache-Control': 'no-store' };
+const INACTIVE = '{"active":false}';
+
+export interface IntrospectionHandlerDeps extends CallerDeps {
+  caches: Caches;
+  /** Whether a live, introspectable token has this hashed value (the token store's one lookup). */
+  tokenMayExist(hash: string): Promise<boolean>;
+  operations: Pick<ProviderOperations, 'audit' | 'metrics'>;
+}
+
+export function introspectionHandler(deps: IntrospectionHandlerDeps): FormHandler {
+  const { caches, operations } = deps;
+  return async function introspect(request) {
+    const { form, origin } = request;
+    if (!isTokenQuery(form) || !caches.usable) return undefined;
+    const hash = sha256(form.token);
+    const cached = caches.tokens.get(hash);
+    if (!cached && (await deps.tokenMayExist(hash))) return undefined;
+    const caller = await authenticateCaller(request, deps);
+    if (caller === 'failed') {
+      recordFailure(operations, origin, { endpoint: 'introspect', error: 'invalid_client', status: 401, caller: request.exchange.countedClient });
+      return invalidClient(deps.issuer, HEADERS);
+    }
+    if (!caller) return undefined;
+    const visible = cached !== undefined && mayIntrospect(caller, cached);
+    const answer = visible ? { active: true, client_id: cached.clientId, sub: cached.subject, token_type: cached.tokenType } : { active: false };
+    recordIntrospection(operations.audit, origin, { caller: caller.id, answer, tokenId: hash, grantId: cached?.grantId });
+    return { body: visible ? cached.body : INACTIVE, headers: HEADERS };
+  };
+}
+
+/**
+ * Koa middleware around the provider's introspection: remembers its active answers for the
+ * introspection handler (unless something was evicted meanwhile). Who may see a remembered answer
+ * is decided again by the policy at each request.
+ */
+export function cacheIntrospections(path: string, caches: Caches) {
+  return async function cacheIntrospections(ctx: Context, next: Next): Promise<void> {
+    if (ctx.path !== path || ctx.method !== 'POST' || !caches.usable) return next();
+    const generation = caches.tokens.generation;
+    await next();
+    const body = ctx.status === 200 ? (ctx.body as Record<string, unknown> | undefined) : undefined;
+    if (body?.active !== true || typeof body.token_type !== 'string' || typeof body.exp !== 'number' || typeof body.client_id !== 'string') return;
+    const oidc = (ctx as { oidc?: { params?: { token?: unknown }; entities?: Record<string, { grantId?: string } | undefined> } }).oidc;
+    const token = oidc?.params?.token;
+    // Only a token whose grant is known can be evicted when that grant is revoked.
+    const found = oidc?.entities?.AccessToken ?? oidc?.entities?.ClientCredentials;
+    if (typeof token !== 'string' || !found) return;
+    const subject = typeof body.sub === 'string' ? body.sub : undefined;
+    const entry = { body: JSON.stringify(body), clientId: body.client_id, subject, tokenType: body.token_type, grantId: found.grantId, expiresAt: body.exp * 1000 };
+    caches.tokens.set(sha256(token), entry, generation);
+  };
+}

@@ -1,0 +1,49 @@
+// POST /token for the request services make all day: client_credentials with client_secret_basic,
+// answered without oidc-provider's request pipeline, which is most of an issuance's cost. The
+// decisions are the policy's (src/tokens/policy.ts), the token is the provider's own, minted by its
+// model (src/oidc/client-credentials.ts). Anything else (another grant, DPoP, a resource
+// indicator, an unknown client, CORS) is the provider's to answer.
+import type { Client } from '../db/database.js';
+import { errorBody, HttpError } from '../http/errors.js';
+import type { Answer, FormHandler } from '../http/pipeline.js';
+import type { ClientCredentialsMinter } from '../oidc/client-credentials.js';
+import { recordFailure, recordIssuance, type ProviderOperations } from '../oidc/operations.js';
+import { authenticateCaller, invalidClient, single, type CallerDeps } from './caller.js';
+import { grantScope } from './policy.js';
+
+/** The headers of the provider's token endpoint answers to a request without Origin. */
+const HEADERS = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'DPoP-Nonce,WWW-Authenticate', Vary: 'Origin', 'Cache-Control': 'no-store' };
+
+export interface IssuanceHandlerDeps extends CallerDeps {
+  mint: ClientCredentialsMinter;
+  operations: Pick<ProviderOperations, 'audit' | 'metrics'>;
+}
+
+export function issuanceHandler(deps: IssuanceHandlerDeps): FormHandler {
+  const { mint, operations } = deps;
+  return async function issueClientCredentials(request) {
+    const { form, headers, origin } = request;
+    if (form.grant_type !== 'client_credentials' || headers.dpop !== undefined) return undefined;
+    if (!Object.keys(form).every((name) => name === 'grant_type' || name === 'scope') || (form.scope !== undefined && !single(form.scope))) return undefined;
+    const caller = await authenticateCaller(request, deps);
+    if (caller === 'failed') return failed(invalidClient(deps.issuer, HEADERS), 'invalid_client');
+    // A grant type the client lacks, and a client that must use DPoP (RFC 9449 §5.2): the provider's errors.
+    if (!caller || !caller.grantTypes.includes('client_credentials') || caller.dpopBoundAccessTokens) return undefined;
+    const decision = grantScope(caller, form.scope);
+    if ('refused' in decision) {
+      const body = JSON.stringify(errorBody(new HttpError(400, 'invalid_scope', decision.description, { scope: decision.refused })));
+      return failed({ status: 400, body, headers: HEADERS }, 'invalid_scope', caller);
+    }
+    const token = await mint(caller, decision.granted);
+    if (!token) return undefined;
+    // The provider's token response, member for member (RFC 6749 §5.1).
+    const body = { access_token: token.value, expires_in: token.expiresIn, scope: token.scope, token_type: 'Bearer' };
+    recordIssuance(operations, origin, { grantType: 'client_credentials', caller: caller.id, token: token.entity, body });
+    return { body: JSON.stringify(body), headers: HEADERS };
+
+    function failed(answer: Answer, error: string, client?: Client): Answer {
+      recordFailure(operations, origin, { endpoint: 'token', error, status: answer.status!, caller: client?.id ?? request.exchange.countedClient, grantType: 'client_credentials' });
+      return answer;
+    }
+  };
+}

@@ -1,0 +1,75 @@
+// Tollgate's decisions about clients and tokens, as plain functions over plain data: who may
+// authenticate how, which scopes a token gets, who may see or revoke a token, how long an access
+// token lives. oidc-provider's hooks (src/oidc/) and Tollgate's own token handlers (src/tokens/)
+// both ask here, so the two can never decide differently.
+import { MAX_ACCESS_TOKEN_TTL } from '../config/config.js';
+
+/** What the policy needs to know about a client, from its registration. */
+export interface ClientFacts {
+  id: string;
+  /** The scopes it may be granted (its allow-list). */
+  scopes: readonly string[];
+  /** The scopes it gets when a request names none. */
+  defaultScopes: readonly string[];
+  /** Its registered token_endpoint_auth_method (RFC 7591 §2). */
+  tokenEndpointAuthMethod: string;
+  /** A resource server may introspect any token. */
+  resourceServer: boolean;
+  /** Its own access-token lifetime in seconds, if it has one. */
+  accessTokenTtl?: number | null;
+}
+
+/** What the policy needs to know about a token. */
+export interface TokenFacts {
+  /** The client it was issued to. */
+  clientId: string;
+}
+
+/**
+ * RFC 7591 §2: a client authenticates at the token, introspection and revocation endpoints with
+ * the one method it registered; client_secret_basic and client_secret_post are not interchangeable.
+ */
+export function mayAuthenticateWith(client: Pick<ClientFacts, 'tokenEndpointAuthMethod'>, method: string): boolean {
+  return client.tokenEndpointAuthMethod === method;
+}
+
+/** RFC 6749 §3.3: space-separated scope tokens of printable ASCII, without `"` and `\`. */
+const SCOPE_SYNTAX = /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/;
+
+/** A grant, or a refusal naming the scope refused (none when the value is not scope syntax at all). */
+export type ScopeDecision = { granted: string | undefined } | { refused: string | undefined; description: string };
+
+/**
+ * The scope a token request gets: the client's default scopes when it names none, else exactly
+ * the requested ones when every one is on the client's allow-list. Deny by default: a client with
+ * an empty allow-list gets scope-less tokens only. `protocolScopes` (openid, offline_access at the
+ * authorization endpoint) are allowed besides the allow-list.
+ */
+export function grantScope(client: Pick<ClientFacts, 'scopes' | 'defaultScopes'>, requested: unknown, protocolScopes: ReadonlySet<string> = NONE): ScopeDecision {
+  if (requested === undefined) return { granted: client.defaultScopes.join(' ') || undefined };
+  if (typeof requested !== 'string' || !SCOPE_SYNTAX.test(requested)) {
+    return { refused: undefined, description: 'scope contains invalid characters' };
+  }
+  const scopes = new Set(requested.split(' '));
+  for (const scope of scopes) {
+    if (!client.scopes.includes(scope) && !protocolScopes.has(scope)) return { refused: scope, description: 'requested scope is not allowed for this client' };
+  }
+  return { granted: [...scopes].join(' ') };
+}
+
+const NONE: ReadonlySet<string> = new Set();
+
+/** RFC 7662 §2.1: a client may see its own tokens; a resource server may see any. */
+export function mayIntrospect(caller: Pick<ClientFacts, 'id' | 'resourceServer'>, token: TokenFacts): boolean {
+  return token.clientId === caller.id || caller.resourceServer;
+}
+
+/** RFC 7009 §2.1: only the client a token was issued to may revoke it. */
+export function mayRevoke(caller: Pick<ClientFacts, 'id'>, token: TokenFacts): boolean {
+  return token.clientId === caller.id;
+}
+
+/** An access token's lifetime in seconds: the client's own or the configured default, never above the hard maximum. */
+export function accessTokenLifetime(client: Pick<ClientFacts, 'accessTokenTtl'>, defaultTtl: number): number {
+  return Math.min(client.accessTokenTtl ?? defaultTtl, MAX_ACCESS_TOKEN_TTL);
+}

@@ -1,6 +1,7 @@
 import type { ClientCacheHooks } from '../cache/caches.js';
 import type { Database, Client, Prisma } from '../db/database.js';
 import { conflict, invalidRequest, notFound } from '../http/errors.js';
+import { tokenStore } from '../tokens/store/token-store.js';
 import { CLIENT_ID_PATTERN, clientShapeProblem, type CreateClientInput, type UpdateClientInput } from './schema.js';
 import { generateClientId, generateSecret, hashSecret, type SecretVerifier } from './secrets.js';
 
@@ -117,10 +118,11 @@ export class ClientService {
       disabled: patch.disabled,
     };
     // Disabling a client ends its tokens in the same transaction, so none outlives the change.
-    const [updated] = await this.db.prisma.$transaction([
-      this.db.prisma.client.update({ where: { id }, data }),
-      ...(patch.disabled ? [this.#revokeTokens(id)] : []),
-    ]);
+    const updated = await this.db.prisma.$transaction(async (tx) => {
+      const changed = await tx.client.update({ where: { id }, data });
+      if (patch.disabled) await tokenStore(this.db).revokeByClient(id, tx);
+      return changed;
+    });
     this.secrets.forget(id);
     await this.cache?.changed(id);
     return updated;
@@ -128,7 +130,10 @@ export class ClientService {
 
   async remove(id: string): Promise<void> {
     await this.get(id);
-    await this.db.prisma.$transaction([this.#revokeTokens(id), this.db.prisma.client.deleteMany({ where: { id } })]);
+    await this.db.prisma.$transaction(async (tx) => {
+      await tokenStore(this.db).revokeByClient(id, tx);
+      await tx.client.deleteMany({ where: { id } });
+    });
     this.secrets.forget(id);
     await this.cache?.changed(id);
   }
@@ -149,9 +154,5 @@ export class ClientService {
     this.secrets.forget(id);
     await this.cache?.changed(id);
     return { client: updated, secret };
-  }
-
-  #revokeTokens(clientId: string) {
-    return this.db.prisma.oidcPayload.deleteMany({ where: { clientId } });
   }
 }

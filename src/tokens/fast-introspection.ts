@@ -13,12 +13,11 @@ import type { ClientService } from '../clients/service.js';
 import type { Database } from '../db/database.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { recordIntrospection } from '../oidc/operations.js';
-import { liveRowExists } from '../oidc/token-rows.js';
 import { isPlainForm, readForm, rememberedCaller } from './form-request.js';
 import type { LaneRoute } from './lane.js';
+import { tokenStore } from './store/token-store.js';
 
 const INACTIVE = '{"active":false}';
-const INTROSPECTABLE = ['AccessToken', 'ClientCredentials', 'RefreshToken'];
 /** Parameters the provider reads for client authentication: their presence means it must decide. */
 const AUTH_PARAMS = ['client_id', 'client_secret', 'client_assertion', 'client_assertion_type'];
 
@@ -92,7 +91,7 @@ export function introspectionRoute({ db, caches, audit }: IntrospectionRouteDeps
 
 /** Whether a live row of a token that can be introspected has this hash: only then is the provider asked. */
 function tokenMayExist(db: Database, hash: string): Promise<boolean> {
-  return liveRowExists(db, INTROSPECTABLE, hash);
+  return tokenStore(db).liveTokenExists(hash);
 }
 
 /**

@@ -190,6 +190,15 @@ describe('one-time use', () => {
     expect(await store.claimGrace(late, 10)).toBe(false);
   });
 
+  it('lets exactly one of many concurrent retries spend the grace period', async () => {
+    const { store } = storeWithClock();
+    const id = newId();
+    await store.upsert('RefreshToken', id, token('RefreshToken'), 600);
+    await store.consumeOnce('RefreshToken', id);
+    const results = await Promise.all(Array.from({ length: 20 }, () => store.claimGrace(id, 10)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
   it('refuses the grace period once the successor was used', async () => {
     const { store } = storeWithClock();
     const [first, successor] = [newId(), newId()];

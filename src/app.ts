@@ -38,7 +38,7 @@ import { issuanceHandler } from './tokens/issuance-handler.js';
 import { revocationHandler } from './tokens/revocation-handler.js';
 import { issuedTokenFinder } from './oidc/issued-tokens.js';
 import { clientCredentialsMinter } from './oidc/client-credentials.js';
-import { liveRowExists } from './oidc/token-rows.js';
+import { tokenStore } from './tokens/store/token-store.js';
 import { ClientAuthenticator } from './clients/authentication.js';
 
 /** Paths that are their own metrics label; router routes use their pattern, anything else is "other". */
@@ -141,6 +141,7 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
   });
 
   const operations = { audit, metrics };
+  const tokens = tokenStore(db);
   const callers = { issuer: config.issuer, clients, authenticator };
   const tokenEndpoint = ['POST', 'OPTIONS'];
   const readOnly = ['GET', 'HEAD'];
@@ -149,7 +150,7 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
     [ROUTES.introspection]: {
       methods: tokenEndpoint,
       limited: 'introspect',
-      handler: introspectionHandler({ ...callers, caches, operations, tokenMayExist: (hash) => liveRowExists(db, ['AccessToken', 'ClientCredentials', 'RefreshToken'], hash) }),
+      handler: introspectionHandler({ ...callers, caches, operations, tokenMayExist: (hash) => tokens.liveTokenExists(hash) }),
     },
     [ROUTES.revocation]: { methods: tokenEndpoint, limited: 'revoke', handler: revocationHandler({ ...callers, findToken: issuedTokenFinder(provider), operations }) },
     [ROUTES.jwks]: { methods: [...readOnly, 'OPTIONS'] },

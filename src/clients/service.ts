@@ -1,17 +1,22 @@
 import type { ClientCacheHooks } from '../cache/caches.js';
 import type { Database, Client, Prisma } from '../db/database.js';
 import { conflict, invalidRequest, notFound } from '../http/errors.js';
+import { tokenStore, type TokenStore } from '../tokens/store/token-store.js';
 import { CLIENT_ID_PATTERN, clientShapeProblem, type CreateClientInput, type UpdateClientInput } from './schema.js';
 import { generateClientId, generateSecret, hashSecret, type SecretVerifier } from './secrets.js';
 
 /** Clients, with the secrets shown once and the caches and tokens that must follow every change. */
 export class ClientService {
+  readonly #tokens: TokenStore;
+
   constructor(
     private readonly db: Database,
     private readonly secrets: SecretVerifier,
     /** Read-through cache for findActive; told of every change so other instances hear of it. */
     private readonly cache?: ClientCacheHooks,
-  ) {}
+  ) {
+    this.#tokens = tokenStore(db);
+  }
 
   /** A public client (token_endpoint_auth_method none) gets no secret. */
   async create(input: CreateClientInput): Promise<{ client: Client; secret?: string }> {
@@ -117,10 +122,11 @@ export class ClientService {
       disabled: patch.disabled,
     };
     // Disabling a client ends its tokens in the same transaction, so none outlives the change.
-    const [updated] = await this.db.prisma.$transaction([
-      this.db.prisma.client.update({ where: { id }, data }),
-      ...(patch.disabled ? [this.#revokeTokens(id)] : []),
-    ]);
+    const updated = await this.db.prisma.$transaction(async (tx) => {
+      const changed = await tx.client.update({ where: { id }, data });
+      if (patch.disabled) await this.#tokens.revokeByClient(id, tx);
+      return changed;
+    });
     this.secrets.forget(id);
     await this.cache?.changed(id);
     return updated;
@@ -128,7 +134,10 @@ export class ClientService {
 
   async remove(id: string): Promise<void> {
     await this.get(id);
-    await this.db.prisma.$transaction([this.#revokeTokens(id), this.db.prisma.client.deleteMany({ where: { id } })]);
+    await this.db.prisma.$transaction(async (tx) => {
+      await this.#tokens.revokeByClient(id, tx);
+      await tx.client.deleteMany({ where: { id } });
+    });
     this.secrets.forget(id);
     await this.cache?.changed(id);
   }
@@ -149,9 +158,5 @@ export class ClientService {
     this.secrets.forget(id);
     await this.cache?.changed(id);
     return { client: updated, secret };
-  }
-
-  #revokeTokens(clientId: string) {
-    return this.db.prisma.oidcPayload.deleteMany({ where: { clientId } });
   }
 }

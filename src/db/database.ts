@@ -59,9 +59,11 @@ function poolConfig(connectionString: string, options: PoolOptions = {}): pg.Poo
 export async function openDatabase(location: DatabaseLocation): Promise<Database> {
   if ('url' in location) {
     const pool = new pg.Pool(poolConfig(location.url, location.pool));
-    const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+    const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
     const url = new URL(location.url);
-    const db = database(prisma, 'postgresql', `${url.host}${url.pathname}`, () => new PrismaPg({ connectionString: location.url, max: 1 }), async () => {});
+    // The pool is ended here, not by Prisma: Prisma disposes of it only if it ever connected, and
+    // the token store's statements (sql below) may be all a process ran.
+    const db = database(prisma, 'postgresql', `${url.host}${url.pathname}`, () => new PrismaPg({ connectionString: location.url, max: 1 }), () => pool.end());
     return {
       ...db,
       poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),

@@ -11,7 +11,7 @@ import { errorPage } from '../../views/error.js';
 import { loginPage } from '../../views/login.js';
 import type { Config } from '../config/config.js';
 import { MAX_BODY_BYTES } from '../http/pipeline.js';
-import type { PrismaAdapter } from '../oidc/adapter.js';
+import type { StoreAdapter } from '../oidc/adapter.js';
 import { metadataOf } from '../oidc/client-metadata.js';
 import type { SecurityEvents } from '../oidc/security-events.js';
 import { INTERACTION_PATH } from '../oidc/user-flows.js';
@@ -168,7 +168,7 @@ export function interactionRouter({ provider, users, config, csrf, events, login
     // with a sign-out, and this interaction no longer belongs to it.
     const previous = interaction.session;
     if (previous?.accountId && previous.accountId !== result.user.id) {
-      if (previous.uid) await (provider.Session.adapter as unknown as PrismaAdapter).destroyByUid(previous.uid);
+      if (previous.uid) await (provider.Session.adapter as unknown as StoreAdapter).destroyByUid(previous.uid);
       delete interaction.session;
     }
     // A transient sign-in cookie (gone when the browser closes); its server side lasts SESSION_TTL.

@@ -12,7 +12,7 @@ export interface IssuedToken extends TokenEntity {
 /**
  * Finds a token value among the provider's access, client credentials and refresh tokens, through
  * its models, as its revocation endpoint does: a value is at most one of them, and the three
- * look-ups of one moment go to the database as one statement (src/oidc/token-rows.ts).
+ * look-ups of one moment go to the database as one statement (src/tokens/store/batched-rows.ts).
  */
 export function issuedTokenFinder(provider: Provider): (value: string) => Promise<IssuedToken | undefined> {
   return async (value) => {

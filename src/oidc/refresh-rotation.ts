@@ -7,16 +7,16 @@
 //  1. hides the consumed mark from the token endpoint's read, so every presentation goes through
 //     the provider's checks (client, PKCE, redirect_uri, DPoP binding, account) first: a thief who
 //     cannot pass them cannot revoke anyone's grant either;
-//  2. consumes with one conditional UPDATE (PrismaAdapter.consumeOnce): exactly one request wins;
+//  2. consumes with one conditional UPDATE (StoreAdapter.consumeOnce): exactly one request wins;
 //  3. treats every other presentation (an earlier use, or a lost race) alike: inside the client's
 //     grace period, once, as a retry that supersedes the first answer; otherwise as reuse, which
 //     revokes the grant (every code, access and refresh token it issued) and is a security event.
 // A race loser is therefore a reuse too: concurrent refreshes with one token end the grant, as the
 // same requests one after the other would. Clients that may send them should use the grace period.
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
-import { sha256 } from '../clients/secrets.js';
 import type { Database } from '../db/database.js';
-import type { PrismaAdapter } from './adapter.js';
+import { tokenStore } from '../tokens/store/token-store.js';
+import type { StoreAdapter } from './adapter.js';
 import type { MetadataHolder } from './client-metadata.js';
 import { wrapGrantType } from './internals.js';
 import type { SecurityEvents } from './security-events.js';
@@ -35,7 +35,7 @@ interface OneTimeToken {
   clientId?: string;
   accountId?: string;
   consumed?: unknown;
-  adapter: PrismaAdapter;
+  adapter: StoreAdapter;
   emit(event: string): void;
   destroy(): Promise<void>;
   consume(): Promise<void>;
@@ -49,6 +49,7 @@ const graceRetries = new WeakSet<object>();
 
 export function installRotation(provider: Provider, { db, events, graceSeconds }: RotationDeps): void {
   const currentContext = () => Provider.ctx as KoaContextWithOIDC | undefined;
+  const tokens = tokenStore(db);
 
   for (const Model of [provider.AuthorizationCode, provider.RefreshToken] as unknown as { find: Finder }[]) {
     const find = Model.find.bind(Model);
@@ -59,13 +60,10 @@ export function installRotation(provider: Provider, { db, events, graceSeconds }
     };
   }
 
-  /** Ends the grant: every row that carries its id (codes, tokens, the grant itself) in one transaction. */
+  /** Ends the grant: the grant itself and every code and token it issued. */
   async function revokeGrant(ctx: KoaContextWithOIDC | undefined, grantId: string | undefined): Promise<void> {
     if (!grantId) return;
-    await db.prisma.$transaction([
-      db.prisma.oidcPayload.deleteMany({ where: { grantId } }),
-      db.prisma.oidcPayload.deleteMany({ where: { model: 'Grant', id: sha256(grantId) } }),
-    ]);
+    await tokens.revokeGrant(grantId);
     // Caches (and the audit trail) learn of revocations from this event.
     if (ctx) provider.emit('grant.revoked', ctx, grantId);
   }
@@ -86,7 +84,7 @@ export function installRotation(provider: Provider, { db, events, graceSeconds }
     if (await this.adapter.consumeOnce(this.jti)) return this.emit('consumed');
     const ctx = currentContext();
     const grace = ctx?.oidc?.client ? graceSeconds(ctx.oidc.client) : 0;
-    if (grace > 0 && (await claimGrace(db, this.jti, grace))) {
+    if (grace > 0 && (await tokens.claimGrace(this.jti, grace))) {
       graceRetries.add(ctx!);
       events.emit({ type: 'refresh_token.grace_used', ...describe(ctx, this) });
       return this.emit('consumed');
@@ -102,42 +100,10 @@ export function installRotation(provider: Provider, { db, events, graceSeconds }
     await handler();
     const { RotatedRefreshToken: rotated, RefreshToken: issued, AccessToken: accessToken, Client: client } = ctx.oidc.entities as Record<string, OneTimeToken | undefined>;
     if (!rotated || !issued || !client || graceRetries.has(ctx) || graceSeconds(client as never) === 0) return;
-    if (await linkSuccessor(db, rotated.jti, issued.jti)) return;
+    if (await tokens.linkSuccessor(rotated.jti, issued.jti)) return;
     // A retry of the same token won its grace claim while this request was running: this answer is
     // the superseded one, and is never handed out.
     await Promise.all([issued.destroy(), accessToken?.destroy()]);
     throw new errors.InvalidGrant('refresh token was superseded by a retry of the same request');
   });
-}
-
-/**
- * Spends the grace period of a consumed refresh token: succeeds once, only within `graceSeconds`
- * of its consumption, and only while the token its first use issued has not been used (a used
- * successor proves the first answer arrived, so the presentation is reuse). The successor is
- * marked consumed with its grace spent: whoever holds it can no longer refresh, and trying is reuse.
- */
-async function claimGrace(db: Database, jti: string, graceSeconds: number): Promise<boolean> {
-  const now = new Date();
-  const claimed = await db.prisma.oidcPayload.updateManyAndReturn({
-    where: { model: 'RefreshToken', id: sha256(jti), graceUsedAt: null, consumedAt: { gte: new Date(now.getTime() - graceSeconds * 1000) } },
-    data: { graceUsedAt: now },
-    select: { successors: true },
-  });
-  const [row] = claimed;
-  if (!row) return false;
-  if (row.successors.length === 0) return true;
-  const superseded = await db.prisma.oidcPayload.updateMany({
-    where: { model: 'RefreshToken', id: { in: row.successors }, consumedAt: null },
-    data: { consumedAt: now, graceUsedAt: now },
-  });
-  return superseded.count > 0;
-}
-
-/** Records `successor` as what the rotation of `jti` issued, unless a grace retry already claimed `jti`. */
-async function linkSuccessor(db: Database, jti: string, successor: string): Promise<boolean> {
-  const { count } = await db.prisma.oidcPayload.updateMany({
-    where: { model: 'RefreshToken', id: sha256(jti), graceUsedAt: null },
-    data: { successors: [sha256(successor)] },
-  });
-  return count === 1;
 }

@@ -1,14 +1,10 @@
 import type { Database } from '../db/database.js';
+import { tokenStore } from './store/token-store.js';
 
-/** Deletes expired provider rows (tokens, grants, sessions, ...) now and every `intervalSeconds`. */
+/** Deletes expired provider rows (tokens, grants, sessions, ...) every `intervalSeconds`. */
 export function scheduleCleanup(db: Database, intervalSeconds: number, onError: (err: unknown) => void): () => void {
-  const run = () => deleteExpired(db).catch(onError);
+  const run = () => tokenStore(db).deleteExpired().catch(onError);
   const timer = setInterval(run, intervalSeconds * 1000);
   timer.unref();
   return () => clearInterval(timer);
-}
-
-export async function deleteExpired(db: Database): Promise<number> {
-  const { count } = await db.prisma.oidcPayload.deleteMany({ where: { expiresAt: { lt: new Date() } } });
-  return count;
 }

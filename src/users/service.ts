@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CLIENT_ID_PATTERN } from '../clients/schema.js';
 import type { Consent, Database, Prisma, User } from '../db/database.js';
 import { conflict, notFound } from '../http/errors.js';
+import { tokenStore, type TokenStore } from '../tokens/store/token-store.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { USER_ID_PATTERN, type CreateUserInput, type UpdateUserInput } from './schema.js';
 
@@ -14,10 +15,14 @@ export interface UserServiceHooks {
 
 /** Users, their remembered consents, and the grants, sessions and tokens that must follow every change. */
 export class UserService {
+  readonly #tokens: TokenStore;
+
   constructor(
     private readonly db: Database,
     private readonly hooks: UserServiceHooks = {},
-  ) {}
+  ) {
+    this.#tokens = tokenStore(db);
+  }
 
   async create(input: CreateUserInput): Promise<User> {
     await this.#assertFree(input.username, input.email);
@@ -79,15 +84,17 @@ export class UserService {
       disabled: patch.disabled,
       passwordHash: patch.password === undefined ? undefined : await hashPassword(patch.password),
     };
-    const ending = patch.disabled ? await this.#grantIds({ accountId: id }) : [];
-    const [updated] = await this.db.prisma.$transaction([
-      this.db.prisma.user.update({ where: { id }, data }),
-      ...(patch.disabled ? [this.db.prisma.oidcPayload.deleteMany({ where: { accountId: id } })] : []),
-      ...(!patch.disabled && patch.password !== undefined ? [this.db.prisma.oidcPayload.deleteMany({ where: { accountId: id, model: 'Session' } })] : []),
-    ]).catch((err: unknown) => {
-      if ((err as { code?: string }).code === 'P2002') throw conflict('a user with this username or email already exists', 'username');
-      throw err;
-    });
+    const { updated, ending } = await this.db.prisma
+      .$transaction(async (tx) => {
+        const changed = await tx.user.update({ where: { id }, data });
+        if (patch.disabled) return { updated: changed, ending: await this.#tokens.revokeByAccount(id, { tx }) };
+        if (patch.password !== undefined) await this.#tokens.endSessions(id, tx);
+        return { updated: changed, ending: [] };
+      })
+      .catch((err: unknown) => {
+        if ((err as { code?: string }).code === 'P2002') throw conflict('a user with this username or email already exists', 'username');
+        throw err;
+      });
     await this.hooks.grantsRevoked?.(ending);
     return updated;
   }
@@ -95,11 +102,10 @@ export class UserService {
   /** Deletes the user, its consents, and every grant, token and session it had. */
   async remove(id: string): Promise<void> {
     await this.get(id);
-    const ending = await this.#grantIds({ accountId: id });
-    await this.db.prisma.$transaction([
-      this.db.prisma.oidcPayload.deleteMany({ where: { accountId: id } }),
-      this.db.prisma.user.deleteMany({ where: { id } }),
-    ]);
+    const ending = await this.db.prisma.$transaction(async (tx) => {
+      await tx.user.deleteMany({ where: { id } });
+      return this.#tokens.revokeByAccount(id, { tx });
+    });
     await this.hooks.grantsRevoked?.(ending);
   }
 
@@ -147,19 +153,12 @@ export class UserService {
   async revokeConsent(userId: string, clientId: string): Promise<void> {
     await this.get(userId);
     if (!CLIENT_ID_PATTERN.test(clientId)) throw notFound(`consent of user ${userId} for client ${clientId}`);
-    const ending = await this.#grantIds({ accountId: userId, clientId });
-    const [forgotten] = await this.db.prisma.$transaction([
-      this.db.prisma.consent.deleteMany({ where: { userId, clientId } }),
-      this.db.prisma.oidcPayload.deleteMany({ where: { accountId: userId, clientId } }),
-    ]);
+    const { forgotten, ending } = await this.db.prisma.$transaction(async (tx) => ({
+      forgotten: await tx.consent.deleteMany({ where: { userId, clientId } }),
+      ending: await this.#tokens.revokeByAccount(userId, { clientId, tx }),
+    }));
     await this.hooks.grantsRevoked?.(ending);
     if (forgotten.count === 0 && ending.length === 0) throw notFound(`consent of user ${userId} for client ${clientId}`);
-  }
-
-  /** The ids of the grants matching `where`, read from the rows that carry them (grants and their tokens). */
-  async #grantIds(where: { accountId: string; clientId?: string }): Promise<string[]> {
-    const rows = await this.db.prisma.oidcPayload.findMany({ where: { ...where, grantId: { not: null } }, select: { grantId: true }, distinct: ['grantId'] });
-    return rows.map((row) => row.grantId!);
   }
 
   async #assertFree(username: string | undefined, email: string | undefined): Promise<void> {

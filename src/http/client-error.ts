@@ -6,13 +6,12 @@ import { errorBody, HttpError } from './errors.js';
 const ANSWERS: Record<string, HttpError> = {
   HPE_HEADER_OVERFLOW: new HttpError(431, 'invalid_request', 'request headers too large'),
   ERR_HTTP_REQUEST_TIMEOUT: new HttpError(408, 'invalid_request', 'request timed out'),
-  HPE_INVALID_METHOD: new HttpError(405, 'invalid_request', 'unknown method'),
 };
 const MALFORMED = new HttpError(400, 'invalid_request', 'malformed HTTP request');
 
 /**
  * The server's `clientError` listener: a request Node's HTTP parser refuses (a bad Content-Length,
- * oversized headers, an unknown method) gets the error model's JSON instead of an empty 400.
+ * oversized headers, a method it does not know) gets the error model's JSON instead of an empty 400.
  */
 export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
   if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();

@@ -1,5 +1,6 @@
 // Hostile and malformed requests against a real server: every one gets an RFC 6749 §5.2 JSON error
 // (or the RFC 7662/7009 answer for an unknown token), never a 500, a stack trace, HTML or a hang.
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, clientCredentialsToken, registerClient, type RegisteredClient } from '../helpers/oauth.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
@@ -254,6 +255,53 @@ describe('methods and paths', () => {
       }
     },
   );
+});
+
+/** Sends `request` as raw bytes and reads the whole answer: for what fetch refuses to send. */
+function raw(request: string): Promise<{ status: number; headers: string; body: string }> {
+  const { port } = new URL(tollgate.url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () => socket.end(request));
+    let received = '';
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer')));
+    socket.on('data', (chunk) => (received += chunk.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const [head = '', body = ''] = received.split('\r\n\r\n');
+      resolve({ status: Number(head.split(' ')[1]), headers: head, body });
+    });
+  });
+}
+
+describe('methods and requests Node refuses to parse', () => {
+  const PATHS = ['/healthz', '/readyz', '/jwks', '/.well-known/openid-configuration', '/.well-known/oauth-authorization-server', '/token', '/admin/clients', '/nope'];
+  it.each(['TRACE', 'PROPFIND', 'MKCOL', 'LOCK', 'SEARCH', 'PURGE'])('%s gets 405 JSON with Allow on every path', async (method) => {
+    for (const path of PATHS) {
+      const reply = await raw(`${method} ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      expect(reply.status, `${method} ${path}`).toBe(405);
+      expect(reply.headers).toMatch(/\r\nallow: [A-Z, ]+/i);
+      expect(JSON.parse(reply.body).error).toBe('invalid_request');
+    }
+  });
+
+  it('answers read-only paths’ other methods with 405 and what they allow', async () => {
+    const reply = await send('/healthz', { method: 'POST', body: 'x' });
+    expectOAuthError(reply, 405, 'invalid_request');
+    expect(reply.headers.get('allow')).toBe('GET, HEAD');
+  });
+
+  it.each([
+    ['a bad Content-Length', 'POST /token HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n', 400],
+    ['two Content-Lengths', 'POST /token HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab', 400],
+    ['oversized headers', `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+    ['a malformed request line', 'GET\r\n\r\n', 400],
+    ['a method with bad characters', 'G@T / HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+  ])('%s gets JSON from the parser’s error', async (_name, request, status) => {
+    const reply = await raw(request);
+    expect(reply.status).toBe(status);
+    expect(reply.headers).toMatch(/content-type: application\/json/i);
+    expect(JSON.parse(reply.body)).toMatchObject({ error: 'invalid_request' });
+  });
 });
 
 describe('the server afterwards', () => {

@@ -26,7 +26,9 @@ beforeAll(async () => {
   secrets.set('access token', accessToken);
 
   // client_secret_post puts the secret in the body.
-  const posted = await postForm(base, '/token', { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret });
+  const poster = await registerClient(base, { scope: 'read', token_endpoint_auth_method: 'client_secret_post' });
+  secrets.set('client_secret_post secret', poster.client_secret);
+  const posted = await postForm(base, '/token', { grant_type: 'client_credentials', client_id: poster.client_id, client_secret: poster.client_secret });
   expect(posted.status).toBe(200);
   secrets.set('client_secret_post token', posted.body.access_token as string);
   expect((await postForm(base, '/introspect', { token: accessToken }, [client.client_id, client.client_secret])).body).toMatchObject({ active: true });

@@ -86,15 +86,17 @@ describe('the request pipeline around the introspection handler', () => {
     // A token with a row but not yet cached: the provider's to judge (and then cached).
     const fresh = (await postForm(tollgate.url, '/token', { grant_type: 'client_credentials' }, [client.client_id, client.client_secret])).body.access_token as string;
     expect((await postForm(tollgate.url, '/introspect', { token: fresh }, rs)).body).toMatchObject({ active: true, client_id: client.client_id });
-    // A wrong secret, and a body with two tokens.
+    expect((await answeredBy()).lane).toBe(before.lane);
+    // A wrong secret is the handler's to refuse; a body with two tokens, the provider's.
     expect((await postForm(tollgate.url, '/introspect', { token }, [resourceServer.client_id, 'wrong'])).status).toBe(401);
+    expect((await answeredBy()).lane).toBe(before.lane + 1);
     const twice = await fetch(`${tollgate.url}/introspect`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(resourceServer) },
       body: `token=${token}&token=${token}`,
     });
     expect(twice.status).toBe(400);
-    expect((await answeredBy()).lane).toBe(before.lane);
+    expect((await answeredBy()).lane).toBe(before.lane + 1);
   });
 
   it('applies the rate limits, with Koa’s 429 answer', async () => {

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_ACCESS_TOKEN_TTL } from '../../src/config/config.js';
+import { accessTokenLifetime, grantScope, mayAuthenticateWith, mayIntrospect, mayRevoke } from '../../src/tokens/policy.js';
+
+const client = { id: 'svc', scopes: ['read', 'write'], defaultScopes: ['read'], tokenEndpointAuthMethod: 'client_secret_basic', resourceServer: false };
+
+describe('client authentication', () => {
+  it('accepts the registered method only', () => {
+    expect(mayAuthenticateWith(client, 'client_secret_basic')).toBe(true);
+    expect(mayAuthenticateWith(client, 'client_secret_post')).toBe(false);
+    expect(mayAuthenticateWith({ tokenEndpointAuthMethod: 'client_secret_post' }, 'client_secret_basic')).toBe(false);
+  });
+});
+
+describe('scope grant', () => {
+  it('grants the default scopes when none is asked for, and none when there are none', () => {
+    expect(grantScope(client, undefined)).toEqual({ granted: 'read' });
+    expect(grantScope({ scopes: ['read'], defaultScopes: [] }, undefined)).toEqual({ granted: undefined });
+  });
+
+  it('grants exactly the requested scopes on the allow-list, each once, in the order asked', () => {
+    expect(grantScope(client, 'write read')).toEqual({ granted: 'write read' });
+    expect(grantScope(client, 'read read')).toEqual({ granted: 'read' });
+  });
+
+  it('refuses the first scope off the allow-list, naming it', () => {
+    expect(grantScope(client, 'read admin write')).toEqual({ refused: 'admin', description: 'requested scope is not allowed for this client' });
+    expect(grantScope({ scopes: [], defaultScopes: [] }, 'read')).toMatchObject({ refused: 'read' });
+  });
+
+  it('refuses what is not RFC 6749 scope syntax without echoing it', () => {
+    for (const bad of ['', ' read', 'read  write', 'a"b', 'x\\y', 'caf\u00e9', 'a\u0000b', ['read'], 42]) {
+      expect(grantScope(client, bad), JSON.stringify(bad)).toEqual({ refused: undefined, description: 'scope contains invalid characters' });
+    }
+  });
+
+  it('allows protocol scopes only where they are passed in', () => {
+    expect(grantScope(client, 'openid read')).toMatchObject({ refused: 'openid' });
+    expect(grantScope(client, 'openid read', new Set(['openid']))).toEqual({ granted: 'openid read' });
+  });
+});
+
+describe('token visibility', () => {
+  it('lets a client introspect its own tokens and a resource server any', () => {
+    expect(mayIntrospect(client, { clientId: 'svc' })).toBe(true);
+    expect(mayIntrospect(client, { clientId: 'other' })).toBe(false);
+    expect(mayIntrospect({ ...client, resourceServer: true }, { clientId: 'other' })).toBe(true);
+  });
+
+  it('lets only the owner revoke, resource server or not', () => {
+    expect(mayRevoke(client, { clientId: 'svc' })).toBe(true);
+    expect(mayRevoke({ id: 'api' }, { clientId: 'svc' })).toBe(false);
+  });
+});
+
+describe('access-token lifetime', () => {
+  it('is the client’s own, else the default, never above the maximum', () => {
+    expect(accessTokenLifetime({ accessTokenTtl: 120 }, 300)).toBe(120);
+    expect(accessTokenLifetime({ accessTokenTtl: null }, 300)).toBe(300);
+    expect(accessTokenLifetime({}, 300)).toBe(300);
+    expect(accessTokenLifetime({ accessTokenTtl: MAX_ACCESS_TOKEN_TTL * 2 }, 300)).toBe(MAX_ACCESS_TOKEN_TTL);
+  });
+});

@@ -10,7 +10,9 @@ import { authenticateCaller, invalidClient, isTokenQuery, type CallerDeps } from
 import { mayRevoke } from './policy.js';
 
 /** The headers of the provider's revocation answers to a request without Origin. */
-const HEADERS = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'WWW-Authenticate', Vary: 'Origin', 'Cache-Control': 'no-store' };
+const HEADERS = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'WWW-Authenticate', Vary: 'Origin' };
+/** Its 200: an empty body, as Koa sends an empty string (RFC 7009 §2.2 defines no content). */
+const REVOKED = { body: '', headers: { ...HEADERS, 'Content-Type': 'text/plain; charset=utf-8' } };
 
 export interface RevocationHandlerDeps extends CallerDeps {
   findToken(value: string): Promise<IssuedToken | undefined>;
@@ -33,6 +35,6 @@ export function revocationHandler(deps: RevocationHandlerDeps): FormHandler {
     // RFC 7009 §2.2: 200 whether the token existed, was someone else's (§2.1) or is now gone.
     if (token && mayRevoke(caller, token)) await token.destroy();
     recordRevocation(operations, origin, { caller: caller.id, token });
-    return { body: '', headers: HEADERS };
+    return REVOKED;
   };
 }

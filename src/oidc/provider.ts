@@ -7,7 +7,7 @@ import type { Database } from '../db/database.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { createAdapterFactory } from './adapter.js';
 import { EXTRA_CLIENT_METADATA, metadataOf, type MetadataHolder } from './client-metadata.js';
-import { guardGrantType } from './internals.js';
+import { checkProviderInternals, guardGrantType, replaceClientSecretComparison } from './internals/index.js';
 import type { ProviderKeys } from './keys.js';
 import { guardClientAuthentication, instrumentProvider, type ProviderOperations } from './operations.js';
 import { enforceAuthorizationScopes, enforceClientScopes } from './scopes.js';
@@ -120,14 +120,15 @@ export function createProvider({ config, db, clients, secrets, keys, log, users,
 
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.trustProxy;
+  checkProviderInternals(provider);
 
-  provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: InstanceType<typeof provider.Client>, presented: string) {
+  replaceClientSecretComparison(provider, async (client, presented) => {
     // Rate limits come before argon2: a client over its budget costs no hashing.
-    if (operations) await guardClientAuthentication(operations.limits, this.clientId);
-    const valid = await secrets.verify(this.clientId, presented, metadataOf(this).accepted_secret_hashes ?? []);
-    if (!valid && operations) await operations.limits.penalize('client_auth_failures', this.clientId);
+    if (operations) await guardClientAuthentication(operations.limits, client.clientId);
+    const valid = await secrets.verify(client.clientId, presented, metadataOf(client).accepted_secret_hashes ?? []);
+    if (!valid && operations) await operations.limits.penalize('client_auth_failures', client.clientId);
     return valid;
-  };
+  });
   guardGrantType(provider, 'client_credentials', ['scope', 'resource'], enforceClientScopes);
   flows.install(provider);
   provider.use(standardErrors);

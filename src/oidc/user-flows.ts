@@ -6,7 +6,9 @@ import { sha256 } from '../clients/secrets.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
 import type { UserService } from '../users/service.js';
+import { PrismaAdapter } from './adapter.js';
 import { metadataOf, type MetadataHolder } from './client-metadata.js';
+import { replaceReplayDetection } from './internals/index.js';
 import { dpopNonceSecret, type ProviderKeys } from './keys.js';
 import { installRotation } from './refresh-rotation.js';
 import { PROTOCOL_SCOPES } from './scopes.js';
@@ -100,11 +102,10 @@ export function userFlows({ config, db, users, keys, events }: UserFlowDeps) {
         await next();
       });
       // DPoP proof replay detection, atomically (oidc-provider's own check reads, then writes).
-      const replay = provider.ReplayDetection as unknown as { unique(iss: string, jti: string, exp: number): Promise<boolean>; adapter: { insertIfAbsent(id: string, payload: object, ttl: number): Promise<boolean> } };
-      replay.unique = async (iss, jti, exp) => {
-        const id = sha256(`${iss}${jti}`);
-        return replay.adapter.insertIfAbsent(id, { kind: 'ReplayDetection', iss, exp, iat: now() }, Math.max(1, exp - now()));
-      };
+      const proofs = new PrismaAdapter(db, 'ReplayDetection');
+      replaceReplayDetection(provider, (iss, jti, exp) =>
+        proofs.insertIfAbsent(sha256(`${iss}${jti}`), { kind: 'ReplayDetection', iss, exp, iat: now() }, Math.max(1, exp - now())),
+      );
     },
   };
 }

@@ -68,9 +68,16 @@ export interface App {
   events: SecurityEvents;
   /** The oidc-provider instance; its events tell which requests it answered itself. */
   provider: Provider;
+  /** Opens what building must not: the process metrics' sampling, then the rate limits' Redis connection. */
+  start(): Promise<void>;
+  /** In reverse: closes the Redis connection, then writes the queued audit events. */
+  close(): Promise<void>;
 }
 
-/** Builds the HTTP application from its dependencies; it listens on nothing and starts no timers. */
+/**
+ * Builds the HTTP application from its dependencies: it opens no connection, listens on nothing
+ * and starts no timer until `start()` (src/server.ts).
+ */
 export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App {
   const secrets = new SecretVerifier(config.secretCacheSize);
   const caches = new Caches(invalidation ?? new LocalBus(), secrets, config);
@@ -152,7 +159,15 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
     [ROUTES.introspection]: introspectionRoute({ db, caches, audit }),
   };
   const handler = fastLane({ routes, issuer: config.issuer, trustProxy: config.trustProxy, caches, secrets, limits, metrics, log }, koa.callback());
-  return { koa, handler, clients, caches, audit, metrics, limits, users, events, provider };
+  const start = async () => {
+    metrics.start();
+    await limits.start();
+  };
+  const close = async () => {
+    await limits.close();
+    await audit.close();
+  };
+  return { koa, handler, clients, caches, audit, metrics, limits, users, events, provider, start, close };
 }
 
 /** The user flows' security events in the audit trail and metrics (src/oidc/security-events.ts emits them all). */

@@ -16,7 +16,6 @@
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { sha256 } from '../clients/secrets.js';
 import type { Database } from '../db/database.js';
-import type { PrismaAdapter } from './adapter.js';
 import type { MetadataHolder } from './client-metadata.js';
 import { hideConsumedMark, replaceConsumption, wrapGrantType, type OneTimeToken } from './internals/index.js';
 import type { SecurityEvents } from './security-events.js';

@@ -70,9 +70,16 @@ export interface App {
   events: SecurityEvents;
   /** The oidc-provider instance; its events tell which requests it answered itself. */
   provider: Provider;
+  /** Opens what building must not: the process metrics' sampling, then the rate limits' Redis connection. */
+  start(): Promise<void>;
+  /** In reverse: closes the Redis connection, then writes the queued audit events. */
+  close(): Promise<void>;
 }
 
-/** Builds the HTTP application from its dependencies; it listens on nothing and starts no timers. */
+/**
+ * Builds the HTTP application from its dependencies: it opens no connection, listens on nothing
+ * and starts no timer until `start()` (src/server.ts).
+ */
 export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App {
   const secrets = new SecretVerifier(config.secretCacheSize);
   const caches = new Caches(invalidation ?? new LocalBus(), secrets, config);
@@ -161,8 +168,15 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
     ...(config.metricsPort === undefined ? { '/metrics': { methods: readOnly } } : {}),
   };
   const pipeline = requestPipeline({ endpoints, knownPaths: KNOWN_PATHS, issuer: config.issuer, trustProxy: config.trustProxy, limits, metrics, log }, koa.callback());
-  const handler = pipeline.listener;
-  return { koa, handler, pipeline, clients, caches, audit, metrics, limits, users, events, provider };
+  const start = async () => {
+    metrics.start();
+    await limits.start();
+  };
+  const close = async () => {
+    await limits.close();
+    await audit.close();
+  };
+  return { koa, handler: pipeline.listener, pipeline, clients, caches, audit, metrics, limits, users, events, provider, start, close };
 }
 
 /** The user flows' security events in the audit trail and metrics (src/oidc/security-events.ts emits them all). */

@@ -45,6 +45,7 @@ export async function startServer(config: Config, log: Logger, options: { db?: D
 
   const invalidation = await startInvalidationBus(config, db, log);
   const app = buildApp({ config, db, keys, log, invalidation });
+  await app.start();
   const admin = await ensureAdminClient(config, app.clients);
   if (admin.generatedSecret) {
     // Printed once, to the terminal only: the log never carries a secret.
@@ -80,16 +81,17 @@ export async function startServer(config: Config, log: Logger, options: { db?: D
     url,
     metricsUrl,
     async close() {
-      stopCleanup();
-      stopPrune();
-      await invalidation.close();
-      const unfinished = await drain(config.shutdownTimeoutSeconds * 1000);
-      if (unfinished) log.warn({ unfinished, timeoutSeconds: config.shutdownTimeoutSeconds }, 'shutdown timeout: closed connections with requests in flight');
+      // In reverse of start-up: no new requests (finishing those in flight), no more timers, then
+      // the app's components and stores; everything finished requests recorded is written before
+      // the database goes.
       metricsServer?.close();
       metricsServer?.closeAllConnections();
-      // Everything the finished requests recorded is written before the database goes.
-      await app.audit.close();
-      await app.limits.close();
+      const unfinished = await drain(config.shutdownTimeoutSeconds * 1000);
+      if (unfinished) log.warn({ unfinished, timeoutSeconds: config.shutdownTimeoutSeconds }, 'shutdown timeout: closed connections with requests in flight');
+      stopPrune();
+      stopCleanup();
+      await app.close();
+      await invalidation.close();
       if (!options.db) await db.close();
     },
   };

@@ -62,8 +62,9 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  #started = false;
+
   constructor(sources: MetricSources = {}) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'tollgate_' });
     const registers = [this.registry];
     const { audit, pool, rateLimitStoreUp } = sources;
     if (audit) {
@@ -86,5 +87,15 @@ export class Metrics {
         if (up !== undefined) this.set(up);
       } });
     }
+  }
+
+  /**
+   * Starts the process metrics (CPU, memory, event-loop lag), which sample on a timer: started
+   * with the server, not when the app is built. prom-client offers no way to stop them.
+   */
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    collectDefaultMetrics({ register: this.registry, prefix: 'tollgate_' });
   }
 }

@@ -7,7 +7,7 @@ import { accessTokenLifetime, mayAuthenticateWith, mayIntrospect, mayRevoke } fr
 import type { Database } from '../db/database.js';
 import { createAdapterFactory } from './adapter.js';
 import { clientFactsOf, EXTRA_CLIENT_METADATA, metadataOf, type MetadataHolder } from './client-metadata.js';
-import { guardGrantType } from './internals.js';
+import { checkProviderInternals, guardGrantType, replaceClientSecretComparison } from './internals/index.js';
 import type { ProviderKeys } from './keys.js';
 import { guardClientAuthentication, instrumentProvider, type ProviderOperations } from './operations.js';
 import { enforceAuthorizationScopes, enforceClientScopes } from './scopes.js';
@@ -114,15 +114,16 @@ export function createProvider({ config, db, clients, authenticator, keys, log, 
 
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.trustProxy;
+  checkProviderInternals(provider);
 
-  provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: InstanceType<typeof provider.Client>, presented: string) {
+  replaceClientSecretComparison(provider, async (client, presented) => {
     // Rate limits come before argon2: a client over its budget costs no hashing.
-    if (operations) await guardClientAuthentication(operations.limits, this.clientId);
+    if (operations) await guardClientAuthentication(operations.limits, client.clientId);
     // The provider takes either secret method from any client; the policy, the registered one only.
     const params = (Provider.ctx as KoaContextWithOIDC | undefined)?.oidc?.params;
     const method = params?.client_secret === undefined ? 'client_secret_basic' : 'client_secret_post';
-    return authenticator.authenticate(clientFactsOf(this), method, presented, metadataOf(this).accepted_secret_hashes ?? []);
-  };
+    return authenticator.authenticate(clientFactsOf(client), method, presented, metadataOf(client).accepted_secret_hashes ?? []);
+  });
   guardGrantType(provider, 'client_credentials', ['scope', 'resource'], enforceClientScopes);
   flows.install(provider);
   provider.use(standardErrors);

@@ -16,9 +16,8 @@
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Database } from '../db/database.js';
 import { tokenStore } from '../tokens/store/token-store.js';
-import type { StoreAdapter } from './adapter.js';
 import type { MetadataHolder } from './client-metadata.js';
-import { wrapGrantType } from './internals.js';
+import { hideConsumedMark, replaceConsumption, wrapGrantType, type OneTimeToken } from './internals/index.js';
 import type { SecurityEvents } from './security-events.js';
 
 export interface RotationDeps {
@@ -28,21 +27,6 @@ export interface RotationDeps {
   graceSeconds(client: MetadataHolder): number;
 }
 
-interface OneTimeToken {
-  jti: string;
-  kind: string;
-  grantId?: string;
-  clientId?: string;
-  accountId?: string;
-  consumed?: unknown;
-  adapter: StoreAdapter;
-  emit(event: string): void;
-  destroy(): Promise<void>;
-  consume(): Promise<void>;
-}
-
-type Finder = (value: string, options?: { ignoreExpiration?: boolean }) => Promise<OneTimeToken | undefined>;
-
 const REFRESH_REUSED = 'refresh token already used';
 /** Requests whose refresh was a grace-period retry: their answer is not linked as the token's successor. */
 const graceRetries = new WeakSet<object>();
@@ -51,14 +35,7 @@ export function installRotation(provider: Provider, { db, events, graceSeconds }
   const currentContext = () => Provider.ctx as KoaContextWithOIDC | undefined;
   const tokens = tokenStore(db);
 
-  for (const Model of [provider.AuthorizationCode, provider.RefreshToken] as unknown as { find: Finder }[]) {
-    const find = Model.find.bind(Model);
-    Model.find = async (value, options) => {
-      const found = await find(value, options);
-      if (found && found.consumed !== undefined && currentContext()?.oidc?.route === 'token') delete found.consumed;
-      return found;
-    };
-  }
+  hideConsumedMark(provider, () => currentContext()?.oidc?.route === 'token');
 
   /** Ends the grant: the grant itself and every code and token it issued. */
   async function revokeGrant(ctx: KoaContextWithOIDC | undefined, grantId: string | undefined): Promise<void> {
@@ -72,34 +49,35 @@ export function installRotation(provider: Provider, { db, events, graceSeconds }
     return { clientId: token.clientId, grantId: token.grantId, accountId: token.accountId, ip: ctx?.ip, requestId: ctx?.state?.requestId as string | undefined };
   }
 
-  (provider.AuthorizationCode.prototype as unknown as OneTimeToken).consume = async function consume(this: OneTimeToken) {
-    if (await this.adapter.consumeOnce(this.jti)) return this.emit('consumed');
+  replaceConsumption(provider, 'AuthorizationCode', async (code) => {
+    if (await code.adapter.consumeOnce(code.jti)) return code.emit('consumed');
     const ctx = currentContext();
-    await revokeGrant(ctx, this.grantId);
-    events.emit({ type: 'authorization_code.reuse_detected', ...describe(ctx, this) });
+    await revokeGrant(ctx, code.grantId);
+    events.emit({ type: 'authorization_code.reuse_detected', ...describe(ctx, code) });
     throw new errors.InvalidGrant('authorization code already consumed');
-  } as never;
+  });
 
-  (provider.RefreshToken.prototype as unknown as OneTimeToken).consume = async function consume(this: OneTimeToken) {
-    if (await this.adapter.consumeOnce(this.jti)) return this.emit('consumed');
+  replaceConsumption(provider, 'RefreshToken', async (token) => {
+    if (await token.adapter.consumeOnce(token.jti)) return token.emit('consumed');
     const ctx = currentContext();
     const grace = ctx?.oidc?.client ? graceSeconds(ctx.oidc.client) : 0;
-    if (grace > 0 && (await tokens.claimGrace(this.jti, grace))) {
+    if (grace > 0 && (await tokens.claimGrace(token.jti, grace))) {
       graceRetries.add(ctx!);
-      events.emit({ type: 'refresh_token.grace_used', ...describe(ctx, this) });
-      return this.emit('consumed');
+      events.emit({ type: 'refresh_token.grace_used', ...describe(ctx, token) });
+      return token.emit('consumed');
     }
-    await revokeGrant(ctx, this.grantId);
-    events.emit({ type: 'refresh_token.reuse_detected', ...describe(ctx, this), reason: grace > 0 ? 'used again after its grace period' : 'used again' });
+    await revokeGrant(ctx, token.grantId);
+    events.emit({ type: 'refresh_token.reuse_detected', ...describe(ctx, token), reason: grace > 0 ? 'used again after its grace period' : 'used again' });
     throw new errors.InvalidGrant(REFRESH_REUSED);
-  } as never;
+  });
 
   // With a grace period, a first rotation records the refresh token it issued, so that a retry
   // inside the window can supersede it: there is never more than one live token per family.
   wrapGrantType(provider, 'refresh_token', async (ctx, handler) => {
     await handler();
-    const { RotatedRefreshToken: rotated, RefreshToken: issued, AccessToken: accessToken, Client: client } = ctx.oidc.entities as Record<string, OneTimeToken | undefined>;
-    if (!rotated || !issued || !client || graceRetries.has(ctx) || graceSeconds(client as never) === 0) return;
+    const { RotatedRefreshToken: rotated, RefreshToken: issued, AccessToken: accessToken } = ctx.oidc.entities as Record<string, OneTimeToken | undefined>;
+    const client = ctx.oidc.client;
+    if (!rotated || !issued || !client || graceRetries.has(ctx) || graceSeconds(client) === 0) return;
     if (await tokens.linkSuccessor(rotated.jti, issued.jti)) return;
     // A retry of the same token won its grace claim while this request was running: this answer is
     // the superseded one, and is never handed out.

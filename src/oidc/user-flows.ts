@@ -6,7 +6,10 @@ import { sha256 } from '../clients/secrets.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
 import type { UserService } from '../users/service.js';
+import { StoreAdapter } from './adapter.js';
+import { tokenStore } from '../tokens/store/token-store.js';
 import { metadataOf, type MetadataHolder } from './client-metadata.js';
+import { replaceReplayDetection } from './internals/index.js';
 import { dpopNonceSecret, type ProviderKeys } from './keys.js';
 import { installRotation } from './refresh-rotation.js';
 import { PROTOCOL_SCOPES } from './scopes.js';
@@ -100,11 +103,10 @@ export function userFlows({ config, db, users, keys, events }: UserFlowDeps) {
         await next();
       });
       // DPoP proof replay detection, atomically (oidc-provider's own check reads, then writes).
-      const replay = provider.ReplayDetection as unknown as { unique(iss: string, jti: string, exp: number): Promise<boolean>; adapter: { insertIfAbsent(id: string, payload: object, ttl: number): Promise<boolean> } };
-      replay.unique = async (iss, jti, exp) => {
-        const id = sha256(`${iss}${jti}`);
-        return replay.adapter.insertIfAbsent(id, { kind: 'ReplayDetection', iss, exp, iat: now() }, Math.max(1, exp - now()));
-      };
+      const proofs = new StoreAdapter(tokenStore(db), 'ReplayDetection');
+      replaceReplayDetection(provider, (iss, jti, exp) =>
+        proofs.insertIfAbsent(sha256(`${iss}${jti}`), { kind: 'ReplayDetection', iss, exp, iat: now() }, Math.max(1, exp - now())),
+      );
     },
   };
 }

@@ -60,33 +60,44 @@ function budget(config: RateConfig, name: LimitName): { points: number; duration
 
 export class RateLimits {
   readonly #limiters = new Map<LimitName, { limiter: RateLimiterAbstract; points: number }>();
-  readonly #redis: Redis | undefined;
+  #redis: Redis | undefined;
   #redisUp = false;
   #warned = false;
 
+  /** Counts in memory until start(); opens no connection. */
   constructor(
-    config: Pick<Config, 'rateLimit' | 'redis'>,
+    private readonly config: Pick<Config, 'rateLimit' | 'redis'>,
     private readonly log: Logger,
     private readonly onReject: (limit: LimitName) => void = () => {},
   ) {
     if (!config.rateLimit.enabled) return;
-    if (config.redis) this.#redis = this.#connect(config.redis);
     for (const name of LIMITS) {
       const { points, duration } = budget(config.rateLimit, name);
       if (points === 0) continue; // 0: this limit is off
-      const memory = new RateLimiterMemory({ points, duration, keyPrefix: name });
-      const limiter = this.#redis
-        ? new RateLimiterRedis({
-            storeClient: this.#redis,
-            points,
-            duration,
-            keyPrefix: `${config.redis!.keyPrefix}${name}`,
-            rejectIfRedisNotReady: true,
-            insuranceLimiter: memory,
-          })
-        : memory;
-      this.#limiters.set(name, { limiter, points });
+      this.#limiters.set(name, { limiter: new RateLimiterMemory({ points, duration, keyPrefix: name }), points });
     }
+  }
+
+  /**
+   * With REDIS_URL, connects to Redis, which then keeps the counters, the in-memory limiters
+   * standing in while it is unreachable. Resolves once Redis has answered or failed its first
+   * connection attempt (so the first requests already use it); never throws.
+   */
+  async start(): Promise<void> {
+    const { redis } = this.config;
+    if (!redis || !this.config.rateLimit.enabled || this.#redis) return;
+    const client = this.#connect(redis);
+    this.#redis = client;
+    for (const [name, entry] of this.#limiters) {
+      entry.limiter = new RateLimiterRedis({
+        storeClient: client,
+        ...budget(this.config.rateLimit, name),
+        keyPrefix: `${redis.keyPrefix}${name}`,
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: entry.limiter,
+      });
+    }
+    await new Promise<void>((resolve) => client.once('ready', resolve).once('error', resolve));
   }
 
   /** Counts one request against `name` for `key`; throws RateLimitError past the limit. */
@@ -118,16 +129,18 @@ export class RateLimits {
     await this.#limiters.get(name)?.limiter.delete(limitKey(key)).catch(() => undefined);
   }
 
-  /** 1 while Redis holds the counters, 0 while memory stands in; undefined without REDIS_URL. */
+  /** 1 while Redis holds the counters, 0 while memory stands in (as before start()); undefined without REDIS_URL. */
   storeUp(): number | undefined {
-    return this.#redis ? Number(this.#redisUp) : undefined;
+    return this.config.redis && this.config.rateLimit.enabled ? Number(this.#redisUp) : undefined;
   }
 
+  /** Closes the Redis connection start() opened. */
   async close(): Promise<void> {
-    if (!this.#redis) return;
-    this.#redis.removeAllListeners('error');
-    this.#redis.on('error', () => {});
-    await this.#redis.quit().catch(() => this.#redis!.disconnect());
+    const client = this.#redis;
+    if (!client) return;
+    client.removeAllListeners('error');
+    client.on('error', () => {});
+    await client.quit().catch(() => client.disconnect());
   }
 
   #reject(name: LimitName, res: unknown): never {

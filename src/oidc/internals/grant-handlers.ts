@@ -1,0 +1,55 @@
+// Steps around the provider's own grant handlers. registerGrantType is public, but it replaces a
+// handler: reaching the one it replaces takes the provider's private grantTypeHandlers map.
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type Provider from 'oidc-provider';
+import { expectShape, isFunction } from './shape.js';
+
+type GrantHandler = (ctx: KoaContextWithOIDC) => Promise<void>;
+
+// The provider's private state, by way of an internal module without type declarations. A module
+// that moved is a changed shape like any other: checkGrantHandlers says so, not a failed import.
+// @ts-expect-error: an internal module without type declarations.
+const weakCache = (await import('oidc-provider/lib/helpers/weak_cache.js').catch(() => undefined)) as
+  | { default?: (provider: Provider) => { grantTypeHandlers?: unknown } | undefined }
+  | undefined;
+
+function grantTypeHandlers(provider: Provider): unknown {
+  const instance = weakCache?.default;
+  return typeof instance === 'function' ? instance(provider)?.grantTypeHandlers : undefined;
+}
+
+export function checkGrantHandlers(provider: Provider): void {
+  expectShape(grantTypeHandlers(provider) instanceof Map, 'grantTypeHandlers map not found');
+  expectShape(isFunction(provider.registerGrantType), 'provider.registerGrantType not found');
+}
+
+function handlerOf(provider: Provider, grantType: string): { handlers: Map<string, GrantHandler>; original: GrantHandler } {
+  checkGrantHandlers(provider);
+  const handlers = grantTypeHandlers(provider) as Map<string, GrantHandler>;
+  const original = handlers.get(grantType);
+  if (!original) throw new Error(`grant type ${grantType} is not enabled`);
+  expectShape(isFunction(original), `grantTypeHandlers entry for ${grantType} is not a function`);
+  return { handlers, original };
+}
+
+/**
+ * Runs `before` ahead of the provider's own handler for `grantType`, which then accepts `parameters`.
+ * oidc-provider lets a client request scopes it does not know of (it only polices its static
+ * `scopes`), so Tollgate needs a step in front of the grant to apply its allow-lists.
+ */
+export function guardGrantType(provider: Provider, grantType: string, parameters: string[], before: (ctx: KoaContextWithOIDC) => void): void {
+  const { original } = handlerOf(provider, grantType);
+  provider.registerGrantType(grantType, async (ctx: KoaContextWithOIDC) => {
+    before(ctx);
+    await original(ctx);
+  }, parameters);
+}
+
+/**
+ * Runs `wrapper` around the provider's own handler for `grantType`, keeping the parameters and
+ * duplicate rules it registered with: Tollgate's steps before and after a grant (see refresh-rotation.ts).
+ */
+export function wrapGrantType(provider: Provider, grantType: string, wrapper: (ctx: KoaContextWithOIDC, handler: () => Promise<void>) => Promise<void>): void {
+  const { handlers, original } = handlerOf(provider, grantType);
+  handlers.set(grantType, (ctx) => wrapper(ctx, () => original(ctx)));
+}

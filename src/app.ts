@@ -37,7 +37,7 @@ import { cacheIntrospections, introspectionHandler } from './tokens/introspectio
 import { issuanceHandler } from './tokens/issuance-handler.js';
 import { revocationHandler } from './tokens/revocation-handler.js';
 import { issuedTokenFinder } from './oidc/issued-tokens.js';
-import { clientCredentialsMinter } from './oidc/client-credentials.js';
+import { clientCredentialsMinter } from './oidc/client-credentials-minter.js';
 import { tokenStore } from './tokens/store/token-store.js';
 import { ClientAuthenticator } from './clients/authentication.js';
 

@@ -2,7 +2,7 @@
 // introspection and revocation endpoints, per-client rate limits before a secret is checked, and
 // database outages answered 503 temporarily_unavailable instead of the provider's 500.
 import type { Context, Next } from 'koa';
-import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { RequestLike } from '../audit/types.js';
@@ -10,7 +10,7 @@ import { CLIENT_ID_PATTERN } from '../clients/schema.js';
 import { sha256 } from '../clients/secrets.js';
 import { answerFor, errorBody } from '../http/errors.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { RateLimitError, type RateLimits } from '../rate-limit/limits.js';
+import type { RateLimits } from '../rate-limit/limits.js';
 import { basicCredentials } from '../http/basic-auth.js';
 import { beforeClientAuthentication, type LimitedEndpoint } from '../rate-limit/middleware.js';
 
@@ -140,24 +140,18 @@ export function recordIssuance(
 
 /**
  * Runs before a client's secret is checked: the client's request budget for the endpoint and its
- * failed-authentication budget. A RateLimitError becomes the provider's own error type (so it is
- * rendered, not turned into server_error), with Retry-After.
+ * failed-authentication budget, for a client the request pipeline could not count (one that
+ * authenticates in the body).
  */
 export async function guardClientAuthentication(limits: RateLimits, clientId: string): Promise<void> {
   const ctx = Provider.ctx as KoaContextWithOIDC | undefined;
-  // Already counted from its Basic header (src/rate-limit/middleware.ts).
+  // Already counted from its Basic header by the request pipeline.
   if (ctx?.state.rateLimitedClientId === clientId) return;
   const endpoint = ctx?.oidc?.route ? ENDPOINTS[ctx.oidc.route] : undefined;
-  try {
-    if (endpoint) await beforeClientAuthentication(limits, endpoint, clientId);
-    else await limits.check('client_auth_failures', clientId);
-  } catch (err) {
-    if (!(err instanceof RateLimitError)) throw err;
-    ctx?.set(err.headers);
-    const error = new errors.CustomOIDCProviderError(err.error, err.description);
-    Object.assign(error, { status: 429, statusCode: 429 });
-    throw error;
-  }
+  // A RateLimitError is no error the provider knows: it reaches the server_error listener above,
+  // which answers it through the one error model, 429 with Retry-After.
+  if (endpoint) await beforeClientAuthentication(limits, endpoint, clientId);
+  else await limits.check('client_auth_failures', clientId);
 }
 
 /**

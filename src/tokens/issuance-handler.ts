@@ -1,12 +1,12 @@
 // POST /token for the request services make all day: client_credentials with client_secret_basic,
 // answered without oidc-provider's request pipeline, which is most of an issuance's cost. The
 // decisions are the policy's (src/tokens/policy.ts), the token is the provider's own, minted by its
-// model (src/oidc/client-credentials.ts). Anything else (another grant, DPoP, a resource
+// model (src/oidc/client-credentials-minter.ts). Anything else (another grant, DPoP, a resource
 // indicator, an unknown client, CORS) is the provider's to answer.
 import type { Client } from '../db/database.js';
 import { errorBody, HttpError } from '../http/errors.js';
 import type { Answer, FormHandler } from '../http/pipeline.js';
-import type { ClientCredentialsMinter } from '../oidc/client-credentials.js';
+import type { ClientCredentialsMinter } from '../oidc/client-credentials-minter.js';
 import { recordFailure, recordIssuance, type ProviderOperations } from '../oidc/operations.js';
 import { authenticateCaller, invalidClient, single, type CallerDeps } from './caller.js';
 import { grantScope } from './policy.js';

@@ -17,6 +17,7 @@ const BREAKAGES: [string, (provider: Provider) => void][] = [
   ['RefreshToken payload has no consumed mark', (provider) => Object.defineProperty(provider.RefreshToken, 'IN_PAYLOAD', { value: ['jti', 'kind'] })],
   ['AuthorizationCode.prototype.consume not found', (provider) => Object.defineProperty(provider.AuthorizationCode.prototype, 'consume', { value: undefined })],
   ['ReplayDetection.unique not found', (provider) => Object.defineProperty(provider.ReplayDetection, 'unique', { value: undefined })],
+  ['ClientCredentials model not found', (provider) => Object.defineProperty(provider.ClientCredentials.prototype, 'save', { value: undefined })],
 ];
 
 describe('provider internals', () => {

@@ -3,6 +3,7 @@
 // run when the provider is created, before any patch is applied, so an upgrade that moved
 // something fails start-up with one line instead of changing behaviour.
 import type Provider from 'oidc-provider';
+import { checkClientCredentialsModel } from './client-credentials-model.js';
 import { checkClientSecretComparison } from './client-secret-comparison.js';
 import { checkConsumedMark } from './consumed-mark.js';
 import { checkReplayDetection } from './dpop-replay.js';
@@ -15,6 +16,7 @@ const CHECKS: readonly ((provider: Provider) => void)[] = [
   checkConsumedMark,
   checkTokenConsumption,
   checkReplayDetection,
+  checkClientCredentialsModel,
 ];
 
 /** Throws ProviderShapeError (one line) at the first patched internal that is not as expected. */
@@ -22,6 +24,7 @@ export function checkProviderInternals(provider: Provider): void {
   for (const check of CHECKS) check(provider);
 }
 
+export { newClientCredentials } from './client-credentials-model.js';
 export { replaceClientSecretComparison } from './client-secret-comparison.js';
 export { hideConsumedMark } from './consumed-mark.js';
 export { replaceReplayDetection } from './dpop-replay.js';

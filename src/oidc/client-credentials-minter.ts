@@ -5,6 +5,7 @@
 import type Provider from 'oidc-provider';
 import type { Config } from '../config/config.js';
 import type { Client } from '../db/database.js';
+import { newClientCredentials } from './internals/index.js';
 import { resourceServerInfo } from './provider.js';
 
 export interface MintedToken {
@@ -31,8 +32,7 @@ export function clientCredentialsMinter(provider: Provider, config: Config): Cli
       if (!client) return undefined;
       providerClients.set(row, client);
     }
-    const info = resourceServerInfo(config, client);
-    const token = new provider.ClientCredentials({ client, scope, resourceServer: { ...info, identifier: () => info.audience } } as never);
+    const token = newClientCredentials(provider, client, scope, resourceServerInfo(config, client));
     const value = await token.save();
     return { value, expiresIn: token.expiration, scope: token.scope, entity: { jti: token.jti } };
   };

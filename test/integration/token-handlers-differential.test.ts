@@ -84,6 +84,8 @@ interface Generated {
   query: boolean;
   /** For introspection and revocation: whose token is sent (filled in per run). */
   token?: 'service' | 'other' | 'resourceServer' | 'unknown' | 'jwt-shaped' | 'empty' | 'missing' | 'twice';
+  /** Which of the pooled tokens an introspection sends. */
+  pick: number;
 }
 
 const rarely = fc.oneof({ weight: 15, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) });
@@ -105,7 +107,7 @@ const issuance: fc.Arbitrary<Generated> = fc
     if (scope !== undefined) form.push(['scope', scope]);
     if (twice === 'grant_type') form.push(['grant_type', 'client_credentials']);
     if (twice === 'scope') form.push(['scope', 'read']);
-    return { path: '/token' as const, auth, form: [...form, ...extra], contentType, ...flags };
+    return { path: '/token' as const, auth, form: [...form, ...extra], contentType, pick: 0, ...flags };
   });
 
 const tokenQuery = (path: '/introspect' | '/revoke'): fc.Arbitrary<Generated> =>
@@ -114,14 +116,16 @@ const tokenQuery = (path: '/introspect' | '/revoke'): fc.Arbitrary<Generated> =>
       auth,
       token: fc.constantFrom('service', 'service', 'other', 'resourceServer', 'unknown', 'jwt-shaped', 'empty', 'missing', 'twice') as fc.Arbitrary<NonNullable<Generated['token']>>,
       hint: fc.option(value(['access_token', 'refresh_token', 'client_credentials']), { nil: undefined }),
+      pick: fc.nat(),
       extra: extras,
       contentType,
       flags,
     })
-    .map(({ auth, token, hint, extra, contentType, flags }) => ({
+    .map(({ auth, token, hint, pick, extra, contentType, flags }) => ({
       path,
       auth,
       token,
+      pick,
       form: [...(hint === undefined ? [] : ([['token_type_hint', hint]] as Form)), ...extra],
       contentType,
       ...flags,
@@ -163,8 +167,19 @@ function bodyFor(request: Generated, token: string | undefined): string {
   return form.map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`).join('&');
 }
 
-/** The token value a query sends; introspection can ask twice about one, revocation needs a fresh one per path. */
+/** Tokens introspection asks about again and again, remembered or not: a few of each role, made once. */
+const pool = new Map<string, string[]>();
+async function pooledTokenOf(role: 'service' | 'other' | 'resourceServer', pick: number): Promise<string> {
+  const tokens = pool.get(role) ?? [];
+  pool.set(role, tokens);
+  if (tokens.length < 8) tokens.push(await tokenOf(role));
+  return tokens[pick % tokens.length]!;
+}
+
+/** The token value a query sends: introspection may reuse one, revocation needs a fresh one per path. */
 async function tokenFor(request: Generated): Promise<string | undefined> {
+  const role = request.token;
+  if (request.path === '/introspect' && (role === 'service' || role === 'other' || role === 'resourceServer')) return pooledTokenOf(role, request.pick);
   switch (request.token) {
     case undefined:
     case 'missing':

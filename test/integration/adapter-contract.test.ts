@@ -12,7 +12,6 @@ let dispose: () => Promise<void>;
 
 beforeAll(async () => {
   ({ db, dispose } = await openTestDatabase());
-  await db.migrate();
 });
 afterAll(() => dispose?.());
 afterEach(() => {

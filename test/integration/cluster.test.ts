@@ -52,7 +52,8 @@ describe('WEB_CONCURRENCY', () => {
   });
 
   it.skipIf(!usingPostgres)('runs N workers on one port and one database, and stops them all on SIGTERM', async () => {
-    const database = await createPostgresDatabase();
+    // Empty, so that the workers' own migration is seen to happen once.
+    const database = await createPostgresDatabase({ empty: true });
     const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-cluster-'));
     cleanups.push(() => database.drop(), () => rm(dataDir, { recursive: true, force: true }));
     const port = 40_000 + Math.floor(Math.random() * 20_000);

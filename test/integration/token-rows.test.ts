@@ -9,7 +9,6 @@ let db: Database;
 let dispose: () => Promise<void>;
 beforeAll(async () => {
   ({ db, dispose } = await openTestDatabase());
-  await db.migrate();
 });
 afterAll(() => dispose?.());
 

@@ -27,7 +27,7 @@ describe('migrations', () => {
   });
 
   it('apply once: a second run applies nothing', async () => {
-    const { db, dispose } = await openTestDatabase();
+    const { db, dispose } = await openTestDatabase({ empty: true });
     try {
       const names = (await readdir(MIGRATIONS_DIR, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
       expect(await db.migrate()).toEqual(names);

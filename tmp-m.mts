@@ -1,0 +1,11 @@
+import { PGlite } from '@electric-sql/pglite';
+let t = performance.now();
+const lap = (s: string) => { const n = performance.now(); console.log(s, Math.round(n - t)); t = n; };
+const a = new PGlite(); await a.waitReady; lap('pglite 1');
+const b = new PGlite(); await b.waitReady; lap('pglite 2');
+await b.exec('create table x(a int)');
+const dump = await b.dumpDataDir('none'); lap('dump ' + dump.size);
+const c = new PGlite({ loadDataDir: dump }); await c.waitReady; lap('load');
+console.log((await c.query('select count(*) from x')).rows);
+const dumpg = await b.dumpDataDir('gzip'); lap('dumpgz ' + dumpg.size);
+const d = new PGlite({ loadDataDir: dumpg }); await d.waitReady; lap('load gz');

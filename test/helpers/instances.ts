@@ -4,10 +4,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/http/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
-import { writeTestKeys } from './prepared.js';
+import { testConfig, writeTestKeys } from './prepared.js';
 import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, createPostgresDatabase, freePort } from './tollgate.js';
 
 export interface Instances {
@@ -25,7 +24,7 @@ export async function startInstances(count: number, env: Record<string, string> 
   // One after the other: the first creates the admin client.
   for (let i = 0; i < count; i += 1) {
     const port = await freePort();
-    const config = loadConfig({
+    const config = testConfig({
       PORT: String(port),
       HOST: '127.0.0.1',
       ISSUER: 'http://127.0.0.1', // shared: any instance accepts the others' tokens

@@ -2,6 +2,16 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject } from 'vitest';
+import type { HashCost } from '../../src/clients/secrets.js';
+import { loadConfig, type Config } from '../../src/config/config.js';
+
+/** argon2id at its cheapest: tests hash and verify hundreds of secrets, production's 64 MiB each would dominate. */
+export const CHEAP_HASH_COST: HashCost = Object.freeze({ memoryCost: 1024, timeCost: 1, parallelism: 1 });
+
+/** A test server's configuration: `env` as production reads it, with cheap secret hashing. */
+export function testConfig(env: Record<string, string>): Config {
+  return Object.freeze({ ...loadConfig(env), hashCost: CHEAP_HASH_COST });
+}
 
 /** Puts the run's keys.json in a server's DATA_DIR, so it does not generate an RSA key of its own. */
 export async function writeTestKeys(dataDir: string): Promise<void> {

@@ -6,12 +6,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { loadConfig } from '../../src/config/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { createLogger } from '../../src/http/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { postgresAdmin } from './postgres.js';
-import { migratedPglite, postgresTemplate, writeTestKeys } from './prepared.js';
+import { migratedPglite, postgresTemplate, testConfig, writeTestKeys } from './prepared.js';
 
 export const ADMIN_CLIENT_ID = 'test-admin';
 export const ADMIN_CLIENT_SECRET = 'test-admin-secret-0123456789abcdefghijklmnopqrstuvwxyz';
@@ -72,7 +71,7 @@ export async function startTollgate(env: Record<string, string> = {}): Promise<T
   const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-test-'));
   await writeTestKeys(dataDir);
   const { db, dispose } = await openTestDatabase();
-  const config = loadConfig({
+  const config = testConfig({
     PORT: String(port),
     HOST: '127.0.0.1',
     ISSUER: `http://127.0.0.1:${port}`,

@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/http/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { adminToken, clientCredentialsToken, postForm, registerClient } from '../helpers/oauth.js';
 import { auditEvents, metricValue } from '../helpers/ops.js';
+import { testConfig, writeTestKeys } from '../helpers/prepared.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, createPostgresDatabase, usingPostgres } from '../helpers/tollgate.js';
 
@@ -50,7 +50,8 @@ describe.skipIf(!usingPostgres)('database outage (PostgreSQL)', () => {
     const proxied = new URL(database.url);
     proxied.host = `127.0.0.1:${proxy.port}`;
     dataDir = await mkdtemp(join(tmpdir(), 'tollgate-outage-'));
-    const config = loadConfig({
+    await writeTestKeys(dataDir);
+    const config = testConfig({
       PORT: '0',
       DATABASE_URL: proxied.href,
       DATA_DIR: dataDir,

@@ -1,7 +1,7 @@
 // The admin API over HTTP: client CRUD, pagination, validation, and who may call it.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { advanceClock } from '../helpers/clock.js';
-import { admin, adminToken, clientCredentialsToken, postForm, registerClient, type HttpResult } from '../helpers/oauth.js';
+import { admin, adminToken, basic, clientCredentialsToken, postForm, registerClient, type HttpResult } from '../helpers/oauth.js';
 import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 
 let tollgate: TestTollgate;
@@ -239,7 +239,7 @@ describe('authorization', () => {
   });
 
   it('refuses client credentials in place of a token', async () => {
-    const response = await bare({ authorization: `Basic ${Buffer.from(`${ADMIN_CLIENT_ID}:${ADMIN_CLIENT_SECRET}`).toString('base64')}` });
+    const response = await bare({ authorization: basic(ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET) });
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toMatch(/^Bearer /);
   });

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pruneAuditEvents } from '../../src/audit/query.js';
 import { runAdmin } from '../helpers/admin-cli.js';
-import { admin, adminToken, clientCredentialsToken, postForm, registerClient } from '../helpers/oauth.js';
+import { admin, adminToken, basic, clientCredentialsToken, postForm, registerClient } from '../helpers/oauth.js';
 import { auditEvents, type AuditEventView } from '../helpers/ops.js';
 import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, startTollgate, usingPostgres, type TestTollgate } from '../helpers/tollgate.js';
 
@@ -32,7 +32,7 @@ describe('the audit trail', () => {
       method: 'POST',
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
-        authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`,
+        authorization: basic(client.client_id, client.client_secret),
         'x-request-id': 'audit-test-request-1',
       },
       body: 'grant_type=client_credentials&scope=read',

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/http/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
-import { adminToken, clientCredentialsToken, postForm, registerClient } from '../helpers/oauth.js';
+import { adminToken, basic, clientCredentialsToken, postForm, registerClient } from '../helpers/oauth.js';
 import { auditEvents, metricValue } from '../helpers/ops.js';
 import { testConfig, writeTestKeys } from '../helpers/prepared.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -21,7 +21,7 @@ const NO_HANG = 20_000;
 async function post(url: string, auth: [string, string], form: Record<string, string>) {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(auth.join(':')).toString('base64')}` },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(...auth) },
     body: new URLSearchParams(form),
     signal: AbortSignal.timeout(NO_HANG),
   });

@@ -16,8 +16,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** keys.json content every test server uses. */
     providerKeys: string;
-    /** A file holding a migrated PGlite data folder, as `dumpDataDir` wrote it (embedded runs). */
-    pgliteDump?: string;
+    /** Files holding PGlite data folders as `dumpDataDir` wrote them: a new database, and a migrated one. */
+    pgliteDumps: { empty: string; migrated: string };
     /** The name of a migrated database to create test databases from (DATABASE_URL runs). */
     postgresTemplate?: string;
   }
@@ -27,20 +27,25 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('providerKeys', JSON.stringify(generateProviderKeys()));
   const dir = await mkdtemp(join(tmpdir(), 'tollgate-test-setup-'));
   const dropTemplate = process.env.DATABASE_URL ? await createPostgresTemplate(project) : undefined;
-  if (!dropTemplate) project.provide('pgliteDump', await dumpMigratedPglite(dir));
+  // Made on PostgreSQL runs too: the migration tests use an empty PGlite as the schema engine's shadow.
+  project.provide('pgliteDumps', await dumpPglite(dir));
   return async () => {
     await dropTemplate?.();
     await rm(dir, { recursive: true, force: true });
   };
 }
 
-async function dumpMigratedPglite(dir: string): Promise<string> {
+async function dumpPglite(dir: string): Promise<{ empty: string; migrated: string }> {
   const pglite = new PGlite();
-  try {
-    await applyMigrations(new PrismaPGlite(pglite));
-    const path = join(dir, 'migrated.tar');
+  const dump = async (name: string) => {
+    const path = join(dir, `${name}.tar`);
     await writeFile(path, Buffer.from(await (await pglite.dumpDataDir('none')).arrayBuffer()));
     return path;
+  };
+  try {
+    const empty = await dump('empty');
+    await applyMigrations(new PrismaPGlite(pglite));
+    return { empty, migrated: await dump('migrated') };
   } finally {
     await pglite.close();
   }

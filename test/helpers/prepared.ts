@@ -18,14 +18,13 @@ export async function writeTestKeys(dataDir: string): Promise<void> {
   await writeFile(join(dataDir, 'keys.json'), inject('providerKeys'), { mode: 0o600 });
 }
 
-let pgliteDump: Promise<Blob> | undefined;
+const pgliteDumps = new Map<'empty' | 'migrated', Promise<Blob>>();
 
-/** The migrated PGlite data folder to start an in-memory database from; read once per test file. */
-export function migratedPglite(): Promise<Blob> {
-  const path = inject('pgliteDump');
-  if (!path) throw new Error('no migrated PGlite dump: test/global-setup.ts makes one when DATABASE_URL is unset');
-  pgliteDump ??= readFile(path).then((bytes) => new Blob([bytes]));
-  return pgliteDump;
+/** A PGlite data folder to start an in-memory database from, new or migrated; read once per test file. */
+export function pgliteDump(kind: 'empty' | 'migrated'): Promise<Blob> {
+  let dump = pgliteDumps.get(kind);
+  if (!dump) pgliteDumps.set(kind, (dump = readFile(inject('pgliteDumps')[kind]).then((bytes) => new Blob([bytes]))));
+  return dump;
 }
 
 /** The migrated database to copy new PostgreSQL test databases from. */

@@ -10,7 +10,7 @@ import { openDatabase, type Database } from '../../src/db/database.js';
 import { createLogger } from '../../src/http/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { postgresAdmin } from './postgres.js';
-import { migratedPglite, postgresTemplate, testConfig, writeTestKeys } from './prepared.js';
+import { pgliteDump, postgresTemplate, testConfig, writeTestKeys } from './prepared.js';
 
 export const ADMIN_CLIENT_ID = 'test-admin';
 export const ADMIN_CLIENT_SECRET = 'test-admin-secret-0123456789abcdefghijklmnopqrstuvwxyz';
@@ -52,7 +52,7 @@ export async function createPostgresDatabase({ empty = false } = {}): Promise<{ 
 /** A fresh, migrated database (with `empty`, an unmigrated one) on the store under test. */
 export async function openTestDatabase({ empty = false } = {}): Promise<{ db: Database; dispose(): Promise<void> }> {
   if (!usingPostgres) {
-    const db = await openDatabase(empty ? { inMemory: true } : { inMemory: true, from: await migratedPglite() });
+    const db = await openDatabase({ inMemory: true, from: await pgliteDump(empty ? 'empty' : 'migrated') });
     return { db, dispose: () => db.close() };
   }
   const database = await createPostgresDatabase({ empty });

@@ -5,11 +5,12 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { describe, expect, it } from 'vitest';
 import { diffSchema } from '../../src/db/migrations.js';
 import { MIGRATIONS_DIR } from '../../src/db/schema-engine.js';
+import { pgliteDump } from '../helpers/prepared.js';
 import { openTestDatabase } from '../helpers/tollgate.js';
 
 /** diffSchema replays the migrations on a throwaway in-memory database, as `npm run db:diff` does. */
 async function diffAgainstShadow(from: 'migrations' | 'empty'): Promise<string> {
-  const shadow = new PGlite();
+  const shadow = new PGlite({ loadDataDir: await pgliteDump('empty') });
   try {
     return await diffSchema(new PrismaPGlite(shadow), from);
   } finally {

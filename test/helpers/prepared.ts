@@ -1,6 +1,7 @@
 // What test/global-setup.ts prepared once for the whole run, as each test server takes it.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import { inject } from 'vitest';
 import type { HashCost } from '../../src/clients/secrets.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
@@ -25,6 +26,13 @@ export function pgliteDump(kind: 'empty' | 'migrated'): Promise<Blob> {
   let dump = pgliteDumps.get(kind);
   if (!dump) pgliteDumps.set(kind, (dump = readFile(inject('pgliteDumps')[kind]).then((bytes) => new Blob([bytes]))));
   return dump;
+}
+
+/** Makes `dataDir` an embedded store holding the migrated database, as a server or the CLI would leave it. */
+export async function seedDataDir(dataDir: string): Promise<void> {
+  const pglite = new PGlite(dataDir, { loadDataDir: await pgliteDump('migrated') });
+  await pglite.waitReady;
+  await pglite.close();
 }
 
 /** The migrated database to copy new PostgreSQL test databases from. */

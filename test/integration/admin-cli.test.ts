@@ -12,6 +12,7 @@ import argon2 from 'argon2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseLocation } from '../../src/db/database.js';
 import { parseJson, runAdmin, withoutMigrationNote, type CliRun } from '../helpers/admin-cli.js';
+import { seedDataDir } from '../helpers/prepared.js';
 import { createPostgresDatabase, usingPostgres } from '../helpers/tollgate.js';
 
 const CLI = fileURLToPath(new URL('../../src/admin/cli.ts', import.meta.url));
@@ -48,7 +49,10 @@ interface Store {
 const stores: { name: string; open(dir: string): Promise<Store> }[] = [
   {
     name: 'embedded',
-    open: async (dir) => ({ name: 'embedded', env: { DATA_DIR: join(dir, 'data') }, location: { dataDir: join(dir, 'data') }, cleanup: async () => {} }),
+    async open(dir: string) {
+      await seedDataDir(join(dir, 'data'));
+      return { name: 'embedded', env: { DATA_DIR: join(dir, 'data') }, location: { dataDir: join(dir, 'data') }, cleanup: async () => {} };
+    },
   },
   ...(usingPostgres
     ? [
@@ -265,6 +269,7 @@ describe('the entry point, npm run admin', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tollgate-cli-'));
+    await seedDataDir(join(dir, 'data'));
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAdmin } from '../helpers/admin-cli.js';
+import { seedDataDir } from '../helpers/prepared.js';
 import { authorize } from '../helpers/browser-agent.js';
 import { admin } from '../helpers/oauth.js';
 import { createPostgresDatabase, startTollgate, usingPostgres, type TestTollgate } from '../helpers/tollgate.js';
@@ -130,6 +131,7 @@ describe('npm run admin -- user …', () => {
       drop = database.drop;
     } else {
       env = { DATA_DIR: join(dir, 'data') };
+      await seedDataDir(env.DATA_DIR!);
     }
   });
   afterAll(async () => {

@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Each test file starts its own Tollgate on its own fresh database, so files run in parallel.
     pool: 'forks',
+    // Migrates one database and generates one key set for the run; test servers copy them.
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ['default'],

@@ -81,7 +81,7 @@ export interface App {
  * and starts no timer until `start()` (src/server.ts).
  */
 export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App {
-  const secrets = new SecretVerifier(config.secretCacheSize);
+  const secrets = new SecretVerifier(config.secretCacheSize, config.hashCost);
   const caches = new Caches(invalidation ?? new LocalBus(), secrets, config);
   const clients = new ClientService(db, secrets, caches);
   const audit = new AuditLog(db, log, config.audit);
@@ -89,7 +89,7 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
   const metrics = new Metrics({ audit: () => ({ depth: audit.depth, ...audit.stats }), pool: db.poolStats, rateLimitStoreUp: () => limits.storeUp() });
   const events = new SecurityEvents(log);
   // Revoking a user's grants must reach every instance's token cache, as the provider's own revocations do.
-  const users = new UserService(db, { grantsRevoked: async (grantIds) => void (await Promise.all(grantIds.map((id) => caches.bus.publish({ kind: 'grant', id })))) });
+  const users = new UserService(db, { grantsRevoked: async (grantIds) => void (await Promise.all(grantIds.map((id) => caches.bus.publish({ kind: 'grant', id })))) }, config.hashCost);
   events.on((event) => recordSecurityEvent(event, audit, metrics));
   const authenticator = new ClientAuthenticator(secrets, limits);
   const provider = createProvider({ config, db, clients, authenticator, keys, log, users, events, operations: { audit, metrics, limits } });

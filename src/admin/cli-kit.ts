@@ -17,6 +17,14 @@ export interface CliContext {
   users: UserService;
 }
 
+/** Where the CLI writes and reads: the process's streams, or a caller's strings. */
+export interface CliIo {
+  stdout(text: string): Promise<void>;
+  stderr(text: string): Promise<void>;
+  /** Everything piped to standard input; undefined when it is a terminal. */
+  stdin(): string | undefined;
+}
+
 /** The work a command does once its input is valid; what it returns is printed as JSON (nothing for undefined). */
 export type Action = (ctx: CliContext) => Promise<unknown>;
 
@@ -29,7 +37,7 @@ export interface Command {
   /** Positional argument names, all required. */
   args?: string[];
   options?: Options;
-  prepare(args: string[], values: Values): Action;
+  prepare(args: string[], values: Values, io: CliIo): Action;
 }
 
 export interface CommandFamily {
@@ -45,7 +53,7 @@ export function familyUsage(family: CommandFamily): string {
 }
 
 /** Parses `<command> [args] [--options]` for one family; throws UsageError on a wrong command line. */
-export function prepareCommand(family: CommandFamily, argv: string[]): Action {
+export function prepareCommand(family: CommandFamily, argv: string[], io: CliIo): Action {
   const [name, ...rest] = argv;
   const command = name === undefined ? undefined : Object.hasOwn(family.commands, name) ? family.commands[name] : undefined;
   if (!command) {
@@ -65,7 +73,7 @@ export function prepareCommand(family: CommandFamily, argv: string[]): Action {
   if (parsed.positionals.length !== expected.length) {
     throw new UsageError(`usage: ${family.name} ${name} ${command.usage}`);
   }
-  return command.prepare(parsed.positionals, parsed.values as Values);
+  return command.prepare(parsed.positionals, parsed.values as Values, io);
 }
 
 /**

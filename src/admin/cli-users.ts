@@ -1,11 +1,10 @@
 // `user …` commands: the admin API's /admin/users operations, with the same schemas and output.
 // Passwords are read from standard input (--password-stdin), never from the command line, where
 // the process list and shell history would keep them; without it `create` generates one.
-import { readFileSync } from 'node:fs';
 import { generateSecret } from '../clients/secrets.js';
 import { createUserInput, listUsersInput, updateUserInput } from '../users/schema.js';
 import { consentView, userView } from '../users/views.js';
-import { boolean, validate, UsageError, type CommandFamily, type Values } from './cli-kit.js';
+import { boolean, validate, UsageError, type CliIo, type CommandFamily, type Values } from './cli-kit.js';
 
 const FLAGS: Record<string, string> = {
   username: 'USERNAME',
@@ -17,10 +16,11 @@ const FLAGS: Record<string, string> = {
 };
 
 /** The password piped in: everything on standard input, without the final newline. */
-function passwordFromStdin(values: Values): string | undefined {
+function passwordFromStdin(values: Values, io: CliIo): string | undefined {
   if (!values['password-stdin']) return undefined;
-  if (process.stdin.isTTY) throw new UsageError('--password-stdin reads the password from a pipe, e.g. `printf %s "$PASSWORD" | npm run admin -- …`');
-  return readFileSync(0, 'utf8').replace(/\r?\n$/, '');
+  const piped = io.stdin();
+  if (piped === undefined) throw new UsageError('--password-stdin reads the password from a pipe, e.g. `printf %s "$PASSWORD" | npm run admin -- …`');
+  return piped.replace(/\r?\n$/, '');
 }
 
 export const userCommands: CommandFamily = {
@@ -31,8 +31,8 @@ export const userCommands: CommandFamily = {
       usage: 'USERNAME [--email EMAIL] [--password-stdin] [--disabled]',
       args: ['USERNAME'],
       options: { email: { type: 'string' }, 'password-stdin': { type: 'boolean' }, disabled: { type: 'boolean' } },
-      prepare([username], values) {
-        const piped = passwordFromStdin(values);
+      prepare([username], values, io) {
+        const piped = passwordFromStdin(values, io);
         const password = piped ?? generateSecret();
         const input = validate(createUserInput, { username, email: values.email, password, disabled: values.disabled }, FLAGS);
         // A generated password is shown once, like a client secret; a piped one never is.
@@ -59,10 +59,10 @@ export const userCommands: CommandFamily = {
       usage: 'USER [--username NAME] [--email EMAIL|none] [--password-stdin] [--disabled true|false]',
       args: ['USER'],
       options: { username: { type: 'string' }, email: { type: 'string' }, 'password-stdin': { type: 'boolean' }, disabled: { type: 'string' } },
-      prepare([user], values) {
+      prepare([user], values, io) {
         const patch = validate(
           updateUserInput,
-          { username: values.username, email: values.email === 'none' ? null : values.email, password: passwordFromStdin(values), disabled: boolean(values.disabled) },
+          { username: values.username, email: values.email === 'none' ? null : values.email, password: passwordFromStdin(values, io), disabled: boolean(values.disabled) },
           { ...FLAGS, username: '--username' },
         );
         return async ({ users }) => userView(await users.update((await users.find(user!)).id, patch));

@@ -1,114 +1,26 @@
-// `npm run admin -- <family> <command> …`: the admin API's operations straight against the
-// database, for bootstrap and scripts. Output is JSON shaped like the API's responses; errors are
-// one line on stderr with exit status 64 (bad command line or input) or 1 (anything else).
-import { SecretVerifier } from '../clients/secrets.js';
-import { ClientService } from '../clients/service.js';
-import { ConfigError, loadConfig, loadDotEnv, type Config } from '../config/config.js';
-import { notifyPostgres } from '../cache/pg-bus.js';
-import { DatabaseInUseError, openDatabase, type Client } from '../db/database.js';
-import { HttpError } from '../http/errors.js';
-import { auditCommands, recordCliChange } from './cli-audit.js';
-import { UserService } from '../users/service.js';
-import { clientCommands } from './cli-clients.js';
-import { userCommands } from './cli-users.js';
-import { familyUsage, prepareCommand, UsageError, type Action, type CommandFamily } from './cli-kit.js';
-
-const FAMILIES: CommandFamily[] = [clientCommands, userCommands, auditCommands];
-
-const USAGE = `Usage: npm run admin -- <command> [options]
-
-Works on Tollgate's database directly: PostgreSQL when DATABASE_URL is set, otherwise the embedded
-database in DATA_DIR (default ./data), which only one process may open at a time: stop the server
-first, or use the admin API. Pending migrations are applied first. Prints JSON shaped like the
-admin API's responses; a client secret is shown only by create and rotate-secret, a generated
-user password only by user create.
-
-${FAMILIES.map((family) => `${family.title}:\n${familyUsage(family)}`).join('\n\n')}
-
-  help          show this text
-
-Exit status: 0 done, 64 bad command line or input, 1 anything else (not found, conflict, database).
-`;
-
-const EX_USAGE = 64;
-let loadedConfig: Config | undefined;
-
-async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || ['help', '--help', '-h'].includes(name)) {
-    await write(process.stdout, USAGE);
-    return 0;
-  }
-  const family = FAMILIES.find((f) => f.name === name);
-  if (!family) throw new UsageError(`unknown command "${name}"; run \`npm run admin -- help\``);
-  if (rest[0] === undefined || ['help', '--help', '-h'].includes(rest[0])) {
-    await write(rest[0] === undefined ? process.stderr : process.stdout, `${family.title}:\n${familyUsage(family)}\n`);
-    return rest[0] === undefined ? EX_USAGE : 0;
-  }
-  // The command line is checked in full before anything touches the database.
-  const action = prepareCommand(family, rest);
-  loadDotEnv();
-  const config = (loadedConfig = loadConfig());
-  const output = await withDatabase(config, async (ctx) => {
-    const result = await action(ctx);
-    // A change made here is an admin action like any other: it goes to the audit trail.
-    await recordCliChange(ctx.db, family.name, rest[0]!, result, rest.slice(1));
-    return result;
-  });
-  if (output !== undefined) await write(process.stdout, `${JSON.stringify(output, null, 2)}\n`);
-  return 0;
-}
-
-async function withDatabase(config: Config, action: Action): Promise<unknown> {
-  const db = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir });
-  try {
-    const applied = await db.migrate();
-    if (applied.length) await write(process.stderr, `tollgate-admin: applied database migrations: ${applied.join(', ')}\n`);
-    // No cache: this process verifies no secrets. Running servers on the same PostgreSQL are told of
-    // every client change, or their caches would keep a deleted client and its tokens alive.
-    const notify = db.kind === 'postgresql' ? { findActive: (_id: string, load: () => Promise<Client | null>) => load(), changed: (id: string) => notifyPostgres(db, { kind: 'client', id }) } : undefined;
-    // Likewise for the grants a user change revokes.
-    const users = new UserService(db, db.kind === 'postgresql' ? { grantsRevoked: async (ids) => void (await Promise.all(ids.map((id) => notifyPostgres(db, { kind: 'grant', id })))) } : {});
-    return await action({ db, clients: new ClientService(db, new SecretVerifier(0), notify), users });
-  } finally {
-    await db.close();
-  }
-}
-
-/** One line for stderr and the exit status; a stack trace never reaches the terminal. */
-function describeError(err: unknown): [string, number] {
-  if (err instanceof UsageError) return [err.message, EX_USAGE];
-  if (err instanceof HttpError) return [err.description, err.status === 400 ? EX_USAGE : 1];
-  if (err instanceof ConfigError || err instanceof DatabaseInUseError) return [err.message, 1];
-  const lines = String((err as Error)?.message ?? err).split('\n').filter((line) => line.trim());
-  // Prisma Client puts the cause last, after a source excerpt; other errors lead with it.
-  const message = (lines[0]?.startsWith('Invalid `') ? lines.at(-1) : lines[0])?.trim() || 'unexpected error';
-  return [redactDatabaseUrl(message), 1];
-}
-
-/** A database error may quote its connection string or password. */
-function redactDatabaseUrl(message: string): string {
-  const url = loadedConfig?.databaseUrl;
-  if (!url) return message;
-  let password = '';
-  try {
-    password = decodeURIComponent(new URL(url).password);
-  } catch {
-    // not a URL we can take apart: the whole of it is still redacted
-  }
-  return [url, password].reduce((text, secret) => (secret ? text.replaceAll(secret, '<redacted>') : text), message);
-}
+// `npm run admin -- <family> <command> …`: runCli (src/admin/run-cli.ts) on this process's command
+// line, streams and environment (and ./.env).
+import { readFileSync } from 'node:fs';
+import { loadConfig, loadDotEnv } from '../config/config.js';
+import { runCli } from './run-cli.js';
 
 function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
   // Waits for the write, so nothing is lost when the process exits with output still in a pipe.
   return new Promise((resolve) => stream.write(text, () => resolve()));
 }
 
-const code = await main(process.argv.slice(2)).catch(async (err: unknown) => {
-  const [message, status] = describeError(err);
-  // One line, whatever an id or a database put in the message.
-  const line = message.replace(/[\x00-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1));
-  await write(process.stderr, `tollgate-admin: ${line}\n`);
-  return status;
-});
+const code = await runCli(
+  process.argv.slice(2),
+  {
+    stdout: (text) => write(process.stdout, text),
+    stderr: (text) => write(process.stderr, text),
+    stdin: () => (process.stdin.isTTY ? undefined : readFileSync(0, 'utf8')),
+  },
+  {
+    loadConfig() {
+      loadDotEnv();
+      return loadConfig();
+    },
+  },
+);
 process.exit(code);

@@ -21,8 +21,19 @@ export function generateClientId(): string {
   }
 }
 
-export function hashSecret(secret: string): Promise<string> {
-  return argon2.hash(secret, { type: argon2.argon2id });
+/** argon2id's cost parameters; a hash records its own, so verifying costs what hashing did. */
+export interface HashCost {
+  /** KiB of memory. */
+  readonly memoryCost: number;
+  readonly timeCost: number;
+  readonly parallelism: number;
+}
+
+/** argon2's own defaults: 64 MiB, 3 passes, 4 lanes (stronger than OWASP's argon2id minimum). */
+export const DEFAULT_HASH_COST: HashCost = Object.freeze({ memoryCost: 65536, timeCost: 3, parallelism: 4 });
+
+export function hashSecret(secret: string, cost: HashCost = DEFAULT_HASH_COST): Promise<string> {
+  return argon2.hash(secret, { type: argon2.argon2id, ...cost });
 }
 
 /** Only a printable-ASCII string of sane length is worth an argon2 verification. */
@@ -45,7 +56,15 @@ export class SecretVerifier {
   readonly #pending = new Map<string, Promise<boolean>>();
   #entries = 0;
 
-  constructor(private readonly maxEntries: number) {}
+  constructor(
+    private readonly maxEntries: number,
+    private readonly hashCost: HashCost = DEFAULT_HASH_COST,
+  ) {}
+
+  /** Hashes a new secret, at the cost this verifier's secrets are hashed with. */
+  hash(secret: string): Promise<string> {
+    return hashSecret(secret, this.hashCost);
+  }
 
   async verify(clientId: string, presented: unknown, acceptedHashes: readonly string[]): Promise<boolean> {
     if (!isPlausibleSecret(presented)) return false;

@@ -3,7 +3,7 @@ import type { Database, Client, Prisma } from '../db/database.js';
 import { conflict, invalidRequest, notFound } from '../http/errors.js';
 import { tokenStore, type TokenStore } from '../tokens/store/token-store.js';
 import { CLIENT_ID_PATTERN, clientShapeProblem, type CreateClientInput, type UpdateClientInput } from './schema.js';
-import { generateClientId, generateSecret, hashSecret, type SecretVerifier } from './secrets.js';
+import { generateClientId, generateSecret, type SecretVerifier } from './secrets.js';
 
 /** Clients, with the secrets shown once and the caches and tokens that must follow every change. */
 export class ClientService {
@@ -25,7 +25,7 @@ export class ClientService {
     const data = {
       id,
       name: input.client_name,
-      secretHash: secret === undefined ? null : await hashSecret(secret),
+      secretHash: secret === undefined ? null : await this.secrets.hash(secret),
       grantTypes: input.grant_types,
       scopes: input.scope,
       defaultScopes: input.default_scope ?? input.scope,
@@ -52,7 +52,7 @@ export class ClientService {
       data: {
         id: input.client_id,
         name: input.client_name,
-        secretHash: await hashSecret(secret),
+        secretHash: await this.secrets.hash(secret),
         grantTypes: input.grant_types,
         scopes: input.scope,
         defaultScopes: input.default_scope ?? input.scope,
@@ -150,7 +150,7 @@ export class ClientService {
     const updated = await this.db.prisma.client.update({
       where: { id },
       data: {
-        secretHash: await hashSecret(secret),
+        secretHash: await this.secrets.hash(secret),
         previousSecretHash: overlapSeconds > 0 ? client.secretHash : null,
         previousSecretExpiresAt: overlapSeconds > 0 ? new Date(Date.now() + overlapSeconds * 1000) : null,
       },

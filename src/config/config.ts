@@ -1,6 +1,7 @@
 // The only reader of process.env: every setting is checked here once, at start-up.
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { DEFAULT_HASH_COST, type HashCost } from '../clients/secrets.js';
 
 export const MAX_ACCESS_TOKEN_TTL = 3600;
 /** Longest refresh-token lifetime (idle or absolute) Tollgate accepts: two years. */
@@ -122,6 +123,9 @@ const schema = z
       queueMax: env.AUDIT_QUEUE_MAX,
     },
     shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT_SECONDS,
+    // Deliberately not read from the environment, so no deployment can weaken it by accident; only
+    // code that builds a Config itself (the tests, to hash hundreds of secrets cheaply) sets another.
+    hashCost: DEFAULT_HASH_COST as HashCost,
     dbPool: {
       max: env.DB_POOL_MAX,
       connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,

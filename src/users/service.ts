@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CLIENT_ID_PATTERN } from '../clients/schema.js';
+import { DEFAULT_HASH_COST, type HashCost } from '../clients/secrets.js';
 import type { Consent, Database, Prisma, User } from '../db/database.js';
 import { conflict, notFound } from '../http/errors.js';
 import { tokenStore, type TokenStore } from '../tokens/store/token-store.js';
@@ -20,6 +21,8 @@ export class UserService {
   constructor(
     private readonly db: Database,
     private readonly hooks: UserServiceHooks = {},
+    /** What new passwords are hashed at, and what an unknown user's dummy check costs. */
+    private readonly hashCost: HashCost = DEFAULT_HASH_COST,
   ) {
     this.#tokens = tokenStore(db);
   }
@@ -30,7 +33,7 @@ export class UserService {
       id: randomUUID(),
       username: input.username,
       email: input.email ?? null,
-      passwordHash: await hashPassword(input.password),
+      passwordHash: await hashPassword(input.password, this.hashCost),
       disabled: input.disabled,
     };
     // skipDuplicates: a concurrent create of the same name loses with a 409, not a database error.
@@ -82,7 +85,7 @@ export class UserService {
       username: patch.username,
       email: patch.email,
       disabled: patch.disabled,
-      passwordHash: patch.password === undefined ? undefined : await hashPassword(patch.password),
+      passwordHash: patch.password === undefined ? undefined : await hashPassword(patch.password, this.hashCost),
     };
     const { updated, ending } = await this.db.prisma
       .$transaction(async (tx) => {
@@ -119,7 +122,7 @@ export class UserService {
     // A name no user can have (control characters, NUL) is not looked up: PostgreSQL refuses NUL bytes.
     const plausible = name.length > 0 && name.length <= 254 && !/[\x00-\x1f\x7f]/.test(name);
     const user = plausible ? await this.db.prisma.user.findFirst({ where: { OR: [{ username: name }, { email: name }] } }) : null;
-    const matched = await verifyPassword(user?.passwordHash, password);
+    const matched = await verifyPassword(user?.passwordHash, password, this.hashCost);
     if (!user || !matched) return { ok: false, reason: 'invalid_credentials' };
     if (user.disabled) return { ok: false, reason: 'disabled' };
     return { ok: true, user };

@@ -4,9 +4,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/http/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { testConfig, writeTestKeys } from './prepared.js';
 import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, createPostgresDatabase, freePort } from './tollgate.js';
 
 export interface Instances {
@@ -18,12 +18,13 @@ export interface Instances {
 export async function startInstances(count: number, env: Record<string, string> = {}): Promise<Instances> {
   const database = await createPostgresDatabase();
   const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-instances-'));
+  await writeTestKeys(dataDir);
   const servers: RunningServer[] = [];
   const logs: string[] = [];
-  // One after the other: the first applies the migrations and creates the admin client.
+  // One after the other: the first creates the admin client.
   for (let i = 0; i < count; i += 1) {
     const port = await freePort();
-    const config = loadConfig({
+    const config = testConfig({
       PORT: String(port),
       HOST: '127.0.0.1',
       ISSUER: 'http://127.0.0.1', // shared: any instance accepts the others' tokens

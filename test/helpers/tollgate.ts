@@ -1,15 +1,16 @@
 // Starts a real Tollgate on an ephemeral port against a fresh database: an in-memory PGlite, or,
 // when DATABASE_URL is set, a new PostgreSQL database created for this server and dropped after.
+// Both start as copies of the run's migrated database, and the server uses the run's keys.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import pg from 'pg';
-import { loadConfig } from '../../src/config/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { createLogger } from '../../src/http/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { postgresAdmin } from './postgres.js';
+import { pgliteDump, postgresTemplate, testConfig, writeTestKeys } from './prepared.js';
 
 export const ADMIN_CLIENT_ID = 'test-admin';
 export const ADMIN_CLIENT_SECRET = 'test-admin-secret-0123456789abcdefghijklmnopqrstuvwxyz';
@@ -36,33 +37,25 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** A new, empty PostgreSQL database next to the one DATABASE_URL names; dropped by the returned function. */
-export async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const base = new URL(process.env.DATABASE_URL!);
+/**
+ * A new PostgreSQL database next to the one DATABASE_URL names, dropped by the returned function:
+ * a copy of the run's migrated template, or with `empty`, one no migration has touched.
+ */
+export async function createPostgresDatabase({ empty = false } = {}): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `tollgate_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-  const admin = new pg.Client({ connectionString: base.href });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(base.href);
+  await postgresAdmin(empty ? `CREATE DATABASE ${name}` : `CREATE DATABASE ${name} TEMPLATE ${postgresTemplate()}`);
+  const url = new URL(process.env.DATABASE_URL!);
   url.pathname = `/${name}`;
-  return {
-    url: url.href,
-    async drop() {
-      const client = new pg.Client({ connectionString: base.href });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
+  return { url: url.href, drop: () => postgresAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
-export async function openTestDatabase(): Promise<{ db: Database; dispose(): Promise<void> }> {
+/** A fresh, migrated database (with `empty`, an unmigrated one) on the store under test. */
+export async function openTestDatabase({ empty = false } = {}): Promise<{ db: Database; dispose(): Promise<void> }> {
   if (!usingPostgres) {
-    const db = await openDatabase({ inMemory: true });
+    const db = await openDatabase({ inMemory: true, from: await pgliteDump(empty ? 'empty' : 'migrated') });
     return { db, dispose: () => db.close() };
   }
-  const database = await createPostgresDatabase();
+  const database = await createPostgresDatabase({ empty });
   const db = await openDatabase({ url: database.url });
   return {
     db,
@@ -76,8 +69,9 @@ export async function openTestDatabase(): Promise<{ db: Database; dispose(): Pro
 export async function startTollgate(env: Record<string, string> = {}): Promise<TestTollgate> {
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-test-'));
+  await writeTestKeys(dataDir);
   const { db, dispose } = await openTestDatabase();
-  const config = loadConfig({
+  const config = testConfig({
     PORT: String(port),
     HOST: '127.0.0.1',
     ISSUER: `http://127.0.0.1:${port}`,

@@ -1,9 +1,13 @@
 // The admin API over HTTP: client CRUD, pagination, validation, and who may call it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, adminToken, clientCredentialsToken, postForm, registerClient, type HttpResult } from '../helpers/oauth.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { advanceClock } from '../helpers/clock.js';
+import { admin, adminToken, basic, clientCredentialsToken, postForm, registerClient, type HttpResult } from '../helpers/oauth.js';
 import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 
 let tollgate: TestTollgate;
+afterEach(() => {
+  vi.useRealTimers();
+});
 let token: string;
 /** Every admin API response body, searched at the end for secret hashes. */
 const seen: string[] = [];
@@ -235,7 +239,7 @@ describe('authorization', () => {
   });
 
   it('refuses client credentials in place of a token', async () => {
-    const response = await bare({ authorization: `Basic ${Buffer.from(`${ADMIN_CLIENT_ID}:${ADMIN_CLIENT_SECRET}`).toString('base64')}` });
+    const response = await bare({ authorization: basic(ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET) });
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toMatch(/^Bearer /);
   });
@@ -270,7 +274,7 @@ describe('authorization', () => {
     try {
       const issued = await clientCredentialsToken(tollgate.url, ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, 'admin');
       expect(issued.body.expires_in).toBe(1);
-      await new Promise((resolve) => setTimeout(resolve, 2200));
+      advanceClock(2200);
       const response = await api('GET', '/clients', undefined, issued.body.access_token as string);
       expect(response.status).toBe(401);
       expect(response.body.error).toBe('invalid_token');

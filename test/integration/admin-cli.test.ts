@@ -1,5 +1,6 @@
-// `npm run admin -- client …` run as a real child process against a fresh database: the embedded
-// store in a temporary DATA_DIR, and a fresh PostgreSQL database when DATABASE_URL is set.
+// `npm run admin -- client …` against a fresh database: the embedded store in a temporary DATA_DIR,
+// and a fresh PostgreSQL database when DATABASE_URL is set. Commands run in this process (runCli);
+// the last tests run the real entry point as a child process.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -10,41 +11,26 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import argon2 from 'argon2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseLocation } from '../../src/db/database.js';
+import { parseJson, runAdmin, withoutMigrationNote, type CliRun } from '../helpers/admin-cli.js';
+import { seedDataDir } from '../helpers/prepared.js';
 import { createPostgresDatabase, usingPostgres } from '../helpers/tollgate.js';
 
 const CLI = fileURLToPath(new URL('../../src/admin/cli.ts', import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-const SLOW = { timeout: 120_000 };
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  json: Record<string, unknown>;
-}
-
-/**
- * Runs the CLI in an empty working directory (so no ./.env is read) with only the environment given.
- * The migration note the first run prints is dropped from stderr.
- */
-function cli(env: Record<string, string>, cwd: string, ...args: string[]): Promise<Run> {
+/** The real entry point, as a child process in an empty working directory with only `env`. */
+function spawnCli(env: Record<string, string>, cwd: string, args: string[], stdin = ''): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', TSX, CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) => {
+    const child = execFile(process.execPath, ['--import', TSX, CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      const errors = stderr.split('\n').filter((line) => line && !line.startsWith('tollgate-admin: applied database migrations')).join('\n');
-      let json = {};
-      try {
-        json = stdout ? JSON.parse(stdout) : {};
-      } catch {
-        // left empty: the test asserts on stdout
-      }
-      resolve({ code, stdout, stderr: errors, json });
+      resolve({ code, stdout, stderr: withoutMigrationNote(stderr), json: parseJson(stdout) });
     });
+    child.stdin?.end(stdin);
   });
 }
 
 /** A failure: the exit status, and exactly one line on stderr that says `expected`, with no stack trace. */
-function expectFailure(run: Run, code: number, ...expected: (string | RegExp)[]) {
+function expectFailure(run: CliRun, code: number, ...expected: (string | RegExp)[]) {
   expect(run.code, run.stderr).toBe(code);
   expect(run.stdout).toBe('');
   expect(run.stderr.split('\n')).toHaveLength(1);
@@ -63,7 +49,10 @@ interface Store {
 const stores: { name: string; open(dir: string): Promise<Store> }[] = [
   {
     name: 'embedded',
-    open: async (dir) => ({ name: 'embedded', env: { DATA_DIR: join(dir, 'data') }, location: { dataDir: join(dir, 'data') }, cleanup: async () => {} }),
+    async open(dir: string) {
+      await seedDataDir(join(dir, 'data'));
+      return { name: 'embedded', env: { DATA_DIR: join(dir, 'data') }, location: { dataDir: join(dir, 'data') }, cleanup: async () => {} };
+    },
   },
   ...(usingPostgres
     ? [
@@ -81,7 +70,7 @@ const stores: { name: string; open(dir: string): Promise<Store> }[] = [
 describe.each(stores)('client commands on the $name store', ({ open }) => {
   let dir: string;
   let store: Store;
-  const run = (...args: string[]) => cli(store.env, dir, ...args);
+  const run = (...args: string[]) => runAdmin(store.env, args);
   let secret: string;
 
   beforeAll(async () => {
@@ -93,7 +82,7 @@ describe.each(stores)('client commands on the $name store', ({ open }) => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('creates a client, printing its secret once', SLOW, async () => {
+  it('creates a client, printing its secret once', async () => {
     const created = await run('client', 'create', '--id', 'cli-billing', '--name', 'Billing', '--scope', 'read write', '--default-scope', 'read',
       '--ttl', '600', '--resource-server', '--auth-method', 'client_secret_post');
     expect(created.code, created.stderr).toBe(0);
@@ -125,14 +114,14 @@ describe.each(stores)('client commands on the $name store', ({ open }) => {
     }
   });
 
-  it('gets the client without its secret', SLOW, async () => {
+  it('gets the client without its secret', async () => {
     const fetched = await run('client', 'get', 'cli-billing');
     expect(fetched.code, fetched.stderr).toBe(0);
     expect(fetched.json).toMatchObject({ client_id: 'cli-billing', scope: 'read write', access_token_ttl: 600 });
     expect(fetched.json).not.toHaveProperty('client_secret');
   });
 
-  it('lists clients a page at a time', SLOW, async () => {
+  it('lists clients a page at a time', async () => {
     expect((await run('client', 'create', '--id', 'cli-zeta')).code).toBe(0);
     const first = await run('client', 'list', '--limit', '1');
     expect(first.code, first.stderr).toBe(0);
@@ -144,7 +133,7 @@ describe.each(stores)('client commands on the $name store', ({ open }) => {
     expect(second.stdout).not.toContain('$argon2');
   });
 
-  it('updates a client', SLOW, async () => {
+  it('updates a client', async () => {
     const updated = await run('client', 'update', 'cli-billing', '--name', 'Billing v2', '--scope', 'read', '--ttl', 'default',
       '--resource-server', 'false', '--disabled', 'true');
     expect(updated.code, updated.stderr).toBe(0);
@@ -155,7 +144,7 @@ describe.each(stores)('client commands on the $name store', ({ open }) => {
     expectFailure(await run('client', 'update', 'cli-billing', '--default-scope', 'write'), 1, 'default_scope');
   });
 
-  it('rotates a secret', SLOW, async () => {
+  it('rotates a secret', async () => {
     const rotated = await run('client', 'rotate-secret', 'cli-billing', '--overlap', '60');
     expect(rotated.code, rotated.stderr).toBe(0);
     expect(rotated.json).toMatchObject({ client_id: 'cli-billing', client_secret_expires_at: 0 });
@@ -164,7 +153,7 @@ describe.each(stores)('client commands on the $name store', ({ open }) => {
     expect(Date.parse(rotated.json.previous_secret_expires_at as string)).toBeGreaterThan(Date.now());
   });
 
-  it('deletes a client, printing nothing', SLOW, async () => {
+  it('deletes a client, printing nothing', async () => {
     const removed = await run('client', 'delete', 'cli-billing');
     expect(removed.code, removed.stderr).toBe(0);
     expect(removed.stdout).toBe('');
@@ -172,13 +161,13 @@ describe.each(stores)('client commands on the $name store', ({ open }) => {
     expectFailure(await run('client', 'delete', 'cli-billing'), 1, 'not found');
   });
 
-  it('takes an id that starts with a dash when written --id=VALUE', SLOW, async () => {
+  it('takes an id that starts with a dash when written --id=VALUE', async () => {
     const created = await run('client', 'create', '--id=-dash');
     expect(created.code, created.stderr).toBe(0);
     expect((await run('client', 'get', '--', '-dash')).json.client_id).toBe('-dash');
   });
 
-  it('refuses a duplicate client id', SLOW, async () => {
+  it('refuses a duplicate client id', async () => {
     expectFailure(await run('client', 'create', '--id', 'cli-zeta'), 1, 'client cli-zeta already exists');
   });
 });
@@ -191,9 +180,9 @@ describe('command line errors', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it('prints the usage for help and for no command', SLOW, async () => {
+  it('prints the usage for help and for no command', async () => {
     for (const args of [[], ['help'], ['--help']]) {
-      const help = await cli(env(), dir, ...args);
+      const help = await runAdmin(env(), args);
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(/^Usage: npm run admin -- /);
       expect(help.stdout).toContain('client rotate-secret ID [--overlap SECONDS]');
@@ -219,20 +208,20 @@ describe('command line errors', () => {
     [['client', 'frobnicate'], /unknown client command "frobnicate"/],
     [['client'], null],
     [['frobnicate'], /unknown command "frobnicate"/],
-  ])('%j exits 64 with one line', SLOW, async (args, expected) => {
-    const run = await cli(env(), dir, ...args);
+  ])('%j exits 64 with one line', async (args, expected) => {
+    const run = await runAdmin(env(), args);
     if (expected) expectFailure(run, 64, expected);
     else expect(run.code).toBe(64);
   });
 
-  it('checks the command line before it opens the database', SLOW, async () => {
-    const run = await cli(env(), dir, 'client', 'create', '--ttl', '0');
+  it('checks the command line before it opens the database', async () => {
+    const run = await runAdmin(env(), ['client', 'create', '--ttl', '0']);
     expectFailure(run, 64, 'access_token_ttl');
     expect(existsSync(join(dir, 'data'))).toBe(false);
   });
 
-  it('names a bad configuration variable', SLOW, async () => {
-    expectFailure(await cli({ DATABASE_URL: 'mysql://root@localhost/db' }, dir, 'client', 'list'), 1, /DATABASE_URL must be a postgresql:\/\/ URL/);
+  it('names a bad configuration variable', async () => {
+    expectFailure(await runAdmin({ DATABASE_URL: 'mysql://root@localhost/db' }, ['client', 'list']), 1, /DATABASE_URL must be a postgresql:\/\/ URL/);
   });
 });
 
@@ -245,33 +234,54 @@ describe('the embedded database lock', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it('refuses a second process while the first holds the store', SLOW, async () => {
+  it('refuses a second opener while the first holds the store', async () => {
     const db = await openDatabase({ dataDir });
     try {
       expectFailure(
-        await cli({ DATA_DIR: dataDir }, dir, 'client', 'list'),
+        await runAdmin({ DATA_DIR: dataDir }, ['client', 'list']),
         1,
         `the embedded database in ${dataDir} is in use by process ${process.pid}; stop it or use the admin API`,
       );
-      // In this process too: PGlite must not open the folder twice.
+      // Nor may the test open it twice: PGlite must not open a folder twice.
       await expect(openDatabase({ dataDir })).rejects.toThrow(/in use by process/);
     } finally {
       await db.close();
     }
-    const after = await cli({ DATA_DIR: dataDir }, dir, 'client', 'list');
+    const after = await runAdmin({ DATA_DIR: dataDir }, ['client', 'list']);
     expect(after.code, after.stderr).toBe(0);
     expect(after.json).toEqual({ clients: [] });
   });
 
-  it('takes over a lock left by a process that has died', SLOW, async () => {
+  it('takes over a lock left by a process that has died', async () => {
     const dead = await new Promise<number>((resolve) => {
       const child = execFile(process.execPath, ['-e', '0'], () => resolve(child.pid!));
     });
     await writeFile(join(dataDir, 'tollgate.lock'), `${dead}\n`);
-    const run = await cli({ DATA_DIR: dataDir }, dir, 'client', 'list');
+    const run = await runAdmin({ DATA_DIR: dataDir }, ['client', 'list']);
     expect(run.code, run.stderr).toBe(0);
-    // Released on exit: the store can be opened again.
+    // Released when the command ends: the store can be opened again.
     const db = await openDatabase({ dataDir });
     await db.close();
+  });
+});
+
+describe('the entry point, npm run admin', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tollgate-cli-'));
+    await seedDataDir(join(dir, 'data'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('reads the environment and standard input, prints JSON and exits 0', { timeout: 120_000 }, async () => {
+    const created = await spawnCli({ DATA_DIR: join(dir, 'data') }, dir, ['user', 'create', 'ivan', '--password-stdin'], 'a piped password\n');
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stderr).toBe('');
+    expect(created.json).toMatchObject({ username: 'ivan', disabled: false });
+    expect(created.stdout).not.toContain('a piped password');
+  });
+
+  it('exits 64 with one line on stderr for a wrong command line', { timeout: 120_000 }, async () => {
+    expectFailure(await spawnCli({ DATA_DIR: join(dir, 'data') }, dir, ['frobnicate']), 64, /unknown command "frobnicate"/);
   });
 });

@@ -1,15 +1,13 @@
 // The audit trail, through the admin API and the CLI, on whichever store the run uses.
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pruneAuditEvents } from '../../src/audit/query.js';
-import { admin, adminToken, clientCredentialsToken, postForm, registerClient } from '../helpers/oauth.js';
+import { runAdmin } from '../helpers/admin-cli.js';
+import { admin, adminToken, basic, clientCredentialsToken, postForm, registerClient } from '../helpers/oauth.js';
 import { auditEvents, type AuditEventView } from '../helpers/ops.js';
 import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, startTollgate, usingPostgres, type TestTollgate } from '../helpers/tollgate.js';
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
-const run = promisify(execFile);
 
 let tollgate: TestTollgate;
 let token: string;
@@ -34,7 +32,7 @@ describe('the audit trail', () => {
       method: 'POST',
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
-        authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`,
+        authorization: basic(client.client_id, client.client_secret),
         'x-request-id': 'audit-test-request-1',
       },
       body: 'grant_type=client_credentials&scope=read',
@@ -188,8 +186,7 @@ describe('the audit trail', () => {
 });
 
 describe.skipIf(!usingPostgres)('npm run admin -- audit (PostgreSQL: the CLI and the server share the database)', () => {
-  const cli = (args: string[]) =>
-    run('npx', ['tsx', 'src/admin/cli.ts', ...args], { env: { ...process.env, DATABASE_URL: databaseUrl() }, cwd: process.cwd() });
+  const cli = (args: string[]) => runAdmin({ DATABASE_URL: databaseUrl() }, args);
   const databaseUrl = () => (tollgate.db.location.includes('/') ? `postgresql://postgres@${tollgate.db.location}` : '');
 
   it('lists with the API filters, records its own client changes, and prunes', async () => {
@@ -204,8 +201,8 @@ describe.skipIf(!usingPostgres)('npm run admin -- audit (PostgreSQL: the CLI and
     const changed = await auditEvents(tollgate.url, { client_id: client.client_id, type: 'client.updated' });
     expect(changed.events[0]).toMatchObject({ actor: expect.stringMatching(/^cli:/), details: { command: 'client update' } });
 
-    await expect(cli(['audit', 'list', '--limit', 'lots'])).rejects.toMatchObject({ code: 64, stderr: expect.stringContaining('--limit') });
-    await expect(cli(['audit', 'prune'])).rejects.toMatchObject({ code: 64 });
+    expect(await cli(['audit', 'list', '--limit', 'lots'])).toMatchObject({ code: 64, stderr: expect.stringContaining('--limit') });
+    expect(await cli(['audit', 'prune'])).toMatchObject({ code: 64 });
     await tollgate.db.prisma.auditEvent.create({ data: { type: 'token.issued', outcome: 'success', time: new Date(Date.now() - 400 * 86_400_000) } });
     expect(JSON.parse((await cli(['audit', 'prune', '--older-than-days', '365'])).stdout)).toEqual({ deleted: 1 });
     expect((await auditEvents(tollgate.url, { type: 'audit.pruned' })).events[0]).toMatchObject({ details: { older_than_days: 365, deleted: 1 } });

@@ -4,10 +4,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { basic } from '../helpers/oauth.js';
 import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, createPostgresDatabase, usingPostgres } from '../helpers/tollgate.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 function start(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -52,22 +52,20 @@ describe('WEB_CONCURRENCY', () => {
   });
 
   it.skipIf(!usingPostgres)('runs N workers on one port and one database, and stops them all on SIGTERM', async () => {
-    const database = await createPostgresDatabase();
+    // Empty, so that the workers' own migration is seen to happen once.
+    const database = await createPostgresDatabase({ empty: true });
     const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-cluster-'));
     cleanups.push(() => database.drop(), () => rm(dataDir, { recursive: true, force: true }));
     const port = 40_000 + Math.floor(Math.random() * 20_000);
     const server = start({ WEB_CONCURRENCY: '2', DATABASE_URL: database.url, DATA_DIR: dataDir, PORT: String(port), ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET });
     cleanups.push(async () => void server.child.kill('SIGKILL'));
 
-    for (let waited = 0; !server.output().includes('all workers started'); waited += 100) {
-      if (waited > 60_000 || server.child.exitCode !== null) throw new Error(`did not start:\n${server.output()}`);
-      await sleep(100);
-    }
+    await waitFor(() => {
+      if (server.child.exitCode !== null) throw new Error(`exited:\n${server.output()}`);
+      return server.output().includes('all workers started');
+    }, 'the workers to start', { timeoutMs: 60_000 });
     // The second worker listens a moment after the first; then connections go to both in turn.
-    for (let waited = 0; (server.output().match(/Tollgate is listening/g) ?? []).length < 2; waited += 100) {
-      if (waited > 60_000) throw new Error(`second worker did not start:\n${server.output()}`);
-      await sleep(100);
-    }
+    await waitFor(() => (server.output().match(/Tollgate is listening/g) ?? []).length >= 2, 'the second worker to listen', { timeoutMs: 60_000 });
     const statuses = [];
     for (let i = 0; i < 10; i += 1) statuses.push(await tokenOnNewConnection(port));
     expect(statuses.every((status) => status === 200)).toBe(true);

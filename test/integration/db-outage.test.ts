@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/http/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
-import { adminToken, clientCredentialsToken, postForm, registerClient } from '../helpers/oauth.js';
+import { adminToken, basic, clientCredentialsToken, postForm, registerClient } from '../helpers/oauth.js';
 import { auditEvents, metricValue } from '../helpers/ops.js';
+import { testConfig, writeTestKeys } from '../helpers/prepared.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, createPostgresDatabase, usingPostgres } from '../helpers/tollgate.js';
 
@@ -20,20 +21,12 @@ const NO_HANG = 20_000;
 async function post(url: string, auth: [string, string], form: Record<string, string>) {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(auth.join(':')).toString('base64')}` },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(...auth) },
     body: new URLSearchParams(form),
     signal: AbortSignal.timeout(NO_HANG),
   });
   const text = await response.text();
   return { status: response.status, headers: response.headers, text, body: JSON.parse(text) as Record<string, unknown> };
-}
-
-async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await check().catch(() => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe.skipIf(!usingPostgres)('database outage (PostgreSQL)', () => {
@@ -50,7 +43,8 @@ describe.skipIf(!usingPostgres)('database outage (PostgreSQL)', () => {
     const proxied = new URL(database.url);
     proxied.host = `127.0.0.1:${proxy.port}`;
     dataDir = await mkdtemp(join(tmpdir(), 'tollgate-outage-'));
-    const config = loadConfig({
+    await writeTestKeys(dataDir);
+    const config = testConfig({
       PORT: '0',
       DATABASE_URL: proxied.href,
       DATA_DIR: dataDir,
@@ -109,7 +103,8 @@ describe.skipIf(!usingPostgres)('database outage (PostgreSQL)', () => {
     expect(metricValue(metrics, 'tollgate_audit_queue_depth')).toBeGreaterThanOrEqual(1);
 
     await proxy.start();
-    await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, '/readyz to recover');
+    // Refused connections count as not yet.
+    await waitFor(() => fetch(`${base}/readyz`).then((r) => r.status === 200, () => false), '/readyz to recover');
     const after = await clientCredentialsToken(base, ...auth, 'read');
     expect(after.status).toBe(200);
     // The token issued before the outage is intact.

@@ -3,7 +3,7 @@
 // request pipeline; anything else still gets the provider's own answer.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
+import { basic, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
 import { auditEvents } from '../helpers/ops.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 
@@ -127,7 +127,7 @@ describe('what the provider still answers', () => {
     expect(resource.response.body.error).toBe('invalid_target');
     const dpop = await fetch(`${tollgate.url}/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(auth(client).join(':')).toString('base64')}`, dpop: 'not-a-proof' },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(...auth(client)), dpop: 'not-a-proof' },
       body: 'grant_type=client_credentials',
     });
     expect(dpop.status).toBe(400);
@@ -135,7 +135,7 @@ describe('what the provider still answers', () => {
     const cors = await answered(() =>
       fetch(`${tollgate.url}/token`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(auth(client).join(':')).toString('base64')}`, origin: 'https://app.example' },
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(...auth(client)), origin: 'https://app.example' },
         body: 'grant_type=client_credentials',
       }),
     );

@@ -2,15 +2,16 @@
 // tokens answered without Koa, with the answer, headers, rate limits, log line, metrics and audit
 // event Koa and the provider give. (The issuance handler: issuance-handler.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
+import { basic as basicHeader, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
 import { auditEvents, metricValue } from '../helpers/ops.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
+
+const basic = (c: RegisteredClient) => basicHeader(c.client_id, c.client_secret);
 
 let tollgate: TestTollgate;
 let resourceServer: RegisteredClient;
 let client: RegisteredClient;
 let token: string;
-const basic = (c: RegisteredClient) => `Basic ${Buffer.from(`${c.client_id}:${c.client_secret}`).toString('base64')}`;
 
 beforeAll(async () => {
   // Rate limits on, with a per-client introspection budget this file's caller can use up.

@@ -7,19 +7,12 @@ import { metricValue } from '../helpers/ops.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { redisAvailable } from '../helpers/requirements.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const hasRedis = await redisAvailable();
 
 // Each run (and each file run in parallel) counts under its own keys.
 const prefix = () => `tollgate-test:${randomUUID()}:`;
-
-async function waitFor(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe.skipIf(!hasRedis)('two instances sharing one Redis', () => {
   let a: TestTollgate;

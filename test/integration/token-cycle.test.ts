@@ -1,12 +1,15 @@
 // The core OAuth behaviour over HTTP: client_credentials (RFC 6749 §4.4), scopes, token lifetimes,
 // introspection (RFC 7662), revocation (RFC 7009), and what secret rotation, disabling and deleting
 // a client do to its credentials and tokens.
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { advanceClock } from '../helpers/clock.js';
 import { admin, clientCredentialsToken, postForm, registerClient, type HttpResult, type RegisteredClient } from '../helpers/oauth.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 
 let tollgate: TestTollgate;
+afterEach(() => {
+  vi.useRealTimers();
+});
 beforeAll(async () => {
   tollgate = await startTollgate();
 });
@@ -153,7 +156,7 @@ describe('token lifetime', () => {
     const token = await issue(client);
     expect((await introspect(token, auth(client))).body.active).toBe(true);
     // exp is whole seconds: past 2 s the token is expired whatever the sub-second issue time was.
-    await sleep(2200);
+    advanceClock(2200);
     await expectInactive(token, auth(client));
   });
 });
@@ -274,7 +277,7 @@ describe('secret rotation', () => {
     expect(await tokenStatus(client.client_id, client.client_secret)).toBe(200);
     expect(await tokenStatus(client.client_id, fresh)).toBe(200);
 
-    await sleep(2500);
+    advanceClock(2500);
     expectOAuthError(await clientCredentialsToken(tollgate.url, ...auth(client)), 401, 'invalid_client');
     expect(await tokenStatus(client.client_id, fresh)).toBe(200);
   });

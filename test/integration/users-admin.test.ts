@@ -1,12 +1,11 @@
 // /admin/users and `npm run admin -- user …`: users are created, listed, changed and removed;
 // passwords go in and never come out; bad input gets 400 naming the field.
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAdmin } from '../helpers/admin-cli.js';
+import { seedDataDir } from '../helpers/prepared.js';
 import { authorize } from '../helpers/browser-agent.js';
 import { admin } from '../helpers/oauth.js';
 import { createPostgresDatabase, startTollgate, usingPostgres, type TestTollgate } from '../helpers/tollgate.js';
@@ -120,44 +119,29 @@ describe('/admin/users', () => {
 });
 
 describe('npm run admin -- user …', () => {
-  const CLI = fileURLToPath(new URL('../../src/admin/cli.ts', import.meta.url));
-  const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   let env: Record<string, string>;
-  let cwd: string;
+  let dir: string;
   let drop = async () => {};
 
   beforeAll(async () => {
-    cwd = await mkdtemp(join(tmpdir(), 'tollgate-user-cli-'));
+    dir = await mkdtemp(join(tmpdir(), 'tollgate-user-cli-'));
     if (usingPostgres) {
       const database = await createPostgresDatabase();
       env = { DATABASE_URL: database.url };
       drop = database.drop;
     } else {
-      env = { DATA_DIR: join(cwd, 'data') };
+      env = { DATA_DIR: join(dir, 'data') };
+      await seedDataDir(env.DATA_DIR!);
     }
   });
   afterAll(async () => {
     await drop();
-    await rm(cwd, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
   });
 
-  function cli(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string; json: Record<string, unknown> }> {
-    return new Promise((resolve) => {
-      const child = execFile(process.execPath, ['--import', TSX, CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) => {
-        let json = {};
-        try {
-          json = stdout ? JSON.parse(stdout) : {};
-        } catch {
-          // asserted on as text
-        }
-        const errors = stderr.split('\n').filter((line) => line && !line.includes('applied database migrations')).join('\n');
-        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr: errors, json });
-      });
-      child.stdin?.end(stdin ?? '');
-    });
-  }
+  const cli = (args: string[], stdin?: string) => runAdmin(env, args, stdin);
 
-  it('creates a user with a piped password, finds it by name, disables and deletes it', { timeout: 120_000 }, async () => {
+  it('creates a user with a piped password, finds it by name, disables and deletes it', async () => {
     const created = await cli(['user', 'create', 'Erin', '--email', 'erin@example.com', '--password-stdin'], 'piped password 123\n');
     expect(created.code, created.stderr).toBe(0);
     expect(created.json).toMatchObject({ username: 'erin', email: 'erin@example.com', disabled: false });
@@ -178,7 +162,7 @@ describe('npm run admin -- user …', () => {
     expect(gone.stderr).toBe('tollgate-admin: user erin not found');
   });
 
-  it('generates and shows a password once when none is piped', { timeout: 120_000 }, async () => {
+  it('generates and shows a password once when none is piped', async () => {
     const created = await cli(['user', 'create', 'frank']);
     expect(created.code, created.stderr).toBe(0);
     expect(created.json.password).toMatch(/^[\w-]{43}$/);
@@ -192,7 +176,7 @@ describe('npm run admin -- user …', () => {
     [['user', 'update', 'x', '--disabled', 'maybe'], /disabled.*--disabled/],
     [['user', 'revoke-consent', 'x'], /usage: user revoke-consent USER CLIENT_ID/],
     [['user', 'frobnicate'], /unknown user command "frobnicate"/],
-  ])('%j exits 64 with one line', { timeout: 120_000 }, async (args, expected) => {
+  ])('%j exits 64 with one line', async (args, expected) => {
     const run = await cli(args, 'short\n');
     expect(run.code, run.stderr).toBe(64);
     expect(run.stderr.split('\n')).toHaveLength(1);

@@ -5,11 +5,12 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { describe, expect, it } from 'vitest';
 import { diffSchema } from '../../src/db/migrations.js';
 import { MIGRATIONS_DIR } from '../../src/db/schema-engine.js';
+import { pgliteDump } from '../helpers/prepared.js';
 import { openTestDatabase } from '../helpers/tollgate.js';
 
 /** diffSchema replays the migrations on a throwaway in-memory database, as `npm run db:diff` does. */
 async function diffAgainstShadow(from: 'migrations' | 'empty'): Promise<string> {
-  const shadow = new PGlite();
+  const shadow = new PGlite({ loadDataDir: await pgliteDump('empty') });
   try {
     return await diffSchema(new PrismaPGlite(shadow), from);
   } finally {
@@ -27,7 +28,7 @@ describe('migrations', () => {
   });
 
   it('apply once: a second run applies nothing', async () => {
-    const { db, dispose } = await openTestDatabase();
+    const { db, dispose } = await openTestDatabase({ empty: true });
     try {
       const names = (await readdir(MIGRATIONS_DIR, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
       expect(await db.migrate()).toEqual(names);

@@ -1,12 +1,14 @@
 import argon2 from 'argon2';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { generateClientId, hashSecret, SecretVerifier } from '../../src/clients/secrets.js';
+import { DEFAULT_HASH_COST, generateClientId, hashSecret, SecretVerifier } from '../../src/clients/secrets.js';
+import { loadConfig } from '../../src/config/config.js';
+import { CHEAP_HASH_COST } from '../helpers/prepared.js';
 
 afterEach(() => vi.restoreAllMocks());
 
 describe('SecretVerifier', () => {
   it('runs one argon2 verification for many concurrent requests with the same secret', async () => {
-    const hash = await hashSecret('the-secret');
+    const hash = await hashSecret('the-secret', CHEAP_HASH_COST);
     const verifier = new SecretVerifier(100);
     const spy = vi.spyOn(argon2, 'verify');
     const results = await Promise.all(Array.from({ length: 20 }, () => verifier.verify('client', 'the-secret', [hash])));
@@ -19,7 +21,7 @@ describe('SecretVerifier', () => {
   });
 
   it('isRemembered: only a secret verified before, against a hash still accepted', async () => {
-    const [hash, rotated] = await Promise.all([hashSecret('old'), hashSecret('new')]);
+    const [hash, rotated] = await Promise.all([hashSecret('old', CHEAP_HASH_COST), hashSecret('new', CHEAP_HASH_COST)]);
     const verifier = new SecretVerifier(100);
     expect(verifier.isRemembered('client', 'old', [hash])).toBe(false);
     expect(await verifier.verify('client', 'old', [hash])).toBe(true);
@@ -28,6 +30,14 @@ describe('SecretVerifier', () => {
     expect(verifier.isRemembered('other', 'old', [hash])).toBe(false);
     verifier.forget('client');
     expect(verifier.isRemembered('client', 'old', [hash])).toBe(false);
+  });
+});
+
+describe('hash cost', () => {
+  it('is argon2id with 64 MiB, 3 passes and 4 lanes unless code that builds a Config says otherwise', async () => {
+    expect(loadConfig({ HASH_COST: '1', ARGON2_MEMORY_COST: '1' }).hashCost).toBe(DEFAULT_HASH_COST);
+    expect(await hashSecret('a secret')).toMatch(/^\$argon2id\$v=19\$m=65536,p=4,t=3\$/);
+    expect(await new SecretVerifier(0, CHEAP_HASH_COST).hash('a secret')).toMatch(/^\$argon2id\$v=19\$m=1024,p=1,t=1\$/);
   });
 });
 

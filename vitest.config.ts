@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Each test file starts its own Tollgate on its own fresh database, so files run in parallel.
     pool: 'forks',
+    // One file per CPU: a test file's server is mostly busy in this process, so cores are the limit.
+    maxWorkers: '100%',
     // Migrates one database and generates one key set for the run; test servers copy them.
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,

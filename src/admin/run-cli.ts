@@ -83,9 +83,9 @@ async function withDatabase(config: Config, io: CliIo, action: Action): Promise<
     if (applied.length) await io.stderr(`tollgate-admin: applied database migrations: ${applied.join(', ')}\n`);
     // No cache: this process verifies no secrets. Running servers on the same PostgreSQL are told of
     // every client change, or their caches would keep a deleted client and its tokens alive.
-    const notify = db.kind === 'postgresql' ? { findActive: (_id: string, load: () => Promise<Client | null>) => load(), changed: (id: string) => notifyPostgres(db, { kind: 'client', id }) } : undefined;
+    const notify = db.kind === 'postgresql' ? { findActive: (_id: string, load: () => Promise<Client | null>) => load(), changed: (id: string) => notifyPostgres(db, [{ kind: 'client', id }]) } : undefined;
     // Likewise for the grants a user change revokes.
-    const users = new UserService(db, db.kind === 'postgresql' ? { grantsRevoked: async (ids) => void (await Promise.all(ids.map((id) => notifyPostgres(db, { kind: 'grant', id })))) } : {}, config.hashCost);
+    const users = new UserService(db, db.kind === 'postgresql' ? { grantsRevoked: (ids) => notifyPostgres(db, ids.map((id) => ({ kind: 'grant' as const, id }))) } : {}, config.hashCost);
     return await action({ db, clients: new ClientService(db, new SecretVerifier(0, config.hashCost), notify), users });
   } finally {
     await db.close();

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import type { Database } from '../db/database.js';
 import { invalidationEvent, Subscribers, type InvalidationBus, type InvalidationEvent, type InvalidationHandler } from './invalidation.js';
 
@@ -15,11 +16,19 @@ export interface PgBusOptions {
   reconnectMs?: number;
 }
 
-/** Sends an event to every listening instance. Usable without a bus, e.g. by the admin CLI. */
-export async function notifyPostgres(db: Database, event: InvalidationEvent, origin = ''): Promise<void> {
-  const payload = JSON.stringify({ ...event, origin });
-  // ::text: pg_notify returns void, which not every client can read back.
-  await db.sql('tollgate_notify', 'SELECT pg_notify($1, $2)::text', [CHANNEL, payload]);
+/** Events per notification: PostgreSQL takes payloads under 8000 bytes, and an event is at most ~300. */
+const EVENTS_PER_NOTIFICATION = 20;
+
+/** What a notification carries: the events, and the instance they come from. */
+const notification = z.object({ origin: z.string().optional(), events: z.array(invalidationEvent).min(1) });
+
+/** Sends events to every listening instance. Usable without a bus, e.g. by the admin CLI. */
+export async function notifyPostgres(db: Database, events: readonly InvalidationEvent[], origin = ''): Promise<void> {
+  for (let start = 0; start < events.length; start += EVENTS_PER_NOTIFICATION) {
+    const payload = JSON.stringify({ origin, events: events.slice(start, start + EVENTS_PER_NOTIFICATION) });
+    // ::text: pg_notify returns void, which not every client can read back.
+    await db.sql('tollgate_notify', 'SELECT pg_notify($1, $2)::text', [CHANNEL, payload]);
+  }
 }
 
 export class PgBus implements InvalidationBus {
@@ -30,6 +39,7 @@ export class PgBus implements InvalidationBus {
   #closed = false;
   #heartbeat: NodeJS.Timeout | undefined;
   #reconnectDelay: number;
+  #outbox: { event: InvalidationEvent; sent: () => void }[] = [];
 
   private constructor(
     private readonly url: string,
@@ -61,18 +71,37 @@ export class PgBus implements InvalidationBus {
     this.#subscribers.add(handler, onReset);
   }
 
-  async publish(event: InvalidationEvent): Promise<void> {
+  /**
+   * Applies the event here at once; the events published in one event-loop turn (concurrent
+   * revocations) then go to the other instances in one notification.
+   */
+  publish(event: InvalidationEvent): Promise<void> {
     this.#subscribers.deliver(event);
+    return new Promise((resolve) => {
+      this.#outbox.push({ event, sent: resolve });
+      if (this.#outbox.length === 1) setImmediate(() => void this.#send());
+    });
+  }
+
+  async #send(): Promise<void> {
+    const batch = this.#outbox;
+    this.#outbox = [];
+    const events = batch.map(({ event }) => event);
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await notifyPostgres(this.db, event, this.#origin);
+        await notifyPostgres(this.db, events, this.#origin);
+        break;
       } catch (err) {
         // The change is committed; if no instance can be told, theirs are most likely cut off too
         // (and so not using their caches). Retry a little, then say so loudly.
-        if (attempt === 3) return this.log.error({ err, event: event.kind }, 'could not notify other instances of a change');
+        if (attempt === 3) {
+          this.log.error({ err, events: events.length }, 'could not notify other instances of a change');
+          break;
+        }
         await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
       }
     }
+    for (const { sent } of batch) sent();
   }
 
   async close(): Promise<void> {
@@ -148,8 +177,8 @@ export class PgBus implements InvalidationBus {
       message = undefined;
     }
     if ((message as { origin?: unknown })?.origin === this.#origin) return; // applied when published
-    const event = invalidationEvent.safeParse(message);
-    if (!event.success) return this.log.warn('ignored a malformed cache invalidation message');
-    this.#subscribers.deliver(event.data);
+    const received = notification.safeParse(message);
+    if (!received.success) return this.log.warn('ignored a malformed cache invalidation message');
+    for (const event of received.data.events) this.#subscribers.deliver(event);
   }
 }

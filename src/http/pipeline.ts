@@ -35,6 +35,8 @@ export interface FormRequest {
   /** Its parameters; an empty one is left out, as oidc-provider leaves it out. */
   form: ParsedUrlQuery;
   headers: IncomingHttpHeaders;
+  /** Its client_secret_basic credentials, decoded once (src/http/basic-auth.ts). */
+  credentials: { id: string; secret: string } | undefined;
   /** For the audit trail: the address and request id. */
   origin: RequestLike;
   exchange: Exchange;
@@ -98,17 +100,17 @@ export function requestPipeline(deps: PipelineDeps, koa: RequestListener): Pipel
     checkMethod(method, endpoint);
     checkBodyLength(req, method);
     if (method !== 'POST' || !endpoint) return void koa(req, res);
+    const credentials = basicCredentials(req.headers.authorization);
     if (endpoint.limited) {
-      const clientId = basicCredentials(req.headers.authorization)?.id;
-      await limitEndpointRequest(limits, endpoint.limited, exchange.ip, clientId);
-      exchange.countedClient = clientId;
+      await limitEndpointRequest(limits, endpoint.limited, exchange.ip, credentials?.id);
+      exchange.countedClient = credentials?.id;
     }
     if (!endpoint.handler || !pipeline.handlersEnabled || exchange.path !== req.url || !UTF8_FORM.test(req.headers['content-type'] ?? '')) {
       return void koa(req, res);
     }
     const body = await readBody(req);
     const form = formParameters(body);
-    const answer = await endpoint.handler({ form, headers: req.headers, origin: { ip: exchange.ip, state: { requestId: exchange.requestId } }, exchange });
+    const answer = await endpoint.handler({ form, headers: req.headers, credentials, origin: { ip: exchange.ip, state: { requestId: exchange.requestId } }, exchange });
     if (!answer) return void koa(replay(req, body), res);
     metrics.handlerAnswers.inc({ endpoint: endpoint.limited ?? exchange.path });
     send(res, answer.status ?? 200, answer.body, answer.headers);

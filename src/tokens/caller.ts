@@ -5,7 +5,6 @@ import type { ClientAuthenticator } from '../clients/authentication.js';
 import type { ClientService } from '../clients/service.js';
 import { acceptedSecretHashes } from '../clients/views.js';
 import type { Client } from '../db/database.js';
-import { basicCredentials } from '../http/basic-auth.js';
 import type { Answer, FormRequest } from '../http/pipeline.js';
 
 /** Form parameters that authenticate a client some other way: the provider judges those. */
@@ -22,10 +21,9 @@ export interface CallerDeps {
  * the request is the provider's to judge: other authentication, client attestation, a CORS request
  * (the provider checks the Origin against the client), an unknown client, a malformed header.
  */
-export async function authenticateCaller({ form, headers }: FormRequest, { clients, authenticator }: CallerDeps): Promise<Client | 'failed' | undefined> {
+export async function authenticateCaller({ form, headers, credentials }: FormRequest, { clients, authenticator }: CallerDeps): Promise<Client | 'failed' | undefined> {
   if (headers.origin !== undefined || headers['oauth-client-attestation'] !== undefined || headers['oauth-client-attestation-pop'] !== undefined) return undefined;
   if (AUTH_PARAMS.some((name) => name in form)) return undefined;
-  const credentials = basicCredentials(headers.authorization);
   if (!credentials) return undefined;
   const client = await clients.findActive(credentials.id);
   if (!client) return undefined;

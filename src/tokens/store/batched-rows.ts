@@ -1,7 +1,7 @@
-// The token table's two statements on every token request, batched: upserts arriving together (one
+// The token table's statements on every token request, batched: upserts arriving together (one
 // event-loop turn: concurrent token requests) go to the database as one statement in one
 // transaction, and so do lookups (the provider looks a token up under three models at once, for
-// every concurrent introspection or revocation). A busy server pays one round trip and one commit
+// every concurrent introspection or revocation) and revocations' deletes. A busy server pays one round trip and one commit
 // for many tokens instead of one each; each caller still returns only once its own row is settled.
 import type { Sql } from './sql.js';
 
@@ -63,6 +63,7 @@ class Batch<Entry, Result> {
 export class BatchedRows {
   readonly #upserts: Batch<TokenRow, void>;
   readonly #finds: Batch<{ model: string; id: string }, FoundRow>;
+  readonly #deletes: Batch<{ model: string; id: string }, void>;
 
   constructor(sql: Sql, now: () => Date) {
     this.#upserts = new Batch(async (rows) => {
@@ -98,6 +99,14 @@ export class BatchedRows {
       const found = new Map(rows.map((row) => [`${row.model as string} ${row.id as string}`, foundRow(row)]));
       return (key) => found.get(`${key.model} ${key.id}`);
     });
+    this.#deletes = new Batch(async (keys) => {
+      await sql(
+        'tollgate_token_delete',
+        'DELETE FROM oidc_payloads t USING unnest($1::text[], $2::text[]) AS k(model, id) WHERE t.model = k.model AND t.id = k.id',
+        [keys.map((key) => key.model), keys.map((key) => key.id)],
+      );
+      return () => undefined;
+    });
   }
 
   /** Stores a row, replacing the one with the same model and id. */
@@ -108,6 +117,11 @@ export class BatchedRows {
   /** The live (unexpired) row of this model with this hashed id. */
   find(model: string, id: string): Promise<FoundRow> {
     return this.#finds.add(`${model} ${id}`, { model, id });
+  }
+
+  /** Deletes the row of this model with this hashed id (revocations arrive together too). */
+  delete(model: string, id: string): Promise<void> {
+    return this.#deletes.add(`${model} ${id}`, { model, id });
   }
 }
 

@@ -102,7 +102,7 @@ export class TokenStore {
   }
 
   async destroy(model: string, id: string): Promise<void> {
-    await this.#sql('tollgate_token_delete', 'DELETE FROM oidc_payloads WHERE model = $1 AND id = $2', [model, sha256(id)]);
+    await this.#rows.delete(model, sha256(id));
   }
 
   async destroyByUid(model: string, uid: string): Promise<void> {

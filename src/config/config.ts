@@ -38,7 +38,7 @@ const schema = z
     SESSION_TTL: integer(60, 30 * 86400).default(8 * 3600),
     DPOP_REQUIRE_NONCE: bool.default(false),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    // Operations (issue 4). Rate limits count requests per RATE_LIMIT_WINDOW_SECONDS; 0 turns one off.
+    // Operations. Rate limits count requests per RATE_LIMIT_WINDOW_SECONDS; 0 turns one off.
     RATE_LIMIT_ENABLED: bool.default(true),
     RATE_LIMIT_WINDOW_SECONDS: integer(1, 3600).default(60),
     RATE_LIMIT_TOKEN_PER_CLIENT: integer(0, 1_000_000).default(600),
@@ -70,7 +70,7 @@ const schema = z
     DB_POOL_MAX: integer(1, 1000).default(10),
     DB_CONNECT_TIMEOUT_MS: integer(100, 60_000).default(3000),
     DB_STATEMENT_TIMEOUT_MS: integer(100, 600_000).default(10_000),
-    // Performance (issue 5): worker processes sharing the port, and the in-process caches' bounds.
+    // Performance: worker processes sharing the port, and the in-process caches' bounds.
     WEB_CONCURRENCY: integer(1, 64).default(1),
     TOKEN_CACHE_SIZE: integer(0, 10_000_000).default(100_000),
     CLIENT_CACHE_SIZE: integer(0, 1_000_000).default(10_000),

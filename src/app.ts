@@ -149,17 +149,17 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
 
   const operations = { audit, metrics };
   const tokens = tokenStore(db);
-  const callers = { issuer: config.issuer, clients, authenticator };
+  const callers = { issuer: config.issuer, clients, authenticator, operations };
   const tokenEndpoint = ['POST', 'OPTIONS'];
   const readOnly = ['GET', 'HEAD'];
   const endpoints: Record<string, Endpoint> = {
-    [ROUTES.token]: { methods: tokenEndpoint, limited: 'token', handler: issuanceHandler({ ...callers, mint: clientCredentialsMinter(provider, config), operations }) },
+    [ROUTES.token]: { methods: tokenEndpoint, limited: 'token', handler: issuanceHandler({ ...callers, mint: clientCredentialsMinter(provider, config) }) },
     [ROUTES.introspection]: {
       methods: tokenEndpoint,
       limited: 'introspect',
-      handler: introspectionHandler({ ...callers, caches, operations, tokenMayExist: (hash) => tokens.liveTokenExists(hash) }),
+      handler: introspectionHandler({ ...callers, caches, tokenMayExist: (hash) => tokens.liveTokenExists(hash) }),
     },
-    [ROUTES.revocation]: { methods: tokenEndpoint, limited: 'revoke', handler: revocationHandler({ ...callers, findToken: issuedTokenFinder(provider), operations }) },
+    [ROUTES.revocation]: { methods: tokenEndpoint, limited: 'revoke', handler: revocationHandler({ ...callers, findToken: issuedTokenFinder(provider) }) },
     [ROUTES.jwks]: { methods: [...readOnly, 'OPTIONS'] },
     '/.well-known/openid-configuration': { methods: [...readOnly, 'OPTIONS'] },
     '/.well-known/oauth-authorization-server': { methods: [...readOnly, 'OPTIONS'] },

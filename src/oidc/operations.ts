@@ -11,7 +11,6 @@ import { sha256 } from '../clients/secrets.js';
 import { answerFor, errorBody } from '../http/errors.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { RateLimits } from '../rate-limit/limits.js';
-import { basicCredentials } from '../http/basic-auth.js';
 import { beforeClientAuthentication, type LimitedEndpoint } from '../rate-limit/middleware.js';
 
 export interface ProviderOperations {
@@ -172,7 +171,7 @@ export function auditIntrospection(audit: AuditLog, path: string) {
     const token = oidc?.params?.token;
     const found = oidc ? findTokenEntity(oidc) : undefined;
     recordIntrospection(audit, ctx, {
-      caller: oidc?.client?.clientId ?? basicCredentials(ctx.get('authorization'))?.id,
+      caller: oidc?.client?.clientId ?? basicClientId(ctx),
       answer: body,
       tokenId: typeof token === 'string' && token ? sha256(token) : undefined,
       grantId: found?.grantId,
@@ -228,6 +227,12 @@ function param(oidc: KoaContextWithOIDC['oidc'], name: string): string | undefin
 
 /** The client id a failed request named (body or Basic header), for the audit trail only. */
 function claimedClientId(ctx: KoaContextWithOIDC): string | undefined {
-  const id = param(ctx.oidc, 'client_id') ?? basicCredentials(ctx.get('authorization'))?.id;
+  const id = param(ctx.oidc, 'client_id') ?? basicClientId(ctx);
   return id && CLIENT_ID_PATTERN.test(id) ? id : undefined;
+}
+
+/** The client id of the request's Basic header, as the request pipeline decoded it for the rate limits. */
+function basicClientId(ctx: Context): string | undefined {
+  const id: unknown = ctx.state.rateLimitedClientId;
+  return typeof id === 'string' ? id : undefined;
 }

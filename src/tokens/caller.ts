@@ -6,6 +6,8 @@ import type { ClientService } from '../clients/service.js';
 import { acceptedSecretHashes } from '../clients/views.js';
 import type { Client } from '../db/database.js';
 import type { Answer, FormRequest } from '../http/pipeline.js';
+import { recordFailure, type ProviderOperations } from '../oidc/operations.js';
+import type { LimitedEndpoint } from '../rate-limit/middleware.js';
 
 /** Form parameters that authenticate a client some other way: the provider judges those. */
 const AUTH_PARAMS = ['client_id', 'client_secret', 'client_assertion', 'client_assertion_type'];
@@ -14,6 +16,8 @@ export interface CallerDeps {
   issuer: string;
   clients: ClientService;
   authenticator: ClientAuthenticator;
+  /** Where refused requests are recorded. */
+  operations: Pick<ProviderOperations, 'audit' | 'metrics'>;
 }
 
 /**
@@ -33,10 +37,12 @@ export async function authenticateCaller({ form, headers, credentials }: FormReq
 
 /**
  * The provider's answer to a failed client_secret_basic authentication (RFC 6749 §5.2: 401 with a
- * Basic challenge), with the endpoint's headers.
+ * Basic challenge), with the endpoint's headers, recorded as a failed request of `endpoint`.
  */
-export function invalidClient(issuer: string, headers: Readonly<Record<string, string>>): Answer {
-  const challenge = `Basic realm="${issuer}", error="invalid_client", error_description="client authentication failed"`;
+export function refuseCaller(request: FormRequest, deps: CallerDeps, endpoint: LimitedEndpoint, headers: Readonly<Record<string, string>>): Answer {
+  const grantType = endpoint === 'token' && single(request.form.grant_type) ? request.form.grant_type : undefined;
+  recordFailure(deps.operations, request.origin, { endpoint, error: 'invalid_client', status: 401, caller: request.exchange.countedClient, grantType });
+  const challenge = `Basic realm="${deps.issuer}", error="invalid_client", error_description="client authentication failed"`;
   return { status: 401, body: '{"error":"invalid_client","error_description":"client authentication failed"}', headers: { ...headers, 'WWW-Authenticate': challenge } };
 }
 

@@ -9,8 +9,8 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Caches } from '../cache/caches.js';
 import { sha256 } from '../clients/secrets.js';
 import type { FormHandler } from '../http/pipeline.js';
-import { recordFailure, recordIntrospection, type ProviderOperations } from '../oidc/operations.js';
-import { authenticateCaller, invalidClient, isTokenQuery, type CallerDeps } from './caller.js';
+import { recordIntrospection } from '../oidc/operations.js';
+import { authenticateCaller, isTokenQuery, refuseCaller, type CallerDeps } from './caller.js';
 import { mayIntrospect } from './policy.js';
 
 /** The headers of the provider's introspection answers to a request without Origin. */
@@ -21,7 +21,6 @@ export interface IntrospectionHandlerDeps extends CallerDeps {
   caches: Caches;
   /** Whether a live, introspectable token has this hashed value (the token store's one lookup). */
   tokenMayExist(hash: string): Promise<boolean>;
-  operations: Pick<ProviderOperations, 'audit' | 'metrics'>;
 }
 
 export function introspectionHandler(deps: IntrospectionHandlerDeps): FormHandler {
@@ -33,10 +32,7 @@ export function introspectionHandler(deps: IntrospectionHandlerDeps): FormHandle
     const cached = caches.tokens.get(hash);
     if (!cached && (await deps.tokenMayExist(hash))) return undefined;
     const caller = await authenticateCaller(request, deps);
-    if (caller === 'failed') {
-      recordFailure(operations, origin, { endpoint: 'introspect', error: 'invalid_client', status: 401, caller: request.exchange.countedClient });
-      return invalidClient(deps.issuer, HEADERS);
-    }
+    if (caller === 'failed') return refuseCaller(request, deps, 'introspect', HEADERS);
     if (!caller) return undefined;
     const visible = cached !== undefined && mayIntrospect(caller, cached);
     const answer = visible ? { active: true, client_id: cached.clientId, sub: cached.subject, token_type: cached.tokenType } : { active: false };

@@ -3,12 +3,11 @@
 // decisions are the policy's (src/tokens/policy.ts), the token is the provider's own, minted by its
 // model (src/oidc/client-credentials-minter.ts). Anything else (another grant, DPoP, a resource
 // indicator, an unknown client, CORS) is the provider's to answer.
-import type { Client } from '../db/database.js';
 import { errorBody, HttpError } from '../http/errors.js';
-import type { Answer, FormHandler } from '../http/pipeline.js';
+import type { FormHandler } from '../http/pipeline.js';
 import type { ClientCredentialsMinter } from '../oidc/client-credentials-minter.js';
-import { recordFailure, recordIssuance, type ProviderOperations } from '../oidc/operations.js';
-import { authenticateCaller, invalidClient, single, type CallerDeps } from './caller.js';
+import { recordFailure, recordIssuance } from '../oidc/operations.js';
+import { authenticateCaller, refuseCaller, single, type CallerDeps } from './caller.js';
 import { grantScope } from './policy.js';
 
 /** The headers of the provider's token endpoint answers to a request without Origin. */
@@ -16,7 +15,6 @@ const HEADERS = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Hea
 
 export interface IssuanceHandlerDeps extends CallerDeps {
   mint: ClientCredentialsMinter;
-  operations: Pick<ProviderOperations, 'audit' | 'metrics'>;
 }
 
 export function issuanceHandler(deps: IssuanceHandlerDeps): FormHandler {
@@ -26,13 +24,14 @@ export function issuanceHandler(deps: IssuanceHandlerDeps): FormHandler {
     if (form.grant_type !== 'client_credentials' || headers.dpop !== undefined) return undefined;
     if (!Object.keys(form).every((name) => name === 'grant_type' || name === 'scope') || (form.scope !== undefined && !single(form.scope))) return undefined;
     const caller = await authenticateCaller(request, deps);
-    if (caller === 'failed') return failed(invalidClient(deps.issuer, HEADERS), 'invalid_client');
+    if (caller === 'failed') return refuseCaller(request, deps, 'token', HEADERS);
     // A grant type the client lacks, and a client that must use DPoP (RFC 9449 §5.2): the provider's errors.
     if (!caller || !caller.grantTypes.includes('client_credentials') || caller.dpopBoundAccessTokens) return undefined;
     const decision = grantScope(caller, form.scope);
     if ('refused' in decision) {
+      recordFailure(operations, origin, { endpoint: 'token', error: 'invalid_scope', status: 400, caller: caller.id, grantType: 'client_credentials' });
       const body = JSON.stringify(errorBody(new HttpError(400, 'invalid_scope', decision.description, { scope: decision.refused })));
-      return failed({ status: 400, body, headers: HEADERS }, 'invalid_scope', caller);
+      return { status: 400, body, headers: HEADERS };
     }
     const token = await mint(caller, decision.granted);
     if (!token) return undefined;
@@ -40,10 +39,5 @@ export function issuanceHandler(deps: IssuanceHandlerDeps): FormHandler {
     const body = { access_token: token.value, expires_in: token.expiresIn, scope: token.scope, token_type: 'Bearer' };
     recordIssuance(operations, origin, { grantType: 'client_credentials', caller: caller.id, token: token.entity, body });
     return { body: JSON.stringify(body), headers: HEADERS };
-
-    function failed(answer: Answer, error: string, client?: Client): Answer {
-      recordFailure(operations, origin, { endpoint: 'token', error, status: answer.status!, caller: client?.id ?? request.exchange.countedClient, grantType: 'client_credentials' });
-      return answer;
-    }
   };
 }

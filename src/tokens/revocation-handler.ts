@@ -5,8 +5,8 @@
 // unusual are the provider's to revoke.
 import type { FormHandler } from '../http/pipeline.js';
 import type { IssuedToken } from '../oidc/issued-tokens.js';
-import { recordFailure, recordRevocation, type ProviderOperations } from '../oidc/operations.js';
-import { authenticateCaller, invalidClient, isTokenQuery, type CallerDeps } from './caller.js';
+import { recordRevocation } from '../oidc/operations.js';
+import { authenticateCaller, isTokenQuery, refuseCaller, type CallerDeps } from './caller.js';
 import { mayRevoke } from './policy.js';
 
 /** The headers of the provider's revocation answers to a request without Origin. */
@@ -16,7 +16,6 @@ const REVOKED = { body: '', headers: { ...HEADERS, 'Content-Type': 'text/plain; 
 
 export interface RevocationHandlerDeps extends CallerDeps {
   findToken(value: string): Promise<IssuedToken | undefined>;
-  operations: Pick<ProviderOperations, 'audit' | 'metrics'>;
 }
 
 export function revocationHandler(deps: RevocationHandlerDeps): FormHandler {
@@ -25,10 +24,7 @@ export function revocationHandler(deps: RevocationHandlerDeps): FormHandler {
     const { form, origin } = request;
     if (!isTokenQuery(form)) return undefined;
     const caller = await authenticateCaller(request, deps);
-    if (caller === 'failed') {
-      recordFailure(operations, origin, { endpoint: 'revoke', error: 'invalid_client', status: 401, caller: request.exchange.countedClient });
-      return invalidClient(deps.issuer, HEADERS);
-    }
+    if (caller === 'failed') return refuseCaller(request, deps, 'revoke', HEADERS);
     if (!caller) return undefined;
     const token = await deps.findToken(form.token);
     if (token && token.kind !== 'ClientCredentials') return undefined;

@@ -58,7 +58,7 @@ export function userFlows({ config, db, users, keys, events }: UserFlowDeps) {
     pkce: { required: () => true },
     // Exact redirect_uri matching, and the parameter is always required.
     allowOmittingSingleRegisteredRedirectUri: false,
-    // Refresh tokens follow the client's grant types, not offline_access (see README): a client
+    // Refresh tokens follow the client's grant types, not offline_access (see docs/sign-in.md): a client
     // registered with refresh_token gets one with every code it exchanges.
     issueRefreshToken: async (_ctx: KoaContextWithOIDC, client: { grantTypeAllowed(type: string): boolean }) => client.grantTypeAllowed('refresh_token'),
     // Tokens outlive the browser's sign-in session: apps keep working after the user signs out there.

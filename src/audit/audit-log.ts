@@ -1,6 +1,7 @@
 // The audit trail's writer. record() only queues (the request never waits for the audit table);
 // a timer writes the queue in batches. A failed write keeps the events for the next attempt, so a
 // database outage delays them rather than losing them; close() writes what is left.
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Database, Prisma } from '../db/database.js';
 import { insertAuditEvents } from './insert-events.js';
@@ -47,6 +48,7 @@ export class AuditLog {
       return;
     }
     this.#queue.push({
+      eventId: randomUUID(),
       time: new Date(),
       type: event.type,
       outcome: event.outcome ?? 'success',

@@ -12,8 +12,10 @@ export async function insertAuditEvents(db: Database, batch: Prisma.AuditEventCr
   const details = batch.map((event) => (event.details === undefined || event.details === null ? null : JSON.stringify(event.details)));
   await db.sql(
     'tollgate_audit_insert',
-    `INSERT INTO audit_events (time, type, outcome, actor, client_id, subject, grant_id, source_ip, request_id, details)
-     SELECT * FROM unnest($1::timestamp[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::jsonb[])`,
-    [times, column('type'), column('outcome'), column('actor'), column('clientId'), column('subject'), column('grantId'), column('sourceIp'), column('requestId'), details],
+    // A batch whose commit reply was lost is written again; its events' ids keep them single.
+    `INSERT INTO audit_events (event_id, time, type, outcome, actor, client_id, subject, grant_id, source_ip, request_id, details)
+     SELECT * FROM unnest($1::uuid[], $2::timestamp[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[])
+     ON CONFLICT (event_id) DO NOTHING`,
+    [column('eventId'), times, column('type'), column('outcome'), column('actor'), column('clientId'), column('subject'), column('grantId'), column('sourceIp'), column('requestId'), details],
   );
 }

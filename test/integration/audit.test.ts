@@ -1,6 +1,7 @@
 // The audit trail, through the admin API and the CLI, on whichever store the run uses.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertAuditEvents } from '../../src/audit/insert-events.js';
 import { pruneAuditEvents } from '../../src/audit/query.js';
 import { runAdmin } from '../helpers/admin-cli.js';
 import { admin, adminToken, basic, clientCredentialsToken, postForm, registerClient } from '../helpers/oauth.js';
@@ -182,6 +183,13 @@ describe('the audit trail', () => {
     expect(await tollgate.db.prisma.auditEvent.findUnique({ where: { id: old.id } })).toBeNull();
     expect(await tollgate.db.prisma.auditEvent.count()).toBe(before - 1);
     expect(await pruneAuditEvents(tollgate.db, 0)).toBe(0); // 0: keep forever
+  });
+
+  it('keeps one copy of a batch written twice, as after a commit whose reply was lost', async () => {
+    const batch = [randomUUID(), randomUUID()].map((eventId) => ({ eventId, type: 'token.issued', outcome: 'success', clientId: 'written-twice' }));
+    await insertAuditEvents(tollgate.db, batch);
+    await insertAuditEvents(tollgate.db, batch);
+    expect(await tollgate.db.prisma.auditEvent.count({ where: { clientId: 'written-twice' } })).toBe(2);
   });
 });
 

@@ -105,7 +105,7 @@ const schema = z
     path: ['WEB_CONCURRENCY'],
     message: 'above 1 needs DATABASE_URL: the embedded database (DATA_DIR) can be opened by one process only',
   })
-  .refine((env) => env.TRUST_PROXY === undefined || env.TRUSTED_PROXIES === undefined, {
+  .refine((env) => !env.TRUST_PROXY || env.TRUSTED_PROXIES === undefined, {
     path: ['TRUST_PROXY'],
     message: 'and TRUSTED_PROXIES are both set: set TRUSTED_PROXIES only',
   })

@@ -41,6 +41,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ TRUSTED_PROXIES: '10.0.0.0/8, 127.0.0.1,::1,fd00::/8' }).trustedProxies).toEqual(['10.0.0.0/8', '127.0.0.1', '::1', 'fd00::/8']);
     expect(loadConfig({ TRUST_PROXY: 'true' }).trustedProxies).toEqual(['loopback', 'linklocal', 'uniquelocal']);
     expect(loadConfig({ TRUST_PROXY: 'false' }).trustedProxies).toEqual([]);
+    expect(loadConfig({ TRUST_PROXY: 'false', TRUSTED_PROXIES: '1' }).trustedProxies).toBe(1);
     expect(configError({ TRUST_PROXY: 'true', TRUSTED_PROXIES: '1' }).message).toMatch(/^invalid configuration: TRUST_PROXY .*TRUSTED_PROXIES only/);
   });
 

@@ -94,7 +94,7 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
   const authenticator = new ClientAuthenticator(secrets, limits);
   const provider = createProvider({ config, db, clients, authenticator, keys, log, users, events, operations: { audit, metrics, limits } });
   caches.watch(provider);
-  const admin = adminRouter(clients);
+  const admin = adminRouter(clients, config.issuerPath);
 
   const koa = new Koa();
   koa.silent = true;
@@ -116,7 +116,7 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
   koa.use(auditRouter(audit, db).routes());
   koa.use(admin.routes());
   koa.use(admin.allowedMethods({ throw: true }));
-  const adminUsers = adminUsersRouter(users);
+  const adminUsers = adminUsersRouter(users, config.issuerPath);
   koa.use(adminUsers.routes());
   koa.use(adminUsers.allowedMethods({ throw: true }));
   koa.use(assets);

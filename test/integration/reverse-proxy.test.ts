@@ -6,7 +6,7 @@ import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
 import { describe, expect, it } from 'vitest';
 import { authorize, BrowserAgent, pkcePair } from '../helpers/browser-agent.js';
-import { basic, registerClient } from '../helpers/oauth.js';
+import { admin, basic, registerClient } from '../helpers/oauth.js';
 import { metricsText, metricValue } from '../helpers/ops.js';
 import { freePort, startTollgate, TEST_METRICS_TOKEN, type TestTollgate } from '../helpers/tollgate.js';
 import { createUser, PASSWORD, REDIRECT_URI, registerAppClient, tokenRequest } from '../helpers/users.js';
@@ -115,6 +115,9 @@ describe('an issuer with a path', () => {
     const issuer = `http://127.0.0.1:${port}/auth`;
     await withTollgate({ PORT: String(port), ISSUER: issuer }, async (tollgate) => {
       const registered = await registerClient(issuer, { scope: 'read write', default_scope: 'read' });
+      const created = await admin(issuer, 'POST', '/clients', { client_name: 'located' });
+      expect(created.headers.get('location')).toBe(`/auth/admin/clients/${created.body.client_id as string}`);
+      expect((await admin(issuer, 'GET', `/clients/${created.body.client_id as string}`)).status).toBe(200);
 
       // OpenID Connect Discovery: ISSUER/.well-known/openid-configuration.
       const config = await client.discovery(new URL(issuer), registered.client_id, undefined, client.ClientSecretBasic(registered.client_secret), {

@@ -95,12 +95,14 @@ export function requestPipeline(deps: PipelineDeps, koa: RequestListener): Pipel
   }
 
   function begin(req: IncomingMessage, res: ServerResponse): Exchange {
-    const url = req.url ?? '/';
+    const target = req.url ?? '/';
+    const url = originForm(target);
     const query = url.indexOf('?');
     const requested = query === -1 ? url : url.slice(0, query);
     const path = localPath(requested);
     // Everything behind the pipeline (Koa, the provider's router) sees the path below the issuer's.
-    if (path !== undefined && path !== requested) req.url = query === -1 ? path : path + url.slice(query);
+    const local = path === undefined ? target : query === -1 ? path : path + url.slice(query);
+    if (local !== target) req.url = local;
     const requestId = requestIdFor(firstValue(req.headers['x-request-id']));
     const exchange: Exchange = { requestId, ip: clientAddress(req), started: performance.now(), path: path ?? requested };
     if (path === undefined) outside.add(exchange);
@@ -171,6 +173,13 @@ function checkBodyLength(req: IncomingMessage, method: string): void {
   }
   if (!/^\d{1,9}$/.test(length)) throw new HttpError(400, 'invalid_request', 'invalid Content-Length');
   if (Number(length) > MAX_BODY_BYTES) throw new HttpError(413, 'invalid_request', `request body exceeds ${MAX_BODY_BYTES} bytes`);
+}
+
+/** The request target in origin form: an absolute-form target (RFC 9112 §3.2.2) loses the scheme and host, which ISSUER decides. */
+function originForm(target: string): string {
+  if (target.startsWith('/')) return target;
+  const url = URL.parse(target);
+  return url && (url.protocol === 'http:' || url.protocol === 'https:') ? url.pathname + url.search : target;
 }
 
 /**

@@ -11,16 +11,16 @@ import { metricsText, metricValue } from '../helpers/ops.js';
 import { freePort, startTollgate, TEST_METRICS_TOKEN, type TestTollgate } from '../helpers/tollgate.js';
 import { createUser, PASSWORD, REDIRECT_URI, registerAppClient, tokenRequest } from '../helpers/users.js';
 
-/** A raw HTTP request, so a test can send any Host header (fetch sends the URL's). */
-function rawRequest(url: string, headers: Record<string, string>, body?: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+/** A raw HTTP request, so a test can send any Host header (fetch sends the URL's), or an absolute-form target (`target`). */
+function rawRequest(url: string, headers: Record<string, string>, target?: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: body === undefined ? 'GET' : 'POST', headers }, (res) => {
+    const req = request(url, { headers, ...(target ? { path: target } : {}) }, (res) => {
       let text = '';
       res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }));
     });
     req.on('error', reject);
-    req.end(body);
+    req.end();
   });
 }
 
@@ -90,8 +90,13 @@ describe('URLs come from ISSUER only', () => {
     const issuer = 'https://auth.example.com';
     for (const trust of [{}, { TRUST_PROXY: 'true' }, { TRUSTED_PROXIES: '127.0.0.1' }] as Record<string, string>[]) {
       await withTollgate({ ISSUER: issuer, ...trust }, async (tollgate) => {
-        for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
-          const answer = await rawRequest(`${tollgate.url}${path}`, { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'http' });
+        for (const [path, target] of [
+          ['/.well-known/openid-configuration'],
+          ['/.well-known/oauth-authorization-server'],
+          // RFC 9112 §3.2.2's absolute form names a host of its own.
+          ['/.well-known/openid-configuration', 'http://evil.example/.well-known/openid-configuration'],
+        ]) {
+          const answer = await rawRequest(`${tollgate.url}${path}`, { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'http' }, target);
           expect(answer.status).toBe(200);
           const metadata = JSON.parse(answer.text) as Record<string, string>;
           expect(metadata.issuer).toBe(issuer);

@@ -49,7 +49,8 @@ export function seeRequestsAsIssuer(app: Koa, issuer: string): void {
 
 /**
  * Koa's first middleware: the request pipeline's record (src/http/pipeline.ts) becomes the
- * context's request id (ctx.ip reads the address: seeRequestsAsIssuer), and the route that answered goes back to it for the metrics.
+ * context's request id (its address is ctx.ip, see seeRequestsAsIssuer), and the route that
+ * answered goes back to it for the metrics.
  */
 export async function adoptExchange(ctx: Context, next: Next): Promise<void> {
   const exchange = exchangeOf(ctx.req);

@@ -15,14 +15,14 @@ import type { Config } from './config/config.js';
 import type { Database } from './db/database.js';
 import { HttpError, renderErrors } from './http/errors.js';
 import { health } from './http/health.js';
-import { adoptExchange } from './http/middleware.js';
+import { adoptExchange, seeRequestsAsIssuer } from './http/middleware.js';
 import { requestPipeline, type Endpoint, type Pipeline } from './http/pipeline.js';
 import { serveMetrics } from './metrics/http.js';
 import { Metrics } from './metrics/metrics.js';
 import { RateLimits } from './rate-limit/limits.js';
 import { guardAdmin } from './rate-limit/middleware.js';
 import { verifyAccessToken } from './oidc/access-tokens.js';
-import { discovery, isServedProviderPath, SERVED_PROVIDER_PATHS } from './oidc/discovery.js';
+import { discovery, isServedProviderPath, RFC8414_PATH, SERVED_PROVIDER_PATHS } from './oidc/discovery.js';
 import { derivedSecret, type ProviderKeys } from './oidc/keys.js';
 import { SecurityEvents, type SecurityEvent } from './oidc/security-events.js';
 import { adminUsersRouter } from './admin/users-router.js';
@@ -42,7 +42,7 @@ import { tokenStore } from './tokens/store/token-store.js';
 import { ClientAuthenticator } from './clients/authentication.js';
 
 /** Paths that are their own metrics label; router routes use their pattern, anything else is "other". */
-const KNOWN_PATHS = new Set<string>([...SERVED_PROVIDER_PATHS, '/.well-known/oauth-authorization-server', '/healthz', '/readyz', '/metrics']);
+const KNOWN_PATHS = new Set<string>([...SERVED_PROVIDER_PATHS, RFC8414_PATH, '/healthz', '/readyz', '/metrics']);
 
 export interface AppDeps {
   config: Config;
@@ -94,18 +94,19 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
   const authenticator = new ClientAuthenticator(secrets, limits);
   const provider = createProvider({ config, db, clients, authenticator, keys, log, users, events, operations: { audit, metrics, limits } });
   caches.watch(provider);
-  const admin = adminRouter(clients);
+  const admin = adminRouter(clients, config.issuerPath);
 
-  const koa = new Koa({ proxy: config.trustProxy });
+  const koa = new Koa();
   koa.silent = true;
+  seeRequestsAsIssuer(koa, config.issuer);
   // oidc-provider runs inside this app (koa-mount), so its cookies are signed with this app's keys;
   // the provider's own contexts (interactionDetails) check them with the same keys.
   koa.keys = keys.cookieKeys;
   koa.use(adoptExchange);
   koa.use(renderErrors({ metrics, log }));
   koa.use(health(db));
-  // With METRICS_PORT the metrics are served there only (src/server.ts).
-  if (config.metricsPort === undefined) koa.use(serveMetrics(metrics));
+  // With METRICS_PORT the metrics are served there only (src/server.ts); here, only with METRICS_TOKEN.
+  if (config.metrics.port === undefined && config.metrics.token) koa.use(serveMetrics(metrics, config.metrics.token));
   // Keeps the provider's introspection answers for the introspection handler, ahead of routers it has nothing to do with.
   koa.use(auditIntrospection(audit, ROUTES.introspection));
   koa.use(cacheIntrospections(ROUTES.introspection, caches));
@@ -115,7 +116,7 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
   koa.use(auditRouter(audit, db).routes());
   koa.use(admin.routes());
   koa.use(admin.allowedMethods({ throw: true }));
-  const adminUsers = adminUsersRouter(users);
+  const adminUsers = adminUsersRouter(users, config.issuerPath);
   koa.use(adminUsers.routes());
   koa.use(adminUsers.allowedMethods({ throw: true }));
   koa.use(assets);
@@ -144,6 +145,8 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
   // Deny by default: only the endpoints Tollgate documents reach the provider.
   koa.use(async (ctx, next) => {
     if (!isServedProviderPath(ctx.path)) return next();
+    // oidc-provider puts this before its routes in the URLs it makes (Context.oidc.urlFor).
+    (ctx as { mountPath?: string }).mountPath = config.issuerPath;
     await providerApp(ctx, next);
   });
 
@@ -162,12 +165,12 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
     [ROUTES.revocation]: { methods: tokenEndpoint, limited: 'revoke', handler: revocationHandler({ ...callers, findToken: issuedTokenFinder(provider) }) },
     [ROUTES.jwks]: { methods: [...readOnly, 'OPTIONS'] },
     '/.well-known/openid-configuration': { methods: [...readOnly, 'OPTIONS'] },
-    '/.well-known/oauth-authorization-server': { methods: [...readOnly, 'OPTIONS'] },
+    [RFC8414_PATH]: { methods: [...readOnly, 'OPTIONS'] },
     '/healthz': { methods: readOnly },
     '/readyz': { methods: readOnly },
-    ...(config.metricsPort === undefined ? { '/metrics': { methods: readOnly } } : {}),
+    ...(config.metrics.port === undefined && config.metrics.token ? { '/metrics': { methods: readOnly } } : {}),
   };
-  const pipeline = requestPipeline({ endpoints, knownPaths: KNOWN_PATHS, issuer: config.issuer, trustProxy: config.trustProxy, limits, metrics, log }, koa.callback());
+  const pipeline = requestPipeline({ endpoints, knownPaths: KNOWN_PATHS, issuer: config.issuer, issuerPath: config.issuerPath, wellKnown: [RFC8414_PATH], trustedProxies: config.trustedProxies, limits, metrics, log }, koa.callback());
   const start = async () => {
     metrics.start();
     await limits.start();

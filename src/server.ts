@@ -18,7 +18,7 @@ export interface RunningServer {
   db: Database;
   server: Server;
   url: string;
-  /** With METRICS_PORT: where GET /metrics is served. */
+  /** With METRICS_PORT: where GET /metrics is served (on METRICS_HOST). */
   metricsUrl?: string;
   /**
    * Stops accepting connections, lets in-flight requests finish (for at most
@@ -70,8 +70,9 @@ export async function startServer(config: Config, log: Logger, options: { db?: D
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log.info({ url, issuer: config.issuer }, 'Tollgate is listening');
-  const metricsServer = config.metricsPort === undefined ? undefined : await startMetricsServer(app.metrics, config.host, config.metricsPort);
-  const metricsUrl = metricsServer && `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${(metricsServer.address() as AddressInfo).port}/metrics`;
+  const { metrics } = config;
+  const metricsServer = metrics.port === undefined ? undefined : await startMetricsServer(app.metrics, metrics.host, metrics.port);
+  const metricsUrl = metricsServer && `http://${metrics.host.includes(':') ? `[${metrics.host}]` : metrics.host}:${(metricsServer.address() as AddressInfo).port}/metrics`;
   if (metricsUrl) log.info({ metricsUrl }, 'metrics listening');
 
   return {

@@ -1,5 +1,5 @@
 import { html } from './html.js';
-import { layout } from './layout.js';
+import { layout, type PageProps } from './layout.js';
 
 export interface ScopeLine {
   /** The scope as the application asked for it. */
@@ -8,7 +8,7 @@ export interface ScopeLine {
   description?: string;
 }
 
-export interface ConsentProps {
+export interface ConsentProps extends PageProps {
   action: string;
   abortAction: string;
   csrf: string;
@@ -19,8 +19,9 @@ export interface ConsentProps {
   offlineFor?: string;
 }
 
-export function consentPage({ action, abortAction, csrf, clientName, username, scopes, offlineFor }: ConsentProps): string {
+export function consentPage({ action, abortAction, csrf, clientName, username, scopes, offlineFor, root }: ConsentProps): string {
   return layout({
+    root,
     title: 'Allow access',
     body: html`<h1>Allow access?</h1>
 <p class="lead"><strong>${clientName}</strong> would like to access your account.</p>

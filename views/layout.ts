@@ -3,13 +3,18 @@ import { html, type SafeHtml } from './html.js';
 export const STYLESHEET_PATH = '/assets/tollgate.css';
 export const ICON_PATH = '/assets/favicon.svg';
 
-export interface LayoutProps {
+/** What every page is given: where Tollgate's paths start (the issuer's path, '' for none). */
+export interface PageProps {
+  root?: string;
+}
+
+export interface LayoutProps extends PageProps {
   title: string;
   body: SafeHtml;
 }
 
 /** The page around every view: one stylesheet from Tollgate itself, no scripts, nothing from elsewhere. */
-export function layout({ title, body }: LayoutProps): string {
+export function layout({ title, body, root = '' }: LayoutProps): string {
   return html`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -17,8 +22,8 @@ export function layout({ title, body }: LayoutProps): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <title>${title} · Tollgate</title>
-<link rel="icon" href="${ICON_PATH}" type="image/svg+xml">
-<link rel="stylesheet" href="${STYLESHEET_PATH}">
+<link rel="icon" href="${root}${ICON_PATH}" type="image/svg+xml">
+<link rel="stylesheet" href="${root}${STYLESHEET_PATH}">
 </head>
 <body>
 <main class="card">

@@ -1,7 +1,7 @@
 import { html } from './html.js';
-import { layout } from './layout.js';
+import { layout, type PageProps } from './layout.js';
 
-export interface LoginProps {
+export interface LoginProps extends PageProps {
   action: string;
   abortAction: string;
   csrf: string;
@@ -11,9 +11,10 @@ export interface LoginProps {
   error?: string;
 }
 
-export function loginPage({ action, abortAction, csrf, clientName, login, error }: LoginProps): string {
+export function loginPage({ action, abortAction, csrf, clientName, login, error, root }: LoginProps): string {
   const described = error ? 'login-error' : undefined;
   return layout({
+    root,
     title: 'Sign in',
     body: html`<h1>Sign in</h1>
 <p class="lead">to continue to <strong>${clientName}</strong></p>

@@ -7,15 +7,15 @@ import { HttpError } from '../http/errors.js';
 import { MAX_BODY_BYTES } from '../http/pipeline.js';
 import { parseInput } from '../http/validate.js';
 
-/** The admin API's routes; the caller mounts them behind requireAdminToken. */
-export function adminRouter(clients: ClientService): Router {
+/** The admin API's routes; the caller mounts them behind requireAdminToken. `root`: the issuer's path, for Location. */
+export function adminRouter(clients: ClientService, root = ''): Router {
   const router = new Router({ prefix: '/admin' });
   useAdminBodies(router);
 
   router.post('/clients', async (ctx) => {
     const { client, secret } = await clients.create(parseInput(createClientInput, ctx.request.body));
     ctx.status = 201;
-    ctx.set('Location', `/admin/clients/${encodeURIComponent(client.id)}`);
+    ctx.set('Location', `${root}/admin/clients/${encodeURIComponent(client.id)}`);
     // RFC 7591 §3.2.1: client_secret_expires_at 0 means the secret does not expire; a public client has neither.
     ctx.body = { ...clientView(client), ...(secret ? { client_secret: secret, client_secret_expires_at: 0 } : {}) };
   });

@@ -6,14 +6,14 @@ import { consentView, userView } from '../users/views.js';
 import { useAdminBodies } from './router.js';
 
 /** /admin/users: the admin API's user routes (behind the same admin token as /admin/clients). Passwords go in, never out. */
-export function adminUsersRouter(users: UserService): Router {
+export function adminUsersRouter(users: UserService, root = ''): Router {
   const router = new Router({ prefix: '/admin' });
   useAdminBodies(router);
 
   router.post('/users', async (ctx) => {
     const user = await users.create(parseInput(createUserInput, ctx.request.body));
     ctx.status = 201;
-    ctx.set('Location', `/admin/users/${user.id}`);
+    ctx.set('Location', `${root}/admin/users/${user.id}`);
     ctx.body = userView(user);
   });
 

@@ -1,5 +1,6 @@
 // The only reader of process.env: every setting is checked here once, at start-up.
 import { existsSync } from 'node:fs';
+import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 import { DEFAULT_HASH_COST, type HashCost } from '../clients/secrets.js';
 
@@ -10,6 +11,27 @@ export const MAX_REFRESH_REUSE_GRACE = 60;
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+/** What TRUST_PROXY=true means: a proxy on the same host or a private network (proxy-addr's names for them). */
+export const PRIVATE_PROXIES = ['loopback', 'linklocal', 'uniquelocal'] as const;
+
+/**
+ * TRUSTED_PROXIES: a number of proxy hops in front of Tollgate, or a comma-separated list of the
+ * proxies' addresses and CIDR ranges (and proxy-addr's names loopback, linklocal, uniquelocal).
+ */
+const trustedProxies = z
+  .string()
+  .transform((value, ctx) => {
+    if (/^\d{1,2}$/.test(value.trim())) return Number(value);
+    const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+    try {
+      proxyaddr.compile(entries);
+      return entries;
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `must be a hop count or a list of IP addresses and CIDR ranges (${(err as Error).message})` });
+      return z.NEVER;
+    }
+  });
 
 const schema = z
   .object({
@@ -29,7 +51,8 @@ const schema = z
     ADMIN_CLIENT_SECRET: z.string().regex(/^[\x21-\x7e]{32,256}$/, 'must be 32-256 printable ASCII characters').optional(),
     CLEANUP_INTERVAL_SECONDS: integer(1, 86400).default(300),
     SECRET_CACHE_SIZE: integer(0, 1_000_000).default(10_000),
-    TRUST_PROXY: bool.default(false),
+    TRUSTED_PROXIES: trustedProxies.optional(),
+    TRUST_PROXY: bool.optional(),
     // A refresh-token family dies after this long unused, and in any case this long after sign-in.
     REFRESH_TOKEN_IDLE_TTL: integer(60, MAX_REFRESH_TOKEN_TTL).default(14 * 86400),
     REFRESH_TOKEN_ABSOLUTE_TTL: integer(60, MAX_REFRESH_TOKEN_TTL).default(90 * 86400),
@@ -63,6 +86,8 @@ const schema = z
     REDIS_KEY_PREFIX: z.string().regex(/^[\w:.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ : . -').default('tollgate:rl:'),
     REDIS_TIMEOUT_MS: integer(10, 10_000).default(500),
     METRICS_PORT: integer(0, 65535).optional(),
+    METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+    METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]{32,256}$/, 'must be 32-256 printable ASCII characters').optional(),
     AUDIT_RETENTION_DAYS: integer(0, 36500).default(90),
     AUDIT_FLUSH_INTERVAL_MS: integer(10, 60_000).default(1000),
     AUDIT_QUEUE_MAX: integer(100, 10_000_000).default(100_000),
@@ -80,10 +105,16 @@ const schema = z
     path: ['WEB_CONCURRENCY'],
     message: 'above 1 needs DATABASE_URL: the embedded database (DATA_DIR) can be opened by one process only',
   })
+  .refine((env) => !env.TRUST_PROXY || env.TRUSTED_PROXIES === undefined, {
+    path: ['TRUST_PROXY'],
+    message: 'and TRUSTED_PROXIES are both set: set TRUSTED_PROXIES only',
+  })
   .transform((env) => ({
     port: env.PORT,
     host: env.HOST,
     issuer: (env.ISSUER ?? `http://localhost:${env.PORT}`).replace(/\/$/, ''),
+    /** The issuer's path ('' for none): every path Tollgate serves is under it. */
+    issuerPath: new URL(env.ISSUER ?? 'http://localhost').pathname.replace(/\/$/, ''),
     databaseUrl: env.DATABASE_URL,
     dataDir: env.DATA_DIR,
     accessTokenTtl: env.ACCESS_TOKEN_TTL,
@@ -91,7 +122,8 @@ const schema = z
     adminClientSecret: env.ADMIN_CLIENT_SECRET,
     cleanupIntervalSeconds: env.CLEANUP_INTERVAL_SECONDS,
     secretCacheSize: env.SECRET_CACHE_SIZE,
-    trustProxy: env.TRUST_PROXY,
+    /** Proxies whose X-Forwarded-For entries are believed: a hop count, or addresses and ranges (src/http/client-address.ts). */
+    trustedProxies: env.TRUSTED_PROXIES ?? (env.TRUST_PROXY ? [...PRIVATE_PROXIES] : []),
     refreshTokenIdleTtl: env.REFRESH_TOKEN_IDLE_TTL,
     refreshTokenAbsoluteTtl: env.REFRESH_TOKEN_ABSOLUTE_TTL,
     refreshReuseGraceSeconds: env.REFRESH_REUSE_GRACE_SECONDS,
@@ -116,7 +148,7 @@ const schema = z
       loginFailuresPerIp: env.RATE_LIMIT_LOGIN_FAILURES_PER_IP,
     },
     redis: env.REDIS_URL ? { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX, timeoutMs: env.REDIS_TIMEOUT_MS } : undefined,
-    metricsPort: env.METRICS_PORT,
+    metrics: { port: env.METRICS_PORT, host: env.METRICS_HOST, token: env.METRICS_TOKEN },
     audit: {
       retentionDays: env.AUDIT_RETENTION_DAYS,
       flushIntervalMs: env.AUDIT_FLUSH_INTERVAL_MS,
@@ -147,7 +179,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const name = String(issue.path[0]);
-    throw new ConfigError(`invalid configuration: ${name} ${issue.message} (got ${JSON.stringify(present[name] === undefined ? null : /_SECRET$|^DATABASE_URL$|^REDIS_URL$/.test(name) ? '<redacted>' : present[name])})`);
+    throw new ConfigError(`invalid configuration: ${name} ${issue.message} (got ${JSON.stringify(present[name] === undefined ? null : /_SECRET$|_TOKEN$|^DATABASE_URL$|^REDIS_URL$/.test(name) ? '<redacted>' : present[name])})`);
   }
   return Object.freeze(result.data);
 }

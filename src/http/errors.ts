@@ -36,6 +36,7 @@ export class HttpError extends Error {
 }
 
 export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found`);
+export const noSuchEndpoint = () => new HttpError(404, 'not_found', 'no such endpoint');
 export const conflict = (description: string, field?: string) => new HttpError(409, 'conflict', description, { field });
 export const invalidRequest = (description: string, field?: string) => new HttpError(400, 'invalid_request', description, { field });
 export const methodNotAllowed = (allowed: readonly string[]) =>
@@ -78,7 +79,7 @@ export function renderErrors(reporting: ErrorReporting) {
   return async function renderErrors(ctx: Context, next: Next) {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) throw new HttpError(404, 'not_found', 'no such endpoint');
+      if (ctx.status === 404 && ctx.body === undefined) throw noSuchEndpoint();
     } catch (err) {
       const answer = answerFor(err, reporting, ctx.state.requestId);
       ctx.status = answer.status;

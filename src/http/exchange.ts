@@ -4,11 +4,11 @@ import type { IncomingMessage } from 'node:http';
 
 export interface Exchange {
   readonly requestId: string;
-  /** The client's address: the socket's, or the forwarding proxy's word for it when proxies are trusted. */
+  /** The client's address (src/http/client-address.ts): the socket's, or a trusted proxy's word for it. Koa's ctx.ip reads it. */
   readonly ip: string;
   /** performance.now() when the request arrived. */
   readonly started: number;
-  /** The path without its query. */
+  /** The path without its query, below the issuer's path (/token for ISSUER/token). */
   readonly path: string;
   /** The client whose budgets the request was counted against (from its Basic header), if any. */
   countedClient?: string;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type Koa from 'koa';
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { exchangeOf } from './exchange.js';
@@ -28,14 +29,33 @@ export function securityHeaderValues(issuer: string): Record<string, string> {
 }
 
 /**
+ * Every context of `app` sees its request as one made to the issuer: the protocol and host (so
+ * ctx.href, ctx.secure, oidc-provider's URLs and its cookies' Secure flag) come from ISSUER, never
+ * from Host or X-Forwarded-* headers, and ctx.ip is the address the request pipeline derived.
+ */
+export function seeRequestsAsIssuer(app: Koa, issuer: string): void {
+  const { protocol, host } = new URL(issuer);
+  app.proxy = false;
+  Object.defineProperties(app.request, {
+    protocol: { get: () => protocol.slice(0, -1) },
+    host: { get: () => host },
+    ip: {
+      get(this: Koa.Request) {
+        return exchangeOf(this.req).ip;
+      },
+    },
+  });
+}
+
+/**
  * Koa's first middleware: the request pipeline's record (src/http/pipeline.ts) becomes the
- * context's request id and address, and the route that answered goes back to it for the metrics.
+ * context's request id (its address is ctx.ip, see seeRequestsAsIssuer), and the route that
+ * answered goes back to it for the metrics.
  */
 export async function adoptExchange(ctx: Context, next: Next): Promise<void> {
   const exchange = exchangeOf(ctx.req);
   ctx.state.requestId = exchange.requestId;
   ctx.state.rateLimitedClientId = exchange.countedClient;
-  ctx.request.ip = exchange.ip;
   try {
     await next();
   } finally {

@@ -1,5 +1,6 @@
 // Every request Tollgate serves passes through this one pipeline, whoever answers it: the request
-// id, the security headers, method and body checks, the client address, the token endpoints' rate
+// id, the security headers, the path below the issuer's, method and body checks, the client
+// address (src/http/client-address.ts), the token endpoints' rate
 // limits, the request log line, the metrics, and the error model's JSON for anything that fails.
 // Then one of two answers it: an endpoint's own handler (src/tokens/*-handler.ts), for the
 // requests it takes, or Koa with oidc-provider and Tollgate's routers for everything else. Both
@@ -13,7 +14,8 @@ import { countRequest } from '../metrics/http.js';
 import type { RateLimits } from '../rate-limit/limits.js';
 import { limitEndpointRequest, type LimitedEndpoint } from '../rate-limit/middleware.js';
 import { basicCredentials } from './basic-auth.js';
-import { answerFor, errorBody, HttpError, methodNotAllowed } from './errors.js';
+import { clientAddressOf, type TrustedProxies } from './client-address.js';
+import { answerFor, errorBody, HttpError, methodNotAllowed, noSuchEndpoint } from './errors.js';
 import { attachExchange, exchangeOf, type Exchange } from './exchange.js';
 import { requestIdFor, requestLineLogger, securityHeaderValues } from './middleware.js';
 
@@ -54,11 +56,17 @@ export interface Endpoint {
 }
 
 export interface PipelineDeps {
+  /** By their path below the issuer's (/token for ISSUER/token). */
   endpoints: Readonly<Record<string, Endpoint>>;
   /** Paths that are their own metrics label; routes use their pattern; anything else is "other". */
   knownPaths: ReadonlySet<string>;
   issuer: string;
-  trustProxy: boolean;
+  /** The issuer's path ('' for none): every path served is under it, and seen below it from here on. */
+  issuerPath: string;
+  /** Well-known paths served outside the issuer's path, with it appended (RFC 8414 §3.1). */
+  wellKnown: readonly string[];
+  /** Whose X-Forwarded-For entries are believed. */
+  trustedProxies: TrustedProxies;
   limits: RateLimits;
   metrics: Metrics;
   log: Logger;
@@ -75,6 +83,10 @@ export function requestPipeline(deps: PipelineDeps, koa: RequestListener): Pipel
   const endpoints = new Map(Object.entries(deps.endpoints));
   const securityHeaders = Object.entries(securityHeaderValues(deps.issuer));
   const lines = requestLineLogger(log);
+  const clientAddress = clientAddressOf(deps.trustedProxies);
+  const localPath = pathsBelow(deps.issuerPath, deps.wellKnown);
+  /** Requests for paths outside the issuer's: no endpoint answers them. */
+  const outside = new WeakSet<Exchange>();
   const pipeline: Pipeline = { listener, handlersEnabled: true };
 
   function listener(req: IncomingMessage, res: ServerResponse): void {
@@ -83,10 +95,17 @@ export function requestPipeline(deps: PipelineDeps, koa: RequestListener): Pipel
   }
 
   function begin(req: IncomingMessage, res: ServerResponse): Exchange {
-    const url = req.url ?? '/';
+    const target = req.url ?? '/';
+    const url = originForm(target);
     const query = url.indexOf('?');
+    const requested = query === -1 ? url : url.slice(0, query);
+    const path = localPath(requested);
+    // Everything behind the pipeline (Koa, the provider's router) sees the path below the issuer's.
+    const local = path === undefined ? target : query === -1 ? path : path + url.slice(query);
+    if (local !== target) req.url = local;
     const requestId = requestIdFor(firstValue(req.headers['x-request-id']));
-    const exchange: Exchange = { requestId, ip: clientAddress(req, deps.trustProxy), started: performance.now(), path: query === -1 ? url : url.slice(0, query) };
+    const exchange: Exchange = { requestId, ip: clientAddress(req), started: performance.now(), path: path ?? requested };
+    if (path === undefined) outside.add(exchange);
     attachExchange(req, exchange);
     res.setHeader('X-Request-Id', requestId);
     for (const [name, value] of securityHeaders) res.setHeader(name, value);
@@ -95,6 +114,7 @@ export function requestPipeline(deps: PipelineDeps, koa: RequestListener): Pipel
   }
 
   async function serve(req: IncomingMessage, res: ServerResponse, exchange: Exchange): Promise<void> {
+    if (outside.has(exchange)) throw noSuchEndpoint();
     const endpoint = endpoints.get(exchange.path);
     const method = req.method ?? '';
     checkMethod(method, endpoint);
@@ -155,10 +175,22 @@ function checkBodyLength(req: IncomingMessage, method: string): void {
   if (Number(length) > MAX_BODY_BYTES) throw new HttpError(413, 'invalid_request', `request body exceeds ${MAX_BODY_BYTES} bytes`);
 }
 
-/** The client address: the first X-Forwarded-For entry when proxies are trusted, else the socket's. */
-function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
-  const forwarded = trustProxy ? firstValue(req.headers['x-forwarded-for']) : undefined;
-  return (forwarded ? forwarded.split(',')[0]!.trim() : '') || req.socket.remoteAddress || '';
+/** The request target in origin form: an absolute-form target (RFC 9112 §3.2.2) loses the scheme and host, which ISSUER decides. */
+function originForm(target: string): string {
+  if (target.startsWith('/')) return target;
+  const url = URL.parse(target);
+  return url && (url.protocol === 'http:' || url.protocol === 'https:') ? url.pathname + url.search : target;
+}
+
+/**
+ * A requested path → the path below the issuer's (/auth/token → /token for ISSUER=https://…/auth),
+ * or undefined outside it. Outside it only the well-known paths with the issuer's path appended are
+ * served (/.well-known/oauth-authorization-server/auth → /.well-known/oauth-authorization-server).
+ */
+function pathsBelow(root: string, wellKnown: readonly string[]): (path: string) => string | undefined {
+  if (!root) return (path) => path;
+  const appended = new Map(wellKnown.map((path) => [`${path}${root}`, path]));
+  return (path) => (path === root ? '/' : path.startsWith(`${root}/`) ? path.slice(root.length) : appended.get(path));
 }
 
 function firstValue(header: string | string[] | undefined): string | undefined {

@@ -63,6 +63,9 @@ const forged = () => new PageError(403, 'Form expired', 'This form was not sent 
 
 export function interactionRouter({ provider, users, config, csrf, events, loginThrottle }: InteractionDeps): Router {
   const router = new Router({ prefix: INTERACTION_PATH });
+  // Where the browser finds these pages: under the issuer's path.
+  const pages = `${config.issuerPath}${INTERACTION_PATH}`;
+  const root = config.issuerPath;
 
   router.use(async (ctx, next) => {
     try {
@@ -75,7 +78,7 @@ export function interactionRouter({ provider, users, config, csrf, events, login
       if (!page) throw err;
       const retryAfter = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
       if (typeof retryAfter === 'number') ctx.set('Retry-After', String(retryAfter));
-      sendPage(ctx, errorPage({ title: page.title, message: page.message }), { status: page.status });
+      sendPage(ctx, errorPage({ root, title: page.title, message: page.message }), { status: page.status });
     }
   });
   router.use(bodyParser({ enableTypes: ['form'], formLimit: MAX_BODY_BYTES, encoding: 'utf-8' }));
@@ -104,14 +107,14 @@ export function interactionRouter({ provider, users, config, csrf, events, login
   }
 
   const formTargets = (interaction: Interaction) => [String(interaction.params.redirect_uri ?? '')];
-  const actions = (uid: string) => ({ abortAction: `${INTERACTION_PATH}/${uid}/abort`, csrf: csrf.issue(uid) });
+  const actions = (uid: string) => ({ root, abortAction: `${pages}/${uid}/abort`, csrf: csrf.issue(uid) });
 
   async function renderLogin(ctx: Context, interaction: Interaction, failure?: { login: string; error: string; status: number }) {
     const client = await clientOf(interaction);
     sendPage(
       ctx,
       loginPage({
-        action: `${INTERACTION_PATH}/${interaction.uid}/login`,
+        action: `${pages}/${interaction.uid}/login`,
         ...actions(interaction.uid),
         clientName: client.clientName ?? client.clientId,
         login: failure?.login ?? (typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint.slice(0, 254) : undefined),
@@ -130,7 +133,7 @@ export function interactionRouter({ provider, users, config, csrf, events, login
     sendPage(
       ctx,
       consentPage({
-        action: `${INTERACTION_PATH}/${interaction.uid}/consent`,
+        action: `${pages}/${interaction.uid}/consent`,
         ...actions(interaction.uid),
         clientName: client.clientName ?? client.clientId,
         username: user.username,

@@ -1,5 +1,7 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { Context, Next } from 'koa';
+import { HttpError } from '../http/errors.js';
 import type { Metrics } from './metrics.js';
 
 /**
@@ -13,15 +15,24 @@ export function countRequest(metrics: Metrics, endpoint: string, method: string,
   metrics.httpDuration.observe({ endpoint, method: knownMethod, outcome: `${Math.floor(status / 100)}xx` }, (performance.now() - started) / 1000);
 }
 
-/** GET /metrics in Prometheus' text format. */
-export function serveMetrics(metrics: Metrics) {
+/** GET /metrics in Prometheus' text format, for a scraper that presents `Authorization: Bearer <token>`. */
+export function serveMetrics(metrics: Metrics, token: string) {
+  const expected = digest(token);
   return async function serveMetrics(ctx: Context, next: Next): Promise<void> {
     if (ctx.path !== '/metrics' || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
+    const presented = /^Bearer ([\x21-\x7e]{1,512})$/i.exec(ctx.get('authorization'))?.[1];
+    // Digests of equal length, compared in constant time: the answer tells nothing of the token's prefix.
+    if (presented === undefined || !timingSafeEqual(digest(presented), expected)) {
+      const challenge = `Bearer realm="tollgate-metrics"${presented === undefined ? '' : ', error="invalid_token"'}`;
+      throw new HttpError(401, 'invalid_token', 'a Bearer token (METRICS_TOKEN) is required', { headers: { 'WWW-Authenticate': challenge } });
+    }
     ctx.set('Cache-Control', 'no-store');
     ctx.type = metrics.registry.contentType;
     ctx.body = await metrics.registry.metrics();
   };
 }
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /** A separate listener that serves only GET /metrics (METRICS_PORT), for a private network. */
 export async function startMetricsServer(metrics: Metrics, host: string, port: number): Promise<Server> {

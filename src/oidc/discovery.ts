@@ -1,7 +1,7 @@
 import type { Context, Next } from 'koa';
 import { ROUTES } from './provider.js';
 
-const RFC8414_PATH = '/.well-known/oauth-authorization-server';
+export const RFC8414_PATH = '/.well-known/oauth-authorization-server';
 const OIDC_PATH = '/.well-known/openid-configuration';
 
 /** What Tollgate advertises of the provider's metadata: only the endpoints and features it serves. */

@@ -15,6 +15,7 @@ import type { SecurityEvents } from './security-events.js';
 import { userFlows } from './user-flows.js';
 import type { UserService } from '../users/service.js';
 import { sendErrorPage } from '../interactions/pages.js';
+import { seeRequestsAsIssuer } from '../http/middleware.js';
 
 export const ROUTES = {
   authorization: '/auth',
@@ -106,14 +107,14 @@ export function createProvider({ config, db, clients, authenticator, keys, log, 
     },
     renderError: async (ctx, out) => {
       // A person in a browser gets a page; a client gets RFC 6749 JSON.
-      if (BROWSER_ROUTES.has(ctx.oidc?.route ?? '')) return sendErrorPage(ctx, out);
+      if (BROWSER_ROUTES.has(ctx.oidc?.route ?? '')) return sendErrorPage(ctx, out, config.issuerPath);
       ctx.type = 'application/json';
       ctx.body = out;
     },
   };
 
   const provider = new Provider(config.issuer, configuration);
-  provider.proxy = config.trustProxy;
+  seeRequestsAsIssuer(provider, config.issuer);
   checkProviderInternals(provider);
 
   replaceClientSecretComparison(provider, async (client, presented) => {

@@ -19,7 +19,7 @@ export interface SecurityEvent {
   grantId?: string;
   /** The user (sub). */
   accountId?: string;
-  /** The source address (X-Forwarded-For only when TRUST_PROXY is set). */
+  /** The source address (the request pipeline's: X-Forwarded-For only from TRUSTED_PROXIES). */
   ip?: string;
   requestId?: string;
   /** Why, in a word or two: wrong password, reuse after the grace period, a lost race... */

@@ -47,7 +47,7 @@ export function userFlows({ config, db, users, keys, events }: UserFlowDeps) {
   const configuration = {
     interactions: {
       policy,
-      url: async (_ctx: KoaContextWithOIDC, interaction: { uid: string }) => `${INTERACTION_PATH}/${interaction.uid}`,
+      url: async (_ctx: KoaContextWithOIDC, interaction: { uid: string }) => `${config.issuerPath}${INTERACTION_PATH}/${interaction.uid}`,
     },
     findAccount: async (_ctx: KoaContextWithOIDC, sub: string) => {
       const user = await users.findActive(sub);

@@ -95,19 +95,19 @@ export async function authorize(base: string, options: AuthorizeOptions) {
     ...(options.scope === undefined ? {} : { scope: options.scope }),
     ...options.extra,
   });
-  let page = await agent.follow(`/auth?${query}`);
+  let page = await agent.follow(`${base}/auth?${query}`);
   if (page.status === 200 && page.text.includes('name="password"')) {
-    const uid = /action="\/interaction\/([\w-]+)\/login"/.exec(page.text)![1]!;
-    const posted = await agent.post(`/interaction/${uid}/login`, { csrf: csrfOf(page.text), login: options.login, password: options.password });
+    const uid = /action="[^"]*\/interaction\/([\w-]+)\/login"/.exec(page.text)![1]!;
+    const posted = await agent.post(`${base}/interaction/${uid}/login`, { csrf: csrfOf(page.text), login: options.login, password: options.password });
     if (!posted.location) throw new Error(`sign-in failed: ${posted.status} ${posted.text.slice(0, 300)}`);
     page = await agent.follow(posted.location);
   }
   if (page.status === 200 && page.text.includes('name="decision"')) {
     if (options.consent === 'none') throw new Error('unexpected consent page');
-    const uid = /action="\/interaction\/([\w-]+)\/consent"/.exec(page.text)![1]!;
+    const uid = /action="[^"]*\/interaction\/([\w-]+)\/consent"/.exec(page.text)![1]!;
     const form: Record<string, string> = { csrf: csrfOf(page.text), decision: options.consent ?? 'allow' };
     if (options.remember !== false) form.remember = 'yes';
-    const posted = await agent.post(`/interaction/${uid}/consent`, form);
+    const posted = await agent.post(`${base}/interaction/${uid}/consent`, form);
     if (!posted.location) throw new Error(`consent failed: ${posted.status} ${posted.text.slice(0, 300)}`);
     page = await agent.follow(posted.location);
   }

@@ -1,5 +1,6 @@
 // Helpers for the operations tests (audit trail, rate limits, metrics, faults).
 import { admin, adminToken } from './oauth.js';
+import { TEST_METRICS_TOKEN } from './tollgate.js';
 
 export interface AuditEventView {
   id: string;
@@ -31,4 +32,11 @@ export function metricValue(text: string, name: string, labels: Record<string, s
     if (Object.entries(labels).every(([k, v]) => parsed[k] === v)) return Number(line.split(' ').at(-1));
   }
   return undefined;
+}
+
+/** GET /metrics on the main port (with the test servers' METRICS_TOKEN); throws unless 200. */
+export async function metricsText(base: string): Promise<string> {
+  const response = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` } });
+  if (response.status !== 200) throw new Error(`GET /metrics: ${response.status} ${await response.text()}`);
+  return response.text();
 }

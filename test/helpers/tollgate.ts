@@ -14,6 +14,8 @@ import { pgliteDump, postgresTemplate, testConfig, writeTestKeys } from './prepa
 
 export const ADMIN_CLIENT_ID = 'test-admin';
 export const ADMIN_CLIENT_SECRET = 'test-admin-secret-0123456789abcdefghijklmnopqrstuvwxyz';
+/** The bearer token /metrics on the main port asks for (METRICS_TOKEN); test/helpers/ops.ts metricsText sends it. */
+export const TEST_METRICS_TOKEN = 'test-metrics-token-0123456789abcdefghijklmnopqrstuvwxyz';
 
 export interface TestTollgate {
   url: string;
@@ -78,6 +80,7 @@ export async function startTollgate(env: Record<string, string> = {}): Promise<T
     DATA_DIR: dataDir,
     ADMIN_CLIENT_ID,
     ADMIN_CLIENT_SECRET,
+    METRICS_TOKEN: TEST_METRICS_TOKEN,
     LOG_LEVEL: 'info',
     // Tests send many requests and deliberate failures from one address; the rate-limit tests turn limits on.
     RATE_LIMIT_ENABLED: 'false',

@@ -9,11 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/http/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { adminToken, basic, clientCredentialsToken, postForm, registerClient } from '../helpers/oauth.js';
-import { auditEvents, metricValue } from '../helpers/ops.js';
+import { auditEvents, metricsText, metricValue } from '../helpers/ops.js';
 import { testConfig, writeTestKeys } from '../helpers/prepared.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
-import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, createPostgresDatabase, usingPostgres } from '../helpers/tollgate.js';
+import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, createPostgresDatabase, TEST_METRICS_TOKEN, usingPostgres } from '../helpers/tollgate.js';
 
 // Never a hang: a request that does not answer in this long fails the test.
 const NO_HANG = 20_000;
@@ -50,6 +50,7 @@ describe.skipIf(!usingPostgres)('database outage (PostgreSQL)', () => {
       DATA_DIR: dataDir,
       ADMIN_CLIENT_ID,
       ADMIN_CLIENT_SECRET,
+      METRICS_TOKEN: TEST_METRICS_TOKEN,
       DB_CONNECT_TIMEOUT_MS: '1000',
       AUDIT_FLUSH_INTERVAL_MS: '100',
     });
@@ -101,7 +102,7 @@ describe.skipIf(!usingPostgres)('database outage (PostgreSQL)', () => {
     expect((await fetch(`${base}/admin/clients`)).status).toBe(401);
     await waitFor(async () => raw.includes('audit write failed'), 'a failed audit write');
 
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const metrics = await metricsText(base);
     expect(metricValue(metrics, 'tollgate_database_errors_total', { kind: 'unavailable' })).toBeGreaterThanOrEqual(3);
     expect(metricValue(metrics, 'tollgate_audit_queue_depth')).toBeGreaterThanOrEqual(1);
 

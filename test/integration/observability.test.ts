@@ -1,8 +1,8 @@
 // Metrics, request ids, security headers and the log's discretion, on whichever store the run uses.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin, adminToken, basic, clientCredentialsToken, postForm, registerClient } from '../helpers/oauth.js';
-import { auditEvents, metricValue } from '../helpers/ops.js';
-import { ADMIN_CLIENT_SECRET, startTollgate, type TestTollgate } from '../helpers/tollgate.js';
+import { auditEvents, metricsText, metricValue } from '../helpers/ops.js';
+import { ADMIN_CLIENT_SECRET, startTollgate, TEST_METRICS_TOKEN, type TestTollgate } from '../helpers/tollgate.js';
 
 let tollgate: TestTollgate;
 beforeAll(async () => {
@@ -17,7 +17,7 @@ describe('GET /metrics', () => {
     expect((await admin(tollgate.url, 'GET', `/clients/${client.client_id}`)).status).toBe(200);
     expect((await fetch(`${tollgate.url}/no-such-path-${client.client_id}`)).status).toBe(404);
 
-    const response = await fetch(`${tollgate.url}/metrics`);
+    const response = await fetch(`${tollgate.url}/metrics`, { headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` } });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await response.text();
@@ -35,20 +35,20 @@ describe('GET /metrics', () => {
   it('counts refused requests and failed token requests', async () => {
     const client = await registerClient(tollgate.url);
     for (let i = 0; i < 3; i++) await clientCredentialsToken(tollgate.url, client.client_id, 'wrong-secret-0123456789abcdef');
-    const text = await (await fetch(`${tollgate.url}/metrics`)).text();
+    const text = await metricsText(tollgate.url);
     expect(metricValue(text, 'tollgate_token_errors_total', { endpoint: 'token', error: 'invalid_client' })).toBeGreaterThanOrEqual(2);
     expect(metricValue(text, 'tollgate_rate_limit_rejections_total', { limit: 'client_auth_failures' })).toBeGreaterThanOrEqual(1);
     expect(metricValue(text, 'tollgate_refresh_token_reuse_detected_total')).toBe(0);
   });
 
-  it('with METRICS_PORT, is served on that port only', async () => {
+  it('with METRICS_PORT, is served on that port only (METRICS_HOST, 127.0.0.1 by default)', async () => {
     const separate = await startTollgate({ METRICS_PORT: '0' });
     try {
       expect(separate.running.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
       const scraped = await fetch(separate.running.metricsUrl!);
       expect(scraped.status).toBe(200);
       expect(await scraped.text()).toContain('tollgate_http_requests_total');
-      expect((await fetch(`${separate.url}/metrics`)).status).toBe(404);
+      expect((await fetch(`${separate.url}/metrics`, { headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` } })).status).toBe(404);
       expect((await fetch(separate.running.metricsUrl!.replace('/metrics', '/other'))).status).toBe(404);
     } finally {
       await separate.close();
@@ -85,7 +85,7 @@ describe('security headers', () => {
     const responses = [
       await fetch(`${tollgate.url}/healthz`),
       await fetch(`${tollgate.url}/no-such-path`),
-      await fetch(`${tollgate.url}/metrics`),
+      await fetch(`${tollgate.url}/metrics`, { headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` } }),
       (await clientCredentialsToken(tollgate.url, 'nobody', 'wrong-secret-0123456789')) as unknown as Response,
       await fetch(`${tollgate.url}/admin/clients`),
     ];

@@ -3,7 +3,7 @@
 // event Koa and the provider give. (The issuance handler: issuance-handler.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic as basicHeader, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
-import { auditEvents, metricValue } from '../helpers/ops.js';
+import { auditEvents, metricsText, metricValue } from '../helpers/ops.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 
 const basic = (c: RegisteredClient) => basicHeader(c.client_id, c.client_secret);
@@ -35,7 +35,7 @@ function introspect(query = '', headers: Record<string, string> = {}) {
 }
 
 async function answeredBy() {
-  const text = await (await fetch(`${tollgate.url}/metrics`)).text();
+  const text = await metricsText(tollgate.url);
   return { lane: metricValue(text, 'tollgate_handler_answers_total', { endpoint: 'introspect' }) ?? 0 };
 }
 

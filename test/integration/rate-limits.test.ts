@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { admin, adminToken, basic, clientCredentialsToken, postForm, registerClient } from '../helpers/oauth.js';
-import { metricValue } from '../helpers/ops.js';
+import { metricsText, metricValue } from '../helpers/ops.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 
 const tooMany = expect.objectContaining({ error: 'too_many_requests', error_description: expect.any(String) });
@@ -32,7 +32,7 @@ describe('failed client authentication', () => {
     const other = await registerClient(tollgate.url);
     expect((await clientCredentialsToken(tollgate.url, other.client_id, other.client_secret)).status).toBe(200);
 
-    const metrics = await (await fetch(`${tollgate.url}/metrics`)).text();
+    const metrics = await metricsText(tollgate.url);
     expect(metricValue(metrics, 'tollgate_rate_limit_rejections_total', { limit: 'client_auth_failures' })).toBeGreaterThanOrEqual(4);
   });
 

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientCredentialsToken, registerClient } from '../helpers/oauth.js';
-import { metricValue } from '../helpers/ops.js';
+import { metricsText, metricValue } from '../helpers/ops.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { redisAvailable } from '../helpers/requirements.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
@@ -40,7 +40,7 @@ describe.skipIf(!hasRedis)('two instances sharing one Redis', () => {
     // Four failures in all: both instances now refuse the client, even with its right secret.
     expect((await clientCredentialsToken(a.url, clientId, onA.client_secret)).status).toBe(429);
     expect((await clientCredentialsToken(b.url, clientId, onB.client_secret)).status).toBe(429);
-    const metrics = await (await fetch(`${a.url}/metrics`)).text();
+    const metrics = await metricsText(a.url);
     expect(metricValue(metrics, 'tollgate_rate_limit_store_up')).toBe(1);
   });
 });
@@ -68,11 +68,11 @@ describe.skipIf(!hasRedis)('Redis outage', () => {
     expect((await clientCredentialsToken(tollgate.url, client.client_id, 'wrong-secret-0123456789')).status).toBe(401);
     expect((await clientCredentialsToken(tollgate.url, client.client_id, 'wrong-secret-0123456789')).status).toBe(401);
     expect((await clientCredentialsToken(tollgate.url, client.client_id, client.client_secret)).status).toBe(429);
-    const down = await (await fetch(`${tollgate.url}/metrics`)).text();
+    const down = await metricsText(tollgate.url);
     expect(metricValue(down, 'tollgate_rate_limit_store_up')).toBe(0);
 
     await proxy.start();
-    await waitFor(async () => metricValue(await (await fetch(`${tollgate.url}/metrics`)).text(), 'tollgate_rate_limit_store_up') === 1, 'Redis to be used again');
+    await waitFor(async () => metricValue(await metricsText(tollgate.url), 'tollgate_rate_limit_store_up') === 1, 'Redis to be used again');
     const other = await registerClient(tollgate.url);
     expect((await clientCredentialsToken(tollgate.url, other.client_id, other.client_secret)).status).toBe(200);
     const warnings = tollgate.logs.filter((line) => /Redis/.test(String(line.msg)) && line.level === 40);

@@ -30,9 +30,24 @@ describe('loadConfig', () => {
       adminClientSecret: undefined,
       cleanupIntervalSeconds: 300,
       secretCacheSize: 10_000,
-      trustProxy: false,
+      trustedProxies: [],
+      metrics: { port: undefined, host: '127.0.0.1', token: undefined },
       logLevel: 'info',
     });
+  });
+
+  it('reads TRUSTED_PROXIES as a hop count or a list of addresses and ranges; TRUST_PROXY=true trusts the private ranges', () => {
+    expect(loadConfig({ TRUSTED_PROXIES: '2' }).trustedProxies).toBe(2);
+    expect(loadConfig({ TRUSTED_PROXIES: '10.0.0.0/8, 127.0.0.1,::1,fd00::/8' }).trustedProxies).toEqual(['10.0.0.0/8', '127.0.0.1', '::1', 'fd00::/8']);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustedProxies).toEqual(['loopback', 'linklocal', 'uniquelocal']);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustedProxies).toEqual([]);
+    expect(loadConfig({ TRUST_PROXY: 'false', TRUSTED_PROXIES: '1' }).trustedProxies).toBe(1);
+    expect(configError({ TRUST_PROXY: 'true', TRUSTED_PROXIES: '1' }).message).toMatch(/^invalid configuration: TRUST_PROXY .*TRUSTED_PROXIES only/);
+  });
+
+  it('puts every path under the issuer\'s path', () => {
+    expect(loadConfig({ ISSUER: 'https://example.com/auth/' })).toMatchObject({ issuer: 'https://example.com/auth', issuerPath: '/auth' });
+    expect(loadConfig({ ISSUER: 'https://example.com' }).issuerPath).toBe('');
   });
 
   it('reads every variable, treats empty values as unset and returns a frozen object', () => {
@@ -48,10 +63,15 @@ describe('loadConfig', () => {
       CLEANUP_INTERVAL_SECONDS: '60',
       SECRET_CACHE_SIZE: '0',
       TRUST_PROXY: '1',
+      METRICS_PORT: '9464',
+      METRICS_HOST: '10.0.0.5',
+      METRICS_TOKEN: 't'.repeat(32),
       LOG_LEVEL: '',
       UNRELATED: 'ignored',
     });
-    expect(config).toMatchObject({ port: 8080, host: '0.0.0.0', issuer: 'https://auth.example.com', accessTokenTtl: 3600, secretCacheSize: 0, trustProxy: true, logLevel: 'info' });
+    expect(config).toMatchObject({ port: 8080, host: '0.0.0.0', issuer: 'https://auth.example.com', accessTokenTtl: 3600, secretCacheSize: 0, logLevel: 'info' });
+    expect(config.trustedProxies).toEqual(['loopback', 'linklocal', 'uniquelocal']);
+    expect(config.metrics).toEqual({ port: 9464, host: '10.0.0.5', token: 't'.repeat(32) });
     expect(Object.isFrozen(config)).toBe(true);
     expect(loadConfig({ PORT: '4000' }).issuer).toBe('http://localhost:4000');
   });
@@ -76,6 +96,9 @@ describe('loadConfig', () => {
     ['SECRET_CACHE_SIZE', '-1'],
     ['SECRET_CACHE_SIZE', '1000001'],
     ['TRUST_PROXY', 'yes'],
+    ['TRUSTED_PROXIES', '10.0.0.0/33'],
+    ['TRUSTED_PROXIES', 'proxy.example.com'],
+    ['TRUSTED_PROXIES', '-1'],
     ['LOG_LEVEL', 'verbose'],
   ])('refuses %s=%s, naming the variable and the value', (name, value) => {
     const { message } = configError({ [name]: value });
@@ -89,6 +112,7 @@ describe('loadConfig', () => {
     ['ADMIN_CLIENT_SECRET', 'ü'.repeat(40)],
     ['DATABASE_URL', 'mysql://tollgate:hunter2-db-password@db.internal:3306/tollgate'],
     ['DATABASE_URL', 'hunter2-db-password'],
+    ['METRICS_TOKEN', 'hunter2-short'],
   ])('refuses %s without echoing its value', (name, value) => {
     const { message } = configError({ [name]: value });
     expect(message).toMatch(new RegExp(`^invalid configuration: ${name} `));

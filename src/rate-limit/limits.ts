@@ -19,8 +19,10 @@ export const LIMITS = [
   'admin_ip',
   'client_auth_failures',
   'client_auth_failures_ip',
-  'login_failures_user',
   'login_failures_ip',
+  'login_failures_user_ip',
+  'login_failures_user',
+  'login_delay',
 ] as const;
 export type LimitName = (typeof LIMITS)[number];
 
@@ -51,8 +53,12 @@ function budget(config: RateConfig, name: LimitName): { points: number; duration
     admin_ip: [config.adminPerIp, window],
     client_auth_failures: [config.clientAuthFailures, failures],
     client_auth_failures_ip: [config.clientAuthFailuresPerIp, failures],
-    login_failures_user: [config.loginFailuresPerUser, failures],
     login_failures_ip: [config.loginFailuresPerIp, failures],
+    login_failures_user_ip: [config.loginFailuresPerUserIp, failures],
+    // Counts a user's failures from every address; refuses no one (src/users/sign-in-throttle.ts).
+    login_failures_user: [config.loginFailuresPerUser, failures],
+    // Holds (user, address) pairs for a delay; hold() sets each hold's length.
+    login_delay: [Math.min(config.loginFailuresPerUser, 1), config.loginMaxDelaySeconds],
   };
   const [points, duration] = table[name];
   return { points, duration };
@@ -116,7 +122,19 @@ export class RateLimits {
     const entry = this.#limiters.get(name);
     if (!entry) return;
     const res = await entry.limiter.get(limitKey(key)).catch(() => null);
-    if (res && res.consumedPoints >= entry.points) this.#reject(name, res);
+    // An expired count the memory store has not dropped yet (its timers run on real time) is gone.
+    if (res && res.msBeforeNext > 0 && res.consumedPoints >= entry.points) this.#reject(name, res);
+  }
+
+  /** The failures `key` has on record against `name` in the current window; 0 when none, or when the limit is off. */
+  async count(name: LimitName, key: string): Promise<number> {
+    const res = await this.#limiters.get(name)?.limiter.get(limitKey(key)).catch(() => null);
+    return res && res.msBeforeNext > 0 ? res.consumedPoints : 0;
+  }
+
+  /** Makes check() refuse `key` under `name` for the next `seconds`, whatever it had counted. */
+  async hold(name: LimitName, key: string, seconds: number): Promise<void> {
+    await this.#limiters.get(name)?.limiter.block(limitKey(key), seconds).catch(() => undefined);
   }
 
   /** Records one failure (a wrong secret or password) against `name` for `key`; never throws. */

@@ -116,9 +116,6 @@ describe('the per-address budget (RATE_LIMIT_LOGIN_FAILURES_PER_IP)', () => {
     expectWait(refused);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(800);
     expect((await attempt(newAddress(), user.username, PASSWORD)).status).toBe(303);
-    // Unknown logins counted against the address only: the user is not slowed down.
-    const other = newAddress();
-    for (let i = 0; i < 2; i++) expect((await attempt(other, user.username, 'wrong password')).status).toBe(401);
 
     const unknown = (await auditEvents(tollgate.url, { type: 'user.login', outcome: 'failure', limit: '500' })).events.filter((event) => event.source_ip === ip);
     expect(unknown).toHaveLength(20);

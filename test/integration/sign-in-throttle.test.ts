@@ -2,10 +2,12 @@
 // an address past its budget is refused, a user under attack is slowed down per address, and no
 // number of wrong passwords from elsewhere keeps the right password out. Addresses vary through
 // X-Forwarded-For behind a trusted proxy; time moves with the injected clock.
+import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BrowserAgent, csrfOf, pkcePair, type PageResult } from '../helpers/browser-agent.js';
 import { advanceClock } from '../helpers/clock.js';
 import { auditEvents } from '../helpers/ops.js';
+import { redisAvailable } from '../helpers/requirements.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 import { createUser, PASSWORD, REDIRECT_URI, registerAppClient, type AppClient, type TestUser, uniqueName } from '../helpers/users.js';
 
@@ -152,5 +154,21 @@ describe('the per-user-and-address budget (RATE_LIMIT_LOGIN_FAILURES_PER_USER_IP
     expect((await attempt(newAddress(), user!.username, PASSWORD, on)).status).toBe(303);
     const [throttled] = (await auditEvents(strict.url, { subject: user!.id, type: 'user.login_throttled' })).events;
     expect(throttled).toMatchObject({ source_ip: ip, details: { reason: 'login_failures_user_ip' } });
+  });
+});
+
+describe.skipIf(!(await redisAvailable()))('with the counts in Redis', () => {
+  it('makes the failing address wait and lets another sign in, as in memory (Redis keeps its own time: no clock to move)', async () => {
+    const shared = await startTollgate({ ...LIMITED, REDIS_URL: 'redis://127.0.0.1:6379', REDIS_KEY_PREFIX: `tollgate-test:${randomUUID()}:` });
+    try {
+      const on = { tollgate: shared, client: await registerAppClient(shared.url) };
+      const user = await createUser(shared.url);
+      const ip = newAddress();
+      for (let i = 0; i < 5; i++) expect((await attempt(ip, user.username, 'wrong password', on)).status).toBe(401);
+      expectWait(await attempt(ip, user.username, PASSWORD, on), 1);
+      expect((await attempt(newAddress(), user.username, PASSWORD, on)).status).toBe(303);
+    } finally {
+      await shared.close();
+    }
   });
 });

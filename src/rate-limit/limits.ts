@@ -19,9 +19,9 @@ export const LIMITS = [
   'admin_ip',
   'client_auth_failures',
   'client_auth_failures_ip',
+  'login_failures_user',
   'login_failures_ip',
   'login_failures_user_ip',
-  'login_failures_user',
   'login_delay',
 ] as const;
 export type LimitName = (typeof LIMITS)[number];
@@ -53,11 +53,11 @@ function budget(config: RateConfig, name: LimitName): { points: number; duration
     admin_ip: [config.adminPerIp, window],
     client_auth_failures: [config.clientAuthFailures, failures],
     client_auth_failures_ip: [config.clientAuthFailuresPerIp, failures],
+    login_failures_user: [config.loginFailuresPerUser, failures],
     login_failures_ip: [config.loginFailuresPerIp, failures],
     login_failures_user_ip: [config.loginFailuresPerUserIp, failures],
-    // Counts a user's failures from every address; refuses no one (src/users/sign-in-throttle.ts).
-    login_failures_user: [config.loginFailuresPerUser, failures],
-    // Holds (user, address) pairs for a delay; hold() sets each hold's length.
+    // A user's failures from every address refuse no one (src/users/sign-in-throttle.ts); they hold
+    // (user, address) pairs for a delay, each hold() naming its length.
     login_delay: [Math.min(config.loginFailuresPerUser, 1), config.loginMaxDelaySeconds],
   };
   const [points, duration] = table[name];

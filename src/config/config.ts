@@ -50,15 +50,16 @@ const schema = z
     RATE_LIMIT_ADMIN_PER_CLIENT: integer(0, 1_000_000).default(600),
     RATE_LIMIT_ADMIN_PER_IP: integer(0, 1_000_000).default(600),
     // Failed authentications (client secrets, user passwords) per RATE_LIMIT_FAILURE_WINDOW_SECONDS;
-    // past the limit the client, address, or user at that address is refused until the window ends.
+    // past the limit the client, user or address is refused until the window ends.
     RATE_LIMIT_FAILURE_WINDOW_SECONDS: integer(1, 86400).default(900),
     RATE_LIMIT_CLIENT_AUTH_FAILURES: integer(0, 1_000_000).default(20),
     RATE_LIMIT_CLIENT_AUTH_FAILURES_PER_IP: integer(0, 1_000_000).default(50),
-    RATE_LIMIT_LOGIN_FAILURES_PER_IP: integer(0, 1_000_000).default(20),
-    RATE_LIMIT_LOGIN_FAILURES_PER_USER_IP: integer(0, 1_000_000).default(10),
-    // A user's failed sign-ins from any address never refuse the user: past this many, each address
-    // that fails for the user waits before its next attempt, 1 s doubling up to the maximum delay.
     RATE_LIMIT_LOGIN_FAILURES_PER_USER: integer(0, 1_000_000).default(5),
+    RATE_LIMIT_LOGIN_FAILURES_PER_IP: integer(0, 1_000_000).default(20),
+    // Sign-in failures refuse an address, or a user at one address, but never a user everywhere:
+    // past RATE_LIMIT_LOGIN_FAILURES_PER_USER (from any address) each address that fails for the
+    // user waits before its next attempt, 1 s doubling up to RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS.
+    RATE_LIMIT_LOGIN_FAILURES_PER_USER_IP: integer(0, 1_000_000).default(10),
     RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS: integer(1, 3600).default(60),
     REDIS_URL: z
       .string()
@@ -116,9 +117,9 @@ const schema = z
       failureWindowSeconds: env.RATE_LIMIT_FAILURE_WINDOW_SECONDS,
       clientAuthFailures: env.RATE_LIMIT_CLIENT_AUTH_FAILURES,
       clientAuthFailuresPerIp: env.RATE_LIMIT_CLIENT_AUTH_FAILURES_PER_IP,
+      loginFailuresPerUser: env.RATE_LIMIT_LOGIN_FAILURES_PER_USER,
       loginFailuresPerIp: env.RATE_LIMIT_LOGIN_FAILURES_PER_IP,
       loginFailuresPerUserIp: env.RATE_LIMIT_LOGIN_FAILURES_PER_USER_IP,
-      loginFailuresPerUser: env.RATE_LIMIT_LOGIN_FAILURES_PER_USER,
       loginMaxDelaySeconds: env.RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS,
     },
     redis: env.REDIS_URL ? { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX, timeoutMs: env.REDIS_TIMEOUT_MS } : undefined,

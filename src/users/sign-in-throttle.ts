@@ -6,7 +6,9 @@
 // RATE_LIMIT_LOGIN_FAILURES_PER_USER it makes each address wait after its own failure for that
 // user, 1 s doubling with every further failure up to RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS. An address
 // that has not failed for the user never waits, so wrong passwords from anywhere else cannot keep
-// the right one out (docs/sign-in.md explains the choice).
+// the right one out (docs/sign-in.md explains the choice). An IPv6 address counts as its /64: one
+// host or household has that many, and would otherwise be a fresh address at every attempt.
+import { isIPv6 } from 'node:net';
 import type { RateLimits } from '../rate-limit/limits.js';
 
 export interface SignInThrottleConfig {
@@ -27,7 +29,8 @@ export class SignInThrottle {
    * is looked up the same way (under a key nothing counts against), so the answer takes as long.
    * An attempt that may fail into a wait holds its address at once, so parallel attempts wait too.
    */
-  async check(userId: string | undefined, ip: string): Promise<void> {
+  async check(userId: string | undefined, address: string): Promise<void> {
+    const ip = addressKey(address);
     const pair = pairKey(userId, ip);
     await this.limits.check('login_failures_ip', ip);
     await this.limits.check('login_failures_user_ip', pair);
@@ -37,7 +40,8 @@ export class SignInThrottle {
   }
 
   /** A wrong password (or an unknown login): counted, and the pair made to wait past the user's budget. */
-  async failed(userId: string | undefined, ip: string): Promise<void> {
+  async failed(userId: string | undefined, address: string): Promise<void> {
+    const ip = addressKey(address);
     await this.limits.penalize('login_failures_ip', ip);
     if (!userId) return;
     const pair = pairKey(userId, ip);
@@ -47,24 +51,38 @@ export class SignInThrottle {
   }
 
   /** The user signed in from this address: its failures and wait there are forgotten (those from elsewhere are not). */
-  async succeeded(userId: string, ip: string): Promise<void> {
-    const pair = pairKey(userId, ip);
+  async succeeded(userId: string, address: string): Promise<void> {
+    const pair = pairKey(userId, addressKey(address));
     await this.limits.reset('login_failures_user_ip', pair);
     await this.limits.reset('login_delay', pair);
   }
 
-  /** Seconds an address waits after a failure that brought the user's count to `failures`. */
-  delayAfter(failures: number): number {
-    const budget = this.config.loginFailuresPerUser;
-    if (budget === 0 || failures < budget) return 0;
-    return Math.min(this.config.loginMaxDelaySeconds, 2 ** Math.min(failures - budget, 31));
-  }
-
   async #wait(pair: string, failures: number): Promise<void> {
-    const seconds = this.delayAfter(failures);
+    const seconds = loginDelaySeconds(failures, this.config);
     if (seconds > 0) await this.limits.hold('login_delay', pair, seconds);
   }
 }
 
+/** Seconds an address waits after its failure brought the user's count to `failures`: 1, 2, 4... up to the maximum. */
+export function loginDelaySeconds(failures: number, { loginFailuresPerUser: budget, loginMaxDelaySeconds: max }: SignInThrottleConfig): number {
+  if (budget === 0 || failures < budget) return 0;
+  return Math.min(max, 2 ** Math.min(failures - budget, 31));
+}
+
 /** User ids are UUIDs, so no address can make one pair's key another's. */
 const pairKey = (userId: string | undefined, ip: string) => `${userId ?? ''} ${ip}`;
+
+/** The address as the sign-in limits count it: IPv4 as it is (also when IPv4-mapped), IPv6 as its /64. */
+export function addressKey(ip: string): string {
+  if (!isIPv6(ip)) return ip;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  const groups = (part: string) => (part ? part.split(':').flatMap((group) => (group.includes('.') ? ['0', '0'] : [group])) : []);
+  const [head = '', tail] = ip.replace(/%.*$/, '').split('::');
+  const [before, after] = [groups(head), groups(tail ?? '')];
+  const all = tail === undefined ? before : [...before, ...Array<string>(8 - before.length - after.length).fill('0'), ...after];
+  return `${all
+    .slice(0, 4)
+    .map((group) => parseInt(group, 16).toString(16))
+    .join(':')}::/64`;
+}

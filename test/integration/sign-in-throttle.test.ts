@@ -85,6 +85,13 @@ describe('failed sign-ins from one address', () => {
 });
 
 describe('failed sign-ins from many addresses', () => {
+  it('count an IPv6 address as its /64: a host cannot step through its own addresses', async () => {
+    const user = await createUser(tollgate.url);
+    for (let i = 1; i <= 5; i++) expect((await attempt(`2001:db8:0:7::${i}`, user.username, 'wrong password')).status).toBe(401);
+    expectWait(await attempt('2001:db8:0:7::99', user.username, 'wrong again'), 1);
+    expect((await attempt('2001:db8:0:8::1', user.username, PASSWORD)).status).toBe(303);
+  });
+
   it('slow the user down, each address after its own last failure, with a growing delay up to a minute', async () => {
     const user = await createUser(tollgate.url);
     const addresses = [newAddress(), newAddress(), newAddress(), newAddress(), newAddress()];

@@ -64,7 +64,7 @@ export interface App {
   /** The audit trail: `app.audit.record({ type, clientId, subject, ... }, ctx)` (src/audit/types.ts). */
   audit: AuditLog;
   metrics: Metrics;
-  /** Named rate limits, e.g. `limits.penalize('login_failures_user', username)`. */
+  /** Named rate limits, e.g. `limits.penalize('login_failures_ip', ip)`. */
   limits: RateLimits;
   users: UserService;
   /** Security events of the user flows (refresh-token reuse, sign-ins): `events.on(listener)`. */

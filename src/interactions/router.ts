@@ -156,7 +156,7 @@ export function interactionRouter({ provider, users, config, csrf, events, login
     if (!result.ok) {
       // A disabled account's password was right: no failure to count.
       if (result.reason === 'invalid_credentials') await loginThrottle?.failed(named?.id, ctx.ip);
-      else await loginThrottle?.succeeded(named!.id, ctx.ip);
+      else if (named) await loginThrottle?.succeeded(named.id, ctx.ip);
       events.emit({ type: 'user.login_failed', ...seen, reason: result.reason });
       const [error, status] = result.reason === 'disabled' ? [DISABLED, 403] : [WRONG_CREDENTIALS, 401];
       return renderLogin(ctx, interaction, { login, error, status });

@@ -28,7 +28,7 @@ export interface InteractionDeps {
   csrf: CsrfTokens;
   events: SecurityEvents;
   /** Optional brute-force protection (the RATE_LIMIT_LOGIN_* limits, src/users/sign-in-throttle.ts). */
-  loginThrottle?: Pick<SignInThrottle, 'check' | 'failed' | 'succeeded'>;
+  loginThrottle?: Pick<SignInThrottle, 'check' | 'failed' | 'succeeded' | 'recordsRefusal'>;
 }
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -148,8 +148,10 @@ export function interactionRouter({ provider, users, config, csrf, events, login
     const password = typeof form.password === 'string' ? form.password : '';
     const named = await users.findByLogin(login);
     const seen = { clientId: String(interaction.params.client_id), accountId: named?.id, ip: ctx.ip, requestId: ctx.state.requestId };
-    await loginThrottle?.check(named?.id, ctx.ip).catch((err: unknown) => {
-      if (err instanceof RateLimitError) events.emit({ type: 'user.login_throttled', ...seen, reason: err.limit, retryAfterSeconds: err.retryAfterSeconds });
+    await loginThrottle?.check(named?.id, ctx.ip).catch(async (err: unknown) => {
+      if (err instanceof RateLimitError && (await loginThrottle.recordsRefusal(ctx.ip))) {
+        events.emit({ type: 'user.login_throttled', ...seen, reason: err.limit, retryAfterSeconds: err.retryAfterSeconds });
+      }
       throw err;
     });
     const result = await users.signIn(named, password);

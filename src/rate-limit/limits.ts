@@ -23,6 +23,7 @@ export const LIMITS = [
   'login_failures_ip',
   'login_failures_user_ip',
   'login_delay',
+  'login_refusals_audited_ip',
 ] as const;
 export type LimitName = (typeof LIMITS)[number];
 
@@ -59,6 +60,8 @@ function budget(config: RateConfig, name: LimitName): { points: number; duration
     // A user's failures from every address refuse no one (src/users/sign-in-throttle.ts); they hold
     // (user, address) pairs for a delay, each hold() naming its length.
     login_delay: [Math.min(config.loginFailuresPerUser, 1), config.loginMaxDelaySeconds],
+    // Refused sign-ins cost no argon2 work, so the audit trail records only so many per address.
+    login_refusals_audited_ip: [config.loginFailuresPerIp, failures],
   };
   const [points, duration] = table[name];
   return { points, duration };

@@ -50,6 +50,18 @@ export class SignInThrottle {
     await this.#wait(pair, await this.limits.count('login_failures_user', userId));
   }
 
+  /**
+   * Whether a refused attempt from this address goes into the audit trail: refusals are cheap to
+   * send, so each address gets as many recorded per window as it may fail; past that they are only
+   * counted (tollgate_rate_limit_rejections_total{limit="login_refusals_audited_ip"}).
+   */
+  async recordsRefusal(address: string): Promise<boolean> {
+    return this.limits.consume('login_refusals_audited_ip', addressKey(address)).then(
+      () => true,
+      () => false,
+    );
+  }
+
   /** The user signed in from this address: its failures and wait there are forgotten (those from elsewhere are not). */
   async succeeded(userId: string, address: string): Promise<void> {
     const pair = pairKey(userId, addressKey(address));

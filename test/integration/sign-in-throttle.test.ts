@@ -135,6 +135,14 @@ describe('the per-address budget (RATE_LIMIT_LOGIN_FAILURES_PER_IP)', () => {
     advanceClock(901_000);
     expect((await attempt(ip, user.username, PASSWORD)).status).toBe(303);
   });
+
+  it('records an address’s refused sign-ins in the audit trail up to that budget, then only counts them', async () => {
+    const ip = newAddress();
+    for (let i = 0; i < 20; i++) expect((await attempt(ip, `nobody-${i}`, 'wrong password')).status).toBe(401);
+    for (let i = 0; i < 25; i++) expectWait(await attempt(ip, `nobody-${i}`, 'wrong password'));
+    const throttled = (await auditEvents(tollgate.url, { type: 'user.login_throttled', limit: '500' })).events.filter((event) => event.source_ip === ip);
+    expect(throttled).toHaveLength(20);
+  });
 });
 
 describe('the per-user-and-address budget (RATE_LIMIT_LOGIN_FAILURES_PER_USER_IP)', () => {

@@ -27,7 +27,8 @@ export class SignInThrottle {
    * Before a password is checked: throws RateLimitError while the address, or this user at this
    * address, is refused or waiting. `userId` is the user the login named, if any; an unknown login
    * is looked up the same way (under a key nothing counts against), so the answer takes as long.
-   * An attempt that may fail into a wait holds its address at once, so parallel attempts wait too.
+   * An attempt that may fail into a wait holds its address at once, so those arriving from that
+   * address while its password is checked wait too.
    */
   async check(userId: string | undefined, address: string): Promise<void> {
     const ip = addressKey(address);

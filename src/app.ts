@@ -29,6 +29,7 @@ import { adminUsersRouter } from './admin/users-router.js';
 import { CsrfTokens } from './interactions/csrf.js';
 import { assets } from './interactions/pages.js';
 import { interactionRouter } from './interactions/router.js';
+import { SignInThrottle } from './users/sign-in-throttle.js';
 import { UserService } from './users/service.js';
 import { auditIntrospection } from './oidc/operations.js';
 import { createProvider, ROUTES } from './oidc/provider.js';
@@ -63,7 +64,7 @@ export interface App {
   /** The audit trail: `app.audit.record({ type, clientId, subject, ... }, ctx)` (src/audit/types.ts). */
   audit: AuditLog;
   metrics: Metrics;
-  /** Named rate limits, e.g. `limits.penalize('login_failures_user', username)`. */
+  /** Named rate limits, e.g. `limits.penalize('login_failures_ip', ip)`. */
   limits: RateLimits;
   users: UserService;
   /** Security events of the user flows (refresh-token reuse, sign-ins): `events.on(listener)`. */
@@ -126,18 +127,7 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
     config,
     events,
     csrf: new CsrfTokens(derivedSecret(keys, 'tollgate csrf')),
-    // Failed sign-ins count against the user name and the source address (RATE_LIMIT_LOGIN_FAILURES_*).
-    loginThrottle: {
-      check: async (login, ip) => {
-        await limits.check('login_failures_user', login.trim().toLowerCase());
-        await limits.check('login_failures_ip', ip);
-      },
-      failed: async (login, ip) => {
-        await limits.penalize('login_failures_user', login.trim().toLowerCase());
-        await limits.penalize('login_failures_ip', ip);
-      },
-      succeeded: (login) => limits.reset('login_failures_user', login.trim().toLowerCase()),
-    },
+    loginThrottle: new SignInThrottle(limits, config.rateLimit),
   });
   koa.use(interactions.routes());
   koa.use(discovery);
@@ -198,8 +188,13 @@ function recordSecurityEvent(event: SecurityEvent, audit: AuditLog, metrics: Met
       audit.record({ type: 'token.refresh_grace_used', actor: event.clientId, ...common }, request);
       break;
     case 'user.login_succeeded':
+      audit.record({ type: 'user.login', actor: event.accountId, ...common }, request);
+      break;
     case 'user.login_failed':
-      audit.record({ type: 'user.login', outcome: event.type === 'user.login_succeeded' ? 'success' : 'failure', actor: event.accountId, ...common }, request);
+      audit.record({ type: 'user.login', outcome: 'failure', ...common }, request);
+      break;
+    case 'user.login_throttled':
+      audit.record({ type: 'user.login_throttled', outcome: 'failure', ...common, details: { reason: event.reason, retry_after: event.retryAfterSeconds } }, request);
       break;
   }
 }

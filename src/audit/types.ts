@@ -17,6 +17,7 @@ export const AUDIT_TYPES = [
   'client.deleted',
   'admin.denied',
   'user.login',
+  'user.login_throttled',
   'user.created',
   'user.updated',
   'user.deleted',

@@ -79,6 +79,11 @@ const schema = z
     RATE_LIMIT_CLIENT_AUTH_FAILURES_PER_IP: integer(0, 1_000_000).default(50),
     RATE_LIMIT_LOGIN_FAILURES_PER_USER: integer(0, 1_000_000).default(5),
     RATE_LIMIT_LOGIN_FAILURES_PER_IP: integer(0, 1_000_000).default(20),
+    // Sign-in failures refuse an address, or a user at one address, but never a user everywhere:
+    // past RATE_LIMIT_LOGIN_FAILURES_PER_USER (from any address) each address that fails for the
+    // user waits before its next attempt, 1 s doubling up to RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS.
+    RATE_LIMIT_LOGIN_FAILURES_PER_USER_IP: integer(0, 1_000_000).default(10),
+    RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS: integer(1, 3600).default(60),
     REDIS_URL: z
       .string()
       .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
@@ -146,6 +151,8 @@ const schema = z
       clientAuthFailuresPerIp: env.RATE_LIMIT_CLIENT_AUTH_FAILURES_PER_IP,
       loginFailuresPerUser: env.RATE_LIMIT_LOGIN_FAILURES_PER_USER,
       loginFailuresPerIp: env.RATE_LIMIT_LOGIN_FAILURES_PER_IP,
+      loginFailuresPerUserIp: env.RATE_LIMIT_LOGIN_FAILURES_PER_USER_IP,
+      loginMaxDelaySeconds: env.RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS,
     },
     redis: env.REDIS_URL ? { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX, timeoutMs: env.REDIS_TIMEOUT_MS } : undefined,
     metrics: { port: env.METRICS_PORT, host: env.METRICS_HOST, token: env.METRICS_TOKEN },

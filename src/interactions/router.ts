@@ -11,11 +11,13 @@ import { errorPage } from '../../views/error.js';
 import { loginPage } from '../../views/login.js';
 import type { Config } from '../config/config.js';
 import { MAX_BODY_BYTES } from '../http/pipeline.js';
+import { RateLimitError } from '../rate-limit/limits.js';
 import type { StoreAdapter } from '../oidc/adapter.js';
 import { metadataOf } from '../oidc/client-metadata.js';
 import type { SecurityEvents } from '../oidc/security-events.js';
 import { INTERACTION_PATH } from '../oidc/user-flows.js';
 import type { UserService } from '../users/service.js';
+import type { SignInThrottle } from '../users/sign-in-throttle.js';
 import type { CsrfTokens } from './csrf.js';
 import { sendPage } from './pages.js';
 
@@ -25,16 +27,8 @@ export interface InteractionDeps {
   config: Config;
   csrf: CsrfTokens;
   events: SecurityEvents;
-  /**
-   * Optional brute-force protection (the RATE_LIMIT_LOGIN_FAILURES_* limits): `check` runs before a
-   * password is verified and may throw to refuse; `failed` counts a wrong password; `succeeded`
-   * forgets the user's count.
-   */
-  loginThrottle?: {
-    check(login: string, ip: string): Promise<void>;
-    failed(login: string, ip: string): Promise<void>;
-    succeeded(login: string, ip: string): Promise<void>;
-  };
+  /** Optional brute-force protection (the RATE_LIMIT_LOGIN_* limits, src/users/sign-in-throttle.ts). */
+  loginThrottle?: Pick<SignInThrottle, 'check' | 'failed' | 'succeeded' | 'recordsRefusal'>;
 }
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -155,17 +149,25 @@ export function interactionRouter({ provider, users, config, csrf, events, login
     const { interaction, form } = await loadForm(ctx, 'login');
     const login = typeof form.login === 'string' ? form.login.slice(0, 254) : '';
     const password = typeof form.password === 'string' ? form.password : '';
-    const clientId = String(interaction.params.client_id);
-    await loginThrottle?.check(login, ctx.ip);
-    const result = await users.signIn(login, password);
+    const named = await users.findByLogin(login);
+    const seen = { clientId: String(interaction.params.client_id), accountId: named?.id, ip: ctx.ip, requestId: ctx.state.requestId };
+    await loginThrottle?.check(named?.id, ctx.ip).catch(async (err: unknown) => {
+      if (err instanceof RateLimitError && (await loginThrottle.recordsRefusal(ctx.ip))) {
+        events.emit({ type: 'user.login_throttled', ...seen, reason: err.limit, retryAfterSeconds: err.retryAfterSeconds });
+      }
+      throw err;
+    });
+    const result = await users.signIn(named, password);
     if (!result.ok) {
-      if (result.reason === 'invalid_credentials') await loginThrottle?.failed(login, ctx.ip);
-      events.emit({ type: 'user.login_failed', clientId, ip: ctx.ip, requestId: ctx.state.requestId, reason: result.reason });
+      // A disabled account's password was right: no failure to count.
+      if (result.reason === 'invalid_credentials') await loginThrottle?.failed(named?.id, ctx.ip);
+      else if (named) await loginThrottle?.succeeded(named.id, ctx.ip);
+      events.emit({ type: 'user.login_failed', ...seen, reason: result.reason });
       const [error, status] = result.reason === 'disabled' ? [DISABLED, 403] : [WRONG_CREDENTIALS, 401];
       return renderLogin(ctx, interaction, { login, error, status });
     }
-    await loginThrottle?.succeeded(login, ctx.ip);
-    events.emit({ type: 'user.login_succeeded', clientId, accountId: result.user.id, ip: ctx.ip, requestId: ctx.state.requestId });
+    await loginThrottle?.succeeded(result.user.id, ctx.ip);
+    events.emit({ type: 'user.login_succeeded', ...seen });
 
     // Someone else is signed in in this browser (prompt=login): their session ends, as it would
     // with a sign-out, and this interaction no longer belongs to it.
@@ -225,10 +227,11 @@ function toPageError(err: unknown): PageError | undefined {
   if (err instanceof PageError) return err;
   if (err instanceof errors.SessionNotFound) return expired();
   const status = (err as { status?: number }).status;
-  // The sign-in rate limits (RATE_LIMIT_LOGIN_FAILURES_*).
+  // The sign-in rate limits (RATE_LIMIT_LOGIN_*).
   if (status === 429) {
     const seconds = Number((err as { retryAfterSeconds?: number }).retryAfterSeconds ?? 60);
-    return new PageError(429, 'Too many attempts', `Too many failed sign-ins. Wait ${duration(seconds, true)} and try again.`);
+    const wait = seconds < 60 ? `${seconds} second${seconds === 1 ? '' : 's'}` : duration(seconds, true);
+    return new PageError(429, 'Too many attempts', `Too many failed sign-ins. Wait ${wait} and try again.`);
   }
   // Koa's body parser: a malformed or oversized form.
   if (typeof status === 'number' && status >= 400 && status < 500) {

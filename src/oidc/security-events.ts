@@ -11,7 +11,10 @@ export type SecurityEventType =
   /** A used authorization code came back: its grant was revoked. */
   | 'authorization_code.reuse_detected'
   | 'user.login_succeeded'
-  | 'user.login_failed';
+  /** A wrong password, an unknown login, or a disabled account; accountId when the login named a user. */
+  | 'user.login_failed'
+  /** A sign-in refused before its password was checked: the address or the user there must wait. */
+  | 'user.login_throttled';
 
 export interface SecurityEvent {
   type: SecurityEventType;
@@ -22,13 +25,15 @@ export interface SecurityEvent {
   /** The source address (the request pipeline's: X-Forwarded-For only from TRUSTED_PROXIES). */
   ip?: string;
   requestId?: string;
-  /** Why, in a word or two: wrong password, reuse after the grace period, a lost race... */
+  /** Why, in a word or two: wrong password, reuse after the grace period, a lost race, the limit that refused... */
   reason?: string;
+  /** A throttled sign-in: the seconds the address was told to wait. */
+  retryAfterSeconds?: number;
 }
 
 type Listener = (event: SecurityEvent) => void;
 
-const WARNINGS = new Set<SecurityEventType>(['refresh_token.reuse_detected', 'authorization_code.reuse_detected']);
+const WARNINGS = new Set<SecurityEventType>(['refresh_token.reuse_detected', 'authorization_code.reuse_detected', 'user.login_throttled']);
 
 export class SecurityEvents {
   readonly #listeners: Listener[] = [];

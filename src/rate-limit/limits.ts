@@ -21,6 +21,9 @@ export const LIMITS = [
   'client_auth_failures_ip',
   'login_failures_user',
   'login_failures_ip',
+  'login_failures_user_ip',
+  'login_delay',
+  'login_refusals_audited_ip',
 ] as const;
 export type LimitName = (typeof LIMITS)[number];
 
@@ -53,6 +56,12 @@ function budget(config: RateConfig, name: LimitName): { points: number; duration
     client_auth_failures_ip: [config.clientAuthFailuresPerIp, failures],
     login_failures_user: [config.loginFailuresPerUser, failures],
     login_failures_ip: [config.loginFailuresPerIp, failures],
+    login_failures_user_ip: [config.loginFailuresPerUserIp, failures],
+    // A user's failures from every address refuse no one (src/users/sign-in-throttle.ts); they hold
+    // (user, address) pairs for a delay, each hold() naming its length.
+    login_delay: [Math.min(config.loginFailuresPerUser, 1), config.loginMaxDelaySeconds],
+    // Refused sign-ins cost no argon2 work, so the audit trail records only so many per address.
+    login_refusals_audited_ip: [config.loginFailuresPerIp, failures],
   };
   const [points, duration] = table[name];
   return { points, duration };
@@ -116,7 +125,19 @@ export class RateLimits {
     const entry = this.#limiters.get(name);
     if (!entry) return;
     const res = await entry.limiter.get(limitKey(key)).catch(() => null);
-    if (res && res.consumedPoints >= entry.points) this.#reject(name, res);
+    // An expired count the memory store has not dropped yet (its timers run on real time) is gone.
+    if (res && res.msBeforeNext > 0 && res.consumedPoints >= entry.points) this.#reject(name, res);
+  }
+
+  /** The failures `key` has on record against `name` in the current window; 0 when none, or when the limit is off. */
+  async count(name: LimitName, key: string): Promise<number> {
+    const res = await this.#limiters.get(name)?.limiter.get(limitKey(key)).catch(() => null);
+    return res && res.msBeforeNext > 0 ? res.consumedPoints : 0;
+  }
+
+  /** Makes check() refuse `key` under `name` for the next `seconds`, whatever it had counted. */
+  async hold(name: LimitName, key: string, seconds: number): Promise<void> {
+    await this.#limiters.get(name)?.limiter.block(limitKey(key), seconds).catch(() => undefined);
   }
 
   /** Records one failure (a wrong secret or password) against `name` for `key`; never throws. */

@@ -113,15 +113,21 @@ export class UserService {
   }
 
   /**
-   * Checks a sign-in. Every outcome costs one argon2 verification (an unknown name is checked
-   * against a dummy hash), and an unknown name and a wrong password give the same answer; only
-   * someone who knows the password learns that the account is disabled.
+   * The user a sign-in names, by username or e-mail address in any case, or null. A login no user
+   * can have (control characters, NUL) is not looked up: PostgreSQL refuses NUL bytes.
    */
-  async signIn(login: string, password: string): Promise<SignInResult> {
+  async findByLogin(login: string): Promise<User | null> {
     const name = login.trim().toLowerCase();
-    // A name no user can have (control characters, NUL) is not looked up: PostgreSQL refuses NUL bytes.
     const plausible = name.length > 0 && name.length <= 254 && !/[\x00-\x1f\x7f]/.test(name);
-    const user = plausible ? await this.db.prisma.user.findFirst({ where: { OR: [{ username: name }, { email: name }] } }) : null;
+    return plausible ? this.db.prisma.user.findFirst({ where: { OR: [{ username: name }, { email: name }] } }) : null;
+  }
+
+  /**
+   * Checks the password of the user a login named (findByLogin). Every outcome costs one argon2
+   * verification (no user is checked against a dummy hash), and no user and a wrong password give
+   * the same answer; only someone who knows the password learns that the account is disabled.
+   */
+  async signIn(user: User | null, password: string): Promise<SignInResult> {
     const matched = await verifyPassword(user?.passwordHash, password, this.hashCost);
     if (!user || !matched) return { ok: false, reason: 'invalid_credentials' };
     if (user.disabled) return { ok: false, reason: 'disabled' };

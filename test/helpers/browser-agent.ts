@@ -12,7 +12,11 @@ export interface PageResult {
 export class BrowserAgent {
   readonly cookies = new Map<string, string>();
 
-  constructor(readonly base: string) {}
+  /** `headers` go with every request, e.g. `X-Forwarded-For` to sign in from another address behind a trusted proxy. */
+  constructor(
+    readonly base: string,
+    readonly headers: Record<string, string> = {},
+  ) {}
 
   async get(url: string): Promise<PageResult> {
     return this.#send(url, { method: 'GET' });
@@ -36,7 +40,7 @@ export class BrowserAgent {
     const response = await fetch(absolute, {
       ...init,
       redirect: 'manual',
-      headers: { ...(init.headers as Record<string, string> | undefined), cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+      headers: { ...this.headers, ...(init.headers as Record<string, string> | undefined), cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
     });
     for (const cookie of response.headers.getSetCookie()) {
       const [pair, ...attributes] = cookie.split(';');

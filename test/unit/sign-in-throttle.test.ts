@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
+import { addressKey, loginDelaySeconds } from '../../src/users/sign-in-throttle.js';
+
+describe('the sign-in throttle', () => {
+  it('counts an IPv6 address as its /64, and IPv4 (mapped or not) as it is', () => {
+    expect(addressKey('203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    for (const ip of ['2001:db8:0:1::1', '2001:0DB8:0000:0001:ffff:ffff:ffff:ffff', '2001:db8:0:1::', '2001:db8:0:1:1:2:3.4.5.6']) {
+      expect(addressKey(ip), ip).toBe('2001:db8:0:1::/64');
+    }
+    expect(addressKey('2001:db8:0:2::1')).toBe('2001:db8:0:2::/64');
+    expect(addressKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(addressKey('::1')).toBe('0:0:0:0::/64');
+  });
+
+  it('waits 1 s after the user’s budget of failures, doubling up to the maximum; never with the budget off', () => {
+    const { rateLimit } = loadConfig({});
+    expect([0, 4, 5, 6, 7, 10, 11, 12, 1000].map((failures) => loginDelaySeconds(failures, rateLimit))).toEqual([0, 0, 1, 2, 4, 32, 60, 60, 60]);
+    expect(loginDelaySeconds(7, { ...rateLimit, loginMaxDelaySeconds: 3 })).toBe(3);
+    expect(loginDelaySeconds(1000, { ...rateLimit, loginFailuresPerUser: 0 })).toBe(0);
+  });
+});

@@ -59,6 +59,11 @@ export function grantScope(client: Pick<ClientFacts, 'scopes' | 'defaultScopes'>
 
 const NONE: ReadonlySet<string> = new Set();
 
+/** The scopes a token still confers: those granted that its client may still be granted (an allow-list narrowed later narrows its tokens). */
+export function scopesInForce(client: Pick<ClientFacts, 'scopes'>, granted: string | undefined): Set<string> {
+  return new Set((granted ?? '').split(' ').filter((scope) => scope && client.scopes.includes(scope)));
+}
+
 /** RFC 7662 §2.1: a client may see its own tokens; a resource server may see any. */
 export function mayIntrospect(caller: Pick<ClientFacts, 'id' | 'resourceServer'>, token: TokenFacts): boolean {
   return token.clientId === caller.id || caller.resourceServer;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_ACCESS_TOKEN_TTL } from '../../src/config/config.js';
-import { accessTokenLifetime, grantScope, mayAuthenticateWith, mayIntrospect, mayRevoke } from '../../src/tokens/policy.js';
+import { accessTokenLifetime, grantScope, mayAuthenticateWith, mayIntrospect, mayRevoke, scopesInForce } from '../../src/tokens/policy.js';
 
 const client = { id: 'svc', scopes: ['read', 'write'], defaultScopes: ['read'], tokenEndpointAuthMethod: 'client_secret_basic', resourceServer: false };
 
@@ -37,6 +37,14 @@ describe('scope grant', () => {
   it('allows protocol scopes only where they are passed in', () => {
     expect(grantScope(client, 'openid read')).toMatchObject({ refused: 'openid' });
     expect(grantScope(client, 'openid read', new Set(['openid']))).toEqual({ granted: 'openid read' });
+  });
+});
+
+describe('scopes in force', () => {
+  it('keeps only the granted scopes the client may still be granted', () => {
+    expect(scopesInForce(client, 'read admin write')).toEqual(new Set(['read', 'write']));
+    expect(scopesInForce({ scopes: [] }, 'read')).toEqual(new Set());
+    expect(scopesInForce(client, undefined)).toEqual(new Set());
   });
 });
 

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { ClientAuthenticator } from '../clients/authentication.js';
 import type { ClientService } from '../clients/service.js';
 import type { Config } from '../config/config.js';
-import { accessTokenLifetime, mayAuthenticateWith, mayIntrospect, mayRevoke } from '../tokens/policy.js';
+import { accessTokenLifetime, mayAuthenticateWith, mayIntrospect, mayRevoke, mayUseIntrospection, revocationEndsGrant } from '../tokens/policy.js';
 import type { Database } from '../db/database.js';
 import { createAdapterFactory } from './adapter.js';
 import { clientFactsOf, EXTRA_CLIENT_METADATA, metadataOf, type MetadataHolder } from './client-metadata.js';
@@ -101,7 +101,13 @@ export function createProvider({ config, db, clients, authenticator, keys, log, 
       },
       revocation: {
         enabled: true,
-        allowedPolicy: async (_ctx, caller, token) => mayRevoke(clientFactsOf(caller), { clientId: token.clientId! }),
+        allowedPolicy: async (_ctx, caller, token) => {
+          if (!mayRevoke(clientFactsOf(caller), { clientId: token.clientId! })) return false;
+          if (revocationEndsGrant(token)) return true;
+          // Allowed, the provider would go on to end every token of the token's grant: it ends here, alone.
+          await token.destroy();
+          return false;
+        },
       },
     },
     renderError: async (ctx, out) => {
@@ -129,7 +135,23 @@ export function createProvider({ config, db, clients, authenticator, keys, log, 
   provider.use(standardErrors);
 
   if (operations) instrumentProvider(provider, operations, log);
+  // Innermost, so that the audit trail and metrics record the refusal.
+  provider.use(refusePublicIntrospection);
   return provider;
+}
+
+/**
+ * RFC 7662 §2.1: a public client cannot authenticate, so it may not introspect; oidc-provider takes
+ * token_endpoint_auth_method none at every endpoint and has no hook between client authentication
+ * and its answer, so the answer is replaced (it is computed without side effects).
+ */
+async function refusePublicIntrospection(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
+  await next();
+  const client = ctx.oidc?.client;
+  if (ctx.oidc?.route !== 'introspection' || !client || mayUseIntrospection(clientFactsOf(client))) return;
+  ctx.status = 401;
+  ctx.type = 'application/json';
+  ctx.body = { error: 'invalid_client', error_description: 'client authentication is required; a public client cannot introspect tokens' };
 }
 
 /** Brings two of oidc-provider's answers in line with the RFCs Tollgate follows. */

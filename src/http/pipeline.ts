@@ -51,6 +51,8 @@ export interface Endpoint {
   /** The endpoint's rate-limit budgets, for its POST requests. */
   limited?: LimitedEndpoint;
   handler?: FormHandler;
+  /** Headers every answer of the path carries, whoever gives it. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export interface PipelineDeps {
@@ -90,6 +92,7 @@ export function requestPipeline(deps: PipelineDeps, koa: RequestListener): Pipel
     attachExchange(req, exchange);
     res.setHeader('X-Request-Id', requestId);
     for (const [name, value] of securityHeaders) res.setHeader(name, value);
+    for (const [name, value] of Object.entries(endpoints.get(exchange.path)?.headers ?? {})) res.setHeader(name, value);
     res.once('close', () => finish(req.method ?? '', res.statusCode, exchange));
     return exchange;
   }

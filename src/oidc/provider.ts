@@ -1,13 +1,14 @@
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { ClientAuthenticator } from '../clients/authentication.js';
+import { SUPPORTED_GRANT_TYPES } from '../clients/schema.js';
 import type { ClientService } from '../clients/service.js';
 import type { Config } from '../config/config.js';
 import { accessTokenLifetime, mayAuthenticateWith, mayIntrospect, mayRevoke, mayUseIntrospection, revocationEndsGrant } from '../tokens/policy.js';
 import type { Database } from '../db/database.js';
 import { createAdapterFactory } from './adapter.js';
 import { clientFactsOf, EXTRA_CLIENT_METADATA, metadataOf, type MetadataHolder } from './client-metadata.js';
-import { checkProviderInternals, guardGrantType, replaceClientSecretComparison } from './internals/index.js';
+import { checkProviderInternals, guardGrantType, replaceClientSecretComparison, wrapGrantType } from './internals/index.js';
 import type { ProviderKeys } from './keys.js';
 import { guardClientAuthentication, instrumentProvider, type ProviderOperations } from './operations.js';
 import { enforceAuthorizationScopes, enforceClientScopes } from './scopes.js';
@@ -131,6 +132,7 @@ export function createProvider({ config, db, clients, authenticator, keys, log, 
     return authenticator.authenticate(clientFactsOf(client), method, presented, metadataOf(client).accepted_secret_hashes ?? []);
   });
   guardGrantType(provider, 'client_credentials', ['scope', 'resource'], enforceClientScopes);
+  for (const grantType of SUPPORTED_GRANT_TYPES) wrapGrantType(provider, grantType, requireDpopProof);
   flows.install(provider);
   provider.use(standardErrors);
 
@@ -152,6 +154,17 @@ async function refusePublicIntrospection(ctx: KoaContextWithOIDC, next: () => Pr
   ctx.status = 401;
   ctx.type = 'application/json';
   ctx.body = { error: 'invalid_client', error_description: 'client authentication is required; a public client cannot introspect tokens' };
+}
+
+/**
+ * RFC 9449 §5.2: a client registered with dpop_bound_access_tokens gets no token without a DPoP
+ * proof. oidc-provider refuses it too, as an unexplained invalid_grant; the client is told why.
+ */
+async function requireDpopProof(ctx: KoaContextWithOIDC, grant: () => Promise<void>): Promise<void> {
+  if (ctx.oidc.client && metadataOf(ctx.oidc.client).dpop_bound_access_tokens && !ctx.get('DPoP')) {
+    throw new errors.InvalidDpopProof('a DPoP proof is required for this client (it is registered with dpop_bound_access_tokens)');
+  }
+  await grant();
 }
 
 /** Brings two of oidc-provider's answers in line with the RFCs Tollgate follows. */

@@ -15,7 +15,7 @@ import { limitEndpointRequest, type LimitedEndpoint } from '../rate-limit/middle
 import { basicCredentials } from './basic-auth.js';
 import { answerFor, errorBody, HttpError, methodNotAllowed } from './errors.js';
 import { attachExchange, exchangeOf, type Exchange } from './exchange.js';
-import { requestIdFor, requestLineLogger, securityHeaderValues } from './middleware.js';
+import { loggedPath, requestIdFor, requestLineLogger, securityHeaderValues } from './middleware.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 /** Methods any path may be asked with; anything else is 405 everywhere. */
@@ -127,7 +127,9 @@ export function requestPipeline(deps: PipelineDeps, koa: RequestListener): Pipel
 
   function finish(method: string, status: number, exchange: Exchange): void {
     const { requestId, path, started } = exchange;
-    lines.info({ requestId, method, path, status, ms: Math.round(performance.now() - started) }, 'request');
+    // Known paths as they are, routes by their pattern (no ids), anything else without what could be a credential.
+    const logged = deps.knownPaths.has(path) ? path : (exchange.route ?? loggedPath(path));
+    lines.info({ requestId, method, path: logged, status, ms: Math.round(performance.now() - started) }, 'request');
     countRequest(metrics, deps.knownPaths.has(path) ? path : (exchange.route ?? 'other'), method, status, started);
     // Failed client authentications count against the address, whoever answered them.
     if (status === 401 && endpoints.get(path)?.limited) void limits.penalize('client_auth_failures_ip', exchange.ip);

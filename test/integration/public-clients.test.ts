@@ -42,6 +42,12 @@ describe('introspection', () => {
     }
     expect((await introspect(access)).active).toBe(true);
   });
+
+  it('is not advertised to public clients', async () => {
+    const metadata = (await (await fetch(`${tollgate.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, string[]>;
+    expect(metadata.introspection_endpoint_auth_methods_supported).not.toContain('none');
+    expect(metadata.revocation_endpoint_auth_methods_supported).toContain('none');
+  });
 });
 
 describe('revocation', () => {

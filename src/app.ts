@@ -144,15 +144,18 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
   const tokens = tokenStore(db);
   const callers = { issuer: config.issuer, clients, authenticator, operations };
   const tokenEndpoint = ['POST', 'OPTIONS'];
+  // RFC 6749 §5.1 (and RFC 7662 §4 for introspection): no answer of the token endpoints is cached, by HTTP/1.0 caches either.
+  const uncached = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
   const readOnly = ['GET', 'HEAD'];
   const endpoints: Record<string, Endpoint> = {
-    [ROUTES.token]: { methods: tokenEndpoint, limited: 'token', handler: issuanceHandler({ ...callers, mint: clientCredentialsMinter(provider, config) }) },
+    [ROUTES.token]: { methods: tokenEndpoint, limited: 'token', headers: uncached, handler: issuanceHandler({ ...callers, mint: clientCredentialsMinter(provider, config) }) },
     [ROUTES.introspection]: {
       methods: tokenEndpoint,
       limited: 'introspect',
+      headers: uncached,
       handler: introspectionHandler({ ...callers, caches, tokenMayExist: (hash) => tokens.liveTokenExists(hash) }),
     },
-    [ROUTES.revocation]: { methods: tokenEndpoint, limited: 'revoke', handler: revocationHandler({ ...callers, findToken: issuedTokenFinder(provider) }) },
+    [ROUTES.revocation]: { methods: tokenEndpoint, limited: 'revoke', headers: uncached, handler: revocationHandler({ ...callers, findToken: issuedTokenFinder(provider) }) },
     [ROUTES.jwks]: { methods: [...readOnly, 'OPTIONS'] },
     '/.well-known/openid-configuration': { methods: [...readOnly, 'OPTIONS'] },
     [RFC8414_PATH]: { methods: [...readOnly, 'OPTIONS'] },

@@ -143,7 +143,16 @@ export class AuditLog {
 }
 
 function text(value: string | null | undefined): string | null {
-  return value === undefined || value === null || value === '' ? null : String(value).slice(0, MAX_TEXT);
+  return value === undefined || value === null || value === '' ? null : clip(String(value));
+}
+
+/**
+ * At most MAX_TEXT characters, without NUL (PostgreSQL refuses it in text and jsonb, and one such
+ * event would fail its whole batch again at every retry): a request's values are recorded as sent, else.
+ */
+function clip(value: string): string {
+  const clipped = value.slice(0, MAX_TEXT);
+  return clipped.includes('\u0000') ? clipped.replaceAll('\u0000', '\ufffd') : clipped;
 }
 
 function details(input: AuditEventInput['details']): Prisma.InputJsonObject | undefined {
@@ -151,7 +160,7 @@ function details(input: AuditEventInput['details']): Prisma.InputJsonObject | un
   const out: Record<string, Prisma.InputJsonValue | null> = {};
   for (const [key, value] of Object.entries(input)) {
     if (value === undefined || SECRET_KEYS.test(key)) continue;
-    out[key.slice(0, 64)] = Array.isArray(value) ? value.slice(0, 50).map((v) => String(v).slice(0, MAX_TEXT)) : typeof value === 'string' ? value.slice(0, MAX_TEXT) : value;
+    out[clip(key.slice(0, 64))] = Array.isArray(value) ? value.slice(0, 50).map((v) => clip(String(v))) : typeof value === 'string' ? clip(value) : value;
   }
   return out;
 }

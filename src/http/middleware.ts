@@ -11,10 +11,27 @@ export function requestIdFor(incoming: string | undefined): string {
 
 /**
  * The logger for request lines. Their fields are fixed and never hold a credential (no headers,
- * query strings or bodies), so pino's redaction, a third of a line's cost, is left out.
+ * query strings or bodies, and paths through loggedPath), so pino's redaction, a third of a line's
+ * cost, is left out.
  */
 export function requestLineLogger(log: Logger): Logger {
   return log.child({}, { redact: [] });
+}
+
+/** A path segment a request line shows as sent: short and plain, unlike any credential Tollgate issues. */
+const PLAIN_SEGMENT = /^[\w.~-]{0,16}$/;
+const MAX_LOGGED_PATH = 256;
+
+/**
+ * The path a request line shows for a path no route names (a 404, mostly): every segment that
+ * could be a credential pasted into the URL (long or unusual) becomes `:redacted`.
+ */
+export function loggedPath(path: string): string {
+  return path
+    .split('/')
+    .map((segment) => (PLAIN_SEGMENT.test(segment) ? segment : ':redacted'))
+    .join('/')
+    .slice(0, MAX_LOGGED_PATH);
 }
 
 /** The headers every response carries (HSTS only when the issuer is https). */

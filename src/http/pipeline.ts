@@ -17,7 +17,7 @@ import { basicCredentials } from './basic-auth.js';
 import { clientAddressOf, type TrustedProxies } from './client-address.js';
 import { answerFor, errorBody, HttpError, methodNotAllowed, noSuchEndpoint } from './errors.js';
 import { attachExchange, exchangeOf, type Exchange } from './exchange.js';
-import { requestIdFor, requestLineLogger, securityHeaderValues } from './middleware.js';
+import { loggedPath, requestIdFor, requestLineLogger, securityHeaderValues } from './middleware.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 /** Methods any path may be asked with; anything else is 405 everywhere. */
@@ -53,6 +53,8 @@ export interface Endpoint {
   /** The endpoint's rate-limit budgets, for its POST requests. */
   limited?: LimitedEndpoint;
   handler?: FormHandler;
+  /** Headers every answer of the path carries, whoever gives it. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export interface PipelineDeps {
@@ -109,6 +111,7 @@ export function requestPipeline(deps: PipelineDeps, koa: RequestListener): Pipel
     attachExchange(req, exchange);
     res.setHeader('X-Request-Id', requestId);
     for (const [name, value] of securityHeaders) res.setHeader(name, value);
+    for (const [name, value] of Object.entries(endpoints.get(exchange.path)?.headers ?? {})) res.setHeader(name, value);
     res.once('close', () => finish(req.method ?? '', res.statusCode, exchange));
     return exchange;
   }
@@ -144,7 +147,9 @@ export function requestPipeline(deps: PipelineDeps, koa: RequestListener): Pipel
 
   function finish(method: string, status: number, exchange: Exchange): void {
     const { requestId, path, started } = exchange;
-    lines.info({ requestId, method, path, status, ms: Math.round(performance.now() - started) }, 'request');
+    // Known paths as they are, routes by their pattern (no ids), anything else without what could be a credential.
+    const logged = deps.knownPaths.has(path) ? path : (exchange.route ?? loggedPath(path));
+    lines.info({ requestId, method, path: logged, status, ms: Math.round(performance.now() - started) }, 'request');
     countRequest(metrics, deps.knownPaths.has(path) ? path : (exchange.route ?? 'other'), method, status, started);
     // Failed client authentications count against the address, whoever answered them.
     if (status === 401 && endpoints.get(path)?.limited) void limits.penalize('client_auth_failures_ip', exchange.ip);

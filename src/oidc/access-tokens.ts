@@ -1,4 +1,6 @@
 import type Provider from 'oidc-provider';
+import { scopesInForce } from '../tokens/policy.js';
+import { clientFactsOf } from './client-metadata.js';
 
 export interface VerifiedAccessToken {
   clientId: string;
@@ -6,10 +8,15 @@ export interface VerifiedAccessToken {
   exp: number;
 }
 
-/** The access token behind a bearer value if it is valid, unexpired and its client still active. */
+/**
+ * The access token behind a bearer value if it is valid, unexpired and its client still active,
+ * with the scopes its client may still be granted: the client comes from the client cache, which
+ * every instance hears the client's changes through.
+ */
 export async function verifyAccessToken(provider: Provider, value: string): Promise<VerifiedAccessToken | undefined> {
   const token = (await provider.ClientCredentials.find(value)) ?? (await provider.AccessToken.find(value));
   if (!token?.isValid || token.isSenderConstrained()) return undefined;
-  if (!(await provider.Client.find(token.clientId!))) return undefined;
-  return { clientId: token.clientId!, scopes: new Set((token.scope ?? '').split(' ').filter(Boolean)), exp: token.exp! };
+  const client = await provider.Client.find(token.clientId!);
+  if (!client) return undefined;
+  return { clientId: token.clientId!, scopes: scopesInForce(clientFactsOf(client), token.scope), exp: token.exp! };
 }

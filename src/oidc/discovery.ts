@@ -38,7 +38,8 @@ export async function discovery(ctx: Context, next: Next): Promise<void> {
   ctx.body = {
     ...Object.fromEntries(ADVERTISED.filter((key) => key in full).map((key) => [key, full[key]])),
     grant_types_supported: ['client_credentials', 'authorization_code', 'refresh_token'],
-    introspection_endpoint_auth_methods_supported: full.token_endpoint_auth_methods_supported,
+    // RFC 7662 §2.1: introspection takes an authenticated caller (src/tokens/policy.ts mayUseIntrospection).
+    introspection_endpoint_auth_methods_supported: (full.token_endpoint_auth_methods_supported as string[]).filter((method) => method !== 'none'),
     revocation_endpoint_auth_methods_supported: full.token_endpoint_auth_methods_supported,
     response_types_supported: ['code'],
   };

@@ -1,13 +1,14 @@
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { ClientAuthenticator } from '../clients/authentication.js';
+import { SUPPORTED_GRANT_TYPES } from '../clients/schema.js';
 import type { ClientService } from '../clients/service.js';
 import type { Config } from '../config/config.js';
-import { accessTokenLifetime, mayAuthenticateWith, mayIntrospect, mayRevoke } from '../tokens/policy.js';
+import { accessTokenLifetime, mayAuthenticateWith, mayIntrospect, mayRevoke, mayUseIntrospection, revocationEndsGrant } from '../tokens/policy.js';
 import type { Database } from '../db/database.js';
 import { createAdapterFactory } from './adapter.js';
 import { clientFactsOf, EXTRA_CLIENT_METADATA, metadataOf, type MetadataHolder } from './client-metadata.js';
-import { checkProviderInternals, guardGrantType, replaceClientSecretComparison } from './internals/index.js';
+import { checkProviderInternals, guardGrantType, replaceClientSecretComparison, wrapGrantType } from './internals/index.js';
 import type { ProviderKeys } from './keys.js';
 import { guardClientAuthentication, instrumentProvider, type ProviderOperations } from './operations.js';
 import { enforceAuthorizationScopes, enforceClientScopes } from './scopes.js';
@@ -102,7 +103,13 @@ export function createProvider({ config, db, clients, authenticator, keys, log, 
       },
       revocation: {
         enabled: true,
-        allowedPolicy: async (_ctx, caller, token) => mayRevoke(clientFactsOf(caller), { clientId: token.clientId! }),
+        allowedPolicy: async (_ctx, caller, token) => {
+          if (!mayRevoke(clientFactsOf(caller), { clientId: token.clientId! })) return false;
+          if (revocationEndsGrant(token)) return true;
+          // Allowed, the provider would go on to end every token of the token's grant: it ends here, alone.
+          await token.destroy();
+          return false;
+        },
       },
     },
     renderError: async (ctx, out) => {
@@ -126,11 +133,39 @@ export function createProvider({ config, db, clients, authenticator, keys, log, 
     return authenticator.authenticate(clientFactsOf(client), method, presented, metadataOf(client).accepted_secret_hashes ?? []);
   });
   guardGrantType(provider, 'client_credentials', ['scope', 'resource'], enforceClientScopes);
+  for (const grantType of SUPPORTED_GRANT_TYPES) wrapGrantType(provider, grantType, requireDpopProof);
   flows.install(provider);
   provider.use(standardErrors);
 
   if (operations) instrumentProvider(provider, operations, log);
+  // Innermost, so that the audit trail and metrics record the refusal.
+  provider.use(refusePublicIntrospection);
   return provider;
+}
+
+/**
+ * RFC 7662 §2.1: a public client cannot authenticate, so it may not introspect; oidc-provider takes
+ * token_endpoint_auth_method none at every endpoint and has no hook between client authentication
+ * and its answer, so the answer is replaced (it is computed without side effects).
+ */
+async function refusePublicIntrospection(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
+  await next();
+  const client = ctx.oidc?.client;
+  if (ctx.oidc?.route !== 'introspection' || !client || mayUseIntrospection(clientFactsOf(client))) return;
+  ctx.status = 401;
+  ctx.type = 'application/json';
+  ctx.body = { error: 'invalid_client', error_description: 'client authentication is required; a public client cannot introspect tokens' };
+}
+
+/**
+ * RFC 9449 §5.2: a client registered with dpop_bound_access_tokens gets no token without a DPoP
+ * proof. oidc-provider refuses it too, as an unexplained invalid_grant; the client is told why.
+ */
+async function requireDpopProof(ctx: KoaContextWithOIDC, grant: () => Promise<void>): Promise<void> {
+  if (ctx.oidc.client && metadataOf(ctx.oidc.client).dpop_bound_access_tokens && !ctx.get('DPoP')) {
+    throw new errors.InvalidDpopProof('a DPoP proof is required for this client (it is registered with dpop_bound_access_tokens)');
+  }
+  await grant();
 }
 
 /** Brings two of oidc-provider's answers in line with the RFCs Tollgate follows. */

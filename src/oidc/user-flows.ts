@@ -102,10 +102,10 @@ export function userFlows({ config, db, users, keys, events }: UserFlowDeps) {
         if (ctx.path === '/auth' || ctx.path.startsWith('/auth/')) ctx.set('Content-Security-Policy', AUTHORIZATION_POLICY);
         await next();
       });
-      // DPoP proof replay detection, atomically (oidc-provider's own check reads, then writes).
+      // DPoP proof replay detection, atomically and across instances (the token table), whichever client presents the proof.
       const proofs = new StoreAdapter(tokenStore(db), 'ReplayDetection');
-      replaceReplayDetection(provider, (iss, jti, exp) =>
-        proofs.insertIfAbsent(sha256(`${iss}${jti}`), { kind: 'ReplayDetection', iss, exp, iat: now() }, Math.max(1, exp - now())),
+      replaceReplayDetection(provider, (jti, exp) =>
+        proofs.insertIfAbsent(sha256(jti), { kind: 'ReplayDetection', exp, iat: now() }, Math.max(1, exp - now())),
       );
     },
   };

@@ -14,7 +14,7 @@ import { authenticateCaller, isTokenQuery, refuseCaller, type CallerDeps } from 
 import { mayIntrospect } from './policy.js';
 
 /** The headers of the provider's introspection answers to a request without Origin. */
-const HEADERS = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'WWW-Authenticate', Vary: 'Origin', 'Cache-Control': 'no-store' };
+const HEADERS = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'WWW-Authenticate', Vary: 'Origin' };
 const INACTIVE = '{"active":false}';
 
 export interface IntrospectionHandlerDeps extends CallerDeps {

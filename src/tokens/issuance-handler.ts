@@ -11,7 +11,7 @@ import { authenticateCaller, refuseCaller, single, type CallerDeps } from './cal
 import { grantScope } from './policy.js';
 
 /** The headers of the provider's token endpoint answers to a request without Origin. */
-const HEADERS = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'DPoP-Nonce,WWW-Authenticate', Vary: 'Origin', 'Cache-Control': 'no-store' };
+const HEADERS = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'DPoP-Nonce,WWW-Authenticate', Vary: 'Origin' };
 
 export interface IssuanceHandlerDeps extends CallerDeps {
   mint: ClientCredentialsMinter;

@@ -59,14 +59,35 @@ export function grantScope(client: Pick<ClientFacts, 'scopes' | 'defaultScopes'>
 
 const NONE: ReadonlySet<string> = new Set();
 
-/** RFC 7662 §2.1: a client may see its own tokens; a resource server may see any. */
-export function mayIntrospect(caller: Pick<ClientFacts, 'id' | 'resourceServer'>, token: TokenFacts): boolean {
-  return token.clientId === caller.id || caller.resourceServer;
+/** The scopes a token still confers: those granted that its client may still be granted (an allow-list narrowed later narrows its tokens). */
+export function scopesInForce(client: Pick<ClientFacts, 'scopes'>, granted: string | undefined): Set<string> {
+  return new Set((granted ?? '').split(' ').filter((scope) => scope && client.scopes.includes(scope)));
 }
 
-/** RFC 7009 §2.1: only the client a token was issued to may revoke it. */
+/**
+ * RFC 7662 §2.1: the introspection endpoint requires authorization, which a public client
+ * (token_endpoint_auth_method none) cannot give: it is refused as an unauthenticated caller.
+ */
+export function mayUseIntrospection(caller: Pick<ClientFacts, 'tokenEndpointAuthMethod'>): boolean {
+  return caller.tokenEndpointAuthMethod !== 'none';
+}
+
+/** RFC 7662 §2.1: an authenticated client may see its own tokens; a resource server may see any. */
+export function mayIntrospect(caller: Pick<ClientFacts, 'id' | 'resourceServer' | 'tokenEndpointAuthMethod'>, token: TokenFacts): boolean {
+  return mayUseIntrospection(caller) && (token.clientId === caller.id || caller.resourceServer);
+}
+
+/** RFC 7009 §2.1: only the client a token was issued to may revoke it (a public client its own tokens too). */
 export function mayRevoke(caller: Pick<ClientFacts, 'id'>, token: TokenFacts): boolean {
   return token.clientId === caller.id;
+}
+
+/**
+ * RFC 7009 §2.1 leaves it to the server: revoking a refresh token ends its grant (the refresh token
+ * and every access token issued with it); revoking an access token ends that token alone.
+ */
+export function revocationEndsGrant(token: { kind: string }): boolean {
+  return token.kind === 'RefreshToken';
 }
 
 /** An access token's lifetime in seconds: the client's own or the configured default, never above the hard maximum. */

@@ -43,7 +43,12 @@ export async function registerAppClient(base: string, metadata: Record<string, u
 
 /** POSTs to the token endpoint as `client`: client_id in the body for a public client, Basic auth otherwise. */
 export function tokenRequest(base: string, client: AppClient, form: Record<string, string>, headers: Record<string, string> = {}): Promise<HttpResult> {
-  return fetch(`${base}/token`, {
+  return clientRequest(base, '/token', client, form, headers);
+}
+
+/** POSTs a form to `path` as `client`, authenticating as tokenRequest does. */
+export function clientRequest(base: string, path: string, client: AppClient, form: Record<string, string>, headers: Record<string, string> = {}): Promise<HttpResult> {
+  return fetch(`${base}${path}`, {
     method: 'POST',
     headers: {
       'content-type': 'application/x-www-form-urlencoded',

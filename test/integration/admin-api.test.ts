@@ -269,6 +269,24 @@ describe('authorization', () => {
     expect(response.body.error).toBe('invalid_token');
   });
 
+  it('refuses an admin token once its client may no longer be granted scope admin, or is disabled', async () => {
+    const operator = await registerClient(tollgate.url, { scope: 'admin read' });
+    const issued = await clientCredentialsToken(tollgate.url, operator.client_id, operator.client_secret, 'admin');
+    const held = issued.body.access_token as string;
+    expect((await api('GET', '/clients', undefined, held)).status).toBe(200);
+
+    expect((await api('PATCH', `/clients/${operator.client_id}`, { scope: 'read' })).status).toBe(200);
+    const narrowed = await api('GET', '/clients', undefined, held);
+    expect(narrowed.status).toBe(403);
+    expect(narrowed.body.error).toBe('insufficient_scope');
+
+    expect((await api('PATCH', `/clients/${operator.client_id}`, { scope: 'admin read' })).status).toBe(200);
+    expect((await api('GET', '/clients', undefined, held)).status).toBe(200);
+
+    expect((await api('PATCH', `/clients/${operator.client_id}`, { disabled: true })).status).toBe(200);
+    expect((await api('GET', '/clients', undefined, held)).status).toBe(401);
+  });
+
   it('refuses an expired admin token', async () => {
     expect((await api('PATCH', `/clients/${ADMIN_CLIENT_ID}`, { access_token_ttl: 1 })).status).toBe(200);
     try {

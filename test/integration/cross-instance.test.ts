@@ -1,11 +1,13 @@
 // Two real instances on one PostgreSQL database: what one of them revokes, deletes or rotates is
 // honoured by the other within a second, although the other answers from its caches; and an
 // instance cut off from the notification channel stops using its caches until it is back.
+import { request as httpRequest } from 'node:http';
 import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PgBus } from '../../src/cache/pg-bus.js';
-import { admin, clientCredentialsToken, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
+import { DpopKey } from '../helpers/dpop.js';
+import { admin, basic, clientCredentialsToken, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
 import { startInstances, type Instances } from '../helpers/instances.js';
 import { usingPostgres } from '../helpers/tollgate.js';
 
@@ -120,6 +122,44 @@ describe.skipIf(!usingPostgres)('two instances on one PostgreSQL database', () =
     // And hears revocations again.
     expect((await postForm(a, '/revoke', { token }, auth(client))).status).toBe(200);
     expect(await eventually(async () => !(await isActive(b, token)))).toBe(true);
+  });
+
+  it('a DPoP proof used on one instance is refused on the other, from any client', async () => {
+    const [first, second] = [await registerClient(a, { scope: 'read' }), await registerClient(a, { scope: 'read' })];
+    /** A token request to `base`, naming `host` as its Host: the URL the proof's htu must match. */
+    const send = (base: string, client: RegisteredClient, proof: string, host = new URL(base).host) =>
+      new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+        const body = 'grant_type=client_credentials';
+        const request = httpRequest(`${base}/token`, {
+          method: 'POST',
+          headers: { host, 'content-type': 'application/x-www-form-urlencoded', 'content-length': body.length, authorization: basic(...auth(client)), dpop: proof },
+        });
+        request.on('response', async (response) => {
+          let text = '';
+          for await (const chunk of response) text += chunk;
+          resolve({ status: response.statusCode!, body: JSON.parse(text) as Record<string, unknown> });
+        });
+        request.on('error', reject);
+        request.end(body);
+      });
+    // One proof for B's token endpoint, used first on A (as if a proxy sent it there)...
+    const proof = new DpopKey().proof(`${b}/token`);
+    const used = await send(a, first, proof, new URL(b).host);
+    expect(used.status, JSON.stringify(used.body)).toBe(200);
+    // ...is refused on B, whichever client presents it.
+    for (const client of [first, second]) {
+      const replay = await send(b, client, proof);
+      expect(replay.status).toBe(400);
+      expect(replay.body.error).toBe('invalid_dpop_proof');
+    }
+  });
+
+  it('an admin token loses its rights on every instance once its client may no longer be granted scope admin', async () => {
+    const operator = await registerClient(a, { scope: 'admin' });
+    const held = (await clientCredentialsToken(a, ...auth(operator), 'admin')).body.access_token as string;
+    expect((await admin(b, 'GET', '/clients', undefined, held)).status).toBe(200);
+    expect((await admin(a, 'PATCH', `/clients/${operator.client_id}`, { scope: 'read' })).status).toBe(200);
+    expect(await eventually(async () => (await admin(b, 'GET', '/clients', undefined, held)).status === 403)).toBe(true);
   });
 
   it('logged no error on either instance (a failed NOTIFY is logged as one)', () => {

@@ -1,38 +1,14 @@
 // DPoP (RFC 9449) with a real client: openid-client runs the authorization code flow with PKCE
 // and DPoP against Tollgate's sign-in pages; bound tokens introspect with cnf.jkt; replayed proofs,
 // missing or wrong keys, and server nonces are checked with proofs made here by hand.
-import { createHash, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrowserAgent, csrfOf } from '../helpers/browser-agent.js';
+import { DpopKey } from '../helpers/dpop.js';
 import { admin, basic } from '../helpers/oauth.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 import { createUser, introspector, PASSWORD, REDIRECT_URI, registerAppClient, tokenRequest, type AppClient, type TestUser } from '../helpers/users.js';
-
-/** A P-256 key and proofs signed with it, built with node:crypto alone. */
-class DpopKey {
-  readonly privateKey: KeyObject;
-  readonly jwk: { kty: string; crv: string; x: string; y: string };
-
-  constructor() {
-    const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    this.privateKey = pair.privateKey;
-    const { kty, crv, x, y } = pair.publicKey.export({ format: 'jwk' }) as { kty: string; crv: string; x: string; y: string };
-    this.jwk = { kty, crv, x, y };
-  }
-
-  /** RFC 7638 thumbprint: what cnf.jkt carries. */
-  get thumbprint(): string {
-    const { crv, kty, x, y } = this.jwk;
-    return createHash('sha256').update(JSON.stringify({ crv, kty, x, y })).digest('base64url');
-  }
-
-  proof(htu: string, claims: Record<string, unknown> = {}, htm = 'POST'): string {
-    const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-    const input = `${encode({ typ: 'dpop+jwt', alg: 'ES256', jwk: this.jwk })}.${encode({ htm, htu, iat: Math.floor(Date.now() / 1000), jti: randomUUID(), ...claims })}`;
-    return `${input}.${sign('sha256', Buffer.from(input), { key: this.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
-  }
-}
 
 async function thumbprintOf(pair: CryptoKeyPair): Promise<string> {
   const { crv, kty, x, y } = (await crypto.subtle.exportKey('jwk', pair.publicKey)) as { crv: string; kty: string; x: string; y: string };
@@ -131,11 +107,25 @@ describe('proofs', () => {
     expect((await clientCredentials(proof)).status).toBe(200);
     const replay = await clientCredentials(proof);
     expect(replay.status).toBe(400);
-    expect(replay.body.error).toBe('invalid_grant');
+    expect(replay.body.error).toBe('invalid_dpop_proof');
+    expect(replay.body.error_description).toMatch(/replay/i);
 
     const fresh = key.proof(`${tollgate.url}/token`);
     const racing = await Promise.all(Array.from({ length: 10 }, () => clientCredentials(fresh)));
     expect(racing.map((r) => r.status).sort()).toEqual([200, ...Array<number>(9).fill(400)]);
+  });
+
+  it('refuses a proof replayed by another client (RFC 9449 §11.1: a jti is used once, by anyone)', async () => {
+    const other = (await admin(tollgate.url, 'POST', '/clients', { scope: 'read' })).body as AppClient;
+    const proof = new DpopKey().proof(`${tollgate.url}/token`);
+    expect((await clientCredentials(proof)).status).toBe(200);
+    const replay = await fetch(`${tollgate.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(other.client_id, other.client_secret!), dpop: proof },
+      body: 'grant_type=client_credentials',
+    });
+    expect(replay.status).toBe(400);
+    expect(((await replay.json()) as { error: string }).error).toBe('invalid_dpop_proof');
   });
 
   it('refuses proofs for another URL or method, unsigned or malformed ones', async () => {
@@ -170,7 +160,9 @@ describe('proofs', () => {
       });
     const bare = await request();
     expect(bare.status).toBe(400);
-    expect(((await bare.json()) as { error: string }).error).toBe('invalid_grant');
+    const refusal = (await bare.json()) as { error: string; error_description: string };
+    expect(refusal.error).toBe('invalid_dpop_proof');
+    expect(refusal.error_description).toMatch(/DPoP proof is required for this client/);
     expect((await request(new DpopKey().proof(`${tollgate.url}/token`))).status).toBe(200);
   });
 });

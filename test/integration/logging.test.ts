@@ -45,6 +45,13 @@ beforeAll(async () => {
   secrets.set('bad bearer', badBearer);
   expect((await admin(base, 'GET', '/clients', undefined, badBearer)).status).toBe(401);
 
+  // Nor a token pasted into a path, wherever the path leads.
+  const pasted = (await clientCredentialsToken(base, client.client_id, client.client_secret)).body.access_token as string;
+  secrets.set('token pasted into a path', pasted);
+  for (const path of [`/${pasted}`, `/token/${pasted}`, `/introspect/x/${pasted}`, `/interaction/${pasted}`, `/admin/clients/${pasted}`]) {
+    expect((await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${adminBearer}` } })).status).toBeGreaterThanOrEqual(400);
+  }
+
   const rotated = await admin(base, 'POST', `/clients/${client.client_id}/secret`, { overlap_seconds: 0 }, adminBearer);
   expect(rotated.status).toBe(200);
   const newSecret = rotated.body.client_secret as string;
@@ -57,7 +64,7 @@ beforeAll(async () => {
 afterAll(() => tollgate?.close());
 
 describe('the log', () => {
-  it.each(['admin secret', 'admin Basic header', 'admin token', 'client secret', 'client Basic header', 'access token', 'client_secret_post token', 'wrong secret', 'wrong Basic header', 'bad bearer', 'rotated secret', 'token after rotation'])(
+  it.each(['admin secret', 'admin Basic header', 'admin token', 'client secret', 'client Basic header', 'access token', 'client_secret_post token', 'wrong secret', 'wrong Basic header', 'bad bearer', 'rotated secret', 'token after rotation', 'token pasted into a path'])(
     'never contains the %s',
     (name) => {
       const value = secrets.get(name)!;
@@ -81,6 +88,8 @@ describe('the log', () => {
       'GET /nope 404',
       'GET /admin/clients 401',
       'POST /admin/clients/:id/secret 200',
+      'GET /admin/clients/:id 404',
+      'GET /token/:redacted 404',
     ]) {
       const pattern = new RegExp(`^${expected.replace(':id', '[^/ ]+').replace(/[.]/g, '\\.')}$`);
       expect(seen.some((line) => pattern.test(line)), `${expected} in ${JSON.stringify(seen)}`).toBe(true);

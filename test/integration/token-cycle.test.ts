@@ -309,3 +309,32 @@ describe('removing a client', () => {
     expectOAuthError(await introspect(token, auth(client)), 401, 'invalid_client');
   });
 });
+
+describe('caching', () => {
+  /** RFC 6749 §5.1: no-store and, for HTTP/1.0 caches, Pragma no-cache; on every answer of the three endpoints. */
+  function expectUncached(response: HttpResult, context: string) {
+    expect(response.headers.get('cache-control'), context).toBe('no-store');
+    expect(response.headers.get('pragma'), context).toBe('no-cache');
+  }
+
+  it('forbids caching every answer of /token, /introspect and /revoke, whoever answers it', async () => {
+    const client = await registerClient(tollgate.url, { scope: 'read' });
+    const postClient = await registerClient(tollgate.url, { scope: 'read', token_endpoint_auth_method: 'client_secret_post' });
+    const token = await issue(client);
+    const viaPost = (path: string, form: Record<string, string>) =>
+      postForm(tollgate.url, path, { ...form, client_id: postClient.client_id, client_secret: postClient.client_secret });
+    // Basic authentication is answered by Tollgate's own handlers, client_secret_post by the provider.
+    const answers: [string, HttpResult][] = [
+      ['token (handler)', await clientCredentialsToken(tollgate.url, ...auth(client))],
+      ['token (provider)', await viaPost('/token', { grant_type: 'client_credentials' })],
+      ['token error', await clientCredentialsToken(tollgate.url, client.client_id, 'wrong-secret')],
+      ['introspection (handler)', await introspect(token, auth(client))],
+      ['introspection (provider)', await viaPost('/introspect', { token })],
+      ['introspection error', await postForm(tollgate.url, '/introspect', { token })],
+      ['revocation (provider)', await viaPost('/revoke', { token: 'unknown' })],
+      ['revocation (handler)', await revoke(token, auth(client))],
+      ['revocation error', await postForm(tollgate.url, '/revoke', { token })],
+    ];
+    for (const [context, response] of answers) expectUncached(response, `${context}: ${response.status}`);
+  });
+});

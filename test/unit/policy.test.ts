@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_ACCESS_TOKEN_TTL } from '../../src/config/config.js';
-import { accessTokenLifetime, grantScope, mayAuthenticateWith, mayIntrospect, mayRevoke } from '../../src/tokens/policy.js';
+import { accessTokenLifetime, grantScope, mayAuthenticateWith, mayIntrospect, mayRevoke, mayUseIntrospection, revocationEndsGrant, scopesInForce } from '../../src/tokens/policy.js';
 
 const client = { id: 'svc', scopes: ['read', 'write'], defaultScopes: ['read'], tokenEndpointAuthMethod: 'client_secret_basic', resourceServer: false };
 
@@ -40,11 +40,32 @@ describe('scope grant', () => {
   });
 });
 
+describe('scopes in force', () => {
+  it('keeps only the granted scopes the client may still be granted', () => {
+    expect(scopesInForce(client, 'read admin write')).toEqual(new Set(['read', 'write']));
+    expect(scopesInForce({ scopes: [] }, 'read')).toEqual(new Set());
+    expect(scopesInForce(client, undefined)).toEqual(new Set());
+  });
+});
+
 describe('token visibility', () => {
   it('lets a client introspect its own tokens and a resource server any', () => {
     expect(mayIntrospect(client, { clientId: 'svc' })).toBe(true);
     expect(mayIntrospect(client, { clientId: 'other' })).toBe(false);
     expect(mayIntrospect({ ...client, resourceServer: true }, { clientId: 'other' })).toBe(true);
+  });
+
+  it('lets no public client introspect, not even its own tokens', () => {
+    const app = { ...client, tokenEndpointAuthMethod: 'none' };
+    expect(mayUseIntrospection(app)).toBe(false);
+    expect(mayIntrospect(app, { clientId: 'svc' })).toBe(false);
+    expect(mayUseIntrospection(client)).toBe(true);
+  });
+
+  it('ends a grant with its refresh token only', () => {
+    expect(revocationEndsGrant({ kind: 'RefreshToken' })).toBe(true);
+    expect(revocationEndsGrant({ kind: 'AccessToken' })).toBe(false);
+    expect(revocationEndsGrant({ kind: 'ClientCredentials' })).toBe(false);
   });
 
   it('lets only the owner revoke, resource server or not', () => {

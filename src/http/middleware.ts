@@ -34,7 +34,6 @@ export function securityHeaderValues(issuer: string): Record<string, string> {
 export async function adoptExchange(ctx: Context, next: Next): Promise<void> {
   const exchange = exchangeOf(ctx.req);
   ctx.state.requestId = exchange.requestId;
-  ctx.state.rateLimitedClientId = exchange.countedClient;
   ctx.request.ip = exchange.ip;
   try {
     await next();

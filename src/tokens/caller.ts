@@ -6,7 +6,7 @@ import type { ClientService } from '../clients/service.js';
 import { acceptedSecretHashes } from '../clients/views.js';
 import type { Client } from '../db/database.js';
 import type { Answer, FormRequest } from '../http/pipeline.js';
-import { recordFailure, type ProviderOperations } from '../oidc/operations.js';
+import { recordFailure, type FailureRecording } from '../oidc/operations.js';
 import type { LimitedEndpoint } from '../rate-limit/middleware.js';
 
 /** Form parameters that authenticate a client some other way: the provider judges those. */
@@ -17,21 +17,27 @@ export interface CallerDeps {
   clients: ClientService;
   authenticator: ClientAuthenticator;
   /** Where refused requests are recorded. */
-  operations: Pick<ProviderOperations, 'audit' | 'metrics'>;
+  operations: FailureRecording;
 }
 
 /**
- * The caller when it authenticates, `failed` when its secret or method is wrong, undefined when
- * the request is the provider's to judge: other authentication, client attestation, a CORS request
- * (the provider checks the Origin against the client), an unknown client, a malformed header.
+ * The caller when it authenticates (its request budget of `endpoint` counted), `failed` when its
+ * secret or method is wrong, undefined when the request is the provider's to judge: other
+ * authentication, client attestation, a CORS request (the provider checks the Origin against the
+ * client), an unknown client (which the provider verifies against a dummy hash), a malformed header.
  */
-export async function authenticateCaller({ form, headers, credentials }: FormRequest, { clients, authenticator }: CallerDeps): Promise<Client | 'failed' | undefined> {
+export async function authenticateCaller(
+  { form, headers, credentials, exchange }: FormRequest,
+  { clients, authenticator }: CallerDeps,
+  endpoint: LimitedEndpoint,
+): Promise<Client | 'failed' | undefined> {
   if (headers.origin !== undefined || headers['oauth-client-attestation'] !== undefined || headers['oauth-client-attestation-pop'] !== undefined) return undefined;
   if (AUTH_PARAMS.some((name) => name in form)) return undefined;
   if (!credentials) return undefined;
   const client = await clients.findActive(credentials.id);
   if (!client) return undefined;
-  const authenticated = await authenticator.authenticate(client, 'client_secret_basic', credentials.secret, acceptedSecretHashes(client));
+  const holder = { facts: client, acceptedHashes: acceptedSecretHashes(client) };
+  const authenticated = await authenticator.authenticate(credentials.id, holder, 'client_secret_basic', credentials.secret, { ip: exchange.ip, endpoint });
   return authenticated ? client : 'failed';
 }
 
@@ -41,7 +47,7 @@ export async function authenticateCaller({ form, headers, credentials }: FormReq
  */
 export function refuseCaller(request: FormRequest, deps: CallerDeps, endpoint: LimitedEndpoint, headers: Readonly<Record<string, string>>): Answer {
   const grantType = endpoint === 'token' && single(request.form.grant_type) ? request.form.grant_type : undefined;
-  recordFailure(deps.operations, request.origin, { endpoint, error: 'invalid_client', status: 401, caller: request.exchange.countedClient, grantType });
+  recordFailure(deps.operations, request.origin, { endpoint, error: 'invalid_client', status: 401, caller: request.credentials?.id, grantType, authenticated: false });
   const challenge = `Basic realm="${deps.issuer}", error="invalid_client", error_description="client authentication failed"`;
   return { status: 401, body: '{"error":"invalid_client","error_description":"client authentication failed"}', headers: { ...headers, 'WWW-Authenticate': challenge } };
 }

@@ -31,7 +31,7 @@ export function introspectionHandler(deps: IntrospectionHandlerDeps): FormHandle
     const hash = sha256(form.token);
     const cached = caches.tokens.get(hash);
     if (!cached && (await deps.tokenMayExist(hash))) return undefined;
-    const caller = await authenticateCaller(request, deps);
+    const caller = await authenticateCaller(request, deps, 'introspect');
     if (caller === 'failed') return refuseCaller(request, deps, 'introspect', HEADERS);
     if (!caller) return undefined;
     const visible = cached !== undefined && mayIntrospect(caller, cached);

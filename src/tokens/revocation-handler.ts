@@ -23,7 +23,7 @@ export function revocationHandler(deps: RevocationHandlerDeps): FormHandler {
   return async function revoke(request) {
     const { form, origin } = request;
     if (!isTokenQuery(form)) return undefined;
-    const caller = await authenticateCaller(request, deps);
+    const caller = await authenticateCaller(request, deps, 'revoke');
     if (caller === 'failed') return refuseCaller(request, deps, 'revoke', HEADERS);
     if (!caller) return undefined;
     const token = await deps.findToken(form.token);

@@ -9,12 +9,13 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { RequestLike } from '../audit/types.js';
 import type { AuthenticationOrigin, ClientAuthenticator, SecretMethod } from '../clients/authentication.js';
 import { CLIENT_ID_PATTERN } from '../clients/schema.js';
+import type { Client } from '../db/database.js';
 import { sha256 } from '../clients/secrets.js';
 import { answerFor, errorBody } from '../http/errors.js';
 import { exchangeOf } from '../http/exchange.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { RateLimits } from '../rate-limit/limits.js';
-import type { LimitedEndpoint } from '../rate-limit/middleware.js';
+import { limitClientRequest, type LimitedEndpoint } from '../rate-limit/middleware.js';
 
 export interface ProviderOperations {
   audit: AuditLog;
@@ -194,6 +195,21 @@ export function authenticationOrigin(): AuthenticationOrigin & { method: SecretM
   // The provider takes either secret method from any client; the policy, the registered one only.
   const method = ctx.oidc?.params?.client_secret === undefined ? 'client_secret_basic' : 'client_secret_post';
   return { ip: ctx.ip, endpoint: route ? ENDPOINTS[route] : undefined, method };
+}
+
+/**
+ * For the provider's Client adapter: a public client (token_endpoint_auth_method none) has no
+ * secret, so it spends its request budget of a token endpoint as soon as the provider finds it to
+ * authenticate a request. Clients with a secret spend theirs once authenticated (ClientAuthenticator).
+ */
+export function countPublicClients(limits: RateLimits) {
+  return async function countPublicClient(client: Pick<Client, 'id' | 'tokenEndpointAuthMethod'>): Promise<void> {
+    const ctx = Provider.ctx as KoaContextWithOIDC | undefined;
+    const endpoint = ctx?.oidc?.route ? ENDPOINTS[ctx.oidc.route] : undefined;
+    // Found for client authentication: before the request has a client (introspection later finds the token's).
+    if (!endpoint || ctx!.oidc.client || client.tokenEndpointAuthMethod !== 'none') return;
+    await limitClientRequest(limits, endpoint, client.id);
+  };
 }
 
 /** The client id and secret a request presented, in its body or its Basic header. */

@@ -9,7 +9,7 @@ import { createAdapterFactory } from './adapter.js';
 import { clientFactsOf, EXTRA_CLIENT_METADATA, metadataOf, type MetadataHolder } from './client-metadata.js';
 import { checkProviderInternals, guardGrantType, replaceClientSecretComparison } from './internals/index.js';
 import type { ProviderKeys } from './keys.js';
-import { authenticationOrigin, instrumentProvider, verifyUnknownClients, type ProviderOperations } from './operations.js';
+import { authenticationOrigin, countPublicClients, instrumentProvider, verifyUnknownClients, type ProviderOperations } from './operations.js';
 import { enforceAuthorizationScopes, enforceClientScopes } from './scopes.js';
 import type { SecurityEvents } from './security-events.js';
 import { userFlows } from './user-flows.js';
@@ -59,7 +59,7 @@ export function createProvider({ config, db, clients, authenticator, keys, log, 
   const accessTokenTtl = (_ctx: KoaContextWithOIDC, _token: unknown, client: MetadataHolder) => accessTokenLifetime(clientFactsOf(client), config.accessTokenTtl);
 
   const configuration: Configuration = {
-    adapter: createAdapterFactory(db, clients),
+    adapter: createAdapterFactory(db, clients, operations && countPublicClients(operations.limits)),
     jwks: keys.jwks,
     cookies: { keys: keys.cookieKeys },
     routes: ROUTES,

@@ -2,7 +2,8 @@
 // it, and argon2 work is bounded (a full queue answers 503 at once) and the same for every id.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEvents, metricValue } from '../helpers/ops.js';
-import { basic, registerClient, type RegisteredClient } from '../helpers/oauth.js';
+import { basic, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
+import { refresh, registerAppClient } from '../helpers/users.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -105,6 +106,20 @@ describe("a client's request budgets count its authenticated requests only", () 
     expect(await statusesOf(3, () => call(tollgate.url, '198.51.100.23', 'basic', server.client_id, server.client_secret, form, '/introspect'))).toEqual([200, 200, 429]);
   });
 
+});
+
+describe('a public client (no secret) spends its budget once the provider has found it', () => {
+  it('at the token and revocation endpoints', async () => {
+    const tollgate = await startTollgate({ RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_TOKEN_PER_CLIENT: '3', RATE_LIMIT_REVOKE_PER_CLIENT: '2' });
+    try {
+      const app = await registerAppClient(tollgate.url);
+      expect(await statusesOf(4, () => refresh(tollgate.url, app, 'no-such-refresh-token'))).toEqual([400, 400, 400, 429]);
+      const revoke = () => postForm(tollgate.url, '/revoke', { client_id: app.client_id, token: 'x'.repeat(43) });
+      expect(await statusesOf(3, revoke)).toEqual([200, 200, 429]);
+    } finally {
+      await tollgate.close();
+    }
+  });
 });
 
 describe('failed requests of callers that did not authenticate in the audit trail', () => {

@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEvents, metricValue } from '../helpers/ops.js';
 import { basic, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
-import { refresh, registerAppClient } from '../helpers/users.js';
+import { authorize } from '../helpers/browser-agent.js';
+import { createUser, PASSWORD, REDIRECT_URI, refresh, registerAppClient, signInForTokens } from '../helpers/users.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -171,6 +172,18 @@ describe('argon2 work is bounded and the same for every client id', () => {
     const before = await verifications();
     expect((await call(tollgate.url, '198.51.100.32', 'basic', remembered.client_id, remembered.client_secret)).status).toBe(200);
     expect(await verifications()).toBe(before);
+  });
+
+  it('sign-in passwords pass the same gate, an unknown user name as one verification too', async () => {
+    const app = await registerAppClient(tollgate.url);
+    const user = await createUser(tollgate.url);
+    let before = await verifications();
+    await signInForTokens(tollgate.url, { client: app, user });
+    expect((await verifications()) - before).toBe(1);
+    before = await verifications();
+    const unknown = authorize(tollgate.url, { clientId: app.client_id, redirectUri: REDIRECT_URI, scope: 'read', login: 'nobody-at-all', password: PASSWORD });
+    await expect(unknown).rejects.toThrow(/sign-in failed: 401/);
+    expect((await verifications()) - before).toBe(1);
   });
 
   it('a full queue answers 503 temporarily_unavailable at once, while a remembered secret is answered', async () => {

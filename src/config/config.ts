@@ -31,7 +31,8 @@ const schema = z
     CLEANUP_INTERVAL_SECONDS: integer(1, 86400).default(300),
     SECRET_CACHE_SIZE: integer(0, 1_000_000).default(10_000),
     // argon2 verifications (client secrets, user passwords) at once, and how many may wait; beyond
-    // that a request is answered 503 temporarily_unavailable at once. Default: one per core.
+    // that a request is answered 503 temporarily_unavailable at once. A verification keeps a core
+    // busy; by default one core is left to the event loop, which serves everything else.
     ARGON2_CONCURRENCY: integer(1, 1024).optional(),
     ARGON2_QUEUE_MAX: integer(0, 100_000).default(16),
     TRUST_PROXY: bool.default(false),
@@ -100,7 +101,7 @@ const schema = z
     adminClientSecret: env.ADMIN_CLIENT_SECRET,
     cleanupIntervalSeconds: env.CLEANUP_INTERVAL_SECONDS,
     secretCacheSize: env.SECRET_CACHE_SIZE,
-    argon2: { concurrency: env.ARGON2_CONCURRENCY ?? availableParallelism(), queueMax: env.ARGON2_QUEUE_MAX },
+    argon2: { concurrency: env.ARGON2_CONCURRENCY ?? Math.max(1, availableParallelism() - 1), queueMax: env.ARGON2_QUEUE_MAX },
     trustProxy: env.TRUST_PROXY,
     refreshTokenIdleTtl: env.REFRESH_TOKEN_IDLE_TTL,
     refreshTokenAbsoluteTtl: env.REFRESH_TOKEN_ABSOLUTE_TTL,

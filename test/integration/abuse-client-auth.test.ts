@@ -1,6 +1,8 @@
 // Client authentication under abuse: nobody can lock a client out or spend its budgets by naming
 // it, and argon2 work is bounded (a full queue answers 503 at once) and the same for every id.
+import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
 import { auditEvents, metricValue } from '../helpers/ops.js';
 import { basic, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
 import { authorize } from '../helpers/browser-agent.js';
@@ -160,6 +162,12 @@ describe('argon2 work is bounded and the same for every client id', () => {
     expect((await call(tollgate.url, '198.51.100.31', 'basic', remembered.client_id, remembered.client_secret)).status).toBe(200);
   });
   afterAll(() => tollgate?.close());
+
+  it('leaves one core to the event loop and lets 16 wait by default', () => {
+    expect(loadConfig({}).argon2).toEqual({ concurrency: Math.max(1, availableParallelism() - 1), queueMax: 16 });
+    expect(loadConfig({ ARGON2_CONCURRENCY: '3', ARGON2_QUEUE_MAX: '0' }).argon2).toEqual({ concurrency: 3, queueMax: 0 });
+    expect(loadConfig({}).rateLimit).toMatchObject({ clientAuthFailures: 20, clientAuthFailuresPerIp: 50, auditedFailuresPerIp: 60 });
+  });
 
   it('an unknown client id costs one verification, as a known one with a wrong secret does', async () => {
     const post = await registerClient(tollgate.url, { token_endpoint_auth_method: 'client_secret_post' });

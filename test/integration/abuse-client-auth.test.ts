@@ -195,6 +195,8 @@ describe('argon2 work is bounded and the same for every client id', () => {
   });
 
   it('a full queue answers 503 temporarily_unavailable at once, while a remembered secret is answered', async () => {
+    const app = await registerAppClient(tollgate.url);
+    const user = await createUser(tollgate.url);
     const gate = tollgate.running.app.argon2;
     let release!: () => void;
     const blocker = new Promise<void>((resolve) => (release = resolve));
@@ -208,8 +210,11 @@ describe('argon2 work is bounded and the same for every client id', () => {
         expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
       }
       expect((await call(tollgate.url, '198.51.100.33', 'basic', remembered.client_id, remembered.client_secret)).status).toBe(200);
+      // A person signing in meanwhile gets a page asking to try again, not a JSON body.
+      const signIn = authorize(tollgate.url, { clientId: app.client_id, redirectUri: REDIRECT_URI, scope: 'read', login: user.username, password: PASSWORD });
+      await expect(signIn).rejects.toThrow(/sign-in failed: 503 <!doctype html>/i);
       const metrics = await (await fetch(`${tollgate.url}/metrics`)).text();
-      expect(metricValue(metrics, 'tollgate_argon2_refusals_total')).toBe(3);
+      expect(metricValue(metrics, 'tollgate_argon2_refusals_total')).toBe(4);
     } finally {
       release();
       await Promise.all(held);

@@ -164,16 +164,18 @@ export function recordIssuance(
 }
 
 /**
- * Provider middleware: a token, introspection or revocation request that named a client id
- * nobody has, with a secret, costs what a wrong secret for a known client costs (the same failure
- * budgets, one argon2 verification against a dummy hash) before the provider's 401 goes out, so
- * neither timing nor budgets tell which client ids exist.
+ * Provider middleware: a token, introspection or revocation request that named, with a secret, a
+ * client id nobody has (or a public client, which has no secret) costs what a wrong secret for a
+ * client with one costs (the same failure budgets, one argon2 verification against a dummy hash)
+ * before the provider's 401 goes out, so neither timing nor budgets tell which client ids exist.
  */
 export function verifyUnknownClients(authenticator: ClientAuthenticator, reporting: Pick<ProviderOperations, 'metrics' | 'log'>) {
   return async function verifyUnknownClients(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
     await next();
     const oidc = (ctx as Partial<KoaContextWithOIDC>).oidc;
-    if (ctx.status !== 401 || !oidc?.route || !ENDPOINTS[oidc.route] || oidc.client) return;
+    if (ctx.status !== 401 || !oidc?.route || !ENDPOINTS[oidc.route]) return;
+    // A client with a secret had the presented one verified (compareClientSecret).
+    if (oidc.client && oidc.client.clientAuthMethod !== 'none') return;
     const claimed = presentedSecret(ctx);
     if (!claimed) return;
     try {

@@ -171,7 +171,17 @@ describe('argon2 work is bounded and the same for every client id', () => {
 
   it('an unknown client id costs one verification, as a known one with a wrong secret does', async () => {
     const post = await registerClient(tollgate.url, { token_endpoint_auth_method: 'client_secret_post' });
-    const cases: [Method, string][] = [['basic', victim.client_id], ['basic', 'nobody-at-all'], ['post', post.client_id], ['post', 'nobody-at-all'], ['basic', post.client_id]];
+    const publicClient = await registerAppClient(tollgate.url);
+    const cases: [Method, string][] = [
+      ['basic', victim.client_id],
+      ['basic', 'nobody-at-all'],
+      ['post', post.client_id],
+      ['post', 'nobody-at-all'],
+      // Registered for another method, or for none at all: a secret is checked against the dummy all the same.
+      ['basic', post.client_id],
+      ['basic', publicClient.client_id],
+      ['post', publicClient.client_id],
+    ];
     for (const [method, id] of cases) {
       const before = await verifications();
       expect((await call(tollgate.url, '198.51.100.32', method, id, WRONG)).status).toBe(401);

@@ -24,7 +24,7 @@ export function issuanceHandler(deps: IssuanceHandlerDeps): FormHandler {
     if (form.grant_type !== 'client_credentials' || headers.dpop !== undefined) return undefined;
     if (!Object.keys(form).every((name) => name === 'grant_type' || name === 'scope') || (form.scope !== undefined && !single(form.scope))) return undefined;
     const caller = await authenticateCaller(request, deps, 'token');
-    if (caller === 'failed') return refuseCaller(request, deps, 'token', HEADERS);
+    if (caller && 'refused' in caller) return refuseCaller(request, deps, 'token', HEADERS, caller);
     // A grant type the client lacks, and a client that must use DPoP (RFC 9449 §5.2): the provider's errors.
     if (!caller || !caller.grantTypes.includes('client_credentials') || caller.dpopBoundAccessTokens) return undefined;
     const decision = grantScope(caller, form.scope);

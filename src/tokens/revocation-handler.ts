@@ -24,7 +24,7 @@ export function revocationHandler(deps: RevocationHandlerDeps): FormHandler {
     const { form, origin } = request;
     if (!isTokenQuery(form)) return undefined;
     const caller = await authenticateCaller(request, deps, 'revoke');
-    if (caller === 'failed') return refuseCaller(request, deps, 'revoke', HEADERS);
+    if (caller && 'refused' in caller) return refuseCaller(request, deps, 'revoke', HEADERS, caller);
     if (!caller) return undefined;
     const token = await deps.findToken(form.token);
     if (token && token.kind !== 'ClientCredentials') return undefined;

@@ -25,6 +25,8 @@ async function call(base: string, address: string, method: Method, id: string, s
   return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> | undefined };
 }
 
+const comparable = (headers: Headers) => Object.fromEntries([...headers].filter(([name]) => !['date', 'x-request-id', 'retry-after'].includes(name)));
+
 const statusesOf = async (n: number, request: () => Promise<{ status: number }>) => {
   const statuses: number[] = [];
   for (let i = 0; i < n; i++) statuses.push((await request()).status);
@@ -50,8 +52,12 @@ describe('failure budgets count per address and per (client, address), never per
       expect((await call(tollgate.url, '198.51.100.1', method, victim.client_id, victim.client_secret)).status).toBe(200);
       // The attacker's address with the remembered secret: it costs nothing and proves the secret.
       expect((await call(tollgate.url, attacker, method, victim.client_id, victim.client_secret)).status).toBe(200);
-      // Guesses from there are still refused.
-      expect((await call(tollgate.url, attacker, method, victim.client_id, `${WRONG}x`)).status).toBe(429);
+      // Guesses from there are still refused, by the issuance handler as by the provider.
+      const refused = await call(tollgate.url, attacker, method, victim.client_id, `${WRONG}x`);
+      expect(refused.status).toBe(429);
+      const provider = await call(tollgate.url, attacker, method, victim.client_id, `${WRONG}x`, undefined, '/token?via=koa');
+      expect([provider.status, provider.body]).toEqual([refused.status, refused.body]);
+      expect(comparable(provider.headers)).toEqual(comparable(refused.headers));
     });
   }
 
@@ -219,12 +225,17 @@ describe('argon2 work is bounded and the same for every client id', () => {
         expect(refused.body).toEqual({ error: 'temporarily_unavailable', error_description: expect.any(String) });
         expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
       }
+      // The issuance handler's answer and the provider's (a query leaves the request to it) agree.
+      const form = { grant_type: 'client_credentials' };
+      const [handler, provider] = [await call(tollgate.url, '203.0.113.31', 'basic', victim.client_id, WRONG, form, '/token'), await call(tollgate.url, '203.0.113.31', 'basic', victim.client_id, WRONG, form, '/token?via=koa')];
+      expect([provider.status, provider.body]).toEqual([handler.status, handler.body]);
+      expect(comparable(provider.headers)).toEqual(comparable(handler.headers));
       expect((await call(tollgate.url, '198.51.100.33', 'basic', remembered.client_id, remembered.client_secret)).status).toBe(200);
       // A person signing in meanwhile gets a page asking to try again, not a JSON body.
       const signIn = authorize(tollgate.url, { clientId: app.client_id, redirectUri: REDIRECT_URI, scope: 'read', login: user.username, password: PASSWORD });
       await expect(signIn).rejects.toThrow(/sign-in failed: 503 <!doctype html>/i);
       const metrics = await (await fetch(`${tollgate.url}/metrics`)).text();
-      expect(metricValue(metrics, 'tollgate_argon2_refusals_total')).toBe(4);
+      expect(metricValue(metrics, 'tollgate_argon2_refusals_total')).toBe(6);
     } finally {
       release();
       await Promise.all(held);

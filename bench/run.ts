@@ -4,14 +4,15 @@
 // baseline, drives both with the same autocannon scenarios after a warm-up, prints a Markdown table
 // with the Tollgate/baseline ratio and writes bench/results/latest.json. A benchmark, not a test:
 // nothing here passes or fails on speed.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import autocannon, { type Request } from 'autocannon';
 import { BASELINE_CLIENT, BENCH_ADMIN } from './constants.js';
 import { refreshRotation, signInChains } from './refresh.js';
-import { basic, introspectActive, introspectUnknown, issuance, issueOne, revocation, type Target } from './scenarios.js';
+import { basic, introspectActive, introspectUnknown, issuance, issueOne, revocation, wrongSecrets, type Target } from './scenarios.js';
 import { startBaseline, startTollgate, type Started } from './servers.js';
 
 const { values: args } = parseArgs({
@@ -27,7 +28,10 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     'no-baseline': { type: 'boolean', default: false },
     /** Comma-separated subset, e.g. "issuance,active" (for profiling one path). */
-    only: { type: 'string', default: 'issuance,active,unknown,refresh,revocation' },
+    only: { type: 'string', default: 'issuance,active,unknown,refresh,revocation,flood' },
+    /** The wrong-secret flood of the flood scenario: its connections and requests per second. */
+    'flood-connections': { type: 'string', default: '64' },
+    'flood-rate': { type: 'string', default: '200' },
   },
 });
 const duration = Number(args.duration);
@@ -106,10 +110,40 @@ async function runScenarios(target: Target & { server: Started }): Promise<Resul
       out.revocation = await measure(target.server, revocation(target, issued), 0, issued.length);
     }
   }
+  if (only.has('flood')) Object.assign(out, await underFlood(target));
   for (const [name, m] of Object.entries(out)) console.error(`  ${target.name} ${name}: ${JSON.stringify(m)}`);
   return out;
 }
 
+const QUIET = 'issuance, remembered secret';
+const FLOODED = 'issuance, remembered secret, during a wrong-secret flood';
+
+/**
+ * Issuance for a client whose secret is remembered, alone and then while other connections send
+ * the same client id with a new wrong secret each (every one an argon2 verification, or a 503
+ * when the argon2 gate is full): what a flood of guesses costs the clients that know their secret.
+ */
+async function underFlood(target: Target & { server: Started }): Promise<Results> {
+  if (target.name === 'baseline') return { [QUIET]: { skipped: 'plaintext secrets: nothing to flood' } };
+  await issueOne(target);
+  await measure(target.server, issuance(target, [], 0), warmup);
+  const quiet = await measure(target.server, issuance(target, [], 0), duration);
+  const flood = floodProcess(target, duration + 4);
+  await sleep(2000); // the flood's process starting, and the argon2 gate filling
+  const flooded = await measure(target.server, issuance(target, [], 0), duration);
+  const { rps, statuses } = await flood;
+  const answers = Object.entries(statuses).map(([status, count]) => `${count} × ${status}`).join(', ');
+  console.error(`  flood: ${rps} req/s (${answers}); p99 during the flood / alone: ${(flooded.p99 / quiet.p99).toFixed(2)}×`);
+  return { [QUIET]: quiet, [FLOODED]: flooded };
+}
+
+/** bench/flood.ts against `target` in a child process: its req/s and answers by status. */
+function floodProcess(target: Target, seconds: number): Promise<{ rps: number; statuses: Record<string, number> }> {
+  return new Promise((resolve, reject) => {
+    const flood = [target.url, target.client.id, args['flood-connections'], String(seconds), args['flood-rate']];
+    execFile(process.execPath, ['--import', 'tsx', 'bench/flood.ts', ...flood], (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout))));
+  });
+}
 async function tollgateTarget(server: Started): Promise<Target> {
   const tokenResponse = await fetch(`${server.url}/token`, {
     method: 'POST',
@@ -188,6 +222,9 @@ async function main() {
     }
     console.log(`\n### Tollgate, WEB_CONCURRENCY=${workers}${args.pin ? ` (taskset -c ${cpuList})` : ''} vs bare oidc-provider\n`);
     console.log(table(runs[`${workers}`]!, baseline));
+    const quiet = runs[`${workers}`]![QUIET];
+    const flooded = runs[`${workers}`]![FLOODED];
+    if (quiet && flooded && 'p99' in quiet && 'p99' in flooded) console.log(`\nremembered-secret issuance p99 during a wrong-secret flood / alone: ${(flooded.p99 / quiet.p99).toFixed(2)}×`);
   }
 
   if (workerCounts.length > 1) {

@@ -68,3 +68,14 @@ export function revocation(target: Target, tokens: string[]): Request[] {
     },
   ];
 }
+
+/** client_credentials requests naming the client with a different wrong secret each: a flood of argon2 verifications. */
+export function wrongSecrets(target: Target): Request[] {
+  return [
+    {
+      ...form(target.client, 'grant_type=client_credentials'),
+      path: '/token',
+      setupRequest: (request) => ({ ...request, headers: { ...request.headers, authorization: basic({ id: target.client.id, secret: randomBytes(32).toString('base64url') }) } }),
+    },
+  ];
+}

@@ -9,6 +9,7 @@ import { adminRouter } from './admin/router.js';
 import { auditAdminActions } from './audit/admin-events.js';
 import { AuditLog } from './audit/audit-log.js';
 import { auditRouter } from './audit/router.js';
+import { Argon2Gate } from './clients/argon2-gate.js';
 import { SecretVerifier } from './clients/secrets.js';
 import { ClientService } from './clients/service.js';
 import type { Config } from './config/config.js';
@@ -66,6 +67,8 @@ export interface App {
   metrics: Metrics;
   /** Named rate limits, e.g. `limits.penalize('login_failures_ip', ip)`. */
   limits: RateLimits;
+  /** The one gate every argon2 verification passes. */
+  argon2: Argon2Gate;
   users: UserService;
   /** Security events of the user flows (refresh-token reuse, sign-ins): `events.on(listener)`. */
   events: SecurityEvents;
@@ -82,18 +85,26 @@ export interface App {
  * and starts no timer until `start()` (src/server.ts).
  */
 export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App {
-  const secrets = new SecretVerifier(config.secretCacheSize, config.hashCost);
+  // Every argon2 verification (client secrets, user passwords) passes this one gate.
+  const argon2 = new Argon2Gate(config.argon2, config.hashCost);
+  const secrets = new SecretVerifier(config.secretCacheSize, config.hashCost, argon2);
   const caches = new Caches(invalidation ?? new LocalBus(), secrets, config);
   const clients = new ClientService(db, secrets, caches);
   const audit = new AuditLog(db, log, config.audit);
   const limits = new RateLimits(config, log, (limit) => metrics.rateLimited.inc({ limit }));
-  const metrics = new Metrics({ audit: () => ({ depth: audit.depth, ...audit.stats }), pool: db.poolStats, rateLimitStoreUp: () => limits.storeUp() });
+  const metrics = new Metrics({
+    audit: () => ({ depth: audit.depth, ...audit.stats }),
+    pool: db.poolStats,
+    rateLimitStoreUp: () => limits.storeUp(),
+    argon2: () => ({ ...argon2.stats, inFlight: argon2.inFlight, queued: argon2.queued }),
+  });
   const events = new SecurityEvents(log);
   // Revoking a user's grants must reach every instance's token cache, as the provider's own revocations do.
-  const users = new UserService(db, { grantsRevoked: async (grantIds) => void (await Promise.all(grantIds.map((id) => caches.bus.publish({ kind: 'grant', id })))) }, config.hashCost);
+  const users = new UserService(db, { grantsRevoked: async (grantIds) => void (await Promise.all(grantIds.map((id) => caches.bus.publish({ kind: 'grant', id })))) }, config.hashCost, argon2);
   events.on((event) => recordSecurityEvent(event, audit, metrics));
   const authenticator = new ClientAuthenticator(secrets, limits);
-  const provider = createProvider({ config, db, clients, authenticator, keys, log, users, events, operations: { audit, metrics, limits } });
+  const operations = { audit, metrics, limits, log };
+  const provider = createProvider({ config, db, clients, authenticator, keys, log, users, events, operations });
   caches.watch(provider);
   const admin = adminRouter(clients, config.issuerPath);
 
@@ -140,7 +151,6 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
     await providerApp(ctx, next);
   });
 
-  const operations = { audit, metrics };
   const tokens = tokenStore(db);
   const callers = { issuer: config.issuer, clients, authenticator, operations };
   const tokenEndpoint = ['POST', 'OPTIONS'];
@@ -172,7 +182,7 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
     await limits.close();
     await audit.close();
   };
-  return { koa, handler: pipeline.listener, pipeline, clients, caches, audit, metrics, limits, users, events, provider, start, close };
+  return { koa, handler: pipeline.listener, pipeline, clients, caches, audit, metrics, limits, argon2, users, events, provider, start, close };
 }
 
 /** The user flows' security events in the audit trail and metrics (src/oidc/security-events.ts emits them all). */

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
+import { Argon2Gate, UNBOUNDED } from './argon2-gate.js';
 
 /** Longest secret we will spend an argon2 verification on; generated secrets are 43 characters. */
 export const MAX_SECRET_LENGTH = 256;
@@ -46,10 +47,11 @@ export function sha256(value: string): string {
 }
 
 /**
- * Verifies presented client secrets against stored argon2id hashes. argon2 costs tens of
- * milliseconds by design, so a successful verification is remembered: keyed by client id and the
- * SHA-256 of the presented secret, and valid only while the hash it matched is still one the
- * client accepts, so a rotation makes old entries useless even before `forget` removes them.
+ * Verifies presented client secrets against stored argon2id hashes, through the one argon2 gate
+ * (src/clients/argon2-gate.ts). argon2 costs tens of milliseconds by design, so a successful
+ * verification is remembered: keyed by client id and the SHA-256 of the presented secret, and
+ * valid only while the hash it matched is still one the client accepts, so a rotation makes old
+ * entries useless even before `forget` removes them.
  */
 export class SecretVerifier {
   readonly #verified = new Map<string, Map<string, string>>();
@@ -59,6 +61,8 @@ export class SecretVerifier {
   constructor(
     private readonly maxEntries: number,
     private readonly hashCost: HashCost = DEFAULT_HASH_COST,
+    /** Unbounded by default (the admin CLI); the server passes its one gate. */
+    private readonly gate: Argon2Gate = new Argon2Gate(UNBOUNDED, hashCost),
   ) {}
 
   /** Hashes a new secret, at the cost this verifier's secrets are hashed with. */
@@ -66,10 +70,16 @@ export class SecretVerifier {
     return hashSecret(secret, this.hashCost);
   }
 
+  /**
+   * Whether `presented` is one of the client's secrets. With no accepted hash (no such client, or
+   * one that may not authenticate this way) it still costs one verification, against a dummy hash,
+   * so that timing does not tell which client ids exist. Throws 503 when the argon2 gate is full.
+   */
   async verify(clientId: string, presented: unknown, acceptedHashes: readonly string[]): Promise<boolean> {
     if (!isPlausibleSecret(presented)) return false;
     const digest = sha256(presented);
     if (this.#remembers(clientId, digest, acceptedHashes)) return true;
+    if (acceptedHashes.length === 0) return this.#argon2Once(digest, undefined, presented);
 
     for (const hash of acceptedHashes) {
       if (await this.#argon2Once(digest, hash, presented)) {
@@ -98,14 +108,11 @@ export class SecretVerifier {
    * secret and the hash only): after a restart or a rotation, a busy client would otherwise start
    * one 64 MiB verification per open connection at once.
    */
-  #argon2Once(digest: string, hash: string, presented: string): Promise<boolean> {
-    const key = `${digest} ${hash}`;
+  #argon2Once(digest: string, hash: string | undefined, presented: string): Promise<boolean> {
+    const key = `${digest} ${hash ?? 'none'}`;
     let pending = this.#pending.get(key);
     if (!pending) {
-      pending = argon2
-        .verify(hash, presented)
-        .catch(() => false)
-        .finally(() => this.#pending.delete(key));
+      pending = this.gate.verify(hash, presented).finally(() => this.#pending.delete(key));
       this.#pending.set(key, pending);
     }
     return pending;

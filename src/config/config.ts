@@ -1,5 +1,6 @@
 // The only reader of process.env: every setting is checked here once, at start-up.
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 import { DEFAULT_HASH_COST, type HashCost } from '../clients/secrets.js';
@@ -51,6 +52,11 @@ const schema = z
     ADMIN_CLIENT_SECRET: z.string().regex(/^[\x21-\x7e]{32,256}$/, 'must be 32-256 printable ASCII characters').optional(),
     CLEANUP_INTERVAL_SECONDS: integer(1, 86400).default(300),
     SECRET_CACHE_SIZE: integer(0, 1_000_000).default(10_000),
+    // argon2 verifications (client secrets, user passwords) at once, and how many may wait; beyond
+    // that a request is answered 503 temporarily_unavailable at once. A verification keeps a core
+    // busy; by default one core is left to the event loop, which serves everything else.
+    ARGON2_CONCURRENCY: integer(1, 1024).optional(),
+    ARGON2_QUEUE_MAX: integer(0, 100_000).default(16),
     TRUSTED_PROXIES: trustedProxies.optional(),
     TRUST_PROXY: bool.optional(),
     // A refresh-token family dies after this long unused, and in any case this long after sign-in.
@@ -73,10 +79,14 @@ const schema = z
     RATE_LIMIT_ADMIN_PER_CLIENT: integer(0, 1_000_000).default(600),
     RATE_LIMIT_ADMIN_PER_IP: integer(0, 1_000_000).default(600),
     // Failed authentications (client secrets, user passwords) per RATE_LIMIT_FAILURE_WINDOW_SECONDS;
-    // past the limit the client, user or address is refused until the window ends.
+    // past the limit, attempts that would need an argon2 verification are refused until the window ends.
     RATE_LIMIT_FAILURE_WINDOW_SECONDS: integer(1, 86400).default(900),
+    // Wrong client secrets per client id and address, and failed client authentications per address.
     RATE_LIMIT_CLIENT_AUTH_FAILURES: integer(0, 1_000_000).default(20),
     RATE_LIMIT_CLIENT_AUTH_FAILURES_PER_IP: integer(0, 1_000_000).default(50),
+    // Failed token-endpoint requests of callers that did not authenticate, recorded in the audit
+    // trail per address and RATE_LIMIT_WINDOW_SECONDS; beyond it they are only counted.
+    RATE_LIMIT_AUDITED_FAILURES_PER_IP: integer(0, 1_000_000).default(60),
     RATE_LIMIT_LOGIN_FAILURES_PER_USER: integer(0, 1_000_000).default(5),
     RATE_LIMIT_LOGIN_FAILURES_PER_IP: integer(0, 1_000_000).default(20),
     // Sign-in failures refuse an address, or a user at one address, but never a user everywhere:
@@ -127,6 +137,7 @@ const schema = z
     adminClientSecret: env.ADMIN_CLIENT_SECRET,
     cleanupIntervalSeconds: env.CLEANUP_INTERVAL_SECONDS,
     secretCacheSize: env.SECRET_CACHE_SIZE,
+    argon2: { concurrency: env.ARGON2_CONCURRENCY ?? Math.max(1, availableParallelism() - 1), queueMax: env.ARGON2_QUEUE_MAX },
     /** Proxies whose X-Forwarded-For entries are believed: a hop count, or addresses and ranges (src/http/client-address.ts). */
     trustedProxies: env.TRUSTED_PROXIES ?? (env.TRUST_PROXY ? [...PRIVATE_PROXIES] : []),
     refreshTokenIdleTtl: env.REFRESH_TOKEN_IDLE_TTL,
@@ -149,6 +160,7 @@ const schema = z
       failureWindowSeconds: env.RATE_LIMIT_FAILURE_WINDOW_SECONDS,
       clientAuthFailures: env.RATE_LIMIT_CLIENT_AUTH_FAILURES,
       clientAuthFailuresPerIp: env.RATE_LIMIT_CLIENT_AUTH_FAILURES_PER_IP,
+      auditedFailuresPerIp: env.RATE_LIMIT_AUDITED_FAILURES_PER_IP,
       loginFailuresPerUser: env.RATE_LIMIT_LOGIN_FAILURES_PER_USER,
       loginFailuresPerIp: env.RATE_LIMIT_LOGIN_FAILURES_PER_IP,
       loginFailuresPerUserIp: env.RATE_LIMIT_LOGIN_FAILURES_PER_USER_IP,

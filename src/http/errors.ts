@@ -44,8 +44,9 @@ export const methodNotAllowed = (allowed: readonly string[]) =>
 
 /** Seconds a client is asked to wait after a 503. */
 export const RETRY_AFTER_UNAVAILABLE = '5';
-export const databaseUnavailable = () =>
-  new HttpError(503, 'temporarily_unavailable', 'the database is unavailable; retry later', { headers: { 'Retry-After': RETRY_AFTER_UNAVAILABLE } });
+export const temporarilyUnavailable = (description: string, retryAfter = RETRY_AFTER_UNAVAILABLE) =>
+  new HttpError(503, 'temporarily_unavailable', description, { headers: { 'Retry-After': retryAfter } });
+export const databaseUnavailable = () => temporarilyUnavailable('the database is unavailable; retry later');
 const serverError = () => new HttpError(500, 'server_error', 'internal server error');
 
 /** The RFC 6749 §5.2 body of an error: `error`, `error_description` and its details. */

@@ -10,8 +10,8 @@ export interface Exchange {
   readonly started: number;
   /** The path without its query, below the issuer's path (/token for ISSUER/token). */
   readonly path: string;
-  /** The client whose budgets the request was counted against (from its Basic header), if any. */
-  countedClient?: string;
+  /** A POST's client_secret_basic credentials, decoded once (src/http/basic-auth.ts), if it has well-formed ones. */
+  credentials?: { readonly id: string; readonly secret: string };
   /** The route pattern that answered (Koa's routers set it), for the metrics label. */
   route?: string;
 }

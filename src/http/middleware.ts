@@ -72,7 +72,6 @@ export function seeRequestsAsIssuer(app: Koa, issuer: string): void {
 export async function adoptExchange(ctx: Context, next: Next): Promise<void> {
   const exchange = exchangeOf(ctx.req);
   ctx.state.requestId = exchange.requestId;
-  ctx.state.rateLimitedClientId = exchange.countedClient;
   try {
     await next();
   } finally {

@@ -124,10 +124,8 @@ export function requestPipeline(deps: PipelineDeps, koa: RequestListener): Pipel
     checkBodyLength(req, method);
     if (method !== 'POST' || !endpoint) return void koa(req, res);
     const credentials = basicCredentials(req.headers.authorization);
-    if (endpoint.limited) {
-      await limitEndpointRequest(limits, endpoint.limited, exchange.ip, credentials?.id);
-      exchange.countedClient = credentials?.id;
-    }
+    exchange.credentials = credentials;
+    if (endpoint.limited) await limitEndpointRequest(limits, endpoint.limited, exchange.ip);
     if (!endpoint.handler || !pipeline.handlersEnabled || exchange.path !== req.url || !UTF8_FORM.test(req.headers['content-type'] ?? '')) {
       return void koa(req, res);
     }
@@ -151,7 +149,7 @@ export function requestPipeline(deps: PipelineDeps, koa: RequestListener): Pipel
     const logged = deps.knownPaths.has(path) ? path : (exchange.route ?? loggedPath(path));
     lines.info({ requestId, method, path: logged, status, ms: Math.round(performance.now() - started) }, 'request');
     countRequest(metrics, deps.knownPaths.has(path) ? path : (exchange.route ?? 'other'), method, status, started);
-    // Failed client authentications count against the address, whoever answered them.
+    // Failed client authentications count against the address, whoever answered them (unknown ids too).
     if (status === 401 && endpoints.get(path)?.limited) void limits.penalize('client_auth_failures_ip', exchange.ip);
   }
 

@@ -233,6 +233,8 @@ function toPageError(err: unknown): PageError | undefined {
     const wait = seconds < 60 ? `${seconds} second${seconds === 1 ? '' : 's'}` : duration(seconds, true);
     return new PageError(429, 'Too many attempts', `Too many failed sign-ins. Wait ${wait} and try again.`);
   }
+  // Too many passwords being checked at once (the argon2 gate is full): the person may simply retry.
+  if (status === 503) return new PageError(503, 'Busy', 'Tollgate is busy right now. Wait a moment and try again.');
   // Koa's body parser: a malformed or oversized form.
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new PageError(status, 'Form not accepted', 'The form could not be read. Go back and try again.');

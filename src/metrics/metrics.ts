@@ -8,6 +8,8 @@ export interface MetricSources {
   pool?: () => { total: number; idle: number; waiting: number };
   /** 1 while the shared rate-limit store (Redis) is in use, 0 while limits fall back to memory. */
   rateLimitStoreUp?: () => number | undefined;
+  /** The argon2 gate: verifications started and callers refused since start, running and waiting now. */
+  argon2?: () => { verifications: number; refusals: number; inFlight: number; queued: number };
 }
 
 export class Metrics {
@@ -66,7 +68,7 @@ export class Metrics {
 
   constructor(sources: MetricSources = {}) {
     const registers = [this.registry];
-    const { audit, pool, rateLimitStoreUp } = sources;
+    const { audit, pool, rateLimitStoreUp, argon2 } = sources;
     if (audit) {
       new Gauge({ name: 'tollgate_audit_queue_depth', help: 'Audit events waiting to be written.', registers, collect() { this.set(audit().depth); } });
       new Gauge({ name: 'tollgate_audit_events_written', help: 'Audit events written since start.', registers, collect() { this.set(audit().written); } });
@@ -80,6 +82,15 @@ export class Metrics {
         gauge.set({ state: 'idle' }, stats.idle);
         gauge.set({ state: 'waiting' }, stats.waiting);
       } });
+    }
+    if (argon2) {
+      // Counters kept by the gate itself, read when scraped.
+      const total = (name: string, help: string, read: () => number) =>
+        new Counter({ name, help, registers, collect() { this.reset(); this.inc(read()); } });
+      total('tollgate_argon2_verifications_total', 'argon2 verifications run (client secrets, user passwords, dummies for unknown names).', () => argon2().verifications);
+      total('tollgate_argon2_refusals_total', 'Requests answered 503 because the argon2 gate was full.', () => argon2().refusals);
+      new Gauge({ name: 'tollgate_argon2_in_flight', help: 'argon2 verifications running now.', registers, collect() { this.set(argon2().inFlight); } });
+      new Gauge({ name: 'tollgate_argon2_queued', help: 'argon2 verifications waiting for a place.', registers, collect() { this.set(argon2().queued); } });
     }
     if (rateLimitStoreUp) {
       new Gauge({ name: 'tollgate_rate_limit_store_up', help: '1 while rate limits are kept in Redis, 0 while they fall back to memory.', registers, collect() {

@@ -2,13 +2,14 @@
 // hashes identifiers and owns the table. Clients come from the client registry instead.
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { ClientService } from '../clients/service.js';
-import type { Database } from '../db/database.js';
+import type { Client, Database } from '../db/database.js';
 import { tokenStore, type TokenStore } from '../tokens/store/token-store.js';
 import { clientMetadata } from './client-metadata.js';
 
-export function createAdapterFactory(db: Database, clients: ClientService) {
+/** `clientFound` hears of every client the provider loads, before the provider sees it. */
+export function createAdapterFactory(db: Database, clients: ClientService, clientFound?: (client: Client) => Promise<void>) {
   const tokens = tokenStore(db);
-  return (model: string): Adapter => (model === 'Client' ? new ClientAdapter(clients) : new StoreAdapter(tokens, model));
+  return (model: string): Adapter => (model === 'Client' ? new ClientAdapter(clients, clientFound) : new StoreAdapter(tokens, model));
 }
 
 export class StoreAdapter implements Adapter {
@@ -94,11 +95,16 @@ function holdsNul(value: unknown): boolean {
 
 /** Clients are owned by the client registry; the provider only reads them. */
 class ClientAdapter implements Adapter {
-  constructor(private readonly clients: ClientService) {}
+  constructor(
+    private readonly clients: ClientService,
+    private readonly found?: (client: Client) => Promise<void>,
+  ) {}
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     const client = await this.clients.findActive(id);
-    return client ? (clientMetadata(client) as AdapterPayload) : undefined;
+    if (!client) return undefined;
+    await this.found?.(client);
+    return clientMetadata(client) as AdapterPayload;
   }
 
   async upsert(): Promise<void> {

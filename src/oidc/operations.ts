@@ -1,23 +1,31 @@
 // Tollgate's operational hooks into oidc-provider: the audit trail and metrics of the token,
-// introspection and revocation endpoints, per-client rate limits before a secret is checked, and
-// database outages answered 503 temporarily_unavailable instead of the provider's 500.
+// introspection and revocation endpoints, client authentication's failure and request budgets and
+// its argon2 work for unknown client ids, and database outages (and a full argon2 gate, and rate
+// limits) answered through the one error model instead of the provider's 500.
 import type { Context, Next } from 'koa';
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { RequestLike } from '../audit/types.js';
+import type { AuthenticationOrigin, ClientAuthenticator, SecretMethod } from '../clients/authentication.js';
 import { CLIENT_ID_PATTERN } from '../clients/schema.js';
 import { sha256 } from '../clients/secrets.js';
+import type { Client } from '../db/database.js';
 import { answerFor, errorBody } from '../http/errors.js';
+import { exchangeOf } from '../http/exchange.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { RateLimits } from '../rate-limit/limits.js';
-import { beforeClientAuthentication, type LimitedEndpoint } from '../rate-limit/middleware.js';
+import { limitClientRequest, type LimitedEndpoint } from '../rate-limit/middleware.js';
 
 export interface ProviderOperations {
   audit: AuditLog;
   metrics: Metrics;
   limits: RateLimits;
+  log: Logger;
 }
+
+/** What recording a failed request takes. */
+export type FailureRecording = Pick<ProviderOperations, 'audit' | 'metrics' | 'limits' | 'log'>;
 
 /** oidc-provider route names → Tollgate's endpoint names. */
 const ENDPOINTS: Record<string, LimitedEndpoint> = { token: 'token', introspection: 'introspect', revocation: 'revoke' };
@@ -30,7 +38,8 @@ export interface TokenEntity {
   kind?: string;
 }
 
-export function instrumentProvider(provider: Provider, { audit, metrics }: ProviderOperations, log: Logger): void {
+export function instrumentProvider(provider: Provider, operations: ProviderOperations): void {
+  const { audit, metrics, log } = operations;
   provider.use(async (ctx, next) => {
     await next();
     // ctx.oidc exists only once a provider route matched.
@@ -45,7 +54,9 @@ export function instrumentProvider(provider: Provider, { audit, metrics }: Provi
       const named = caller ?? claimedClientId(ctx as unknown as KoaContextWithOIDC);
       // Refresh-token and code reuse are recorded (and counted) where they are detected:
       // src/oidc/refresh-rotation.ts, through the security events. Here they are failed requests.
-      recordFailure({ audit, metrics }, ctx, { endpoint, error, status: ctx.status, caller: named, grantType: param(oidc, 'grant_type') });
+      // Before client authentication, or failed at it: nobody vouches for the request.
+      const authenticated = caller !== undefined && ctx.status !== 401;
+      recordFailure(operations, ctx, { endpoint, error, status: ctx.status, caller: named, grantType: param(oidc, 'grant_type'), authenticated });
       return;
     }
     if (endpoint === 'token') {
@@ -64,23 +75,33 @@ export function instrumentProvider(provider: Provider, { audit, metrics }: Provi
 
   // Emitted synchronously by the provider's error handler right after it set its 500 answer: the
   // answer is still ours to change, into the one error model's (a 503 for a database outage).
-  provider.on('server_error', (ctx: KoaContextWithOIDC, err: unknown) => {
-    const answer = answerFor(err, { metrics, log }, ctx.state?.requestId);
-    ctx.status = answer.status;
-    ctx.set({ ...answer.headers, 'Cache-Control': 'no-store' });
-    ctx.type = 'application/json';
-    ctx.body = errorBody(answer);
-  });
+  provider.on('server_error', (ctx: KoaContextWithOIDC, err: unknown) => answerWithError(ctx, err, operations));
 }
 
-/** A token, introspection or revocation request answered with an error, in the audit trail and metrics. */
+/** Replaces the answer in `ctx` with the one error model's answer to `err`. */
+function answerWithError(ctx: Context, err: unknown, reporting: Pick<ProviderOperations, 'metrics' | 'log'>): void {
+  const answer = answerFor(err, reporting, ctx.state?.requestId);
+  ctx.status = answer.status;
+  ctx.remove('WWW-Authenticate');
+  ctx.set({ ...answer.headers, 'Cache-Control': 'no-store' });
+  ctx.type = 'application/json';
+  ctx.body = errorBody(answer);
+}
+
+/**
+ * A token, introspection or revocation request answered with an error, in the audit trail and
+ * metrics. Failures of callers that did not authenticate are recorded up to a budget per address
+ * (RATE_LIMIT_AUDITED_FAILURES_PER_IP); past it they are only counted
+ * (tollgate_rate_limit_rejections_total{limit="audited_failures_ip"}), with one warning per address
+ * and window, so junk requests cannot flood the trail.
+ */
 export function recordFailure(
-  { audit, metrics }: Pick<ProviderOperations, 'audit' | 'metrics'>,
+  { audit, metrics, limits, log }: FailureRecording,
   request: RequestLike,
-  { endpoint, error, status, caller, grantType }: { endpoint: LimitedEndpoint; error: string; status: number; caller?: string; grantType?: string },
+  { endpoint, error, status, caller, grantType, authenticated }: { endpoint: LimitedEndpoint; error: string; status: number; caller?: string; grantType?: string; authenticated: boolean },
 ): void {
   metrics.tokenErrors.inc({ endpoint, error });
-  audit.record(
+  const record = () => audit.record(
     {
       type: endpoint === 'token' ? 'token.request_failed' : endpoint === 'introspect' ? 'token.introspected' : 'token.revoked',
       outcome: 'failure',
@@ -90,6 +111,11 @@ export function recordFailure(
     },
     request,
   );
+  if (authenticated) return void record();
+  void limits.excess('audited_failures_ip', request.ip).then((excess) => {
+    if (excess === 0) record();
+    else if (excess === 1) log.warn({ ip: request.ip, requestId: request.state.requestId }, 'audit: failed requests from this address are no longer recorded until the window ends');
+  });
 }
 
 /** An answered revocation in the audit trail. RFC 7009 answers 200 whether or not the token existed; the trail tells them apart. */
@@ -138,19 +164,63 @@ export function recordIssuance(
 }
 
 /**
- * Runs before a client's secret is checked: the client's request budget for the endpoint and its
- * failed-authentication budget, for a client the request pipeline could not count (one that
- * authenticates in the body).
+ * Provider middleware: a token, introspection or revocation request that named, with a secret, a
+ * client id nobody has (or a public client, which has no secret) costs what a wrong secret for a
+ * client with one costs (the same failure budgets, one argon2 verification against a dummy hash)
+ * before the provider's 401 goes out, so neither timing nor budgets tell which client ids exist.
  */
-export async function guardClientAuthentication(limits: RateLimits, clientId: string): Promise<void> {
+export function verifyUnknownClients(authenticator: ClientAuthenticator, reporting: Pick<ProviderOperations, 'metrics' | 'log'>) {
+  return async function verifyUnknownClients(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
+    await next();
+    const oidc = (ctx as Partial<KoaContextWithOIDC>).oidc;
+    if (ctx.status !== 401 || !oidc?.route || !ENDPOINTS[oidc.route]) return;
+    // A client with a secret had the presented one verified (compareClientSecret).
+    if (oidc.client && oidc.client.clientAuthMethod !== 'none') return;
+    const claimed = presentedSecret(ctx);
+    if (!claimed) return;
+    try {
+      await authenticator.authenticate(claimed.id, undefined, claimed.method, claimed.secret, { ip: ctx.ip });
+    } catch (err) {
+      answerWithError(ctx, err, reporting);
+    }
+  };
+}
+
+/**
+ * Where the provider's client secret comparison is called from: the request's address and, on a
+ * token endpoint, the endpoint whose budget the client spends once authenticated.
+ */
+export function authenticationOrigin(): AuthenticationOrigin & { method: SecretMethod } {
   const ctx = Provider.ctx as KoaContextWithOIDC | undefined;
-  // Already counted from its Basic header by the request pipeline.
-  if (ctx?.state.rateLimitedClientId === clientId) return;
-  const endpoint = ctx?.oidc?.route ? ENDPOINTS[ctx.oidc.route] : undefined;
-  // A RateLimitError is no error the provider knows: it reaches the server_error listener above,
-  // which answers it through the one error model, 429 with Retry-After.
-  if (endpoint) await beforeClientAuthentication(limits, endpoint, clientId);
-  else await limits.check('client_auth_failures', clientId);
+  if (!ctx) throw new Error('client authentication outside a provider request');
+  const route = ctx.oidc?.route;
+  // The provider takes either secret method from any client; the policy, the registered one only.
+  const method = ctx.oidc?.params?.client_secret === undefined ? 'client_secret_basic' : 'client_secret_post';
+  return { ip: ctx.ip, endpoint: route ? ENDPOINTS[route] : undefined, method };
+}
+
+/**
+ * For the provider's Client adapter: a public client (token_endpoint_auth_method none) has no
+ * secret, so it spends its request budget of a token endpoint as soon as the provider finds it to
+ * authenticate a request. Clients with a secret spend theirs once authenticated (ClientAuthenticator).
+ */
+export function countPublicClients(limits: RateLimits) {
+  return async function countPublicClient(client: Pick<Client, 'id' | 'tokenEndpointAuthMethod'>): Promise<void> {
+    const ctx = Provider.ctx as KoaContextWithOIDC | undefined;
+    const endpoint = ctx?.oidc?.route ? ENDPOINTS[ctx.oidc.route] : undefined;
+    // Found for client authentication: before the request has a client (introspection later finds the token's).
+    if (!endpoint || ctx!.oidc.client || client.tokenEndpointAuthMethod !== 'none') return;
+    await limitClientRequest(limits, endpoint, client.id);
+  };
+}
+
+/** The client id and secret a request presented, in its body or its Basic header. */
+function presentedSecret(ctx: KoaContextWithOIDC): { id: string; secret: string; method: SecretMethod } | undefined {
+  const id = param(ctx.oidc, 'client_id');
+  const secret = param(ctx.oidc, 'client_secret');
+  if (id && secret) return { id, secret, method: 'client_secret_post' };
+  const basic = exchangeOf(ctx.req).credentials;
+  return basic ? { ...basic, method: 'client_secret_basic' } : undefined;
 }
 
 /**
@@ -231,8 +301,7 @@ function claimedClientId(ctx: KoaContextWithOIDC): string | undefined {
   return id && CLIENT_ID_PATTERN.test(id) ? id : undefined;
 }
 
-/** The client id of the request's Basic header, as the request pipeline decoded it for the rate limits. */
+/** The client id of the request's Basic header, as the request pipeline decoded it. */
 function basicClientId(ctx: Context): string | undefined {
-  const id: unknown = ctx.state.rateLimitedClientId;
-  return typeof id === 'string' ? id : undefined;
+  return exchangeOf(ctx.req).credentials?.id;
 }

@@ -10,7 +10,7 @@ import { createAdapterFactory } from './adapter.js';
 import { clientFactsOf, EXTRA_CLIENT_METADATA, metadataOf, type MetadataHolder } from './client-metadata.js';
 import { checkProviderInternals, guardGrantType, replaceClientSecretComparison, wrapGrantType } from './internals/index.js';
 import type { ProviderKeys } from './keys.js';
-import { guardClientAuthentication, instrumentProvider, type ProviderOperations } from './operations.js';
+import { authenticationOrigin, countPublicClients, instrumentProvider, verifyUnknownClients, type ProviderOperations } from './operations.js';
 import { enforceAuthorizationScopes, enforceClientScopes } from './scopes.js';
 import type { SecurityEvents } from './security-events.js';
 import { userFlows } from './user-flows.js';
@@ -61,7 +61,7 @@ export function createProvider({ config, db, clients, authenticator, keys, log, 
   const accessTokenTtl = (_ctx: KoaContextWithOIDC, _token: unknown, client: MetadataHolder) => accessTokenLifetime(clientFactsOf(client), config.accessTokenTtl);
 
   const configuration: Configuration = {
-    adapter: createAdapterFactory(db, clients),
+    adapter: createAdapterFactory(db, clients, operations && countPublicClients(operations.limits)),
     jwks: keys.jwks,
     cookies: { keys: keys.cookieKeys },
     routes: ROUTES,
@@ -125,19 +125,22 @@ export function createProvider({ config, db, clients, authenticator, keys, log, 
   checkProviderInternals(provider);
 
   replaceClientSecretComparison(provider, async (client, presented) => {
-    // Rate limits come before argon2: a client over its budget costs no hashing.
-    if (operations) await guardClientAuthentication(operations.limits, client.clientId);
-    // The provider takes either secret method from any client; the policy, the registered one only.
-    const params = (Provider.ctx as KoaContextWithOIDC | undefined)?.oidc?.params;
-    const method = params?.client_secret === undefined ? 'client_secret_basic' : 'client_secret_post';
-    return authenticator.authenticate(clientFactsOf(client), method, presented, metadataOf(client).accepted_secret_hashes ?? []);
+    // A RateLimitError or the argon2 gate's 503 is no error the provider knows: it reaches the
+    // server_error listener (src/oidc/operations.ts), which answers it through the one error model.
+    const { method, ...origin } = authenticationOrigin();
+    const holder = { facts: clientFactsOf(client), acceptedHashes: metadataOf(client).accepted_secret_hashes ?? [] };
+    return authenticator.authenticate(client.clientId, holder, method, presented, origin);
   });
   guardGrantType(provider, 'client_credentials', ['scope', 'resource'], enforceClientScopes);
   for (const grantType of SUPPORTED_GRANT_TYPES) wrapGrantType(provider, grantType, requireDpopProof);
   flows.install(provider);
   provider.use(standardErrors);
 
-  if (operations) instrumentProvider(provider, operations, log);
+  if (operations) {
+    instrumentProvider(provider, operations);
+    // After instrumentProvider: its answer is final before the audit trail reads it.
+    provider.use(verifyUnknownClients(authenticator, operations));
+  }
   // Innermost, so that the audit trail and metrics record the refusal.
   provider.use(refusePublicIntrospection);
   return provider;

@@ -19,6 +19,7 @@ export const LIMITS = [
   'admin_ip',
   'client_auth_failures',
   'client_auth_failures_ip',
+  'audited_failures_ip',
   'login_failures_user',
   'login_failures_ip',
   'login_failures_user_ip',
@@ -54,6 +55,7 @@ function budget(config: RateConfig, name: LimitName): { points: number; duration
     admin_ip: [config.adminPerIp, window],
     client_auth_failures: [config.clientAuthFailures, failures],
     client_auth_failures_ip: [config.clientAuthFailuresPerIp, failures],
+    audited_failures_ip: [config.auditedFailuresPerIp, window],
     login_failures_user: [config.loginFailuresPerUser, failures],
     login_failures_ip: [config.loginFailuresPerIp, failures],
     login_failures_user_ip: [config.loginFailuresPerUserIp, failures],
@@ -117,6 +119,23 @@ export class RateLimits {
       await entry.limiter.consume(limitKey(key));
     } catch (res) {
       this.#reject(name, res);
+    }
+  }
+
+  /**
+   * Counts one against `name` for `key` and says how far past the limit it is (0 within it, 1 for
+   * the first one past it) instead of throwing: for what degrades rather than refuses.
+   */
+  async excess(name: LimitName, key: string): Promise<number> {
+    const entry = this.#limiters.get(name);
+    if (!entry) return 0;
+    try {
+      await entry.limiter.consume(limitKey(key));
+      return 0;
+    } catch (res) {
+      if (!(res instanceof RateLimiterRes)) return 0;
+      this.onReject(name);
+      return res.consumedPoints - entry.points;
     }
   }
 
@@ -198,6 +217,11 @@ export class RateLimits {
     return client;
   }
 
+}
+
+/** The key of a client's failure budget at one address: nobody elsewhere can spend it. */
+export function clientAtAddress(clientId: string, ip: string): string {
+  return `${clientId} ${ip}`;
 }
 
 /** Keys are client ids, addresses or user names; a long one is hashed so no caller sets a key's size. */

@@ -4,20 +4,16 @@ import type { RateLimits } from './limits.js';
 export type LimitedEndpoint = 'token' | 'introspect' | 'revoke';
 
 /**
- * A token endpoint request's budgets (the request pipeline counts every one): the address's failed
- * authentications and requests, then the client's when it is known from the Basic header. A client
- * that authenticates in the body is counted by the provider, just before its secret is checked
- * (src/oidc/operations.ts). Throws RateLimitError past any of them.
+ * A token endpoint request's budget per address, which the request pipeline counts for every
+ * request, before anything is read. A client's own budget counts only the requests it
+ * authenticated (`limitClientRequest`), so nobody spends it by naming the client.
  */
-export async function limitEndpointRequest(limits: RateLimits, endpoint: LimitedEndpoint, ip: string, clientId: string | undefined): Promise<void> {
-  await limits.check('client_auth_failures_ip', ip);
+export async function limitEndpointRequest(limits: RateLimits, endpoint: LimitedEndpoint, ip: string): Promise<void> {
   await limits.consume(`${endpoint}_ip`, ip);
-  if (clientId) await beforeClientAuthentication(limits, endpoint, clientId);
 }
 
-/** The per-client budget of an endpoint, and the client's failed-authentication budget. */
-export async function beforeClientAuthentication(limits: RateLimits, endpoint: LimitedEndpoint, clientId: string): Promise<void> {
-  await limits.check('client_auth_failures', clientId);
+/** An authenticated client's request budget of an endpoint. */
+export async function limitClientRequest(limits: RateLimits, endpoint: LimitedEndpoint, clientId: string): Promise<void> {
   await limits.consume(`${endpoint}_client`, clientId);
 }
 

@@ -31,8 +31,8 @@ export function introspectionHandler(deps: IntrospectionHandlerDeps): FormHandle
     const hash = sha256(form.token);
     const cached = caches.tokens.get(hash);
     if (!cached && (await deps.tokenMayExist(hash))) return undefined;
-    const caller = await authenticateCaller(request, deps);
-    if (caller === 'failed') return refuseCaller(request, deps, 'introspect', HEADERS);
+    const caller = await authenticateCaller(request, deps, 'introspect');
+    if (caller && 'refused' in caller) return refuseCaller(request, deps, 'introspect', HEADERS, caller);
     if (!caller) return undefined;
     const visible = cached !== undefined && mayIntrospect(caller, cached);
     const answer = visible ? { active: true, client_id: cached.clientId, sub: cached.subject, token_type: cached.tokenType } : { active: false };

@@ -23,13 +23,13 @@ export function issuanceHandler(deps: IssuanceHandlerDeps): FormHandler {
     const { form, headers, origin } = request;
     if (form.grant_type !== 'client_credentials' || headers.dpop !== undefined) return undefined;
     if (!Object.keys(form).every((name) => name === 'grant_type' || name === 'scope') || (form.scope !== undefined && !single(form.scope))) return undefined;
-    const caller = await authenticateCaller(request, deps);
-    if (caller === 'failed') return refuseCaller(request, deps, 'token', HEADERS);
+    const caller = await authenticateCaller(request, deps, 'token');
+    if (caller && 'refused' in caller) return refuseCaller(request, deps, 'token', HEADERS, caller);
     // A grant type the client lacks, and a client that must use DPoP (RFC 9449 §5.2): the provider's errors.
     if (!caller || !caller.grantTypes.includes('client_credentials') || caller.dpopBoundAccessTokens) return undefined;
     const decision = grantScope(caller, form.scope);
     if ('refused' in decision) {
-      recordFailure(operations, origin, { endpoint: 'token', error: 'invalid_scope', status: 400, caller: caller.id, grantType: 'client_credentials' });
+      recordFailure(operations, origin, { endpoint: 'token', error: 'invalid_scope', status: 400, caller: caller.id, grantType: 'client_credentials', authenticated: true });
       const body = JSON.stringify(errorBody(new HttpError(400, 'invalid_scope', decision.description, { scope: decision.refused })));
       return { status: 400, body, headers: HEADERS };
     }

@@ -23,8 +23,8 @@ export function revocationHandler(deps: RevocationHandlerDeps): FormHandler {
   return async function revoke(request) {
     const { form, origin } = request;
     if (!isTokenQuery(form)) return undefined;
-    const caller = await authenticateCaller(request, deps);
-    if (caller === 'failed') return refuseCaller(request, deps, 'revoke', HEADERS);
+    const caller = await authenticateCaller(request, deps, 'revoke');
+    if (caller && 'refused' in caller) return refuseCaller(request, deps, 'revoke', HEADERS, caller);
     if (!caller) return undefined;
     const token = await deps.findToken(form.token);
     if (token && token.kind !== 'ClientCredentials') return undefined;

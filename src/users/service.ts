@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Argon2Gate, UNBOUNDED } from '../clients/argon2-gate.js';
 import { CLIENT_ID_PATTERN } from '../clients/schema.js';
 import { DEFAULT_HASH_COST, type HashCost } from '../clients/secrets.js';
 import type { Consent, Database, Prisma, User } from '../db/database.js';
@@ -21,8 +22,10 @@ export class UserService {
   constructor(
     private readonly db: Database,
     private readonly hooks: UserServiceHooks = {},
-    /** What new passwords are hashed at, and what an unknown user's dummy check costs. */
+    /** What new passwords are hashed at. */
     private readonly hashCost: HashCost = DEFAULT_HASH_COST,
+    /** Where passwords are verified (an unknown user's against its dummy hash of the same cost). */
+    private readonly gate: Argon2Gate = new Argon2Gate(UNBOUNDED, hashCost),
   ) {
     this.#tokens = tokenStore(db);
   }
@@ -128,7 +131,7 @@ export class UserService {
    * the same answer; only someone who knows the password learns that the account is disabled.
    */
   async signIn(user: User | null, password: string): Promise<SignInResult> {
-    const matched = await verifyPassword(user?.passwordHash, password, this.hashCost);
+    const matched = await verifyPassword(user?.passwordHash, password, this.gate);
     if (!user || !matched) return { ok: false, reason: 'invalid_credentials' };
     if (user.disabled) return { ok: false, reason: 'disabled' };
     return { ok: true, user };

@@ -14,7 +14,7 @@ describe('failed client authentication', () => {
   });
   afterAll(() => tollgate?.close());
 
-  it('hammering /token with a wrong secret ends in 429 with Retry-After, and the client is refused until the window ends', async () => {
+  it('hammering /token with a wrong secret ends in 429 with Retry-After, and that address may not have a secret verified for the client until the window ends', async () => {
     const client = await registerClient(tollgate.url);
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) statuses.push((await clientCredentialsToken(tollgate.url, client.client_id, 'wrong-secret-0123456789')).status);
@@ -25,7 +25,7 @@ describe('failed client authentication', () => {
     expect(refused.body).toEqual(tooMany);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(refused.headers.get('cache-control')).toBe('no-store');
-    // client_secret_post is counted against the same client.
+    // client_secret_post is counted against the same client at the same address.
     const posted = await postForm(tollgate.url, '/token', { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret });
     expect(posted.status).toBe(429);
     // Another client is not affected.

@@ -9,7 +9,7 @@
 // this client at this address, has used up its failure budget; a wrong one counts against the
 // client at this address (the request pipeline counts every failed authentication against the
 // address). No budget is ever counted per client alone.
-import { clientAtAddress, type RateLimits } from '../rate-limit/limits.js';
+import { addressKey, clientAtAddress, type RateLimits } from '../rate-limit/limits.js';
 import { limitClientRequest, type LimitedEndpoint } from '../rate-limit/middleware.js';
 import { mayAuthenticateWith, type ClientFacts } from '../tokens/policy.js';
 import type { SecretVerifier } from './secrets.js';
@@ -44,7 +44,7 @@ export class ClientAuthenticator {
     const hashes = client && mayAuthenticateWith(client.facts, method) ? client.acceptedHashes : [];
     const pair = clientAtAddress(clientId, origin.ip);
     if (!this.secrets.isRemembered(clientId, presented, hashes)) {
-      await this.limits.check('client_auth_failures_ip', origin.ip);
+      await this.limits.check('client_auth_failures_ip', addressKey(origin.ip));
       await this.limits.check('client_auth_failures', pair);
       if (!(await this.secrets.verify(clientId, presented, hashes))) {
         await this.limits.penalize('client_auth_failures', pair);

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { RequestLike } from '../audit/types.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { countRequest } from '../metrics/http.js';
-import type { RateLimits } from '../rate-limit/limits.js';
+import { addressKey, type RateLimits } from '../rate-limit/limits.js';
 import { limitEndpointRequest, type LimitedEndpoint } from '../rate-limit/middleware.js';
 import { basicCredentials } from './basic-auth.js';
 import { clientAddressOf, type TrustedProxies } from './client-address.js';
@@ -150,7 +150,7 @@ export function requestPipeline(deps: PipelineDeps, koa: RequestListener): Pipel
     lines.info({ requestId, method, path: logged, status, ms: Math.round(performance.now() - started) }, 'request');
     countRequest(metrics, deps.knownPaths.has(path) ? path : (exchange.route ?? 'other'), method, status, started);
     // Failed client authentications count against the address, whoever answered them (unknown ids too).
-    if (status === 401 && endpoints.get(path)?.limited) void limits.penalize('client_auth_failures_ip', exchange.ip);
+    if (status === 401 && endpoints.get(path)?.limited) void limits.penalize('client_auth_failures_ip', addressKey(exchange.ip));
   }
 
   return pipeline;

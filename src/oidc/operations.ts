@@ -14,7 +14,7 @@ import type { Client } from '../db/database.js';
 import { answerFor, errorBody } from '../http/errors.js';
 import { exchangeOf } from '../http/exchange.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { RateLimits } from '../rate-limit/limits.js';
+import { addressKey, type RateLimits } from '../rate-limit/limits.js';
 import { limitClientRequest, type LimitedEndpoint } from '../rate-limit/middleware.js';
 
 export interface ProviderOperations {
@@ -112,7 +112,7 @@ export function recordFailure(
     request,
   );
   if (authenticated) return void record();
-  void limits.excess('audited_failures_ip', request.ip).then((excess) => {
+  void limits.excess('audited_failures_ip', addressKey(request.ip)).then((excess) => {
     if (excess === 0) record();
     else if (excess === 1) log.warn({ ip: request.ip, requestId: request.state.requestId }, 'audit: failed requests from this address are no longer recorded until the window ends');
   });

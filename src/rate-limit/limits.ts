@@ -2,6 +2,7 @@
 // shares the counters. A Redis that is down or slow never fails a request: each Redis limiter is
 // insured by an in-memory twin that takes over at once (rejectIfRedisNotReady, no offline queue).
 import { createHash } from 'node:crypto';
+import { isIPv6 } from 'node:net';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
@@ -221,7 +222,26 @@ export class RateLimits {
 
 /** The key of a client's failure budget at one address: nobody elsewhere can spend it. */
 export function clientAtAddress(clientId: string, ip: string): string {
-  return `${clientId} ${ip}`;
+  return `${clientId} ${addressKey(ip)}`;
+}
+
+/**
+ * The address as the failure budgets (client authentication, sign-in) count it: IPv4 as it is
+ * (also when IPv4-mapped), IPv6 as its /64, which one host or household has whole and would
+ * otherwise make a fresh address of at every attempt.
+ */
+export function addressKey(ip: string): string {
+  if (!isIPv6(ip)) return ip;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  const groups = (part: string) => (part ? part.split(':').flatMap((group) => (group.includes('.') ? ['0', '0'] : [group])) : []);
+  const [head = '', tail] = ip.replace(/%.*$/, '').split('::');
+  const [before, after] = [groups(head), groups(tail ?? '')];
+  const all = tail === undefined ? before : [...before, ...Array<string>(8 - before.length - after.length).fill('0'), ...after];
+  return `${all
+    .slice(0, 4)
+    .map((group) => parseInt(group, 16).toString(16))
+    .join(':')}::/64`;
 }
 
 /** Keys are client ids, addresses or user names; a long one is hashed so no caller sets a key's size. */

@@ -8,8 +8,7 @@
 // that has not failed for the user never waits, so wrong passwords from anywhere else cannot keep
 // the right one out (docs/sign-in.md explains the choice). An IPv6 address counts as its /64: one
 // host or household has that many, and would otherwise be a fresh address at every attempt.
-import { isIPv6 } from 'node:net';
-import type { RateLimits } from '../rate-limit/limits.js';
+import { addressKey, type RateLimits } from '../rate-limit/limits.js';
 
 export interface SignInThrottleConfig {
   /** Failures against one user, from any address, before each failing address must wait. 0: never. */
@@ -85,17 +84,3 @@ export function loginDelaySeconds(failures: number, { loginFailuresPerUser: budg
 /** User ids are UUIDs, so no address can make one pair's key another's. */
 const pairKey = (userId: string | undefined, ip: string) => `${userId ?? ''} ${ip}`;
 
-/** The address as the sign-in limits count it: IPv4 as it is (also when IPv4-mapped), IPv6 as its /64. */
-export function addressKey(ip: string): string {
-  if (!isIPv6(ip)) return ip;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  if (mapped) return mapped[1]!;
-  const groups = (part: string) => (part ? part.split(':').flatMap((group) => (group.includes('.') ? ['0', '0'] : [group])) : []);
-  const [head = '', tail] = ip.replace(/%.*$/, '').split('::');
-  const [before, after] = [groups(head), groups(tail ?? '')];
-  const all = tail === undefined ? before : [...before, ...Array<string>(8 - before.length - after.length).fill('0'), ...after];
-  return `${all
-    .slice(0, 4)
-    .map((group) => parseInt(group, 16).toString(16))
-    .join(':')}::/64`;
-}

@@ -61,6 +61,13 @@ describe('failure budgets count per address and per (client, address), never per
     });
   }
 
+  it('counts an IPv6 address as its /64, as the sign-in limits do', async () => {
+    const victim = await registerClient(tollgate.url);
+    const guesses = await statusesOf(4, async () => call(tollgate.url, `2001:db8:1:2::${Math.floor(Math.random() * 0xffff).toString(16)}`, 'basic', victim.client_id, WRONG));
+    expect(guesses).toEqual([401, 401, 401, 429]);
+    expect((await call(tollgate.url, '2001:db8:1:3::1', 'basic', victim.client_id, victim.client_secret)).status).toBe(200);
+  });
+
   it("an address's failure budget refuses its guesses, not a remembered secret", async () => {
     const victim = await registerClient(tollgate.url);
     const address = '203.0.113.9';

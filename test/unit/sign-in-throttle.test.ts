@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
-import { addressKey, loginDelaySeconds } from '../../src/users/sign-in-throttle.js';
+import { addressKey } from '../../src/rate-limit/limits.js';
+import { loginDelaySeconds } from '../../src/users/sign-in-throttle.js';
 
 describe('the sign-in throttle', () => {
   it('counts an IPv6 address as its /64, and IPv4 (mapped or not) as it is', () => {

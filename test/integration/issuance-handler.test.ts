@@ -148,7 +148,7 @@ describe('what the provider still answers', () => {
     const client = await registerClient(tollgate.url, { dpop_bound_access_tokens: true });
     const first = await tokenRequest(client);
     expect(first.status).toBe(400);
-    expect(first.body.error).toBe('invalid_grant');
+    expect(first.body.error).toBe('invalid_dpop_proof');
     expect((await tokenRequest(client)).body).toEqual(first.body);
   });
 });

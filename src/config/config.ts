@@ -34,86 +34,273 @@ const trustedProxies = z
     }
   });
 
+/** The sections of docs/configuration.md and .env.example, in order, each with what it says of all its variables. */
+export const GROUPS = {
+  Server: '',
+  Storage: '',
+  'Tokens and clients': '',
+  'Refresh tokens, sign-in, DPoP': '',
+  'Rate limits': 'Requests per window; `0` turns one limit off. Over a limit: `429` with `Retry-After`.',
+  'Audit trail': '',
+} as const;
+
+/**
+ * What docs/configuration.md and .env.example say of a variable (Markdown); `npm run config:docs`
+ * writes them from this and the schema's defaults.
+ */
+export interface VariableDoc {
+  group: keyof typeof GROUPS;
+  description: string;
+  /** Without a default: what Tollgate does when the variable is unset, if more than "unset". */
+  unset?: string;
+  /** Without a default: a value for .env.example's commented-out line. */
+  example?: string;
+  /** Never shown: redacted in error messages; such a variable has no default. */
+  secret?: true;
+}
+export const doc = z.registry<VariableDoc>();
+
 const schema = z
   .object({
-    PORT: integer(0, 65535).default(3000),
-    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: integer(0, 65535).default(3000).register(doc, { group: 'Server', description: 'Port to listen on (`0`: any free port).' }),
+    HOST: z.string().min(1).default('127.0.0.1').register(doc, {
+      group: 'Server',
+      description: 'Address to bind. `0.0.0.0` in a container or behind a proxy on another host.',
+    }),
     ISSUER: z
       .url({ protocol: /^https?$/ })
       .refine((v) => !/[?#]/.test(v), 'must not have a query or fragment')
-      .optional(),
+      .optional()
+      .register(doc, {
+        group: 'Server',
+        description:
+          'Public base URL: `iss` and `aud` of every token, and the only source of every URL Tollgate makes (discovery, endpoints, ' +
+          'sign-in redirects, cookie paths; `Host` and `X-Forwarded-*` headers are never read). http(s), no query or fragment; ' +
+          'a trailing `/` is dropped. With a path (`https://example.com/auth`) every path is served under it (`/auth/token`, ' +
+          '`/auth/admin/…`, `/auth/healthz`); see [Behind a reverse proxy](operations.md#behind-a-reverse-proxy). ' +
+          'With https, every cookie is `Secure`.',
+        unset: '`http://localhost:$PORT`',
+        example: 'https://auth.example.com',
+      }),
     DATABASE_URL: z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
-      .optional(),
-    DATA_DIR: z.string().min(1).default('./data'),
-    ACCESS_TOKEN_TTL: integer(1, MAX_ACCESS_TOKEN_TTL).default(300),
-    ADMIN_CLIENT_ID: z.string().regex(/^[\w.~-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 . _ ~ -').default('tollgate-admin'),
-    ADMIN_CLIENT_SECRET: z.string().regex(/^[\x21-\x7e]{32,256}$/, 'must be 32-256 printable ASCII characters').optional(),
-    CLEANUP_INTERVAL_SECONDS: integer(1, 86400).default(300),
-    SECRET_CACHE_SIZE: integer(0, 1_000_000).default(10_000),
-    // argon2 verifications (client secrets, user passwords) at once, and how many may wait; beyond
-    // that a request is answered 503 temporarily_unavailable at once. A verification keeps a core
-    // busy; by default one core is left to the event loop, which serves everything else.
-    ARGON2_CONCURRENCY: integer(1, 1024).optional(),
-    ARGON2_QUEUE_MAX: integer(0, 100_000).default(16),
-    TRUSTED_PROXIES: trustedProxies.optional(),
-    TRUST_PROXY: bool.optional(),
-    // A refresh-token family dies after this long unused, and in any case this long after sign-in.
-    REFRESH_TOKEN_IDLE_TTL: integer(60, MAX_REFRESH_TOKEN_TTL).default(14 * 86400),
-    REFRESH_TOKEN_ABSOLUTE_TTL: integer(60, MAX_REFRESH_TOKEN_TTL).default(90 * 86400),
-    REFRESH_REUSE_GRACE_SECONDS: integer(0, MAX_REFRESH_REUSE_GRACE).default(0),
-    // How long a sign-in on the login page lasts in the browser before the user is asked again.
-    SESSION_TTL: integer(60, 30 * 86400).default(8 * 3600),
-    DPOP_REQUIRE_NONCE: bool.default(false),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    // Operations. Rate limits count requests per RATE_LIMIT_WINDOW_SECONDS; 0 turns one off.
-    RATE_LIMIT_ENABLED: bool.default(true),
-    RATE_LIMIT_WINDOW_SECONDS: integer(1, 3600).default(60),
-    RATE_LIMIT_TOKEN_PER_CLIENT: integer(0, 1_000_000).default(600),
-    RATE_LIMIT_TOKEN_PER_IP: integer(0, 1_000_000).default(1200),
-    RATE_LIMIT_INTROSPECT_PER_CLIENT: integer(0, 1_000_000).default(6000),
-    RATE_LIMIT_INTROSPECT_PER_IP: integer(0, 1_000_000).default(12000),
-    RATE_LIMIT_REVOKE_PER_CLIENT: integer(0, 1_000_000).default(600),
-    RATE_LIMIT_REVOKE_PER_IP: integer(0, 1_000_000).default(1200),
-    RATE_LIMIT_ADMIN_PER_CLIENT: integer(0, 1_000_000).default(600),
-    RATE_LIMIT_ADMIN_PER_IP: integer(0, 1_000_000).default(600),
-    // Failed authentications (client secrets, user passwords) per RATE_LIMIT_FAILURE_WINDOW_SECONDS;
-    // past the limit, attempts that would need an argon2 verification are refused until the window ends.
-    RATE_LIMIT_FAILURE_WINDOW_SECONDS: integer(1, 86400).default(900),
-    // Wrong client secrets per client id and address, and failed client authentications per address.
-    RATE_LIMIT_CLIENT_AUTH_FAILURES: integer(0, 1_000_000).default(20),
-    RATE_LIMIT_CLIENT_AUTH_FAILURES_PER_IP: integer(0, 1_000_000).default(50),
-    // Failed token-endpoint requests of callers that did not authenticate, recorded in the audit
-    // trail per address and RATE_LIMIT_WINDOW_SECONDS; beyond it they are only counted.
-    RATE_LIMIT_AUDITED_FAILURES_PER_IP: integer(0, 1_000_000).default(60),
-    RATE_LIMIT_LOGIN_FAILURES_PER_USER: integer(0, 1_000_000).default(5),
-    RATE_LIMIT_LOGIN_FAILURES_PER_IP: integer(0, 1_000_000).default(20),
-    // Sign-in failures refuse an address, or a user at one address, but never a user everywhere:
-    // past RATE_LIMIT_LOGIN_FAILURES_PER_USER (from any address) each address that fails for the
-    // user waits before its next attempt, 1 s doubling up to RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS.
-    RATE_LIMIT_LOGIN_FAILURES_PER_USER_IP: integer(0, 1_000_000).default(10),
-    RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS: integer(1, 3600).default(60),
+      .optional()
+      .register(doc, {
+        group: 'Storage',
+        description: '`postgresql://…` to use PostgreSQL. Unset: the embedded PGlite database in `DATA_DIR`.',
+        example: 'postgresql://postgres@127.0.0.1:5432/tollgate',
+        secret: true,
+      }),
+    DATA_DIR: z.string().min(1).default('./data').register(doc, {
+      group: 'Storage',
+      description:
+        'The embedded database, `keys.json` (signing, cookie and DPoP-nonce keys; also used with PostgreSQL) and `tollgate.lock`.',
+    }),
+    ACCESS_TOKEN_TTL: integer(1, MAX_ACCESS_TOKEN_TTL).default(300).register(doc, {
+      group: 'Tokens and clients',
+      description: 'Default access-token lifetime in seconds, 1–3600. A client\'s `access_token_ttl` overrides it (max 3600).',
+    }),
+    ADMIN_CLIENT_ID: z.string().regex(/^[\w.~-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 . _ ~ -').default('tollgate-admin').register(doc, {
+      group: 'Tokens and clients',
+      description: 'Id of the admin client created on first start.',
+    }),
+    ADMIN_CLIENT_SECRET: z.string().regex(/^[\x21-\x7e]{32,256}$/, 'must be 32-256 printable ASCII characters').optional().register(doc, {
+      group: 'Tokens and clients',
+      description:
+        'The admin client\'s secret (32–256 printable ASCII). Unset: generated and printed once. Used only when the admin client is created.',
+      secret: true,
+    }),
+    CLEANUP_INTERVAL_SECONDS: integer(1, 86400).default(300).register(doc, {
+      group: 'Storage',
+      description: 'How often expired tokens, grants and sessions are deleted.',
+    }),
+    SECRET_CACHE_SIZE: integer(0, 1_000_000).default(10_000).register(doc, {
+      group: 'Tokens and clients',
+      description:
+        'Successful secret verifications remembered in memory (keyed by client and SHA-256 of the secret), so argon2id runs once ' +
+        'per client and secret, not per request. `0`: verify every time.',
+    }),
+    ARGON2_CONCURRENCY: integer(1, 1024).optional().register(doc, {
+      group: 'Tokens and clients',
+      description:
+        'argon2 verifications (client secrets, user passwords) run at once. Each keeps a core busy (~150 ms of CPU at the ' +
+        'production cost); the default leaves one core to the event loop, which serves everything else.',
+      unset: 'cores − 1 (at least 1)',
+      example: '2',
+    }),
+    ARGON2_QUEUE_MAX: integer(0, 100_000).default(16).register(doc, {
+      group: 'Tokens and clients',
+      description:
+        'argon2 verifications that may wait for a place; past it a request that needs one gets `503 temporarily_unavailable` ' +
+        'with `Retry-After: 1` at once. A remembered secret needs none.',
+    }),
+    TRUSTED_PROXIES: trustedProxies.optional().register(doc, {
+      group: 'Server',
+      description:
+        'The reverse proxies whose `X-Forwarded-For` entries are believed, for the client address (rate limits, audit): a ' +
+        'comma-separated list of addresses and CIDR ranges (`10.0.0.0/8,127.0.0.1,::1`; also `loopback`, `linklocal`, ' +
+        '`uniquelocal`), or a number of proxy hops (`1`). The address is the rightmost entry not added by a trusted proxy. ' +
+        'Unset: the TCP peer\'s address.',
+      example: '127.0.0.1,::1',
+    }),
+    TRUST_PROXY: bool.optional().register(doc, {
+      group: 'Server',
+      description:
+        'The older switch: `true` is `TRUSTED_PROXIES=loopback,linklocal,uniquelocal` (127.0.0.0/8, ::1, 10.0.0.0/8, ' +
+        '172.16.0.0/12, 192.168.0.0/16, 169.254.0.0/16, fc00::/7, fe80::/10). Not together with `TRUSTED_PROXIES`.',
+      unset: '`false`',
+      example: 'true',
+    }),
+    REFRESH_TOKEN_IDLE_TTL: integer(60, MAX_REFRESH_TOKEN_TTL).default(14 * 86400).register(doc, {
+      group: 'Refresh tokens, sign-in, DPoP',
+      description: 'A refresh-token family dies after this many seconds unused, and in any case `REFRESH_TOKEN_ABSOLUTE_TTL` after sign-in.',
+    }),
+    REFRESH_TOKEN_ABSOLUTE_TTL: integer(60, MAX_REFRESH_TOKEN_TTL).default(90 * 86400).register(doc, {
+      group: 'Refresh tokens, sign-in, DPoP',
+      description: 'A refresh-token family dies this many seconds after sign-in, however recently it was used.',
+    }),
+    REFRESH_REUSE_GRACE_SECONDS: integer(0, MAX_REFRESH_REUSE_GRACE).default(0).register(doc, {
+      group: 'Refresh tokens, sign-in, DPoP',
+      description: '0–60: how long a just-rotated refresh token may be used once more without revoking its grant.',
+    }),
+    SESSION_TTL: integer(60, 30 * 86400).default(8 * 3600).register(doc, {
+      group: 'Refresh tokens, sign-in, DPoP',
+      description: 'How long a browser sign-in lasts before the user is asked again.',
+    }),
+    DPOP_REQUIRE_NONCE: bool.default(false).register(doc, {
+      group: 'Refresh tokens, sign-in, DPoP',
+      description: 'Require server-issued nonces in DPoP proofs (RFC 9449).',
+    }),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').register(doc, {
+      group: 'Server',
+      description:
+        '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. At `info`, one JSON line per request: method, path ' +
+        '(a route by its pattern, such as `/admin/clients/:id`; in an unknown path, a segment longer than 16 characters or ' +
+        'unusual as `:redacted`), status, duration and request id.',
+    }),
+    RATE_LIMIT_ENABLED: bool.default(true).register(doc, { group: 'Rate limits', description: 'Master switch for all limits.' }),
+    RATE_LIMIT_WINDOW_SECONDS: integer(1, 3600).default(60).register(doc, { group: 'Rate limits', description: 'Window of the request limits below.' }),
+    RATE_LIMIT_TOKEN_PER_CLIENT: integer(0, 1_000_000).default(600).register(doc, { group: 'Rate limits', description: '`POST /token` per client.' }),
+    RATE_LIMIT_TOKEN_PER_IP: integer(0, 1_000_000).default(1200).register(doc, { group: 'Rate limits', description: '`POST /token` per source address.' }),
+    RATE_LIMIT_INTROSPECT_PER_CLIENT: integer(0, 1_000_000).default(6000).register(doc, { group: 'Rate limits', description: '`POST /introspect` per client.' }),
+    RATE_LIMIT_INTROSPECT_PER_IP: integer(0, 1_000_000).default(12000).register(doc, { group: 'Rate limits', description: '`POST /introspect` per source address.' }),
+    RATE_LIMIT_REVOKE_PER_CLIENT: integer(0, 1_000_000).default(600).register(doc, { group: 'Rate limits', description: '`POST /revoke` per client.' }),
+    RATE_LIMIT_REVOKE_PER_IP: integer(0, 1_000_000).default(1200).register(doc, { group: 'Rate limits', description: '`POST /revoke` per source address.' }),
+    RATE_LIMIT_ADMIN_PER_CLIENT: integer(0, 1_000_000).default(600).register(doc, { group: 'Rate limits', description: '`/admin` per admin client.' }),
+    RATE_LIMIT_ADMIN_PER_IP: integer(0, 1_000_000).default(600).register(doc, { group: 'Rate limits', description: '`/admin` per source address.' }),
+    RATE_LIMIT_FAILURE_WINDOW_SECONDS: integer(1, 86400).default(900).register(doc, {
+      group: 'Rate limits',
+      description:
+        'Window of the failure limits below (failed client authentications and sign-ins); past one, attempts that need a ' +
+        'secret or password verified are refused until the window ends. A remembered client secret is still accepted.',
+    }),
+    RATE_LIMIT_CLIENT_AUTH_FAILURES: integer(0, 1_000_000).default(20).register(doc, {
+      group: 'Rate limits',
+      description: 'Wrong secrets per client id and source address (never per client alone: nobody elsewhere can lock a client out).',
+    }),
+    RATE_LIMIT_CLIENT_AUTH_FAILURES_PER_IP: integer(0, 1_000_000).default(50).register(doc, {
+      group: 'Rate limits',
+      description: 'Failed client authentications (unknown ids and missing credentials too) per source address.',
+    }),
+    RATE_LIMIT_AUDITED_FAILURES_PER_IP: integer(0, 1_000_000).default(60).register(doc, {
+      group: 'Rate limits',
+      description:
+        'Failed token, introspection and revocation requests of callers that did not authenticate, recorded in the audit ' +
+        'trail per source address and `RATE_LIMIT_WINDOW_SECONDS`; past it they are only counted.',
+    }),
+    RATE_LIMIT_LOGIN_FAILURES_PER_USER: integer(0, 1_000_000).default(5).register(doc, {
+      group: 'Rate limits',
+      description:
+        'Failed sign-ins per user (by name or e-mail address), from any address, before each address failing for the user ' +
+        'must wait between attempts. Never refuses the user.',
+    }),
+    RATE_LIMIT_LOGIN_FAILURES_PER_IP: integer(0, 1_000_000).default(20).register(doc, {
+      group: 'Rate limits',
+      description: 'Failed sign-ins per source address (an IPv6 address: its /64), unknown logins too.',
+    }),
+    RATE_LIMIT_LOGIN_FAILURES_PER_USER_IP: integer(0, 1_000_000).default(10).register(doc, {
+      group: 'Rate limits',
+      description: 'Failed sign-ins per user and source address; past it that user is refused from that address.',
+    }),
+    RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS: integer(1, 3600).default(60).register(doc, {
+      group: 'Rate limits',
+      description:
+        'Longest wait after a failure, 1–3600: past `RATE_LIMIT_LOGIN_FAILURES_PER_USER` an address waits 1 s after its ' +
+        'failure for the user, doubling with each further failure.',
+    }),
     REDIS_URL: z
       .string()
       .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
-      .optional(),
-    REDIS_KEY_PREFIX: z.string().regex(/^[\w:.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ : . -').default('tollgate:rl:'),
-    REDIS_TIMEOUT_MS: integer(10, 10_000).default(500),
-    METRICS_PORT: integer(0, 65535).optional(),
-    METRICS_HOST: z.string().min(1).default('127.0.0.1'),
-    METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]{32,256}$/, 'must be 32-256 printable ASCII characters').optional(),
-    AUDIT_RETENTION_DAYS: integer(0, 36500).default(90),
-    AUDIT_FLUSH_INTERVAL_MS: integer(10, 60_000).default(1000),
-    AUDIT_QUEUE_MAX: integer(100, 10_000_000).default(100_000),
-    SHUTDOWN_TIMEOUT_SECONDS: integer(1, 600).default(10),
-    DB_POOL_MAX: integer(1, 1000).default(10),
-    DB_CONNECT_TIMEOUT_MS: integer(100, 60_000).default(3000),
-    DB_STATEMENT_TIMEOUT_MS: integer(100, 600_000).default(10_000),
-    // Performance: worker processes sharing the port, and the in-process caches' bounds.
-    WEB_CONCURRENCY: integer(1, 64).default(1),
-    TOKEN_CACHE_SIZE: integer(0, 10_000_000).default(100_000),
-    CLIENT_CACHE_SIZE: integer(0, 1_000_000).default(10_000),
+      .optional()
+      .register(doc, {
+        group: 'Rate limits',
+        description:
+          '`redis://` or `rediss://`: keep rate-limit counters in Redis, shared by all instances. Unset: in memory. If Redis ' +
+          'fails, in-memory limits take over.',
+        example: 'redis://127.0.0.1:6379',
+        secret: true,
+      }),
+    REDIS_KEY_PREFIX: z.string().regex(/^[\w:.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ : . -').default('tollgate:rl:').register(doc, {
+      group: 'Rate limits',
+      description: 'Prefix of Tollgate\'s Redis keys.',
+    }),
+    REDIS_TIMEOUT_MS: integer(10, 10_000).default(500).register(doc, {
+      group: 'Rate limits',
+      description: 'A Redis call slower than this many milliseconds is answered by the in-memory limiter.',
+    }),
+    METRICS_PORT: integer(0, 65535).optional().register(doc, {
+      group: 'Server',
+      description: 'Serve `GET /metrics` on this port only, on `METRICS_HOST`, without a token.',
+      example: '9464',
+    }),
+    METRICS_HOST: z.string().min(1).default('127.0.0.1').register(doc, { group: 'Server', description: 'Address the `METRICS_PORT` listener binds.' }),
+    METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]{32,256}$/, 'must be 32-256 printable ASCII characters').optional().register(doc, {
+      group: 'Server',
+      description:
+        'Without `METRICS_PORT`: `GET /metrics` on the main port answers only requests with `Authorization: Bearer <METRICS_TOKEN>` ' +
+        '(32–256 printable ASCII; `401` otherwise). Unset, and without `METRICS_PORT`, `/metrics` is not served (`404`).',
+      secret: true,
+    }),
+    AUDIT_RETENTION_DAYS: integer(0, 36500).default(90).register(doc, {
+      group: 'Audit trail',
+      description: 'Days audit events are kept (`0`: forever); pruned hourly.',
+    }),
+    AUDIT_FLUSH_INTERVAL_MS: integer(10, 60_000).default(1000).register(doc, {
+      group: 'Audit trail',
+      description: 'Audit events are written in batches this often, in milliseconds (and on shutdown).',
+    }),
+    AUDIT_QUEUE_MAX: integer(100, 10_000_000).default(100_000).register(doc, {
+      group: 'Audit trail',
+      description: 'Most events queued in memory; past it the oldest are dropped and logged.',
+    }),
+    SHUTDOWN_TIMEOUT_SECONDS: integer(1, 600).default(10).register(doc, {
+      group: 'Server',
+      description: 'On SIGTERM/SIGINT, how long in-flight requests may finish before their connections are closed.',
+    }),
+    DB_POOL_MAX: integer(1, 1000).default(10).register(doc, { group: 'Storage', description: 'PostgreSQL connections per process.' }),
+    DB_CONNECT_TIMEOUT_MS: integer(100, 60_000).default(3000).register(doc, {
+      group: 'Storage',
+      description: 'Give up waiting for a PostgreSQL connection after this many milliseconds (requests then get 503).',
+    }),
+    DB_STATEMENT_TIMEOUT_MS: integer(100, 600_000).default(10_000).register(doc, {
+      group: 'Storage',
+      description: 'PostgreSQL cancels a statement running longer than this many milliseconds.',
+    }),
+    WEB_CONCURRENCY: integer(1, 64).default(1).register(doc, {
+      group: 'Server',
+      description: 'Worker processes sharing the port (node:cluster). Above 1 needs `DATABASE_URL`.',
+    }),
+    TOKEN_CACHE_SIZE: integer(0, 10_000_000).default(100_000).register(doc, {
+      group: 'Tokens and clients',
+      description:
+        'Active tokens kept in memory for fast introspection. A revocation evicts the token here at once and on the other ' +
+        'instances through PostgreSQL `LISTEN/NOTIFY`. `0`: off.',
+    }),
+    CLIENT_CACHE_SIZE: integer(0, 1_000_000).default(10_000).register(doc, {
+      group: 'Tokens and clients',
+      description: 'Enabled clients kept in memory for token and introspection requests. `0`: off (always read the database).',
+    }),
   })
   // The embedded database is a folder one process opens; only PostgreSQL can be shared by workers.
   .refine((env) => env.WEB_CONCURRENCY === 1 || env.DATABASE_URL, {
@@ -189,6 +376,10 @@ const schema = z
 
 export type Config = Readonly<z.output<typeof schema>>;
 
+/** Every environment variable Tollgate reads, by name. */
+export const variables = schema.in.shape;
+const secretVariables = new Set(Object.entries(variables).filter(([, variable]) => doc.get(variable)?.secret).map(([name]) => name));
+
 export class ConfigError extends Error {}
 
 /** Reads the configuration from `env`; an empty value counts as unset. */
@@ -198,7 +389,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const name = String(issue.path[0]);
-    throw new ConfigError(`invalid configuration: ${name} ${issue.message} (got ${JSON.stringify(present[name] === undefined ? null : /_SECRET$|_TOKEN$|^DATABASE_URL$|^REDIS_URL$/.test(name) ? '<redacted>' : present[name])})`);
+    throw new ConfigError(`invalid configuration: ${name} ${issue.message} (got ${JSON.stringify(present[name] === undefined ? null : secretVariables.has(name) ? '<redacted>' : present[name])})`);
   }
   return Object.freeze(result.data);
 }

@@ -113,6 +113,7 @@ describe('loadConfig', () => {
     ['DATABASE_URL', 'mysql://tollgate:hunter2-db-password@db.internal:3306/tollgate'],
     ['DATABASE_URL', 'hunter2-db-password'],
     ['METRICS_TOKEN', 'hunter2-short'],
+    ['REDIS_URL', 'http://:hunter2@redis.internal:6379'],
   ])('refuses %s without echoing its value', (name, value) => {
     const { message } = configError({ [name]: value });
     expect(message).toMatch(new RegExp(`^invalid configuration: ${name} `));

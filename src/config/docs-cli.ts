@@ -10,12 +10,18 @@ if (arg !== undefined && arg !== '--check') {
   process.exit(64);
 }
 
-if (arg === '--check') {
-  const stale = await checkGeneratedFiles(root);
-  if (stale.length) {
-    console.error(`${stale.join(' and ')} ${stale.length > 1 ? 'differ' : 'differs'} from src/config/config.ts: run npm run config:docs`);
+try {
+  if (arg === '--check') {
+    const stale = await checkGeneratedFiles(root);
+    if (stale.length) {
+      console.error(`${stale.join(' and ')} ${stale.length > 1 ? 'differ' : 'differs'} from src/config/config.ts: run npm run config:docs`);
+    }
+    process.exit(stale.length ? 2 : 0);
   }
-  process.exit(stale.length ? 2 : 0);
+  const written = await writeGeneratedFiles(root);
+  console.log(written.length ? `wrote ${written.join(' and ')}` : 'docs/configuration.md and .env.example are current: nothing to write.');
+} catch (err) {
+  // An undocumented variable, a secret with a default, lost markers: one line, no stack trace.
+  console.error(`config:docs: ${(err as Error).message}`);
+  process.exit(1);
 }
-const written = await writeGeneratedFiles(root);
-console.log(written.length ? `wrote ${written.join(' and ')}` : 'docs/configuration.md and .env.example are current: nothing to write.');

@@ -51,19 +51,45 @@ export async function listAuditEvents(db: Database, input: ListAuditInput) {
 }
 
 /** The API's shape: snake_case, the id as a string (it is a 64-bit integer). */
-export function auditEventView(event: AuditEvent) {
+export const auditEventSchema = z.strictObject({
+  id: z.string(),
+  time: z.iso.datetime(),
+  type: z.string(),
+  outcome: z.enum(['success', 'failure']),
+  actor: z.string().nullable(),
+  client_id: z.string().nullable(),
+  subject: z.string().nullable(),
+  grant_id: z.string().nullable(),
+  source_ip: z.string().nullable(),
+  request_id: z.string().nullable(),
+  /** Event-specific facts (grant type, scopes, DPoP, error code, ...). */
+  details: z.record(z.string(), z.unknown()),
+});
+
+export const auditPageSchema = z.strictObject({
+  /** Newest first. */
+  events: z.array(auditEventSchema),
+  /** Absent on the last page. */
+  next_cursor: z.string().optional(),
+});
+
+type AuditEventView = z.output<typeof auditEventSchema>;
+
+export function auditEventView(event: AuditEvent): AuditEventView {
   return {
     id: String(event.id),
     time: event.time.toISOString(),
     type: event.type,
-    outcome: event.outcome,
+    // The audit log writes only these two.
+    outcome: event.outcome as AuditEventView['outcome'],
     actor: event.actor,
     client_id: event.clientId,
     subject: event.subject,
     grant_id: event.grantId,
     source_ip: event.sourceIp,
     request_id: event.requestId,
-    details: event.details ?? {},
+    // The audit log writes objects only (src/audit/types.ts).
+    details: (event.details ?? {}) as AuditEventView['details'],
   };
 }
 

@@ -1,7 +1,36 @@
+import { z } from 'zod';
 import type { User } from '../db/database.js';
 
+const instant = z.iso.datetime();
+
 /** A user as the admin API and CLI show it: never the password or its hash. */
-export function userView(user: User) {
+export const userViewSchema = z.strictObject({
+  id: z.string(),
+  username: z.string(),
+  email: z.string().optional(),
+  disabled: z.boolean(),
+  created_at: instant,
+  updated_at: instant,
+});
+
+export const userPageSchema = z.strictObject({
+  users: z.array(userViewSchema),
+  /** Absent on the last page. */
+  next_cursor: z.string().optional(),
+});
+
+/** What a user consented to give a client. */
+export const consentViewSchema = z.strictObject({
+  client_id: z.string(),
+  /** Space-separated. */
+  scope: z.string(),
+  created_at: instant,
+  updated_at: instant,
+});
+
+export const consentListSchema = z.strictObject({ consents: z.array(consentViewSchema) });
+
+export function userView(user: User): z.output<typeof userViewSchema> {
   return {
     id: user.id,
     username: user.username,
@@ -12,7 +41,7 @@ export function userView(user: User) {
   };
 }
 
-export function consentView(consent: { clientId: string; scopes: string[]; createdAt: Date; updatedAt: Date }) {
+export function consentView(consent: { clientId: string; scopes: string[]; createdAt: Date; updatedAt: Date }): z.output<typeof consentViewSchema> {
   return {
     client_id: consent.clientId,
     scope: consent.scopes.join(' '),

@@ -8,25 +8,23 @@ const instant = z.iso.datetime({ offset: true }).transform((v) => new Date(v));
 
 export const listAuditInput = z
   .strictObject({
-    /** One type, or several separated by commas. */
     type: z
       .string()
       .max(1000)
       .transform((v) => v.split(',').map((t) => t.trim()).filter(Boolean))
       .pipe(z.array(z.string().regex(AUDIT_TYPE_PATTERN, 'must be dotted names like token.issued')).min(1).max(20))
-      .optional(),
+      .optional()
+      .describe('One type, or several separated by commas, e.g. token.issued,token.revoked.'),
     client_id: identifier.optional(),
     subject: identifier.optional(),
     actor: identifier.optional(),
     grant_id: identifier.optional(),
     request_id: identifier.optional(),
     outcome: z.enum(['success', 'failure']).optional(),
-    /** ISO 8601 instants with an offset: since is inclusive, until exclusive. */
-    since: instant.optional(),
-    until: instant.optional(),
+    since: instant.optional().describe('An ISO 8601 instant with an offset; inclusive.'),
+    until: instant.optional().describe('An ISO 8601 instant with an offset; exclusive.'),
     limit: z.coerce.number().int().min(1).max(500).default(100),
-    /** The next_cursor of the previous page. */
-    cursor: z.string().regex(/^\d{1,19}$/, 'must be a next_cursor from a previous page').optional(),
+    cursor: z.string().regex(/^\d{1,19}$/, 'must be a next_cursor from a previous page').optional().describe('The next_cursor of the previous page.'),
   })
   .refine((v) => !(v.since && v.until) || v.since < v.until, { message: 'since must be before until', path: ['since'] });
 
@@ -62,15 +60,12 @@ export const auditEventSchema = z.strictObject({
   grant_id: z.string().nullable(),
   source_ip: z.string().nullable(),
   request_id: z.string().nullable(),
-  /** Event-specific facts (grant type, scopes, DPoP, error code, ...). */
-  details: z.record(z.string(), z.unknown()),
+  details: z.record(z.string(), z.unknown()).describe('Event-specific facts (grant type, scopes, DPoP, error code, ...).'),
 });
 
 export const auditPageSchema = z.strictObject({
-  /** Newest first. */
-  events: z.array(auditEventSchema),
-  /** Absent on the last page. */
-  next_cursor: z.string().optional(),
+  events: z.array(auditEventSchema).describe('Newest first.'),
+  next_cursor: z.string().optional().describe('The cursor of the next page; absent on the last page.'),
 });
 
 type AuditEventView = z.output<typeof auditEventSchema>;

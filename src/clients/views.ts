@@ -9,36 +9,31 @@ export const clientViewSchema = z.strictObject({
   client_id: z.string(),
   client_name: z.string().optional(),
   grant_types: z.array(z.enum(SUPPORTED_GRANT_TYPES)),
-  /** Space-separated. */
-  scope: z.string(),
-  default_scope: z.string(),
+  scope: z.string().describe('Space-separated scopes the client may request.'),
+  default_scope: z.string().describe('Space-separated scopes granted when a token request names none.'),
   redirect_uris: z.array(z.string()),
   token_endpoint_auth_method: z.enum(TOKEN_ENDPOINT_AUTH_METHODS),
-  /** Absent: the server's defaults apply. */
-  access_token_ttl: z.number().int().optional(),
+  access_token_ttl: z.number().int().optional().describe("Seconds; absent: the server's default."),
   resource_server: z.boolean(),
   refresh_token_idle_ttl: z.number().int().optional(),
   refresh_token_absolute_ttl: z.number().int().optional(),
   refresh_token_reuse_grace: z.number().int().optional(),
   dpop_bound_access_tokens: z.boolean(),
   disabled: z.boolean(),
-  /** During a rotation overlap: when the previous secret stops working. */
-  previous_secret_expires_at: instant.optional(),
+  previous_secret_expires_at: instant.optional().describe('During a rotation overlap: when the previous secret stops working.'),
   created_at: instant,
   updated_at: instant,
 });
 
 /** A client with the secret it was just given, shown once; a public client (auth method none) has none. */
 export const clientWithSecretSchema = clientViewSchema.extend({
-  client_secret: z.string().optional(),
-  /** RFC 7591 §3.2.1: 0, the secret does not expire. */
-  client_secret_expires_at: z.literal(0).optional(),
+  client_secret: z.string().optional().describe('Shown this once; Tollgate keeps only its hash.'),
+  client_secret_expires_at: z.literal(0).optional().describe('RFC 7591 §3.2.1: 0, the secret does not expire.'),
 });
 
 export const clientPageSchema = z.strictObject({
   clients: z.array(clientViewSchema),
-  /** Absent on the last page. */
-  next_cursor: z.string().optional(),
+  next_cursor: z.string().optional().describe('The cursor of the next page; absent on the last page.'),
 });
 
 export type ClientView = z.output<typeof clientViewSchema>;

@@ -54,10 +54,8 @@ const serverError = () => new HttpError(500, 'server_error', 'internal server er
 export const errorBodySchema = z.strictObject({
   error: z.string(),
   error_description: z.string(),
-  /** For invalid input: the offending field. */
-  field: z.string().optional(),
-  /** For invalid_scope: the scope refused. */
-  scope: z.string().optional(),
+  field: z.string().optional().describe('For invalid input: the offending field.'),
+  scope: z.string().optional().describe('For invalid_scope: the scope refused.'),
 });
 
 export function errorBody({ error, description, field, scope }: HttpError): z.output<typeof errorBodySchema> {

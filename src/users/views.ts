@@ -15,15 +15,13 @@ export const userViewSchema = z.strictObject({
 
 export const userPageSchema = z.strictObject({
   users: z.array(userViewSchema),
-  /** Absent on the last page. */
-  next_cursor: z.string().optional(),
+  next_cursor: z.string().optional().describe('The cursor of the next page; absent on the last page.'),
 });
 
 /** What a user consented to give a client. */
 export const consentViewSchema = z.strictObject({
   client_id: z.string(),
-  /** Space-separated. */
-  scope: z.string(),
+  scope: z.string().describe('Space-separated scopes the user consented to.'),
   created_at: instant,
   updated_at: instant,
 });

@@ -15,6 +15,7 @@ interface Operation {
 }
 interface Document {
   openapi: string;
+  servers: { url: string }[];
   paths: Record<string, Record<string, Operation>>;
   components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> };
 }
@@ -97,7 +98,8 @@ describe('the document', () => {
     expect(new Set(operations())).toEqual(new Set(served));
   });
 
-  it('says how to get the admin token', () => {
+  it('says where the API is and how to get the admin token', () => {
+    expect(document.servers).toEqual([{ url: tollgate.url }]);
     expect(document.components.securitySchemes.adminToken).toMatchObject({
       type: 'oauth2',
       flows: { clientCredentials: { tokenUrl: `${tollgate.url}/token`, scopes: { admin: expect.any(String) } } },

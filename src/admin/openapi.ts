@@ -70,7 +70,9 @@ export function openApiDocument(routes: readonly AdminRoute[], issuer: string, t
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const path = `/admin${route.path.replace(/:(\w+)/g, '{$1}')}`;
-    (paths[path] ??= {})[route.method] = operation(route, input, output);
+    const item = (paths[path] ??= {});
+    if (item[route.method]) throw new Error(`the admin API declares ${route.method.toUpperCase()} ${path} twice`);
+    item[route.method] = operation(route, input, output);
   }
   return {
     openapi: '3.1.1',

@@ -39,7 +39,7 @@ const schema = z
     PORT: integer(0, 65535).default(3000),
     HOST: z.string().min(1).default('127.0.0.1'),
     ISSUER: z
-      .url({ protocol: /^https?$/ })
+      .url({ protocol: /^https?$/, error: 'must be an http or https URL' })
       .refine((v) => !/[?#]/.test(v), 'must not have a query or fragment')
       .optional(),
     DATABASE_URL: z
@@ -109,6 +109,8 @@ const schema = z
     SHUTDOWN_TIMEOUT_SECONDS: integer(1, 600).default(10),
     DB_POOL_MAX: integer(1, 1000).default(10),
     DB_CONNECT_TIMEOUT_MS: integer(100, 60_000).default(3000),
+    // At start-up an unreachable database is tried again for this long (containers start before their database).
+    DB_STARTUP_TIMEOUT_SECONDS: integer(0, 3600).default(30),
     DB_STATEMENT_TIMEOUT_MS: integer(100, 600_000).default(10_000),
     // Performance: worker processes sharing the port, and the in-process caches' bounds.
     WEB_CONCURRENCY: integer(1, 64).default(1),
@@ -182,6 +184,7 @@ const schema = z
       connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
     },
+    dbStartupTimeoutSeconds: env.DB_STARTUP_TIMEOUT_SECONDS,
     webConcurrency: env.WEB_CONCURRENCY,
     tokenCacheSize: env.TOKEN_CACHE_SIZE,
     clientCacheSize: env.CLIENT_CACHE_SIZE,

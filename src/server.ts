@@ -71,7 +71,7 @@ export async function startServer(config: Config, log: Logger, options: StartOpt
     await listenOrExplain(server, { port: config.port, host: config.host, portVariable: 'PORT', hostVariable: 'HOST' });
     if (metricsListener) await listenOrExplain(metricsListener, { port: metrics.port!, host: metrics.host, portVariable: 'METRICS_PORT', hostVariable: 'METRICS_HOST' });
 
-    const db = options.db ?? (await openOrExplain(config, log, options.dbFirstPauseMs ?? 250));
+    const db = await openOrExplain(config, log, options);
     if (!options.db) started.push(() => db.close());
     const applied = await db.migrate();
     if (applied.length) log.info({ migrations: applied }, 'applied database migrations');
@@ -141,18 +141,20 @@ async function listenOrExplain(server: Server, settings: ListenSettings): Promis
   });
 }
 
-/** Opens the configured database; PostgreSQL is waited for (DB_STARTUP_TIMEOUT_SECONDS) until it answers. */
-async function openOrExplain(config: Config, log: Logger, firstPauseMs: number): Promise<Database> {
-  const db = await openDatabase(config.databaseUrl ? { url: config.databaseUrl, pool: config.dbPool } : { dataDir: config.dataDir }).catch((err: unknown) => {
-    throw err instanceof DatabaseInUseError ? new StartupError(err.message, { cause: err }) : err;
-  });
+/** Opens the configured database (unless given one); PostgreSQL is waited for (DB_STARTUP_TIMEOUT_SECONDS) until it answers. */
+async function openOrExplain(config: Config, log: Logger, options: StartOptions): Promise<Database> {
+  const db =
+    options.db ??
+    (await openDatabase(config.databaseUrl ? { url: config.databaseUrl, pool: config.dbPool } : { dataDir: config.dataDir }).catch((err: unknown) => {
+      throw err instanceof DatabaseInUseError ? new StartupError(err.message, { cause: err }) : err;
+    }));
   log.info(
     { database: db.kind, location: db.location },
     db.kind === 'postgresql' ? 'using PostgreSQL from DATABASE_URL' : 'no DATABASE_URL: using the embedded PGlite database',
   );
-  if (!config.databaseUrl) return db;
+  if (options.db || !config.databaseUrl) return db;
   try {
-    await waitForDatabase(db, { timeoutSeconds: config.dbStartupTimeoutSeconds, firstPauseMs, url: config.databaseUrl, connectTimeoutMs: config.dbPool.connectTimeoutMs, log });
+    await waitForDatabase(db, { timeoutSeconds: config.dbStartupTimeoutSeconds, firstPauseMs: options.dbFirstPauseMs ?? 250, url: config.databaseUrl, connectTimeoutMs: config.dbPool.connectTimeoutMs, log });
     return db;
   } catch (err) {
     await db.close();

@@ -12,6 +12,7 @@ import { Writable } from 'node:stream';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { ADMIN_SECRET_FILE } from '../../src/admin/bootstrap.js';
 import { loadConfig } from '../../src/config/config.js';
+import { describeDatabaseFailure } from '../../src/db/connect.js';
 import { LOCK_FILE } from '../../src/db/lock.js';
 import { createLogger } from '../../src/http/logger.js';
 import { startServer, StartupError, type RunningServer, type StartOptions } from '../../src/server.js';
@@ -118,6 +119,12 @@ describe('wrong values', () => {
     expect(await failure(result)).toMatch(/^HOST "no-such-host\.invalid" cannot be resolved \((ENOTFOUND|EAI_AGAIN)\): set HOST to an address of this machine/);
   });
 
+  it('a HOST that is not this machine\'s is one line naming HOST', async () => {
+    // 192.0.2.0/24 is TEST-NET-1: no machine has it.
+    const { result } = await attempt({ HOST: '192.0.2.1' });
+    expect(await failure(result)).toBe('HOST 192.0.2.1 is not an address of this machine (EADDRNOTAVAIL): set HOST to one, such as 127.0.0.1, or 0.0.0.0 for every interface');
+  });
+
   it('an ISSUER that is not http(s) says so', () => {
     expect(() => loadConfig({ ISSUER: 'ftp://x' })).toThrow('invalid configuration: ISSUER must be an http or https URL (got "ftp://x")');
   });
@@ -152,11 +159,13 @@ describe('an unreachable database', () => {
     await proxy.stop();
     const proxied = new URL(database.url);
     proxied.host = `127.0.0.1:${proxy.port}`;
-    const port = await freePort();
-    const { result, logs } = await attempt({ PORT: String(port), DATABASE_URL: proxied.href, ADMIN_CLIENT_SECRET, DB_STARTUP_TIMEOUT_SECONDS: '30' });
+    const [port, metricsPort] = [await freePort(), await freePort()];
+    const { result, logs } = await attempt({ PORT: String(port), METRICS_PORT: String(metricsPort), DATABASE_URL: proxied.href, ADMIN_CLIENT_SECRET, DB_STARTUP_TIMEOUT_SECONDS: '30' });
     await waitFor(() => logs().some((line) => line.msg === 'database not ready yet: trying again'), 'a retry');
 
     const base = `http://127.0.0.1:${port}`;
+    const metrics = `http://127.0.0.1:${metricsPort}/metrics`;
+    expect((await fetch(metrics)).status).toBe(503);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ status: 'starting' });
     const token = await fetch(`${base}/token`, { method: 'POST' });
@@ -166,6 +175,7 @@ describe('an unreachable database', () => {
     const running = await result;
     expect(logs().some((line) => line.msg === 'database reachable')).toBe(true);
     expect((await fetch(`${running.url}/readyz`)).status).toBe(200);
+    expect((await fetch(metrics)).status).toBe(200);
     expect((await clientCredentialsToken(running.url, ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, 'admin')).status).toBe(200);
   });
 
@@ -186,6 +196,19 @@ describe('an unreachable database', () => {
     const { result, logs } = await attempt({ DATABASE_URL: url.href, DB_STARTUP_TIMEOUT_SECONDS: '30' });
     expect(await failure(result)).toMatch(/^PostgreSQL at .* refused user "tollgate_no_such_role"/);
     expect(logs().some((line) => line.msg === 'database not ready yet: trying again')).toBe(false);
+  });
+});
+
+describe('describeDatabaseFailure', () => {
+  // Failures the test database cannot be made to give (it trusts local logins; it answers in time).
+  const url = 'postgresql://app:pw@db.internal:6543/tollgate';
+  it('names the user for a wrong password, and DB_CONNECT_TIMEOUT_MS for a silent host', () => {
+    expect(describeDatabaseFailure(Object.assign(new Error('password authentication failed for user "app"'), { code: '28P01' }), { url, connectTimeoutMs: 3000 })).toBe(
+      'PostgreSQL at db.internal:6543 refused user "app": wrong password (28P01); check the user and password in DATABASE_URL',
+    );
+    expect(describeDatabaseFailure(new Error('timeout exceeded when trying to connect'), { url, connectTimeoutMs: 3000 })).toBe(
+      'PostgreSQL at db.internal:6543 did not answer within DB_CONNECT_TIMEOUT_MS (3000 ms): is the host reachable from here?',
+    );
   });
 });
 

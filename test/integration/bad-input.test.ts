@@ -1,8 +1,8 @@
 // Hostile and malformed requests against a real server: every one gets an RFC 6749 §5.2 JSON error
 // (or the RFC 7662/7009 answer for an unknown token), never a 500, a stack trace, HTML or a hang.
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, clientCredentialsToken, registerClient, type RegisteredClient } from '../helpers/oauth.js';
+import { rawRequest } from '../helpers/raw-http.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -257,21 +257,7 @@ describe('methods and paths', () => {
   );
 });
 
-/** Sends `request` as raw bytes and reads the whole answer: for what fetch refuses to send. */
-function raw(request: string): Promise<{ status: number; headers: string; body: string }> {
-  const { port } = new URL(tollgate.url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), '127.0.0.1', () => socket.end(request));
-    let received = '';
-    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer')));
-    socket.on('data', (chunk) => (received += chunk.toString('latin1')));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const [head = '', body = ''] = received.split('\r\n\r\n');
-      resolve({ status: Number(head.split(' ')[1]), headers: head, body });
-    });
-  });
-}
+const raw = (request: string) => rawRequest(tollgate.url, request);
 
 describe('methods and requests Node refuses to parse', () => {
   const PATHS = ['/healthz', '/readyz', '/jwks', '/.well-known/openid-configuration', '/.well-known/oauth-authorization-server', '/token', '/admin/clients', '/nope'];

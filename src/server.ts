@@ -10,7 +10,7 @@ import { ensureAdminClient } from './admin/bootstrap.js';
 import { scheduleCleanup } from './tokens/cleanup.js';
 import { scheduleAuditPrune } from './audit/query.js';
 import { startMetricsServer } from './metrics/http.js';
-import { answerClientError } from './http/client-error.js';
+import { answerClientError, refuseConnect } from './http/client-error.js';
 import { drainOnClose } from './http/drain.js';
 
 export interface RunningServer {
@@ -62,7 +62,7 @@ export async function startServer(config: Config, log: Logger, options: { db?: D
     if (err) log.warn({ err }, 'audit pruning failed');
     else if (count) log.info({ deleted: count, retentionDays: config.audit.retentionDays }, 'pruned old audit events');
   });
-  const server = createServer(app.handler).on('clientError', answerClientError).listen(config.port, config.host);
+  const server = createServer(app.handler).on('clientError', answerClientError).on('connect', refuseConnect).listen(config.port, config.host);
   const drain = drainOnClose(server);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   server.requestTimeout = 30_000;

@@ -19,7 +19,7 @@ import { requestIdFor, requestLineLogger, securityHeaderValues } from './middlew
 
 export const MAX_BODY_BYTES = 16 * 1024;
 /** Methods any path may be asked with; anything else is 405 everywhere. */
-const STANDARD_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+export const STANDARD_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 const BODILESS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const UTF8_FORM = /^application\/x-www-form-urlencoded\s*(;\s*charset=utf-8\s*)?$/i;
 

@@ -270,6 +270,13 @@ describe('methods and requests Node refuses to parse', () => {
     }
   });
 
+  it.each(['127.0.0.1:1', '/token'])('CONNECT %s gets 405 JSON with Allow, not a closed connection', async (target) => {
+    const reply = await raw(`CONNECT ${target} HTTP/1.1\r\nHost: 127.0.0.1:1\r\n\r\n`);
+    expect(reply.status).toBe(405);
+    expect(reply.headers).toMatch(/\r\nallow: [A-Z, ]+/i);
+    expect(JSON.parse(reply.body).error).toBe('invalid_request');
+  });
+
   it('answers read-only paths’ other methods with 405 and what they allow', async () => {
     const reply = await send('/healthz', { method: 'POST', body: 'x' });
     expectOAuthError(reply, 405, 'invalid_request');

@@ -1,7 +1,7 @@
 // Hostile and malformed requests against a real server: every one gets an RFC 6749 §5.2 JSON error
 // (or the RFC 7662/7009 answer for an unknown token), never a 500, a stack trace, HTML or a hang.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { basic, clientCredentialsToken, registerClient, type RegisteredClient } from '../helpers/oauth.js';
+import { adminToken, basic, clientCredentialsToken, registerClient, type RegisteredClient } from '../helpers/oauth.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 
@@ -98,6 +98,23 @@ describe('request bodies', () => {
       const reply = await send(path, { body, duplex: 'half', headers: { 'content-type': FORM, ...auth() } });
       expectOAuthError(reply, 411, 'invalid_request');
     }
+  });
+
+  it('refuses compressed bodies with 415 on every route that reads bodies', async () => {
+    const admin = await adminToken(tollgate.url);
+    const requests: [string, Record<string, string>, string][] = [
+      ['/admin/clients', { 'content-type': 'application/json', authorization: `Bearer ${admin}` }, '{}'],
+      ['/admin/users', { 'content-type': 'application/json', authorization: `Bearer ${admin}` }, '{"username":"x"}'],
+      ['/interaction/abc/login', { 'content-type': FORM }, 'login=a&password=b'],
+      ['/auth', { 'content-type': FORM }, 'client_id=x'],
+      ...ENDPOINTS.map((path): [string, Record<string, string>, string] => [path, { 'content-type': FORM, ...auth() }, `grant_type=client_credentials&token=${token}`]),
+    ];
+    for (const [path, headers, body] of requests) {
+      for (const encoding of ['gzip', 'deflate', 'br', 'x-unknown']) {
+        expectOAuthError({ ...(await send(path, { body, headers: { ...headers, 'content-encoding': encoding } })), path }, 415, 'invalid_request');
+      }
+    }
+    expect((await post('/introspect', `token=${token}`, { ...auth(), 'content-encoding': 'identity' })).status).toBe(200);
   });
 
   it('/token reads broken urlencoding as missing or unknown parameters', async () => {

@@ -1,10 +1,13 @@
 // oidc-provider's storage contract, a thin shim over the token store (src/tokens/store/), which
 // hashes identifiers and owns the table. Clients come from the client registry instead.
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { ClientService } from '../clients/service.js';
 import type { Database } from '../db/database.js';
 import { tokenStore, type TokenStore } from '../tokens/store/token-store.js';
 import { clientMetadata } from './client-metadata.js';
+
+/** A JSON escape PostgreSQL's jsonb refuses: NUL or half a surrogate pair (not an escaped backslash followed by "u0000"). */
+const UNSTORABLE_JSON = /(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f][0-9a-f]{2})/i;
 
 export function createAdapterFactory(db: Database, clients: ClientService) {
   const tokens = tokenStore(db);
@@ -18,6 +21,9 @@ export class StoreAdapter implements Adapter {
   ) {}
 
   upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    // What the request put in a payload (an authorization request's parameters) must be storable:
+    // PostgreSQL refuses the whole batch of writes the entry joins, other requests' tokens included.
+    if (UNSTORABLE_JSON.test(JSON.stringify(payload))) throw new errors.InvalidRequest('parameters must not contain NUL characters or lone surrogates');
     return this.tokens.upsert(this.model, id, payload, expiresIn);
   }
 

@@ -2,8 +2,10 @@
 // (or the RFC 7662/7009 answer for an unknown token), never a 500, a stack trace, HTML or a hang.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminToken, basic, clientCredentialsToken, registerClient, type RegisteredClient } from '../helpers/oauth.js';
+import { pkcePair } from '../helpers/browser-agent.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
+import { registerAppClient, REDIRECT_URI } from '../helpers/users.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 const ENDPOINTS = ['/token', '/introspect', '/revoke'] as const;
@@ -225,6 +227,20 @@ describe('hostile parameter values', () => {
     for (const scope of ["' OR 1=1 --", '"; DROP TABLE clients; --', 'read\u0000', `read ${'x'.repeat(5000)}`]) {
       const form = new URLSearchParams({ grant_type: 'client_credentials', scope });
       expectOAuthError(await post('/token', form.toString(), auth()), 400, 'invalid_scope');
+    }
+  });
+
+  it('refuses NUL in an authorization request’s parameters without a 500, and token requests alongside still get their tokens', async () => {
+    const app = await registerAppClient(tollgate.url);
+    const valid = { client_id: app.client_id, redirect_uri: REDIRECT_URI, response_type: 'code', code_challenge: pkcePair().challenge, code_challenge_method: 'S256', scope: 'read', state: 's' };
+    for (const parameter of ['state', 'login_hint', 'display']) {
+      const query = new URLSearchParams({ ...valid, [parameter]: 'a\u0000b' });
+      const [authorization, ...tokens] = await Promise.all([
+        fetch(`${tollgate.url}/auth?${query}`, { redirect: 'manual', signal: AbortSignal.timeout(10_000) }),
+        ...[1, 2, 3].map(() => clientCredentialsToken(tollgate.url, client.client_id, client.client_secret)),
+      ]);
+      expect(authorization.status, `${parameter}: ${await authorization.text()}`).toBeLessThan(500);
+      expect(tokens.map(({ status }) => status)).toEqual([200, 200, 200]);
     }
   });
 

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { Agent, request as httpRequest, validateHeaderName, validateHeaderValue } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BrowserAgent, pkcePair } from '../helpers/browser-agent.js';
+import { BrowserAgent, csrfOf, pkcePair } from '../helpers/browser-agent.js';
 import { adminToken, basic, clientCredentialsToken, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
@@ -35,9 +35,10 @@ interface World {
   victims: string[];
   userId: string;
   appClientId: string;
-  /** An interaction started by GET /auth, and the browser cookies that go with it. */
+  /** An interaction started by GET /auth, and the browser cookies and sign-in form's CSRF token that go with it. */
   uid: string;
   cookies: string;
+  csrf: string;
 }
 
 /** A generated request; `raw` ones go over a bare socket, the rest over keep-alive connections. */
@@ -465,17 +466,55 @@ const adminRequest = (world: World): fc.Arbitrary<Generated> => {
 /** Token endpoint requests from a real client, with a parameter or two replaced by a hostile value. */
 const tokenRequest = (world: World): fc.Arbitrary<Generated> =>
   fc
-    .tuple(fc.constantFrom<[string, [string, string][]]>(['/token', [['grant_type', 'client_credentials'], ['scope', 'read']]], ['/introspect', [['token', 'x']]], ['/revoke', [['token', 'x']]]), parameters)
-    .map(([[path, valid], changed]) => ({
+    .tuple(fc.constantFrom<[string, [string, string][]]>(['/token', [['grant_type', 'client_credentials'], ['scope', 'read']]], ['/introspect', [['token', 'x']]], ['/revoke', [['token', 'x']]]), parameters, dpop)
+    .map(([[path, valid], changed, proof]) => ({
       method: 'POST',
       target: path,
       headers: [
         ['content-type', FORM],
         ['authorization', basic(world.service.client_id, world.service.client_secret)],
+        ...(proof === undefined ? [] : [['dpop', proof] as [string, string]]),
       ],
       body: bytes(encoded([...valid, ...changed], false)),
       chunked: false,
     }));
+
+/** Authorization requests of the real sign-in client, with a parameter or two replaced by a hostile value. */
+const authorizationRequest = (world: World): fc.Arbitrary<Generated> => {
+  const valid: Record<string, string> = {
+    client_id: world.appClientId,
+    redirect_uri: REDIRECT_URI,
+    response_type: 'code',
+    code_challenge: pkcePair().challenge,
+    code_challenge_method: 'S256',
+    scope: 'read',
+    state: 'fuzz',
+  };
+  const names = [...Object.keys(valid), 'login_hint', 'prompt', 'nonce', 'max_age', 'ui_locales', 'claims', 'request', 'request_uri', 'response_mode', 'resource', 'acr_values', 'id_token_hint', 'display'];
+  const changes = fc.array(fc.tuple(often(fc.constantFrom(...names), hostile, 6), hostile), { minLength: 1, maxLength: 2 });
+  return fc.tuple(fc.constantFrom('GET', 'POST'), changes, fc.boolean()).map(([method, changed, withCookies]): Generated => {
+    const query = encoded(Object.entries({ ...valid, ...Object.fromEntries(changed) }), false);
+    const headers: [string, string][] = withCookies ? [['cookie', world.cookies]] : [];
+    if (method === 'GET') return { method, target: `/auth?${query}`, headers, chunked: false };
+    return { method, target: '/auth', headers: [...headers, ['content-type', FORM]], body: query, chunked: false };
+  });
+};
+
+/** The sign-in forms as the browser that started the interaction posts them (its cookies and CSRF token), with hostile fields. */
+const signInRequest = (world: World): fc.Arbitrary<Generated> => {
+  const field = often(fc.constantFrom('login', 'password', 'decision', 'remember', 'csrf'), hostile);
+  const form = fc.array(fc.tuple(field, hostile), { maxLength: 3 });
+  return fc.tuple(fc.constantFrom('login', 'consent'), form).map(([step, pairs]): Generated => ({
+    method: 'POST',
+    target: `/interaction/${world.uid}/${step}`,
+    headers: [
+      ['cookie', world.cookies],
+      ['content-type', FORM],
+    ],
+    body: bytes(encoded([['csrf', world.csrf], ['login', 'nobody'], ['password', 'wrong'], ...pairs], false)),
+    chunked: false,
+  }));
+};
 
 /** Requests only a bare socket can send: control characters, malformed lines and framing, oversized heads. */
 const malformed: fc.Arbitrary<Generated> = fc
@@ -623,9 +662,9 @@ async function setUpWorld(tollgate: TestTollgate): Promise<World> {
   // An interaction in progress: GET /auth sends the browser to the sign-in page with its cookies.
   const browser = new BrowserAgent(url);
   const query = new URLSearchParams({ client_id: app.client_id, redirect_uri: REDIRECT_URI, response_type: 'code', code_challenge: pkcePair().challenge, code_challenge_method: 'S256', scope: 'read' });
-  const started = await browser.get(`/auth?${query}`);
-  const uid = /\/interaction\/([\w-]+)/.exec(started.location ?? '')?.[1];
-  if (!uid) throw new Error(`no interaction: ${started.status} ${started.location}`);
+  const page = await browser.follow(`/auth?${query}`);
+  const uid = /action="\/interaction\/([\w-]+)\/login"/.exec(page.text)?.[1];
+  if (!uid) throw new Error(`no sign-in page: ${page.status} ${page.text.slice(0, 300)}`);
   return {
     url,
     adminToken: await adminToken(url),
@@ -635,6 +674,7 @@ async function setUpWorld(tollgate: TestTollgate): Promise<World> {
     appClientId: app.client_id,
     uid,
     cookies: [...browser.cookies].map(([name, value]) => `${name}=${value}`).join('; '),
+    csrf: csrfOf(page.text),
   };
 }
 
@@ -642,7 +682,14 @@ async function setUpWorld(tollgate: TestTollgate): Promise<World> {
 async function fuzz(world: World, runs: number, check: (request: Generated, reply: Reply) => void): Promise<number> {
   let sent = 0;
   const requests = fc
-    .oneof({ weight: 12, arbitrary: request(world) }, { weight: 6, arbitrary: adminRequest(world) }, { weight: 2, arbitrary: tokenRequest(world) }, { weight: 1, arbitrary: malformed })
+    .oneof(
+      { weight: 12, arbitrary: request(world) },
+      { weight: 6, arbitrary: adminRequest(world) },
+      { weight: 2, arbitrary: tokenRequest(world) },
+      { weight: 2, arbitrary: authorizationRequest(world) },
+      { weight: 2, arbitrary: signInRequest(world) },
+      { weight: 1, arbitrary: malformed },
+    )
     .map((generated) => withoutAdminNul(world, generated));
   await fc.assert(
     fc.asyncProperty(fc.array(requests, { minLength: CONCURRENCY, maxLength: CONCURRENCY }), async (batch) => {

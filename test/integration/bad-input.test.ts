@@ -258,6 +258,14 @@ describe('hostile parameter values', () => {
   });
 });
 
+describe('admin API input', () => {
+  it.each(['0000-01-01T00:00:00Z', '0001-01-01T00:00:00+01:00', '9999-12-31T23:59:59-14:00'])('answers GET /admin/audit?since=%s without a 500', async (since) => {
+    const reply = await send(`/admin/audit?${new URLSearchParams({ since })}`, { method: 'GET', headers: { authorization: `Bearer ${await adminToken(tollgate.url)}` } });
+    expect(reply.status, reply.text).toBeLessThan(500);
+    if (reply.status >= 400) expectOAuthError(reply, 400, 'invalid_request');
+  });
+});
+
 describe('methods and paths', () => {
   it.each(ENDPOINTS)('%s answers other methods with 405 JSON and Allow: POST', async (path) => {
     for (const method of ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH']) {

@@ -11,7 +11,7 @@ import { ensureAdminClient, handOverAdminSecret, type Terminal } from './admin/b
 import { scheduleCleanup } from './tokens/cleanup.js';
 import { scheduleAuditPrune } from './audit/query.js';
 import { metricsServer } from './metrics/http.js';
-import { answerClientError } from './http/client-error.js';
+import { answerClientError, refuseConnect } from './http/client-error.js';
 import { drainOnClose } from './http/drain.js';
 import { whileStarting } from './http/health.js';
 import { describeListenFailure, listen, type ListenSettings } from './http/listen.js';
@@ -52,7 +52,7 @@ export interface StartOptions {
 export async function startServer(config: Config, log: Logger, options: StartOptions = {}): Promise<RunningServer> {
   let app: App | undefined;
   let handler: RequestListener = whileStarting(config.issuerPath);
-  const server = createServer((req, res) => handler(req, res)).on('clientError', answerClientError);
+  const server = createServer((req, res) => handler(req, res)).on('clientError', answerClientError).on('connect', refuseConnect);
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
   const drain = drainOnClose(server);

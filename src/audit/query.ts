@@ -4,7 +4,11 @@ import type { AuditEvent, Database, Prisma } from '../db/database.js';
 import { AUDIT_TYPE_PATTERN } from './types.js';
 
 const identifier = z.string().min(1).max(256);
-const instant = z.iso.datetime({ offset: true }).transform((v) => new Date(v));
+/** An ISO 8601 instant with an offset, from year 1 on (the database has no year 0). */
+const instant = z.iso
+  .datetime({ offset: true })
+  .transform((v) => new Date(v))
+  .refine((date) => date.getUTCFullYear() >= 1, 'must be in year 1 or later');
 
 export const listAuditInput = z
   .strictObject({

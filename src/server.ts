@@ -69,7 +69,7 @@ export async function startServer(config: Config, log: Logger, options: { db?: D
   server.headersTimeout = 10_000;
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  log.info({ url, issuer: config.issuer }, 'Tollgate is listening');
+  log.info({ url, issuer: config.issuer, node: process.version }, 'Tollgate is listening');
   const { metrics } = config;
   const metricsServer = metrics.port === undefined ? undefined : await startMetricsServer(app.metrics, metrics.host, metrics.port);
   const metricsUrl = metricsServer && `http://${metrics.host.includes(':') ? `[${metrics.host}]` : metrics.host}:${(metricsServer.address() as AddressInfo).port}/metrics`;

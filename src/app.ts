@@ -5,10 +5,10 @@ import type { Logger } from 'pino';
 import { requireAdminToken } from './admin/auth.js';
 import { Caches } from './cache/caches.js';
 import { LocalBus, type InvalidationBus } from './cache/invalidation.js';
-import { adminRouter } from './admin/router.js';
+import { clientRoutes } from './admin/router.js';
 import { auditAdminActions } from './audit/admin-events.js';
 import { AuditLog } from './audit/audit-log.js';
-import { auditRouter } from './audit/router.js';
+import { auditRoutes } from './audit/router.js';
 import { Argon2Gate } from './clients/argon2-gate.js';
 import { SecretVerifier } from './clients/secrets.js';
 import { ClientService } from './clients/service.js';
@@ -26,7 +26,9 @@ import { verifyAccessToken } from './oidc/access-tokens.js';
 import { discovery, isServedProviderPath, RFC8414_PATH, SERVED_PROVIDER_PATHS } from './oidc/discovery.js';
 import { derivedSecret, type ProviderKeys } from './oidc/keys.js';
 import { SecurityEvents, type SecurityEvent } from './oidc/security-events.js';
-import { adminUsersRouter } from './admin/users-router.js';
+import { userRoutes } from './admin/users-router.js';
+import { withOpenApiDocument } from './admin/openapi.js';
+import { adminApiRouter } from './admin/routes.js';
 import { CsrfTokens } from './interactions/csrf.js';
 import { assets } from './interactions/pages.js';
 import { interactionRouter } from './interactions/router.js';
@@ -106,7 +108,8 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
   const operations = { audit, metrics, limits, log };
   const provider = createProvider({ config, db, clients, authenticator, keys, log, users, events, operations });
   caches.watch(provider);
-  const admin = adminRouter(clients, config.issuerPath);
+  const adminRoutes = [...clientRoutes(clients, config.issuerPath), ...userRoutes(users, config.issuerPath), ...auditRoutes(audit, db)];
+  const admin = adminApiRouter(withOpenApiDocument(adminRoutes, config.issuer, ROUTES.token));
 
   const koa = new Koa();
   koa.silent = true;
@@ -125,12 +128,8 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
   koa.use(auditAdminActions(audit));
   const adminOnly = requireAdminToken((token) => verifyAccessToken(provider, token));
   koa.use(guardAdmin(limits, adminOnly));
-  koa.use(auditRouter(audit, db).routes());
   koa.use(admin.routes());
   koa.use(admin.allowedMethods({ throw: true }));
-  const adminUsers = adminUsersRouter(users, config.issuerPath);
-  koa.use(adminUsers.routes());
-  koa.use(adminUsers.allowedMethods({ throw: true }));
   koa.use(assets);
   const interactions = interactionRouter({
     provider,

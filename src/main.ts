@@ -1,21 +1,24 @@
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
-import { runPrimary } from './cluster/primary.js';
+import { runPrimary, WORKER_READY } from './cluster/primary.js';
 import { ConfigError, loadConfig, loadDotEnv } from './config/config.js';
-import { createLogger } from './http/logger.js';
-import { startServer } from './server.js';
+import { createLogger, routeConsoleTo } from './http/logger.js';
 
+// A failure an operator can act on is one line on stderr (and exit status 78 for configuration, 1
+// otherwise); the log, on stdout, keeps the detail. stdout carries JSON log lines only.
 let config;
 try {
   loadDotEnv();
   config = loadConfig();
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
-  console.error(`tollgate: ${err.message}`);
+  process.stderr.write(`tollgate: ${err.message}\n`);
   process.exit(78); // EX_CONFIG
 }
 
 const log = createLogger(config.logLevel);
+// Before the server's modules load: oidc-provider prints notices with console as it is imported.
+routeConsoleTo(log);
 if (config.webConcurrency > 1 && cluster.isPrimary) {
   runPrimary(config, log);
 } else {
@@ -23,10 +26,14 @@ if (config.webConcurrency > 1 && cluster.isPrimary) {
 }
 
 async function serve(log: Logger): Promise<void> {
+  const { startServer, StartupError } = await import('./server.js');
   const running = await startServer(config!, log).catch((err: unknown) => {
     log.fatal({ err }, 'start-up failed');
+    const line = err instanceof StartupError ? err.message : `start-up failed: ${String((err as Error)?.message ?? err).split('\n')[0]} (details in the log)`;
+    process.stderr.write(`tollgate: ${line}\n`);
     process.exit(1);
   });
+  if (cluster.isWorker) process.send!(WORKER_READY);
 
   let stopping = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -1,17 +1,20 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { buildApp, type App } from './app.js';
 import { startInvalidationBus } from './cache/start.js';
 import type { Config } from './config/config.js';
-import { openDatabase, type Database } from './db/database.js';
+import { waitForDatabase, DatabaseStartupError } from './db/connect.js';
+import { DatabaseInUseError, openDatabase, type Database } from './db/database.js';
 import { loadProviderKeys } from './oidc/keys.js';
-import { ensureAdminClient } from './admin/bootstrap.js';
+import { ensureAdminClient, handOverAdminSecret, type Terminal } from './admin/bootstrap.js';
 import { scheduleCleanup } from './tokens/cleanup.js';
 import { scheduleAuditPrune } from './audit/query.js';
-import { startMetricsServer } from './metrics/http.js';
-import { answerClientError } from './http/client-error.js';
+import { metricsServer } from './metrics/http.js';
+import { answerClientError, refuseConnect } from './http/client-error.js';
 import { drainOnClose } from './http/drain.js';
+import { whileStarting } from './http/health.js';
+import { describeListenFailure, listen, type ListenSettings } from './http/listen.js';
 
 export interface RunningServer {
   app: App;
@@ -27,73 +30,134 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** Start-up failed for a reason told in one line (the message), for the terminal; `cause` keeps the detail for the log. */
+export class StartupError extends Error {}
+
+export interface StartOptions {
+  /** A database the caller opened (and closes): no waiting for one. */
+  db?: Database;
+  /** Where a generated admin secret may be shown (src/admin/bootstrap.ts); process.stderr by default. */
+  terminal?: Terminal;
+  /** The first pause between attempts to reach an unreachable database (src/db/connect.ts). */
+  dbFirstPauseMs?: number;
+}
+
 /**
- * Opens the database, applies migrations, makes sure the admin client exists and listens.
+ * Takes the port (and METRICS_PORT) first, answering 503 meanwhile, so a port in use is found before
+ * anything is created; then waits for the database, applies migrations, makes sure the admin client
+ * exists, and starts answering. If a step fails, what the earlier ones started is closed, and the
+ * rejection is a StartupError when the cause is one an operator can act on.
  * `main.ts` calls it with the environment's configuration; tests call it with their own.
  */
-export async function startServer(config: Config, log: Logger, options: { db?: Database } = {}): Promise<RunningServer> {
-  const db = options.db ?? (await openDatabase(config.databaseUrl ? { url: config.databaseUrl, pool: config.dbPool } : { dataDir: config.dataDir }));
+export async function startServer(config: Config, log: Logger, options: StartOptions = {}): Promise<RunningServer> {
+  let app: App | undefined;
+  let handler: RequestListener = whileStarting(config.issuerPath);
+  const server = createServer((req, res) => handler(req, res)).on('clientError', answerClientError).on('connect', refuseConnect);
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  const drain = drainOnClose(server);
+  const { metrics } = config;
+  const metricsListener = metrics.port === undefined ? undefined : metricsServer(() => app?.metrics);
+  // Everything past the listeners, closed in reverse on shutdown or when a later step fails.
+  const started: (() => unknown)[] = [];
+  const closeStarted = async () => {
+    // Every piece is closed even if one fails; the first failure is reported.
+    const failures: unknown[] = [];
+    for (const close of [...started].reverse()) await Promise.resolve().then(close).catch((err: unknown) => failures.push(err));
+    if (failures.length) throw failures[0];
+  };
+
+  try {
+    await listenOrExplain(server, { port: config.port, host: config.host, portVariable: 'PORT', hostVariable: 'HOST' });
+    if (metricsListener) await listenOrExplain(metricsListener, { port: metrics.port!, host: metrics.host, portVariable: 'METRICS_PORT', hostVariable: 'METRICS_HOST' });
+
+    const db = await openOrExplain(config, log, options);
+    if (!options.db) started.push(() => db.close());
+    const applied = await db.migrate();
+    if (applied.length) log.info({ migrations: applied }, 'applied database migrations');
+
+    const { keys, created: keysCreated } = await loadProviderKeys(config.dataDir);
+    if (keysCreated) log.info({ dataDir: config.dataDir }, 'generated signing and cookie keys in keys.json');
+
+    const invalidation = await startInvalidationBus(config, db, log);
+    started.push(() => invalidation.close());
+    app = buildApp({ config, db, keys, log, invalidation });
+    const { close: closeApp } = app;
+    started.push(() => closeApp());
+    await app.start();
+    const admin = await ensureAdminClient(config, app.clients);
+    if (admin.generatedSecret) {
+      await handOverAdminSecret(config, admin.generatedSecret, options.terminal ?? process.stderr, log);
+    } else if (admin.created) {
+      log.info({ clientId: config.adminClientId }, 'created admin client from ADMIN_CLIENT_ID / ADMIN_CLIENT_SECRET');
+    }
+
+    started.push(scheduleCleanup(db, config.cleanupIntervalSeconds, (err) => log.warn({ err }, 'expired-token cleanup failed')));
+    started.push(
+      scheduleAuditPrune(db, config.audit.retentionDays, 3_600_000, (err, count) => {
+        if (err) log.warn({ err }, 'audit pruning failed');
+        else if (count) log.info({ deleted: count, retentionDays: config.audit.retentionDays }, 'pruned old audit events');
+      }),
+    );
+
+    handler = app.handler;
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    log.info({ url, issuer: config.issuer, node: process.version }, 'Tollgate is listening');
+    const metricsUrl = metricsListener && `http://${metrics.host.includes(':') ? `[${metrics.host}]` : metrics.host}:${(metricsListener.address() as AddressInfo).port}/metrics`;
+    if (metricsUrl) log.info({ metricsUrl }, 'metrics listening');
+
+    return {
+      app,
+      db,
+      server,
+      url,
+      metricsUrl,
+      async close() {
+        // In reverse of start-up: no new requests (finishing those in flight), no more timers, then
+        // the app's components and stores; everything finished requests recorded is written before
+        // the database goes.
+        metricsListener?.close();
+        metricsListener?.closeAllConnections();
+        const unfinished = await drain(config.shutdownTimeoutSeconds * 1000);
+        if (unfinished) log.warn({ unfinished, timeoutSeconds: config.shutdownTimeoutSeconds }, 'shutdown timeout: closed connections with requests in flight');
+        await closeStarted();
+      },
+    };
+  } catch (err) {
+    // Only 503s were answered so far: the listeners close at once.
+    for (const listener of [metricsListener, server]) {
+      listener?.close();
+      listener?.closeAllConnections();
+    }
+    await closeStarted().catch((closeErr: unknown) => log.warn({ err: closeErr }, 'closing after a failed start-up failed'));
+    throw err;
+  }
+}
+
+async function listenOrExplain(server: Server, settings: ListenSettings): Promise<void> {
+  await listen(server, settings).catch((err: unknown) => {
+    throw new StartupError(describeListenFailure(err, settings), { cause: err });
+  });
+}
+
+/** Opens the configured database (unless given one); PostgreSQL is waited for (DB_STARTUP_TIMEOUT_SECONDS) until it answers. */
+async function openOrExplain(config: Config, log: Logger, options: StartOptions): Promise<Database> {
+  const db =
+    options.db ??
+    (await openDatabase(config.databaseUrl ? { url: config.databaseUrl, pool: config.dbPool } : { dataDir: config.dataDir }).catch((err: unknown) => {
+      throw err instanceof DatabaseInUseError ? new StartupError(err.message, { cause: err }) : err;
+    }));
   log.info(
     { database: db.kind, location: db.location },
     db.kind === 'postgresql' ? 'using PostgreSQL from DATABASE_URL' : 'no DATABASE_URL: using the embedded PGlite database',
   );
-  const applied = await db.migrate();
-  if (applied.length) log.info({ migrations: applied }, 'applied database migrations');
-
-  const { keys, created: keysCreated } = await loadProviderKeys(config.dataDir);
-  if (keysCreated) log.info({ dataDir: config.dataDir }, 'generated signing and cookie keys in keys.json');
-
-  const invalidation = await startInvalidationBus(config, db, log);
-  const app = buildApp({ config, db, keys, log, invalidation });
-  await app.start();
-  const admin = await ensureAdminClient(config, app.clients);
-  if (admin.generatedSecret) {
-    // Printed once, to the terminal only: the log never carries a secret.
-    process.stdout.write(
-      `\nCreated admin client "${config.adminClientId}". Its secret is shown only now:\n\n  ${admin.generatedSecret}\n\n` +
-        `Get an admin token: curl -u '${config.adminClientId}:<secret>' -d grant_type=client_credentials -d scope=admin ${config.issuer}/token\n\n`,
-    );
-  } else if (admin.created) {
-    log.info({ clientId: config.adminClientId }, 'created admin client from ADMIN_CLIENT_ID / ADMIN_CLIENT_SECRET');
+  if (options.db || !config.databaseUrl) return db;
+  try {
+    await waitForDatabase(db, { timeoutSeconds: config.dbStartupTimeoutSeconds, firstPauseMs: options.dbFirstPauseMs ?? 250, url: config.databaseUrl, connectTimeoutMs: config.dbPool.connectTimeoutMs, log });
+    return db;
+  } catch (err) {
+    await db.close();
+    throw err instanceof DatabaseStartupError ? new StartupError(err.message, { cause: err.cause }) : err;
   }
-
-  const stopCleanup = scheduleCleanup(db, config.cleanupIntervalSeconds, (err) => log.warn({ err }, 'expired-token cleanup failed'));
-  const stopPrune = scheduleAuditPrune(db, config.audit.retentionDays, 3_600_000, (err, count) => {
-    if (err) log.warn({ err }, 'audit pruning failed');
-    else if (count) log.info({ deleted: count, retentionDays: config.audit.retentionDays }, 'pruned old audit events');
-  });
-  const server = createServer(app.handler).on('clientError', answerClientError).listen(config.port, config.host);
-  const drain = drainOnClose(server);
-  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  log.info({ url, issuer: config.issuer, node: process.version }, 'Tollgate is listening');
-  const { metrics } = config;
-  const metricsServer = metrics.port === undefined ? undefined : await startMetricsServer(app.metrics, metrics.host, metrics.port);
-  const metricsUrl = metricsServer && `http://${metrics.host.includes(':') ? `[${metrics.host}]` : metrics.host}:${(metricsServer.address() as AddressInfo).port}/metrics`;
-  if (metricsUrl) log.info({ metricsUrl }, 'metrics listening');
-
-  return {
-    app,
-    db,
-    server,
-    url,
-    metricsUrl,
-    async close() {
-      // In reverse of start-up: no new requests (finishing those in flight), no more timers, then
-      // the app's components and stores; everything finished requests recorded is written before
-      // the database goes.
-      metricsServer?.close();
-      metricsServer?.closeAllConnections();
-      const unfinished = await drain(config.shutdownTimeoutSeconds * 1000);
-      if (unfinished) log.warn({ unfinished, timeoutSeconds: config.shutdownTimeoutSeconds }, 'shutdown timeout: closed connections with requests in flight');
-      stopPrune();
-      stopCleanup();
-      await app.close();
-      await invalidation.close();
-      if (!options.db) await db.close();
-    },
-  };
 }

@@ -1,3 +1,6 @@
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { generateSecret } from '../clients/secrets.js';
 import type { ClientService } from '../clients/service.js';
 import type { Config } from '../config/config.js';
@@ -22,4 +25,35 @@ export async function ensureAdminClient(config: Config, clients: ClientService):
     secret,
   );
   return { created, generatedSecret: created && !config.adminClientSecret ? secret : undefined };
+}
+
+/** Where the first start hands the generated admin secret over: a terminal, or a file beside the keys. */
+export const ADMIN_SECRET_FILE = 'admin-client-secret.txt';
+
+/** Where the generated secret may be shown: the process's stderr, unless a test gives another. */
+export type Terminal = Pick<NodeJS.WriteStream, 'write'> & { isTTY?: boolean };
+
+/**
+ * Hands a generated admin secret to the operator, once, and never through the log or stdout (which
+ * carries the JSON log): on a terminal it is printed to stderr; otherwise (a container, a service
+ * manager) it is written to a 0600 file in DATA_DIR that the log names. If that file cannot be
+ * written, stderr it is: a secret nobody saw would leave the admin client unusable.
+ */
+export async function handOverAdminSecret(config: Config, secret: string, terminal: Terminal, log: Logger): Promise<void> {
+  const text =
+    `Created admin client "${config.adminClientId}". Its secret is shown only now:\n\n  ${secret}\n\n` +
+    `Get an admin token: curl -u '${config.adminClientId}:<secret>' -d grant_type=client_credentials -d scope=admin ${config.issuer}/token\n`;
+  if (!terminal.isTTY) {
+    const file = join(config.dataDir, ADMIN_SECRET_FILE);
+    try {
+      // A file left by an earlier database holds a stale secret: replaced, created anew with mode 0600.
+      await rm(file, { force: true });
+      await writeFile(file, text, { mode: 0o600, flag: 'wx' });
+      log.warn({ clientId: config.adminClientId, file }, `created admin client; its secret is in ${file} (mode 0600): keep it in your secret store, then delete the file`);
+      return;
+    } catch (err) {
+      log.warn({ err, clientId: config.adminClientId, file }, 'created admin client; its secret could not be written to a file, so it goes to stderr');
+    }
+  }
+  terminal.write(`\n${text}\n`);
 }

@@ -1,7 +1,6 @@
 // `client …` commands: the admin API's /admin/clients operations, with the same schemas and output.
-import type { Client } from '../db/database.js';
 import { createClientInput, listClientsInput, rotateSecretInput, updateClientInput } from '../clients/schema.js';
-import { clientView } from '../clients/views.js';
+import { clientView, clientWithSecretView } from '../clients/views.js';
 import { boolean, integer, validate, type CommandFamily, type Values } from './cli-kit.js';
 
 /** Which option each API field comes from, for error messages. */
@@ -40,7 +39,6 @@ function metadata(values: Values) {
 
 // Shaped as POST /admin/clients answers (RFC 7591 §3.2.1: client_secret_expires_at 0, no expiry).
 // A public client (auth method none) has no secret, and so neither member.
-const withSecret = ({ client, secret }: { client: Client; secret?: string }) => ({ ...clientView(client), ...(secret ? { client_secret: secret, client_secret_expires_at: 0 } : {}) });
 
 export const clientCommands: CommandFamily = {
   name: 'client',
@@ -53,7 +51,7 @@ export const clientCommands: CommandFamily = {
       options: { ...metadataOptions, id: { type: 'string' }, 'resource-server': { type: 'boolean' } },
       prepare(_args, values) {
         const input = validate(createClientInput, { client_id: values.id, ...metadata(values), resource_server: values['resource-server'] }, FLAGS);
-        return async ({ clients }) => withSecret(await clients.create(input));
+        return async ({ clients }) => clientWithSecretView(await clients.create(input));
       },
     },
     list: {
@@ -99,7 +97,7 @@ export const clientCommands: CommandFamily = {
       options: { overlap: { type: 'string' } },
       prepare([id], values) {
         const { overlap_seconds } = validate(rotateSecretInput, { overlap_seconds: integer(values.overlap) }, FLAGS);
-        return async ({ clients }) => withSecret(await clients.rotateSecret(id!, overlap_seconds));
+        return async ({ clients }) => clientWithSecretView(await clients.rotateSecret(id!, overlap_seconds));
       },
     },
   },

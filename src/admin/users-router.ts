@@ -1,49 +1,81 @@
-import Router from '@koa/router';
-import { parseInput } from '../http/validate.js';
 import { createUserInput, listUsersInput, updateUserInput } from '../users/schema.js';
 import type { UserService } from '../users/service.js';
-import { consentView, userView } from '../users/views.js';
-import { useAdminBodies } from './router.js';
+import { consentListSchema, consentView, userPageSchema, userView, userViewSchema } from '../users/views.js';
+import { adminRoute, type AdminRoute } from './routes.js';
 
-/** /admin/users: the admin API's user routes (behind the same admin token as /admin/clients). Passwords go in, never out. */
-export function adminUsersRouter(users: UserService, root = ''): Router {
-  const router = new Router({ prefix: '/admin' });
-  useAdminBodies(router);
-
-  router.post('/users', async (ctx) => {
-    const user = await users.create(parseInput(createUserInput, ctx.request.body));
-    ctx.status = 201;
-    ctx.set('Location', `${root}/admin/users/${user.id}`);
-    ctx.body = userView(user);
-  });
-
-  router.get('/users', async (ctx) => {
-    const { users: page, nextCursor } = await users.list(parseInput(listUsersInput, ctx.query));
-    ctx.body = { users: page.map(userView), next_cursor: nextCursor };
-  });
-
-  router.get('/users/:id', async (ctx) => {
-    ctx.body = userView(await users.get(ctx.params.id!));
-  });
-
-  router.patch('/users/:id', async (ctx) => {
-    ctx.body = userView(await users.update(ctx.params.id!, parseInput(updateUserInput, ctx.request.body)));
-  });
-
-  router.delete('/users/:id', async (ctx) => {
-    await users.remove(ctx.params.id!);
-    ctx.status = 204;
-  });
-
-  router.get('/users/:id/consents', async (ctx) => {
-    ctx.body = { consents: (await users.consents(ctx.params.id!)).map(consentView) };
-  });
-
-  // Forgets the consent and revokes every token the user's grants gave the client.
-  router.delete('/users/:id/consents/:clientId', async (ctx) => {
-    await users.revokeConsent(ctx.params.id!, ctx.params.clientId!);
-    ctx.status = 204;
-  });
-
-  return router;
+/** /admin/users: the admin API's user routes. Passwords go in, never out. `root`: the issuer's path, for Location. */
+export function userRoutes(users: UserService, root = ''): AdminRoute[] {
+  return [
+    adminRoute({
+      method: 'post',
+      path: '/users',
+      summary: 'Create a user',
+      body: createUserInput,
+      status: 201,
+      response: userViewSchema,
+      errors: [409],
+      async handle(ctx, { body }) {
+        const user = await users.create(body);
+        ctx.set('Location', `${root}/admin/users/${user.id}`);
+        return userView(user);
+      },
+    }),
+    adminRoute({
+      method: 'get',
+      path: '/users',
+      summary: 'List users',
+      query: listUsersInput,
+      status: 200,
+      response: userPageSchema,
+      async handle(_ctx, { query }) {
+        const { users: page, nextCursor } = await users.list(query);
+        return { users: page.map(userView), next_cursor: nextCursor };
+      },
+    }),
+    adminRoute({
+      method: 'get',
+      path: '/users/:id',
+      summary: 'Get a user',
+      status: 200,
+      response: userViewSchema,
+      errors: [404],
+      handle: async (ctx) => userView(await users.get(ctx.params.id!)),
+    }),
+    adminRoute({
+      method: 'patch',
+      path: '/users/:id',
+      summary: 'Change a user',
+      body: updateUserInput,
+      status: 200,
+      response: userViewSchema,
+      errors: [404, 409],
+      handle: async (ctx, { body }) => userView(await users.update(ctx.params.id!, body)),
+    }),
+    adminRoute({
+      method: 'delete',
+      path: '/users/:id',
+      summary: 'Delete a user',
+      status: 204,
+      errors: [404],
+      handle: async (ctx) => users.remove(ctx.params.id!),
+    }),
+    adminRoute({
+      method: 'get',
+      path: '/users/:id/consents',
+      summary: "List a user's consents",
+      status: 200,
+      response: consentListSchema,
+      errors: [404],
+      handle: async (ctx) => ({ consents: (await users.consents(ctx.params.id!)).map(consentView) }),
+    }),
+    adminRoute({
+      method: 'delete',
+      path: '/users/:id/consents/:clientId',
+      summary: 'Revoke a consent',
+      description: "Forgets the consent and revokes every token the user's grants gave the client.",
+      status: 204,
+      errors: [404],
+      handle: (ctx) => users.revokeConsent(ctx.params.id!, ctx.params.clientId!),
+    }),
+  ];
 }

@@ -4,29 +4,31 @@ import type { AuditEvent, Database, Prisma } from '../db/database.js';
 import { AUDIT_TYPE_PATTERN } from './types.js';
 
 const identifier = z.string().min(1).max(256);
-const instant = z.iso.datetime({ offset: true }).transform((v) => new Date(v));
+/** An ISO 8601 instant with an offset, from year 1 on (the database has no year 0). */
+const instant = z.iso
+  .datetime({ offset: true })
+  .transform((v) => new Date(v))
+  .refine((date) => date.getUTCFullYear() >= 1, 'must be in year 1 or later');
 
 export const listAuditInput = z
   .strictObject({
-    /** One type, or several separated by commas. */
     type: z
       .string()
       .max(1000)
       .transform((v) => v.split(',').map((t) => t.trim()).filter(Boolean))
       .pipe(z.array(z.string().regex(AUDIT_TYPE_PATTERN, 'must be dotted names like token.issued')).min(1).max(20))
-      .optional(),
+      .optional()
+      .describe('One type, or several separated by commas, e.g. token.issued,token.revoked.'),
     client_id: identifier.optional(),
     subject: identifier.optional(),
     actor: identifier.optional(),
     grant_id: identifier.optional(),
     request_id: identifier.optional(),
     outcome: z.enum(['success', 'failure']).optional(),
-    /** ISO 8601 instants with an offset: since is inclusive, until exclusive. */
-    since: instant.optional(),
-    until: instant.optional(),
+    since: instant.optional().describe('An ISO 8601 instant with an offset; inclusive.'),
+    until: instant.optional().describe('An ISO 8601 instant with an offset; exclusive.'),
     limit: z.coerce.number().int().min(1).max(500).default(100),
-    /** The next_cursor of the previous page. */
-    cursor: z.string().regex(/^\d{1,19}$/, 'must be a next_cursor from a previous page').optional(),
+    cursor: z.string().regex(/^\d{1,19}$/, 'must be a next_cursor from a previous page').optional().describe('The next_cursor of the previous page.'),
   })
   .refine((v) => !(v.since && v.until) || v.since < v.until, { message: 'since must be before until', path: ['since'] });
 
@@ -51,19 +53,42 @@ export async function listAuditEvents(db: Database, input: ListAuditInput) {
 }
 
 /** The API's shape: snake_case, the id as a string (it is a 64-bit integer). */
-export function auditEventView(event: AuditEvent) {
+export const auditEventSchema = z.strictObject({
+  id: z.string(),
+  time: z.iso.datetime(),
+  type: z.string(),
+  outcome: z.enum(['success', 'failure']),
+  actor: z.string().nullable(),
+  client_id: z.string().nullable(),
+  subject: z.string().nullable(),
+  grant_id: z.string().nullable(),
+  source_ip: z.string().nullable(),
+  request_id: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()).describe('Event-specific facts (grant type, scopes, DPoP, error code, ...).'),
+});
+
+export const auditPageSchema = z.strictObject({
+  events: z.array(auditEventSchema).describe('Newest first.'),
+  next_cursor: z.string().optional().describe('The cursor of the next page; absent on the last page.'),
+});
+
+type AuditEventView = z.output<typeof auditEventSchema>;
+
+export function auditEventView(event: AuditEvent): AuditEventView {
   return {
     id: String(event.id),
     time: event.time.toISOString(),
     type: event.type,
-    outcome: event.outcome,
+    // The audit log writes only these two.
+    outcome: event.outcome as AuditEventView['outcome'],
     actor: event.actor,
     client_id: event.clientId,
     subject: event.subject,
     grant_id: event.grantId,
     source_ip: event.sourceIp,
     request_id: event.requestId,
-    details: event.details ?? {},
+    // The audit log writes objects only (src/audit/types.ts).
+    details: (event.details ?? {}) as AuditEventView['details'],
   };
 }
 

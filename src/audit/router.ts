@@ -1,18 +1,23 @@
-import Router from '@koa/router';
-import { parseInput } from '../http/validate.js';
+import { adminRoute, type AdminRoute } from '../admin/routes.js';
 import type { AuditLog } from './audit-log.js';
-import { listAuditEvents, listAuditInput } from './query.js';
+import { auditPageSchema, listAuditEvents, listAuditInput } from './query.js';
 
-/** GET /admin/audit; the caller mounts it behind requireAdminToken. */
-export function auditRouter(audit: AuditLog, db: Parameters<typeof listAuditEvents>[0]): Router {
-  const router = new Router({ prefix: '/admin' });
-  router.get('/audit', async (ctx) => {
-    const input = parseInput(listAuditInput, ctx.query);
-    // What this instance has queued is written first, so a caller sees its own requests' events.
-    await audit.flush();
-    const { events, nextCursor } = await listAuditEvents(db, input);
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = { events, next_cursor: nextCursor };
-  });
-  return router;
+/** GET /admin/audit: the audit trail, newest first. */
+export function auditRoutes(audit: AuditLog, db: Parameters<typeof listAuditEvents>[0]): AdminRoute[] {
+  return [
+    adminRoute({
+      method: 'get',
+      path: '/audit',
+      summary: 'Query the audit trail, newest first',
+      query: listAuditInput,
+      status: 200,
+      response: auditPageSchema,
+      async handle(_ctx, { query }) {
+        // What this instance has queued is written first, so a caller sees its own requests' events.
+        await audit.flush();
+        const { events, nextCursor } = await listAuditEvents(db, query);
+        return { events, next_cursor: nextCursor };
+      },
+    }),
+  ];
 }

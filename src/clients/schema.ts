@@ -116,7 +116,7 @@ export const rotateSecretInput = z.strictObject({
 
 export const listClientsInput = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: clientId.optional(),
+  cursor: clientId.optional().describe('The next_cursor of the previous page.'),
 });
 
 export type CreateClientInput = z.output<typeof createClientInput>;

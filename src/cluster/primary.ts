@@ -1,10 +1,14 @@
 // WEB_CONCURRENCY=N: N worker processes share the port (node:cluster) and the PostgreSQL database.
 // The primary serves nothing and opens no database: it starts one worker, which applies the
 // migrations, creates the admin client and keys.json exactly as a single process would, and only
-// once that worker listens starts the others, which then find everything in place.
+// once that worker is ready (it listens from the start, answering 503 until then) starts the
+// others, which then find everything in place.
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
+
+/** What a worker tells the primary once it has started and answers requests. */
+export const WORKER_READY = 'tollgate:ready';
 
 /** A worker that dies this soon after starting is not restarted: it would only die again. */
 const CRASH_LOOP_MS = 5000;
@@ -13,15 +17,20 @@ export function runPrimary(config: Config, log: Logger): void {
   let stopping = false;
   let exitCode = 0;
   const startedAt = new Map<number, number>();
+  const ready = new Set<number>();
 
-  const fork = (): Worker => {
+  const fork = (onReady?: () => void): Worker => {
     const worker = cluster.fork();
     startedAt.set(worker.id, Date.now());
+    worker.on('message', (message) => {
+      if (message !== WORKER_READY) return;
+      ready.add(worker.id);
+      onReady?.();
+    });
     return worker;
   };
 
-  const first = fork();
-  first.once('listening', () => {
+  fork(() => {
     for (let i = 1; i < config.webConcurrency; i += 1) fork();
     log.info({ workers: config.webConcurrency }, 'all workers started');
   });
@@ -32,7 +41,7 @@ export function runPrimary(config: Config, log: Logger): void {
       return;
     }
     const lived = Date.now() - (startedAt.get(worker.id) ?? 0);
-    if (lived < CRASH_LOOP_MS) {
+    if (!ready.has(worker.id) || lived < CRASH_LOOP_MS) {
       log.fatal({ worker: worker.id, code, signal }, 'a worker failed at start-up: stopping');
       stop(1);
       return;

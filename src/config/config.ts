@@ -68,7 +68,7 @@ const schema = z
       description: 'Address to bind. `0.0.0.0` in a container or behind a proxy on another host.',
     }),
     ISSUER: z
-      .url({ protocol: /^https?$/ })
+      .url({ protocol: /^https?$/, error: 'must be an http or https URL' })
       .refine((v) => !/[?#]/.test(v), 'must not have a query or fragment')
       .optional()
       .register(doc, {
@@ -108,7 +108,8 @@ const schema = z
     ADMIN_CLIENT_SECRET: z.string().regex(/^[\x21-\x7e]{32,256}$/, 'must be 32-256 printable ASCII characters').optional().register(doc, {
       group: 'Tokens and clients',
       description:
-        'The admin client\'s secret (32–256 printable ASCII). Unset: generated and printed once. Used only when the admin client is created.',
+        'The admin client\'s secret (32–256 printable ASCII). Unset: generated and shown once, on stderr when it is a terminal, ' +
+        'otherwise in `DATA_DIR/admin-client-secret.txt` (mode 0600; the log names it). Used only when the admin client is created.',
       secret: true,
     }),
     CLEANUP_INTERVAL_SECONDS: integer(1, 86400).default(300).register(doc, {
@@ -283,6 +284,13 @@ const schema = z
       group: 'Storage',
       description: 'Give up waiting for a PostgreSQL connection after this many milliseconds (requests then get 503).',
     }),
+    DB_STARTUP_TIMEOUT_SECONDS: integer(0, 3600).default(30).register(doc, {
+      group: 'Storage',
+      description:
+        'At start-up, an unreachable PostgreSQL (refused, timed out, starting up, database not created yet) is tried again with ' +
+        'backoff for this long, each attempt logged as a warning; then start-up stops with one line saying what failed. ' +
+        '`0`: try once. See [Start-up](operations.md#start-up).',
+    }),
     DB_STATEMENT_TIMEOUT_MS: integer(100, 600_000).default(10_000).register(doc, {
       group: 'Storage',
       description: 'PostgreSQL cancels a statement running longer than this many milliseconds.',
@@ -369,6 +377,7 @@ const schema = z
       connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
     },
+    dbStartupTimeoutSeconds: env.DB_STARTUP_TIMEOUT_SECONDS,
     webConcurrency: env.WEB_CONCURRENCY,
     tokenCacheSize: env.TOKEN_CACHE_SIZE,
     clientCacheSize: env.CLIENT_CACHE_SIZE,

@@ -1,6 +1,7 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { errorBody, HttpError } from './errors.js';
+import { errorBody, HttpError, methodNotAllowed } from './errors.js';
+import { STANDARD_METHODS } from './pipeline.js';
 
 /** Node's parser errors that mean something a client can be told, by their code. */
 const ANSWERS: Record<string, HttpError> = {
@@ -15,10 +16,20 @@ const MALFORMED = new HttpError(400, 'invalid_request', 'malformed HTTP request'
  */
 export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
   if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
-  const answer = ANSWERS[err.code ?? ''] ?? MALFORMED;
+  endWith(socket, ANSWERS[err.code ?? ''] ?? MALFORMED);
+}
+
+/** The server's `connect` listener: Tollgate is no proxy, so CONNECT is a method it does not serve. */
+export function refuseConnect(_req: IncomingMessage, socket: Duplex): void {
+  if (!socket.writable) return void socket.destroy();
+  endWith(socket, methodNotAllowed(STANDARD_METHODS));
+}
+
+function endWith(socket: Duplex, answer: HttpError): void {
   const body = JSON.stringify(errorBody(answer));
+  const headers = Object.entries(answer.headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
   socket.end(
-    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\nContent-Type: application/json; charset=utf-8\r\n${headers}` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
   );
 }

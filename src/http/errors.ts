@@ -4,6 +4,7 @@
 // 503 when the database is unreachable and a 500 otherwise, without a stack trace in the answer.
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import type { Metrics } from '../metrics/metrics.js';
 
@@ -50,7 +51,14 @@ export const databaseUnavailable = () => temporarilyUnavailable('the database is
 const serverError = () => new HttpError(500, 'server_error', 'internal server error');
 
 /** The RFC 6749 §5.2 body of an error: `error`, `error_description` and its details. */
-export function errorBody({ error, description, field, scope }: HttpError): Record<string, string> {
+export const errorBodySchema = z.strictObject({
+  error: z.string(),
+  error_description: z.string(),
+  field: z.string().optional().describe('For invalid input: the offending field.'),
+  scope: z.string().optional().describe('For invalid_scope: the scope refused.'),
+});
+
+export function errorBody({ error, description, field, scope }: HttpError): z.output<typeof errorBodySchema> {
   return { error, error_description: description, ...(scope !== undefined ? { scope } : {}), ...(field ? { field } : {}) };
 }
 

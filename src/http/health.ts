@@ -1,5 +1,7 @@
+import type { RequestListener } from 'node:http';
 import type { Context, Next } from 'koa';
 import type { Database } from '../db/database.js';
+import { errorBody, temporarilyUnavailable } from './errors.js';
 
 /** GET /healthz: the process is up. GET /readyz: the database answers and is fully migrated. */
 export function health(db: Database, timeoutMs = 2000) {
@@ -21,5 +23,23 @@ export function health(db: Database, timeoutMs = 2000) {
       return next();
     }
     ctx.set('Cache-Control', 'no-store');
+  };
+}
+
+/**
+ * What answers while start-up is under way (the port is taken first, so a port in use is found
+ * before anything is created): GET /healthz says the process is up; /readyz and everything else
+ * is 503, the latter temporarily_unavailable with Retry-After.
+ */
+export function whileStarting(issuerPath: string): RequestListener {
+  const starting = temporarilyUnavailable('Tollgate is starting; retry shortly', '1');
+  return function whileStarting(req, res) {
+    const path = req.url?.split('?')[0];
+    const [status, body, headers] =
+      path === `${issuerPath}/healthz` && (req.method === 'GET' || req.method === 'HEAD') ? [200, { status: 'ok' }, {}]
+      : path === `${issuerPath}/readyz` ? [503, { status: 'starting' }, {}]
+      : [starting.status, errorBody(starting), starting.headers];
+    res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
+    res.end(req.method === 'HEAD' ? undefined : JSON.stringify(body));
   };
 }

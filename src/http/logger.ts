@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { format, stripVTControlCharacters } from 'node:util';
 import pino, { type Logger } from 'pino';
 
 /** Fields that may carry credentials, wherever they appear in a log record. */
@@ -23,4 +24,13 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   // batches from two workers could interleave mid-line.
   const stdout = cluster.isWorker ? undefined : pino.destination({ dest: 1, sync: false });
   return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: { service: 'tollgate' } }, destination ?? stdout);
+}
+
+/**
+ * Sends what libraries print with console.* (oidc-provider's notices and warnings) through the log,
+ * so stdout carries nothing but JSON log lines. The server process calls it once, before loading them.
+ */
+export function routeConsoleTo(log: Logger): void {
+  const to = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => log[level]({ source: 'console' }, stripVTControlCharacters(format(...args)));
+  Object.assign(console, { debug: to('debug'), log: to('info'), info: to('info'), warn: to('warn'), error: to('error') });
 }

@@ -21,7 +21,7 @@ import { loggedPath, requestIdFor, requestLineLogger, securityHeaderValues } fro
 
 export const MAX_BODY_BYTES = 16 * 1024;
 /** Methods any path may be asked with; anything else is 405 everywhere. */
-const STANDARD_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+export const STANDARD_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 const BODILESS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const UTF8_FORM = /^application\/x-www-form-urlencoded\s*(;\s*charset=utf-8\s*)?$/i;
 
@@ -166,9 +166,14 @@ function checkMethod(method: string, endpoint: Endpoint | undefined): void {
   if (!STANDARD_METHODS.includes(method)) throw methodNotAllowed(STANDARD_METHODS);
 }
 
-/** Bodies over 16 KiB are refused before anything reads them, and so are bodies of unknown length. */
+/**
+ * Bodies over 16 KiB are refused before anything reads them, and so are bodies of unknown length
+ * and compressed bodies (no client of an authorization server needs them; a decoder is one more parser).
+ */
 function checkBodyLength(req: IncomingMessage, method: string): void {
   if (BODILESS.has(method)) return;
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== undefined && !/^\s*identity\s*$/i.test(encoding)) throw new HttpError(415, 'invalid_request', 'request bodies must not be compressed (Content-Encoding)');
   const length = req.headers['content-length'];
   if (length === undefined) {
     if (req.headers['transfer-encoding']) throw new HttpError(411, 'invalid_request', 'Content-Length is required');

@@ -34,13 +34,21 @@ export function serveMetrics(metrics: Metrics, token: string) {
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
-/** A separate listener that serves only GET /metrics (METRICS_PORT), for a private network. */
-export async function startMetricsServer(metrics: Metrics, host: string, port: number): Promise<Server> {
-  const server = createServer((req, res) => {
+/**
+ * A separate listener that serves only GET /metrics (METRICS_PORT), for a private network; `metrics`
+ * is undefined while start-up is under way, and answered 503 then. The caller listens.
+ */
+export function metricsServer(metrics: () => Metrics | undefined): Server {
+  return createServer((req, res) => {
+    const registry = metrics()?.registry;
     if ((req.method === 'GET' || req.method === 'HEAD') && req.url?.split('?')[0] === '/metrics') {
-      metrics.registry.metrics().then(
+      if (!registry) {
+        res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"error":"temporarily_unavailable","error_description":"Tollgate is starting"}');
+        return;
+      }
+      registry.metrics().then(
         (body) => {
-          res.writeHead(200, { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' });
+          res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
           res.end(req.method === 'HEAD' ? undefined : body);
         },
         () => {
@@ -51,7 +59,4 @@ export async function startMetricsServer(metrics: Metrics, host: string, port: n
     }
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found","error_description":"only GET /metrics is served here"}');
   });
-  server.listen(port, host);
-  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
-  return server;
 }

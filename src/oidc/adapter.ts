@@ -77,20 +77,27 @@ export class StoreAdapter implements Adapter {
 }
 
 /**
- * PostgreSQL stores no NUL in text or jsonb: an entry holding one (a request parameter the provider
+ * PostgreSQL stores no NUL (nor, in jsonb, half a surrogate pair): an entry holding one (a request parameter the provider
  * keeps, such as an authorization request's state) is the caller's invalid request, refused before
  * it reaches a batch it would fail for everyone in it.
  */
 function refuseNul(payload: AdapterPayload): void {
-  if (holdsNul(payload)) throw new errors.InvalidRequest('request parameters must not contain NUL characters');
+  if (holdsUnstorable(payload)) throw new errors.InvalidRequest('parameters must not contain NUL characters or lone surrogates');
 }
 
-function holdsNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
+/** NUL, or half a surrogate pair: jsonb refuses both. */
+function holdsUnstorable(value: unknown): boolean {
+  if (typeof value === 'string') return unstorable(value);
   if (typeof value !== 'object' || value === null) return false;
   // for…in, not Object.entries: this runs on every upsert, and allocates nothing this way (~0.16 µs a token).
-  for (const key in value) if (key.includes('\u0000') || holdsNul((value as Record<string, unknown>)[key])) return true;
+  for (const key in value) if (unstorable(key) || holdsUnstorable((value as Record<string, unknown>)[key])) return true;
   return false;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function unstorable(text: string): boolean {
+  return text.includes('\u0000') || LONE_SURROGATE.test(text);
 }
 
 /** Clients are owned by the client registry; the provider only reads them. */

@@ -11,7 +11,8 @@ const fields = {
     .string()
     .trim()
     .toLowerCase()
-    .regex(USERNAME_PATTERN, 'must be 1-64 of a-z 0-9 . _ @ + - (case-insensitive), starting with a letter or digit'),
+    .regex(USERNAME_PATTERN, 'must be 1-64 of a-z 0-9 . _ @ + - (case-insensitive), starting with a letter or digit')
+    .describe('Case-insensitive: trimmed and lower-cased before the pattern applies.'),
   email: z.string().trim().toLowerCase().max(254).pipe(z.email({ message: 'must be an email address' })),
   password: z
     .string()
@@ -36,7 +37,7 @@ export const updateUserInput = z.strictObject({
 
 export const listUsersInput = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().regex(USER_ID_PATTERN, 'must be a user id').optional(),
+  cursor: z.string().regex(USER_ID_PATTERN, 'must be a user id').optional().describe('The next_cursor of the previous page.'),
 });
 
 export type CreateUserInput = z.output<typeof createUserInput>;

@@ -1,9 +1,11 @@
 // Hostile and malformed requests against a real server: every one gets an RFC 6749 §5.2 JSON error
 // (or the RFC 7662/7009 answer for an unknown token), never a 500, a stack trace, HTML or a hang.
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { basic, clientCredentialsToken, registerClient, type RegisteredClient } from '../helpers/oauth.js';
+import { adminToken, basic, clientCredentialsToken, registerClient, type RegisteredClient } from '../helpers/oauth.js';
+import { pkcePair } from '../helpers/browser-agent.js';
+import { rawRequest } from '../helpers/raw-http.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
+import { registerAppClient, REDIRECT_URI } from '../helpers/users.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 const ENDPOINTS = ['/token', '/introspect', '/revoke'] as const;
@@ -98,6 +100,23 @@ describe('request bodies', () => {
       const reply = await send(path, { body, duplex: 'half', headers: { 'content-type': FORM, ...auth() } });
       expectOAuthError(reply, 411, 'invalid_request');
     }
+  });
+
+  it('refuses compressed bodies with 415 on every route that reads bodies', async () => {
+    const admin = await adminToken(tollgate.url);
+    const requests: [string, Record<string, string>, string][] = [
+      ['/admin/clients', { 'content-type': 'application/json', authorization: `Bearer ${admin}` }, '{}'],
+      ['/admin/users', { 'content-type': 'application/json', authorization: `Bearer ${admin}` }, '{"username":"x"}'],
+      ['/interaction/abc/login', { 'content-type': FORM }, 'login=a&password=b'],
+      ['/auth', { 'content-type': FORM }, 'client_id=x'],
+      ...ENDPOINTS.map((path): [string, Record<string, string>, string] => [path, { 'content-type': FORM, ...auth() }, `grant_type=client_credentials&token=${token}`]),
+    ];
+    for (const [path, headers, body] of requests) {
+      for (const encoding of ['gzip', 'deflate', 'br', 'x-unknown']) {
+        expectOAuthError({ ...(await send(path, { body, headers: { ...headers, 'content-encoding': encoding } })), path }, 415, 'invalid_request');
+      }
+    }
+    expect((await post('/introspect', `token=${token}`, { ...auth(), 'content-encoding': 'identity' })).status).toBe(200);
   });
 
   it('/token reads broken urlencoding as missing or unknown parameters', async () => {
@@ -211,6 +230,20 @@ describe('hostile parameter values', () => {
     }
   });
 
+  it('refuses NUL in an authorization request’s parameters without a 500, and token requests alongside still get their tokens', async () => {
+    const app = await registerAppClient(tollgate.url);
+    const valid = { client_id: app.client_id, redirect_uri: REDIRECT_URI, response_type: 'code', code_challenge: pkcePair().challenge, code_challenge_method: 'S256', scope: 'read', state: 's' };
+    for (const parameter of ['state', 'login_hint', 'display']) {
+      const query = new URLSearchParams({ ...valid, [parameter]: 'a\u0000b' });
+      const [authorization, ...tokens] = await Promise.all([
+        fetch(`${tollgate.url}/auth?${query}`, { redirect: 'manual', signal: AbortSignal.timeout(10_000) }),
+        ...[1, 2, 3].map(() => clientCredentialsToken(tollgate.url, client.client_id, client.client_secret)),
+      ]);
+      expect(authorization.status, `${parameter}: ${await authorization.text()}`).toBeLessThan(500);
+      expect(tokens.map(({ status }) => status)).toEqual([200, 200, 200]);
+    }
+  });
+
   it('answers hostile or very long token values as unknown tokens (RFC 7662 §2.2, RFC 7009 §2.2)', async () => {
     for (const value of ["' OR 1=1 --", '"; DROP TABLE clients; --', 'a\u0000b', `${token}\u0000`, 'x'.repeat(15 * 1024), '%%%', '😀']) {
       const form = new URLSearchParams({ token: value }).toString();
@@ -222,6 +255,14 @@ describe('hostile parameter values', () => {
     }
     // The real token was never touched by any of that.
     expect(JSON.parse((await post('/introspect', `token=${token}`, auth())).text)).toMatchObject({ active: true });
+  });
+});
+
+describe('admin API input', () => {
+  it.each(['0000-01-01T00:00:00Z', '0001-01-01T00:00:00+01:00', '9999-12-31T23:59:59-14:00'])('answers GET /admin/audit?since=%s without a 500', async (since) => {
+    const reply = await send(`/admin/audit?${new URLSearchParams({ since })}`, { method: 'GET', headers: { authorization: `Bearer ${await adminToken(tollgate.url)}` } });
+    expect(reply.status, reply.text).toBeLessThan(500);
+    if (reply.status >= 400) expectOAuthError(reply, 400, 'invalid_request');
   });
 });
 
@@ -257,21 +298,7 @@ describe('methods and paths', () => {
   );
 });
 
-/** Sends `request` as raw bytes and reads the whole answer: for what fetch refuses to send. */
-function raw(request: string): Promise<{ status: number; headers: string; body: string }> {
-  const { port } = new URL(tollgate.url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), '127.0.0.1', () => socket.end(request));
-    let received = '';
-    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer')));
-    socket.on('data', (chunk) => (received += chunk.toString('latin1')));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const [head = '', body = ''] = received.split('\r\n\r\n');
-      resolve({ status: Number(head.split(' ')[1]), headers: head, body });
-    });
-  });
-}
+const raw = (request: string) => rawRequest(tollgate.url, request);
 
 describe('methods and requests Node refuses to parse', () => {
   const PATHS = ['/healthz', '/readyz', '/jwks', '/.well-known/openid-configuration', '/.well-known/oauth-authorization-server', '/token', '/admin/clients', '/nope'];
@@ -282,6 +309,13 @@ describe('methods and requests Node refuses to parse', () => {
       expect(reply.headers).toMatch(/\r\nallow: [A-Z, ]+/i);
       expect(JSON.parse(reply.body).error).toBe('invalid_request');
     }
+  });
+
+  it.each(['127.0.0.1:1', '/token'])('CONNECT %s gets 405 JSON with Allow, not a closed connection', async (target) => {
+    const reply = await raw(`CONNECT ${target} HTTP/1.1\r\nHost: 127.0.0.1:1\r\n\r\n`);
+    expect(reply.status).toBe(405);
+    expect(reply.headers).toMatch(/\r\nallow: [A-Z, ]+/i);
+    expect(JSON.parse(reply.body).error).toBe('invalid_request');
   });
 
   it('answers read-only paths’ other methods with 405 and what they allow', async () => {

@@ -103,7 +103,7 @@ export async function startServer(config: Config, log: Logger, options: StartOpt
     handler = app.handler;
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-    log.info({ url, issuer: config.issuer }, 'Tollgate is listening');
+    log.info({ url, issuer: config.issuer, node: process.version }, 'Tollgate is listening');
     const metricsUrl = metricsListener && `http://${metrics.host.includes(':') ? `[${metrics.host}]` : metrics.host}:${(metricsListener.address() as AddressInfo).port}/metrics`;
     if (metricsUrl) log.info({ metricsUrl }, 'metrics listening');
 

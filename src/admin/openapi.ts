@@ -10,6 +10,7 @@ import { MAX_BODY_BYTES } from '../http/pipeline.js';
 import { createUserInput, updateUserInput } from '../users/schema.js';
 import { consentListSchema, consentViewSchema, userPageSchema, userViewSchema } from '../users/views.js';
 import { ADMIN_SCOPE } from './auth.js';
+import { PROJECT_ROOT } from '../project-root.js';
 import { adminRoute, type AdminRoute } from './routes.js';
 
 export const OPENAPI_PATH = '/openapi.json';
@@ -78,7 +79,7 @@ export function openApiDocument(routes: readonly AdminRoute[], issuer: string, t
     openapi: '3.1.1',
     info: {
       title: 'Tollgate admin API',
-      version: (createRequire(import.meta.url)('../../package.json') as { version: string }).version,
+      version: (createRequire(PROJECT_ROOT)('./package.json') as { version: string }).version,
       description: `Clients, users and the audit trail. Every route needs an access token with scope ${ADMIN_SCOPE}; answers are JSON and never cached.`,
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',

@@ -1,9 +1,10 @@
 // `npm run config:docs` writes docs/configuration.md's table of variables and .env.example from the
 // documentation in src/config/config.ts; `npm run config:docs -- --check` exits 2 when they differ.
 import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from '../project-root.js';
 import { checkGeneratedFiles, writeGeneratedFiles } from './docs.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const root = fileURLToPath(PROJECT_ROOT);
 const arg = process.argv[2];
 if (arg !== undefined && arg !== '--check') {
   console.error('usage: npm run config:docs [-- --check]');

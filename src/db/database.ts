@@ -63,6 +63,10 @@ function poolConfig(connectionString: string, options: PoolOptions = {}): pg.Poo
 export async function openDatabase(location: DatabaseLocation): Promise<Database> {
   if ('url' in location) {
     const pool = new pg.Pool(poolConfig(location.url, location.pool));
+    // PostgreSQL may end an idle connection (a restart, a failover, pg_terminate_backend, a closing
+    // database): the pool drops it and the next query opens another. Unheard, that 'error' would end
+    // the process, and Prisma's adapter listens only while Prisma is connected.
+    pool.on('error', () => {});
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
     const url = new URL(location.url);
     // The pool is ended here, not by Prisma: Prisma disposes of it only if it ever connected, and

@@ -5,9 +5,10 @@ import { createRequire } from 'node:module';
 import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import * as bindings from '@prisma/schema-engine-wasm/schema_engine_bg';
 import type { SchemaEngine } from '@prisma/schema-engine-wasm';
+import { PROJECT_ROOT } from '../project-root.js';
 
-export const SCHEMA_PATH = new URL('../../prisma/schema.prisma', import.meta.url);
-export const MIGRATIONS_DIR = new URL('../../prisma/migrations/', import.meta.url);
+export const SCHEMA_PATH = new URL('prisma/schema.prisma', PROJECT_ROOT);
+export const MIGRATIONS_DIR = new URL('prisma/migrations/', PROJECT_ROOT);
 
 let loaded: Promise<void> | undefined;
 

@@ -4,11 +4,12 @@ import { readFileSync } from 'node:fs';
 import type { Context, Next } from 'koa';
 import { errorPage } from '../../views/error.js';
 import { ICON_PATH, STYLESHEET_PATH } from '../../views/layout.js';
+import { PROJECT_ROOT } from '../project-root.js';
 
 /** The pages' only assets, read once: served by Tollgate itself, never from elsewhere. */
 const ASSETS = new Map([
-  [STYLESHEET_PATH, { type: 'text/css; charset=utf-8', body: readFileSync(new URL('../../views/tollgate.css', import.meta.url)) }],
-  [ICON_PATH, { type: 'image/svg+xml', body: readFileSync(new URL('../../views/favicon.svg', import.meta.url)) }],
+  [STYLESHEET_PATH, { type: 'text/css; charset=utf-8', body: readFileSync(new URL('views/tollgate.css', PROJECT_ROOT)) }],
+  [ICON_PATH, { type: 'image/svg+xml', body: readFileSync(new URL('views/favicon.svg', PROJECT_ROOT)) }],
 ]);
 
 /**

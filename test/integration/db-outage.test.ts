@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/database.js';
 import { createLogger } from '../../src/http/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { adminToken, basic, clientCredentialsToken, postForm, registerClient } from '../helpers/oauth.js';
@@ -142,5 +143,30 @@ describe.skipIf(!usingPostgres)('database outage (PostgreSQL)', () => {
     for (let i = 0; i < 5; i++) statuses.push((await post(`${base}/token`, auth, { grant_type: 'client_credentials' })).status);
     for (const status of statuses) expect([200, 503]).toContain(status);
     expect(statuses.at(-1)).toBe(200);
+  });
+
+  it('drops an idle connection that PostgreSQL ends without an uncaught error, also before Prisma has connected', async () => {
+    const scratch = await createPostgresDatabase();
+    const db = await openDatabase({ url: scratch.url });
+    const uncaught: unknown[] = [];
+    const record = (err: unknown) => void uncaught.push(err);
+    process.on('uncaughtException', record);
+    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+    try {
+      // Only the token store's kind of statement so far: one pool connection, idle, and no Prisma query yet.
+      expect(await db.sql('outage_probe', 'SELECT 1 AS one', [])).toEqual([{ one: 1 }]);
+      const name = new URL(scratch.url).pathname.slice(1);
+      const { rowCount } = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
+      expect(rowCount).toBe(1);
+      await waitFor(() => db.poolStats!().total === 0, 'the pool to drop the ended connection');
+      expect(uncaught).toEqual([]);
+      expect(await db.sql('outage_probe', 'SELECT 1 AS one', [])).toEqual([{ one: 1 }]);
+    } finally {
+      process.off('uncaughtException', record);
+      await admin.end();
+      await db.close();
+      await scratch.drop();
+    }
   });
 });

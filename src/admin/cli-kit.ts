@@ -1,4 +1,4 @@
-// The admin CLI's building blocks: a command family (`client`, later `user`, `audit`) is a table of
+// The admin CLI's building blocks: a command family (`client`, `user`, `audit`) is a table of
 // commands, each parsing its arguments before the database opens and then doing its work.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { z } from 'zod';

@@ -65,26 +65,33 @@ export const auditCommands: CommandFamily = {
   },
 };
 
-/** The audit event for a CLI command that changes something, or undefined for reads. */
-const CLIENT_CHANGES: Record<string, string> = {
-  create: 'client.created',
-  update: 'client.updated',
-  delete: 'client.deleted',
-  'rotate-secret': 'client.secret_rotated',
+/** The audit event of each CLI command that changes something, as the admin API records it; reads have none. */
+const CHANGES: Record<string, string> = {
+  'client create': 'client.created',
+  'client update': 'client.updated',
+  'client delete': 'client.deleted',
+  'client rotate-secret': 'client.secret_rotated',
+  'user create': 'user.created',
+  'user update': 'user.updated',
+  'user delete': 'user.deleted',
+  'user revoke-consent': 'user.consent_revoked',
 };
 
 /**
  * Changes made with the CLI are admin actions too: recorded directly (the CLI has no queue), with
  * the operating-system user as the actor.
  */
-export async function recordCliChange(db: Database, family: string, command: string, output: unknown, argv: string[]): Promise<void> {
-  const type = family === 'client' ? CLIENT_CHANGES[command] : undefined;
+export async function recordCliChange(db: Database, family: string, command: string, output: unknown): Promise<void> {
+  const type = CHANGES[`${family} ${command}`];
   if (!type) return;
-  const clientId = typeof (output as { client_id?: unknown })?.client_id === 'string' ? (output as { client_id: string }).client_id : argv[0];
-  await recordCliAction(db, type, clientId, { command: `${family} ${command}` });
+  const printed = (output ?? {}) as Record<string, unknown>;
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  // Like the admin API's events: a user change names the user as its subject, and the client a consent was for.
+  const subject = family === 'user' ? text(printed.user_id ?? printed.id) : undefined;
+  await recordCliAction(db, type, text(printed.client_id), { command: `${family} ${command}` }, subject);
 }
 
-async function recordCliAction(db: Database, type: string, clientId: string | undefined, details: Record<string, string | number>): Promise<void> {
+async function recordCliAction(db: Database, type: string, clientId: string | undefined, details: Record<string, string | number>, subject?: string): Promise<void> {
   let user = 'unknown';
   try {
     user = userInfo().username;
@@ -92,6 +99,6 @@ async function recordCliAction(db: Database, type: string, clientId: string | un
     // no passwd entry (containers): the host name still says where it ran
   }
   await db.prisma.auditEvent.create({
-    data: { type, outcome: 'success', actor: `cli:${user}@${hostname()}`.slice(0, 256), clientId: clientId ?? null, details },
+    data: { type, outcome: 'success', actor: `cli:${user}@${hostname()}`.slice(0, 256), clientId: clientId ?? null, subject: subject ?? null, details },
   });
 }

@@ -88,8 +88,11 @@ export const clientCommands: CommandFamily = {
     delete: {
       usage: 'ID',
       args: ['ID'],
-      // Like DELETE /admin/clients/:id (204): success prints nothing.
-      prepare: ([id]) => async ({ clients }) => void (await clients.remove(id!)),
+      // One line saying what is gone (DELETE /admin/clients/:id answers 204).
+      prepare: ([id]) => async ({ clients }) => {
+        await clients.remove(id!);
+        return { client_id: id, deleted: true };
+      },
     },
     'rotate-secret': {
       usage: 'ID [--overlap SECONDS]',

@@ -71,7 +71,11 @@ export const userCommands: CommandFamily = {
     delete: {
       usage: 'USER',
       args: ['USER'],
-      prepare: ([user]) => async ({ users }) => void (await users.remove((await users.find(user!)).id)),
+      prepare: ([user]) => async ({ users }) => {
+        const { id } = await users.find(user!);
+        await users.remove(id);
+        return { id, deleted: true };
+      },
     },
     consents: {
       usage: 'USER',
@@ -82,7 +86,11 @@ export const userCommands: CommandFamily = {
       usage: 'USER CLIENT_ID',
       args: ['USER', 'CLIENT_ID'],
       // Also revokes the tokens the consent allowed, as DELETE /admin/users/:id/consents/:client_id does.
-      prepare: ([user, clientId]) => async ({ users }) => void (await users.revokeConsent((await users.find(user!)).id, clientId!)),
+      prepare: ([user, clientId]) => async ({ users }) => {
+        const { id } = await users.find(user!);
+        await users.revokeConsent(id, clientId!);
+        return { user_id: id, client_id: clientId, consent_revoked: true };
+      },
     },
   },
 };

@@ -69,7 +69,7 @@ async function run(argv: string[], io: CliIo, loadConfig: () => Config): Promise
   const output = await withDatabase(loadConfig(), io, async (ctx) => {
     const result = await action(ctx);
     // A change made here is an admin action like any other: it goes to the audit trail.
-    await recordCliChange(ctx.db, family.name, rest[0]!, result, rest.slice(1));
+    await recordCliChange(ctx.db, family.name, rest[0]!, result);
     return result;
   });
   if (output !== undefined) await io.stdout(`${JSON.stringify(output, null, 2)}\n`);

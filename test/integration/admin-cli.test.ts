@@ -153,10 +153,10 @@ describe.each(stores)('client commands on the $name store', ({ open }) => {
     expect(Date.parse(rotated.json.previous_secret_expires_at as string)).toBeGreaterThan(Date.now());
   });
 
-  it('deletes a client, printing nothing', async () => {
+  it('deletes a client, saying so', async () => {
     const removed = await run('client', 'delete', 'cli-billing');
     expect(removed.code, removed.stderr).toBe(0);
-    expect(removed.stdout).toBe('');
+    expect(removed.json).toEqual({ client_id: 'cli-billing', deleted: true });
     expectFailure(await run('client', 'get', 'cli-billing'), 1, 'client cli-billing not found');
     expectFailure(await run('client', 'delete', 'cli-billing'), 1, 'not found');
   });

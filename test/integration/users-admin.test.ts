@@ -156,10 +156,15 @@ describe('npm run admin -- user …', () => {
     expect((await cli(['user', 'list'])).json.users).toHaveLength(1);
     const removed = await cli(['user', 'delete', 'erin']);
     expect(removed.code).toBe(0);
-    expect(removed.stdout).toBe('');
+    expect(removed.json).toEqual({ id: created.json.id, deleted: true });
     const gone = await cli(['user', 'get', 'erin']);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toBe('tollgate-admin: user erin not found');
+
+    // Each change is in the audit trail as the admin API records it, the user as its subject.
+    const trail = (await cli(['audit', 'list', '--subject', created.json.id as string])).json.events as { type: string; actor: string }[];
+    expect(trail.map((event) => event.type).sort()).toEqual(['user.created', 'user.deleted', 'user.updated']);
+    for (const event of trail) expect(event.actor).toMatch(/^cli:/);
   });
 
   it('generates and shows a password once when none is piped', async () => {

@@ -1,11 +1,13 @@
 // Named rate limits on rate-limiter-flexible: in memory, or in Redis (REDIS_URL) so every instance
 // shares the counters. A Redis that is down or slow never fails a request: each Redis limiter is
 // insured by an in-memory twin that takes over at once (rejectIfRedisNotReady, no offline queue).
+// In a cluster (WEB_CONCURRENCY), "in memory" is the primary's memory, which all workers share.
+import cluster from 'node:cluster';
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../config/config.js';
 import { HttpError } from '../http/errors.js';
 
@@ -86,7 +88,8 @@ export class RateLimits {
     for (const name of LIMITS) {
       const { points, duration } = budget(config.rateLimit, name);
       if (points === 0) continue; // 0: this limit is off
-      this.#limiters.set(name, { limiter: new RateLimiterMemory({ points, duration, keyPrefix: name }), points });
+      const options = { points, duration, keyPrefix: name };
+      this.#limiters.set(name, { limiter: cluster.isWorker ? new SharedMemoryLimiter(options) : new RateLimiterMemory(options), points });
     }
   }
 
@@ -218,6 +221,44 @@ export class RateLimits {
     return client;
   }
 
+}
+
+/**
+ * In a cluster worker: the counters are kept in the primary (src/cluster/primary.ts), so the workers
+ * spend one budget, not one each. Should the primary not answer in time, this worker's own memory
+ * stands in, as for Redis: a limit never fails a request.
+ */
+class SharedMemoryLimiter extends RateLimiterCluster {
+  readonly #local: RateLimiterMemory;
+
+  constructor(options: { points: number; duration: number; keyPrefix: string }) {
+    super({ ...options, timeoutMs: 1000 });
+    this.#local = new RateLimiterMemory(options);
+  }
+
+  override consume(key: string | number, points?: number, options?: object) {
+    return this.#insured(super.consume(key, points, options), () => this.#local.consume(key, points, options));
+  }
+  override penalty(key: string | number, points?: number, options?: object) {
+    return this.#insured(super.penalty(key, points, options), () => this.#local.penalty(key, points, options));
+  }
+  override reward(key: string | number, points?: number, options?: object) {
+    return this.#insured(super.reward(key, points, options), () => this.#local.reward(key, points, options));
+  }
+  override block(key: string | number, seconds: number, options?: object) {
+    return this.#insured(super.block(key, seconds, options), () => this.#local.block(key, seconds, options));
+  }
+  override get(key: string | number, options?: object) {
+    return this.#insured(super.get(key, options), () => this.#local.get(key, options));
+  }
+  override delete(key: string | number, options?: object) {
+    return this.#insured(super.delete(key, options), () => this.#local.delete(key, options));
+  }
+
+  /** A refusal (RateLimiterRes) stands; any other failure, a timeout, is answered locally. */
+  #insured<T>(shared: Promise<T>, local: () => Promise<T>): Promise<T> {
+    return shared.catch((err: unknown) => (err instanceof RateLimiterRes ? Promise.reject(err) : local()));
+  }
 }
 
 /** The key of a client's failure budget at one address: nobody elsewhere can spend it. */

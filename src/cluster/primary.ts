@@ -3,16 +3,16 @@
 // admin client and keys.json exactly as a single process would, and only once that worker is ready
 // (it listens from the start, answering 503 until then) starts the others, which then find
 // everything in place. It serves what the workers share: the in-memory rate-limit counters
-// (rate-limiter-flexible's cluster limiter, src/rate-limit/limits.ts) and the sum of their metrics
-// (src/cluster/metrics.ts), on METRICS_PORT itself.
+// (src/cluster/rate-limits.ts) and the sum of their metrics (src/cluster/metrics.ts), on
+// METRICS_PORT itself.
 import cluster, { type Worker } from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { RateLimiterClusterMaster } from 'rate-limiter-flexible';
 import type { Config } from '../config/config.js';
 import { describeListenFailure, listen, type ListenSettings } from '../http/listen.js';
 import { metricsServer } from '../metrics/http.js';
 import { aggregateWorkerMetrics } from './metrics.js';
+import { serveSharedLimits } from './rate-limits.js';
 
 /** What a worker tells the primary once it has started and answers requests. */
 export const WORKER_READY = 'tollgate:ready';
@@ -26,8 +26,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   const startedAt = new Map<number, number>();
   const ready = new Set<number>();
 
-  // Before any worker starts: each worker's limiters register with it as they are built.
-  if (config.rateLimit.enabled) new RateLimiterClusterMaster();
+  if (config.rateLimit.enabled) serveSharedLimits();
   const workerMetrics = aggregateWorkerMetrics(() => [...ready].flatMap((id) => cluster.workers?.[id] ?? []));
   const metricsListener = config.metrics.port === undefined ? undefined : metricsServer(() => (ready.size ? workerMetrics : undefined));
   if (metricsListener) {

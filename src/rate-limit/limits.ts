@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { SharedMemoryLimiter } from '../cluster/rate-limits.js';
 import type { Config } from '../config/config.js';
 import { HttpError } from '../http/errors.js';
 
@@ -221,44 +222,6 @@ export class RateLimits {
     return client;
   }
 
-}
-
-/**
- * In a cluster worker: the counters are kept in the primary (src/cluster/primary.ts), so the workers
- * spend one budget, not one each. Should the primary not answer in time, this worker's own memory
- * stands in, as for Redis: a limit never fails a request.
- */
-class SharedMemoryLimiter extends RateLimiterCluster {
-  readonly #local: RateLimiterMemory;
-
-  constructor(options: { points: number; duration: number; keyPrefix: string }) {
-    super({ ...options, timeoutMs: 1000 });
-    this.#local = new RateLimiterMemory(options);
-  }
-
-  override consume(key: string | number, points?: number, options?: object) {
-    return this.#insured(super.consume(key, points, options), () => this.#local.consume(key, points, options));
-  }
-  override penalty(key: string | number, points?: number, options?: object) {
-    return this.#insured(super.penalty(key, points, options), () => this.#local.penalty(key, points, options));
-  }
-  override reward(key: string | number, points?: number, options?: object) {
-    return this.#insured(super.reward(key, points, options), () => this.#local.reward(key, points, options));
-  }
-  override block(key: string | number, seconds: number, options?: object) {
-    return this.#insured(super.block(key, seconds, options), () => this.#local.block(key, seconds, options));
-  }
-  override get(key: string | number, options?: object) {
-    return this.#insured(super.get(key, options), () => this.#local.get(key, options));
-  }
-  override delete(key: string | number, options?: object) {
-    return this.#insured(super.delete(key, options), () => this.#local.delete(key, options));
-  }
-
-  /** A refusal (RateLimiterRes) stands; any other failure, a timeout, is answered locally. */
-  #insured<T>(shared: Promise<T>, local: () => Promise<T>): Promise<T> {
-    return shared.catch((err: unknown) => (err instanceof RateLimiterRes ? Promise.reject(err) : local()));
-  }
 }
 
 /** The key of a client's failure budget at one address: nobody elsewhere can spend it. */

@@ -39,8 +39,8 @@ function onNewConnection(port: number, { method = 'GET', path, headers = {}, bod
   });
 }
 
-async function token(port: number): Promise<number> {
-  const headers = { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET) };
+async function token(port: number, secret = ADMIN_CLIENT_SECRET): Promise<number> {
+  const headers = { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(ADMIN_CLIENT_ID, secret) };
   return (await onNewConnection(port, { method: 'POST', path: '/token', headers, body: 'grant_type=client_credentials&scope=admin' })).status;
 }
 
@@ -97,6 +97,7 @@ describe('WEB_CONCURRENCY', () => {
       METRICS_TOKEN: TEST_METRICS_TOKEN,
       RATE_LIMIT_ENABLED: 'true',
       RATE_LIMIT_TOKEN_PER_CLIENT: String(limit),
+      RATE_LIMIT_CLIENT_AUTH_FAILURES: '3',
     });
     cleanups.push(async () => void server.child.kill('SIGKILL'));
     await untilWorkersListen(server);
@@ -126,6 +127,10 @@ describe('WEB_CONCURRENCY', () => {
     // One budget for the client, whichever worker counts a request against it.
     for (let i = 10; i < limit; i += 1) expect(await token(port)).toBe(200);
     expect([await token(port), await token(port)]).toEqual([429, 429]);
+    // And one failure budget: counted (penalty) and consulted (get) in the primary.
+    const wrong = [];
+    for (let i = 0; i < 4; i += 1) wrong.push(await token(port, 'not-the-secret'));
+    expect(wrong).toEqual([401, 401, 401, 429]);
 
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);

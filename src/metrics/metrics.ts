@@ -103,10 +103,8 @@ export class Metrics {
       new Gauge({ name: 'tollgate_argon2_queued', help: 'argon2 verifications waiting for a place.', registers, aggregator, collect() { this.set(argon2().queued); } });
     }
     if (rateLimitStoreUp) {
-      new Gauge({ name: 'tollgate_rate_limit_store_up', help: '1 while rate limits are kept in Redis, 0 while they fall back to memory.', registers,
-        // Of several workers, 0 as soon as one of them has fallen back.
-        aggregator: 'min',
-        collect() {
+      // Of several workers, the lowest: 0 as soon as one of them has fallen back.
+      new Gauge({ name: 'tollgate_rate_limit_store_up', help: '1 while rate limits are kept in Redis, 0 while they fall back to memory.', registers, aggregator: 'min', collect() {
         const up = rateLimitStoreUp();
         if (up !== undefined) this.set(up);
       } });

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { RequestListener } from 'node:http';
 import Koa from 'koa';
 import mount from 'koa-mount';
@@ -18,6 +19,7 @@ import { HttpError, renderErrors } from './http/errors.js';
 import { health } from './http/health.js';
 import { adoptExchange, seeRequestsAsIssuer } from './http/middleware.js';
 import { requestPipeline, type Endpoint, type Pipeline } from './http/pipeline.js';
+import { shareWorkerMetrics } from './cluster/metrics.js';
 import { serveMetrics } from './metrics/http.js';
 import { Metrics } from './metrics/metrics.js';
 import { RateLimits } from './rate-limit/limits.js';
@@ -99,6 +101,7 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
     pool: db.poolStats,
     rateLimitStoreUp: () => limits.storeUp(),
     argon2: () => ({ ...argon2.stats, inFlight: argon2.inFlight, queued: argon2.queued }),
+    shareWithCluster: cluster.isWorker ? shareWorkerMetrics : undefined,
   });
   const events = new SecurityEvents(log);
   // Revoking a user's grants must reach every instance's token cache, as the provider's own revocations do.

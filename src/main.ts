@@ -20,7 +20,7 @@ const log = createLogger(config.logLevel);
 // Before the server's modules load: oidc-provider prints notices with console as it is imported.
 routeConsoleTo(log);
 if (config.webConcurrency > 1 && cluster.isPrimary) {
-  runPrimary(config, log);
+  await runPrimary(config, log);
 } else {
   await serve(cluster.isWorker ? log.child({ worker: cluster.worker!.id }) : log);
 }

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -57,7 +58,8 @@ export async function startServer(config: Config, log: Logger, options: StartOpt
   server.headersTimeout = 10_000;
   const drain = drainOnClose(server);
   const { metrics } = config;
-  const metricsListener = metrics.port === undefined ? undefined : metricsServer(() => app?.metrics);
+  // In a cluster, the primary listens on METRICS_PORT (src/cluster/primary.ts).
+  const metricsListener = metrics.port === undefined || cluster.isWorker ? undefined : metricsServer(() => app?.metrics);
   // Everything past the listeners, closed in reverse on shutdown or when a later step fails.
   const started: (() => unknown)[] = [];
   const closeStarted = async () => {

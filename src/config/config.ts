@@ -297,7 +297,9 @@ const schema = z
     }),
     WEB_CONCURRENCY: integer(1, 64).default(1).register(doc, {
       group: 'Server',
-      description: 'Worker processes sharing the port (node:cluster). Above 1 needs `DATABASE_URL`.',
+      description:
+        'Worker processes sharing the port (node:cluster). Above 1 needs `DATABASE_URL`. The workers share the in-memory ' +
+        'rate limits (each budget is the instance\'s) and `/metrics` (their sum); each has its own `DB_POOL_MAX` connections.',
     }),
     TOKEN_CACHE_SIZE: integer(0, 10_000_000).default(100_000).register(doc, {
       group: 'Tokens and clients',

@@ -27,28 +27,31 @@ export function serveMetrics(metrics: Metrics, token: string) {
       throw new HttpError(401, 'invalid_token', 'a Bearer token (METRICS_TOKEN) is required', { headers: { 'WWW-Authenticate': challenge } });
     }
     ctx.set('Cache-Control', 'no-store');
-    ctx.type = metrics.registry.contentType;
-    ctx.body = await metrics.registry.metrics();
+    ctx.type = metrics.contentType;
+    ctx.body = await metrics.scrape();
   };
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
+/** What a scrape answers: Metrics, or in a cluster's primary, every worker's (src/cluster/metrics.ts). */
+export type Scrapeable = Pick<Metrics, 'contentType' | 'scrape'>;
+
 /**
  * A separate listener that serves only GET /metrics (METRICS_PORT), for a private network; `metrics`
  * is undefined while start-up is under way, and answered 503 then. The caller listens.
  */
-export function metricsServer(metrics: () => Metrics | undefined): Server {
+export function metricsServer(metrics: () => Scrapeable | undefined): Server {
   return createServer((req, res) => {
-    const registry = metrics()?.registry;
+    const source = metrics();
     if ((req.method === 'GET' || req.method === 'HEAD') && req.url?.split('?')[0] === '/metrics') {
-      if (!registry) {
+      if (!source) {
         res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"error":"temporarily_unavailable","error_description":"Tollgate is starting"}');
         return;
       }
-      registry.metrics().then(
+      source.scrape().then(
         (body) => {
-          res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
+          res.writeHead(200, { 'content-type': source.contentType, 'cache-control': 'no-store' });
           res.end(req.method === 'HEAD' ? undefined : body);
         },
         () => {

@@ -10,6 +10,11 @@ export interface MetricSources {
   rateLimitStoreUp?: () => number | undefined;
   /** The argon2 gate: verifications started and callers refused since start, running and waiting now. */
   argon2?: () => { verifications: number; refusals: number; inFlight: number; queued: number };
+  /**
+   * In a cluster worker (src/cluster/metrics.ts): shares this registry with the primary, and returns
+   * what a scrape answers instead of it, the aggregate of every worker's.
+   */
+  shareWithCluster?: (registry: Registry) => () => Promise<string>;
 }
 
 export class Metrics {
@@ -65,18 +70,23 @@ export class Metrics {
   });
 
   #started = false;
+  readonly #scrape: () => Promise<string>;
 
   constructor(sources: MetricSources = {}) {
+    // Several workers' values add up (prom-client's default aggregator, set here for plain sight),
+    // except where a definition says otherwise.
     const registers = [this.registry];
-    const { audit, pool, rateLimitStoreUp, argon2 } = sources;
+    const aggregator = 'sum';
+    const { audit, pool, rateLimitStoreUp, argon2, shareWithCluster } = sources;
+    this.#scrape = shareWithCluster ? shareWithCluster(this.registry) : () => this.registry.metrics();
     if (audit) {
-      new Gauge({ name: 'tollgate_audit_queue_depth', help: 'Audit events waiting to be written.', registers, collect() { this.set(audit().depth); } });
-      new Gauge({ name: 'tollgate_audit_events_written', help: 'Audit events written since start.', registers, collect() { this.set(audit().written); } });
-      new Gauge({ name: 'tollgate_audit_events_dropped', help: 'Audit events lost (queue overflow, or unwritable at shutdown) since start.', registers, collect() { this.set(audit().dropped); } });
-      new Gauge({ name: 'tollgate_audit_write_errors', help: 'Failed audit batch writes since start.', registers, collect() { this.set(audit().writeErrors); } });
+      new Gauge({ name: 'tollgate_audit_queue_depth', help: 'Audit events waiting to be written.', registers, aggregator, collect() { this.set(audit().depth); } });
+      new Gauge({ name: 'tollgate_audit_events_written', help: 'Audit events written since start.', registers, aggregator, collect() { this.set(audit().written); } });
+      new Gauge({ name: 'tollgate_audit_events_dropped', help: 'Audit events lost (queue overflow, or unwritable at shutdown) since start.', registers, aggregator, collect() { this.set(audit().dropped); } });
+      new Gauge({ name: 'tollgate_audit_write_errors', help: 'Failed audit batch writes since start.', registers, aggregator, collect() { this.set(audit().writeErrors); } });
     }
     if (pool) {
-      const gauge = new Gauge({ name: 'tollgate_db_pool_connections', help: 'PostgreSQL pool connections by state.', labelNames: ['state'] as const, registers, collect() {
+      const gauge = new Gauge({ name: 'tollgate_db_pool_connections', help: 'PostgreSQL pool connections by state.', labelNames: ['state'] as const, registers, aggregator, collect() {
         const stats = pool();
         gauge.set({ state: 'total' }, stats.total);
         gauge.set({ state: 'idle' }, stats.idle);
@@ -86,18 +96,29 @@ export class Metrics {
     if (argon2) {
       // Counters kept by the gate itself, read when scraped.
       const total = (name: string, help: string, read: () => number) =>
-        new Counter({ name, help, registers, collect() { this.reset(); this.inc(read()); } });
+        new Counter({ name, help, registers, aggregator, collect() { this.reset(); this.inc(read()); } });
       total('tollgate_argon2_verifications_total', 'argon2 verifications run (client secrets, user passwords, dummies for unknown names).', () => argon2().verifications);
       total('tollgate_argon2_refusals_total', 'Requests answered 503 because the argon2 gate was full.', () => argon2().refusals);
-      new Gauge({ name: 'tollgate_argon2_in_flight', help: 'argon2 verifications running now.', registers, collect() { this.set(argon2().inFlight); } });
-      new Gauge({ name: 'tollgate_argon2_queued', help: 'argon2 verifications waiting for a place.', registers, collect() { this.set(argon2().queued); } });
+      new Gauge({ name: 'tollgate_argon2_in_flight', help: 'argon2 verifications running now.', registers, aggregator, collect() { this.set(argon2().inFlight); } });
+      new Gauge({ name: 'tollgate_argon2_queued', help: 'argon2 verifications waiting for a place.', registers, aggregator, collect() { this.set(argon2().queued); } });
     }
     if (rateLimitStoreUp) {
-      new Gauge({ name: 'tollgate_rate_limit_store_up', help: '1 while rate limits are kept in Redis, 0 while they fall back to memory.', registers, collect() {
+      // Of several workers, the lowest: 0 as soon as one of them has fallen back.
+      new Gauge({ name: 'tollgate_rate_limit_store_up', help: '1 while rate limits are kept in Redis, 0 while they fall back to memory.', registers, aggregator: 'min', collect() {
         const up = rateLimitStoreUp();
         if (up !== undefined) this.set(up);
       } });
     }
+  }
+
+  /** The content type of scrape()'s text. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** What GET /metrics answers, in Prometheus' text format: this registry, or every cluster worker's. */
+  scrape(): Promise<string> {
+    return this.#scrape();
   }
 
   /**

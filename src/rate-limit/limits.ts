@@ -1,11 +1,14 @@
 // Named rate limits on rate-limiter-flexible: in memory, or in Redis (REDIS_URL) so every instance
 // shares the counters. A Redis that is down or slow never fails a request: each Redis limiter is
 // insured by an in-memory twin that takes over at once (rejectIfRedisNotReady, no offline queue).
+// In a cluster (WEB_CONCURRENCY), "in memory" is the primary's memory, which all workers share.
+import cluster from 'node:cluster';
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { SharedMemoryLimiter } from '../cluster/rate-limits.js';
 import type { Config } from '../config/config.js';
 import { HttpError } from '../http/errors.js';
 
@@ -86,7 +89,8 @@ export class RateLimits {
     for (const name of LIMITS) {
       const { points, duration } = budget(config.rateLimit, name);
       if (points === 0) continue; // 0: this limit is off
-      this.#limiters.set(name, { limiter: new RateLimiterMemory({ points, duration, keyPrefix: name }), points });
+      const options = { points, duration, keyPrefix: name };
+      this.#limiters.set(name, { limiter: cluster.isWorker ? new SharedMemoryLimiter(options) : new RateLimiterMemory(options), points });
     }
   }
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { basic } from '../helpers/oauth.js';
-import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, createPostgresDatabase, usingPostgres } from '../helpers/tollgate.js';
+import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, createPostgresDatabase, freePort, TEST_METRICS_TOKEN, usingPostgres } from '../helpers/tollgate.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 function start(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
@@ -21,20 +21,49 @@ function start(env: Record<string, string>): { child: ChildProcess; output: () =
   return { child, output: () => output, exited };
 }
 
-/** A token request on a connection of its own, so that the primary hands each to a worker anew. */
-function tokenOnNewConnection(port: number): Promise<number> {
+interface Answer {
+  status: number;
+  body: string;
+}
+
+/** A request on a connection of its own, so that the primary hands each to a worker anew. */
+function onNewConnection(port: number, { method = 'GET', path, headers = {}, body }: { method?: string; path: string; headers?: Record<string, string>; body?: string }): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const body = 'grant_type=client_credentials&scope=admin';
-    const req = request(
-      { host: '127.0.0.1', port, path: '/token', method: 'POST', agent: false, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': body.length, authorization: basic(ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET) } },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode!));
-      },
-    );
+    const req = request({ host: '127.0.0.1', port, path, method, agent: false, headers: body === undefined ? headers : { ...headers, 'content-length': String(body.length) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+    });
     req.on('error', reject);
     req.end(body);
   });
+}
+
+async function token(port: number, secret = ADMIN_CLIENT_SECRET): Promise<number> {
+  const headers = { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(ADMIN_CLIENT_ID, secret) };
+  return (await onNewConnection(port, { method: 'POST', path: '/token', headers, body: 'grant_type=client_credentials&scope=admin' })).status;
+}
+
+/** The sum of a metric's samples over all its labels, in Prometheus' text format. */
+function total(exposition: string, name: string): number {
+  return exposition
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
+/** Every request log line answered by a worker, parsed. */
+function logLines(output: string): Record<string, unknown>[] {
+  return output.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+async function untilWorkersListen(server: ReturnType<typeof start>): Promise<void> {
+  await waitFor(() => {
+    if (server.child.exitCode !== null) throw new Error(`exited:\n${server.output()}`);
+    return server.output().includes('all workers started');
+  }, 'the workers to start', { timeoutMs: 60_000 });
+  // The second worker listens a moment after the first; then connections go to both in turn.
+  await waitFor(() => (server.output().match(/Tollgate is listening/g) ?? []).length >= 2, 'the second worker to listen', { timeoutMs: 60_000 });
 }
 
 describe('WEB_CONCURRENCY', () => {
@@ -51,32 +80,73 @@ describe('WEB_CONCURRENCY', () => {
     expect(server.output()).toMatch(/WEB_CONCURRENCY above 1 needs DATABASE_URL/);
   });
 
-  it.skipIf(!usingPostgres)('runs N workers on one port and one database, and stops them all on SIGTERM', async () => {
+  it.skipIf(!usingPostgres)('runs N workers on one port and one database, which share /metrics and rate limits, and stops them all on SIGTERM', async () => {
     // Empty, so that the workers' own migration is seen to happen once.
     const database = await createPostgresDatabase({ empty: true });
     const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-cluster-'));
     cleanups.push(() => database.drop(), () => rm(dataDir, { recursive: true, force: true }));
-    const port = 40_000 + Math.floor(Math.random() * 20_000);
-    const server = start({ WEB_CONCURRENCY: '2', DATABASE_URL: database.url, DATA_DIR: dataDir, PORT: String(port), ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET });
+    const port = await freePort();
+    const limit = 12;
+    const server = start({
+      WEB_CONCURRENCY: '2',
+      DATABASE_URL: database.url,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      ADMIN_CLIENT_ID,
+      ADMIN_CLIENT_SECRET,
+      METRICS_TOKEN: TEST_METRICS_TOKEN,
+      RATE_LIMIT_ENABLED: 'true',
+      RATE_LIMIT_TOKEN_PER_CLIENT: String(limit),
+      RATE_LIMIT_CLIENT_AUTH_FAILURES: '3',
+    });
     cleanups.push(async () => void server.child.kill('SIGKILL'));
+    await untilWorkersListen(server);
 
-    await waitFor(() => {
-      if (server.child.exitCode !== null) throw new Error(`exited:\n${server.output()}`);
-      return server.output().includes('all workers started');
-    }, 'the workers to start', { timeoutMs: 60_000 });
-    // The second worker listens a moment after the first; then connections go to both in turn.
-    await waitFor(() => (server.output().match(/Tollgate is listening/g) ?? []).length >= 2, 'the second worker to listen', { timeoutMs: 60_000 });
     const statuses = [];
-    for (let i = 0; i < 10; i += 1) statuses.push(await tokenOnNewConnection(port));
+    for (let i = 0; i < 10; i += 1) statuses.push(await token(port));
     expect(statuses.every((status) => status === 200)).toBe(true);
-
-    const lines = server.output().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = logLines(server.output());
     // Migrations and the admin client happened once, in the first worker.
     expect(lines.filter((line) => line.msg === 'applied database migrations')).toHaveLength(1);
     const servedBy = new Set(lines.filter((line) => line.msg === 'request' && line.path === '/token').map((line) => line.worker));
     expect(servedBy.size).toBe(2);
 
+    // Whichever worker answers a scrape, it counts what both answered.
+    const scrape = { path: '/metrics', headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` } };
+    const requests: number[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      const answer = await onNewConnection(port, scrape);
+      expect(answer.status).toBe(200);
+      expect(total(answer.body, 'tollgate_tokens_issued_total')).toBe(10);
+      requests.push(total(answer.body, 'tollgate_http_requests_total'));
+    }
+    expect(requests[0]).toBeGreaterThanOrEqual(10);
+    expect(requests).toEqual([...requests].sort((a, b) => a - b));
+    expect(new Set(logLines(server.output()).filter((line) => line.msg === 'request' && line.path === '/metrics').map((line) => line.worker)).size).toBe(2);
+
+    // One budget for the client, whichever worker counts a request against it.
+    for (let i = 10; i < limit; i += 1) expect(await token(port)).toBe(200);
+    expect([await token(port), await token(port)]).toEqual([429, 429]);
+    // And one failure budget: counted (penalty) and consulted (get) in the primary.
+    const wrong = [];
+    for (let i = 0; i < 4; i += 1) wrong.push(await token(port, 'not-the-secret'));
+    expect(wrong).toEqual([401, 401, 401, 429]);
+
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
+
+    // METRICS_PORT: the primary listens, and answers for every worker.
+    const metricsPort = await freePort();
+    const again = start({ WEB_CONCURRENCY: '2', DATABASE_URL: database.url, DATA_DIR: dataDir, PORT: String(port), METRICS_PORT: String(metricsPort), ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET });
+    cleanups.push(async () => void again.child.kill('SIGKILL'));
+    await untilWorkersListen(again);
+    for (let i = 0; i < 4; i += 1) expect(await token(port)).toBe(200);
+    for (let i = 0; i < 3; i += 1) {
+      const answer = await onNewConnection(metricsPort, { path: '/metrics' });
+      expect(answer.status).toBe(200);
+      expect(total(answer.body, 'tollgate_tokens_issued_total')).toBe(4);
+    }
+    again.child.kill('SIGTERM');
+    expect(await again.exited).toBe(0);
   });
 });

@@ -99,7 +99,8 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
   const metrics = new Metrics({
     audit: () => ({ depth: audit.depth, ...audit.stats }),
     pool: db.poolStats,
-    rateLimitStoreUp: () => limits.storeUp(),
+    // Only with Redis is there a store that can be up or down.
+    rateLimitStoreUp: config.redis && config.rateLimit.enabled ? () => limits.storeUp() : undefined,
     argon2: () => ({ ...argon2.stats, inFlight: argon2.inFlight, queued: argon2.queued }),
     shareWithCluster: cluster.isWorker ? shareWorkerMetrics : undefined,
   });

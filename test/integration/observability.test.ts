@@ -28,6 +28,8 @@ describe('GET /metrics', () => {
     expect(metricValue(text, 'tollgate_http_request_duration_seconds_count', { endpoint: '/token', method: 'POST', outcome: '2xx' })).toBeGreaterThanOrEqual(2);
     expect(metricValue(text, 'tollgate_audit_queue_depth')).toBeGreaterThanOrEqual(0);
     expect(metricValue(text, 'tollgate_process_resident_memory_bytes')).toBeGreaterThan(0);
+    // Without REDIS_URL there is no store to be up or down: no gauge that would read as "fell back".
+    expect(metricValue(text, 'tollgate_rate_limit_store_up')).toBeUndefined();
     // Label values come from route patterns, never from what a caller put in a path.
     expect(text).not.toContain(client.client_id);
   });

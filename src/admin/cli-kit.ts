@@ -125,7 +125,7 @@ export function prepareCommand(family: CommandFamily, argv: string[], io: CliIo)
   const command = findCommand(family, name);
   let parsed;
   try {
-    const options = Object.fromEntries(Object.entries(command.options ?? {}).map(([flag, { type, multiple }]) => [flag, { type, multiple }]));
+    const options = Object.fromEntries(Object.entries(command.options ?? {}).map(([flag, { type, multiple = false }]) => [flag, { type, multiple }]));
     parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
   } catch (err) {
     // Node's message goes on to explain `--` at length; its first sentence is the useful part,

@@ -237,7 +237,32 @@ describe('command line errors', () => {
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(/^Usage: npm run admin -- /);
       expect(help.stdout).toContain('client rotate-secret ID [--overlap SECONDS]');
+      expect(help.stdout).toContain('[--grant-type GRANT]…');
     }
+  });
+
+  it('prints one command\'s usage and a line per option for --help, without opening the database', async () => {
+    const help = await runAdmin(env(), ['client', 'create', '--help']);
+    expect(help.code, help.stderr).toBe(0);
+    expect(help.stderr).toBe('');
+    expect(help.stdout).toMatch(/^Usage: npm run admin -- client create \[--id ID\]/);
+    expect(help.stdout).toMatch(/\n {2}--grant-type GRANT +client_credentials \(default\), authorization_code or refresh_token \(repeatable\)\n/);
+    expect(help.stdout).toMatch(/\n {2}--auth-method METHOD +.*none: a public client/);
+    expect(help.stdout).toMatch(/\n {2}--dpop true\|false +/);
+    expect(help.stdout).not.toContain('--disabled');
+    expect((await runAdmin(env(), ['client', 'update', 'x', '-h'])).stdout).toMatch(/\n {2}--disabled true\|false +/);
+    expect(existsSync(join(dir, 'data'))).toBe(false);
+  });
+
+  it.each([
+    ['client', 'create'], ['client', 'list'], ['client', 'get'], ['client', 'update'], ['client', 'delete'], ['client', 'rotate-secret'],
+    ['user', 'create'], ['user', 'list'], ['user', 'get'], ['user', 'update'], ['user', 'delete'], ['user', 'consents'], ['user', 'revoke-consent'],
+    ['audit', 'list'], ['audit', 'prune'],
+  ])('%s %s --help exits 0 with its usage and description', async (family, command) => {
+    const help = await runAdmin(env(), [family, command, '--help']);
+    expect(help.code, help.stderr).toBe(0);
+    expect(help.stdout).toMatch(new RegExp(`^Usage: npm run admin -- ${family} ${command}\\b[^]*?\n\n[A-Z][^\n]+\\.\n`));
+    for (const flag of help.stdout.match(/\[--[\w-]+/g) ?? []) expect(help.stdout).toContain(`\n  ${flag.slice(1)}`);
   });
 
   it.each([
@@ -247,10 +272,23 @@ describe('command line errors', () => {
     [['client', 'create', '--scope', 'read', '--default-scope', 'write'], /default_scope: must be a subset of scope/],
     [['client', 'create', '--id', 'has space'], /client_id.*--id/],
     [['client', 'create', '--auth-method', 'none'], /token_endpoint_auth_method.*--auth-method/],
+    [['client', 'create', '--auth-method', 'none', '--grant-type', 'authorization_code', '--redirect-uri', 'https://a.example/cb', '--resource-server', 'true'], /resource_server.*\(--resource-server\)/],
+    [['client', 'create', '--grant-type', 'implicit'], /grant_types.*\(--grant-type\)/],
+    [['client', 'create', '--grant-type', 'refresh_token'], /grant_types: refresh_token requires authorization_code .*\(--grant-type\)$/],
+    [['client', 'create', '--grant-type', 'authorization_code'], /redirect_uris: authorization_code requires at least one redirect URI \(--redirect-uri\)/],
+    [['client', 'create', '--grant-type', 'authorization_code', '--redirect-uri', 'http://app.example/cb'], /redirect_uris.*must use https.*\(--redirect-uri\)/],
+    [['client', 'create', '--dpop', 'yes'], /dpop_bound_access_tokens.*\(--dpop\)/],
+    [['client', 'create', '--refresh-idle-ttl', '10'], /refresh_token_idle_ttl.*\(--refresh-idle-ttl\)/],
+    [['client', 'create', '--refresh-absolute-ttl', 'x'], /refresh_token_absolute_ttl.*\(--refresh-absolute-ttl\)/],
+    [['client', 'update', 'x', '--refresh-reuse-grace', '61'], /refresh_token_reuse_grace.*\(--refresh-reuse-grace\)/],
+    [['client', 'create', '--resource-server', 'maybe'], /resource_server.*\(--resource-server\)/],
+    [['client', 'create', '--disabled', 'true'], /Unknown option '--disabled'/],
+    [['client', 'update', 'x', '--id', 'y'], /Unknown option '--id'/],
     [['client', 'create', '--bogus'], /Unknown option '--bogus'/],
     [['client', 'create', '--name'], /--name.*argument missing/],
     [['client', 'update', 'x', '--disabled', 'maybe'], /disabled.*--disabled/],
     [['client', 'update', 'x', '--resource-server'], /--resource-server.*argument missing/],
+    [['client', 'create', '--resource-server'], /--resource-server.*argument missing/],
     [['client', 'list', '--limit', '0'], /limit.*--limit/],
     [['client', 'rotate-secret', 'x', '--overlap=-5'], /overlap_seconds.*--overlap/],
     [['client', 'create', '--id', '-dash'], /Option '--id' argument is ambiguous \(for a value that starts with "-", write --option=value\)/],

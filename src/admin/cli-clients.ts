@@ -57,7 +57,7 @@ const FIELDS: Record<ClientField, Field> = {
     read: seconds,
   },
   dpop_bound_access_tokens: { option: 'dpop', flag: { type: 'string', value: 'true|false', help: 'true: access tokens bound to a DPoP key (RFC 9449)' }, read: boolean },
-  disabled: { option: 'disabled', flag: { type: 'string', value: 'true|false', help: "true: the client's requests are refused" }, read: boolean },
+  disabled: { option: 'disabled', flag: { type: 'string', value: 'true|false', help: 'true: revokes its tokens and refuses it until set back to false' }, read: boolean },
 };
 
 /** Which option each API field comes from, for error messages. */

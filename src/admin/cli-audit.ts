@@ -2,7 +2,7 @@
 import { hostname, userInfo } from 'node:os';
 import { listAuditEvents, listAuditInput, pruneAuditEvents } from '../audit/query.js';
 import type { Database } from '../db/database.js';
-import { integer, UsageError, validate, type CommandFamily } from './cli-kit.js';
+import { integer, pageOptions, UsageError, validate, type CommandFamily } from './cli-kit.js';
 
 const FLAGS: Record<string, string> = {
   type: '--type',
@@ -22,10 +22,18 @@ export const auditCommands: CommandFamily = {
   title: 'Audit trail',
   commands: {
     list: {
-      usage:
-        '[--type T[,T…]] [--client ID] [--subject SUB] [--actor ID] [--grant ID] [--outcome success|failure]\n' +
-        '                [--since ISO-8601] [--until ISO-8601] [--limit N] [--cursor C]',
-      options: Object.fromEntries(Object.values(FLAGS).map((flag) => [flag.slice(2), { type: 'string' as const }])),
+      description: 'Lists audit events, newest first, a page at a time.',
+      options: {
+        type: { type: 'string', value: 'T[,T…]', help: 'event types, comma-separated (e.g. client.created,token.issued)' },
+        client: { type: 'string', value: 'ID', help: 'events of this client' },
+        subject: { type: 'string', value: 'SUB', help: 'events of this user (subject)' },
+        actor: { type: 'string', value: 'ID', help: 'events of this actor (an admin client, or cli:user@host)' },
+        grant: { type: 'string', value: 'ID', help: 'events of this grant' },
+        outcome: { type: 'string', value: 'success|failure', help: 'only successes or only failures' },
+        since: { type: 'string', value: 'ISO-8601', help: 'events at or after this time' },
+        until: { type: 'string', value: 'ISO-8601', help: 'events before this time' },
+        ...pageOptions(500, 100, 'C'),
+      },
       prepare(_args, values) {
         const input = validate(
           listAuditInput,
@@ -50,8 +58,8 @@ export const auditCommands: CommandFamily = {
       },
     },
     prune: {
-      usage: '--older-than-days N',
-      options: { 'older-than-days': { type: 'string' } },
+      description: 'Deletes audit events older than N days and prints how many.',
+      options: { 'older-than-days': { type: 'string', value: 'N', required: true, help: 'age in days, 1-36500' } },
       prepare(_args, values) {
         const days = integer(values['older-than-days']);
         if (typeof days !== 'number' || days < 1 || days > 36500) throw new UsageError('audit prune: --older-than-days must be a whole number of days, 1-36500');

@@ -1,62 +1,100 @@
 // `client …` commands: the admin API's /admin/clients operations, with the same schemas and output.
 import { createClientInput, listClientsInput, rotateSecretInput, updateClientInput } from '../clients/schema.js';
 import { clientView, clientWithSecretView } from '../clients/views.js';
-import { boolean, integer, validate, type CommandFamily, type Values } from './cli-kit.js';
+import { boolean, integer, pageOptions, validate, type CommandFamily, type Flag, type Options, type Value, type Values } from './cli-kit.js';
+
+/** A client metadata field of the admin API: the option it comes from, and how its text becomes the API's value. */
+interface Field {
+  option: string;
+  flag: Flag;
+  read(value: Value): unknown;
+}
+
+const text = (value: Value) => value;
+/** Seconds; `default` removes a per-client value, so the server's setting applies. */
+const seconds = (value: Value) => (value === 'default' ? null : integer(value));
+/** A repeatable option's values; `none` alone is the empty list. */
+const list = (value: Value) => (Array.isArray(value) && value.length === 1 && value[0] === 'none' ? [] : value);
+
+type ClientField = keyof typeof createClientInput.shape | keyof typeof updateClientInput.shape;
+
+/** Every field createClientInput and updateClientInput take, each once (the type lets none be missed). */
+const FIELDS: Record<ClientField, Field> = {
+  client_id: { option: 'id', flag: { type: 'string', value: 'ID', help: 'client id, 1-64 of A-Z a-z 0-9 . _ ~ - (default: generated)' }, read: text },
+  client_name: { option: 'name', flag: { type: 'string', value: 'NAME', help: 'display name, shown on the consent page' }, read: text },
+  grant_types: {
+    option: 'grant-type',
+    flag: { type: 'string', multiple: true, value: 'GRANT', help: 'client_credentials (default), authorization_code or refresh_token' },
+    read: list,
+  },
+  scope: { option: 'scope', flag: { type: 'string', value: '"a b"', help: 'space-separated scopes the client may request' }, read: text },
+  default_scope: { option: 'default-scope', flag: { type: 'string', value: '"a"', help: 'scopes granted when a request names none; a subset of --scope' }, read: text },
+  redirect_uris: {
+    option: 'redirect-uri',
+    flag: { type: 'string', multiple: true, value: 'URI', help: 'where sign-in sends its code: https, or http to localhost; `none`: no URIs' },
+    read: list,
+  },
+  token_endpoint_auth_method: {
+    option: 'auth-method',
+    flag: { type: 'string', value: 'METHOD', help: 'client_secret_basic (default), client_secret_post, or none: a public client, no secret, PKCE' },
+    read: text,
+  },
+  access_token_ttl: { option: 'ttl', flag: { type: 'string', value: 'SECONDS|default', help: 'access-token lifetime, at most 3600; default: ACCESS_TOKEN_TTL' }, read: seconds },
+  resource_server: { option: 'resource-server', flag: { type: 'string', value: 'true|false', help: "true: may introspect every client's tokens" }, read: boolean },
+  refresh_token_idle_ttl: {
+    option: 'refresh-idle-ttl',
+    flag: { type: 'string', value: 'SECONDS|default', help: 'a refresh token dies this long unused; default: REFRESH_TOKEN_IDLE_TTL' },
+    read: seconds,
+  },
+  refresh_token_absolute_ttl: {
+    option: 'refresh-absolute-ttl',
+    flag: { type: 'string', value: 'SECONDS|default', help: 'and this long after sign-in; default: REFRESH_TOKEN_ABSOLUTE_TTL' },
+    read: seconds,
+  },
+  refresh_token_reuse_grace: {
+    option: 'refresh-reuse-grace',
+    flag: { type: 'string', value: 'SECONDS|default', help: 'a used refresh token still works this long; default: REFRESH_REUSE_GRACE_SECONDS' },
+    read: seconds,
+  },
+  dpop_bound_access_tokens: { option: 'dpop', flag: { type: 'string', value: 'true|false', help: 'true: access tokens bound to a DPoP key (RFC 9449)' }, read: boolean },
+  disabled: { option: 'disabled', flag: { type: 'string', value: 'true|false', help: 'true: revokes its tokens and refuses it until set back to false' }, read: boolean },
+};
 
 /** Which option each API field comes from, for error messages. */
 const FLAGS: Record<string, string> = {
-  client_id: '--id',
-  client_name: '--name',
-  scope: '--scope',
-  default_scope: '--default-scope',
-  access_token_ttl: '--ttl',
-  resource_server: '--resource-server',
-  token_endpoint_auth_method: '--auth-method',
-  disabled: '--disabled',
+  ...Object.fromEntries(Object.entries(FIELDS).map(([field, { option }]) => [field, `--${option}`])),
   limit: '--limit',
   cursor: '--cursor',
   overlap_seconds: '--overlap',
 };
 
-const metadataOptions = {
-  name: { type: 'string' },
-  scope: { type: 'string' },
-  'default-scope': { type: 'string' },
-  ttl: { type: 'string' },
-  'auth-method': { type: 'string' },
-} as const;
-
-/** The fields both create and update take; `--ttl default` clears a per-client TTL. */
-function metadata(values: Values) {
+/** The options and input of the named fields. */
+function metadata(names: string[]) {
+  const fields = names.map((name) => [name, FIELDS[name as ClientField]] as const);
   return {
-    client_name: values.name,
-    scope: values.scope,
-    default_scope: values['default-scope'],
-    access_token_ttl: values.ttl === 'default' ? null : integer(values.ttl),
-    token_endpoint_auth_method: values['auth-method'],
+    options: Object.fromEntries(fields.map(([, { option, flag }]) => [option, flag])) as Options,
+    input: (values: Values) => Object.fromEntries(fields.map(([name, { option, read }]) => [name, read(values[option])])),
   };
 }
 
-// Shaped as POST /admin/clients answers (RFC 7591 §3.2.1: client_secret_expires_at 0, no expiry).
-// A public client (auth method none) has no secret, and so neither member.
+const created = metadata(Object.keys(createClientInput.shape));
+const updated = metadata(Object.keys(updateClientInput.shape));
 
 export const clientCommands: CommandFamily = {
   name: 'client',
   title: 'Clients',
   commands: {
     create: {
-      usage:
-        '[--id ID] [--name NAME] [--scope "a b"] [--default-scope "a"] [--ttl SECONDS]\n' +
-        '                [--resource-server] [--auth-method client_secret_basic|client_secret_post]',
-      options: { ...metadataOptions, id: { type: 'string' }, 'resource-server': { type: 'boolean' } },
+      description: 'Creates a client and prints it with its secret, shown this once (a public client has none).',
+      options: created.options,
       prepare(_args, values) {
-        const input = validate(createClientInput, { client_id: values.id, ...metadata(values), resource_server: values['resource-server'] }, FLAGS);
+        const input = validate(createClientInput, created.input(values), FLAGS);
         return async ({ clients }) => clientWithSecretView(await clients.create(input));
       },
     },
     list: {
-      usage: '[--limit N] [--cursor ID]',
-      options: { limit: { type: 'string' }, cursor: { type: 'string' } },
+      description: 'Lists clients by id, a page at a time.',
+      options: pageOptions(200, 50),
       prepare(_args, values) {
         const input = validate(listClientsInput, { limit: values.limit, cursor: values.cursor }, FLAGS);
         return async ({ clients }) => {
@@ -66,27 +104,21 @@ export const clientCommands: CommandFamily = {
       },
     },
     get: {
-      usage: 'ID',
+      description: 'Prints one client, without its secret.',
       args: ['ID'],
       prepare: ([id]) => async ({ clients }) => clientView(await clients.get(id!)),
     },
     update: {
-      usage:
-        'ID [--name NAME] [--scope "a b"] [--default-scope "a"] [--ttl SECONDS|default]\n' +
-        '                [--resource-server true|false] [--auth-method METHOD] [--disabled true|false]',
+      description: 'Changes the given fields of a client; a repeatable option replaces the whole list.',
       args: ['ID'],
-      options: { ...metadataOptions, 'resource-server': { type: 'string' }, disabled: { type: 'string' } },
+      options: updated.options,
       prepare([id], values) {
-        const patch = validate(
-          updateClientInput,
-          { ...metadata(values), resource_server: boolean(values['resource-server']), disabled: boolean(values.disabled) },
-          FLAGS,
-        );
+        const patch = validate(updateClientInput, updated.input(values), FLAGS);
         return async ({ clients }) => clientView(await clients.update(id!, patch));
       },
     },
     delete: {
-      usage: 'ID',
+      description: 'Deletes a client and the tokens and grants it holds.',
       args: ['ID'],
       // One line saying what is gone (DELETE /admin/clients/:id answers 204).
       prepare: ([id]) => async ({ clients }) => {
@@ -95,9 +127,9 @@ export const clientCommands: CommandFamily = {
       },
     },
     'rotate-secret': {
-      usage: 'ID [--overlap SECONDS]',
+      description: 'Gives a client a new secret and prints it, shown this once.',
       args: ['ID'],
-      options: { overlap: { type: 'string' } },
+      options: { overlap: { type: 'string', value: 'SECONDS', help: 'the previous secret keeps working this long, at most 7 days (default 0)' } },
       prepare([id], values) {
         const { overlap_seconds } = validate(rotateSecretInput, { overlap_seconds: integer(values.overlap) }, FLAGS);
         return async ({ clients }) => clientWithSecretView(await clients.rotateSecret(id!, overlap_seconds));

@@ -1,6 +1,6 @@
 // The admin CLI's building blocks: a command family (`client`, `user`, `audit`) is a table of
 // commands, each parsing its arguments before the database opens and then doing its work.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import type { z } from 'zod';
 import type { ClientService } from '../clients/service.js';
 import type { Database } from '../db/database.js';
@@ -28,12 +28,25 @@ export interface CliIo {
 /** The work a command does once its input is valid; what it returns is printed as JSON (nothing for undefined). */
 export type Action = (ctx: CliContext) => Promise<unknown>;
 
-export type Options = NonNullable<ParseArgsConfig['options']>;
-export type Values = Record<string, string | boolean | undefined>;
+/** One option of a command: how it parses, what its value looks like, and one line saying what it does. */
+export interface Flag {
+  type: 'string' | 'boolean';
+  /** Repeatable: every occurrence is kept, in order. */
+  multiple?: boolean;
+  /** The value's placeholder in the usage text (string options). */
+  value?: string;
+  /** Shown without brackets in the usage text; the command checks it. */
+  required?: boolean;
+  help: string;
+}
+
+export type Options = Record<string, Flag>;
+export type Value = string | boolean | string[] | undefined;
+export type Values = Record<string, Value>;
 
 export interface Command {
-  /** What follows `<family> <command>` in the usage text. */
-  usage: string;
+  /** One line saying what the command does. */
+  description: string;
   /** Positional argument names, all required. */
   args?: string[];
   options?: Options;
@@ -46,22 +59,74 @@ export interface CommandFamily {
   commands: Record<string, Command>;
 }
 
+const HELP = ['help', '--help', '-h'];
+
+/** `<prefix><family> <command> ARGS [--option VALUE]…`, wrapped at 100 columns under the command's arguments. */
+function commandUsage(prefix: string, family: CommandFamily, name: string, command: Command): string {
+  const head = `${prefix}${family.name} ${name}`;
+  const words = [
+    ...(command.args ?? []),
+    ...Object.entries(command.options ?? {}).map(([flag, option]) => {
+      const text = `--${flag}${option.value ? ` ${option.value}` : ''}`;
+      return `${option.required ? text : `[${text}]`}${option.multiple ? '…' : ''}`;
+    }),
+  ];
+  const lines = [head];
+  for (const word of words) {
+    if (lines.at(-1)!.length + word.length + 1 > 100) lines.push(' '.repeat(head.length));
+    lines[lines.length - 1] += ` ${word}`;
+  }
+  return lines.join('\n');
+}
+
 export function familyUsage(family: CommandFamily): string {
   return Object.entries(family.commands)
-    .map(([name, command]) => `  ${family.name} ${name}${command.usage ? ` ${command.usage}` : ''}`)
+    .map(([name, command]) => commandUsage('  ', family, name, command))
     .join('\n');
+}
+
+/**
+ * The help of one command when its command line asks for it (`--help` or `-h` anywhere before a `--`),
+ * else undefined: its usage, what it does, and one line per option.
+ */
+export function commandHelp(family: CommandFamily, argv: string[]): string | undefined {
+  const [name, ...rest] = argv;
+  const end = rest.indexOf('--');
+  if (!(end === -1 ? rest : rest.slice(0, end)).some((arg) => arg === '--help' || arg === '-h')) return undefined;
+  const command = findCommand(family, name);
+  const options = Object.entries(command.options ?? {}).map(([flag, option]) => [
+    `--${flag}${option.value ? ` ${option.value}` : ''}`,
+    `${option.help}${option.multiple ? ' (repeatable)' : ''}`,
+  ]);
+  const width = Math.max(0, ...options.map(([left]) => left!.length));
+  return [
+    commandUsage('Usage: npm run admin -- ', family, name!, command),
+    '',
+    command.description,
+    ...(options.length ? ['', 'Options:', ...options.map(([left, help]) => `  ${left!.padEnd(width)}  ${help}`)] : []),
+    '',
+  ].join('\n');
+}
+
+/** Whether `word` (a family's first argument) asks for the family's list of commands. */
+export const isHelp = (word: string | undefined) => word !== undefined && HELP.includes(word);
+
+function findCommand(family: CommandFamily, name: string | undefined): Command {
+  const command = name === undefined ? undefined : Object.hasOwn(family.commands, name) ? family.commands[name] : undefined;
+  if (!command) {
+    throw new UsageError(`${name === undefined ? 'missing' : `unknown`} ${family.name} command${name ? ` "${name}"` : ''}; one of: ${Object.keys(family.commands).join(', ')}`);
+  }
+  return command;
 }
 
 /** Parses `<command> [args] [--options]` for one family; throws UsageError on a wrong command line. */
 export function prepareCommand(family: CommandFamily, argv: string[], io: CliIo): Action {
   const [name, ...rest] = argv;
-  const command = name === undefined ? undefined : Object.hasOwn(family.commands, name) ? family.commands[name] : undefined;
-  if (!command) {
-    throw new UsageError(`${name === undefined ? 'missing' : `unknown`} ${family.name} command${name ? ` "${name}"` : ''}; one of: ${Object.keys(family.commands).join(', ')}`);
-  }
+  const command = findCommand(family, name);
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, options: command.options ?? {}, allowPositionals: true, strict: true });
+    const options = Object.fromEntries(Object.entries(command.options ?? {}).map(([flag, { type, multiple = false }]) => [flag, { type, multiple }]));
+    parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
   } catch (err) {
     // Node's message goes on to explain `--` at length; its first sentence is the useful part,
     // plus the one hint a user needs for a value that starts with a dash.
@@ -71,7 +136,7 @@ export function prepareCommand(family: CommandFamily, argv: string[], io: CliIo)
   }
   const expected = command.args ?? [];
   if (parsed.positionals.length !== expected.length) {
-    throw new UsageError(`usage: ${family.name} ${name} ${command.usage}`);
+    throw new UsageError(`usage: ${family.name} ${name} ${expected.join(' ')}; \`${family.name} ${name} --help\` for its options`);
   }
   return command.prepare(parsed.positionals, parsed.values as Values, io);
 }
@@ -92,11 +157,19 @@ export function validate<S extends z.ZodType>(schema: S, input: Record<string, u
 }
 
 /** An integer option as a number; anything else is passed on for the schema to reject by name. */
-export function integer(value: string | boolean | undefined): unknown {
+export function integer(value: Value): unknown {
   return typeof value === 'string' && /^-?\d{1,15}$/.test(value) ? Number(value) : value;
 }
 
+/** The options of a paged list: how many per page (at most `max`, `fallback` by default) and where to go on. */
+export function pageOptions(max: number, fallback: number, cursor = 'ID'): Options {
+  return {
+    limit: { type: 'string', value: 'N', help: `how many per page, 1-${max} (default ${fallback})` },
+    cursor: { type: 'string', value: cursor, help: 'the next_cursor of the previous page' },
+  };
+}
+
 /** `true` / `false` as booleans; anything else is passed on for the schema to reject by name. */
-export function boolean(value: string | boolean | undefined): unknown {
+export function boolean(value: Value): unknown {
   return value === 'true' ? true : value === 'false' ? false : value;
 }

@@ -4,7 +4,7 @@
 import { generateSecret } from '../clients/secrets.js';
 import { createUserInput, listUsersInput, updateUserInput } from '../users/schema.js';
 import { consentView, userView } from '../users/views.js';
-import { boolean, validate, UsageError, type CliIo, type CommandFamily, type Values } from './cli-kit.js';
+import { boolean, pageOptions, validate, UsageError, type CliIo, type CommandFamily, type Values } from './cli-kit.js';
 
 const FLAGS: Record<string, string> = {
   username: 'USERNAME',
@@ -28,9 +28,13 @@ export const userCommands: CommandFamily = {
   title: 'Users (USER is an id, a username or an email address)',
   commands: {
     create: {
-      usage: 'USERNAME [--email EMAIL] [--password-stdin] [--disabled]',
+      description: 'Creates a user; prints the password only when it generated one.',
       args: ['USERNAME'],
-      options: { email: { type: 'string' }, 'password-stdin': { type: 'boolean' }, disabled: { type: 'boolean' } },
+      options: {
+        email: { type: 'string', value: 'EMAIL', help: 'email address' },
+        'password-stdin': { type: 'boolean', help: 'read the password from standard input (default: generate one)' },
+        disabled: { type: 'boolean', help: 'create the user unable to sign in' },
+      },
       prepare([username], values, io) {
         const piped = passwordFromStdin(values, io);
         const password = piped ?? generateSecret();
@@ -40,8 +44,8 @@ export const userCommands: CommandFamily = {
       },
     },
     list: {
-      usage: '[--limit N] [--cursor ID]',
-      options: { limit: { type: 'string' }, cursor: { type: 'string' } },
+      description: 'Lists users by id, a page at a time.',
+      options: pageOptions(200, 50),
       prepare(_args, values) {
         const input = validate(listUsersInput, { limit: values.limit, cursor: values.cursor }, FLAGS);
         return async ({ users }) => {
@@ -51,14 +55,19 @@ export const userCommands: CommandFamily = {
       },
     },
     get: {
-      usage: 'USER',
+      description: 'Prints one user, without the password.',
       args: ['USER'],
       prepare: ([user]) => async ({ users }) => userView(await users.find(user!)),
     },
     update: {
-      usage: 'USER [--username NAME] [--email EMAIL|none] [--password-stdin] [--disabled true|false]',
+      description: 'Changes the given fields of a user.',
       args: ['USER'],
-      options: { username: { type: 'string' }, email: { type: 'string' }, 'password-stdin': { type: 'boolean' }, disabled: { type: 'string' } },
+      options: {
+        username: { type: 'string', value: 'NAME', help: 'new username' },
+        email: { type: 'string', value: 'EMAIL|none', help: 'new email address; none: remove it' },
+        'password-stdin': { type: 'boolean', help: 'read a new password from standard input' },
+        disabled: { type: 'string', value: 'true|false', help: 'true: the user cannot sign in' },
+      },
       prepare([user], values, io) {
         const patch = validate(
           updateUserInput,
@@ -69,7 +78,7 @@ export const userCommands: CommandFamily = {
       },
     },
     delete: {
-      usage: 'USER',
+      description: 'Deletes a user, revoking their grants and tokens.',
       args: ['USER'],
       prepare: ([user]) => async ({ users }) => {
         const { id } = await users.find(user!);
@@ -78,12 +87,12 @@ export const userCommands: CommandFamily = {
       },
     },
     consents: {
-      usage: 'USER',
+      description: 'Lists the clients a user has consented to.',
       args: ['USER'],
       prepare: ([user]) => async ({ users }) => ({ consents: (await users.consents((await users.find(user!)).id)).map(consentView) }),
     },
     'revoke-consent': {
-      usage: 'USER CLIENT_ID',
+      description: "Revokes a user's consent to a client and the tokens it allowed.",
       args: ['USER', 'CLIENT_ID'],
       // Also revokes the tokens the consent allowed, as DELETE /admin/users/:id/consents/:client_id does.
       prepare: ([user, clientId]) => async ({ users }) => {

@@ -12,7 +12,7 @@ import { auditCommands, recordCliChange } from './cli-audit.js';
 import { UserService } from '../users/service.js';
 import { clientCommands } from './cli-clients.js';
 import { userCommands } from './cli-users.js';
-import { familyUsage, prepareCommand, UsageError, type Action, type CliIo, type CommandFamily } from './cli-kit.js';
+import { commandHelp, familyUsage, isHelp, prepareCommand, UsageError, type Action, type CliIo, type CommandFamily } from './cli-kit.js';
 
 const FAMILIES: CommandFamily[] = [clientCommands, userCommands, auditCommands];
 
@@ -26,7 +26,7 @@ user password only by user create.
 
 ${FAMILIES.map((family) => `${family.title}:\n${familyUsage(family)}`).join('\n\n')}
 
-  help          show this text
+  help          show this text; \`<family> help\`: one family; \`<family> <command> --help\`: one command
 
 Exit status: 0 done, 64 bad command line or input, 1 anything else (not found, conflict, database).
 `;
@@ -54,15 +54,20 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps): Promise<
 
 async function run(argv: string[], io: CliIo, loadConfig: () => Config): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || ['help', '--help', '-h'].includes(name)) {
+  if (name === undefined || isHelp(name)) {
     await io.stdout(USAGE);
     return 0;
   }
   const family = FAMILIES.find((f) => f.name === name);
   if (!family) throw new UsageError(`unknown command "${name}"; run \`npm run admin -- help\``);
-  if (rest[0] === undefined || ['help', '--help', '-h'].includes(rest[0])) {
+  if (rest[0] === undefined || isHelp(rest[0])) {
     await (rest[0] === undefined ? io.stderr : io.stdout)(`${family.title}:\n${familyUsage(family)}\n`);
     return rest[0] === undefined ? EX_USAGE : 0;
+  }
+  const help = commandHelp(family, rest);
+  if (help) {
+    await io.stdout(help);
+    return 0;
   }
   // The command line is checked in full before anything touches the database.
   const action = prepareCommand(family, rest, io);

@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { openDatabase, type Database } from '../../src/db/database.js';
+import { openDatabase, type Database, type DatabaseLocation } from '../../src/db/database.js';
 import { createLogger } from '../../src/http/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { postgresAdmin } from './postgres.js';
@@ -68,11 +68,12 @@ export async function openTestDatabase({ empty = false } = {}): Promise<{ db: Da
   };
 }
 
-export async function startTollgate(env: Record<string, string> = {}): Promise<TestTollgate> {
+/** A server on a fresh database, or on the store at `location` (left in place when it closes). */
+export async function startTollgate(env: Record<string, string> = {}, location?: DatabaseLocation): Promise<TestTollgate> {
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-test-'));
   await writeTestKeys(dataDir);
-  const { db, dispose } = await openTestDatabase();
+  const { db, dispose } = location ? await openDatabase(location).then((db) => ({ db, dispose: () => db.close() })) : await openTestDatabase();
   const config = testConfig({
     PORT: String(port),
     HOST: '127.0.0.1',

@@ -12,8 +12,12 @@ import argon2 from 'argon2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseLocation } from '../../src/db/database.js';
 import { parseJson, runAdmin, withoutMigrationNote, type CliRun } from '../helpers/admin-cli.js';
+import { authorize } from '../helpers/browser-agent.js';
+import { DpopKey } from '../helpers/dpop.js';
+import { admin } from '../helpers/oauth.js';
 import { seedDataDir } from '../helpers/prepared.js';
-import { createPostgresDatabase, usingPostgres } from '../helpers/tollgate.js';
+import { createPostgresDatabase, startTollgate, usingPostgres } from '../helpers/tollgate.js';
+import { createUser, PASSWORD, REDIRECT_URI, tokenRequest } from '../helpers/users.js';
 
 const CLI = fileURLToPath(new URL('../../src/admin/cli.ts', import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -84,7 +88,7 @@ describe.each(stores)('client commands on the $name store', ({ open }) => {
 
   it('creates a client, printing its secret once', async () => {
     const created = await run('client', 'create', '--id', 'cli-billing', '--name', 'Billing', '--scope', 'read write', '--default-scope', 'read',
-      '--ttl', '600', '--resource-server', '--auth-method', 'client_secret_post');
+      '--ttl', '600', '--resource-server', 'true', '--auth-method', 'client_secret_post');
     expect(created.code, created.stderr).toBe(0);
     expect(created.stderr).toBe('');
     expect(created.json).toMatchObject({
@@ -170,6 +174,53 @@ describe.each(stores)('client commands on the $name store', ({ open }) => {
   it('refuses a duplicate client id', async () => {
     expectFailure(await run('client', 'create', '--id', 'cli-zeta'), 1, 'client cli-zeta already exists');
   });
+
+  it('creates a public sign-in client that signs a user in with PKCE and DPoP', { timeout: 60_000 }, async () => {
+    const created = await run('client', 'create', '--id', 'cli-app', '--name', 'App', '--grant-type', 'authorization_code', '--grant-type', 'refresh_token',
+      '--redirect-uri', REDIRECT_URI, '--redirect-uri', 'https://app.example/callback', '--auth-method', 'none', '--dpop', 'true',
+      '--scope', 'read write', '--default-scope', 'read', '--refresh-idle-ttl', '3600', '--refresh-absolute-ttl', '86400', '--refresh-reuse-grace', '5');
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.json).toMatchObject({
+      client_id: 'cli-app',
+      grant_types: ['authorization_code', 'refresh_token'],
+      redirect_uris: [REDIRECT_URI, 'https://app.example/callback'],
+      token_endpoint_auth_method: 'none',
+      dpop_bound_access_tokens: true,
+      refresh_token_idle_ttl: 3600,
+      refresh_token_absolute_ttl: 86400,
+      refresh_token_reuse_grace: 5,
+    });
+    // A public client has no secret to print.
+    expect(created.json).not.toHaveProperty('client_secret');
+    expect(created.json).not.toHaveProperty('client_secret_expires_at');
+    expect((await run('client', 'get', 'cli-app')).json).toEqual(created.json);
+
+    const tollgate = await startTollgate({}, store.location);
+    try {
+      expect((await admin(tollgate.url, 'GET', '/clients/cli-app')).body).toEqual(created.json);
+      const user = await createUser(tollgate.url);
+      const flow = await authorize(tollgate.url, { clientId: 'cli-app', redirectUri: REDIRECT_URI, scope: 'read', login: user.username, password: PASSWORD });
+      const app = { client_id: 'cli-app' };
+      const form = { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier };
+      // Bound to a key: a token request without a proof is refused.
+      expect((await tokenRequest(tollgate.url, app, form)).body).toMatchObject({ error: 'invalid_dpop_proof' });
+      const key = new DpopKey();
+      const tokens = await tokenRequest(tollgate.url, app, form, { dpop: key.proof(`${tollgate.url}/token`) });
+      expect(tokens.status, JSON.stringify(tokens.body)).toBe(200);
+      expect(tokens.body).toMatchObject({ token_type: 'DPoP', scope: 'read' });
+      const again = { grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token as string };
+      const refreshed = await tokenRequest(tollgate.url, app, again, { dpop: key.proof(`${tollgate.url}/token`) });
+      expect(refreshed.status, JSON.stringify(refreshed.body)).toBe(200);
+    } finally {
+      await tollgate.close();
+    }
+
+    const updated = await run('client', 'update', 'cli-app', '--dpop', 'false', '--redirect-uri', 'https://app.example/other', '--refresh-idle-ttl', 'default');
+    expect(updated.code, updated.stderr).toBe(0);
+    expect(updated.json).toMatchObject({ dpop_bound_access_tokens: false, redirect_uris: ['https://app.example/other'] });
+    expect(updated.json).not.toHaveProperty('refresh_token_idle_ttl');
+    expectFailure(await run('client', 'update', 'cli-app', '--redirect-uri', 'none'), 64, /redirect_uris: authorization_code requires at least one redirect URI/);
+  });
 });
 
 describe('command line errors', () => {
@@ -186,7 +237,32 @@ describe('command line errors', () => {
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(/^Usage: npm run admin -- /);
       expect(help.stdout).toContain('client rotate-secret ID [--overlap SECONDS]');
+      expect(help.stdout).toContain('[--grant-type GRANT]…');
     }
+  });
+
+  it('prints one command\'s usage and a line per option for --help, without opening the database', async () => {
+    const help = await runAdmin(env(), ['client', 'create', '--help']);
+    expect(help.code, help.stderr).toBe(0);
+    expect(help.stderr).toBe('');
+    expect(help.stdout).toMatch(/^Usage: npm run admin -- client create \[--id ID\]/);
+    expect(help.stdout).toMatch(/\n {2}--grant-type GRANT +client_credentials \(default\), authorization_code or refresh_token \(repeatable\)\n/);
+    expect(help.stdout).toMatch(/\n {2}--auth-method METHOD +.*none: a public client/);
+    expect(help.stdout).toMatch(/\n {2}--dpop true\|false +/);
+    expect(help.stdout).not.toContain('--disabled');
+    expect((await runAdmin(env(), ['client', 'update', 'x', '-h'])).stdout).toMatch(/\n {2}--disabled true\|false +/);
+    expect(existsSync(join(dir, 'data'))).toBe(false);
+  });
+
+  it.each([
+    ['client', 'create'], ['client', 'list'], ['client', 'get'], ['client', 'update'], ['client', 'delete'], ['client', 'rotate-secret'],
+    ['user', 'create'], ['user', 'list'], ['user', 'get'], ['user', 'update'], ['user', 'delete'], ['user', 'consents'], ['user', 'revoke-consent'],
+    ['audit', 'list'], ['audit', 'prune'],
+  ])('%s %s --help exits 0 with its usage and description', async (family, command) => {
+    const help = await runAdmin(env(), [family, command, '--help']);
+    expect(help.code, help.stderr).toBe(0);
+    expect(help.stdout).toMatch(new RegExp(`^Usage: npm run admin -- ${family} ${command}\\b[^]*?\n\n[A-Z][^\n]+\\.\n`));
+    for (const flag of help.stdout.match(/\[--[\w-]+/g) ?? []) expect(help.stdout).toContain(`\n  ${flag.slice(1)}`);
   });
 
   it.each([
@@ -196,10 +272,23 @@ describe('command line errors', () => {
     [['client', 'create', '--scope', 'read', '--default-scope', 'write'], /default_scope: must be a subset of scope/],
     [['client', 'create', '--id', 'has space'], /client_id.*--id/],
     [['client', 'create', '--auth-method', 'none'], /token_endpoint_auth_method.*--auth-method/],
+    [['client', 'create', '--auth-method', 'none', '--grant-type', 'authorization_code', '--redirect-uri', 'https://a.example/cb', '--resource-server', 'true'], /resource_server.*\(--resource-server\)/],
+    [['client', 'create', '--grant-type', 'implicit'], /grant_types.*\(--grant-type\)/],
+    [['client', 'create', '--grant-type', 'refresh_token'], /grant_types: refresh_token requires authorization_code .*\(--grant-type\)$/],
+    [['client', 'create', '--grant-type', 'authorization_code'], /redirect_uris: authorization_code requires at least one redirect URI \(--redirect-uri\)/],
+    [['client', 'create', '--grant-type', 'authorization_code', '--redirect-uri', 'http://app.example/cb'], /redirect_uris.*must use https.*\(--redirect-uri\)/],
+    [['client', 'create', '--dpop', 'yes'], /dpop_bound_access_tokens.*\(--dpop\)/],
+    [['client', 'create', '--refresh-idle-ttl', '10'], /refresh_token_idle_ttl.*\(--refresh-idle-ttl\)/],
+    [['client', 'create', '--refresh-absolute-ttl', 'x'], /refresh_token_absolute_ttl.*\(--refresh-absolute-ttl\)/],
+    [['client', 'update', 'x', '--refresh-reuse-grace', '61'], /refresh_token_reuse_grace.*\(--refresh-reuse-grace\)/],
+    [['client', 'create', '--resource-server', 'maybe'], /resource_server.*\(--resource-server\)/],
+    [['client', 'create', '--disabled', 'true'], /Unknown option '--disabled'/],
+    [['client', 'update', 'x', '--id', 'y'], /Unknown option '--id'/],
     [['client', 'create', '--bogus'], /Unknown option '--bogus'/],
     [['client', 'create', '--name'], /--name.*argument missing/],
     [['client', 'update', 'x', '--disabled', 'maybe'], /disabled.*--disabled/],
     [['client', 'update', 'x', '--resource-server'], /--resource-server.*argument missing/],
+    [['client', 'create', '--resource-server'], /--resource-server.*argument missing/],
     [['client', 'list', '--limit', '0'], /limit.*--limit/],
     [['client', 'rotate-secret', 'x', '--overlap=-5'], /overlap_seconds.*--overlap/],
     [['client', 'create', '--id', '-dash'], /Option '--id' argument is ambiguous \(for a value that starts with "-", write --option=value\)/],

@@ -37,9 +37,18 @@ export function adminRoute<B extends Schema | undefined = undefined, Q extends S
   return route as unknown as AdminRoute;
 }
 
+/**
+ * Whether a path is the admin API's, in any spelling a router could match: the guard in front of
+ * it (token, rate limit, audit) must see every request the router would answer.
+ */
+export function isAdminPath(path: string): boolean {
+  return /^\/admin(\/|$)/i.test(path);
+}
+
 /** The admin API's router: the routes of `routes`, mounted behind requireAdminToken by the caller. */
 export function adminApiRouter(routes: readonly AdminRoute[]): Router {
-  const router = new Router({ prefix: '/admin' });
+  // Case- and slash-sensitive, so a route answers only the one spelling of its path.
+  const router = new Router({ prefix: '/admin', sensitive: true, strict: true });
   useAdminBodies(router);
   for (const route of routes) {
     router[route.method](route.path, async (ctx) => {

@@ -1,4 +1,5 @@
 import type { Context, Next } from 'koa';
+import { isAdminPath } from '../admin/routes.js';
 import type { AuditLog } from './audit-log.js';
 
 /** The admin API's changes, by route pattern and method, as audit event types. */
@@ -20,7 +21,7 @@ const ACTIONS: Record<string, string> = {
  */
 export function auditAdminActions(audit: AuditLog) {
   return async function auditAdminActions(ctx: Context, next: Next): Promise<void> {
-    if (ctx.path !== '/admin' && !ctx.path.startsWith('/admin/')) return next();
+    if (!isAdminPath(ctx.path)) return next();
     let status: number | undefined;
     let errorCode: string | undefined;
     try {

@@ -1,5 +1,6 @@
 import type { Context, Next } from 'koa';
-import type { RateLimits } from './limits.js';
+import { isAdminPath } from '../admin/routes.js';
+import { addressKey, type RateLimits } from './limits.js';
 
 export type LimitedEndpoint = 'token' | 'introspect' | 'revoke';
 
@@ -9,7 +10,7 @@ export type LimitedEndpoint = 'token' | 'introspect' | 'revoke';
  * authenticated (`limitClientRequest`), so nobody spends it by naming the client.
  */
 export async function limitEndpointRequest(limits: RateLimits, endpoint: LimitedEndpoint, ip: string): Promise<void> {
-  await limits.consume(`${endpoint}_ip`, ip);
+  await limits.consume(`${endpoint}_ip`, addressKey(ip));
 }
 
 /** An authenticated client's request budget of an endpoint. */
@@ -20,8 +21,8 @@ export async function limitClientRequest(limits: RateLimits, endpoint: LimitedEn
 /** The admin API: counted per address before its token is checked, per admin client after. */
 export function guardAdmin(limits: RateLimits, requireToken: (ctx: Context, next: Next) => Promise<void>) {
   return async function guardAdmin(ctx: Context, next: Next): Promise<void> {
-    if (ctx.path !== '/admin' && !ctx.path.startsWith('/admin/')) return next();
-    await limits.consume('admin_ip', ctx.ip);
+    if (!isAdminPath(ctx.path)) return next();
+    await limits.consume('admin_ip', addressKey(ctx.ip));
     await requireToken(ctx, async () => {
       if (typeof ctx.state.adminClientId === 'string') await limits.consume('admin_client', ctx.state.adminClientId);
       await next();

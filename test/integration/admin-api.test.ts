@@ -44,6 +44,15 @@ function expectError(response: HttpResult, status: number, field?: string) {
   if (field) expect(response.body.field).toBe(field);
 }
 
+describe('the admin token guards every spelling of the admin paths', () => {
+  it.each(['/ADMIN/clients', '/Admin/users', '/admin/CLIENTS', '/aDmIn/audit', '/admin//clients', '/ADMIN'])('%s without a token is no admin answer', async (path) => {
+    const response = await fetch(`${tollgate.url}${path}`);
+    expect([401, 404]).toContain(response.status);
+    const created = await fetch(`${tollgate.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_name: 'intruder' }) });
+    expect([401, 404, 405]).toContain(created.status);
+  });
+});
+
 describe('client lifecycle', () => {
   it('creates a client and returns its secret once, with a Location', async () => {
     const created = await api('POST', '/clients', {

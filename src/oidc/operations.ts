@@ -14,7 +14,7 @@ import type { Client } from '../db/database.js';
 import { answerFor, errorBody } from '../http/errors.js';
 import { exchangeOf } from '../http/exchange.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { addressKey, type RateLimits } from '../rate-limit/limits.js';
+import { addressKey, clientAtAddress, type RateLimits } from '../rate-limit/limits.js';
 import { limitClientRequest, type LimitedEndpoint } from '../rate-limit/middleware.js';
 
 export interface ProviderOperations {
@@ -201,8 +201,9 @@ export function authenticationOrigin(): AuthenticationOrigin & { method: SecretM
 
 /**
  * For the provider's Client adapter: a public client (token_endpoint_auth_method none) has no
- * secret, so it spends its request budget of a token endpoint as soon as the provider finds it to
- * authenticate a request. Clients with a secret spend theirs once authenticated (ClientAuthenticator).
+ * secret, so anyone can name it; it spends its request budget of a token endpoint as soon as the
+ * provider finds it to authenticate a request, per address, so that naming it from one address
+ * keeps nobody else from it. Clients with a secret spend theirs once authenticated (ClientAuthenticator).
  */
 export function countPublicClients(limits: RateLimits) {
   return async function countPublicClient(client: Pick<Client, 'id' | 'tokenEndpointAuthMethod'>): Promise<void> {
@@ -210,7 +211,7 @@ export function countPublicClients(limits: RateLimits) {
     const endpoint = ctx?.oidc?.route ? ENDPOINTS[ctx.oidc.route] : undefined;
     // Found for client authentication: before the request has a client (introspection later finds the token's).
     if (!endpoint || ctx!.oidc.client || client.tokenEndpointAuthMethod !== 'none') return;
-    await limitClientRequest(limits, endpoint, client.id);
+    await limitClientRequest(limits, endpoint, clientAtAddress(client.id, ctx!.ip));
   };
 }
 

@@ -124,14 +124,22 @@ describe("a client's request budgets count its authenticated requests only", () 
 
 });
 
-describe('a public client (no secret) spends its budget once the provider has found it', () => {
+describe('a public client (no secret) spends its budget per address once the provider has found it', () => {
   it('at the token and revocation endpoints', async () => {
-    const tollgate = await startTollgate({ RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_TOKEN_PER_CLIENT: '3', RATE_LIMIT_REVOKE_PER_CLIENT: '2' });
+    const tollgate = await startTollgate({ RATE_LIMIT_ENABLED: 'true', TRUST_PROXY: 'true', RATE_LIMIT_TOKEN_PER_CLIENT: '3', RATE_LIMIT_REVOKE_PER_CLIENT: '2' });
     try {
       const app = await registerAppClient(tollgate.url);
       expect(await statusesOf(4, () => refresh(tollgate.url, app, 'no-such-refresh-token'))).toEqual([400, 400, 400, 429]);
       const revoke = () => postForm(tollgate.url, '/revoke', { client_id: app.client_id, token: 'x'.repeat(43) });
       expect(await statusesOf(3, revoke)).toEqual([200, 200, 429]);
+      // Anyone can name a public client: the budget it spent from one address is not another's.
+      const revokeFrom = (address: string) => () =>
+        fetch(`${tollgate.url}/revoke`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': address },
+          body: new URLSearchParams({ client_id: app.client_id, token: 'x'.repeat(43) }),
+        });
+      expect(await statusesOf(3, revokeFrom('198.51.100.25'))).toEqual([200, 200, 429]);
     } finally {
       await tollgate.close();
     }

@@ -73,7 +73,11 @@ export class Argon2Gate {
   }
 
   #dummyHash(): Promise<string> {
-    this.#dummy ??= hashSecret(randomBytes(32).toString('base64url'), this.hashCost);
+    // A failed hashing (out of memory under load) is tried again next time, not remembered.
+    this.#dummy ??= hashSecret(randomBytes(32).toString('base64url'), this.hashCost).catch((err: unknown) => {
+      this.#dummy = undefined;
+      throw err;
+    });
     return this.#dummy;
   }
 }

@@ -60,7 +60,9 @@ export function aggregateWorkerMetrics(ready: () => Worker[]): { contentType: st
   const asker = new Asker();
   const scrape = async (): Promise<string> => {
     const replies = await Promise.all(
-      ready().map((worker) => asker.ask((id) => worker.send({ type: WORKER_METRICS, id }))),
+      ready()
+        .filter((worker) => worker.isConnected())
+        .map((worker) => asker.ask((id) => toWorker(worker, { type: WORKER_METRICS, id }))),
     );
     return AggregatorRegistry.aggregate(replies.map((reply) => reply.metrics ?? [])).metrics();
   };
@@ -68,8 +70,8 @@ export function aggregateWorkerMetrics(ready: () => Worker[]): { contentType: st
     if (isMessage(message, WORKER_METRICS)) asker.answer(message);
     else if (isMessage(message, CLUSTER_METRICS))
       scrape().then(
-        (text) => worker.send({ type: CLUSTER_METRICS, id: message.id, text }),
-        (err: Error) => worker.send({ type: CLUSTER_METRICS, id: message.id, error: err.message }),
+        (text) => toWorker(worker, { type: CLUSTER_METRICS, id: message.id, text }),
+        (err: Error) => toWorker(worker, { type: CLUSTER_METRICS, id: message.id, error: err.message }),
       );
   });
   return { contentType: AggregatorRegistry.PROMETHEUS_CONTENT_TYPE, scrape };
@@ -86,10 +88,23 @@ export function shareWorkerMetrics(registry: Registry): () => Promise<string> {
     else if (isMessage(message, WORKER_METRICS)) {
       const { id } = message;
       registry.getMetricsAsJSON().then(
-        (metrics) => process.send!({ type: WORKER_METRICS, id, metrics }),
-        (err: Error) => process.send!({ type: WORKER_METRICS, id, error: err.message }),
+        (metrics) => toPrimary({ type: WORKER_METRICS, id, metrics }),
+        (err: Error) => toPrimary({ type: WORKER_METRICS, id, error: err.message }),
       );
     }
   });
-  return async () => (await asker.ask((id) => process.send!({ type: CLUSTER_METRICS, id }))).text ?? '';
+  return async () => (await asker.ask((id) => toPrimary({ type: CLUSTER_METRICS, id }))).text ?? '';
+}
+
+/**
+ * A message to a worker that may be going away: sent only while its channel is open, and a failed
+ * send is left to the asker's timeout instead of becoming an 'error' event nobody hears.
+ */
+function toWorker(worker: Worker, message: object): void {
+  if (worker.isConnected()) worker.send(message, undefined, () => {});
+}
+
+/** A message to the primary, likewise. */
+function toPrimary(message: object): void {
+  if (process.connected) process.send!(message, undefined, undefined, () => {});
 }

@@ -46,7 +46,7 @@ export function serveSharedLimits(): void {
   cluster.on('message', (worker, message: unknown) => {
     if (!isBatch(message) || !Array.isArray(message.operations)) return;
     void Promise.all(message.operations.map(run)).then((outcomes) => {
-      if (worker.isConnected()) worker.send({ type: LIMITS, id: message.id, outcomes } satisfies Batch);
+      if (worker.isConnected()) worker.send({ type: LIMITS, id: message.id, outcomes } satisfies Batch, undefined, () => {});
     });
   });
 }

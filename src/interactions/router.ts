@@ -28,7 +28,7 @@ export interface InteractionDeps {
   csrf: CsrfTokens;
   events: SecurityEvents;
   /** Optional brute-force protection (the RATE_LIMIT_LOGIN_* limits, src/users/sign-in-throttle.ts). */
-  loginThrottle?: Pick<SignInThrottle, 'check' | 'failed' | 'succeeded' | 'recordsRefusal'>;
+  loginThrottle?: Pick<SignInThrottle, 'check' | 'failed' | 'succeeded' | 'abandoned' | 'recordsRefusal'>;
 }
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -157,7 +157,10 @@ export function interactionRouter({ provider, users, config, csrf, events, login
       }
       throw err;
     });
-    const result = await users.signIn(named, password);
+    const result = await users.signIn(named, password).catch(async (err: unknown) => {
+      await loginThrottle?.abandoned(named?.id, ctx.ip);
+      throw err;
+    });
     if (!result.ok) {
       // A disabled account's password was right: no failure to count.
       if (result.reason === 'invalid_credentials') await loginThrottle?.failed(named?.id, ctx.ip);

@@ -69,6 +69,15 @@ export class SignInThrottle {
     await this.limits.reset('login_delay', pair);
   }
 
+  /**
+   * A checked attempt whose password was never judged (the argon2 gate was full, the database
+   * failed): the hold `check` put on its address is lifted, since the address did not fail. The
+   * pair was not waiting before, or `check` would have refused it.
+   */
+  async abandoned(userId: string | undefined, address: string): Promise<void> {
+    if (userId) await this.limits.reset('login_delay', pairKey(userId, addressKey(address)));
+  }
+
   async #wait(pair: string, failures: number): Promise<void> {
     const seconds = loginDelaySeconds(failures, this.config);
     if (seconds > 0) await this.limits.hold('login_delay', pair, seconds);

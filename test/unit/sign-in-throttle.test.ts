@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
-import { addressKey } from '../../src/rate-limit/limits.js';
-import { loginDelaySeconds } from '../../src/users/sign-in-throttle.js';
+import pino from 'pino';
+import { addressKey, RateLimits } from '../../src/rate-limit/limits.js';
+import { loginDelaySeconds, SignInThrottle } from '../../src/users/sign-in-throttle.js';
 
 describe('the sign-in throttle', () => {
   it('counts an IPv6 address as its /64, and IPv4 (mapped or not) as it is', () => {
@@ -20,5 +21,15 @@ describe('the sign-in throttle', () => {
     expect([0, 4, 5, 6, 7, 10, 11, 12, 1000].map((failures) => loginDelaySeconds(failures, rateLimit))).toEqual([0, 0, 1, 2, 4, 32, 60, 60, 60]);
     expect(loginDelaySeconds(7, { ...rateLimit, loginMaxDelaySeconds: 3 })).toBe(3);
     expect(loginDelaySeconds(1000, { ...rateLimit, loginFailuresPerUser: 0 })).toBe(0);
+  });
+
+  it('lifts the hold of an attempt whose password was never judged, so its address does not wait', async () => {
+    const config = loadConfig({ RATE_LIMIT_LOGIN_FAILURES_PER_USER: '1' });
+    const throttle = new SignInThrottle(new RateLimits(config, pino({ level: 'silent' })), config.rateLimit);
+    await throttle.failed('user-1', '198.51.100.1'); // the user's budget is spent from elsewhere
+    await throttle.check('user-1', '203.0.113.9'); // may fail into a wait: its address is held
+    await expect(throttle.check('user-1', '203.0.113.9')).rejects.toMatchObject({ status: 429 });
+    await throttle.abandoned('user-1', '203.0.113.9'); // e.g. the argon2 gate answered 503
+    await expect(throttle.check('user-1', '203.0.113.9')).resolves.toBeUndefined();
   });
 });

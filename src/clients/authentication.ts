@@ -9,7 +9,7 @@
 // this client at this address, has used up its failure budget; a wrong one counts against the
 // client at this address (the request pipeline counts every failed authentication against the
 // address). No budget is ever counted per client alone.
-import { addressKey, clientAtAddress, type RateLimits } from '../rate-limit/limits.js';
+import { addressKey, atAddress, type RateLimits } from '../rate-limit/limits.js';
 import { limitClientRequest, type LimitedEndpoint } from '../rate-limit/middleware.js';
 import { mayAuthenticateWith, type ClientFacts } from '../tokens/policy.js';
 import type { SecretVerifier } from './secrets.js';
@@ -42,7 +42,7 @@ export class ClientAuthenticator {
    */
   async authenticate(clientId: string, client: SecretHolder | undefined, method: SecretMethod, presented: string, origin: AuthenticationOrigin): Promise<boolean> {
     const hashes = client && mayAuthenticateWith(client.facts, method) ? client.acceptedHashes : [];
-    const pair = clientAtAddress(clientId, origin.ip);
+    const pair = atAddress(clientId, origin.ip);
     if (!this.secrets.isRemembered(clientId, presented, hashes)) {
       await this.limits.check('client_auth_failures_ip', addressKey(origin.ip));
       await this.limits.check('client_auth_failures', pair);

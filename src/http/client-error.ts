@@ -1,7 +1,6 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { errorBody, HttpError, methodNotAllowed } from './errors.js';
-import { STANDARD_METHODS } from './pipeline.js';
+import { errorBody, HttpError, methodNotAllowed, STANDARD_METHODS } from './errors.js';
 
 /** Node's parser errors that mean something a client can be told, by their code. */
 const ANSWERS: Record<string, HttpError> = {

@@ -40,6 +40,9 @@ export const notFound = (what: string) => new HttpError(404, 'not_found', `${wha
 export const noSuchEndpoint = () => new HttpError(404, 'not_found', 'no such endpoint');
 export const conflict = (description: string, field?: string) => new HttpError(409, 'conflict', description, { field });
 export const invalidRequest = (description: string, field?: string) => new HttpError(400, 'invalid_request', description, { field });
+/** Methods any path may be asked with; anything else is 405 everywhere (and "other" in the metrics). */
+export const STANDARD_METHODS: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
 export const methodNotAllowed = (allowed: readonly string[]) =>
   new HttpError(405, 'invalid_request', `method not allowed; use ${allowed.join(', ')}`, { headers: { Allow: allowed.join(', ') } });
 

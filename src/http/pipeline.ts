@@ -15,13 +15,11 @@ import { addressKey, type RateLimits } from '../rate-limit/limits.js';
 import { limitEndpointRequest, type LimitedEndpoint } from '../rate-limit/middleware.js';
 import { basicCredentials } from './basic-auth.js';
 import { clientAddressOf, type TrustedProxies } from './client-address.js';
-import { answerFor, errorBody, HttpError, methodNotAllowed, noSuchEndpoint } from './errors.js';
+import { answerFor, errorBody, HttpError, methodNotAllowed, noSuchEndpoint, STANDARD_METHODS } from './errors.js';
 import { attachExchange, exchangeOf, type Exchange } from './exchange.js';
 import { loggedPath, requestIdFor, requestLineLogger, securityHeaderValues } from './middleware.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
-/** Methods any path may be asked with; anything else is 405 everywhere. */
-export const STANDARD_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 const BODILESS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const UTF8_FORM = /^application\/x-www-form-urlencoded\s*(;\s*charset=utf-8\s*)?$/i;
 
@@ -87,16 +85,19 @@ export function requestPipeline(deps: PipelineDeps, koa: RequestListener): Pipel
   const lines = requestLineLogger(log);
   const clientAddress = clientAddressOf(deps.trustedProxies);
   const localPath = pathsBelow(deps.issuerPath, deps.wellKnown);
-  /** Requests for paths outside the issuer's: no endpoint answers them. */
-  const outside = new WeakSet<Exchange>();
+  /** The headers each endpoint's answers carry, as entries once rather than per request. */
+  const endpointHeaders = new Map([...endpoints].map(([path, endpoint]) => [path, Object.entries(endpoint.headers ?? {})]));
   const pipeline: Pipeline = { listener, handlersEnabled: true };
 
   function listener(req: IncomingMessage, res: ServerResponse): void {
-    const exchange = begin(req, res);
-    serve(req, res, exchange).catch((err: unknown) => fail(res, exchange, err));
+    const [exchange, underIssuer] = begin(req, res);
+    // A path outside the issuer's is no endpoint's.
+    const answered = underIssuer ? serve(req, res, exchange) : Promise.reject(noSuchEndpoint());
+    answered.catch((err: unknown) => fail(res, exchange, err));
   }
 
-  function begin(req: IncomingMessage, res: ServerResponse): Exchange {
+  /** The request's exchange, and whether its path is under the issuer's. */
+  function begin(req: IncomingMessage, res: ServerResponse): [Exchange, boolean] {
     const target = req.url ?? '/';
     const url = originForm(target);
     const query = url.indexOf('?');
@@ -107,17 +108,15 @@ export function requestPipeline(deps: PipelineDeps, koa: RequestListener): Pipel
     if (local !== target) req.url = local;
     const requestId = requestIdFor(firstValue(req.headers['x-request-id']));
     const exchange: Exchange = { requestId, ip: clientAddress(req), started: performance.now(), path: path ?? requested };
-    if (path === undefined) outside.add(exchange);
     attachExchange(req, exchange);
     res.setHeader('X-Request-Id', requestId);
     for (const [name, value] of securityHeaders) res.setHeader(name, value);
-    for (const [name, value] of Object.entries(endpoints.get(exchange.path)?.headers ?? {})) res.setHeader(name, value);
+    for (const [name, value] of endpointHeaders.get(exchange.path) ?? []) res.setHeader(name, value);
     res.once('close', () => finish(req.method ?? '', res.statusCode, exchange));
-    return exchange;
+    return [exchange, path !== undefined];
   }
 
   async function serve(req: IncomingMessage, res: ServerResponse, exchange: Exchange): Promise<void> {
-    if (outside.has(exchange)) throw noSuchEndpoint();
     const endpoint = endpoints.get(exchange.path);
     const method = req.method ?? '';
     checkMethod(method, endpoint);

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { Context, Next } from 'koa';
-import { HttpError } from '../http/errors.js';
+import { HttpError, STANDARD_METHODS } from '../http/errors.js';
 import type { Metrics } from './metrics.js';
 
 /**
@@ -10,7 +10,7 @@ import type { Metrics } from './metrics.js';
  * able to create label values (and memory) at will.
  */
 export function countRequest(metrics: Metrics, endpoint: string, method: string, status: number, started: number): void {
-  const knownMethod = /^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)$/.test(method) ? method : 'other';
+  const knownMethod = STANDARD_METHODS.includes(method) ? method : 'other';
   metrics.httpRequests.inc({ endpoint, method: knownMethod, status: String(status) });
   metrics.httpDuration.observe({ endpoint, method: knownMethod, outcome: `${Math.floor(status / 100)}xx` }, (performance.now() - started) / 1000);
 }

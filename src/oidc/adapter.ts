@@ -19,7 +19,7 @@ export class StoreAdapter implements Adapter {
   ) {}
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-    refuseNul(payload);
+    refuseUnstorable(payload);
     return this.tokens.upsert(this.model, id, payload, expiresIn);
   }
 
@@ -55,7 +55,7 @@ export class StoreAdapter implements Adapter {
    * requests with the same DPoP proof both through.
    */
   async insertIfAbsent(id: string, payload: AdapterPayload, expiresIn: number): Promise<boolean> {
-    refuseNul(payload);
+    refuseUnstorable(payload);
     return this.tokens.insertIfAbsent(this.model, id, payload, expiresIn);
   }
 
@@ -81,7 +81,7 @@ export class StoreAdapter implements Adapter {
  * keeps, such as an authorization request's state) is the caller's invalid request, refused before
  * it reaches a batch it would fail for everyone in it.
  */
-function refuseNul(payload: AdapterPayload): void {
+function refuseUnstorable(payload: AdapterPayload): void {
   if (holdsUnstorable(payload)) throw new errors.InvalidRequest('parameters must not contain NUL characters or lone surrogates');
 }
 

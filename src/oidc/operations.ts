@@ -14,7 +14,7 @@ import type { Client } from '../db/database.js';
 import { answerFor, errorBody } from '../http/errors.js';
 import { exchangeOf } from '../http/exchange.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { addressKey, clientAtAddress, type RateLimits } from '../rate-limit/limits.js';
+import { addressKey, atAddress, type RateLimits } from '../rate-limit/limits.js';
 import { limitClientRequest, type LimitedEndpoint } from '../rate-limit/middleware.js';
 
 export interface ProviderOperations {
@@ -211,7 +211,7 @@ export function countPublicClients(limits: RateLimits) {
     const endpoint = ctx?.oidc?.route ? ENDPOINTS[ctx.oidc.route] : undefined;
     // Found for client authentication: before the request has a client (introspection later finds the token's).
     if (!endpoint || ctx!.oidc.client || client.tokenEndpointAuthMethod !== 'none') return;
-    await limitClientRequest(limits, endpoint, clientAtAddress(client.id, ctx!.ip));
+    await limitClientRequest(limits, endpoint, atAddress(client.id, ctx!.ip));
   };
 }
 

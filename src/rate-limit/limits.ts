@@ -224,9 +224,9 @@ export class RateLimits {
 
 }
 
-/** The key of a client's failure budget at one address: nobody elsewhere can spend it. */
-export function clientAtAddress(clientId: string, ip: string): string {
-  return `${clientId} ${addressKey(ip)}`;
+/** The key of a budget of one client or user at one address (IPv6 as its /64): nobody elsewhere can spend it. Client and user ids hold no space, so no address makes one key another's. */
+export function atAddress(id: string, ip: string): string {
+  return `${id} ${addressKey(ip)}`;
 }
 
 /**

@@ -8,7 +8,7 @@
 // that has not failed for the user never waits, so wrong passwords from anywhere else cannot keep
 // the right one out (docs/sign-in.md explains the choice). An IPv6 address counts as its /64: one
 // host or household has that many, and would otherwise be a fresh address at every attempt.
-import { addressKey, type RateLimits } from '../rate-limit/limits.js';
+import { addressKey, atAddress, type RateLimits } from '../rate-limit/limits.js';
 
 export interface SignInThrottleConfig {
   /** Failures against one user, from any address, before each failing address must wait. 0: never. */
@@ -31,7 +31,7 @@ export class SignInThrottle {
    */
   async check(userId: string | undefined, address: string): Promise<void> {
     const ip = addressKey(address);
-    const pair = pairKey(userId, ip);
+    const pair = atAddress(userId ?? '', address);
     await this.limits.check('login_failures_ip', ip);
     await this.limits.check('login_failures_user_ip', pair);
     await this.limits.check('login_delay', pair);
@@ -44,7 +44,7 @@ export class SignInThrottle {
     const ip = addressKey(address);
     await this.limits.penalize('login_failures_ip', ip);
     if (!userId) return;
-    const pair = pairKey(userId, ip);
+    const pair = atAddress(userId, address);
     await this.limits.penalize('login_failures_user_ip', pair);
     await this.limits.penalize('login_failures_user', userId);
     await this.#wait(pair, await this.limits.count('login_failures_user', userId));
@@ -64,7 +64,7 @@ export class SignInThrottle {
 
   /** The user signed in from this address: its failures and wait there are forgotten (those from elsewhere are not). */
   async succeeded(userId: string, address: string): Promise<void> {
-    const pair = pairKey(userId, addressKey(address));
+    const pair = atAddress(userId, address);
     await this.limits.reset('login_failures_user_ip', pair);
     await this.limits.reset('login_delay', pair);
   }
@@ -75,7 +75,7 @@ export class SignInThrottle {
    * pair was not waiting before, or `check` would have refused it.
    */
   async abandoned(userId: string | undefined, address: string): Promise<void> {
-    if (userId) await this.limits.reset('login_delay', pairKey(userId, addressKey(address)));
+    if (userId) await this.limits.reset('login_delay', atAddress(userId, address));
   }
 
   async #wait(pair: string, failures: number): Promise<void> {
@@ -89,7 +89,3 @@ export function loginDelaySeconds(failures: number, { loginFailuresPerUser: budg
   if (budget === 0 || failures < budget) return 0;
   return Math.min(max, 2 ** Math.min(failures - budget, 31));
 }
-
-/** User ids are UUIDs, so no address can make one pair's key another's. */
-const pairKey = (userId: string | undefined, ip: string) => `${userId ?? ''} ${ip}`;
-

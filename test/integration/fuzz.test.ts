@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { Agent, request as httpRequest, validateHeaderName, validateHeaderValue } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STANDARD_METHODS } from '../../src/http/pipeline.js';
+import { STANDARD_METHODS } from '../../src/http/errors.js';
 import { BrowserAgent, csrfOf, pkcePair } from '../helpers/browser-agent.js';
 import { adminToken, basic, clientCredentialsToken, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
 import { rawRequest } from '../helpers/raw-http.js';

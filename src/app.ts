@@ -26,7 +26,7 @@ import { RateLimits } from './rate-limit/limits.js';
 import { guardAdmin } from './rate-limit/middleware.js';
 import { verifyAccessToken } from './oidc/access-tokens.js';
 import { discovery, isServedProviderPath, RFC8414_PATH, SERVED_PROVIDER_PATHS } from './oidc/discovery.js';
-import { derivedSecret, type ProviderKeys } from './oidc/keys.js';
+import type { KeySet } from './keys/store.js';
 import { SecurityEvents, type SecurityEvent } from './oidc/security-events.js';
 import { userRoutes } from './admin/users-router.js';
 import { withOpenApiDocument } from './admin/openapi.js';
@@ -53,7 +53,7 @@ const KNOWN_PATHS = new Set<string>([...SERVED_PROVIDER_PATHS, RFC8414_PATH, '/h
 export interface AppDeps {
   config: Config;
   db: Database;
-  keys: ProviderKeys;
+  keys: KeySet;
   log: Logger;
   /** How cache invalidations reach other instances; in-process only when not given. */
   invalidation?: InvalidationBus;
@@ -140,7 +140,7 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
     users,
     config,
     events,
-    csrf: new CsrfTokens(derivedSecret(keys, 'tollgate csrf')),
+    csrf: new CsrfTokens(keys.secrets.csrf),
     loginThrottle: new SignInThrottle(limits, config.rateLimit),
   });
   koa.use(interactions.routes());

@@ -9,7 +9,7 @@ import type { Database } from '../db/database.js';
 import { createAdapterFactory } from './adapter.js';
 import { clientFactsOf, EXTRA_CLIENT_METADATA, metadataOf, type MetadataHolder } from './client-metadata.js';
 import { checkProviderInternals, guardGrantType, replaceClientSecretComparison, wrapGrantType } from './internals/index.js';
-import type { ProviderKeys } from './keys.js';
+import type { KeySet } from '../keys/store.js';
 import { authenticationOrigin, countPublicClients, instrumentProvider, verifyUnknownClients, type ProviderOperations } from './operations.js';
 import { enforceAuthorizationScopes, enforceClientScopes } from './scopes.js';
 import type { SecurityEvents } from './security-events.js';
@@ -31,7 +31,7 @@ export interface ProviderDeps {
   db: Database;
   clients: ClientService;
   authenticator: ClientAuthenticator;
-  keys: ProviderKeys;
+  keys: KeySet;
   log: Logger;
   users: UserService;
   events: SecurityEvents;
@@ -62,7 +62,7 @@ export function createProvider({ config, db, clients, authenticator, keys, log, 
 
   const configuration: Configuration = {
     adapter: createAdapterFactory(db, clients, operations && countPublicClients(operations.limits)),
-    jwks: keys.jwks,
+    jwks: { keys: keys.signing.map((key) => key.jwk) },
     cookies: { keys: keys.cookieKeys },
     routes: ROUTES,
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],

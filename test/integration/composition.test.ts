@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/http/logger.js';
-import { loadProviderKeys } from '../../src/oidc/keys.js';
+import { openKeys } from '../../src/keys/start.js';
 import { redisAvailable } from '../helpers/requirements.js';
 import { openTestDatabase } from '../helpers/tollgate.js';
 
@@ -26,7 +26,6 @@ describe.skipIf(!hasRedis)('buildApp', () => {
   it('opens no connection and starts no timer; start() connects to Redis', async () => {
     const { db, dispose } = await openTestDatabase();
     const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-test-'));
-    const { keys } = await loadProviderKeys(dataDir);
     const config = loadConfig({
       ISSUER: 'http://127.0.0.1:1',
       DATA_DIR: dataDir,
@@ -35,6 +34,7 @@ describe.skipIf(!hasRedis)('buildApp', () => {
       REDIS_KEY_PREFIX: `tollgate-test:${randomUUID()}:`,
     });
     const log = createLogger('info', new Writable({ write: (_chunk, _encoding, done) => done() }));
+    const { keys } = await openKeys(config, db, log, (line) => new Error(line));
     try {
       await nextTurn();
       const before = activeResources();

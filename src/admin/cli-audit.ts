@@ -83,6 +83,7 @@ const CHANGES: Record<string, string> = {
   'user update': 'user.updated',
   'user delete': 'user.deleted',
   'user revoke-consent': 'user.consent_revoked',
+  'keys rotate': 'keys.rotated',
 };
 
 /**

@@ -8,13 +8,15 @@ import { ConfigError, type Config } from '../config/config.js';
 import { notifyPostgres } from '../cache/pg-bus.js';
 import { DatabaseInUseError, openDatabase, type Client } from '../db/database.js';
 import { HttpError } from '../http/errors.js';
+import { WrongKeyEncryptionKeyError } from '../keys/encryption.js';
 import { auditCommands, recordCliChange } from './cli-audit.js';
 import { UserService } from '../users/service.js';
 import { clientCommands } from './cli-clients.js';
 import { userCommands } from './cli-users.js';
+import { keyCommands } from './cli-keys.js';
 import { commandHelp, familyUsage, isHelp, prepareCommand, UsageError, type Action, type CliIo, type CommandFamily } from './cli-kit.js';
 
-const FAMILIES: CommandFamily[] = [clientCommands, userCommands, auditCommands];
+const FAMILIES: CommandFamily[] = [clientCommands, userCommands, auditCommands, keyCommands];
 
 const USAGE = `Usage: npm run admin -- <command> [options]
 
@@ -91,7 +93,7 @@ async function withDatabase(config: Config, io: CliIo, action: Action): Promise<
     const notify = db.kind === 'postgresql' ? { findActive: (_id: string, load: () => Promise<Client | null>) => load(), changed: (id: string) => notifyPostgres(db, [{ kind: 'client', id }]) } : undefined;
     // Likewise for the grants a user change revokes.
     const users = new UserService(db, db.kind === 'postgresql' ? { grantsRevoked: (ids) => notifyPostgres(db, ids.map((id) => ({ kind: 'grant' as const, id }))) } : {}, config.hashCost);
-    return await action({ db, clients: new ClientService(db, new SecretVerifier(0, config.hashCost), notify), users });
+    return await action({ config, db, clients: new ClientService(db, new SecretVerifier(0, config.hashCost), notify), users });
   } finally {
     await db.close();
   }
@@ -102,6 +104,7 @@ function describeError(err: unknown, databaseUrl: string | undefined): [string, 
   if (err instanceof UsageError) return [err.message, EX_USAGE];
   if (err instanceof HttpError) return [err.description, err.status === 400 ? EX_USAGE : 1];
   if (err instanceof ConfigError || err instanceof DatabaseInUseError) return [err.message, 1];
+  if (err instanceof WrongKeyEncryptionKeyError) return ['the keys in the database do not decrypt with this key-encryption key: run with the KEYS_ENCRYPTION_KEY the servers use', 1];
   const lines = String((err as Error)?.message ?? err).split('\n').filter((line) => line.trim());
   // Prisma Client puts the cause last, after a source excerpt; other errors lead with it.
   const message = (lines[0]?.startsWith('Invalid `') ? lines.at(-1) : lines[0])?.trim() || 'unexpected error';

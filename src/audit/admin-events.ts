@@ -12,6 +12,7 @@ const ACTIONS: Record<string, string> = {
   'PATCH /admin/users/:id': 'user.updated',
   'DELETE /admin/users/:id': 'user.deleted',
   'DELETE /admin/users/:id/consents/:clientId': 'user.consent_revoked',
+  'POST /admin/keys/rotate': 'keys.rotated',
 };
 
 /**

@@ -22,6 +22,7 @@ export const AUDIT_TYPES = [
   'user.updated',
   'user.deleted',
   'user.consent_revoked',
+  'keys.rotated',
   'audit.pruned',
 ] as const;
 

@@ -9,6 +9,8 @@ export const invalidationEvent = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('grant'), id: z.string().min(1).max(256) }),
   /** A client was updated, disabled, deleted or had its secret rotated (its tokens may be gone). */
   z.object({ kind: z.literal('client'), id: z.string().min(1).max(128) }),
+  /** The provider's keys changed phase (a rotation started, a key began signing or was removed): reload them. */
+  z.object({ kind: z.literal('keys') }),
 ]);
 
 export type InvalidationEvent = z.infer<typeof invalidationEvent>;

@@ -5,7 +5,7 @@
 // moment make it once.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { JWK } from 'oidc-provider';
-import { MAX_ACCESS_TOKEN_TTL } from '../config/config.js';
+import { MAX_ACCESS_TOKEN_TTL, type Config } from '../config/config.js';
 import type { Database, Prisma, ProviderKey } from '../db/database.js';
 import { conflict } from '../http/errors.js';
 import { derivedSecret, dpopNonceSecret, generateSigningKey, readKeysFile, SIGNING_ALGS, type ProviderKeys, type SigningAlg } from '../oidc/keys.js';
@@ -28,6 +28,11 @@ export interface KeySettings {
   rotationDays: number;
   /** How long a cookie key verifies after it stops signing: a sign-in session's lifetime. */
   cookieRetentionSeconds: number;
+}
+
+/** The settings of the key phases, from the configuration. */
+export function keySettings(config: Pick<Config, 'keys' | 'sessionTtl'>): KeySettings {
+  return { jwksCacheSeconds: config.keys.jwksCacheSeconds, rotationDays: config.keys.rotationDays, cookieRetentionSeconds: config.sessionTtl };
 }
 
 export interface SigningKey {

@@ -9,7 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/http/logger.js';
+import { LocalBus } from '../../src/cache/invalidation.js';
+import { KeyRing } from '../../src/keys/key-ring.js';
 import { openKeys } from '../../src/keys/start.js';
+import { keySettings } from '../../src/keys/store.js';
 import { redisAvailable } from '../helpers/requirements.js';
 import { openTestDatabase } from '../helpers/tollgate.js';
 
@@ -34,11 +37,12 @@ describe.skipIf(!hasRedis)('buildApp', () => {
       REDIS_KEY_PREFIX: `tollgate-test:${randomUUID()}:`,
     });
     const log = createLogger('info', new Writable({ write: (_chunk, _encoding, done) => done() }));
-    const { keys } = await openKeys(config, db, log, (line) => new Error(line));
+    const { kek, keys } = await openKeys(config, db, log, (line) => new Error(line));
+    const invalidation = new LocalBus();
     try {
       await nextTurn();
       const before = activeResources();
-      const app = buildApp({ config, db, keys, log });
+      const app = buildApp({ config, db, keys: new KeyRing(db, kek, keys, keySettings(config), invalidation, log), log, invalidation });
       await nextTurn();
       expect(activeResources()).toEqual(before);
       expect(app.limits.storeUp()).toBe(0);

@@ -102,6 +102,9 @@ export function createProvider({ config, db, clients, authenticator, keys, log, 
         enabled: true,
         allowedPolicy: async (_ctx, caller, token) => mayIntrospect(clientFactsOf(caller), { clientId: token.clientId! }),
       },
+      // RFC 9701: with Accept: application/token-introspection+jwt the answer is a JWT signed with
+      // the current RS256 key (every client's introspection_signed_response_alg is the default).
+      jwtIntrospection: { enabled: true },
       revocation: {
         enabled: true,
         allowedPolicy: async (_ctx, caller, token) => {

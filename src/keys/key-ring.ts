@@ -9,6 +9,8 @@ import { advanceKeys, listKeys, loadKeys, rotateKeys, scheduledRotationDue, type
 
 /** How often an instance checks whether a phase change (or a scheduled rotation) is due. */
 const CHECK_INTERVAL_MS = 5_000;
+/** However quiet the bus, an instance reads the keys again this often: a missed notification cannot keep an old key signing. */
+const RELOAD_AFTER_MS = 60_000;
 
 export class KeyRing {
   #set: KeySet;
@@ -18,6 +20,7 @@ export class KeyRing {
   #timer: NodeJS.Timeout | undefined;
   #reloading: Promise<void> | undefined;
   #reloadAgain = false;
+  #loadedAt = Date.now();
 
   constructor(
     private readonly db: Database,
@@ -57,7 +60,9 @@ export class KeyRing {
       do {
         this.#reloadAgain = false;
         try {
+          const loadedAt = Date.now();
           this.#apply(await loadKeys(this.db, this.kek));
+          this.#loadedAt = loadedAt;
         } catch (err) {
           this.log.error({ err }, 'could not reload the keys from the database; the ones loaded before stay in use');
         }
@@ -77,7 +82,10 @@ export class KeyRing {
       );
     }
     if (await advanceKeys(this.db, now, this.settings)) changed = true;
-    if (changed) await this.#changed();
+    if (changed) return this.#changed();
+    // Another instance made a change this one knows is due, or may have made one unheard of.
+    const due = this.#set.nextChangeAt !== undefined && this.#set.nextChangeAt <= now;
+    if (due || now.getTime() - this.#loadedAt >= RELOAD_AFTER_MS) await this.reload();
   }
 
   /** Starts a rotation now: new keys, published at once, signing after JWKS_CACHE_SECONDS. */

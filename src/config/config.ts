@@ -126,7 +126,7 @@ const schema = z
       group: 'Signing keys',
       description:
         'Start a key rotation (signing and cookie keys) every this many days; the new keys are published `JWKS_CACHE_SECONDS` ' +
-        'before they sign. `0`: only when asked (`POST /admin/keys/rotate`, `npm run admin -- keys rotate`).',
+        'before they sign, so the period must be longer than twice that. `0`: only when asked (`POST /admin/keys/rotate`, `npm run admin -- keys rotate`).',
     }),
     JWKS_CACHE_SECONDS: integer(0, 7 * 86400).default(600).register(doc, {
       group: 'Signing keys',
@@ -353,6 +353,11 @@ const schema = z
   .refine((env) => env.WEB_CONCURRENCY === 1 || env.DATABASE_URL, {
     path: ['WEB_CONCURRENCY'],
     message: 'above 1 needs DATABASE_URL: the embedded database (DATA_DIR) can be opened by one process only',
+  })
+  // A scheduled rotation starts JWKS_CACHE_SECONDS before its keys sign: it must fit in the period.
+  .refine((env) => env.KEY_ROTATION_DAYS === 0 || env.KEY_ROTATION_DAYS * 86400 > 2 * env.JWKS_CACHE_SECONDS, {
+    path: ['KEY_ROTATION_DAYS'],
+    message: 'must be 0 or longer than twice JWKS_CACHE_SECONDS (new keys are published that long before they sign)',
   })
   .refine((env) => !env.TRUST_PROXY || env.TRUSTED_PROXIES === undefined, {
     path: ['TRUST_PROXY'],

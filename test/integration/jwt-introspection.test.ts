@@ -4,7 +4,7 @@
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, clientCredentialsToken, registerClient, type RegisteredClient } from '../helpers/oauth.js';
-import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
+import { startTollgate, type TestTollgate, SERVER_TEST_TIMEOUT_MS } from '../helpers/tollgate.js';
 
 const JWT_TYPE = 'application/token-introspection+jwt';
 
@@ -32,7 +32,7 @@ async function verified(jwt: string, audience: string) {
   return jwtVerify(jwt, createLocalJWKSet(jwks), { issuer: tollgate.url, audience, typ: 'token-introspection+jwt' });
 }
 
-describe('signed introspection responses (RFC 9701)', () => {
+describe('signed introspection responses (RFC 9701)', { timeout: SERVER_TEST_TIMEOUT_MS }, () => {
   it('answer a caller that accepts them with a JWT signed by a published key: iss, aud, iat, token_introspection', async () => {
     const token = (await clientCredentialsToken(tollgate.url, service.client_id, service.client_secret, 'read')).body.access_token as string;
     // Twice: the second time the token's answer is remembered, and the fast path must still not answer JSON.

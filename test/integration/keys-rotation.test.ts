@@ -11,9 +11,11 @@ import { runAdmin } from '../helpers/admin-cli.js';
 import { admin } from '../helpers/oauth.js';
 import { startInstances } from '../helpers/instances.js';
 import { seedDataDir } from '../helpers/prepared.js';
+import { BrowserAgent, csrfOf, pkcePair } from '../helpers/browser-agent.js';
+import { createUser, PASSWORD, REDIRECT_URI, registerAppClient, tokenRequest } from '../helpers/users.js';
 import { waitFor } from '../helpers/wait-for.js';
 import type { RunningServer } from '../../src/server.js';
-import { startTollgate, usingPostgres, type TestTollgate } from '../helpers/tollgate.js';
+import { startTollgate, usingPostgres, type TestTollgate, SERVER_TEST_TIMEOUT_MS } from '../helpers/tollgate.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -33,7 +35,7 @@ const listKeys = async (server: TestTollgate) => ((await admin(server.url, 'GET'
 const jwksKids = async (url: string) => ((await (await fetch(`${url}/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((key) => key.kid).sort();
 const kidsIn = (keys: KeyView[], state: string, kind = 'signing') => keys.filter((key) => key.state === state && key.kind === kind).map((key) => key.kid).sort();
 
-describe('key rotation', () => {
+describe('key rotation', { timeout: SERVER_TEST_TIMEOUT_MS }, () => {
   it('serves /jwks with Cache-Control: max-age=JWKS_CACHE_SECONDS', async () => {
     const server = await startTollgate({ JWKS_CACHE_SECONDS: '120' });
     try {
@@ -102,6 +104,41 @@ describe('key rotation', () => {
     }
   });
 
+  it('rotates the cookie keys without breaking a sign-in under way: the new key signs, the old one still verifies', async () => {
+    const server = await startTollgate({ JWKS_CACHE_SECONDS: '0' });
+    try {
+      const user = await createUser(server.url);
+      const client = await registerAppClient(server.url);
+      const agent = new BrowserAgent(server.url);
+      const { verifier, challenge } = pkcePair();
+      const query = new URLSearchParams({ client_id: client.client_id, redirect_uri: REDIRECT_URI, response_type: 'code', code_challenge: challenge, code_challenge_method: 'S256', scope: 'read' });
+      const login = await agent.follow(`${server.url}/auth?${query}`);
+      expect(login.text).toContain('name="password"');
+      const before = [...server.running.app.keys.cookieKeys];
+
+      // With JWKS_CACHE_SECONDS=0 the new keys sign at once.
+      expect((await admin(server.url, 'POST', '/keys/rotate')).status).toBe(201);
+      const after = server.running.app.keys.cookieKeys;
+      expect(after).toHaveLength(2);
+      expect(after[0]).not.toBe(before[0]);
+      expect(after[1]).toBe(before[0]);
+
+      const uid = /action="[^"]*\/interaction\/([\w-]+)\/login"/.exec(login.text)![1]!;
+      const posted = await agent.post(`${server.url}/interaction/${uid}/login`, { csrf: csrfOf(login.text), login: user.username, password: PASSWORD });
+      expect(posted.location, posted.text.slice(0, 300)).toBeTruthy();
+      let page = await agent.follow(posted.location!);
+      const consentUid = /action="[^"]*\/interaction\/([\w-]+)\/consent"/.exec(page.text)![1]!;
+      const consented = await agent.post(`${server.url}/interaction/${consentUid}/consent`, { csrf: csrfOf(page.text), decision: 'allow' });
+      page = await agent.follow(consented.location!);
+      const code = new URL(page.location!).searchParams.get('code');
+      expect(code).toBeTruthy();
+      const tokens = await tokenRequest(server.url, client, { grant_type: 'authorization_code', code: code!, redirect_uri: REDIRECT_URI, code_verifier: verifier });
+      expect(tokens.status, JSON.stringify(tokens.body)).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('starts a rotation on its own every KEY_ROTATION_DAYS, on the schedule', async () => {
     const server = await startTollgate({ KEY_ROTATION_DAYS: '30', JWKS_CACHE_SECONDS: '3600' });
     try {
@@ -123,7 +160,7 @@ describe('key rotation', () => {
   });
 });
 
-describe.skipIf(usingPostgres)('keys in the admin CLI', () => {
+describe.skipIf(usingPostgres)('keys in the admin CLI', { timeout: SERVER_TEST_TIMEOUT_MS }, () => {
   it('lists the keys and starts a rotation', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-keys-cli-'));
     try {
@@ -148,7 +185,7 @@ describe.skipIf(usingPostgres)('keys in the admin CLI', () => {
   });
 });
 
-describe.skipIf(!usingPostgres)('key changes across instances', () => {
+describe.skipIf(!usingPostgres)('key changes across instances', { timeout: SERVER_TEST_TIMEOUT_MS }, () => {
   it('reach every instance through the invalidation bus: a rotation on one is published by the other', async () => {
     const instances = await startInstances(2);
     try {

@@ -15,7 +15,7 @@ import { ensureKeys, loadKeys } from '../../src/keys/store.js';
 import { generateProviderKeys, type ProviderKeys } from '../../src/oidc/keys.js';
 import { startServer, StartupError, type RunningServer } from '../../src/server.js';
 import { testConfig } from '../helpers/prepared.js';
-import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, createPostgresDatabase, freePort, openTestDatabase, usingPostgres } from '../helpers/tollgate.js';
+import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, createPostgresDatabase, freePort, openTestDatabase, usingPostgres, SERVER_TEST_TIMEOUT_MS } from '../helpers/tollgate.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
@@ -52,7 +52,7 @@ function privateValues(keys: ProviderKeys): string[] {
   return [...jwkSecrets, ...keys.cookieKeys, keys.dpopNonceSecret!];
 }
 
-describe('keys in the database', () => {
+describe('keys in the database', { timeout: SERVER_TEST_TIMEOUT_MS }, () => {
   it('imports keys.json once, encrypted: no private key, cookie key or secret in clear; /jwks serves its keys', async () => {
     const keys = generateProviderKeys();
     const dataDir = await tempDir(keys);
@@ -61,6 +61,8 @@ describe('keys in the database', () => {
     const server = await running;
 
     expect(logs()).toContain('imported the signing and cookie keys from keys.json');
+    // Without KEYS_ENCRYPTION_KEY, a database other instances may share gets a warning.
+    expect(logs().includes('KEYS_ENCRYPTION_KEY is unset')).toBe(usingPostgres);
     expect(logs()).toContain(join(dataDir, 'keys.json'));
     const rows = await db.prisma.providerKey.findMany();
     const stored = JSON.stringify(rows);

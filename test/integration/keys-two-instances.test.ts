@@ -9,7 +9,7 @@ import type { RunningServer } from '../../src/server.js';
 import { advanceClock } from '../helpers/clock.js';
 import { startInstances, type Instances } from '../helpers/instances.js';
 import { admin, basic, clientCredentialsToken, registerClient, type RegisteredClient } from '../helpers/oauth.js';
-import { usingPostgres } from '../helpers/tollgate.js';
+import { usingPostgres, SERVER_TEST_TIMEOUT_MS } from '../helpers/tollgate.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { BrowserAgent, csrfOf, pkcePair } from '../helpers/browser-agent.js';
 import { DpopKey } from '../helpers/dpop.js';
@@ -64,7 +64,7 @@ async function verify(artefact: Artefact, jwks: JSONWebKeySet, where: string): P
   await jwtVerify(artefact.jwt, createLocalJWKSet(jwks), { issuer: 'http://127.0.0.1' });
 }
 
-describe.skipIf(!usingPostgres)('two instances, their own DATA_DIRs, one KEYS_ENCRYPTION_KEY', () => {
+describe.skipIf(!usingPostgres)('two instances, their own DATA_DIRs, one KEYS_ENCRYPTION_KEY', { timeout: SERVER_TEST_TIMEOUT_MS }, () => {
   beforeAll(async () => {
     const env = { KEYS_ENCRYPTION_KEY: randomBytes(32).toString('hex'), JWKS_CACHE_SECONDS: String(JWKS_CACHE_SECONDS), DPOP_REQUIRE_NONCE: 'true' };
     instances = await startInstances(2, env, { separateDataDirs: true });

@@ -86,6 +86,7 @@ const CHANGES: Record<string, string> = {
   'resource-server create': 'resource_server.created',
   'resource-server update': 'resource_server.updated',
   'resource-server delete': 'resource_server.deleted',
+  'keys rotate': 'keys.rotated',
 };
 
 /**

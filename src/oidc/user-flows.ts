@@ -10,7 +10,7 @@ import { StoreAdapter } from './adapter.js';
 import { tokenStore } from '../tokens/store/token-store.js';
 import { metadataOf, type MetadataHolder } from './client-metadata.js';
 import { replaceReplayDetection } from './internals/index.js';
-import { dpopNonceSecret, type ProviderKeys } from './keys.js';
+import type { KeySet } from '../keys/store.js';
 import { installRotation } from './refresh-rotation.js';
 import { PROTOCOL_SCOPES } from './scopes.js';
 import type { SecurityEvents } from './security-events.js';
@@ -24,7 +24,7 @@ export interface UserFlowDeps {
   config: Config;
   db: Database;
   users: UserService;
-  keys: ProviderKeys;
+  keys: KeySet;
   events: SecurityEvents;
 }
 
@@ -84,7 +84,7 @@ export function userFlows({ config, db, users, keys, events }: UserFlowDeps) {
   const features = {
     dPoP: {
       enabled: true,
-      nonceSecret: dpopNonceSecret(keys),
+      nonceSecret: keys.secrets.dpop_nonce,
       requireNonce: () => config.dpopRequireNonce,
       allowReplay: false,
     },

@@ -9,6 +9,7 @@ import { waitForDatabase, DatabaseStartupError } from './db/connect.js';
 import { DatabaseInUseError, openDatabase, type Database } from './db/database.js';
 import { loadProviderKeys } from './oidc/keys.js';
 import { ensureAdminClient, handOverAdminSecret, type Terminal } from './admin/bootstrap.js';
+import { CONSOLE_CLIENT_ID, ensureConsoleClient } from './console/client.js';
 import { scheduleCleanup } from './tokens/cleanup.js';
 import { scheduleAuditPrune } from './audit/query.js';
 import { metricsServer } from './metrics/http.js';
@@ -83,7 +84,9 @@ export async function startServer(config: Config, log: Logger, options: StartOpt
 
     const invalidation = await startInvalidationBus(config, db, log);
     started.push(() => invalidation.close());
-    app = buildApp({ config, db, keys, log, invalidation });
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    app = buildApp({ config, db, keys, log, invalidation, localUrl: localAddress(config.host, port) });
     const { close: closeApp } = app;
     started.push(() => closeApp());
     await app.start();
@@ -102,9 +105,9 @@ export async function startServer(config: Config, log: Logger, options: StartOpt
       }),
     );
 
+    if (await ensureConsoleClient(config, app.clients)) log.info({ clientId: CONSOLE_CLIENT_ID }, 'created the web console client');
+
     handler = app.handler;
-    const { port } = server.address() as AddressInfo;
-    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     log.info({ url, issuer: config.issuer, node: process.version }, 'Tollgate is listening');
     const metricsUrl = metricsListener && `http://${metrics.host.includes(':') ? `[${metrics.host}]` : metrics.host}:${(metricsListener.address() as AddressInfo).port}/metrics`;
     if (metricsUrl) log.info({ metricsUrl }, 'metrics listening');
@@ -162,4 +165,10 @@ async function openOrExplain(config: Config, log: Logger, options: StartOptions)
     await db.close();
     throw err instanceof DatabaseStartupError ? new StartupError(err.message, { cause: err.cause }) : err;
   }
+}
+
+/** How this process reaches its own listener: over loopback when it listens on every address. */
+function localAddress(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
 }

@@ -1,0 +1,61 @@
+// What a console page is: one file under src/console/pages/ that adds its routes to the console's
+// router, and is listed once in src/console/pages/index.ts. Everything a page needs (the services
+// the admin API uses, rendering, auditing its actions) comes in ConsoleTools.
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type { SafeHtml } from '../../views/html.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditEventInput } from '../audit/types.js';
+import type { ClientService } from '../clients/service.js';
+import type { Config } from '../config/config.js';
+import type { Database } from '../db/database.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { UserService } from '../users/service.js';
+import type { ConsoleSession } from './sessions.js';
+
+/** What the console's middleware leaves for the pages: the session and its CSRF token. */
+export interface ConsoleState {
+  session: ConsoleSession;
+  csrf: string;
+}
+
+export type ConsoleContext = Context & { state: ConsoleState; params: Record<string, string> };
+
+export interface ConsoleServices {
+  config: Config;
+  db: Database;
+  clients: ClientService;
+  users: UserService;
+  audit: AuditLog;
+  metrics: Metrics;
+}
+
+export interface ConsoleTools extends ConsoleServices {
+  /** Sends a page of the console: its layout, navigation and headers. */
+  render(ctx: ConsoleContext, page: { title: string; body: SafeHtml; status?: number }): void;
+  /** Records a change made in the console, the signed-in user as its actor. */
+  record(ctx: ConsoleContext, event: Omit<AuditEventInput, 'actor'>): void;
+  /** `${root}/console`: where links and form actions start. */
+  base: string;
+}
+
+export interface ConsolePage {
+  /** In the navigation, and the heading of the page's first screen. */
+  title: string;
+  /** Below /console: `/` for the dashboard, `/clients`, … Its routes start with it. */
+  path: string;
+  routes(router: Router<ConsoleState>, tools: ConsoleTools): void;
+}
+
+/** A problem shown as a console page with its status: bad input, not found, not allowed. */
+export class ConsolePageError extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    message: string,
+    /** Offer to sign in (again) rather than going back to the console. */
+    readonly options: { signIn?: boolean } = {},
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,6 @@
+// The console's pages, in the order of its navigation. A new page is one file beside this one,
+// added here.
+import type { ConsolePage } from '../page.js';
+import { dashboardPage } from './dashboard.js';
+
+export const CONSOLE_PAGES: readonly ConsolePage[] = [dashboardPage];

@@ -1,0 +1,110 @@
+// The web console over HTTP: who gets in, the headers every page carries, and forms refused
+// without the session's CSRF token. test/browser/console.test.ts drives every page in Chromium.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BrowserAgent, csrfOf } from '../helpers/browser-agent.js';
+import { signInToConsole } from '../helpers/console.js';
+import { admin } from '../helpers/oauth.js';
+import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
+import { createUser, PASSWORD, type TestUser } from '../helpers/users.js';
+
+let tollgate: TestTollgate;
+let administrator: TestUser;
+let base: string;
+
+beforeAll(async () => {
+  tollgate = await startTollgate();
+  base = tollgate.url;
+  administrator = await createUser(base, { username: 'root-admin', admin: true });
+});
+afterAll(() => tollgate?.close());
+
+describe('the web console', () => {
+  it('sends a visitor without a session to sign in, with a strict CSP', async () => {
+    const agent = new BrowserAgent(base);
+    const page = await agent.get(`${base}/console/clients`);
+    expect(page.status).toBe(302);
+    expect(page.location).toBe(`${base}/console/login`);
+    expect(page.headers.get('content-security-policy')).toBe(
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; object-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
+    const login = await agent.get(page.location!);
+    expect(login.status).toBe(302);
+    const authorization = new URL(login.location!);
+    expect(authorization.pathname).toBe('/auth');
+    expect(authorization.searchParams.get('client_id')).toBe('tollgate-console');
+    expect(authorization.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(authorization.searchParams.get('prompt')).toBe('login');
+    const cookie = login.headers.getSetCookie().find((c) => c.startsWith('tollgate_console_login='));
+    expect(cookie).toMatch(/; path=\/console; .*samesite=strict; httponly/i);
+  });
+
+  it('signs an administrator in with a session cookie, and out again', async () => {
+    const { agent, page } = await signInToConsole(base, administrator.username, PASSWORD);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('<h1>Dashboard</h1>');
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    // Only the session's hash is stored.
+    const value = agent.cookies.get('tollgate_console')!;
+    const rows = await tollgate.db.prisma.consoleSession.findMany({ where: { userId: administrator.id } });
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.id).not.toBe(value);
+    // The code's access token served only to learn who signed in.
+    const audit = await admin(base, 'GET', `/audit?type=token.issued&client_id=tollgate-console`);
+    expect((audit.body.events as unknown[]).length).toBeGreaterThan(0);
+
+    const out = await agent.post(`${base}/console/logout`, { csrf: csrfOf(page.text) });
+    expect(out.status).toBe(303);
+    expect(agent.cookies.has('tollgate_console')).toBe(false);
+    expect(await tollgate.db.prisma.consoleSession.count({ where: { userId: administrator.id } })).toBe(0);
+    // The old cookie is worth nothing now.
+    const replay = new BrowserAgent(base);
+    replay.cookies.set('tollgate_console', value);
+    expect((await replay.get(`${base}/console/`)).status).toBe(302);
+  });
+
+  it('refuses a user without the admin role with a clear 403 page', async () => {
+    const user = await createUser(base, { username: 'not-admin' });
+    const { agent, page } = await signInToConsole(base, user.username, PASSWORD);
+    expect(page.status).toBe(403);
+    expect(page.text).toContain('Not an administrator');
+    expect(agent.cookies.has('tollgate_console')).toBe(false);
+  });
+
+  it('refuses a form without the session\'s CSRF token, and a session of a user no longer admin', async () => {
+    const { agent, page } = await signInToConsole(base, administrator.username, PASSWORD);
+    const forged = await agent.post(`${base}/console/logout`, { csrf: 'forged' });
+    expect(forged.status).toBe(403);
+    expect(forged.text).toContain('Form expired');
+    const missing = await agent.post(`${base}/console/logout`, {});
+    expect(missing.status).toBe(403);
+    // Another session's token does not fit this one.
+    const other = await signInToConsole(base, administrator.username, PASSWORD);
+    expect((await agent.post(`${base}/console/logout`, { csrf: csrfOf(other.page.text) })).status).toBe(403);
+    expect((await agent.get(`${base}/console/`)).status).toBe(200);
+
+    await admin(base, 'PATCH', `/users/${administrator.id}`, { admin: false });
+    expect((await agent.get(`${base}/console/`)).status).toBe(302);
+    expect((await agent.post(`${base}/console/logout`, { csrf: csrfOf(page.text) })).status).toBe(401);
+    await admin(base, 'PATCH', `/users/${administrator.id}`, { admin: true });
+  });
+
+  it('answers a callback that did not start in this browser, and an unknown page, with pages', async () => {
+    const agent = new BrowserAgent(base);
+    const callback = await agent.get(`${base}/console/callback?code=x&state=y`);
+    expect(callback.status).toBe(400);
+    expect(callback.headers.get('content-type')).toContain('text/html');
+    expect(callback.text).toContain('Sign-in expired');
+    const { agent: signedIn } = await signInToConsole(base, administrator.username, PASSWORD);
+    const missing = await signedIn.get(`${base}/console/no-such-page`);
+    expect(missing.status).toBe(404);
+    expect(missing.text).toContain('There is no such page');
+  });
+
+  it('keeps its client: neither changed nor deleted through the admin API', async () => {
+    expect((await admin(base, 'DELETE', '/clients/tollgate-console')).status).toBe(409);
+    expect((await admin(base, 'PATCH', '/clients/tollgate-console', { disabled: true })).status).toBe(409);
+    const client = await admin(base, 'GET', '/clients/tollgate-console');
+    expect(client.body).toMatchObject({ token_endpoint_auth_method: 'none', redirect_uris: [`${base}/console/callback`] });
+  });
+});

@@ -33,8 +33,11 @@ export interface ConsoleServices {
 export interface ConsoleTools extends ConsoleServices {
   /** Sends a page of the console: its layout, navigation and headers. */
   render(ctx: ConsoleContext, page: { title: string; body: SafeHtml; status?: number }): void;
-  /** Records a change made in the console, the signed-in user as its actor. */
-  record(ctx: ConsoleContext, event: Omit<AuditEventInput, 'actor'>): void;
+  /**
+   * Makes a change and records it in the audit trail as the admin API does, whatever its outcome,
+   * with the signed-in user as its actor.
+   */
+  audited<T>(ctx: ConsoleContext, event: Omit<AuditEventInput, 'actor' | 'outcome'>, change: () => Promise<T>): Promise<T>;
   /** `${root}/console`: where links and form actions start. */
   base: string;
 }

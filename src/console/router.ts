@@ -68,7 +68,18 @@ export function consoleApp(deps: ConsoleDeps) {
     ...deps,
     base,
     render: (ctx, page) => send(ctx, { ...page, current: CONSOLE_PAGES.find((p) => p.path !== '/' && ctx.path.startsWith(`${CONSOLE_PATH}${p.path}`))?.path ?? (ctx.path === `${CONSOLE_PATH}/` ? '/' : undefined) }),
-    record: (ctx, event) => deps.audit.record({ ...event, actor: ctx.state.session.user.id, details: { ...event.details, via: 'console' } }, ctx),
+    async audited(ctx, event, change) {
+      const record = (outcome: 'success' | 'failure', error?: string) =>
+        deps.audit.record({ ...event, outcome, actor: ctx.state.session.user.id, details: { ...event.details, via: 'console', error } }, ctx);
+      try {
+        const done = await change();
+        record('success');
+        return done;
+      } catch (err) {
+        record('failure', err instanceof HttpError ? err.error : 'server_error');
+        throw err;
+      }
+    },
   };
 
   const router = new Router<ConsoleState>({ prefix: CONSOLE_PATH, sensitive: true, strict: true });

@@ -101,6 +101,29 @@ describe('the web console', () => {
     expect(missing.text).toContain('There is no such page');
   });
 
+  it('answers bad client forms with 4xx pages, and keeps its own client', async () => {
+    const { agent, page } = await signInToConsole(base, administrator.username, PASSWORD);
+    const csrf = csrfOf(page.text);
+    const cases: [string, Record<string, string>, number, string][] = [
+      ['/console/clients', { csrf, client_id: 'bad id!', scope: 'a' }, 400, 'client_id: must be 1-64 of'],
+      ['/console/clients', { csrf, 'grant_types[x]': 'client_credentials' }, 400, 'must be a plain form field'],
+      ['/console/clients', { csrf, grant_types: 'implicit' }, 400, 'grant_types'],
+      ['/console/clients/tollgate-console', { csrf, grant_types: 'authorization_code', redirect_uris: 'https://x.example/cb', token_endpoint_auth_method: 'none' }, 409, 'cannot be changed'],
+      ['/console/clients/tollgate-console/delete', { csrf }, 409, 'cannot be deleted'],
+      ['/console/clients/no-such-client/secret', { csrf, overlap_seconds: '5' }, 404, 'client no-such-client not found'],
+      ['/console/clients/no-such-client/enabled', { csrf, enabled: 'no' }, 404, 'not found'],
+      ['/console/clients/x\u0000/delete', { csrf }, 404, 'not found'],
+    ];
+    for (const [path, form, status, text] of cases) {
+      const answer = await agent.post(`${base}${path}`, form);
+      expect([path, answer.status]).toEqual([path, status]);
+      expect(answer.headers.get('content-type')).toContain('text/html');
+      expect(answer.text).toContain(text);
+    }
+    const json = await fetch(`${base}/console/clients`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: `tollgate_console=${agent.cookies.get('tollgate_console')}` }, body: '{}' });
+    expect(json.status).toBe(415);
+  });
+
   it('keeps its client: neither changed nor deleted through the admin API', async () => {
     expect((await admin(base, 'DELETE', '/clients/tollgate-console')).status).toBe(409);
     expect((await admin(base, 'PATCH', '/clients/tollgate-console', { disabled: true })).status).toBe(409);

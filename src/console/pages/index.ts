@@ -1,6 +1,7 @@
 // The console's pages, in the order of its navigation. A new page is one file beside this one,
 // added here.
 import type { ConsolePage } from '../page.js';
+import { clientsPage } from './clients.js';
 import { dashboardPage } from './dashboard.js';
 
-export const CONSOLE_PAGES: readonly ConsolePage[] = [dashboardPage];
+export const CONSOLE_PAGES: readonly ConsolePage[] = [dashboardPage, clientsPage];

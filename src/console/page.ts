@@ -35,12 +35,15 @@ export interface ConsoleTools extends ConsoleServices {
   render(ctx: ConsoleContext, page: { title: string; body: SafeHtml; status?: number }): void;
   /**
    * Makes a change and records it in the audit trail as the admin API does, whatever its outcome,
-   * with the signed-in user as its actor.
+   * with the signed-in user as its actor. The event may depend on what the change made (a
+   * generated id): it is then given the result, or undefined when the change failed.
    */
-  audited<T>(ctx: ConsoleContext, event: Omit<AuditEventInput, 'actor' | 'outcome'>, change: () => Promise<T>): Promise<T>;
+  audited<T>(ctx: ConsoleContext, event: AuditedEvent | ((made: T | undefined) => AuditedEvent), change: () => Promise<T>): Promise<T>;
   /** `${root}/console`: where links and form actions start. */
   base: string;
 }
+
+export type AuditedEvent = Omit<AuditEventInput, 'actor' | 'outcome'>;
 
 export interface ConsolePage {
   /** In the navigation, and the heading of the page's first screen. */

@@ -13,7 +13,7 @@ import { MAX_BODY_BYTES } from '../http/pipeline.js';
 import { CsrfTokens } from '../interactions/csrf.js';
 import { derivedSecret, type ProviderKeys } from '../oidc/keys.js';
 import { CONSOLE_PATH } from './client.js';
-import { ConsolePageError, type ConsoleContext, type ConsoleServices, type ConsoleState, type ConsoleTools } from './page.js';
+import { ConsolePageError, type AuditedEvent, type ConsoleContext, type ConsoleServices, type ConsoleState, type ConsoleTools } from './page.js';
 import { CONSOLE_PAGES } from './pages/index.js';
 import { ConsoleSessions } from './sessions.js';
 import { consoleSignIn } from './sign-in.js';
@@ -68,15 +68,18 @@ export function consoleApp(deps: ConsoleDeps) {
     ...deps,
     base,
     render: (ctx, page) => send(ctx, { ...page, current: CONSOLE_PAGES.find((p) => p.path !== '/' && ctx.path.startsWith(`${CONSOLE_PATH}${p.path}`))?.path ?? (ctx.path === `${CONSOLE_PATH}/` ? '/' : undefined) }),
-    async audited(ctx, event, change) {
-      const record = (outcome: 'success' | 'failure', error?: string) =>
-        deps.audit.record({ ...event, outcome, actor: ctx.state.session.user.id, details: { ...event.details, via: 'console', error } }, ctx);
+    async audited<T>(ctx: ConsoleContext, event: AuditedEvent | ((made: T | undefined) => AuditedEvent), change: () => Promise<T>) {
+      const record = (made: T | undefined, error?: string) => {
+        const fields = typeof event === 'function' ? event(made) : event;
+        const outcome = error ? 'failure' : 'success';
+        deps.audit.record({ ...fields, outcome, actor: ctx.state.session.user.id, details: { ...fields.details, via: 'console', error } }, ctx);
+      };
       try {
-        const done = await change();
-        record('success');
-        return done;
+        const made = await change();
+        record(made);
+        return made;
       } catch (err) {
-        record('failure', err instanceof HttpError ? err.error : 'server_error');
+        record(undefined, err instanceof HttpError ? err.error : 'server_error');
         throw err;
       }
     },

@@ -9,7 +9,8 @@ import { launchChromium, watchConsole } from '../helpers/chromium.js';
 import { chromiumAvailable } from '../helpers/requirements.js';
 import { admin, clientCredentialsToken } from '../helpers/oauth.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
-import { createUser, PASSWORD, type TestUser } from '../helpers/users.js';
+import { authorize } from '../helpers/browser-agent.js';
+import { createUser, introspector, PASSWORD, REDIRECT_URI, registerAppClient, signInForTokens, type TestUser } from '../helpers/users.js';
 
 const hasChromium = chromiumAvailable();
 const ARTIFACTS = new URL('../artifacts/', import.meta.url);
@@ -155,6 +156,66 @@ describe.skipIf(!hasChromium)('the web console in Chromium', () => {
     await screenshot('clients');
     const [deleted] = await latest('client.deleted');
     expect(deleted).toMatchObject({ actor: administrator.id, client_id: 'billing' });
+  });
+
+  it('creates a user, makes them an administrator and takes it back', async () => {
+    await page.getByRole('link', { name: 'Users', exact: true }).click();
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+    await page.getByRole('link', { name: 'Create a user' }).click();
+    await page.getByLabel('Username').fill('Carol');
+    await page.getByLabel('Email').fill('carol@example.com');
+    await page.getByLabel('Password').fill('short');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toBe('password: must be at least 8 characters');
+    await screenshot('user-form-error');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByText('User created.').waitFor();
+    await page.getByRole('heading', { name: 'User carol' }).waitFor();
+    const id = new URL(page.url()).pathname.split('/').at(-1)!;
+    const [created] = await latest('user.created');
+    expect(created).toMatchObject({ actor: administrator.id, subject: id, outcome: 'success' });
+
+    await page.getByRole('button', { name: 'Make administrator' }).click();
+    await page.getByText('The user is now an administrator.').waitFor();
+    expect((await admin(tollgate.url, 'GET', `/users/${id}`)).body.admin).toBe(true);
+    await page.getByRole('button', { name: 'Remove admin role' }).click();
+    await page.getByText('The user is no longer an administrator.').waitFor();
+    expect((await admin(tollgate.url, 'GET', `/users/${id}`)).body.admin).toBe(false);
+    await page.getByRole('link', { name: 'Users', exact: true }).click();
+    expect(await page.textContent('main table')).toContain('carol@example.com');
+    await screenshot('users');
+  });
+
+  it("resets a user's password, shows and revokes their consents, and disables them", async () => {
+    const user = await createUser(tollgate.url, { username: 'dave' });
+    const app = await registerAppClient(tollgate.url);
+    const tokens = await signInForTokens(tollgate.url, { client: app, user });
+    const introspect = await introspector(tollgate.url);
+    await page.goto(`${tollgate.url}/console/users/${user.id}`);
+    await page.getByRole('heading', { name: 'User dave' }).waitFor();
+    expect(await page.textContent('main table')).toContain(app.client_id);
+    await screenshot('user');
+
+    await page.getByLabel('New password').fill('a brand new password');
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await page.getByText('Password set.').waitFor();
+    const signedIn = await authorize(tollgate.url, { clientId: app.client_id, redirectUri: REDIRECT_URI, scope: 'read', login: 'dave', password: 'a brand new password', consent: 'none' });
+    expect(signedIn.code).toBeDefined();
+
+    await page.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByText('Consent revoked.').waitFor();
+    expect(await page.textContent('main')).toContain('No remembered consents.');
+    expect(await introspect(tokens.body.access_token as string)).toEqual({ active: false });
+    const [revoked] = await latest('user.consent_revoked');
+    expect(revoked).toMatchObject({ actor: administrator.id, subject: user.id, client_id: app.client_id });
+
+    await page.getByRole('button', { name: 'Disable' }).click();
+    await page.getByText('User disabled').waitFor();
+    expect((await admin(tollgate.url, 'GET', `/users/${user.id}`)).body.disabled).toBe(true);
+    const [disabled] = await latest('user.updated');
+    expect(disabled).toMatchObject({ actor: administrator.id, subject: user.id, details: { fields: ['disabled'], via: 'console' } });
   });
 
   it('has loaded nothing the CSP blocked, and run no failing script', () => {

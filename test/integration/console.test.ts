@@ -101,7 +101,7 @@ describe('the web console', () => {
     expect(missing.text).toContain('There is no such page');
   });
 
-  it('answers bad client forms with 4xx pages, and keeps its own client', async () => {
+  it('answers bad client and user forms with 4xx pages, and keeps its own client', async () => {
     const { agent, page } = await signInToConsole(base, administrator.username, PASSWORD);
     const csrf = csrfOf(page.text);
     const cases: [string, Record<string, string>, number, string][] = [
@@ -113,6 +113,12 @@ describe('the web console', () => {
       ['/console/clients/no-such-client/secret', { csrf, overlap_seconds: '5' }, 404, 'client no-such-client not found'],
       ['/console/clients/no-such-client/enabled', { csrf, enabled: 'no' }, 404, 'not found'],
       ['/console/clients/x\u0000/delete', { csrf }, 404, 'not found'],
+      ['/console/users', { csrf, username: 'UPPER case', password: PASSWORD }, 400, 'username: must be 1-64 of'],
+      ['/console/users', { csrf, username: administrator.username, password: PASSWORD }, 409, 'is taken'],
+      [`/console/users/${administrator.id}/enabled`, { csrf, enabled: 'no' }, 409, 'you cannot disable yourself'],
+      [`/console/users/${administrator.id}/admin`, { csrf, admin: 'no' }, 409, 'take your own admin role'],
+      [`/console/users/${administrator.id}/password`, { csrf, password: 'short' }, 400, 'password: must be at least 8 characters'],
+      ['/console/users/not-a-user/consents/x/revoke', { csrf }, 404, 'user not-a-user not found'],
     ];
     for (const [path, form, status, text] of cases) {
       const answer = await agent.post(`${base}${path}`, form);

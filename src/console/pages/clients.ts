@@ -78,7 +78,8 @@ export const clientsPage: ConsolePage = {
       const form = formOf(ctx);
       try {
         const input = parseInput(createClientInput, createBody(form));
-        const created = await audited(ctx, { type: 'client.created', clientId: input.client_id, details: { fields: Object.keys(input) } }, () => clients.create(input));
+        const fields = Object.keys(input);
+        const created = await audited(ctx, (made) => ({ type: 'client.created', clientId: made?.client.id ?? input.client_id, details: { fields } }), () => clients.create(input));
         render(ctx, { title: 'Client registered', body: clientSecretView({ base, client: clientView(created.client), secret: created.secret, rotated: false }) });
       } catch (err) {
         const refused = refusedForm(err);

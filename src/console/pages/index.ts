@@ -3,5 +3,6 @@
 import type { ConsolePage } from '../page.js';
 import { clientsPage } from './clients.js';
 import { dashboardPage } from './dashboard.js';
+import { usersPage } from './users.js';
 
-export const CONSOLE_PAGES: readonly ConsolePage[] = [dashboardPage, clientsPage];
+export const CONSOLE_PAGES: readonly ConsolePage[] = [dashboardPage, clientsPage, usersPage];

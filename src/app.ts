@@ -34,6 +34,7 @@ import { adminApiRouter } from './admin/routes.js';
 import { CsrfTokens } from './interactions/csrf.js';
 import { assets } from './interactions/pages.js';
 import { interactionRouter } from './interactions/router.js';
+import { CounterHistory } from './console/counter-history.js';
 import { consoleApp } from './console/router.js';
 import { SignInThrottle } from './users/sign-in-throttle.js';
 import { UserService } from './users/service.js';
@@ -147,7 +148,8 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl }: AppD
     loginThrottle: new SignInThrottle(limits, config.rateLimit),
   });
   koa.use(interactions.routes());
-  koa.use(consoleApp({ config, db, clients, users, audit, metrics, provider, keys, log, localUrl: () => localUrl ?? config.issuer }));
+  const refusals = new CounterHistory(metrics.rateLimited);
+  koa.use(consoleApp({ config, db, clients, users, audit, metrics, refusals, provider, keys, log, localUrl: () => localUrl ?? config.issuer }));
   koa.use(discovery);
   const providerApp = mount(provider);
   // Deny by default: only the endpoints Tollgate documents reach the provider.
@@ -183,9 +185,11 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl }: AppD
   const pipeline = requestPipeline({ endpoints, knownPaths: KNOWN_PATHS, issuer: config.issuer, issuerPath: config.issuerPath, wellKnown: [RFC8414_PATH], trustedProxies: config.trustedProxies, limits, metrics, log }, koa.callback());
   const start = async () => {
     metrics.start();
+    refusals.start();
     await limits.start();
   };
   const close = async () => {
+    refusals.stop();
     await limits.close();
     await audit.close();
   };

@@ -11,6 +11,7 @@ import type { Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { UserService } from '../users/service.js';
+import type { CounterHistory } from './counter-history.js';
 import type { ConsoleSession } from './sessions.js';
 
 /** What the console's middleware leaves for the pages: the session and its CSRF token. */
@@ -28,6 +29,8 @@ export interface ConsoleServices {
   users: UserService;
   audit: AuditLog;
   metrics: Metrics;
+  /** The refused requests (429) counter over time. */
+  refusals: CounterHistory;
 }
 
 export interface ConsoleTools extends ConsoleServices {

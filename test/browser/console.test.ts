@@ -21,13 +21,15 @@ let context: BrowserContext;
 let page: Page;
 let administrator: TestUser;
 const problems: string[] = [];
+const TOKENS_PER_CLIENT = 70;
 
 const screenshot = (name: string) => page.screenshot({ path: new URL(`console-${name}.png`, ARTIFACTS).pathname, fullPage: true });
 
 beforeAll(async () => {
   if (!hasChromium) return;
   await mkdir(ARTIFACTS, { recursive: true });
-  tollgate = await startTollgate();
+  // Rate limits on, for the dashboard's 429s: a client gets TOKENS_PER_CLIENT tokens a minute.
+  tollgate = await startTollgate({ RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_TOKEN_PER_CLIENT: String(TOKENS_PER_CLIENT) });
   administrator = await createUser(tollgate.url, { username: 'ops-admin', admin: true });
   browser = await launchChromium();
   context = await browser.newContext();
@@ -252,6 +254,49 @@ describe.skipIf(!hasChromium)('the web console in Chromium', () => {
     // A range that runs backwards is refused with the admin API's message.
     await page.goto(`${tollgate.url}/console/audit?since=2001-01-02T00:00&until=2001-01-01T00:00`);
     expect(await page.getByRole('alert').textContent()).toBe('since: since must be before until');
+  });
+
+  it('draws the dashboard: tokens issued, introspections, failures and 429s over time', async () => {
+    const noisy = (await admin(tollgate.url, 'POST', '/clients', { client_id: 'noisy', scope: 'read' })).body;
+    const statuses: number[] = [];
+    for (let i = 0; i < TOKENS_PER_CLIENT + 5; i += 1) statuses.push((await clientCredentialsToken(tollgate.url, 'noisy', noisy.client_secret as string)).status);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(5);
+    const token = (await clientCredentialsToken(tollgate.url, 'billing-2', 'wrong secret')).status;
+    expect(token).toBe(401);
+
+    await page.getByRole('link', { name: 'Dashboard', exact: true }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    const charts = page.locator('figure.chart');
+    expect(await charts.count()).toBe(4);
+    const total = async (title: string) => Number(await page.locator('figure.chart', { hasText: title }).getAttribute('data-total'));
+    expect(await total('Refused requests (429)')).toBe(5);
+    expect(await total('Tokens issued')).toBeGreaterThanOrEqual(TOKENS_PER_CLIENT + 60);
+    const introspected = (await admin(tollgate.url, 'GET', '/audit?type=token.introspected&limit=500')).body.events as unknown[];
+    expect(await total('Introspections')).toBe(introspected.length);
+    const failed = (await admin(tollgate.url, 'GET', '/audit?outcome=failure&limit=500')).body.events as unknown[];
+    expect(await total('Failures')).toBe(failed.length);
+    // Pictures, not tables: each chart is an SVG with a bar per busy hour, its count in a tooltip.
+    expect(await page.locator('figure.chart svg[role="img"]').count()).toBe(4);
+    expect(await page.locator('figure.chart', { hasText: 'Refused requests' }).locator('rect title').allTextContents()).toEqual([expect.stringMatching(/^\d\d:\d\d: 5$/)]);
+    expect(await page.locator('main table').count()).toBe(0);
+    await screenshot('dashboard');
+
+    await page.getByRole('link', { name: 'Last 7 days' }).click();
+    await page.waitForURL(/range=week/);
+    expect(await total('Refused requests (429)')).toBe(5);
+    await page.getByRole('link', { name: 'Last hour' }).click();
+    await page.waitForURL(/range=hour/);
+    expect(await page.locator('figure.chart', { hasText: 'Tokens issued' }).locator('text').last().textContent()).toMatch(/^\d\d:\d\d$/);
+    await screenshot('dashboard-hour');
+  });
+
+  it('signs out', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Signed out' }).waitFor();
+    await screenshot('signed-out');
+    // The session is gone: the console asks for the password again.
+    await page.goto(`${tollgate.url}/console/clients`);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
   });
 
   it('has loaded nothing the CSP blocked, and run no failing script', () => {

@@ -99,6 +99,14 @@ describe('the web console', () => {
     const missing = await signedIn.get(`${base}/console/no-such-page`);
     expect(missing.status).toBe(404);
     expect(missing.text).toContain('There is no such page');
+    const range = await signedIn.get(`${base}/console/?range=year`);
+    expect(range.status).toBe(400);
+    expect(range.text).toContain('range: must be one of hour, day, week');
+    const dashboard = await signedIn.get(`${base}/console/?range=week`);
+    expect(dashboard.status).toBe(200);
+    expect(dashboard.text.match(/<svg /g)).toHaveLength(4);
+    // Nothing inline for the CSP to refuse: no script, style or handler in the page.
+    expect(dashboard.text).not.toMatch(/<script>|<style|style="|\son\w+=/);
   });
 
   it('answers bad client and user forms with 4xx pages, and keeps its own client', async () => {

@@ -8,15 +8,20 @@ const SAMPLE_EVERY_MS = 60_000;
 const KEEP_MS = 7 * 86_400_000;
 
 export class CounterHistory {
-  readonly #samples: { at: number; total: number }[] = [];
+  /** Oldest first; `asked` marks one taken for a reader rather than by the timer. */
+  readonly #samples: { at: number; total: number; asked?: boolean }[] = [];
   #timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly counter: Counter) {}
 
-  /** Records the counter's total now; the dashboard calls it too, so its last bucket is current. */
-  async sample(now = Date.now()): Promise<void> {
+  /**
+   * Records the counter's total now. The dashboard asks for one too, so its last bucket is
+   * current; such a sample replaces the one a reader asked for last, so readers add at most one.
+   */
+  async sample(now = Date.now(), asked = false): Promise<void> {
     const { values } = await this.counter.get();
-    this.#samples.push({ at: now, total: values.reduce((sum, { value }) => sum + value, 0) });
+    if (this.#samples.at(-1)?.asked) this.#samples.pop();
+    this.#samples.push({ at: now, total: values.reduce((sum, { value }) => sum + value, 0), asked });
     while (this.#samples.length > 0 && this.#samples[0]!.at < now - KEEP_MS) this.#samples.shift();
   }
 

@@ -1,7 +1,7 @@
 // Reading the console's HTML forms into the admin API's input shapes, which the admin API's zod
 // schemas then check: a form is one more way to write the same JSON, never a looser one.
 import type { Context } from 'koa';
-import { invalidRequest } from '../http/errors.js';
+import { HttpError, invalidRequest } from '../http/errors.js';
 
 export type FormValues = Record<string, string | string[]>;
 
@@ -50,4 +50,13 @@ export function withCursor(query: Record<string, unknown>, cursor: string): stri
   for (const [name, value] of Object.entries(query)) if (typeof value === 'string' && value && name !== 'cursor') params.set(name, value);
   params.set('cursor', cursor);
   return `?${params}`;
+}
+
+/**
+ * The problem of a form a person can fix by changing what they typed (bad input, a conflict), to
+ * show on the form again; anything else (gone, unavailable) is thrown on, to be its own page.
+ */
+export function fixable(err: unknown): HttpError {
+  if (err instanceof HttpError && err.status < 500 && err.status !== 404) return err;
+  throw err;
 }

@@ -40,6 +40,12 @@ export interface ConsoleDeps extends ConsoleServices {
 
 const isConsolePath = (path: string) => path === CONSOLE_PATH || path.startsWith(`${CONSOLE_PATH}/`);
 
+/** The page a path belongs to, for the navigation: /console/ is the dashboard, /console/clients/x the clients. */
+function pageOf(path: string): string | undefined {
+  const below = path.slice(CONSOLE_PATH.length);
+  return below === '/' ? '/' : CONSOLE_PAGES.find((page) => page.path !== '/' && (below === page.path || below.startsWith(`${page.path}/`)))?.path;
+}
+
 /** The console as one Koa middleware: it answers every path under /console and nothing else. */
 export function consoleApp(deps: ConsoleDeps) {
   const { config, log, metrics } = deps;
@@ -67,7 +73,7 @@ export function consoleApp(deps: ConsoleDeps) {
   const tools: ConsoleTools = {
     ...deps,
     base,
-    render: (ctx, page) => send(ctx, { ...page, current: CONSOLE_PAGES.find((p) => p.path !== '/' && ctx.path.startsWith(`${CONSOLE_PATH}${p.path}`))?.path ?? (ctx.path === `${CONSOLE_PATH}/` ? '/' : undefined) }),
+    render: (ctx, page) => send(ctx, { ...page, current: pageOf(ctx.path) }),
     async audited<T>(ctx: ConsoleContext, event: AuditedEvent | ((made: T | undefined) => AuditedEvent), change: () => Promise<T>) {
       const record = (made: T | undefined, error?: string) => {
         const fields = typeof event === 'function' ? event(made) : event;

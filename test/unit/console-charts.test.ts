@@ -24,5 +24,12 @@ describe('CounterHistory', () => {
     expect(history.growth(t0, 60_000, 3)).toEqual([2, 3, 0]);
     // Before the first sample nothing is known, so nothing grew.
     expect(history.growth(t0 - 120_000, 60_000, 2)).toEqual([0, 0]);
+    // Readers' samples replace one another: the last one counts, however many readers asked.
+    counter.inc({ limit: 'token' }, 1);
+    await history.sample(t0 + 150_000, true);
+    counter.inc({ limit: 'token' }, 4);
+    await history.sample(t0 + 160_000, true);
+    expect(history.growth(t0, 60_000, 3)).toEqual([2, 3, 5]);
+    expect(history.growth(t0 + 120_000, 30_000, 2)).toEqual([0, 5]);
   });
 });

@@ -3,10 +3,10 @@
 import { auditView, type AuditFilters } from '../../../views/console/audit.js';
 import { listAuditEvents, listAuditInput } from '../../audit/query.js';
 import { AUDIT_TYPES } from '../../audit/types.js';
-import { HttpError, invalidRequest } from '../../http/errors.js';
+import { invalidRequest } from '../../http/errors.js';
 import { parseInput } from '../../http/validate.js';
 import { USER_ID_PATTERN } from '../../users/schema.js';
-import { withCursor } from '../forms.js';
+import { fixable, withCursor } from '../forms.js';
 import type { ConsolePage } from '../page.js';
 
 const PAGE_SIZE = 50;
@@ -48,8 +48,8 @@ export const auditPage: ConsolePage = {
         const next = nextCursor ? withCursor({ ...filters }, nextCursor) : undefined;
         render(ctx, { title: 'Audit trail', body: auditView({ base, filters, types: AUDIT_TYPES, events, next }) });
       } catch (err) {
-        if (!(err instanceof HttpError) || err.status >= 500) throw err;
-        render(ctx, { title: 'Audit trail', status: err.status, body: auditView({ base, filters, types: AUDIT_TYPES, events: [], error: err.description }) });
+        const refused = fixable(err);
+        render(ctx, { title: 'Audit trail', status: refused.status, body: auditView({ base, filters, types: AUDIT_TYPES, events: [], error: refused.description }) });
       }
     });
   },

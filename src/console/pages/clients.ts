@@ -12,9 +12,8 @@ import {
 import { createClientInput, listClientsInput, rotateSecretInput, updateClientInput } from '../../clients/schema.js';
 import { CONSOLE_CLIENT_ID } from '../../clients/service.js';
 import { clientView } from '../../clients/views.js';
-import { HttpError } from '../../http/errors.js';
 import { parseInput } from '../../http/validate.js';
-import { formOf, lines, list, text, ticked, whole, type FormValues } from '../forms.js';
+import { fixable, formOf, lines, list, text, ticked, whole, type FormValues } from '../forms.js';
 import type { ConsoleContext, ConsolePage } from '../page.js';
 
 const DONE: Record<string, string> = {
@@ -44,12 +43,6 @@ function createBody(form: FormValues) {
 function updateBody(form: FormValues) {
   const { client_id: _id, ...fields } = createBody(form);
   return { ...fields, client_name: fields.client_name ?? null, default_scope: fields.default_scope ?? fields.scope, access_token_ttl: whole(form, 'access_token_ttl', null) };
-}
-
-/** Renders the form again, with what was typed and what was wrong, for the problems a person can fix. */
-function refusedForm(err: unknown): HttpError {
-  if (err instanceof HttpError && err.status < 500 && err.status !== 404) return err;
-  throw err;
 }
 
 export const clientsPage: ConsolePage = {
@@ -82,7 +75,7 @@ export const clientsPage: ConsolePage = {
         const created = await audited(ctx, (made) => ({ type: 'client.created', clientId: made?.client.id ?? input.client_id, details: { fields } }), () => clients.create(input));
         render(ctx, { title: 'Client registered', body: clientSecretView({ base, client: clientView(created.client), secret: created.secret, rotated: false }) });
       } catch (err) {
-        const refused = refusedForm(err);
+        const refused = fixable(err);
         render(ctx, { title: 'Register a client', status: refused.status, body: clientFormView({ base, csrf: ctx.state.csrf, values: form, error: refused.description }) });
       }
     });
@@ -107,7 +100,7 @@ export const clientsPage: ConsolePage = {
         await audited(ctx, { type: 'client.updated', clientId: id, details: { fields: Object.keys(patch) } }, () => clients.update(id, patch));
         done(ctx, detailPath(id), 'saved');
       } catch (err) {
-        const refused = refusedForm(err);
+        const refused = fixable(err);
         render(ctx, { title: `Edit ${id}`, status: refused.status, body: clientFormView({ base, csrf: ctx.state.csrf, values: form, error: refused.description, editing: id }) });
       }
     });

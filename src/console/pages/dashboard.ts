@@ -29,7 +29,7 @@ export const dashboardPage: ConsolePage = {
       const since = (Math.floor(Date.now() / bucketMs) + 1 - range.buckets) * bucketMs;
       const starts = Array.from({ length: range.buckets }, (_, i) => new Date(since + i * bucketMs));
       await audit.flush();
-      const [activity] = await Promise.all([auditActivity(db, new Date(since), range.bucketSeconds, range.buckets), refusals.sample()]);
+      const [activity] = await Promise.all([auditActivity(db, new Date(since), range.bucketSeconds, range.buckets), refusals.sample(Date.now(), true)]);
       const label = range.bucketSeconds < 86_400 ? (start: Date) => start.toISOString().slice(11, 16) : (start: Date) => start.toISOString().slice(5, 10);
       const series = [
         { title: 'Tokens issued', values: activity.issued, colour: 's1' as const },

@@ -2,11 +2,11 @@
 // see and revoke consents. Every change goes through UserService with the admin API's schemas,
 // and into the audit trail.
 import { userDetailView, userFormView, userListView } from '../../../views/console/users.js';
-import { conflict, HttpError } from '../../http/errors.js';
+import { conflict, type HttpError } from '../../http/errors.js';
 import { parseInput } from '../../http/validate.js';
 import { createUserInput, listUsersInput, updateUserInput, type UpdateUserInput } from '../../users/schema.js';
 import { consentView, userView } from '../../users/views.js';
-import { formOf, text, ticked } from '../forms.js';
+import { fixable, formOf, text, ticked } from '../forms.js';
 import type { ConsoleContext, ConsolePage } from '../page.js';
 
 const DONE: Record<string, string> = {
@@ -61,8 +61,8 @@ export const usersPage: ConsolePage = {
         const user = await audited(ctx, (made) => ({ type: 'user.created', subject: made?.id, details: { fields } }), () => users.create(input));
         done(ctx, user.id, 'created');
       } catch (err) {
-        if (!(err instanceof HttpError) || err.status >= 500) throw err;
-        render(ctx, { title: 'Create a user', status: err.status, body: userFormView({ base, csrf: ctx.state.csrf, values: form, error: err.description }) });
+        const refused = fixable(err);
+        render(ctx, { title: 'Create a user', status: refused.status, body: userFormView({ base, csrf: ctx.state.csrf, values: form, error: refused.description }) });
       }
     });
 
@@ -84,8 +84,7 @@ export const usersPage: ConsolePage = {
         await change(ctx, { password: formOf(ctx).password ?? '' });
         done(ctx, id, 'password');
       } catch (err) {
-        if (!(err instanceof HttpError) || err.status >= 500 || err.status === 404) throw err;
-        await showUser(ctx, id, err);
+        await showUser(ctx, id, fixable(err));
       }
     });
 

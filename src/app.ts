@@ -37,6 +37,8 @@ import { adminApiRouter } from './admin/routes.js';
 import { CsrfTokens } from './interactions/csrf.js';
 import { assets } from './interactions/pages.js';
 import { interactionRouter } from './interactions/router.js';
+import { CounterHistory } from './console/counter-history.js';
+import { consoleApp } from './console/router.js';
 import { SignInThrottle } from './users/sign-in-throttle.js';
 import { UserService } from './users/service.js';
 import { auditIntrospection } from './oidc/operations.js';
@@ -61,6 +63,8 @@ export interface AppDeps {
   log: Logger;
   /** How cache invalidations reach other instances; in-process only when not given. */
   invalidation?: InvalidationBus;
+  /** Where this process's listener answers (http://127.0.0.1:3000): the console redeems its codes there. ISSUER when not given. */
+  localUrl?: string;
 }
 
 export interface App {
@@ -96,7 +100,7 @@ export interface App {
  * Builds the HTTP application from its dependencies: it opens no connection, listens on nothing
  * and starts no timer until `start()` (src/server.ts).
  */
-export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App {
+export function buildApp({ config, db, keys, log, invalidation, localUrl }: AppDeps): App {
   // Every argon2 verification (client secrets, user passwords) passes this one gate.
   const argon2 = new Argon2Gate(config.argon2, config.hashCost);
   const secrets = new SecretVerifier(config.secretCacheSize, config.hashCost, argon2);
@@ -153,6 +157,8 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
     loginThrottle: new SignInThrottle(limits, config.rateLimit),
   });
   koa.use(interactions.routes());
+  const refusals = new CounterHistory(metrics.rateLimited);
+  koa.use(consoleApp({ config, db, clients, users, audit, metrics, refusals, provider, keys, log, localUrl: () => localUrl ?? config.issuer }));
   koa.use(discovery);
   const providerApp = mount(provider);
   // Deny by default: only the endpoints Tollgate documents reach the provider.
@@ -190,10 +196,12 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
   const start = async () => {
     keys.start();
     metrics.start();
+    refusals.start();
     await limits.start();
   };
   const close = async () => {
     keys.close();
+    refusals.stop();
     await limits.close();
     await audit.close();
   };

@@ -11,6 +11,7 @@ import { KeyRing } from './keys/key-ring.js';
 import { openKeys } from './keys/start.js';
 import { keySettings } from './keys/store.js';
 import { ensureAdminClient, handOverAdminSecret, type Terminal } from './admin/bootstrap.js';
+import { CONSOLE_CLIENT_ID, ensureConsoleClient } from './console/client.js';
 import { scheduleCleanup } from './tokens/cleanup.js';
 import { scheduleAuditPrune } from './audit/query.js';
 import { metricsServer } from './metrics/http.js';
@@ -85,7 +86,9 @@ export async function startServer(config: Config, log: Logger, options: StartOpt
     const invalidation = await startInvalidationBus(config, db, log);
     started.push(() => invalidation.close());
     const ring = new KeyRing(db, kek, keys, keySettings(config), invalidation, log.child({ component: 'keys' }));
-    app = buildApp({ config, db, keys: ring, log, invalidation });
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    app = buildApp({ config, db, keys: ring, log, invalidation, localUrl: localAddress(config.host, port) });
     const { close: closeApp } = app;
     started.push(() => closeApp());
     await app.start();
@@ -104,9 +107,9 @@ export async function startServer(config: Config, log: Logger, options: StartOpt
       }),
     );
 
+    if (await ensureConsoleClient(config, app.clients)) log.info({ clientId: CONSOLE_CLIENT_ID }, 'created the web console client');
+
     handler = app.handler;
-    const { port } = server.address() as AddressInfo;
-    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     log.info({ url, issuer: config.issuer, node: process.version }, 'Tollgate is listening');
     const metricsUrl = metricsListener && `http://${metrics.host.includes(':') ? `[${metrics.host}]` : metrics.host}:${(metricsListener.address() as AddressInfo).port}/metrics`;
     if (metricsUrl) log.info({ metricsUrl }, 'metrics listening');
@@ -164,4 +167,10 @@ async function openOrExplain(config: Config, log: Logger, options: StartOptions)
     await db.close();
     throw err instanceof DatabaseStartupError ? new StartupError(err.message, { cause: err.cause }) : err;
   }
+}
+
+/** How this process reaches its own listener: over loopback when it listens on every address. */
+function localAddress(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
 }

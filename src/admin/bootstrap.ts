@@ -42,7 +42,8 @@ export type Terminal = Pick<NodeJS.WriteStream, 'write'> & { isTTY?: boolean };
 export async function handOverAdminSecret(config: Config, secret: string, terminal: Terminal, log: Logger): Promise<void> {
   const text =
     `Created admin client "${config.adminClientId}". Its secret is shown only now:\n\n  ${secret}\n\n` +
-    `Get an admin token: curl -u '${config.adminClientId}:<secret>' -d grant_type=client_credentials -d scope=admin ${config.issuer}/token\n`;
+    `Get an admin token: curl -u '${config.adminClientId}:<secret>' -d grant_type=client_credentials -d scope=admin ${config.issuer}/token\n\n` +
+    firstAdministrator(config);
   if (!terminal.isTTY) {
     const file = join(config.dataDir, ADMIN_SECRET_FILE);
     try {
@@ -56,4 +57,13 @@ export async function handOverAdminSecret(config: Config, secret: string, termin
     }
   }
   terminal.write(`\n${text}\n`);
+}
+
+/** How to make the first user who may sign in to the web console: nobody has the admin role at first. */
+export function firstAdministrator(config: Pick<Config, 'issuer'>): string {
+  return (
+    `Web console: ${config.issuer}/console. Give a user the admin role to sign in there, with the token above:\n` +
+    `  curl -H "Authorization: Bearer <token>" -H 'Content-Type: application/json' -d '{"username":"<name>","password":"<password>","admin":true}' ${config.issuer}/admin/users\n` +
+    `or, while the server is stopped (or on PostgreSQL): printf %s '<password>' | npm run admin -- user create <name> --admin --password-stdin\n`
+  );
 }

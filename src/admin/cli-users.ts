@@ -11,6 +11,7 @@ const FLAGS: Record<string, string> = {
   email: '--email',
   password: '--password-stdin',
   disabled: '--disabled',
+  admin: '--admin',
   limit: '--limit',
   cursor: '--cursor',
 };
@@ -34,11 +35,12 @@ export const userCommands: CommandFamily = {
         email: { type: 'string', value: 'EMAIL', help: 'email address' },
         'password-stdin': { type: 'boolean', help: 'read the password from standard input (default: generate one)' },
         disabled: { type: 'boolean', help: 'create the user unable to sign in' },
+        admin: { type: 'boolean', help: 'let the user sign in to the web console (/console)' },
       },
       prepare([username], values, io) {
         const piped = passwordFromStdin(values, io);
         const password = piped ?? generateSecret();
-        const input = validate(createUserInput, { username, email: values.email, password, disabled: values.disabled }, FLAGS);
+        const input = validate(createUserInput, { username, email: values.email, password, disabled: values.disabled, admin: values.admin }, FLAGS);
         // A generated password is shown once, like a client secret; a piped one never is.
         return async ({ users }) => ({ ...userView(await users.create(input)), ...(piped === undefined ? { password } : {}) });
       },
@@ -67,11 +69,12 @@ export const userCommands: CommandFamily = {
         email: { type: 'string', value: 'EMAIL|none', help: 'new email address; none: remove it' },
         'password-stdin': { type: 'boolean', help: 'read a new password from standard input' },
         disabled: { type: 'string', value: 'true|false', help: 'true: the user cannot sign in' },
+        admin: { type: 'string', value: 'true|false', help: 'true: the user may sign in to the web console; false: no longer' },
       },
       prepare([user], values, io) {
         const patch = validate(
           updateUserInput,
-          { username: values.username, email: values.email === 'none' ? null : values.email, password: passwordFromStdin(values, io), disabled: boolean(values.disabled) },
+          { username: values.username, email: values.email === 'none' ? null : values.email, password: passwordFromStdin(values, io), disabled: boolean(values.disabled), admin: boolean(values.admin) },
           { ...FLAGS, username: '--username' },
         );
         return async ({ users }) => userView(await users.update((await users.find(user!)).id, patch));

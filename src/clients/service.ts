@@ -5,6 +5,16 @@ import { tokenStore, type TokenStore } from '../tokens/store/token-store.js';
 import { CLIENT_ID_PATTERN, clientShapeProblem, type CreateClientInput, type UpdateClientInput } from './schema.js';
 import { generateClientId, generateSecret, type SecretVerifier } from './secrets.js';
 
+/**
+ * The web console's own sign-in client: created at every start (src/console/client.ts), and
+ * neither changed nor deleted by anyone, since without it no administrator could sign in.
+ */
+export const CONSOLE_CLIENT_ID = 'tollgate-console';
+
+function refuseBuiltIn(id: string, what: string): void {
+  if (id === CONSOLE_CLIENT_ID) throw conflict(`client ${id} is the web console's built-in client and cannot be ${what}`, 'client_id');
+}
+
 /** Clients, with the secrets shown once and the caches and tokens that must follow every change. */
 export class ClientService {
   readonly #tokens: TokenStore;
@@ -43,24 +53,32 @@ export class ClientService {
     return { client: await this.get(id), secret };
   }
 
-  /** Creates the client with a known secret (the bootstrap admin client) unless it exists. */
+  /**
+   * Creates a built-in client (the bootstrap admin client with a known secret, the console's public
+   * client without one) unless it exists. An existing one gets the given redirect URIs, which
+   * follow ISSUER from one start to the next.
+   */
   async ensure(
     input: Pick<CreateClientInput, 'client_name' | 'grant_types' | 'scope' | 'default_scope' | 'redirect_uris' | 'token_endpoint_auth_method' | 'resource_server'> & { client_id: string },
-    secret: string,
+    secret: string | undefined,
   ): Promise<boolean> {
     const created = await this.db.prisma.client.createMany({
       data: {
         id: input.client_id,
         name: input.client_name,
-        secretHash: await this.secrets.hash(secret),
+        secretHash: secret === undefined ? null : await this.secrets.hash(secret),
         grantTypes: input.grant_types,
         scopes: input.scope,
         defaultScopes: input.default_scope ?? input.scope,
+        redirectUris: input.redirect_uris,
         tokenEndpointAuthMethod: input.token_endpoint_auth_method,
       },
       skipDuplicates: true,
     });
-    return created.count === 1;
+    if (created.count === 1) return true;
+    const moved = await this.db.prisma.client.updateMany({ where: { id: input.client_id, NOT: { redirectUris: { equals: input.redirect_uris } } }, data: { redirectUris: input.redirect_uris } });
+    if (moved.count) await this.cache?.changed(input.client_id);
+    return false;
   }
 
   async get(id: string): Promise<Client> {
@@ -90,6 +108,7 @@ export class ClientService {
 
   async update(id: string, patch: UpdateClientInput): Promise<Client> {
     const client = await this.get(id);
+    refuseBuiltIn(id, 'changed');
     const scopes = patch.scope ?? client.scopes;
     const defaultScopes = patch.default_scope ?? client.defaultScopes.filter((s) => scopes.includes(s));
     if (!defaultScopes.every((s) => scopes.includes(s))) {
@@ -134,6 +153,7 @@ export class ClientService {
 
   async remove(id: string): Promise<void> {
     await this.get(id);
+    refuseBuiltIn(id, 'deleted');
     await this.db.prisma.$transaction(async (tx) => {
       await this.#tokens.revokeByClient(id, tx);
       await tx.client.deleteMany({ where: { id } });

@@ -206,6 +206,12 @@ const schema = z
       group: 'Refresh tokens, sign-in, DPoP',
       description: 'How long a browser sign-in lasts before the user is asked again.',
     }),
+    CONSOLE_SESSION_TTL: integer(60, 86400).default(1800).register(doc, {
+      group: 'Refresh tokens, sign-in, DPoP',
+      description:
+        'Seconds a web console session lasts from sign-in; then the administrator enters the password again. ' +
+        'See [Web console](console.md#web-console).',
+    }),
     DPOP_REQUIRE_NONCE: bool.default(false).register(doc, {
       group: 'Refresh tokens, sign-in, DPoP',
       description: 'Require server-issued nonces in DPoP proofs (RFC 9449).',
@@ -384,6 +390,7 @@ const schema = z
     refreshTokenAbsoluteTtl: env.REFRESH_TOKEN_ABSOLUTE_TTL,
     refreshReuseGraceSeconds: env.REFRESH_REUSE_GRACE_SECONDS,
     sessionTtl: env.SESSION_TTL,
+    consoleSessionTtl: env.CONSOLE_SESSION_TTL,
     dpopRequireNonce: env.DPOP_REQUIRE_NONCE,
     logLevel: env.LOG_LEVEL,
     rateLimit: {

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { Context, Next } from 'koa';
 import { errorPage } from '../../views/error.js';
+import { CONSOLE_SCRIPT_PATH, CONSOLE_STYLESHEET_PATH } from '../../views/console/layout.js';
 import { ICON_PATH, STYLESHEET_PATH } from '../../views/layout.js';
 import { PROJECT_ROOT } from '../project-root.js';
 
@@ -10,6 +11,8 @@ import { PROJECT_ROOT } from '../project-root.js';
 const ASSETS = new Map([
   [STYLESHEET_PATH, { type: 'text/css; charset=utf-8', body: readFileSync(new URL('views/tollgate.css', PROJECT_ROOT)) }],
   [ICON_PATH, { type: 'image/svg+xml', body: readFileSync(new URL('views/favicon.svg', PROJECT_ROOT)) }],
+  [CONSOLE_STYLESHEET_PATH, { type: 'text/css; charset=utf-8', body: readFileSync(new URL('views/console/console.css', PROJECT_ROOT)) }],
+  [CONSOLE_SCRIPT_PATH, { type: 'text/javascript; charset=utf-8', body: readFileSync(new URL('views/console/console.js', PROJECT_ROOT)) }],
 ]);
 
 /**

@@ -20,3 +20,15 @@ export async function verifyAccessToken(provider: Provider, value: string): Prom
   if (!client) return undefined;
   return { clientId: token.clientId!, scopes: scopesInForce(clientFactsOf(client), token.scope), exp: token.exp! };
 }
+
+/**
+ * The user an access token of the authorization code flow was issued for, and its client. The
+ * token is destroyed: whoever redeems it (the web console, at sign-in) needed only to learn who
+ * signed in, and keeps no token.
+ */
+export async function redeemUserAccessToken(provider: Provider, value: string): Promise<{ clientId: string; accountId: string } | undefined> {
+  const token = await provider.AccessToken.find(value);
+  if (!token?.isValid || !token.accountId || !token.clientId) return undefined;
+  await token.destroy();
+  return { clientId: token.clientId, accountId: token.accountId };
+}

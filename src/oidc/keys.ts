@@ -63,5 +63,10 @@ export function dpopNonceSecret(keys: ProviderKeys): Buffer {
 export function derivedSecret(keys: ProviderKeys, purpose: string): Buffer {
   const [key] = keys.cookieKeys;
   if (!key) throw new Error('keys.json: cookieKeys is empty');
-  return Buffer.from(hkdfSync('sha256', key, 'tollgate', purpose, 32));
+  return subkey(key, purpose);
+}
+
+/** A 32-byte secret for one purpose, derived from `secret` (HKDF-SHA256): one stored secret serves several uses apart. */
+export function subkey(secret: Buffer | string, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, 'tollgate', purpose, 32));
 }

@@ -3,6 +3,7 @@
 // DPoP. provider.ts merges it into the rest of the configuration.
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { sha256 } from '../clients/secrets.js';
+import { CONSOLE_CLIENT_ID } from '../clients/service.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
 import type { UserService } from '../users/service.js';
@@ -125,8 +126,9 @@ async function loadGrant(ctx: KoaContextWithOIDC, users: UserService, issuer: st
   if (!accountId || !client || ctx.oidc.prompts.has('consent')) return undefined;
   // The user is about to be asked to sign in (again): the grant is made after that, for whoever signs in.
   if (ctx.oidc.prompts.has('login') && !(result as { login?: unknown } | undefined)?.login) return undefined;
-  const remembered = await users.findConsent(accountId, client.clientId);
   const requested = [...ctx.oidc.requestParamScopes];
+  // The web console is part of Tollgate: signing in to it asks for no consent.
+  const remembered = client.clientId === CONSOLE_CLIENT_ID ? { scopes: requested } : await users.findConsent(accountId, client.clientId);
   if (!remembered || requested.length === 0 || !requested.every((scope) => remembered.scopes.includes(scope))) return undefined;
 
   const grant = new provider.Grant({ accountId, clientId: client.clientId });

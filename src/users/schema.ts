@@ -19,6 +19,7 @@ const fields = {
     .min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`)
     .max(MAX_PASSWORD_LENGTH, `must be at most ${MAX_PASSWORD_LENGTH} characters`),
   disabled: z.boolean(),
+  admin: z.boolean().describe('May sign in to the web console (/console).'),
 };
 
 export const createUserInput = z.strictObject({
@@ -26,6 +27,7 @@ export const createUserInput = z.strictObject({
   email: fields.email.optional(),
   password: fields.password,
   disabled: fields.disabled.default(false),
+  admin: fields.admin.default(false),
 });
 
 export const updateUserInput = z.strictObject({
@@ -33,6 +35,7 @@ export const updateUserInput = z.strictObject({
   email: fields.email.nullable().optional(),
   password: fields.password.optional(),
   disabled: fields.disabled.optional(),
+  admin: fields.admin.optional(),
 });
 
 export const listUsersInput = z.strictObject({

@@ -38,6 +38,7 @@ export class UserService {
       email: input.email ?? null,
       passwordHash: await hashPassword(input.password, this.hashCost),
       disabled: input.disabled,
+      admin: input.admin,
     };
     // skipDuplicates: a concurrent create of the same name loses with a 409, not a database error.
     const created = await this.db.prisma.user.createMany({ data, skipDuplicates: true });
@@ -88,6 +89,7 @@ export class UserService {
       username: patch.username,
       email: patch.email,
       disabled: patch.disabled,
+      admin: patch.admin,
       passwordHash: patch.password === undefined ? undefined : await hashPassword(patch.password, this.hashCost),
     };
     const { updated, ending } = await this.db.prisma

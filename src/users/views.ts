@@ -9,6 +9,7 @@ export const userViewSchema = z.strictObject({
   username: z.string(),
   email: z.string().optional(),
   disabled: z.boolean(),
+  admin: z.boolean().describe('May sign in to the web console (/console).'),
   created_at: instant,
   updated_at: instant,
 });
@@ -34,6 +35,7 @@ export function userView(user: User): z.output<typeof userViewSchema> {
     username: user.username,
     email: user.email ?? undefined,
     disabled: user.disabled,
+    admin: user.admin,
     created_at: user.createdAt.toISOString(),
     updated_at: user.updatedAt.toISOString(),
   };

@@ -6,17 +6,16 @@ import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as client from 'openid-client';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM_PATH, chromiumAvailable } from '../helpers/requirements.js';
+import type { Browser } from 'playwright-core';
+import { launchChromium, watchConsole } from '../helpers/chromium.js';
+import { chromiumAvailable } from '../helpers/requirements.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin } from '../helpers/oauth.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 import { createUser, introspector, PASSWORD, type TestUser } from '../helpers/users.js';
 
-const CHROMIUM = CHROMIUM_PATH;
 const hasChromium = chromiumAvailable();
 const ARTIFACTS = new URL('../artifacts/', import.meta.url);
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let tollgate: TestTollgate;
 let browser: Browser;
@@ -41,29 +40,13 @@ beforeAll(async () => {
   tollgate = await startTollgate();
   user = await createUser(tollgate.url, { username: 'ada' });
   introspect = await introspector(tollgate.url);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
   await tollgate?.close();
   if (app) await new Promise((resolve) => app.close(resolve));
 });
-
-/**
- * Collects what went wrong in the page: content the CSP blocked (a strict policy must block
- * nothing of ours), script errors, and requests for things Tollgate does not have.
- */
-function watchConsole(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (message) => {
-    if (/Content.Security.Policy|Refused to/i.test(message.text())) problems.push(message.text());
-  });
-  page.on('pageerror', (error) => problems.push(error.message));
-  page.on('response', (response) => {
-    if (response.status() === 404 && response.url().startsWith(tollgate.url)) problems.push(`404 ${response.url()}`);
-  });
-  return problems;
-}
 
 describe.skipIf(!hasChromium)('signing in with Chromium', () => {
   it('signs in, consents, refreshes twice, and a replayed refresh token ends the session', async () => {
@@ -88,7 +71,7 @@ describe.skipIf(!hasChromium)('signing in with Chromium', () => {
 
     const context = await browser.newContext();
     const page = await context.newPage();
-    const problems = watchConsole(page);
+    const problems = watchConsole(page, tollgate.url);
 
     await page.goto(authorizationUrl.href);
     await expect(page.getByRole('heading', { name: 'Sign in' }).isVisible()).resolves.toBe(true);

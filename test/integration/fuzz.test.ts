@@ -354,6 +354,14 @@ const paths = (world: World) =>
     '/interaction/no-such-uid/login',
     '/assets/tollgate.css',
     '/assets/favicon.svg',
+    '/assets/console.js',
+    '/console',
+    '/console/',
+    '/console/login',
+    '/console/callback',
+    '/console/logout',
+    '/console/clients',
+    '/console/audit',
     '/',
     '/nope',
   );
@@ -616,7 +624,7 @@ function send(url: string, request: Generated): Promise<Reply> {
 }
 
 /** The browser-facing routes, whose errors are HTML pages for a person. */
-const isPage = (target: string) => /^\/(interaction\/|auth(\/|[?#]|$))/.test(target);
+const isPage = (target: string) => /^\/(interaction\/|auth(\/|[?#]|$)|console(\/|[?#]|$))/.test(target);
 
 function describeRequest(request: Generated): string {
   const body = request.body ? ` body=${JSON.stringify(request.body.slice(0, 200))}` : '';

@@ -7,6 +7,7 @@ import * as client from 'openid-client';
 import { describe, expect, it } from 'vitest';
 import { authorize, BrowserAgent, pkcePair } from '../helpers/browser-agent.js';
 import { admin, basic, registerClient } from '../helpers/oauth.js';
+import { signInToConsole } from '../helpers/console.js';
 import { metricsText, metricValue } from '../helpers/ops.js';
 import { freePort, startTollgate, TEST_METRICS_TOKEN, type TestTollgate } from '../helpers/tollgate.js';
 import { createUser, PASSWORD, REDIRECT_URI, registerAppClient, tokenRequest } from '../helpers/users.js';
@@ -163,6 +164,17 @@ describe('an issuer with a path', () => {
       expect(flow.redirect!.searchParams.get('iss')).toBe(issuer);
       const exchanged = await tokenRequest(issuer, app, { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier });
       expect(exchanged.status).toBe(200);
+
+      // The web console: its client's callback, its redirects and its cookies under the path.
+      const operator = await createUser(issuer, { admin: true });
+      const consoleClient = await admin(issuer, 'GET', '/clients/tollgate-console');
+      expect(consoleClient.body.redirect_uris).toEqual([`${issuer}/console/callback`]);
+      const { agent, page } = await signInToConsole(issuer, operator.username, PASSWORD);
+      expect(page.status).toBe(200);
+      expect(page.text).toContain('href="/auth/console/clients"');
+      expect(agent.cookies.has('tollgate_console')).toBe(true);
+      expect((await agent.get(`${issuer}/console/clients`)).status).toBe(200);
+      expect((await fetch(`${tollgate.url}/console/`, { redirect: 'manual' })).status).toBe(404);
     });
   });
 });
@@ -177,6 +189,8 @@ describe('cookies', () => {
       const cookies = started.headers.getSetCookie();
       expect(cookies.length).toBeGreaterThan(0);
       for (const cookie of cookies) expect(cookie, cookie.split('=')[0]).toMatch(/;\s*secure(;|$)/i);
+      const consoleLogin = await fetch(`${tollgate.url}/console/login`, { redirect: 'manual', headers: { 'x-forwarded-proto': 'http' } });
+      expect(consoleLogin.headers.getSetCookie()).toEqual([expect.stringMatching(/^tollgate_console_login=.*;\s*secure(;|$)/i)]);
     });
   });
 });

@@ -28,6 +28,7 @@ describe('/admin/users', () => {
       username: 'dana.smith',
       email: 'dana@example.com',
       disabled: false,
+      admin: false,
       created_at: expect.any(String),
       updated_at: expect.any(String),
     });
@@ -165,6 +166,18 @@ describe('npm run admin -- user …', () => {
     const trail = (await cli(['audit', 'list', '--subject', created.json.id as string])).json.events as { type: string; actor: string }[];
     expect(trail.map((event) => event.type).sort()).toEqual(['user.created', 'user.deleted', 'user.updated']);
     for (const event of trail) expect(event.actor).toMatch(/^cli:/);
+  });
+
+  it('grants and revokes the admin role that lets a user sign in to the console', async () => {
+    const created = await cli(['user', 'create', 'grace', '--admin']);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.json).toMatchObject({ username: 'grace', admin: true });
+    expect((await cli(['user', 'update', 'grace', '--admin', 'false'])).json).toMatchObject({ admin: false });
+    expect((await cli(['user', 'update', 'grace', '--admin', 'true'])).json).toMatchObject({ admin: true });
+    const wrong = await cli(['user', 'update', 'grace', '--admin', 'maybe']);
+    expect(wrong.code).toBe(64);
+    expect(wrong.stderr).toContain('(--admin)');
+    expect((await cli(['user', 'delete', 'grace'])).code).toBe(0);
   });
 
   it('generates and shows a password once when none is piped', async () => {

@@ -1,5 +1,5 @@
 import { generateKeyPairSync, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JWK } from 'oidc-provider';
 
@@ -21,7 +21,7 @@ export async function loadProviderKeys(dataDir: string): Promise<{ keys: Provide
     if (err.code === 'ENOENT') return undefined;
     throw err;
   });
-  if (existing) return { keys: JSON.parse(existing) as ProviderKeys, created: false };
+  if (existing) return { keys: await withKeyForEveryAlg(path, JSON.parse(existing) as ProviderKeys), created: false };
 
   const keys = generateProviderKeys();
   await mkdir(dataDir, { recursive: true });
@@ -33,9 +33,31 @@ export async function loadProviderKeys(dataDir: string): Promise<{ keys: Provide
 }
 
 export function generateProviderKeys(): ProviderKeys {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const jwk = { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), use: 'sig', alg: 'RS256' } as JWK;
-  return { jwks: { keys: [jwk] }, cookieKeys: [randomBytes(32).toString('base64url')], dpopNonceSecret: randomBytes(32).toString('base64url') };
+  return { jwks: { keys: SIGNING_ALGS.map(generateSigningKey) }, cookieKeys: [randomBytes(32).toString('base64url')], dpopNonceSecret: randomBytes(32).toString('base64url') };
+}
+
+/** The algorithms access tokens can be signed with (a resource server's signing_alg): one key each. */
+const SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
+
+function generateSigningKey(alg: (typeof SIGNING_ALGS)[number]): JWK {
+  const { privateKey } =
+    alg === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
+  return { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), use: 'sig', alg } as JWK;
+}
+
+/**
+ * A keys.json written before ES256 and EdDSA keys existed gets one of each, written back to the file
+ * (replaced whole, by rename) so that every instance sharing it signs and publishes the same keys.
+ * Two instances adding them at the same moment: the file read back after the rename is the one used.
+ */
+async function withKeyForEveryAlg(path: string, keys: ProviderKeys): Promise<ProviderKeys> {
+  const missing = SIGNING_ALGS.filter((alg) => !keys.jwks.keys.some((key) => key.alg === alg));
+  if (missing.length === 0) return keys;
+  const completed = { ...keys, jwks: { keys: [...keys.jwks.keys, ...missing.map(generateSigningKey)] } };
+  const temporary = `${path}.${randomUUID()}.tmp`;
+  await writeFile(temporary, JSON.stringify(completed, null, 2), { mode: 0o600, flag: 'wx' });
+  await rename(temporary, path);
+  return JSON.parse(await readFile(path, 'utf8')) as ProviderKeys;
 }
 
 /**

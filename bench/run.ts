@@ -1,4 +1,4 @@
-// npm run bench [-- --duration 10 --runs 3 --connections 50 --pin --workers 1,2 --log-level info --cpu-prof]
+// npm run bench [-- --duration 10 --runs 3 --connections 50 --pin --workers 1,2 --log-level info --cpu-prof --only issuance,jwt]
 //
 // Starts Tollgate (embedded store, or PostgreSQL when DATABASE_URL is set) and a bare oidc-provider
 // baseline, drives both with the same autocannon scenarios after a warm-up, prints a Markdown table
@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import autocannon, { type Request } from 'autocannon';
 import { BASELINE_CLIENT, BENCH_ADMIN } from './constants.js';
 import { refreshRotation, signInChains } from './refresh.js';
-import { basic, introspectActive, introspectUnknown, issuance, issueOne, revocation, wrongSecrets, type Target } from './scenarios.js';
+import { basic, introspectActive, introspectUnknown, issuance, issueOne, JWT_RESOURCES, jwtIssuance, revocation, type Target } from './scenarios.js';
 import { startBaseline, startTollgate, type Started } from './servers.js';
 
 const { values: args } = parseArgs({
@@ -27,8 +27,8 @@ const { values: args } = parseArgs({
     'log-level': { type: 'string', default: 'info' },
     'cpu-prof': { type: 'boolean', default: false },
     'no-baseline': { type: 'boolean', default: false },
-    /** Comma-separated subset, e.g. "issuance,active" (for profiling one path). */
-    only: { type: 'string', default: 'issuance,active,unknown,refresh,revocation,flood' },
+    /** Comma-separated subset, e.g. "issuance,active" (for profiling one path); "jwt": JWT access tokens (RS256, ES256). */
+    only: { type: 'string', default: 'issuance,jwt,active,unknown,refresh,revocation,flood' },
     /** The wrong-secret flood of the flood scenario: its connections and requests per second. */
     'flood-connections': { type: 'string', default: '64' },
     'flood-rate': { type: 'string', default: '200' },
@@ -80,6 +80,12 @@ async function runScenarios(target: Target & { server: Started }): Promise<Resul
   if (only.has('issuance') || only.has('revocation')) {
     await measure(target.server, issuance(target, [], 0), warmup);
     out['client_credentials issuance'] = await median(() => measure(target.server, issuance(target, issued, KEEP_TOKENS), duration));
+  }
+  if (only.has('jwt')) {
+    for (const [alg, resource] of Object.entries(JWT_RESOURCES)) {
+      await measure(target.server, jwtIssuance(target, resource), warmup);
+      out[`client_credentials issuance, JWT ${alg}`] = await median(() => measure(target.server, jwtIssuance(target, resource), duration));
+    }
   }
   if (only.has('active')) {
     const active = await issueOne(target);
@@ -161,6 +167,11 @@ async function tollgateTarget(server: Started): Promise<Target> {
     if (response.status !== 201) throw new Error(`register client: ${response.status} ${JSON.stringify(body)}`);
     return { id: body.client_id, secret: body.client_secret };
   };
+  for (const [alg, identifier] of Object.entries(JWT_RESOURCES)) {
+    const body = { identifier, name: `bench ${alg}`, scopes: ['read'], access_token_format: 'jwt', signing_alg: alg };
+    const response = await fetch(`${server.url}/admin/resource-servers`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (response.status !== 201) throw new Error(`register resource server: ${response.status} ${await response.text()}`);
+  }
   return {
     name: 'tollgate',
     url: server.url,

@@ -36,6 +36,14 @@ export async function issueOne(target: Target): Promise<string> {
   return body.access_token;
 }
 
+/** Resource servers (RFC 8707) whose tokens are JWTs (RFC 9068), registered alike on both servers, by signing algorithm. */
+export const JWT_RESOURCES = { RS256: 'https://bench.example/rs256', ES256: 'https://bench.example/es256' } as const;
+
+/** client_credentials issuance of a JWT access token for `resource`. */
+export function jwtIssuance(target: Target, resource: string): Request[] {
+  return [{ ...form(target.client, `grant_type=client_credentials&resource=${encodeURIComponent(resource)}`), path: '/token' }];
+}
+
 /** client_credentials issuance; every token issued is kept (up to `keep`) for the revocation scenario. */
 export function issuance(target: Target, issued: string[], keep: number): Request[] {
   return [

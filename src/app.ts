@@ -123,7 +123,7 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl }: AppD
   events.on((event) => recordSecurityEvent(event, audit, metrics));
   const authenticator = new ClientAuthenticator(secrets, limits);
   const operations = { audit, metrics, limits, log };
-  const provider = createProvider({ config, db, clients, authenticator, keys, log, users, events, operations });
+  const provider = createProvider({ config, db, clients, resourceServers, authenticator, keys, log, users, events, operations });
   caches.watch(provider);
   const adminRoutes = [...clientRoutes(clients, config.issuerPath), ...userRoutes(users, config.issuerPath), ...resourceServerRoutes(resourceServers, config.issuerPath), ...auditRoutes(audit, db), ...keyRoutes(keys, db)];
   const admin = adminApiRouter(withOpenApiDocument(adminRoutes, config.issuer, ROUTES.token));
@@ -176,12 +176,12 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl }: AppD
   const uncached = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
   const readOnly = ['GET', 'HEAD'];
   const endpoints: Record<string, Endpoint> = {
-    [ROUTES.token]: { methods: tokenEndpoint, limited: 'token', headers: uncached, handler: issuanceHandler({ ...callers, mint: clientCredentialsMinter(provider, config) }) },
+    [ROUTES.token]: { methods: tokenEndpoint, limited: 'token', headers: uncached, handler: issuanceHandler({ ...callers, mint: clientCredentialsMinter(provider, config), defaultResource: config.defaultResource, resourceServers }) },
     [ROUTES.introspection]: {
       methods: tokenEndpoint,
       limited: 'introspect',
       headers: uncached,
-      handler: introspectionHandler({ ...callers, caches, tokenMayExist: (hash) => tokens.liveTokenExists(hash) }),
+      handler: introspectionHandler({ ...callers, caches, resourceServers, tokenMayExist: (hash) => tokens.liveTokenExists(hash) }),
     },
     [ROUTES.revocation]: { methods: tokenEndpoint, limited: 'revoke', headers: uncached, handler: revocationHandler({ ...callers, findToken: issuedTokenFinder(provider) }) },
     // Verifiers may keep the key set this long: a new key is published at least as long before it signs.

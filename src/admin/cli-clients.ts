@@ -41,6 +41,11 @@ const FIELDS: Record<ClientField, Field> = {
   },
   access_token_ttl: { option: 'ttl', flag: { type: 'string', value: 'SECONDS|default', help: 'access-token lifetime, at most 3600; default: ACCESS_TOKEN_TTL' }, read: seconds },
   resource_server: { option: 'resource-server', flag: { type: 'string', value: 'true|false', help: "true: may introspect every client's tokens" }, read: boolean },
+  resource_server_id: {
+    option: 'for-resource-server',
+    flag: { type: 'string', value: 'ID|none', help: 'the resource server it acts for: may introspect the tokens issued for it' },
+    read: (value) => (value === 'none' ? null : value),
+  },
   refresh_token_idle_ttl: {
     option: 'refresh-idle-ttl',
     flag: { type: 'string', value: 'SECONDS|default', help: 'a refresh token dies this long unused; default: REFRESH_TOKEN_IDLE_TTL' },

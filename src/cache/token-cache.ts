@@ -3,6 +3,8 @@ export interface CachedToken {
   /** The provider's own RFC 7662 answer for an authorised caller, serialised once. */
   body: string;
   clientId: string;
+  /** The answer's `aud`: who else may see it (a client acting for that resource server). */
+  audience?: string | string[];
   /** The answer's `sub` and `token_type`, for the audit trail. */
   subject?: string;
   tokenType: string;

@@ -38,6 +38,11 @@ const fields = {
   token_endpoint_auth_method: z.enum(TOKEN_ENDPOINT_AUTH_METHODS),
   access_token_ttl: z.number().int().min(1).max(MAX_ACCESS_TOKEN_TTL).nullable(),
   resource_server: z.boolean(),
+  resource_server_id: z
+    .string()
+    .regex(/^[0-9a-f-]{36}$/, 'must be a resource server id')
+    .nullable()
+    .describe("The resource server this client acts for: it may introspect tokens whose aud is that server's identifier."),
   refresh_token_idle_ttl: z.number().int().min(60).max(MAX_REFRESH_TOKEN_TTL).nullable(),
   refresh_token_absolute_ttl: z.number().int().min(60).max(MAX_REFRESH_TOKEN_TTL).nullable(),
   refresh_token_reuse_grace: z.number().int().min(0).max(MAX_REFRESH_REUSE_GRACE).nullable(),
@@ -50,6 +55,7 @@ export interface ClientShape {
   redirect_uris: readonly string[];
   token_endpoint_auth_method: string;
   resource_server: boolean;
+  resource_server_id?: string | null;
 }
 
 /** The first rule the combination breaks, naming the field to change; undefined when it is sound. */
@@ -58,6 +64,7 @@ export function clientShapeProblem(c: ClientShape): { field: string; message: st
   if (c.token_endpoint_auth_method === 'none') {
     if (grants.has('client_credentials')) return { field: 'token_endpoint_auth_method', message: 'none (a public client) cannot use the client_credentials grant' };
     if (c.resource_server) return { field: 'resource_server', message: 'a public client (token_endpoint_auth_method none) cannot be a resource server' };
+    if (c.resource_server_id) return { field: 'resource_server_id', message: 'a public client (token_endpoint_auth_method none) cannot act for a resource server' };
   }
   if (grants.has('refresh_token') && !grants.has('authorization_code')) {
     return { field: 'grant_types', message: 'refresh_token requires authorization_code (refresh tokens come from signing in)' };
@@ -79,6 +86,7 @@ export const createClientInput = z
     token_endpoint_auth_method: fields.token_endpoint_auth_method.default('client_secret_basic'),
     access_token_ttl: fields.access_token_ttl.optional(),
     resource_server: fields.resource_server.default(false),
+    resource_server_id: fields.resource_server_id.optional(),
     refresh_token_idle_ttl: fields.refresh_token_idle_ttl.optional(),
     refresh_token_absolute_ttl: fields.refresh_token_absolute_ttl.optional(),
     refresh_token_reuse_grace: fields.refresh_token_reuse_grace.optional(),
@@ -102,6 +110,7 @@ export const updateClientInput = z.strictObject({
   token_endpoint_auth_method: fields.token_endpoint_auth_method.optional(),
   access_token_ttl: fields.access_token_ttl.optional(),
   resource_server: fields.resource_server.optional(),
+  resource_server_id: fields.resource_server_id.optional(),
   refresh_token_idle_ttl: fields.refresh_token_idle_ttl.optional(),
   refresh_token_absolute_ttl: fields.refresh_token_absolute_ttl.optional(),
   refresh_token_reuse_grace: fields.refresh_token_reuse_grace.optional(),

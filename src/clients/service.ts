@@ -43,6 +43,7 @@ export class ClientService {
       tokenEndpointAuthMethod: input.token_endpoint_auth_method,
       accessTokenTtl: input.access_token_ttl ?? null,
       resourceServer: input.resource_server,
+      resourceServerId: await this.#linkable(input.resource_server_id),
       refreshTokenIdleTtl: input.refresh_token_idle_ttl ?? null,
       refreshTokenAbsoluteTtl: input.refresh_token_absolute_ttl ?? null,
       refreshTokenReuseGrace: input.refresh_token_reuse_grace ?? null,
@@ -123,6 +124,7 @@ export class ClientService {
       redirect_uris: patch.redirect_uris ?? client.redirectUris,
       token_endpoint_auth_method: method,
       resource_server: patch.resource_server ?? client.resourceServer,
+      resource_server_id: patch.resource_server_id === undefined ? client.resourceServerId : patch.resource_server_id,
     });
     if (problem) throw invalidRequest(`${problem.field}: ${problem.message}`, problem.field);
     const data: Prisma.ClientUpdateInput = {
@@ -134,6 +136,7 @@ export class ClientService {
       tokenEndpointAuthMethod: patch.token_endpoint_auth_method,
       accessTokenTtl: patch.access_token_ttl,
       resourceServer: patch.resource_server,
+      linkedResourceServer: patch.resource_server_id === undefined ? undefined : await this.#link(patch.resource_server_id),
       refreshTokenIdleTtl: patch.refresh_token_idle_ttl,
       refreshTokenAbsoluteTtl: patch.refresh_token_absolute_ttl,
       refreshTokenReuseGrace: patch.refresh_token_reuse_grace,
@@ -160,6 +163,19 @@ export class ClientService {
     });
     this.secrets.forget(id);
     await this.cache?.changed(id);
+  }
+
+  /** A change of a client's link: to a resource server that exists, or none. */
+  async #link(id: string | null): Promise<Prisma.ResourceServerUpdateOneWithoutClientsNestedInput> {
+    const linkable = await this.#linkable(id);
+    return linkable === null ? { disconnect: true } : { connect: { id: linkable } };
+  }
+
+  /** The resource server id a client may be linked to: one that exists (null: no link). */
+  async #linkable(id: string | null | undefined): Promise<string | null> {
+    if (!id) return null;
+    if (!(await this.db.prisma.resourceServer.count({ where: { id } }))) throw invalidRequest(`resource_server_id: no resource server ${id}`, 'resource_server_id');
+    return id;
   }
 
   /** Issues a new secret; the old one keeps working for `overlapSeconds` (0: not at all). */

@@ -54,7 +54,7 @@ export const GROUPS = {
   'Refresh tokens, sign-in, DPoP': '',
   'Rate limits': 'Requests per window; `0` turns one limit off. Over a limit: `429` with `Retry-After`.',
   'Audit trail': '',
-  'Signing keys': 'See [Signing keys and rotation](keys.md#signing-keys-and-rotation).',
+  'Signing keys': 'See [Signing keys and rotation](resource-servers.md#signing-keys-and-rotation).',
 } as const;
 
 /**
@@ -138,6 +138,19 @@ const schema = z
       group: 'Tokens and clients',
       description: 'Default access-token lifetime in seconds, 1–3600. A client\'s `access_token_ttl` overrides it (max 3600).',
     }),
+    DEFAULT_RESOURCE: z
+      .string()
+      .max(2000)
+      .refine((value) => URL.canParse(value) && !value.includes('#'), 'must be an absolute URI without a fragment')
+      .optional()
+      .register(doc, {
+        group: 'Tokens and clients',
+        description:
+          'The `identifier` of a resource server that token requests without `resource` (RFC 8707) are for: their tokens get its ' +
+          'audience, scopes, format and lifetime. Requests for scope `admin` stay the issuer\'s (the admin API).',
+        unset: 'a token request without `resource` gets an opaque token whose audience is the issuer.',
+        example: 'https://api.example.com',
+      }),
     ADMIN_CLIENT_ID: z.string().regex(/^[\w.~-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 . _ ~ -').default('tollgate-admin').register(doc, {
       group: 'Tokens and clients',
       description: 'Id of the admin client created on first start.',
@@ -379,6 +392,8 @@ const schema = z
     dataDir: env.DATA_DIR,
     keys: { encryptionKey: env.KEYS_ENCRYPTION_KEY, rotationDays: env.KEY_ROTATION_DAYS, jwksCacheSeconds: env.JWKS_CACHE_SECONDS },
     accessTokenTtl: env.ACCESS_TOKEN_TTL,
+    /** The resource server a token request without `resource` is for (RFC 8707); undefined: the issuer. */
+    defaultResource: env.DEFAULT_RESOURCE,
     adminClientId: env.ADMIN_CLIENT_ID,
     adminClientSecret: env.ADMIN_CLIENT_SECRET,
     cleanupIntervalSeconds: env.CLEANUP_INTERVAL_SECONDS,

@@ -99,7 +99,7 @@ function sealed(kek: Buffer, now: Date, row: NewRow): Prisma.ProviderKeyCreateMa
   return { ...rest, publicJwk: publicJwk as Prisma.InputJsonValue | undefined, sealed: seal(kek, sealContext(row), secret), createdAt: now };
 }
 
-function publicPart(jwk: JWK): JWK {
+export function publicPart(jwk: JWK): JWK {
   const { d, p, q, dp, dq, qi, ...pub } = jwk as JWK & Record<string, unknown>;
   void [d, p, q, dp, dq, qi];
   return pub as JWK;

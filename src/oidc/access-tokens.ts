@@ -9,13 +9,14 @@ export interface VerifiedAccessToken {
 }
 
 /**
- * The access token behind a bearer value if it is valid, unexpired and its client still active,
- * with the scopes its client may still be granted: the client comes from the client cache, which
- * every instance hears the client's changes through.
+ * The access token behind a bearer value if it is valid, unexpired, issued for the issuer itself
+ * (not for a resource server, whose scopes are its own) and its client still active, with the
+ * scopes its client may still be granted: the client comes from the client cache, which every
+ * instance hears the client's changes through.
  */
 export async function verifyAccessToken(provider: Provider, value: string): Promise<VerifiedAccessToken | undefined> {
   const token = (await provider.ClientCredentials.find(value)) ?? (await provider.AccessToken.find(value));
-  if (!token?.isValid || token.isSenderConstrained()) return undefined;
+  if (!token?.isValid || token.isSenderConstrained() || (token as { aud?: unknown }).aud !== provider.issuer) return undefined;
   const client = await provider.Client.find(token.clientId!);
   if (!client) return undefined;
   return { clientId: token.clientId!, scopes: scopesInForce(clientFactsOf(client), token.scope), exp: token.exp! };

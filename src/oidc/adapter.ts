@@ -5,17 +5,26 @@ import type { ClientService } from '../clients/service.js';
 import type { Client, Database } from '../db/database.js';
 import { tokenStore, type TokenStore } from '../tokens/store/token-store.js';
 import { clientMetadata } from './client-metadata.js';
+import { JWT_PAYLOAD_MARK } from './internals/index.js';
+import { looksLikeJwt, type JwtAccessTokenIds } from './jwt-access-tokens.js';
 
-/** `clientFound` hears of every client the provider loads, before the provider sees it. */
-export function createAdapterFactory(db: Database, clients: ClientService, clientFound?: (client: Client) => Promise<void>) {
+/** The models whose tokens may be JWTs (RFC 9068), stored under their jti with JWT_PAYLOAD_MARK. */
+const ACCESS_TOKEN_MODELS = new Set(['AccessToken', 'ClientCredentials']);
+
+/**
+ * `clientFound` hears of every client the provider loads, before the provider sees it; `jwtIds`
+ * tells which stored access token a JWT value is (none: JWT values name no token).
+ */
+export function createAdapterFactory(db: Database, clients: ClientService, clientFound?: (client: Client) => Promise<void>, jwtIds?: JwtAccessTokenIds) {
   const tokens = tokenStore(db);
-  return (model: string): Adapter => (model === 'Client' ? new ClientAdapter(clients, clientFound) : new StoreAdapter(tokens, model));
+  return (model: string): Adapter => (model === 'Client' ? new ClientAdapter(clients, clientFound) : new StoreAdapter(tokens, model, jwtIds));
 }
 
 export class StoreAdapter implements Adapter {
   constructor(
     private readonly tokens: TokenStore,
     private readonly model: string,
+    private readonly jwtIds?: JwtAccessTokenIds,
   ) {}
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
@@ -24,7 +33,15 @@ export class StoreAdapter implements Adapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    return (await this.tokens.find(this.model, id)) as AdapterPayload | undefined;
+    if (!ACCESS_TOKEN_MODELS.has(this.model)) return (await this.tokens.find(this.model, id)) as AdapterPayload | undefined;
+    // A JWT access token is found from the signed JWT only: its jti alone is no secret, and no token.
+    const jti = looksLikeJwt(id) ? await this.jwtIds?.(id) : undefined;
+    const stored = (await this.tokens.find(this.model, jti ?? id)) as AdapterPayload | undefined;
+    const isJwt = stored?.format === JWT_PAYLOAD_MARK.format;
+    if (!stored || isJwt !== (jti !== undefined)) return undefined;
+    if (!isJwt) return stored;
+    const { format: _mark, ...payload } = stored;
+    return payload as AdapterPayload;
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {

@@ -4,9 +4,9 @@
 // issuance's cost.
 import type Provider from 'oidc-provider';
 import type { Config } from '../config/config.js';
-import type { Client } from '../db/database.js';
+import type { Client, ResourceServer } from '../db/database.js';
 import { newClientCredentials } from './internals/index.js';
-import { resourceServerInfo } from './provider.js';
+import { registeredResourceServerInfo, resourceServerInfo } from './provider.js';
 
 export interface MintedToken {
   value: string;
@@ -16,7 +16,8 @@ export interface MintedToken {
   entity: { jti: string };
 }
 
-export type ClientCredentialsMinter = (client: Client, scope: string | undefined) => Promise<MintedToken | undefined>;
+/** `server`: the registered resource server the token is for (none: the issuer). */
+export type ClientCredentialsMinter = (client: Client, scope: string | undefined, server?: ResourceServer) => Promise<MintedToken | undefined>;
 
 type ProviderClient = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
 
@@ -25,14 +26,14 @@ export function clientCredentialsMinter(provider: Provider, config: Config): Cli
   // a changed client is a new row (src/cache/caches.ts), and so a new provider client.
   const providerClients = new WeakMap<Client, ProviderClient>();
 
-  return async function mint(row, scope) {
+  return async function mint(row, scope, server) {
     let client = providerClients.get(row);
     if (!client) {
       client = await provider.Client.find(row.id);
       if (!client) return undefined;
       providerClients.set(row, client);
     }
-    const token = newClientCredentials(provider, client, scope, resourceServerInfo(config, client));
+    const token = newClientCredentials(provider, client, scope, server ? registeredResourceServerInfo(config, client, server) : resourceServerInfo(config, client));
     const value = await token.save();
     return { value, expiresIn: token.expiration, scope: token.scope, entity: { jti: token.jti } };
   };

@@ -6,6 +6,7 @@ import type { ClientFacts } from '../tokens/policy.js';
 export const EXTRA_CLIENT_METADATA = [
   'access_token_ttl',
   'resource_server',
+  'resource_server_id',
   'allowed_scope',
   'default_scope',
   'accepted_secret_hashes',
@@ -33,6 +34,7 @@ export function clientMetadata(client: Client) {
     token_endpoint_auth_method: client.tokenEndpointAuthMethod,
     access_token_ttl: client.accessTokenTtl ?? undefined,
     resource_server: client.resourceServer,
+    resource_server_id: client.resourceServerId ?? undefined,
     default_scope: client.defaultScopes.join(' '),
     accepted_secret_hashes: hashes,
     refresh_token_idle_ttl: client.refreshTokenIdleTtl ?? undefined,

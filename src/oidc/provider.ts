@@ -4,13 +4,17 @@ import type { ClientAuthenticator } from '../clients/authentication.js';
 import { SUPPORTED_GRANT_TYPES } from '../clients/schema.js';
 import type { ClientService } from '../clients/service.js';
 import type { Config } from '../config/config.js';
-import { accessTokenLifetime, mayAuthenticateWith, mayIntrospect, mayRevoke, mayUseIntrospection, revocationEndsGrant } from '../tokens/policy.js';
+import { accessTokenLifetime, mayIntrospect, mayRevoke, mayUseIntrospection, missesRequiredDpop, resourceTokenLifetime, revocationEndsGrant, targetResource } from '../tokens/policy.js';
+import type { ResourceServer } from '../db/database.js';
+import type { ResourceServerService } from '../resource-servers/service.js';
+import type { SigningAlg } from '../resource-servers/schema.js';
 import type { Database } from '../db/database.js';
 import { createAdapterFactory } from './adapter.js';
 import { clientFactsOf, EXTRA_CLIENT_METADATA, metadataOf, type MetadataHolder } from './client-metadata.js';
-import { checkProviderInternals, guardGrantType, installKeys, replaceClientSecretComparison, wrapGrantType } from './internals/index.js';
+import { admitJwtTokenQueries, checkProviderInternals, guardGrantType, installKeys, replaceClientSecretComparison, storeJwtAccessTokens, wrapGrantType, type ModelResourceServer } from './internals/index.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import type { KeySet } from '../keys/store.js';
+import { jwtAccessTokenIds } from './jwt-access-tokens.js';
 import { authenticationOrigin, countPublicClients, instrumentProvider, verifyUnknownClients, type ProviderOperations } from './operations.js';
 import { enforceAuthorizationScopes, enforceClientScopes } from './scopes.js';
 import type { SecurityEvents } from './security-events.js';
@@ -31,6 +35,8 @@ export interface ProviderDeps {
   config: Config;
   db: Database;
   clients: ClientService;
+  /** The APIs tokens are issued for (RFC 8707), looked up by identifier. */
+  resourceServers: ResourceServerService;
   authenticator: ClientAuthenticator;
   keys: KeyRing;
   log: Logger;
@@ -42,27 +48,63 @@ export interface ProviderDeps {
 
 
 /**
- * Tollgate is the one resource server (the issuer is every token's audience); a client's tokens
- * carry its allowed scopes and access-token lifetime.
+ * The issuer as a resource server (the admin API, and every token requested without a resource):
+ * a client's tokens carry its allowed scopes and access-token lifetime, opaque.
  */
-export function resourceServerInfo(config: Config, client: MetadataHolder) {
+export function resourceServerInfo(config: Config, client: MetadataHolder): ResourceServerInfo {
   return {
     scope: metadataOf(client).allowed_scope ?? '',
     audience: config.issuer,
-    accessTokenFormat: 'opaque' as const,
+    accessTokenFormat: 'opaque',
     accessTokenTTL: accessTokenLifetime(clientFactsOf(client), config.accessTokenTtl),
   };
 }
 
+/**
+ * A registered resource server as oidc-provider's resource server info: its identifier as the
+ * audience, the client's allowed scopes that it defines, its format, lifetime and signing algorithm.
+ */
+export function registeredResourceServerInfo(config: Config, client: MetadataHolder, server: ResourceServer): ResourceServerInfo {
+  const facts = clientFactsOf(client);
+  return {
+    scope: facts.scopes.filter((scope) => server.scopes.includes(scope)).join(' '),
+    audience: server.identifier,
+    accessTokenFormat: server.accessTokenFormat === 'jwt' ? 'jwt' : 'opaque',
+    accessTokenTTL: resourceTokenLifetime(facts, server, config.accessTokenTtl),
+    // The store holds only the algorithms the admin schema admits (SIGNING_ALGS).
+    ...(server.accessTokenFormat === 'jwt' ? { jwt: { sign: { alg: server.signingAlg as SigningAlg } } } : {}),
+  };
+}
+
+/** What getResourceServerInfo answers, and the issuance handler's minter gives the provider's model. */
+export type ResourceServerInfo = ModelResourceServer;
+
 /** Provider routes a person's browser visits (the authorization endpoint and its resume step). */
 const BROWSER_ROUTES = new Set(['authorization', 'resume']);
 
-export function createProvider({ config, db, clients, authenticator, keys, log, users, events, operations }: ProviderDeps): Provider {
+export function createProvider({ config, db, clients, resourceServers, authenticator, keys, log, users, events, operations }: ProviderDeps): Provider {
   const flows = userFlows({ config, db, users, keys: keys.current, events });
-  const accessTokenTtl = (_ctx: KoaContextWithOIDC, _token: unknown, client: MetadataHolder) => accessTokenLifetime(clientFactsOf(client), config.accessTokenTtl);
+  // A token for a resource server lives as long as that server's info says (registeredResourceServerInfo).
+  const accessTokenTtl = (_ctx: KoaContextWithOIDC, token: { resourceServer?: { accessTokenTTL?: number } }, client: MetadataHolder) =>
+    token.resourceServer?.accessTokenTTL ?? accessTokenLifetime(clientFactsOf(client), config.accessTokenTtl);
+
+  /**
+   * The registered resource server a client_credentials request is for (none: the issuer). The
+   * target is fixed here, so that the provider issues for the resource the scopes were judged for.
+   */
+  const requestedResourceServer = async (ctx: KoaContextWithOIDC): Promise<ResourceServer | undefined> => {
+    const params = ctx.oidc.params!;
+    const target = targetResource(params, config.defaultResource, config.issuer);
+    if (typeof target !== 'string') throw new errors.InvalidTarget('only a single resource indicator value is supported for this grant type');
+    params.resource = target;
+    if (target === config.issuer) return undefined;
+    const server = await resourceServers.findByIdentifier(target);
+    if (!server) throw new errors.InvalidTarget('unknown resource indicator');
+    return server;
+  };
 
   const configuration: Configuration = {
-    adapter: createAdapterFactory(db, clients, operations && countPublicClients(operations.limits)),
+    adapter: createAdapterFactory(db, clients, operations && countPublicClients(operations.limits), jwtAccessTokenIds(keys, config.issuer)),
     jwks: { keys: keys.current.signing.map((key) => key.jwk) },
     cookies: { keys: keys.cookieKeys },
     routes: ROUTES,
@@ -78,6 +120,8 @@ export function createProvider({ config, db, clients, authenticator, keys, log, 
     },
     // RFC 7662 §2.2: `sub` names the resource owner, which for client_credentials is the client itself.
     extraTokenClaims: async (_ctx, token) => (token.kind === 'ClientCredentials' ? { sub: token.clientId } : undefined),
+    // RFC 9068 §2.2.1: a JWT access token of a user's sign-in says when the user authenticated.
+    formats: { customizers: { jwt: async (ctx, _token, jwt) => void withAuthTime(ctx, jwt.payload) } },
     features: {
       devInteractions: { enabled: false },
       userinfo: { enabled: false },
@@ -88,19 +132,27 @@ export function createProvider({ config, db, clients, authenticator, keys, log, 
       // tokens all have one audience, the issuer, and each client's allow-list is its scope set.
       resourceIndicators: {
         enabled: true,
-        defaultResource: async () => config.issuer,
+        defaultResource: async (ctx) => targetResource({ scope: ctx.oidc.params?.scope }, config.defaultResource, config.issuer) as string,
         useGrantedResource: async () => true,
         getResourceServerInfo: async (ctx, indicator, client) => {
-          if (indicator !== config.issuer) throw new errors.InvalidTarget('unknown resource indicator');
+          const server = indicator === config.issuer ? undefined : await resourceServers.findByIdentifier(indicator);
+          if (indicator !== config.issuer && !server) throw new errors.InvalidTarget('unknown resource indicator');
           // The one hook the provider calls with the request's scope at the authorization endpoint,
           // after the client and its redirect_uri are verified (so errors go back to the client).
-          if (BROWSER_ROUTES.has(ctx.oidc.route!)) enforceAuthorizationScopes(ctx);
-          return resourceServerInfo(config, client);
+          if (BROWSER_ROUTES.has(ctx.oidc.route!)) enforceAuthorizationScopes(ctx, server);
+          if (!server) return resourceServerInfo(config, client);
+          if (ctx.oidc.route === 'token' && missesRequiredDpop(server, ctx.get('DPoP') !== '')) {
+            throw new errors.InvalidDpopProof(`a DPoP proof is required for resource ${server.identifier} (it is registered with dpop_required)`);
+          }
+          return registeredResourceServerInfo(config, client, server);
         },
       },
       introspection: {
         enabled: true,
-        allowedPolicy: async (_ctx, caller, token) => mayIntrospect(clientFactsOf(caller), { clientId: token.clientId! }),
+        allowedPolicy: async (_ctx, caller, token) => {
+          const servesAudience = await resourceServers.identifierOf(metadataOf(caller).resource_server_id);
+          return mayIntrospect({ ...clientFactsOf(caller), servesAudience }, { clientId: token.clientId!, audience: (token as { aud?: string | string[] }).aud });
+        },
       },
       // RFC 9701: with Accept: application/token-introspection+jwt the answer is a JWT signed with
       // the current RS256 key (every client's introspection_signed_response_alg is the default).
@@ -124,9 +176,11 @@ export function createProvider({ config, db, clients, authenticator, keys, log, 
     },
   };
 
+  admitJwtTokenQueries();
   const provider = new Provider(config.issuer, configuration);
   seeRequestsAsIssuer(provider, config.issuer);
   checkProviderInternals(provider);
+  storeJwtAccessTokens(provider);
 
   // Keys change phase while the provider runs (src/keys/key-ring.ts): only `current` keys sign.
   const install = (set: KeySet) => installKeys(provider, set.signing.map((key) => ({ jwk: key.jwk, signs: key.state === 'current' })));
@@ -142,7 +196,7 @@ export function createProvider({ config, db, clients, authenticator, keys, log, 
     const holder = { facts: clientFactsOf(client), acceptedHashes: metadataOf(client).accepted_secret_hashes ?? [] };
     return authenticator.authenticate(client.clientId, holder, method, presented, origin);
   });
-  guardGrantType(provider, 'client_credentials', ['scope', 'resource'], enforceClientScopes);
+  guardGrantType(provider, 'client_credentials', ['scope', 'resource'], async (ctx) => enforceClientScopes(ctx, await requestedResourceServer(ctx)));
   for (const grantType of SUPPORTED_GRANT_TYPES) wrapGrantType(provider, grantType, requireDpopProof);
   flows.install(provider);
   provider.use(standardErrors);
@@ -200,10 +254,11 @@ async function standardErrors(ctx: KoaContextWithOIDC, next: () => Promise<void>
   if (error === 'invalid_request' && route === 'token' && description === 'requested grant type is not allowed for this client') {
     ctx.body = { error: 'unauthorized_client', error_description: description };
   }
-  // RFC 7662 §2.2: introspection has no unsupported_token_type; a JWT-shaped value is simply not
-  // one of Tollgate's (opaque) tokens. oidc-provider rejects it only after client authentication.
-  if (error === 'unsupported_token_type' && route === 'introspection') {
-    ctx.status = 200;
-    ctx.body = { active: false };
-  }
+}
+
+/** RFC 9068 §2.2.1: auth_time, from the code or refresh token the access token is issued for. */
+function withAuthTime(ctx: KoaContextWithOIDC | undefined, payload: Record<string, unknown>): void {
+  const entities = ctx?.oidc?.entities as { AuthorizationCode?: { authTime?: number }; RefreshToken?: { authTime?: number } } | undefined;
+  const authTime = entities?.AuthorizationCode?.authTime ?? entities?.RefreshToken?.authTime;
+  if (authTime !== undefined) payload.auth_time = authTime;
 }

@@ -1,5 +1,5 @@
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
-import { grantScope } from '../tokens/policy.js';
+import { grantResourceScope, grantScope, type ResourceServerFacts } from '../tokens/policy.js';
 import { clientFactsOf } from './client-metadata.js';
 
 /** Scopes of the protocol itself, not of Tollgate's resource: no client lists them in its allow-list. */
@@ -10,21 +10,23 @@ export const PROTOCOL_SCOPES: ReadonlySet<string> = new Set(['openid', 'offline_
  * granted one, or the request fails with invalid_scope. oidc-provider on its own would drop a
  * scope it does not know silently.
  */
-export function enforceClientScopes(ctx: KoaContextWithOIDC): void {
-  applyScopePolicy(ctx, new Set());
+export function enforceClientScopes(ctx: KoaContextWithOIDC, server?: ResourceServerFacts): void {
+  applyScopePolicy(ctx, new Set(), server);
 }
 
 /**
  * The same at the authorization endpoint, where `openid` and `offline_access` may be asked for
  * too. Errors go back to the client's (already verified) redirect_uri as invalid_scope.
  */
-export function enforceAuthorizationScopes(ctx: KoaContextWithOIDC): void {
-  applyScopePolicy(ctx, PROTOCOL_SCOPES);
+export function enforceAuthorizationScopes(ctx: KoaContextWithOIDC, server?: ResourceServerFacts): void {
+  applyScopePolicy(ctx, PROTOCOL_SCOPES, server);
 }
 
-function applyScopePolicy(ctx: KoaContextWithOIDC, protocolScopes: ReadonlySet<string>): void {
+/** `server`: the resource server the request names (RFC 8707); none for the issuer's own tokens. */
+function applyScopePolicy(ctx: KoaContextWithOIDC, protocolScopes: ReadonlySet<string>, server: ResourceServerFacts | undefined): void {
   const params = ctx.oidc.params!;
-  const decision = grantScope(clientFactsOf(ctx.oidc.client!), params.scope, protocolScopes);
+  const client = clientFactsOf(ctx.oidc.client!);
+  const decision = server ? grantResourceScope(client, server, params.scope, protocolScopes) : grantScope(client, params.scope, protocolScopes);
   // The provider's InvalidScope leaves `scope` out of the answer when it is undefined.
   if ('refused' in decision) throw new errors.InvalidScope(decision.description, decision.refused as string);
   params.scope = decision.granted;

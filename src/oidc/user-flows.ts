@@ -135,7 +135,12 @@ async function loadGrant(ctx: KoaContextWithOIDC, users: UserService, issuer: st
   const protocol = requested.filter((scope) => PROTOCOL_SCOPES.has(scope));
   const resource = requested.filter((scope) => !PROTOCOL_SCOPES.has(scope));
   if (protocol.length) grant.addOIDCScope(protocol.join(' '));
-  if (resource.length) grant.addResourceScope(issuer, resource.join(' '));
+  // Each resource server the request is for (RFC 8707) gets the requested scopes it defines.
+  const servers = Object.entries((ctx.oidc as { resourceServers?: Record<string, { scopes: Set<string> }> }).resourceServers ?? {});
+  for (const [identifier, server] of servers.length ? servers : [[issuer, undefined] as const]) {
+    const scopes = server ? resource.filter((scope) => server.scopes.has(scope)) : resource;
+    if (scopes.length) grant.addResourceScope(identifier, scopes.join(' '));
+  }
   await grant.save();
   return grant;
 }

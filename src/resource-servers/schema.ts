@@ -6,6 +6,7 @@ import { MAX_ACCESS_TOKEN_TTL } from '../config/config.js';
 export const ACCESS_TOKEN_FORMATS = ['opaque', 'jwt'] as const;
 /** The algorithms JWT access tokens can be signed with: the provider holds a key for each. */
 export const SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
+export type SigningAlg = (typeof SIGNING_ALGS)[number];
 export const RESOURCE_SERVER_ID_PATTERN = /^[0-9a-f-]{36}$/;
 
 /**

@@ -69,6 +69,11 @@ export class ResourceServerService {
     return (await this.all()).find((server) => server.identifier === identifier);
   }
 
+  /** The identifier of the resource server with this id (a client's link), if it exists. */
+  async identifierOf(id: string | null | undefined): Promise<string | undefined> {
+    return id ? (await this.all()).find((server) => server.id === id)?.identifier : undefined;
+  }
+
   async update(id: string, patch: UpdateResourceServerInput): Promise<ResourceServer> {
     const server = await this.get(id);
     if (patch.identifier !== undefined && patch.identifier !== server.identifier && (await this.db.prisma.resourceServer.count({ where: { identifier: patch.identifier } }))) {

@@ -10,6 +10,7 @@ import type { Caches } from '../cache/caches.js';
 import { sha256 } from '../clients/secrets.js';
 import type { FormHandler } from '../http/pipeline.js';
 import { recordIntrospection } from '../oidc/operations.js';
+import type { ResourceServerService } from '../resource-servers/service.js';
 import { authenticateCaller, isTokenQuery, refuseCaller, type CallerDeps } from './caller.js';
 import { mayIntrospect } from './policy.js';
 
@@ -25,6 +26,8 @@ export const wantsSignedIntrospection = (accept: string | undefined) => accept !
 
 export interface IntrospectionHandlerDeps extends CallerDeps {
   caches: Caches;
+  /** Where a caller's linked resource server is found: it may see the tokens issued for it. */
+  resourceServers: ResourceServerService;
   /** Whether a live, introspectable token has this hashed value (the token store's one lookup). */
   tokenMayExist(hash: string): Promise<boolean>;
 }
@@ -40,7 +43,7 @@ export function introspectionHandler(deps: IntrospectionHandlerDeps): FormHandle
     const caller = await authenticateCaller(request, deps, 'introspect');
     if (caller && 'refused' in caller) return refuseCaller(request, deps, 'introspect', HEADERS, caller);
     if (!caller) return undefined;
-    const visible = cached !== undefined && mayIntrospect(caller, cached);
+    const visible = cached !== undefined && mayIntrospect({ ...caller, servesAudience: await deps.resourceServers.identifierOf(caller.resourceServerId) }, cached);
     const answer = visible ? { active: true, client_id: cached.clientId, sub: cached.subject, token_type: cached.tokenType } : { active: false };
     recordIntrospection(operations.audit, origin, { caller: caller.id, answer, tokenId: hash, grantId: cached?.grantId });
     return { body: visible ? cached.body : INACTIVE, headers: HEADERS };
@@ -61,11 +64,13 @@ export function cacheIntrospections(path: string, caches: Caches) {
     if (body?.active !== true || typeof body.token_type !== 'string' || typeof body.exp !== 'number' || typeof body.client_id !== 'string') return;
     const oidc = (ctx as { oidc?: { params?: { token?: unknown }; entities?: Record<string, { grantId?: string } | undefined> } }).oidc;
     const token = oidc?.params?.token;
-    // Only a token whose grant is known can be evicted when that grant is revoked.
+    // Only a token whose grant is known can be evicted when that grant is revoked. A JWT is not
+    // kept: the handler never answers one, and its revocation names its jti, not its value's hash.
     const found = oidc?.entities?.AccessToken ?? oidc?.entities?.ClientCredentials;
-    if (typeof token !== 'string' || !found) return;
+    if (typeof token !== 'string' || token.includes('.') || !found) return;
     const subject = typeof body.sub === 'string' ? body.sub : undefined;
-    const entry = { body: JSON.stringify(body), clientId: body.client_id, subject, tokenType: body.token_type, grantId: found.grantId, expiresAt: body.exp * 1000 };
+    const audience = typeof body.aud === 'string' || Array.isArray(body.aud) ? (body.aud as string | string[]) : undefined;
+    const entry = { body: JSON.stringify(body), clientId: body.client_id, audience, subject, tokenType: body.token_type, grantId: found.grantId, expiresAt: body.exp * 1000 };
     caches.tokens.set(sha256(token), entry, generation);
   };
 }

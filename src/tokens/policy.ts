@@ -23,7 +23,27 @@ export interface ClientFacts {
 export interface TokenFacts {
   /** The client it was issued to. */
   clientId: string;
+  /** Its audience (`aud`): the issuer, or a resource server's identifier. */
+  audience?: string | readonly string[];
 }
+
+/** What the policy needs to know about a resource server (an API tokens are issued for, RFC 8707). */
+export interface ResourceServerFacts {
+  /** The `resource` clients name, and its tokens' `aud`. */
+  identifier: string;
+  /** The scopes it defines. */
+  scopes: readonly string[];
+  /** Its tokens' lifetime in seconds, if it sets one. */
+  accessTokenTtl?: number | null;
+  /** RFC 9449: its tokens are issued only with a DPoP proof. */
+  dpopRequired: boolean;
+}
+
+/** An introspecting client as the policy sees it: its registration, and the resource server it acts for. */
+export type IntrospectionCaller = Pick<ClientFacts, 'id' | 'resourceServer' | 'tokenEndpointAuthMethod'> & {
+  /** The identifier of the resource server the client is linked to, if any. */
+  servesAudience?: string;
+};
 
 /**
  * RFC 7591 §2: a client authenticates at the token, introspection and revocation endpoints with
@@ -72,9 +92,18 @@ export function mayUseIntrospection(caller: Pick<ClientFacts, 'tokenEndpointAuth
   return caller.tokenEndpointAuthMethod !== 'none';
 }
 
-/** RFC 7662 §2.1: an authenticated client may see its own tokens; a resource server may see any. */
-export function mayIntrospect(caller: Pick<ClientFacts, 'id' | 'resourceServer' | 'tokenEndpointAuthMethod'>, token: TokenFacts): boolean {
-  return mayUseIntrospection(caller) && (token.clientId === caller.id || caller.resourceServer);
+/**
+ * RFC 7662 §2.1: an authenticated client may see its own tokens; a client flagged resource_server
+ * may see any; a client linked to a resource server may see the tokens issued for that server.
+ */
+export function mayIntrospect(caller: IntrospectionCaller, token: TokenFacts): boolean {
+  if (!mayUseIntrospection(caller)) return false;
+  if (token.clientId === caller.id || caller.resourceServer) return true;
+  return caller.servesAudience !== undefined && audiences(token).includes(caller.servesAudience);
+}
+
+function audiences({ audience }: TokenFacts): readonly string[] {
+  return audience === undefined ? [] : typeof audience === 'string' ? [audience] : audience;
 }
 
 /** RFC 7009 §2.1: only the client a token was issued to may revoke it (a public client its own tokens too). */
@@ -93,4 +122,50 @@ export function revocationEndsGrant(token: { kind: string }): boolean {
 /** An access token's lifetime in seconds: the client's own or the configured default, never above the hard maximum. */
 export function accessTokenLifetime(client: Pick<ClientFacts, 'accessTokenTtl'>, defaultTtl: number): number {
   return Math.min(client.accessTokenTtl ?? defaultTtl, MAX_ACCESS_TOKEN_TTL);
+}
+
+/** The issuer's own scopes (its admin API): a request for one is for the issuer, whatever DEFAULT_RESOURCE says. */
+export const ISSUER_SCOPES: ReadonlySet<string> = new Set(['admin']);
+
+/**
+ * RFC 8707 §2: the resource a token request is for. The one it names; without one, the default
+ * resource when there is one, unless the request asks for the issuer's own scope; else the issuer.
+ */
+export function targetResource(request: { resource?: unknown; scope?: unknown }, defaultResource: string | undefined, issuer: string): unknown {
+  if (request.resource !== undefined) return request.resource;
+  const scopes = typeof request.scope === 'string' ? request.scope.split(' ') : [];
+  if (defaultResource === undefined || scopes.some((scope) => ISSUER_SCOPES.has(scope))) return issuer;
+  return defaultResource;
+}
+
+/**
+ * The scope a token for a resource server gets: as grantScope, within the client's allow-list and
+ * the resource server's scopes both. Without a request, the client's default scopes that the
+ * resource server defines.
+ */
+export function grantResourceScope(
+  client: Pick<ClientFacts, 'scopes' | 'defaultScopes'>,
+  server: Pick<ResourceServerFacts, 'identifier' | 'scopes'>,
+  requested: unknown,
+  protocolScopes: ReadonlySet<string> = NONE,
+): ScopeDecision {
+  const defined = (scope: string) => server.scopes.includes(scope);
+  const decision = grantScope({ scopes: client.scopes.filter(defined), defaultScopes: client.defaultScopes.filter(defined) }, requested, protocolScopes);
+  if ('refused' in decision && decision.refused !== undefined && client.scopes.includes(decision.refused)) {
+    return { refused: decision.refused, description: `requested scope is not defined by resource server ${server.identifier}` };
+  }
+  return decision;
+}
+
+/**
+ * The lifetime of a token for a resource server: its own (or the configured default), which the
+ * client's own access_token_ttl can only shorten, never above the hard maximum.
+ */
+export function resourceTokenLifetime(client: Pick<ClientFacts, 'accessTokenTtl'>, server: Pick<ResourceServerFacts, 'accessTokenTtl'>, defaultTtl: number): number {
+  return Math.min(server.accessTokenTtl ?? defaultTtl, client.accessTokenTtl ?? MAX_ACCESS_TOKEN_TTL, MAX_ACCESS_TOKEN_TTL);
+}
+
+/** RFC 9449: whether a token request for the resource server must be refused for lack of a DPoP proof. */
+export function missesRequiredDpop(server: Pick<ResourceServerFacts, 'dpopRequired'>, hasDpopProof: boolean): boolean {
+  return server.dpopRequired && !hasDpopProof;
 }

@@ -257,6 +257,16 @@ describe.each(stores)('resource-server commands on the $name store', ({ open }) 
     expectFailure(await run('resource-server', 'create', '--identifier', 'https://x.example', '--name', 'X', '--alg', 'HS256'), 64, /signing_alg.*\(--alg\)/);
   });
 
+  it('links a client to it, and unlinks it', async () => {
+    const linked = await run('client', 'create', '--id', 'cli-orders-api', '--for-resource-server', id);
+    expect(linked.code, linked.stderr).toBe(0);
+    expect(linked.json.resource_server_id).toBe(id);
+    const unlinked = await run('client', 'update', 'cli-orders-api', '--for-resource-server', 'none');
+    expect(unlinked.code, unlinked.stderr).toBe(0);
+    expect(unlinked.json).not.toHaveProperty('resource_server_id');
+    expectFailure(await run('client', 'update', 'cli-orders-api', '--for-resource-server', 'nope'), 64, /resource_server_id.*\(--for-resource-server\)/);
+  });
+
   it('lists, updates and deletes it, each change in the audit trail', async () => {
     expect((await run('resource-server', 'create', '--identifier', 'urn:example:second', '--name', 'Second')).code).toBe(0);
     const listed = await run('resource-server', 'list', '--limit', '1');

@@ -5,15 +5,22 @@
 import fc from 'fast-check';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { basic, registerClient, type RegisteredClient } from '../helpers/oauth.js';
+import { admin, basic, registerClient, type RegisteredClient } from '../helpers/oauth.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 
 let tollgate: TestTollgate;
 /** Clients by role: the generators pick among them. */
-let clients: Record<'service' | 'other' | 'resourceServer' | 'postAuth' | 'dpopBound', RegisteredClient>;
+let clients: Record<'service' | 'other' | 'resourceServer' | 'postAuth' | 'dpopBound' | 'linked', RegisteredClient>;
+
+/** Resource servers (RFC 8707) the requests may name: one with opaque tokens, one with JWTs (RFC 9068). */
+const OPAQUE_API = 'https://opaque.example/api';
+const JWT_API = 'https://jwt.example/api';
 
 beforeAll(async () => {
   tollgate = await startTollgate();
+  const api = async (body: Record<string, unknown>) => (await admin(tollgate.url, 'POST', '/resource-servers', { name: 'API', ...body })).body.id as string;
+  const opaqueApi = await api({ identifier: OPAQUE_API, scopes: ['read'] });
+  await api({ identifier: JWT_API, scopes: ['read', 'write'], access_token_format: 'jwt', access_token_ttl: 90 });
   const register = (metadata: Record<string, unknown>) => registerClient(tollgate.url, { scope: 'read write', default_scope: 'read', ...metadata });
   clients = {
     service: await register({ access_token_ttl: 120 }),
@@ -21,12 +28,14 @@ beforeAll(async () => {
     resourceServer: await register({ resource_server: true }),
     postAuth: await register({ token_endpoint_auth_method: 'client_secret_post' }),
     dpopBound: await register({ dpop_bound_access_tokens: true }),
+    // Acts for the opaque API: may introspect the tokens issued for it.
+    linked: await register({ resource_server_id: opaqueApi }),
   };
 }, 120_000);
 afterAll(() => tollgate?.close());
 
 type ClientRole = keyof typeof clients;
-const ROLES: ClientRole[] = ['service', 'other', 'resourceServer', 'postAuth', 'dpopBound'];
+const ROLES: ClientRole[] = ['service', 'other', 'resourceServer', 'postAuth', 'dpopBound', 'linked'];
 
 /** How a generated request authenticates. */
 type Auth =
@@ -38,7 +47,7 @@ type Auth =
   | { kind: 'none' };
 
 const auth: fc.Arbitrary<Auth> = fc.oneof(
-  { weight: 12, arbitrary: fc.constantFrom(...ROLES, 'service', 'other', 'resourceServer').map((role) => ({ kind: 'basic' as const, role })) },
+  { weight: 12, arbitrary: fc.constantFrom(...ROLES, 'service', 'other', 'resourceServer', 'linked').map((role) => ({ kind: 'basic' as const, role })) },
   { weight: 1, arbitrary: fc.constantFrom(...ROLES).map((role) => ({ kind: 'wrong-secret' as const, role })) },
   { weight: 1, arbitrary: fc.constant({ kind: 'unknown-client' as const }) },
   { weight: 1, arbitrary: fc.constantFrom(...ROLES).map((role) => ({ kind: 'body' as const, role })) },
@@ -72,6 +81,11 @@ const contentType = fc.oneof(
 const extras: fc.Arbitrary<Form> = fc.oneof(
   { weight: 12, arbitrary: fc.constant<Form>([]) },
   { weight: 1, arbitrary: fc.constantFrom<Form>([['resource', 'https://api.example.com']], [['foo', 'bar']], [['audience', 'x']], [['client_id', 'nobody']]) },
+  // RFC 8707: a registered resource server (opaque or JWT tokens), twice, or one and an unknown one.
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom<Form>([['resource', OPAQUE_API]], [['resource', JWT_API]], [['resource', JWT_API], ['resource', OPAQUE_API]], [['resource', `${JWT_API}#x`]]),
+  },
 );
 
 interface Generated {
@@ -85,7 +99,7 @@ interface Generated {
   dpop: boolean;
   query: boolean;
   /** For introspection and revocation: whose token is sent (filled in per run). */
-  token?: 'service' | 'other' | 'resourceServer' | 'unknown' | 'jwt-shaped' | 'empty' | 'missing' | 'twice';
+  token?: TokenRole | 'unknown' | 'jwt-shaped' | 'empty' | 'missing' | 'twice';
   /** Which of the pooled tokens an introspection sends. */
   pick: number;
 }
@@ -130,7 +144,9 @@ const tokenQuery = (path: '/introspect' | '/revoke'): fc.Arbitrary<Generated> =>
   fc
     .record({
       auth,
-      token: fc.constantFrom('service', 'service', 'other', 'resourceServer', 'unknown', 'jwt-shaped', 'empty', 'missing', 'twice') as fc.Arbitrary<NonNullable<Generated['token']>>,
+      token: fc.constantFrom('service', 'service', 'other', 'resourceServer', 'forOpaqueApi', 'forJwtApi', 'forJwtApi', 'unknown', 'jwt-shaped', 'empty', 'missing', 'twice') as fc.Arbitrary<
+        NonNullable<Generated['token']>
+      >,
       hint: fc.option(value(['access_token', 'refresh_token', 'client_credentials']), { nil: undefined }),
       pick: fc.nat(),
       extra: extras,
@@ -147,13 +163,19 @@ const tokenQuery = (path: '/introspect' | '/revoke'): fc.Arbitrary<Generated> =>
       ...flags,
     }));
 
+/** Whose access token a query sends: a client's, or the service's for a resource server (opaque, or a JWT). */
+type TokenRole = 'service' | 'other' | 'resourceServer' | 'forOpaqueApi' | 'forJwtApi';
+const TOKEN_ROLES: readonly string[] = ['service', 'other', 'resourceServer', 'forOpaqueApi', 'forJwtApi'] satisfies TokenRole[];
+const RESOURCE_OF: Partial<Record<TokenRole, string>> = { forOpaqueApi: OPAQUE_API, forJwtApi: JWT_API };
+
 /** An access token of `role`, issued by the provider path (so the handler has not seen it). */
-async function tokenOf(role: 'service' | 'other' | 'resourceServer'): Promise<string> {
-  const client = clients[role];
+async function tokenOf(role: TokenRole): Promise<string> {
+  const resource = RESOURCE_OF[role];
+  const client = clients[resource ? 'service' : (role as ClientRole)];
   const response = await fetch(`${tollgate.url}/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret) },
-    body: 'grant_type=client_credentials&scope=read',
+    body: `grant_type=client_credentials&scope=read${resource ? `&resource=${encodeURIComponent(resource)}` : ''}`,
   });
   const body = (await response.json()) as { access_token?: string };
   if (!body.access_token) throw new Error(`no token for ${role}: ${JSON.stringify(body)}`);
@@ -186,7 +208,7 @@ function bodyFor(request: Generated, token: string | undefined): string {
 
 /** Tokens introspection asks about again and again, remembered or not: a few of each role, made once. */
 const pool = new Map<string, string[]>();
-async function pooledTokenOf(role: 'service' | 'other' | 'resourceServer', pick: number): Promise<string> {
+async function pooledTokenOf(role: TokenRole, pick: number): Promise<string> {
   const tokens = pool.get(role) ?? [];
   pool.set(role, tokens);
   if (tokens.length < 8) tokens.push(await tokenOf(role));
@@ -196,7 +218,7 @@ async function pooledTokenOf(role: 'service' | 'other' | 'resourceServer', pick:
 /** The token value a query sends: introspection may reuse one, revocation needs a fresh one per path. */
 async function tokenFor(request: Generated): Promise<string | undefined> {
   const role = request.token;
-  if (request.path === '/introspect' && (role === 'service' || role === 'other' || role === 'resourceServer')) return pooledTokenOf(role, request.pick);
+  if (request.path === '/introspect' && role !== undefined && TOKEN_ROLES.includes(role)) return pooledTokenOf(role as TokenRole, request.pick);
   switch (request.token) {
     case undefined:
     case 'missing':

@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_ACCESS_TOKEN_TTL } from '../../src/config/config.js';
-import { accessTokenLifetime, grantScope, mayAuthenticateWith, mayIntrospect, mayRevoke, mayUseIntrospection, revocationEndsGrant, scopesInForce } from '../../src/tokens/policy.js';
+import {
+  accessTokenLifetime,
+  grantResourceScope,
+  grantScope,
+  mayAuthenticateWith,
+  mayIntrospect,
+  mayRevoke,
+  mayUseIntrospection,
+  missesRequiredDpop,
+  resourceTokenLifetime,
+  revocationEndsGrant,
+  scopesInForce,
+  targetResource,
+} from '../../src/tokens/policy.js';
 
 const client = { id: 'svc', scopes: ['read', 'write'], defaultScopes: ['read'], tokenEndpointAuthMethod: 'client_secret_basic', resourceServer: false };
 
@@ -80,5 +93,49 @@ describe('access-token lifetime', () => {
     expect(accessTokenLifetime({ accessTokenTtl: null }, 300)).toBe(300);
     expect(accessTokenLifetime({}, 300)).toBe(300);
     expect(accessTokenLifetime({ accessTokenTtl: MAX_ACCESS_TOKEN_TTL * 2 }, 300)).toBe(MAX_ACCESS_TOKEN_TTL);
+  });
+});
+
+describe('resource servers (RFC 8707)', () => {
+  const api = { identifier: 'https://api.example', scopes: ['read', 'export'], accessTokenTtl: 600, dpopRequired: false };
+  const ISSUER = 'https://as.example';
+
+  it('a request is for the resource it names, else the default resource, else the issuer; scope admin is always the issuer', () => {
+    expect(targetResource({ resource: 'https://x.example' }, api.identifier, ISSUER)).toBe('https://x.example');
+    expect(targetResource({ resource: ['a', 'b'] }, undefined, ISSUER)).toEqual(['a', 'b']);
+    expect(targetResource({ scope: 'read' }, api.identifier, ISSUER)).toBe(api.identifier);
+    expect(targetResource({}, api.identifier, ISSUER)).toBe(api.identifier);
+    expect(targetResource({ scope: 'read admin' }, api.identifier, ISSUER)).toBe(ISSUER);
+    expect(targetResource({ scope: 'read' }, undefined, ISSUER)).toBe(ISSUER);
+  });
+
+  it('grants the requested scopes within both the client allow-list and the resource server scopes', () => {
+    expect(grantResourceScope(client, api, 'read')).toEqual({ granted: 'read' });
+    expect(grantResourceScope(client, api, 'write')).toEqual({ refused: 'write', description: 'requested scope is not defined by resource server https://api.example' });
+    expect(grantResourceScope(client, api, 'export')).toEqual({ refused: 'export', description: 'requested scope is not allowed for this client' });
+    expect(grantResourceScope(client, api, undefined)).toEqual({ granted: 'read' });
+    expect(grantResourceScope(client, { ...api, scopes: ['export'] }, undefined)).toEqual({ granted: undefined });
+  });
+
+  it("lives as the resource server says, which the client's own lifetime can shorten but not lengthen", () => {
+    expect(resourceTokenLifetime({}, api, 300)).toBe(600);
+    expect(resourceTokenLifetime({ accessTokenTtl: 60 }, api, 300)).toBe(60);
+    expect(resourceTokenLifetime({ accessTokenTtl: 3600 }, api, 300)).toBe(600);
+    expect(resourceTokenLifetime({ accessTokenTtl: 3600 }, { accessTokenTtl: null }, 300)).toBe(300);
+  });
+
+  it('refuses a token without a DPoP proof only where the resource server requires one', () => {
+    expect(missesRequiredDpop({ dpopRequired: true }, false)).toBe(true);
+    expect(missesRequiredDpop({ dpopRequired: true }, true)).toBe(false);
+    expect(missesRequiredDpop({ dpopRequired: false }, false)).toBe(false);
+  });
+
+  it('a client linked to a resource server may introspect the tokens for it, and no others', () => {
+    const linked = { ...client, id: 'api-gateway', servesAudience: api.identifier };
+    expect(mayIntrospect(linked, { clientId: 'svc', audience: api.identifier })).toBe(true);
+    expect(mayIntrospect(linked, { clientId: 'svc', audience: [ISSUER, api.identifier] })).toBe(true);
+    expect(mayIntrospect(linked, { clientId: 'svc', audience: ISSUER })).toBe(false);
+    expect(mayIntrospect(linked, { clientId: 'svc' })).toBe(false);
+    expect(mayIntrospect({ ...linked, tokenEndpointAuthMethod: 'none' }, { clientId: 'svc', audience: api.identifier })).toBe(false);
   });
 });

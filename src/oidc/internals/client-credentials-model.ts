@@ -12,8 +12,10 @@ type ClientCredentials = InstanceType<Provider['ClientCredentials']>;
 export interface ModelResourceServer {
   scope: string;
   audience: string;
-  accessTokenFormat: 'opaque';
+  accessTokenFormat: 'opaque' | 'jwt';
   accessTokenTTL: number;
+  /** For the jwt format (RFC 9068): the algorithm of the provider's key that signs the token. */
+  jwt?: { sign: { alg: 'RS256' | 'ES256' | 'EdDSA' } };
 }
 
 export function checkClientCredentialsModel(provider: Provider): void {

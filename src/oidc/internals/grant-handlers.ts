@@ -29,10 +29,10 @@ function handlerOf(provider: Provider, grantType: string): { handlers: Map<strin
  * oidc-provider lets a client request scopes it does not know of (it only polices its static
  * `scopes`), so Tollgate needs a step in front of the grant to apply its allow-lists.
  */
-export function guardGrantType(provider: Provider, grantType: string, parameters: string[], before: (ctx: KoaContextWithOIDC) => void): void {
+export function guardGrantType(provider: Provider, grantType: string, parameters: string[], before: (ctx: KoaContextWithOIDC) => void | Promise<void>): void {
   const { original } = handlerOf(provider, grantType);
   provider.registerGrantType(grantType, async (ctx: KoaContextWithOIDC) => {
-    before(ctx);
+    await before(ctx);
     await original(ctx);
   }, parameters);
 }

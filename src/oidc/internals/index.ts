@@ -9,6 +9,7 @@ import { checkConsumedMark } from './consumed-mark.js';
 import { checkReplayDetection } from './dpop-replay.js';
 import { checkGrantHandlers } from './grant-handlers.js';
 import { checkKeystore } from './keystore.js';
+import { checkJwtAccessTokens } from './jwt-access-tokens.js';
 import { checkTokenConsumption } from './token-consumption.js';
 
 const CHECKS: readonly ((provider: Provider) => void)[] = [
@@ -19,6 +20,7 @@ const CHECKS: readonly ((provider: Provider) => void)[] = [
   checkReplayDetection,
   checkClientCredentialsModel,
   checkKeystore,
+  checkJwtAccessTokens,
 ];
 
 /** Throws ProviderShapeError (one line) at the first patched internal that is not as expected. */
@@ -26,7 +28,8 @@ export function checkProviderInternals(provider: Provider): void {
   for (const check of CHECKS) check(provider);
 }
 
-export { newClientCredentials } from './client-credentials-model.js';
+export { newClientCredentials, type ModelResourceServer } from './client-credentials-model.js';
+export { admitJwtTokenQueries, JWT_PAYLOAD_MARK, storeJwtAccessTokens } from './jwt-access-tokens.js';
 export { replaceClientSecretComparison } from './client-secret-comparison.js';
 export { hideConsumedMark } from './consumed-mark.js';
 export { replaceReplayDetection } from './dpop-replay.js';

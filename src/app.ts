@@ -46,6 +46,7 @@ import { issuedTokenFinder } from './oidc/issued-tokens.js';
 import { clientCredentialsMinter } from './oidc/client-credentials-minter.js';
 import { tokenStore } from './tokens/store/token-store.js';
 import { ClientAuthenticator } from './clients/authentication.js';
+import { gatewayListener } from './gateway/listener.js';
 
 /** Paths that are their own metrics label; router routes use their pattern, anything else is "other". */
 const KNOWN_PATHS = new Set<string>([...SERVED_PROVIDER_PATHS, RFC8414_PATH, '/healthz', '/readyz', '/metrics']);
@@ -63,6 +64,8 @@ export interface App {
   koa: Koa;
   /** The HTTP request handler: the request pipeline, in front of the endpoints' handlers and Koa. */
   handler: RequestListener;
+  /** With GATEWAY_PORT: that port's handler, the same pipeline in front of the gateway check alone. */
+  gatewayHandler?: RequestListener;
   pipeline: Pipeline;
   clients: ClientService;
   caches: Caches;
@@ -177,6 +180,7 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
     ...(config.metrics.port === undefined && config.metrics.token ? { '/metrics': { methods: readOnly } } : {}),
   };
   const pipeline = requestPipeline({ endpoints, knownPaths: KNOWN_PATHS, issuer: config.issuer, issuerPath: config.issuerPath, wellKnown: [RFC8414_PATH], trustedProxies: config.trustedProxies, limits, metrics, log }, koa.callback());
+  const gatewayHandler = config.gateway.port === undefined ? undefined : gatewayListener({ config, db, caches, provider, limits, metrics, log });
   const start = async () => {
     metrics.start();
     await limits.start();
@@ -185,7 +189,7 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
     await limits.close();
     await audit.close();
   };
-  return { koa, handler: pipeline.listener, pipeline, clients, caches, audit, metrics, limits, argon2, users, events, provider, start, close };
+  return { koa, handler: pipeline.listener, gatewayHandler, pipeline, clients, caches, audit, metrics, limits, argon2, users, events, provider, start, close };
 }
 
 /** The user flows' security events in the audit trail and metrics (src/oidc/security-events.ts emits them all). */

@@ -1,7 +1,13 @@
-/** What the fast introspection path needs to answer for an active token without the database. */
+/**
+ * What the fast introspection path and the gateway check need to decide about an active token
+ * without the database.
+ */
 export interface CachedToken {
-  /** The provider's own RFC 7662 answer for an authorised caller, serialised once. */
-  body: string;
+  /**
+   * The provider's own RFC 7662 answer for an authorised caller, serialised once; absent when the
+   * gateway check remembered the token (introspection then asks the provider, and remembers its answer).
+   */
+  body?: string;
   clientId: string;
   /** The answer's `sub` and `token_type`, for the audit trail. */
   subject?: string;
@@ -9,6 +15,12 @@ export interface CachedToken {
   grantId?: string;
   /** Epoch milliseconds: the token's `exp`. */
   expiresAt: number;
+  /** The token's scopes, space-separated ('' for none). */
+  scope: string;
+  /** Its audiences (`aud`). */
+  audience: readonly string[];
+  /** For a DPoP-bound token: cnf.jkt, the thumbprint of its key. */
+  jkt?: string;
 }
 
 /**

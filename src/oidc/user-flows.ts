@@ -2,12 +2,10 @@
 // consent through Tollgate's interaction pages, remembered consents, refresh-token lifetimes and
 // DPoP. provider.ts merges it into the rest of the configuration.
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { sha256 } from '../clients/secrets.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
 import type { UserService } from '../users/service.js';
-import { StoreAdapter } from './adapter.js';
-import { tokenStore } from '../tokens/store/token-store.js';
+import { proofFirstUse } from './dpop-proofs.js';
 import { metadataOf, type MetadataHolder } from './client-metadata.js';
 import { replaceReplayDetection } from './internals/index.js';
 import { dpopNonceSecret, type ProviderKeys } from './keys.js';
@@ -103,10 +101,7 @@ export function userFlows({ config, db, users, keys, events }: UserFlowDeps) {
         await next();
       });
       // DPoP proof replay detection, atomically and across instances (the token table), whichever client presents the proof.
-      const proofs = new StoreAdapter(tokenStore(db), 'ReplayDetection');
-      replaceReplayDetection(provider, (jti, exp) =>
-        proofs.insertIfAbsent(sha256(jti), { kind: 'ReplayDetection', exp, iat: now() }, Math.max(1, exp - now())),
-      );
+      replaceReplayDetection(provider, proofFirstUse(db));
     },
   };
 }

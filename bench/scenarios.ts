@@ -79,3 +79,20 @@ export function wrongSecrets(target: Target): Request[] {
     },
   ];
 }
+
+/** Where the gateway scenario's API lives, as the gateway forwards its requests. */
+export const GATEWAY_API = { host: 'api.bench.example', path: '/items' };
+
+/**
+ * The gateway check of an API request with a remembered token, asked as nginx asks it; Tollgate's
+ * counterpart of introspecting an active token.
+ */
+export function gatewayCheck(token: string): Request[] {
+  return [
+    {
+      method: 'GET',
+      path: '/gateway/check',
+      headers: { authorization: `Bearer ${token}`, 'x-original-method': 'GET', 'x-original-uri': `${GATEWAY_API.path}/42?page=1`, host: GATEWAY_API.host, 'x-forwarded-proto': 'https' },
+    },
+  ];
+}

@@ -45,8 +45,9 @@ export function gatewayCheck(deps: GatewayCheckDeps): HeaderHandler {
   return async function check(req: IncomingMessage, exchange: Exchange): Promise<Answer> {
     const { headers } = req;
     if (isKey) checkKey(headers['x-gateway-key'], isKey);
-    const original = originalRequest(headers, req.method ?? 'GET', exchange.path, GATEWAY_CHECK_PATH);
+    // Envoy's checks (/gateway/check/<original path>) share one metrics label.
     if (exchange.path !== GATEWAY_CHECK_PATH) exchange.route = `${GATEWAY_CHECK_PATH}/*`;
+    const original = originalRequest(headers, req.method ?? 'GET', exchange.path, GATEWAY_CHECK_PATH);
     const segments = pathSegments(original.path);
     const candidates = segments ? await directory.candidates({ method: original.method, host: original.host, segments }) : [];
     const open = candidates.find((candidate) => candidate.rule.public);

@@ -29,6 +29,8 @@ import { discovery, isServedProviderPath, RFC8414_PATH, SERVED_PROVIDER_PATHS } 
 import { derivedSecret, type ProviderKeys } from './oidc/keys.js';
 import { SecurityEvents, type SecurityEvent } from './oidc/security-events.js';
 import { userRoutes } from './admin/users-router.js';
+import { resourceServerRoutes } from './admin/resource-servers-router.js';
+import { ResourceServerService } from './resource-servers/service.js';
 import { withOpenApiDocument } from './admin/openapi.js';
 import { adminApiRouter } from './admin/routes.js';
 import { CsrfTokens } from './interactions/csrf.js';
@@ -68,6 +70,8 @@ export interface App {
   gatewayHandler?: RequestListener;
   pipeline: Pipeline;
   clients: ClientService;
+  /** The APIs tokens are issued for (RFC 8707). */
+  resourceServers: ResourceServerService;
   caches: Caches;
   /** The audit trail: `app.audit.record({ type, clientId, subject, ... }, ctx)` (src/audit/types.ts). */
   audit: AuditLog;
@@ -97,6 +101,7 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
   const secrets = new SecretVerifier(config.secretCacheSize, config.hashCost, argon2);
   const caches = new Caches(invalidation ?? new LocalBus(), secrets, config);
   const clients = new ClientService(db, secrets, caches);
+  const resourceServers = new ResourceServerService(db, caches);
   const audit = new AuditLog(db, log, config.audit);
   const limits = new RateLimits(config, log, (limit) => metrics.rateLimited.inc({ limit }));
   const metrics = new Metrics({
@@ -115,7 +120,7 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
   const operations = { audit, metrics, limits, log };
   const provider = createProvider({ config, db, clients, authenticator, keys, log, users, events, operations });
   caches.watch(provider);
-  const adminRoutes = [...clientRoutes(clients, config.issuerPath), ...userRoutes(users, config.issuerPath), ...auditRoutes(audit, db)];
+  const adminRoutes = [...clientRoutes(clients, config.issuerPath), ...userRoutes(users, config.issuerPath), ...resourceServerRoutes(resourceServers, config.issuerPath), ...auditRoutes(audit, db)];
   const admin = adminApiRouter(withOpenApiDocument(adminRoutes, config.issuer, ROUTES.token));
 
   const koa = new Koa();
@@ -189,7 +194,7 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
     await limits.close();
     await audit.close();
   };
-  return { koa, handler: pipeline.listener, gatewayHandler, pipeline, clients, caches, audit, metrics, limits, argon2, users, events, provider, start, close };
+  return { koa, handler: pipeline.listener, gatewayHandler, pipeline, clients, resourceServers, caches, audit, metrics, limits, argon2, users, events, provider, start, close };
 }
 
 /** The user flows' security events in the audit trail and metrics (src/oidc/security-events.ts emits them all). */

@@ -83,6 +83,9 @@ const CHANGES: Record<string, string> = {
   'user update': 'user.updated',
   'user delete': 'user.deleted',
   'user revoke-consent': 'user.consent_revoked',
+  'resource-server create': 'resource_server.created',
+  'resource-server update': 'resource_server.updated',
+  'resource-server delete': 'resource_server.deleted',
 };
 
 /**
@@ -96,7 +99,8 @@ export async function recordCliChange(db: Database, family: string, command: str
   const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
   // Like the admin API's events: a user change names the user as its subject, and the client a consent was for.
   const subject = family === 'user' ? text(printed.user_id ?? printed.id) : undefined;
-  await recordCliAction(db, type, text(printed.client_id), { command: `${family} ${command}` }, subject);
+  const resourceServer = family === 'resource-server' ? text(printed.id) : undefined;
+  await recordCliAction(db, type, text(printed.client_id), { command: `${family} ${command}`, ...(resourceServer ? { resource_server_id: resourceServer } : {}) }, subject);
 }
 
 async function recordCliAction(db: Database, type: string, clientId: string | undefined, details: Record<string, string | number>, subject?: string): Promise<void> {

@@ -1,9 +1,10 @@
-// The admin CLI's building blocks: a command family (`client`, `user`, `audit`) is a table of
+// The admin CLI's building blocks: a command family (`client`, `user`, `resource-server`, `audit`) is a table of
 // commands, each parsing its arguments before the database opens and then doing its work.
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';
 import type { ClientService } from '../clients/service.js';
 import type { Database } from '../db/database.js';
+import type { ResourceServerService } from '../resource-servers/service.js';
 import type { UserService } from '../users/service.js';
 import { HttpError } from '../http/errors.js';
 import { parseInput } from '../http/validate.js';
@@ -15,6 +16,7 @@ export interface CliContext {
   db: Database;
   clients: ClientService;
   users: UserService;
+  resourceServers: ResourceServerService;
 }
 
 /** Where the CLI writes and reads: the process's streams, or a caller's strings. */

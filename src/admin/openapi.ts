@@ -7,6 +7,8 @@ import { clientPageSchema, clientViewSchema, clientWithSecretSchema } from '../c
 import { auditEventSchema, auditPageSchema } from '../audit/query.js';
 import { errorBodySchema, RETRY_AFTER_UNAVAILABLE } from '../http/errors.js';
 import { MAX_BODY_BYTES } from '../http/pipeline.js';
+import { createResourceServerInput, updateResourceServerInput } from '../resource-servers/schema.js';
+import { resourceServerPageSchema, resourceServerViewSchema } from '../resource-servers/views.js';
 import { createUserInput, updateUserInput } from '../users/schema.js';
 import { consentListSchema, consentViewSchema, userPageSchema, userViewSchema } from '../users/views.js';
 import { ADMIN_SCOPE } from './auth.js';
@@ -17,7 +19,15 @@ export const OPENAPI_PATH = '/openapi.json';
 
 /** The schemas the document names in components.schemas, by the direction they travel; others are inlined. */
 const COMPONENTS = {
-  input: { CreateClient: createClientInput, UpdateClient: updateClientInput, RotateSecret: rotateSecretInput, CreateUser: createUserInput, UpdateUser: updateUserInput },
+  input: {
+    CreateClient: createClientInput,
+    UpdateClient: updateClientInput,
+    RotateSecret: rotateSecretInput,
+    CreateUser: createUserInput,
+    UpdateUser: updateUserInput,
+    CreateResourceServer: createResourceServerInput,
+    UpdateResourceServer: updateResourceServerInput,
+  },
   output: {
     Client: clientViewSchema,
     ClientWithSecret: clientWithSecretSchema,
@@ -26,6 +36,8 @@ const COMPONENTS = {
     UserPage: userPageSchema,
     Consent: consentViewSchema,
     ConsentList: consentListSchema,
+    ResourceServer: resourceServerViewSchema,
+    ResourceServerPage: resourceServerPageSchema,
     AuditEvent: auditEventSchema,
     AuditPage: auditPageSchema,
     Error: errorBodySchema,
@@ -38,7 +50,7 @@ const FAILURES: Record<number, string> = {
   401: 'No bearer token, or one that is invalid, expired or revoked.',
   403: `The token lacks scope ${ADMIN_SCOPE}.`,
   404: 'No such resource.',
-  409: 'Conflicts with what exists: the id, username or email is taken, or the change does not fit this kind of client.',
+  409: 'Conflicts with what exists: the id, username, email or resource identifier is taken, or the change does not fit this kind of client.',
   413: `The body exceeds ${MAX_BODY_BYTES} bytes.`,
   415: 'The body is not application/json.',
   429: 'Too many admin requests from this address or admin client; retry after Retry-After seconds.',
@@ -80,7 +92,7 @@ export function openApiDocument(routes: readonly AdminRoute[], issuer: string, t
     info: {
       title: 'Tollgate admin API',
       version: (createRequire(PROJECT_ROOT)('./package.json') as { version: string }).version,
-      description: `Clients, users and the audit trail. Every route needs an access token with scope ${ADMIN_SCOPE}; answers are JSON and never cached.`,
+      description: `Clients, users, resource servers and the audit trail. Every route needs an access token with scope ${ADMIN_SCOPE}; answers are JSON and never cached.`,
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     servers: [{ url: issuer }],

@@ -6,15 +6,17 @@ import { SecretVerifier } from '../clients/secrets.js';
 import { ClientService } from '../clients/service.js';
 import { ConfigError, type Config } from '../config/config.js';
 import { notifyPostgres } from '../cache/pg-bus.js';
-import { DatabaseInUseError, openDatabase, type Client } from '../db/database.js';
+import { DatabaseInUseError, openDatabase, type Client, type Database } from '../db/database.js';
 import { HttpError } from '../http/errors.js';
 import { auditCommands, recordCliChange } from './cli-audit.js';
 import { UserService } from '../users/service.js';
 import { clientCommands } from './cli-clients.js';
 import { userCommands } from './cli-users.js';
+import { resourceServerCommands } from './cli-resource-servers.js';
+import { ResourceServerService, type ResourceServerCacheHooks } from '../resource-servers/service.js';
 import { commandHelp, familyUsage, isHelp, prepareCommand, UsageError, type Action, type CliIo, type CommandFamily } from './cli-kit.js';
 
-const FAMILIES: CommandFamily[] = [clientCommands, userCommands, auditCommands];
+const FAMILIES: CommandFamily[] = [clientCommands, userCommands, resourceServerCommands, auditCommands];
 
 const USAGE = `Usage: npm run admin -- <command> [options]
 
@@ -91,10 +93,21 @@ async function withDatabase(config: Config, io: CliIo, action: Action): Promise<
     const notify = db.kind === 'postgresql' ? { findActive: (_id: string, load: () => Promise<Client | null>) => load(), changed: (id: string) => notifyPostgres(db, [{ kind: 'client', id }]) } : undefined;
     // Likewise for the grants a user change revokes.
     const users = new UserService(db, db.kind === 'postgresql' ? { grantsRevoked: (ids) => notifyPostgres(db, ids.map((id) => ({ kind: 'grant' as const, id }))) } : {}, config.hashCost);
-    return await action({ db, clients: new ClientService(db, new SecretVerifier(0, config.hashCost), notify), users });
+    // And of resource-server changes, which every server's copy of them must follow.
+    const resourceServers = new ResourceServerService(db, db.kind === 'postgresql' ? notifyResourceServerChanges(db) : undefined);
+    return await action({ db, clients: new ClientService(db, new SecretVerifier(0, config.hashCost), notify), users, resourceServers });
   } finally {
     await db.close();
   }
+}
+
+/** ResourceServerCacheHooks without a cache: every change is only announced to the running servers. */
+function notifyResourceServerChanges(db: Database): ResourceServerCacheHooks {
+  return {
+    allResourceServers: (load) => load(),
+    resourceServerChanged: (id) => notifyPostgres(db, [{ kind: 'resource_server', id }]),
+    clientsChanged: (ids) => notifyPostgres(db, ids.map((id) => ({ kind: 'client' as const, id }))),
+  };
 }
 
 /** One line for stderr and the exit status; a stack trace never reaches the terminal. */

@@ -12,6 +12,9 @@ const ACTIONS: Record<string, string> = {
   'PATCH /admin/users/:id': 'user.updated',
   'DELETE /admin/users/:id': 'user.deleted',
   'DELETE /admin/users/:id/consents/:clientId': 'user.consent_revoked',
+  'POST /admin/resource-servers': 'resource_server.created',
+  'PATCH /admin/resource-servers/:id': 'resource_server.updated',
+  'DELETE /admin/resource-servers/:id': 'resource_server.deleted',
 };
 
 /**
@@ -45,8 +48,9 @@ export function auditAdminActions(audit: AuditLog) {
         const body = (ctx.body ?? {}) as Record<string, unknown>;
         const request = (ctx.request.body ?? {}) as Record<string, unknown>;
         const isUser = type.startsWith('user.');
+        const isResourceServer = type.startsWith('resource_server.');
         const pick = (...values: unknown[]) => values.find((v): v is string => typeof v === 'string');
-        const clientId = isUser ? pick(ctx.params?.clientId) : pick(ctx.params?.id, body.client_id);
+        const clientId = isUser ? pick(ctx.params?.clientId) : isResourceServer ? undefined : pick(ctx.params?.id, body.client_id);
         const subject = isUser ? pick(ctx.params?.id, body.id) : undefined;
         audit.record(
           {
@@ -60,6 +64,7 @@ export function auditAdminActions(audit: AuditLog) {
               error: status >= 400 ? (errorCode ?? (typeof body.error === 'string' ? body.error : undefined)) : undefined,
               // Which fields changed, never their values' secrets (a client has none in its metadata).
               fields: /\.(created|updated)$/.test(type) ? Object.keys(request).slice(0, 20) : undefined,
+              resource_server_id: isResourceServer ? pick(ctx.params?.id, body.id) : undefined,
               overlap_seconds: type === 'client.secret_rotated' && typeof request.overlap_seconds === 'number' ? request.overlap_seconds : undefined,
             },
           },

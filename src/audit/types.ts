@@ -22,6 +22,9 @@ export const AUDIT_TYPES = [
   'user.updated',
   'user.deleted',
   'user.consent_revoked',
+  'resource_server.created',
+  'resource_server.updated',
+  'resource_server.deleted',
   'audit.pruned',
 ] as const;
 

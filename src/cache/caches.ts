@@ -3,7 +3,8 @@
 // (`usable` false) nothing is read from or added to them.
 import type Provider from 'oidc-provider';
 import { sha256, type SecretVerifier } from '../clients/secrets.js';
-import type { Client } from '../db/database.js';
+import type { Client, ResourceServer } from '../db/database.js';
+import type { ResourceServerCacheHooks } from '../resource-servers/service.js';
 import type { InvalidationBus, InvalidationEvent } from './invalidation.js';
 import { TokenCache } from './token-cache.js';
 
@@ -18,10 +19,13 @@ export interface CacheSizes {
   clientCacheSize: number;
 }
 
-export class Caches implements ClientCacheHooks {
+export class Caches implements ClientCacheHooks, ResourceServerCacheHooks {
   readonly tokens: TokenCache;
   readonly #clients = new Map<string, Client>();
   #clientGeneration = 0;
+  /** Every resource server (they are few), or undefined until read again after a change. */
+  #resourceServers: ResourceServer[] | undefined;
+  #resourceServerGeneration = 0;
 
   constructor(
     readonly bus: InvalidationBus,
@@ -61,6 +65,25 @@ export class Caches implements ClientCacheHooks {
     return this.bus.publish({ kind: 'client', id });
   }
 
+  async allResourceServers(load: () => Promise<ResourceServer[]>): Promise<ResourceServer[]> {
+    if (!this.usable) return load();
+    if (this.#resourceServers) return this.#resourceServers;
+    const generation = this.#resourceServerGeneration;
+    const servers = await load();
+    // A change announced while loading may not be in what was read: it is read again next time.
+    if (generation === this.#resourceServerGeneration && this.usable) this.#resourceServers = servers;
+    return servers;
+  }
+
+  /** Tells every instance that a resource server changed (ResourceServerCacheHooks). */
+  async resourceServerChanged(id: string): Promise<void> {
+    await this.bus.publish({ kind: 'resource_server', id });
+  }
+
+  async clientsChanged(ids: readonly string[]): Promise<void> {
+    await Promise.all(ids.map((id) => this.changed(id)));
+  }
+
   /** Announces the provider's revocations: a destroyed token, a revoked grant. */
   watch(provider: Provider): void {
     const destroyed = (token: { jti: string }) => void this.bus.publish({ kind: 'token', id: sha256(token.jti) });
@@ -82,12 +105,21 @@ export class Caches implements ClientCacheHooks {
         this.#clientGeneration += 1;
         this.#clients.delete(event.id);
         this.secrets.forget(event.id);
+        return;
+      case 'resource_server':
+        this.#forgetResourceServers();
     }
+  }
+
+  #forgetResourceServers(): void {
+    this.#resourceServerGeneration += 1;
+    this.#resourceServers = undefined;
   }
 
   #reset(): void {
     this.tokens.clear();
     this.#clientGeneration += 1;
     this.#clients.clear();
+    this.#forgetResourceServers();
   }
 }

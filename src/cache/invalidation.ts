@@ -1,4 +1,5 @@
-// What makes in-process caches safe to use: every change that can end a token or alter a client
+// What makes in-process caches safe to use: every change that can end a token or alter a client or
+// a resource server
 // is announced as an event, applied here at once and sent to every other instance.
 import { z } from 'zod';
 
@@ -9,6 +10,8 @@ export const invalidationEvent = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('grant'), id: z.string().min(1).max(256) }),
   /** A client was updated, disabled, deleted or had its secret rotated (its tokens may be gone). */
   z.object({ kind: z.literal('client'), id: z.string().min(1).max(128) }),
+  /** A resource server was created, updated or deleted: every instance reloads its copy of them. */
+  z.object({ kind: z.literal('resource_server'), id: z.string().min(1).max(128) }),
 ]);
 
 export type InvalidationEvent = z.infer<typeof invalidationEvent>;

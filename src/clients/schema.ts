@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { MAX_ACCESS_TOKEN_TTL, MAX_REFRESH_REUSE_GRACE, MAX_REFRESH_TOKEN_TTL } from '../config/config.js';
 
 /** RFC 6749 §3.3 scope-token. */
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+export const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 export const SUPPORTED_GRANT_TYPES = ['client_credentials', 'authorization_code', 'refresh_token'] as const;
 export const SECRET_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
 /** `none`: a public client (a browser or mobile app) that holds no secret and must use PKCE. */

@@ -1,4 +1,5 @@
 // Small HTTP helpers for talking OAuth to a test server the way a client would.
+import { expect } from 'vitest';
 import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET } from './tollgate.js';
 
 export const basic = (id: string, secret: string) =>
@@ -66,4 +67,12 @@ export async function registerClient(base: string, metadata: Record<string, unkn
   const response = await admin(base, 'POST', '/clients', { client_name: 'test client', ...metadata });
   if (response.status !== 201) throw new Error(`register client: ${response.status} ${JSON.stringify(response.body)}`);
   return response.body as RegisteredClient;
+}
+
+/** An error answer: `status`, an RFC 6749 §5.2 body, and the offending `field` when one is named. */
+export function expectError(response: HttpResult, status: number, field?: string) {
+  expect(response.status, JSON.stringify(response.body)).toBe(status);
+  expect(response.body.error).toEqual(expect.any(String));
+  expect(response.body.error_description).toEqual(expect.any(String));
+  if (field) expect(response.body.field).toBe(field);
 }

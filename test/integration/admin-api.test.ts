@@ -1,7 +1,7 @@
 // The admin API over HTTP: client CRUD, pagination, validation, and who may call it.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { advanceClock } from '../helpers/clock.js';
-import { admin, adminToken, basic, clientCredentialsToken, postForm, registerClient, type HttpResult } from '../helpers/oauth.js';
+import { admin, adminToken, basic, clientCredentialsToken, expectError, postForm, registerClient, type HttpResult } from '../helpers/oauth.js';
 import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 
 let tollgate: TestTollgate;
@@ -35,13 +35,6 @@ async function raw(method: string, path: string, body: string, contentType: stri
   seen.push(text);
   expect(response.headers.get('content-type')).toMatch(/^application\/json/);
   return { status: response.status, headers: response.headers, body: JSON.parse(text) as Record<string, unknown> };
-}
-
-function expectError(response: HttpResult, status: number, field?: string) {
-  expect(response.status, JSON.stringify(response.body)).toBe(status);
-  expect(response.body.error).toEqual(expect.any(String));
-  expect(response.body.error_description).toEqual(expect.any(String));
-  if (field) expect(response.body.field).toBe(field);
 }
 
 describe('the admin token guards every spelling of the admin paths', () => {

@@ -71,12 +71,10 @@ const stores: { name: string; open(dir: string): Promise<Store> }[] = [
     : []),
 ];
 
-describe.each(stores)('client commands on the $name store', ({ open }) => {
+/** A fresh store in a temporary folder for the tests of one describe block, removed after them. */
+function freshStore(open: (dir: string) => Promise<Store>): { store(): Store; run(...args: string[]): Promise<CliRun> } {
   let dir: string;
   let store: Store;
-  const run = (...args: string[]) => runAdmin(store.env, args);
-  let secret: string;
-
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tollgate-cli-'));
     store = await open(dir);
@@ -85,6 +83,12 @@ describe.each(stores)('client commands on the $name store', ({ open }) => {
     await store?.cleanup();
     await rm(dir, { recursive: true, force: true });
   });
+  return { store: () => store, run: (...args) => runAdmin(store.env, args) };
+}
+
+describe.each(stores)('client commands on the $name store', ({ open }) => {
+  const { run, store } = freshStore(open);
+  let secret: string;
 
   it('creates a client, printing its secret once', async () => {
     const created = await run('client', 'create', '--id', 'cli-billing', '--name', 'Billing', '--scope', 'read write', '--default-scope', 'read',
@@ -108,7 +112,7 @@ describe.each(stores)('client commands on the $name store', ({ open }) => {
     expect(created.stdout).not.toContain('$argon2');
 
     // Stored only as an argon2id hash of the printed secret; the CLI has exited, so the store is free.
-    const db = await openDatabase(store.location);
+    const db = await openDatabase(store().location);
     try {
       const row = await db.prisma.client.findUniqueOrThrow({ where: { id: 'cli-billing' } });
       expect(row.secretHash).toMatch(/^\$argon2id\$/);
@@ -195,7 +199,7 @@ describe.each(stores)('client commands on the $name store', ({ open }) => {
     expect(created.json).not.toHaveProperty('client_secret_expires_at');
     expect((await run('client', 'get', 'cli-app')).json).toEqual(created.json);
 
-    const tollgate = await startTollgate({}, store.location);
+    const tollgate = await startTollgate({}, store().location);
     try {
       expect((await admin(tollgate.url, 'GET', '/clients/cli-app')).body).toEqual(created.json);
       const user = await createUser(tollgate.url);
@@ -220,6 +224,65 @@ describe.each(stores)('client commands on the $name store', ({ open }) => {
     expect(updated.json).toMatchObject({ dpop_bound_access_tokens: false, redirect_uris: ['https://app.example/other'] });
     expect(updated.json).not.toHaveProperty('refresh_token_idle_ttl');
     expectFailure(await run('client', 'update', 'cli-app', '--redirect-uri', 'none'), 64, /redirect_uris: authorization_code requires at least one redirect URI/);
+  });
+});
+
+describe.each(stores)('resource-server commands on the $name store', ({ open }) => {
+  const { run, store } = freshStore(open);
+  let id: string;
+
+  it('creates a resource server and prints it with its id', async () => {
+    const created = await run('resource-server', 'create', '--identifier', 'https://orders.example/api', '--name', 'Orders', '--scope', 'orders:read orders:write',
+      '--format', 'jwt', '--ttl', '120', '--alg', 'ES256', '--dpop', 'true');
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stderr).toBe('');
+    expect(created.json).toMatchObject({
+      identifier: 'https://orders.example/api',
+      name: 'Orders',
+      scopes: ['orders:read', 'orders:write'],
+      access_token_format: 'jwt',
+      access_token_ttl: 120,
+      signing_alg: 'ES256',
+      dpop_required: true,
+    });
+    id = created.json.id as string;
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await run('resource-server', 'get', id)).json).toEqual(created.json);
+  });
+
+  it('refuses a taken identifier, and an invalid one naming the option', async () => {
+    expectFailure(await run('resource-server', 'create', '--identifier', 'https://orders.example/api', '--name', 'Again'), 1, 'already exists');
+    expectFailure(await run('resource-server', 'create', '--identifier', 'orders', '--name', 'Orders'), 64, /identifier: must be an absolute URI \(--identifier\)/);
+    expectFailure(await run('resource-server', 'create', '--name', 'Orders'), 64, /identifier.*\(--identifier\)/);
+    expectFailure(await run('resource-server', 'create', '--identifier', 'https://x.example', '--name', 'X', '--alg', 'HS256'), 64, /signing_alg.*\(--alg\)/);
+  });
+
+  it('lists, updates and deletes it, each change in the audit trail', async () => {
+    expect((await run('resource-server', 'create', '--identifier', 'urn:example:second', '--name', 'Second')).code).toBe(0);
+    const listed = await run('resource-server', 'list', '--limit', '1');
+    expect(listed.code, listed.stderr).toBe(0);
+    expect((listed.json.resource_servers as unknown[]).length).toBe(1);
+    expect(listed.json.next_cursor).toEqual(expect.any(String));
+
+    const updated = await run('resource-server', 'update', id, '--name', 'Orders v2', '--ttl', 'default', '--format', 'opaque', '--scope', '');
+    expect(updated.code, updated.stderr).toBe(0);
+    expect(updated.json).toMatchObject({ id, name: 'Orders v2', access_token_format: 'opaque', scopes: [], signing_alg: 'ES256', dpop_required: true });
+    expect(updated.json).not.toHaveProperty('access_token_ttl');
+
+    const removed = await run('resource-server', 'delete', id);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.json).toEqual({ id, deleted: true });
+    expectFailure(await run('resource-server', 'get', id), 1, `resource server ${id} not found`);
+
+    const db = await openDatabase(store().location);
+    try {
+      const events = await db.prisma.auditEvent.findMany({ where: { type: { startsWith: 'resource_server.' } }, orderBy: { id: 'asc' } });
+      const ofThis = events.filter((event) => (event.details as { resource_server_id?: string }).resource_server_id === id);
+      expect(ofThis.map((event) => event.type)).toEqual(['resource_server.created', 'resource_server.updated', 'resource_server.deleted']);
+      expect(ofThis.every((event) => event.actor?.startsWith('cli:'))).toBe(true);
+    } finally {
+      await db.close();
+    }
   });
 });
 
@@ -257,6 +320,7 @@ describe('command line errors', () => {
   it.each([
     ['client', 'create'], ['client', 'list'], ['client', 'get'], ['client', 'update'], ['client', 'delete'], ['client', 'rotate-secret'],
     ['user', 'create'], ['user', 'list'], ['user', 'get'], ['user', 'update'], ['user', 'delete'], ['user', 'consents'], ['user', 'revoke-consent'],
+    ['resource-server', 'create'], ['resource-server', 'list'], ['resource-server', 'get'], ['resource-server', 'update'], ['resource-server', 'delete'],
     ['audit', 'list'], ['audit', 'prune'],
   ])('%s %s --help exits 0 with its usage and description', async (family, command) => {
     const help = await runAdmin(env(), [family, command, '--help']);

@@ -1,6 +1,7 @@
-// Two real instances on one PostgreSQL database: what one of them revokes, deletes or rotates is
-// honoured by the other within a second, although the other answers from its caches; and an
-// instance cut off from the notification channel stops using its caches until it is back.
+// Two real instances on one PostgreSQL database: what one of them revokes, deletes, rotates or
+// registers (resource servers) is honoured by the other within a second, although the other answers
+// from its caches; and an instance cut off from the notification channel stops using its caches
+// until it is back.
 import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,6 +91,19 @@ describe.skipIf(!usingPostgres)('two instances on one PostgreSQL database', () =
     expect(rotated.status).toBe(200);
     expect(await eventually(async () => (await introspect(b, token, auth(caller))).status === 401)).toBe(true);
     expect(await isActive(b, token, [caller.client_id, rotated.body.client_secret as string])).toBe(true);
+  });
+
+  it("B's copy of the resource servers follows their creation, change and deletion on A", async () => {
+    const onB = () => instances.servers[1]!.app.resourceServers;
+    const named = (identifier: string) => async () => (await onB().findByIdentifier(identifier))?.name;
+    expect(await onB().findByIdentifier('https://shared.example')).toBeUndefined(); // B holds its copy now
+    const created = await admin(a, 'POST', '/resource-servers', { identifier: 'https://shared.example', name: 'Shared' });
+    expect(created.status).toBe(201);
+    expect(await eventually(async () => (await named('https://shared.example')()) === 'Shared')).toBe(true);
+    expect((await admin(a, 'PATCH', `/resource-servers/${created.body.id as string}`, { name: 'Renamed' })).status).toBe(200);
+    expect(await eventually(async () => (await named('https://shared.example')()) === 'Renamed')).toBe(true);
+    expect((await admin(a, 'DELETE', `/resource-servers/${created.body.id as string}`)).status).toBe(204);
+    expect(await eventually(async () => (await onB().findByIdentifier('https://shared.example')) === undefined)).toBe(true);
   });
 
   it('an instance that loses the channel drops its caches and uses none until it is back', async () => {

@@ -179,6 +179,23 @@ describe('every answer matches the document', () => {
     expect((await call('DELETE', `/users/${id}`)).status).toBe(404);
   });
 
+  it('resource servers: create, list, get, change, delete, and their failures', async () => {
+    const created = await call('POST', '/resource-servers', { identifier: 'https://openapi.example/api', name: 'API', scopes: ['read'], access_token_format: 'jwt', access_token_ttl: 60 });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    expect((await call('POST', '/resource-servers', { identifier: 'https://openapi.example/api', name: 'Again' })).status).toBe(409);
+    expect((await call('POST', '/resource-servers', { identifier: 'relative', name: 'x' })).status).toBe(400);
+    expect((await call('GET', '/resource-servers?limit=1')).status).toBe(200);
+    expect((await call('GET', '/resource-servers?cursor=nope')).status).toBe(400);
+    expect((await call('GET', `/resource-servers/${id}`)).status).toBe(200);
+    expect((await call('GET', '/resource-servers/00000000-0000-0000-0000-000000000000')).status).toBe(404);
+    expect((await call('PATCH', `/resource-servers/${id}`, { access_token_ttl: null, signing_alg: 'ES256' })).status).toBe(200);
+    expect((await call('PATCH', `/resource-servers/${id}`, { signing_alg: 'none' })).status).toBe(400);
+    expect((await call('PATCH', '/resource-servers/00000000-0000-0000-0000-000000000000', {})).status).toBe(404);
+    expect((await call('DELETE', `/resource-servers/${id}`)).status).toBe(204);
+    expect((await call('DELETE', `/resource-servers/${id}`)).status).toBe(404);
+  });
+
   it('the audit trail: pages of events, filters, and bad queries', async () => {
     const events = await call('GET', '/audit?limit=2');
     expect(events.status).toBe(200);

@@ -1,0 +1,93 @@
+// `resource-server …` commands: the admin API's /admin/resource-servers operations, with the same schemas and output.
+import { createResourceServerInput, listResourceServersInput, updateResourceServerInput } from '../resource-servers/schema.js';
+import { resourceServerView } from '../resource-servers/views.js';
+import { boolean, integer, pageOptions, validate, type CommandFamily, type Options, type Values } from './cli-kit.js';
+
+const FLAGS: Record<string, string> = {
+  identifier: '--identifier',
+  name: '--name',
+  scopes: '--scope',
+  access_token_format: '--format',
+  access_token_ttl: '--ttl',
+  signing_alg: '--alg',
+  dpop_required: '--dpop',
+  limit: '--limit',
+  cursor: '--cursor',
+};
+
+const OPTIONS: Options = {
+  identifier: { type: 'string', value: 'URI', help: 'absolute URI clients name in resource= and tokens carry as aud' },
+  name: { type: 'string', value: 'NAME', help: 'display name' },
+  scope: { type: 'string', value: '"a b"', help: 'space-separated scopes it defines; "" for none' },
+  format: { type: 'string', value: 'opaque|jwt', help: 'access token format (default opaque)' },
+  ttl: { type: 'string', value: 'SECONDS|default', help: 'access-token lifetime, at most 3600; default: ACCESS_TOKEN_TTL' },
+  alg: { type: 'string', value: 'RS256|ES256|EdDSA', help: 'JWT signing algorithm (default RS256)' },
+  dpop: { type: 'string', value: 'true|false', help: 'true: its tokens are issued only with a DPoP proof (RFC 9449)' },
+};
+
+/** The admin API's fields from the options given; absent options stay absent. */
+function input(values: Values): Record<string, unknown> {
+  const scope = values.scope;
+  return {
+    identifier: values.identifier,
+    name: values.name,
+    scopes: typeof scope === 'string' ? scope.split(' ').filter(Boolean) : scope,
+    access_token_format: values.format,
+    access_token_ttl: values.ttl === 'default' ? null : integer(values.ttl),
+    signing_alg: values.alg,
+    dpop_required: boolean(values.dpop),
+  };
+}
+
+export const resourceServerCommands: CommandFamily = {
+  name: 'resource-server',
+  title: 'Resource servers (ID is the id create prints)',
+  commands: {
+    create: {
+      description: 'Registers a resource server (an API) and prints it with its id.',
+      options: {
+        ...OPTIONS,
+        identifier: { ...OPTIONS.identifier!, required: true },
+        name: { ...OPTIONS.name!, required: true },
+      },
+      prepare(_args, values) {
+        const parsed = validate(createResourceServerInput, input(values), FLAGS);
+        return async ({ resourceServers }) => resourceServerView(await resourceServers.create(parsed));
+      },
+    },
+    list: {
+      description: 'Lists resource servers by id, a page at a time.',
+      options: pageOptions(200, 50),
+      prepare(_args, values) {
+        const parsed = validate(listResourceServersInput, { limit: values.limit, cursor: values.cursor }, FLAGS);
+        return async ({ resourceServers }) => {
+          const { resourceServers: page, nextCursor } = await resourceServers.list(parsed);
+          return { resource_servers: page.map(resourceServerView), next_cursor: nextCursor };
+        };
+      },
+    },
+    get: {
+      description: 'Prints one resource server.',
+      args: ['ID'],
+      prepare: ([id]) => async ({ resourceServers }) => resourceServerView(await resourceServers.get(id!)),
+    },
+    update: {
+      description: 'Changes the given fields of a resource server; tokens already issued keep theirs.',
+      args: ['ID'],
+      options: OPTIONS,
+      prepare([id], values) {
+        const patch = validate(updateResourceServerInput, input(values), FLAGS);
+        return async ({ resourceServers }) => resourceServerView(await resourceServers.update(id!, patch));
+      },
+    },
+    delete: {
+      description: 'Deletes a resource server; clients linked to it lose the link.',
+      args: ['ID'],
+      // One line saying what is gone (DELETE /admin/resource-servers/:id answers 204).
+      prepare: ([id]) => async ({ resourceServers }) => {
+        await resourceServers.remove(id!);
+        return { id, deleted: true };
+      },
+    },
+  },
+};

@@ -1,0 +1,64 @@
+// Resource-server input accepted by the admin API and CLI, checked at the edge.
+import { z } from 'zod';
+import { SCOPE_TOKEN } from '../clients/schema.js';
+import { MAX_ACCESS_TOKEN_TTL } from '../config/config.js';
+
+export const ACCESS_TOKEN_FORMATS = ['opaque', 'jwt'] as const;
+/** The algorithms JWT access tokens can be signed with: the provider holds a key for each. */
+export const SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
+export const RESOURCE_SERVER_ID_PATTERN = /^[0-9a-f-]{36}$/;
+
+/**
+ * RFC 8707 §2: an absolute URI without a fragment. It is every token's `aud`, compared as a
+ * string, so it is kept exactly as given (no normalisation that would change what a client sends).
+ */
+export const resourceIdentifier = z
+  .string()
+  .min(1)
+  .max(2000)
+  .refine((value) => URL.canParse(value) && !/[\s\x00-\x1f\x7f]/.test(value), 'must be an absolute URI')
+  .refine((value) => !value.includes('#'), 'must not contain a fragment (RFC 8707 §2)');
+
+/** The scopes a resource server defines: RFC 6749 scope tokens, each once. */
+const scopes = z
+  .array(z.string().max(128).regex(SCOPE_TOKEN, 'must be an RFC 6749 scope token'))
+  .max(100)
+  .transform((list) => [...new Set(list)]);
+
+const fields = {
+  identifier: resourceIdentifier,
+  name: z.string().trim().min(1).max(200),
+  scopes,
+  access_token_format: z.enum(ACCESS_TOKEN_FORMATS),
+  access_token_ttl: z.number().int().min(1).max(MAX_ACCESS_TOKEN_TTL).nullable(),
+  signing_alg: z.enum(SIGNING_ALGS),
+  dpop_required: z.boolean(),
+};
+
+export const createResourceServerInput = z.strictObject({
+  identifier: fields.identifier,
+  name: fields.name,
+  scopes: fields.scopes.default([]),
+  access_token_format: fields.access_token_format.default('opaque'),
+  access_token_ttl: fields.access_token_ttl.optional(),
+  signing_alg: fields.signing_alg.default('RS256'),
+  dpop_required: fields.dpop_required.default(false),
+});
+
+export const updateResourceServerInput = z.strictObject({
+  identifier: fields.identifier.optional(),
+  name: fields.name.optional(),
+  scopes: fields.scopes.optional(),
+  access_token_format: fields.access_token_format.optional(),
+  access_token_ttl: fields.access_token_ttl.optional(),
+  signing_alg: fields.signing_alg.optional(),
+  dpop_required: fields.dpop_required.optional(),
+});
+
+export const listResourceServersInput = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().regex(RESOURCE_SERVER_ID_PATTERN, 'must be a resource server id').optional().describe('The next_cursor of the previous page.'),
+});
+
+export type CreateResourceServerInput = z.output<typeof createResourceServerInput>;
+export type UpdateResourceServerInput = z.output<typeof updateResourceServerInput>;

@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import type { Database, Prisma, ResourceServer } from '../db/database.js';
+import { conflict, notFound } from '../http/errors.js';
+import { RESOURCE_SERVER_ID_PATTERN, type CreateResourceServerInput, type UpdateResourceServerInput } from './schema.js';
+
+/** What ResourceServerService needs from a cache: every resource server, read through, and change announcements. */
+export interface ResourceServerCacheHooks {
+  allResourceServers(load: () => Promise<ResourceServer[]>): Promise<ResourceServer[]>;
+  /** A resource server was created, changed or is gone. */
+  resourceServerChanged(id: string): Promise<void>;
+  /** Clients whose link to a resource server was cut (it was deleted). */
+  clientsChanged(ids: readonly string[]): Promise<void>;
+}
+
+const identifierTaken = (identifier: string) => conflict(`a resource server with identifier ${identifier} already exists`, 'identifier');
+
+/**
+ * Resource servers (the APIs tokens are issued for). They are few and read on every token request
+ * that names one, so every instance keeps them all in memory, told of each change.
+ */
+export class ResourceServerService {
+  constructor(
+    private readonly db: Database,
+    private readonly cache?: ResourceServerCacheHooks,
+  ) {}
+
+  async create(input: CreateResourceServerInput): Promise<ResourceServer> {
+    const id = randomUUID();
+    // skipDuplicates: a taken identifier (concurrent creates included) is a 409, not a database error.
+    const created = await this.db.prisma.resourceServer.createMany({
+      data: {
+        id,
+        identifier: input.identifier,
+        name: input.name,
+        scopes: input.scopes,
+        accessTokenFormat: input.access_token_format,
+        accessTokenTtl: input.access_token_ttl ?? null,
+        signingAlg: input.signing_alg,
+        dpopRequired: input.dpop_required,
+      },
+      skipDuplicates: true,
+    });
+    if (created.count === 0) throw identifierTaken(input.identifier);
+    await this.cache?.resourceServerChanged(id);
+    return this.get(id);
+  }
+
+  async get(id: string): Promise<ResourceServer> {
+    const server = RESOURCE_SERVER_ID_PATTERN.test(id) ? await this.db.prisma.resourceServer.findUnique({ where: { id } }) : null;
+    if (!server) throw notFound(`resource server ${id}`);
+    return server;
+  }
+
+  /** A page in id order; `next_cursor` is set when more follow. */
+  async list({ limit, cursor }: { limit: number; cursor?: string }) {
+    const servers = await this.db.prisma.resourceServer.findMany({ where: cursor ? { id: { gt: cursor } } : {}, orderBy: { id: 'asc' }, take: limit + 1 });
+    const page = servers.slice(0, limit);
+    return { resourceServers: page, nextCursor: servers.length > limit ? page.at(-1)!.id : undefined };
+  }
+
+  /** Every resource server, from this instance's copy when it is current. */
+  all(): Promise<ResourceServer[]> {
+    const load = () => this.db.prisma.resourceServer.findMany({ orderBy: { id: 'asc' } });
+    return this.cache ? this.cache.allResourceServers(load) : load();
+  }
+
+  /** The resource server a `resource` parameter (RFC 8707) or a token's `aud` names, if any. */
+  async findByIdentifier(identifier: string): Promise<ResourceServer | undefined> {
+    return (await this.all()).find((server) => server.identifier === identifier);
+  }
+
+  async update(id: string, patch: UpdateResourceServerInput): Promise<ResourceServer> {
+    const server = await this.get(id);
+    if (patch.identifier !== undefined && patch.identifier !== server.identifier && (await this.db.prisma.resourceServer.count({ where: { identifier: patch.identifier } }))) {
+      throw identifierTaken(patch.identifier);
+    }
+    const data: Prisma.ResourceServerUpdateInput = {
+      identifier: patch.identifier,
+      name: patch.name,
+      scopes: patch.scopes,
+      accessTokenFormat: patch.access_token_format,
+      accessTokenTtl: patch.access_token_ttl,
+      signingAlg: patch.signing_alg,
+      dpopRequired: patch.dpop_required,
+    };
+    const updated = await this.db.prisma.resourceServer.update({ where: { id }, data }).catch((err: unknown) => {
+      // A concurrent change took the identifier between the check and the update.
+      if ((err as { code?: string }).code === 'P2002') throw identifierTaken(patch.identifier!);
+      throw err;
+    });
+    await this.cache?.resourceServerChanged(id);
+    return updated;
+  }
+
+  /** Deletes it; clients linked to it lose the link (in the same transaction). */
+  async remove(id: string): Promise<void> {
+    await this.get(id);
+    const unlinked = await this.db.prisma.$transaction(async (tx) => {
+      const linked = await tx.client.findMany({ where: { resourceServerId: id }, select: { id: true } });
+      await tx.client.updateMany({ where: { resourceServerId: id }, data: { resourceServerId: null } });
+      await tx.resourceServer.deleteMany({ where: { id } });
+      return linked.map((client) => client.id);
+    });
+    await this.cache?.resourceServerChanged(id);
+    if (unlinked.length) await this.cache?.clientsChanged(unlinked);
+  }
+}

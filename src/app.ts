@@ -49,6 +49,7 @@ import { clientCredentialsMinter } from './oidc/client-credentials-minter.js';
 import { tokenStore } from './tokens/store/token-store.js';
 import { ClientAuthenticator } from './clients/authentication.js';
 import { gatewayListener } from './gateway/listener.js';
+import { gatewayRouteRoutes } from './admin/gateway-routes-router.js';
 
 /** Paths that are their own metrics label; router routes use their pattern, anything else is "other". */
 const KNOWN_PATHS = new Set<string>([...SERVED_PROVIDER_PATHS, RFC8414_PATH, '/healthz', '/readyz', '/metrics']);
@@ -120,7 +121,7 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
   const operations = { audit, metrics, limits, log };
   const provider = createProvider({ config, db, clients, authenticator, keys, log, users, events, operations });
   caches.watch(provider);
-  const adminRoutes = [...clientRoutes(clients, config.issuerPath), ...userRoutes(users, config.issuerPath), ...resourceServerRoutes(resourceServers, config.issuerPath), ...auditRoutes(audit, db)];
+  const adminRoutes = [...clientRoutes(clients, config.issuerPath), ...userRoutes(users, config.issuerPath), ...resourceServerRoutes(resourceServers, config.issuerPath), ...gatewayRouteRoutes(resourceServers), ...auditRoutes(audit, db)];
   const admin = adminApiRouter(withOpenApiDocument(adminRoutes, config.issuer, ROUTES.token));
 
   const koa = new Koa();
@@ -185,7 +186,7 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
     ...(config.metrics.port === undefined && config.metrics.token ? { '/metrics': { methods: readOnly } } : {}),
   };
   const pipeline = requestPipeline({ endpoints, knownPaths: KNOWN_PATHS, issuer: config.issuer, issuerPath: config.issuerPath, wellKnown: [RFC8414_PATH], trustedProxies: config.trustedProxies, limits, metrics, log }, koa.callback());
-  const gatewayHandler = config.gateway.port === undefined ? undefined : gatewayListener({ config, db, caches, provider, limits, metrics, log });
+  const gatewayHandler = config.gateway.port === undefined ? undefined : gatewayListener({ config, db, caches, resourceServers, provider, limits, metrics, log });
   const start = async () => {
     metrics.start();
     await limits.start();

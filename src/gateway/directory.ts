@@ -1,7 +1,7 @@
 // Every resource server's route rules, compiled once per copy of the resource servers each
 // instance keeps in memory (src/cache/caches.ts: reloaded on every instance when one changes, and
 // read from the database while changes may be missed), so the gateway check matches from memory.
-import { compileRule, firstMatch, routeRules, type CompiledRule, type RequestTarget, type RouteRule } from './rules.js';
+import { compileRule, firstMatch, storedRules, type CompiledRule, type RequestTarget, type RouteRule } from './rules.js';
 
 /** A resource server as the gateway check needs it. */
 export interface ResourceServerRoutes {
@@ -50,8 +50,7 @@ export class RouteDirectory {
       id: server.id,
       audience: server.identifier,
       publicBaseUrl: server.publicBaseUrl ?? undefined,
-      // Stored rules were checked when written; should one not parse, the server gets no rule (deny).
-      rules: (routeRules.safeParse(server.gatewayRoutes).data ?? []).map(compileRule),
+      rules: storedRules(server.gatewayRoutes).map(compileRule),
     }));
     this.#source = source;
     this.#compiled = compiled;

@@ -14,20 +14,23 @@ import { findActiveAccessToken } from '../oidc/access-tokens.js';
 import { proofFirstUse } from '../oidc/dpop-proofs.js';
 import type { RateLimits } from '../rate-limit/limits.js';
 import { GATEWAY_CHECK_PATH, gatewayCheck } from './check.js';
+import type { ResourceServerService } from '../resource-servers/service.js';
 import { RouteDirectory } from './directory.js';
 
 export interface GatewayListenerDeps {
   config: Config;
   db: Database;
   caches: Caches;
+  resourceServers: ResourceServerService;
   provider: Provider;
   limits: RateLimits;
   metrics: Metrics;
   log: Logger;
 }
 
-export function gatewayListener({ config, db, caches, provider, limits, metrics, log }: GatewayListenerDeps): RequestListener {
-  const directory = new RouteDirectory(async () => []);
+export function gatewayListener({ config, db, caches, resourceServers, provider, limits, metrics, log }: GatewayListenerDeps): RequestListener {
+  // The resource servers every instance keeps in memory, the same array until one changes.
+  const directory = new RouteDirectory(() => resourceServers.all());
   const answer = gatewayCheck({ caches, directory, findToken: (value) => findActiveAccessToken(provider, value), firstUse: proofFirstUse(db), key: config.gateway.key });
   const endpoints = { [GATEWAY_CHECK_PATH]: { methods: STANDARD_METHODS, answer, addressLimit: 'gateway_ip' as const, prefix: true } };
   return requestPipeline(

@@ -35,6 +35,14 @@ export type RouteRule = z.output<typeof routeRule>;
 
 export const routeRules = z.array(routeRule).max(500);
 
+/** The body of GET and PUT /admin/resource-servers/{id}/routes, and of a rules file. */
+export const routesDocument = z.strictObject({ routes: routeRules.describe('Tried in order; the first that matches decides; none matching: refused.') });
+
+/** Rules as stored: checked when written; should a stored value not parse, no rule (deny). */
+export function storedRules(value: unknown): RouteRule[] {
+  return routeRules.safeParse(value).data ?? [];
+}
+
 /** The original request as rules see it. */
 export interface RequestTarget {
   method: string;

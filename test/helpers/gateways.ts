@@ -48,7 +48,8 @@ export async function configuration(file: 'nginx.conf' | 'Caddyfile', port: numb
   for (const documented of Object.values(DOCUMENTED)) if (!text.includes(documented)) throw new Error(`docs/gateway/${file} no longer names ${documented}`);
   return text
     .replaceAll(`listen ${DOCUMENTED.listen};`, `listen 127.0.0.1:${port};`)
-    .replaceAll(`:${DOCUMENTED.listen} {`, `127.0.0.1:${port} {`)
+    // http:// in front: a site named by an address would get a certificate and HTTPS.
+    .replaceAll(`:${DOCUMENTED.listen} {`, `http://127.0.0.1:${port} {`)
     .replaceAll(DOCUMENTED.gateway, setup.gateway)
     .replaceAll(DOCUMENTED.upstream, setup.upstream)
     .replaceAll(DOCUMENTED.key, setup.key);

@@ -1,7 +1,9 @@
 // The gateway check over HTTP, as gateways call it: served on GATEWAY_PORT only, GATEWAY_KEY,
 // the header conventions of nginx, Caddy/Traefik and Envoy, and its answers.
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerClient, clientCredentialsToken } from '../helpers/oauth.js';
+import { DpopKey } from '../helpers/dpop.js';
+import { admin, basic, registerClient, clientCredentialsToken } from '../helpers/oauth.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 
 const KEY = 'gateway-key-0123456789abcdefghijklmnopqrstuvwxyz';
@@ -90,5 +92,104 @@ describe('the original request', () => {
     const response = await check({ 'x-original-uri': '/nowhere', authorization: `Bearer ${body.access_token as string}` });
     expect(response.status).toBe(403);
     expect(response.headers.get('www-authenticate')).toMatch(/^Bearer error="insufficient_scope"/);
+  });
+});
+
+describe('decisions with route rules', () => {
+  let token: string;
+  let serverId: string;
+
+  beforeAll(async () => {
+    const created = await admin(tollgate.url, 'POST', '/resource-servers', { identifier: tollgate.url, name: 'API', public_base_url: 'https://api.example.com' });
+    serverId = created.body.id as string;
+    const rules = [
+      { host: 'api.example.com', path: '/items/**', methods: ['GET', 'HEAD'], scopes_any: ['read', 'write'] },
+      { host: 'api.example.com', path: '/items/**', scopes_all: ['write'] },
+      { path: '/status', public: true },
+    ];
+    expect((await admin(tollgate.url, 'PUT', `/resource-servers/${serverId}/routes`, { routes: rules })).status).toBe(200);
+    const client = await registerClient(tollgate.url, { scope: 'read' });
+    token = (await clientCredentialsToken(tollgate.url, client.client_id, client.client_secret, 'read')).body.access_token as string;
+  });
+
+  const expectPass = (response: Awaited<ReturnType<typeof check>>) => {
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    expect(response.headers.get('x-auth-scope')).toBe('read');
+    expect(response.headers.get('x-auth-audience')).toBe(tollgate.url);
+  };
+
+  it("decides from nginx's, Caddy's/Traefik's and Envoy's headers alike", async () => {
+    const authorization = `Bearer ${token}`;
+    expectPass(await check({ authorization, 'x-original-method': 'GET', 'x-original-uri': '/items/1?x=1', 'x-forwarded-host': 'api.example.com' }));
+    expectPass(await check({ authorization, 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/items/1', 'x-forwarded-host': 'API.example.com:8443', 'x-forwarded-proto': 'https' }));
+    expectPass(await check({ authorization, 'x-forwarded-host': 'api.example.com' }, '/gateway/check/items/1', 'GET'));
+    // The same request with a method the read rule does not cover needs write.
+    const write = await check({ authorization, 'x-forwarded-host': 'api.example.com' }, '/gateway/check/items/1', 'DELETE');
+    expect(write.status).toBe(403);
+    expect(write.headers.get('www-authenticate')).toBe('Bearer error="insufficient_scope", error_description="the access token lacks the scope this route needs", scope="write"');
+    expect(write.body).toMatchObject({ error: 'insufficient_scope', scope: 'write' });
+  });
+
+  it("lets nginx's X-Original-* win when both conventions arrive", async () => {
+    const authorization = `Bearer ${token}`;
+    const host = { 'x-forwarded-host': 'api.example.com' };
+    expectPass(await check({ authorization, ...host, 'x-original-uri': '/items/1', 'x-forwarded-uri': '/elsewhere', 'x-original-method': 'GET', 'x-forwarded-method': 'DELETE' }));
+    expect((await check({ authorization, ...host, 'x-original-uri': '/elsewhere', 'x-forwarded-uri': '/items/1' })).status).toBe(403);
+  });
+
+  it('refuses another host, a path outside the rules and a path that could be read two ways', async () => {
+    const authorization = `Bearer ${token}`;
+    expect((await check({ authorization, 'x-original-uri': '/items/1', 'x-forwarded-host': 'other.example.com' })).status).toBe(403);
+    for (const uri of ['/itemsx', '/items/../admin', '/items/%2e%2e/admin', '/items/a%2Fb']) {
+      expect((await check({ authorization, 'x-original-uri': uri, 'x-forwarded-host': 'api.example.com' })).status, uri).toBe(403);
+    }
+  });
+
+  it('passes a public route without a token, with the X-Auth-* headers empty', async () => {
+    const response = await check({ 'x-original-uri': '/status' });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-auth-subject')).toBe('');
+  });
+
+  it("checks a DPoP proof's htu against the resource server's public_base_url", async () => {
+    const key = new DpopKey();
+    const client = await registerClient(tollgate.url, { scope: 'read', dpop_bound_access_tokens: true });
+    const issued = await fetch(`${tollgate.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret), dpop: key.proof(`${tollgate.url}/token`) },
+      body: 'grant_type=client_credentials&scope=read',
+    });
+    const bound = ((await issued.json()) as { access_token: string }).access_token;
+    const ath = createHash('sha256').update(bound).digest('base64url');
+    // The gateway forwards http://10.0.0.5:8080; clients reach https://api.example.com.
+    const forwarded = { authorization: `DPoP ${bound}`, 'x-original-uri': '/items/1', 'x-forwarded-host': 'api.example.com', 'x-forwarded-proto': 'http' };
+    expect((await check({ ...forwarded, dpop: key.proof('http://api.example.com/items/1', { ath }, 'GET') })).status).toBe(401);
+    expect((await check({ ...forwarded, dpop: key.proof('https://api.example.com/items/1', { ath }, 'POST') })).status).toBe(401);
+    const passed = await check({ ...forwarded, dpop: key.proof('https://api.example.com/items/1', { ath }, 'GET') });
+    expect(passed.status, JSON.stringify(passed.body)).toBe(200);
+    expect(passed.headers.get('x-auth-client-id')).toBe(client.client_id);
+    const missing = await check(forwarded);
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toMatch(/^DPoP algs="ES256 Ed25519 EdDSA", error="invalid_token"/);
+  });
+
+  it('follows a rule change at once', async () => {
+    const authorization = `Bearer ${token}`;
+    const request = { authorization, 'x-original-uri': '/items/1', 'x-forwarded-host': 'api.example.com' };
+    expectPass(await check(request));
+    expect((await admin(tollgate.url, 'PUT', `/resource-servers/${serverId}/routes`, { routes: [] })).status).toBe(200);
+    expect((await check(request)).status).toBe(403);
+  });
+});
+
+describe('off by default', () => {
+  it('serves no gateway check without GATEWAY_PORT', async () => {
+    const plain = await startTollgate();
+    try {
+      expect(plain.running.gatewayUrl).toBeUndefined();
+      expect((await fetch(`${plain.url}/gateway/check`, { headers: { 'x-original-uri': '/' } })).status).toBe(404);
+    } finally {
+      await plain.close();
+    }
   });
 });

@@ -193,3 +193,22 @@ describe('off by default', () => {
     }
   });
 });
+
+describe('its own budget per address', () => {
+  it('refuses a gateway past RATE_LIMIT_GATEWAY_PER_IP with 429, and leaves the token endpoints\' budgets alone', async () => {
+    const limited = await startTollgate({ GATEWAY_PORT: '0', RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_GATEWAY_PER_IP: '3', RATE_LIMIT_TOKEN_PER_IP: '3' });
+    try {
+      const client = await registerClient(limited.url, { scope: 'read' });
+      const token = (await clientCredentialsToken(limited.url, client.client_id, client.client_secret, 'read')).body.access_token as string;
+      const ask = () => fetch(`${limited.running.gatewayUrl!}/gateway/check`, { headers: { authorization: `Bearer ${token}`, 'x-original-uri': '/x' } });
+      for (let i = 0; i < 3; i += 1) expect((await ask()).status).toBe(403);
+      const refused = await ask();
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+      // The checks spent nothing of the token endpoint's budget: 3 per address, 2 used above (the admin token, the client's).
+      expect((await clientCredentialsToken(limited.url, client.client_id, client.client_secret, 'read')).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+});

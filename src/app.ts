@@ -26,7 +26,8 @@ import { RateLimits } from './rate-limit/limits.js';
 import { guardAdmin } from './rate-limit/middleware.js';
 import { verifyAccessToken } from './oidc/access-tokens.js';
 import { discovery, isServedProviderPath, RFC8414_PATH, SERVED_PROVIDER_PATHS } from './oidc/discovery.js';
-import { derivedSecret, type ProviderKeys } from './oidc/keys.js';
+import type { KeyRing } from './keys/key-ring.js';
+import { keyRoutes } from './keys/router.js';
 import { SecurityEvents, type SecurityEvent } from './oidc/security-events.js';
 import { userRoutes } from './admin/users-router.js';
 import { resourceServerRoutes } from './admin/resource-servers-router.js';
@@ -57,7 +58,8 @@ const KNOWN_PATHS = new Set<string>([...SERVED_PROVIDER_PATHS, RFC8414_PATH, '/h
 export interface AppDeps {
   config: Config;
   db: Database;
-  keys: ProviderKeys;
+  /** The provider's keys, as they change phase (src/keys/key-ring.ts). */
+  keys: KeyRing;
   log: Logger;
   /** How cache invalidations reach other instances; in-process only when not given. */
   invalidation?: InvalidationBus;
@@ -84,6 +86,8 @@ export interface App {
   users: UserService;
   /** Security events of the user flows (refresh-token reuse, sign-ins): `events.on(listener)`. */
   events: SecurityEvents;
+  /** The provider's keys: `keys.tick()` makes the phase changes due now, as the schedule does. */
+  keys: KeyRing;
   /** The oidc-provider instance; its events tell which requests it answered itself. */
   provider: Provider;
   /** Opens what building must not: the process metrics' sampling, then the rate limits' Redis connection. */
@@ -121,7 +125,7 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
   const operations = { audit, metrics, limits, log };
   const provider = createProvider({ config, db, clients, authenticator, keys, log, users, events, operations });
   caches.watch(provider);
-  const adminRoutes = [...clientRoutes(clients, config.issuerPath), ...userRoutes(users, config.issuerPath), ...resourceServerRoutes(resourceServers, config.issuerPath), ...gatewayRouteRoutes(resourceServers), ...auditRoutes(audit, db)];
+  const adminRoutes = [...clientRoutes(clients, config.issuerPath), ...userRoutes(users, config.issuerPath), ...resourceServerRoutes(resourceServers, config.issuerPath), ...gatewayRouteRoutes(resourceServers), ...auditRoutes(audit, db), ...keyRoutes(keys, db)];
   const admin = adminApiRouter(withOpenApiDocument(adminRoutes, config.issuer, ROUTES.token));
 
   const koa = new Koa();
@@ -149,7 +153,7 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
     users,
     config,
     events,
-    csrf: new CsrfTokens(derivedSecret(keys, 'tollgate csrf')),
+    csrf: new CsrfTokens(keys.current.secrets.csrf),
     loginThrottle: new SignInThrottle(limits, config.rateLimit),
   });
   koa.use(interactions.routes());
@@ -178,7 +182,8 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
       handler: introspectionHandler({ ...callers, caches, tokenMayExist: (hash) => tokens.liveTokenExists(hash) }),
     },
     [ROUTES.revocation]: { methods: tokenEndpoint, limited: 'revoke', headers: uncached, handler: revocationHandler({ ...callers, findToken: issuedTokenFinder(provider) }) },
-    [ROUTES.jwks]: { methods: [...readOnly, 'OPTIONS'] },
+    // Verifiers may keep the key set this long: a new key is published at least as long before it signs.
+    [ROUTES.jwks]: { methods: [...readOnly, 'OPTIONS'], headers: { 'Cache-Control': `public, max-age=${config.keys.jwksCacheSeconds}` } },
     '/.well-known/openid-configuration': { methods: [...readOnly, 'OPTIONS'] },
     [RFC8414_PATH]: { methods: [...readOnly, 'OPTIONS'] },
     '/healthz': { methods: readOnly },
@@ -188,14 +193,16 @@ export function buildApp({ config, db, keys, log, invalidation }: AppDeps): App 
   const pipeline = requestPipeline({ endpoints, knownPaths: KNOWN_PATHS, issuer: config.issuer, issuerPath: config.issuerPath, wellKnown: [RFC8414_PATH], trustedProxies: config.trustedProxies, limits, metrics, log }, koa.callback());
   const gatewayHandler = config.gateway.port === undefined ? undefined : gatewayListener({ config, db, caches, resourceServers, provider, limits, metrics, log });
   const start = async () => {
+    keys.start();
     metrics.start();
     await limits.start();
   };
   const close = async () => {
+    keys.close();
     await limits.close();
     await audit.close();
   };
-  return { koa, handler: pipeline.listener, gatewayHandler, pipeline, clients, resourceServers, caches, audit, metrics, limits, argon2, users, events, provider, start, close };
+  return { koa, handler: pipeline.listener, gatewayHandler, pipeline, clients, resourceServers, caches, audit, metrics, limits, argon2, users, events, keys, provider, start, close };
 }
 
 /** The user flows' security events in the audit trail and metrics (src/oidc/security-events.ts emits them all). */

@@ -7,7 +7,9 @@ import { startInvalidationBus } from './cache/start.js';
 import type { Config } from './config/config.js';
 import { waitForDatabase, DatabaseStartupError } from './db/connect.js';
 import { DatabaseInUseError, openDatabase, type Database } from './db/database.js';
-import { loadProviderKeys } from './oidc/keys.js';
+import { KeyRing } from './keys/key-ring.js';
+import { openKeys } from './keys/start.js';
+import { keySettings } from './keys/store.js';
 import { ensureAdminClient, handOverAdminSecret, type Terminal } from './admin/bootstrap.js';
 import { scheduleCleanup } from './tokens/cleanup.js';
 import { scheduleAuditPrune } from './audit/query.js';
@@ -89,12 +91,12 @@ export async function startServer(config: Config, log: Logger, options: StartOpt
     const applied = await db.migrate();
     if (applied.length) log.info({ migrations: applied }, 'applied database migrations');
 
-    const { keys, created: keysCreated } = await loadProviderKeys(config.dataDir);
-    if (keysCreated) log.info({ dataDir: config.dataDir }, 'generated signing and cookie keys in keys.json');
+    const { kek, keys } = await openKeys(config, db, log, (line, cause) => new StartupError(line, { cause }));
 
     const invalidation = await startInvalidationBus(config, db, log);
     started.push(() => invalidation.close());
-    app = buildApp({ config, db, keys, log, invalidation });
+    const ring = new KeyRing(db, kek, keys, keySettings(config), invalidation, log.child({ component: 'keys' }));
+    app = buildApp({ config, db, keys: ring, log, invalidation });
     const { close: closeApp } = app;
     started.push(() => closeApp());
     await app.start();

@@ -88,6 +88,7 @@ const CHANGES: Record<string, string> = {
   'resource-server delete': 'resource_server.deleted',
   // Recorded by the command itself: `routes get` changes nothing.
   'resource-server routes set': 'resource_server.routes_updated',
+  'keys rotate': 'keys.rotated',
 };
 
 /**

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';
 import type { ClientService } from '../clients/service.js';
+import type { Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
 import type { ResourceServerService } from '../resource-servers/service.js';
 import type { UserService } from '../users/service.js';
@@ -13,6 +14,7 @@ import { parseInput } from '../http/validate.js';
 export class UsageError extends Error {}
 
 export interface CliContext {
+  config: Config;
   db: Database;
   clients: ClientService;
   users: UserService;

@@ -8,15 +8,17 @@ import { ConfigError, type Config } from '../config/config.js';
 import { notifyPostgres } from '../cache/pg-bus.js';
 import { DatabaseInUseError, openDatabase, type Client, type Database } from '../db/database.js';
 import { HttpError } from '../http/errors.js';
+import { WrongKeyEncryptionKeyError } from '../keys/encryption.js';
 import { auditCommands, recordCliChange } from './cli-audit.js';
 import { UserService } from '../users/service.js';
 import { clientCommands } from './cli-clients.js';
 import { userCommands } from './cli-users.js';
 import { resourceServerCommands } from './cli-resource-servers.js';
 import { ResourceServerService, type ResourceServerCacheHooks } from '../resource-servers/service.js';
+import { keyCommands } from './cli-keys.js';
 import { commandHelp, familyUsage, isHelp, prepareCommand, UsageError, type Action, type CliIo, type CommandFamily } from './cli-kit.js';
 
-const FAMILIES: CommandFamily[] = [clientCommands, userCommands, resourceServerCommands, auditCommands];
+const FAMILIES: CommandFamily[] = [clientCommands, userCommands, resourceServerCommands, auditCommands, keyCommands];
 
 const USAGE = `Usage: npm run admin -- <command> [options]
 
@@ -95,7 +97,7 @@ async function withDatabase(config: Config, io: CliIo, action: Action): Promise<
     const users = new UserService(db, db.kind === 'postgresql' ? { grantsRevoked: (ids) => notifyPostgres(db, ids.map((id) => ({ kind: 'grant' as const, id }))) } : {}, config.hashCost);
     // And of resource-server changes, which every server's copy of them must follow.
     const resourceServers = new ResourceServerService(db, db.kind === 'postgresql' ? notifyResourceServerChanges(db) : undefined);
-    return await action({ db, clients: new ClientService(db, new SecretVerifier(0, config.hashCost), notify), users, resourceServers });
+    return await action({ config, db, clients: new ClientService(db, new SecretVerifier(0, config.hashCost), notify), users, resourceServers });
   } finally {
     await db.close();
   }
@@ -115,6 +117,7 @@ function describeError(err: unknown, databaseUrl: string | undefined): [string, 
   if (err instanceof UsageError) return [err.message, EX_USAGE];
   if (err instanceof HttpError) return [err.description, err.status === 400 ? EX_USAGE : 1];
   if (err instanceof ConfigError || err instanceof DatabaseInUseError) return [err.message, 1];
+  if (err instanceof WrongKeyEncryptionKeyError) return ['the keys in the database do not decrypt with this key-encryption key: run with the KEYS_ENCRYPTION_KEY the servers use', 1];
   const lines = String((err as Error)?.message ?? err).split('\n').filter((line) => line.trim());
   // Prisma Client puts the cause last, after a source excerpt; other errors lead with it.
   const message = (lines[0]?.startsWith('Invalid `') ? lines.at(-1) : lines[0])?.trim() || 'unexpected error';

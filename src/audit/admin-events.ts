@@ -16,6 +16,7 @@ const ACTIONS: Record<string, string> = {
   'PATCH /admin/resource-servers/:id': 'resource_server.updated',
   'DELETE /admin/resource-servers/:id': 'resource_server.deleted',
   'PUT /admin/resource-servers/:id/routes': 'resource_server.routes_updated',
+  'POST /admin/keys/rotate': 'keys.rotated',
 };
 
 /**

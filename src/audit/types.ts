@@ -26,6 +26,7 @@ export const AUDIT_TYPES = [
   'resource_server.updated',
   'resource_server.deleted',
   'resource_server.routes_updated',
+  'keys.rotated',
   'audit.pruned',
 ] as const;
 

@@ -12,6 +12,8 @@ export const invalidationEvent = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('client'), id: z.string().min(1).max(128) }),
   /** A resource server was created, updated or deleted: every instance reloads its copy of them. */
   z.object({ kind: z.literal('resource_server'), id: z.string().min(1).max(128) }),
+  /** The provider's keys changed phase (a rotation started, a key began signing or was removed): reload them. */
+  z.object({ kind: z.literal('keys') }),
 ]);
 
 export type InvalidationEvent = z.infer<typeof invalidationEvent>;

@@ -1,6 +1,6 @@
 // WEB_CONCURRENCY=N: N worker processes share the port (node:cluster) and the PostgreSQL database.
 // The primary opens no database: it starts one worker, which applies the migrations, creates the
-// admin client and keys.json exactly as a single process would, and only once that worker is ready
+// admin client and the keys exactly as a single process would, and only once that worker is ready
 // (it listens from the start, answering 503 until then) starts the others, which then find
 // everything in place. It serves what the workers share: the in-memory rate-limit counters
 // (src/cluster/rate-limits.ts) and the sum of their metrics (src/cluster/metrics.ts), on

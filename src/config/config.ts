@@ -34,6 +34,18 @@ const trustedProxies = z
     }
   });
 
+/**
+ * KEYS_ENCRYPTION_KEY: 32 random bytes, as 64 hex digits or 43 base64url characters. Checked here,
+ * so a key of the wrong length stops start-up with one line instead of at the first decryption.
+ */
+const keyEncryptionKey = z.string().transform((value, ctx) => {
+  const text = value.trim();
+  const bytes = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : /^[\w-]{43}=?$/.test(text) ? Buffer.from(text, 'base64url') : undefined;
+  if (bytes?.length === 32) return bytes;
+  ctx.addIssue({ code: 'custom', message: 'must be 32 random bytes written as 64 hex digits or 43 base64url characters (openssl rand -hex 32)' });
+  return z.NEVER;
+});
+
 /** The sections of docs/configuration.md and .env.example, in order, each with what it says of all its variables. */
 export const GROUPS = {
   Server: '',
@@ -42,6 +54,7 @@ export const GROUPS = {
   'Refresh tokens, sign-in, DPoP': '',
   'Rate limits': 'Requests per window; `0` turns one limit off. Over a limit: `429` with `Retry-After`.',
   'Audit trail': '',
+  'Signing keys': 'See [Signing keys and rotation](keys.md#signing-keys-and-rotation).',
 } as const;
 
 /**
@@ -95,7 +108,31 @@ const schema = z
     DATA_DIR: z.string().min(1).default('./data').register(doc, {
       group: 'Storage',
       description:
-        'The embedded database, `keys.json` (signing, cookie and DPoP-nonce keys; also used with PostgreSQL) and `tollgate.lock`.',
+        'The embedded database, `tollgate.lock`, and, without `KEYS_ENCRYPTION_KEY`, the generated key-encryption key ' +
+        '`keys-encryption-key` (mode 0600). A `keys.json` of an earlier version found here is imported into the database once.',
+    }),
+    KEYS_ENCRYPTION_KEY: keyEncryptionKey.optional().register(doc, {
+      group: 'Signing keys',
+      description:
+        'The key-encryption key: 32 random bytes (`openssl rand -hex 32`, or 43 base64url characters). Signing keys, cookie keys ' +
+        'and the DPoP nonce secret are stored in the database encrypted with it (AES-256-GCM). Every instance sharing a ' +
+        'database needs the same one; starting with another stops with one line. Set it in production, kept apart from the ' +
+        'database and its backups.',
+      unset: 'generated once into `DATA_DIR/keys-encryption-key` (mode 0600); with `DATABASE_URL`, a warning at start-up',
+      example: '<64 hex digits>',
+      secret: true,
+    }),
+    KEY_ROTATION_DAYS: integer(0, 3650).default(0).register(doc, {
+      group: 'Signing keys',
+      description:
+        'Start a key rotation (signing and cookie keys) every this many days; the new keys are published `JWKS_CACHE_SECONDS` ' +
+        'before they sign, so the period must be longer than twice that. `0`: only when asked (`POST /admin/keys/rotate`, `npm run admin -- keys rotate`).',
+    }),
+    JWKS_CACHE_SECONDS: integer(0, 7 * 86400).default(600).register(doc, {
+      group: 'Signing keys',
+      description:
+        '`Cache-Control: max-age` of `/jwks`, and so how long a new key is published before it signs: a verifier that ' +
+        'fetched the key set just before a rotation knows the new key when it first sees it.',
     }),
     ACCESS_TOKEN_TTL: integer(1, MAX_ACCESS_TOKEN_TTL).default(300).register(doc, {
       group: 'Tokens and clients',
@@ -333,6 +370,11 @@ const schema = z
     path: ['WEB_CONCURRENCY'],
     message: 'above 1 needs DATABASE_URL: the embedded database (DATA_DIR) can be opened by one process only',
   })
+  // A scheduled rotation starts JWKS_CACHE_SECONDS before its keys sign: it must fit in the period.
+  .refine((env) => env.KEY_ROTATION_DAYS === 0 || env.KEY_ROTATION_DAYS * 86400 > 2 * env.JWKS_CACHE_SECONDS, {
+    path: ['KEY_ROTATION_DAYS'],
+    message: 'must be 0 or longer than twice JWKS_CACHE_SECONDS (new keys are published that long before they sign)',
+  })
   .refine((env) => !env.TRUST_PROXY || env.TRUSTED_PROXIES === undefined, {
     path: ['TRUST_PROXY'],
     message: 'and TRUSTED_PROXIES are both set: set TRUSTED_PROXIES only',
@@ -345,6 +387,7 @@ const schema = z
     issuerPath: new URL(env.ISSUER ?? 'http://localhost').pathname.replace(/\/$/, ''),
     databaseUrl: env.DATABASE_URL,
     dataDir: env.DATA_DIR,
+    keys: { encryptionKey: env.KEYS_ENCRYPTION_KEY, rotationDays: env.KEY_ROTATION_DAYS, jwksCacheSeconds: env.JWKS_CACHE_SECONDS },
     accessTokenTtl: env.ACCESS_TOKEN_TTL,
     adminClientId: env.ADMIN_CLIENT_ID,
     adminClientSecret: env.ADMIN_CLIENT_SECRET,

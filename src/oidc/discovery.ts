@@ -19,6 +19,8 @@ const ADVERTISED = [
   'authorization_response_iss_parameter_supported',
   // An ID token is issued when a client asks for scope openid.
   'id_token_signing_alg_values_supported',
+  // RFC 9701: signed introspection responses.
+  'introspection_signing_alg_values_supported',
   'subject_types_supported',
 ];
 

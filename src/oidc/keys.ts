@@ -1,9 +1,16 @@
 import { generateKeyPairSync, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JWK } from 'oidc-provider';
 
-/** The provider's signing keys and cookie-signing keys: secrets, so they live in a 0600 file, never in the database. */
+/** The JWS algorithms Tollgate signs with: one key of each in every phase (src/keys/store.ts). */
+export const SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
+export type SigningAlg = (typeof SIGNING_ALGS)[number];
+
+/**
+ * What `DATA_DIR/keys.json` held before keys moved into the database: the signing keys, the cookie
+ * keys (the first signs) and the DPoP nonce secret. Read once, to import it (src/keys/store.ts).
+ */
 export interface ProviderKeys {
   jwks: { keys: JWK[] };
   cookieKeys: string[];
@@ -11,37 +18,37 @@ export interface ProviderKeys {
   dpopNonceSecret?: string;
 }
 
-/**
- * Reads `<dataDir>/keys.json`, creating it on first start. Instances that share a database must
- * share this file (or the same content), or tokens and cookies signed by one are refused by another.
- */
-export async function loadProviderKeys(dataDir: string): Promise<{ keys: ProviderKeys; created: boolean }> {
-  const path = join(dataDir, 'keys.json');
-  const existing = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+export const KEYS_FILE = 'keys.json';
+
+/** `<dataDir>/keys.json` and its path, or undefined when there is none. */
+export async function readKeysFile(dataDir: string): Promise<{ keys: ProviderKeys; path: string } | undefined> {
+  const path = join(dataDir, KEYS_FILE);
+  const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined;
     throw err;
   });
-  if (existing) return { keys: JSON.parse(existing) as ProviderKeys, created: false };
-
-  const keys = generateProviderKeys();
-  await mkdir(dataDir, { recursive: true });
-  // 'wx' refuses to overwrite a file another instance wrote meanwhile.
-  await writeFile(path, JSON.stringify(keys, null, 2), { mode: 0o600, flag: 'wx' }).catch(async (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EEXIST') throw err;
-  });
-  return { keys: JSON.parse(await readFile(path, 'utf8')) as ProviderKeys, created: true };
+  return text === undefined ? undefined : { keys: JSON.parse(text) as ProviderKeys, path };
 }
 
+/** A new private signing key for `alg`, as a JWK with its kid, use and alg. */
+export function generateSigningKey(alg: SigningAlg): JWK {
+  const { privateKey } =
+    alg === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
+  return { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), use: 'sig', alg } as JWK;
+}
+
+/** A keys.json's content with new keys: what the tests' servers import instead of generating RSA keys each. */
 export function generateProviderKeys(): ProviderKeys {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const jwk = { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), use: 'sig', alg: 'RS256' } as JWK;
-  return { jwks: { keys: [jwk] }, cookieKeys: [randomBytes(32).toString('base64url')], dpopNonceSecret: randomBytes(32).toString('base64url') };
+  return {
+    jwks: { keys: SIGNING_ALGS.map(generateSigningKey) },
+    cookieKeys: [randomBytes(32).toString('base64url')],
+    dpopNonceSecret: randomBytes(32).toString('base64url'),
+  };
 }
 
 /**
- * The secret DPoP nonces are made from. Every instance must use the same one, or a nonce issued by
- * one is refused by another; a keys.json from before the field existed gets one derived from its
- * first cookie key, which every instance sharing the file derives alike, so nothing is rewritten.
+ * The secret DPoP nonces are made from, in a keys.json; one from before the field existed gets one
+ * derived from its first cookie key, as every instance sharing the file derived it.
  */
 export function dpopNonceSecret(keys: ProviderKeys): Buffer {
   if (keys.dpopNonceSecret) {
@@ -52,7 +59,7 @@ export function dpopNonceSecret(keys: ProviderKeys): Buffer {
   return derivedSecret(keys, 'tollgate dpop nonce');
 }
 
-/** A 32-byte secret for one purpose, derived from the first cookie key (HKDF-SHA256), shared by all instances. */
+/** A 32-byte secret for one purpose, derived from keys.json's first cookie key (HKDF-SHA256), as earlier versions did. */
 export function derivedSecret(keys: ProviderKeys, purpose: string): Buffer {
   const [key] = keys.cookieKeys;
   if (!key) throw new Error('keys.json: cookieKeys is empty');

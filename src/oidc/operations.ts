@@ -2,6 +2,7 @@
 // introspection and revocation endpoints, client authentication's failure and request budgets and
 // its argon2 work for unknown client ids, and database outages (and a full argon2 gate, and rate
 // limits) answered through the one error model instead of the provider's 500.
+import { decodeJwt } from 'jose';
 import type { Context, Next } from 'koa';
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
@@ -228,6 +229,16 @@ function presentedSecret(ctx: KoaContextWithOIDC): { id: string; secret: string;
  * Records every successful introspection Koa answers (the provider's). The introspection handler
  * records its own (src/tokens/introspection-handler.ts).
  */
+/** The RFC 7662 answer inside a signed introspection response (RFC 9701), or {} for anything else. */
+function signedIntrospectionAnswer(body: unknown): Record<string, unknown> {
+  try {
+    const answer = decodeJwt(String(body)).token_introspection;
+    return answer && typeof answer === 'object' ? (answer as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
 export function auditIntrospection(audit: AuditLog, path: string) {
   return async function auditIntrospection(ctx: Context, next: Next): Promise<void> {
     await next();
@@ -236,7 +247,8 @@ export function auditIntrospection(audit: AuditLog, path: string) {
     try {
       body = typeof ctx.body === 'string' ? JSON.parse(ctx.body) : ((ctx.body ?? {}) as Record<string, unknown>);
     } catch {
-      // not JSON (a signed introspection response): recorded without the token's details
+      // A signed introspection response (RFC 9701): the answer is its token_introspection claim.
+      body = signedIntrospectionAnswer(ctx.body);
     }
     const oidc = (ctx as Partial<KoaContextWithOIDC>).oidc;
     const token = oidc?.params?.token;

@@ -8,8 +8,9 @@ import { accessTokenLifetime, mayAuthenticateWith, mayIntrospect, mayRevoke, may
 import type { Database } from '../db/database.js';
 import { createAdapterFactory } from './adapter.js';
 import { clientFactsOf, EXTRA_CLIENT_METADATA, metadataOf, type MetadataHolder } from './client-metadata.js';
-import { checkProviderInternals, guardGrantType, replaceClientSecretComparison, wrapGrantType } from './internals/index.js';
-import type { ProviderKeys } from './keys.js';
+import { checkProviderInternals, guardGrantType, installKeys, replaceClientSecretComparison, wrapGrantType } from './internals/index.js';
+import type { KeyRing } from '../keys/key-ring.js';
+import type { KeySet } from '../keys/store.js';
 import { authenticationOrigin, countPublicClients, instrumentProvider, verifyUnknownClients, type ProviderOperations } from './operations.js';
 import { enforceAuthorizationScopes, enforceClientScopes } from './scopes.js';
 import type { SecurityEvents } from './security-events.js';
@@ -31,7 +32,7 @@ export interface ProviderDeps {
   db: Database;
   clients: ClientService;
   authenticator: ClientAuthenticator;
-  keys: ProviderKeys;
+  keys: KeyRing;
   log: Logger;
   users: UserService;
   events: SecurityEvents;
@@ -57,12 +58,12 @@ export function resourceServerInfo(config: Config, client: MetadataHolder) {
 const BROWSER_ROUTES = new Set(['authorization', 'resume']);
 
 export function createProvider({ config, db, clients, authenticator, keys, log, users, events, operations }: ProviderDeps): Provider {
-  const flows = userFlows({ config, db, users, keys, events });
+  const flows = userFlows({ config, db, users, keys: keys.current, events });
   const accessTokenTtl = (_ctx: KoaContextWithOIDC, _token: unknown, client: MetadataHolder) => accessTokenLifetime(clientFactsOf(client), config.accessTokenTtl);
 
   const configuration: Configuration = {
     adapter: createAdapterFactory(db, clients, operations && countPublicClients(operations.limits)),
-    jwks: keys.jwks,
+    jwks: { keys: keys.current.signing.map((key) => key.jwk) },
     cookies: { keys: keys.cookieKeys },
     routes: ROUTES,
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
@@ -101,6 +102,9 @@ export function createProvider({ config, db, clients, authenticator, keys, log, 
         enabled: true,
         allowedPolicy: async (_ctx, caller, token) => mayIntrospect(clientFactsOf(caller), { clientId: token.clientId! }),
       },
+      // RFC 9701: with Accept: application/token-introspection+jwt the answer is a JWT signed with
+      // the current RS256 key (every client's introspection_signed_response_alg is the default).
+      jwtIntrospection: { enabled: true },
       revocation: {
         enabled: true,
         allowedPolicy: async (_ctx, caller, token) => {
@@ -123,6 +127,13 @@ export function createProvider({ config, db, clients, authenticator, keys, log, 
   const provider = new Provider(config.issuer, configuration);
   seeRequestsAsIssuer(provider, config.issuer);
   checkProviderInternals(provider);
+
+  // Keys change phase while the provider runs (src/keys/key-ring.ts): only `current` keys sign.
+  const install = (set: KeySet) => installKeys(provider, set.signing.map((key) => ({ jwk: key.jwk, signs: key.state === 'current' })));
+  install(keys.current);
+  keys.onChange(install);
+  // The one array the ring changes in place: the provider's own contexts sign and verify cookies with it.
+  provider.keys = keys.cookieKeys;
 
   replaceClientSecretComparison(provider, async (client, presented) => {
     // A RateLimitError or the argon2 gate's 503 is no error the provider knows: it reaches the

@@ -8,7 +8,7 @@ import type { UserService } from '../users/service.js';
 import { proofFirstUse } from './dpop-proofs.js';
 import { metadataOf, type MetadataHolder } from './client-metadata.js';
 import { replaceReplayDetection } from './internals/index.js';
-import { dpopNonceSecret, type ProviderKeys } from './keys.js';
+import type { KeySet } from '../keys/store.js';
 import { installRotation } from './refresh-rotation.js';
 import { PROTOCOL_SCOPES } from './scopes.js';
 import type { SecurityEvents } from './security-events.js';
@@ -22,7 +22,7 @@ export interface UserFlowDeps {
   config: Config;
   db: Database;
   users: UserService;
-  keys: ProviderKeys;
+  keys: KeySet;
   events: SecurityEvents;
 }
 
@@ -82,7 +82,7 @@ export function userFlows({ config, db, users, keys, events }: UserFlowDeps) {
   const features = {
     dPoP: {
       enabled: true,
-      nonceSecret: dpopNonceSecret(keys),
+      nonceSecret: keys.secrets.dpop_nonce,
       requireNonce: () => config.dpopRequireNonce,
       allowReplay: false,
     },

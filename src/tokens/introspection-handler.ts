@@ -18,6 +18,12 @@ import { mayIntrospect } from './policy.js';
 const HEADERS = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'WWW-Authenticate', Vary: 'Origin' };
 const INACTIVE = '{"active":false}';
 
+/**
+ * RFC 9701: a caller that accepts a signed introspection response (a JWT) may get one; the
+ * provider signs it (features.jwtIntrospection), so any request that names that type goes to it.
+ */
+export const wantsSignedIntrospection = (accept: string | undefined) => accept !== undefined && /token-introspection\+jwt/i.test(accept);
+
 export interface IntrospectionHandlerDeps extends CallerDeps {
   caches: Caches;
   /** Whether a live, introspectable token has this hashed value (the token store's one lookup). */
@@ -28,7 +34,7 @@ export function introspectionHandler(deps: IntrospectionHandlerDeps): FormHandle
   const { caches, operations } = deps;
   return async function introspect(request) {
     const { form, origin } = request;
-    if (!isTokenQuery(form) || !caches.usable) return undefined;
+    if (!isTokenQuery(form) || !caches.usable || wantsSignedIntrospection(request.headers.accept)) return undefined;
     const hash = sha256(form.token);
     const entry = caches.tokens.get(hash);
     // Only the provider's own answer is given; an entry the gateway check made has none.

@@ -1,5 +1,7 @@
-// Several real Tollgate instances sharing one fresh PostgreSQL database (and one keys.json), as a
-// deployment behind a load balancer would: each with its own pool and its own invalidation listener.
+// Several real Tollgate instances sharing one fresh PostgreSQL database, as a deployment behind a
+// load balancer would: each with its own pool and its own invalidation listener. They share one
+// DATA_DIR (and so its key-encryption key), or with `separateDataDirs` each has its own, the
+// first holding the run's keys.json to import (they then need KEYS_ENCRYPTION_KEY in `env`).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,10 +17,11 @@ export interface Instances {
   close(): Promise<void>;
 }
 
-export async function startInstances(count: number, env: Record<string, string> = {}): Promise<Instances> {
+export async function startInstances(count: number, env: Record<string, string> = {}, { separateDataDirs = false } = {}): Promise<Instances> {
   const database = await createPostgresDatabase();
-  const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-instances-'));
-  await writeTestKeys(dataDir);
+  const dataDirs = [await mkdtemp(join(tmpdir(), 'tollgate-instances-'))];
+  await writeTestKeys(dataDirs[0]!);
+  if (separateDataDirs) for (let i = 1; i < count; i += 1) dataDirs.push(await mkdtemp(join(tmpdir(), 'tollgate-instances-')));
   const servers: RunningServer[] = [];
   const logs: string[] = [];
   // One after the other: the first creates the admin client.
@@ -29,7 +32,7 @@ export async function startInstances(count: number, env: Record<string, string> 
       HOST: '127.0.0.1',
       ISSUER: 'http://127.0.0.1', // shared: any instance accepts the others' tokens
       DATABASE_URL: database.url,
-      DATA_DIR: dataDir,
+      DATA_DIR: dataDirs[i] ?? dataDirs[0]!,
       ADMIN_CLIENT_ID,
       ADMIN_CLIENT_SECRET,
       RATE_LIMIT_ENABLED: 'false',
@@ -50,7 +53,7 @@ export async function startInstances(count: number, env: Record<string, string> 
     async close() {
       await Promise.all(servers.map((server) => server.close()));
       await database.drop();
-      await rm(dataDir, { recursive: true, force: true });
+      for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
     },
   };
 }

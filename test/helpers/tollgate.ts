@@ -30,6 +30,9 @@ export interface TestTollgate {
 
 export const usingPostgres = Boolean(process.env.DATABASE_URL);
 
+/** For tests that start servers of their own: on a loaded machine that alone can take most of the default 30 s. */
+export const SERVER_TEST_TIMEOUT_MS = 120_000;
+
 /** A port nothing listens on right now, so a server can be configured with its issuer URL before it starts. */
 export async function freePort(): Promise<number> {
   const server = createServer();

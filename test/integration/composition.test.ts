@@ -9,7 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/http/logger.js';
-import { loadProviderKeys } from '../../src/oidc/keys.js';
+import { LocalBus } from '../../src/cache/invalidation.js';
+import { KeyRing } from '../../src/keys/key-ring.js';
+import { openKeys } from '../../src/keys/start.js';
+import { keySettings } from '../../src/keys/store.js';
 import { redisAvailable } from '../helpers/requirements.js';
 import { openTestDatabase } from '../helpers/tollgate.js';
 
@@ -26,7 +29,6 @@ describe.skipIf(!hasRedis)('buildApp', () => {
   it('opens no connection and starts no timer; start() connects to Redis', async () => {
     const { db, dispose } = await openTestDatabase();
     const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-test-'));
-    const { keys } = await loadProviderKeys(dataDir);
     const config = loadConfig({
       ISSUER: 'http://127.0.0.1:1',
       DATA_DIR: dataDir,
@@ -35,10 +37,12 @@ describe.skipIf(!hasRedis)('buildApp', () => {
       REDIS_KEY_PREFIX: `tollgate-test:${randomUUID()}:`,
     });
     const log = createLogger('info', new Writable({ write: (_chunk, _encoding, done) => done() }));
+    const { kek, keys } = await openKeys(config, db, log, (line) => new Error(line));
+    const invalidation = new LocalBus();
     try {
       await nextTurn();
       const before = activeResources();
-      const app = buildApp({ config, db, keys, log });
+      const app = buildApp({ config, db, keys: new KeyRing(db, kek, keys, keySettings(config), invalidation, log), log, invalidation });
       await nextTurn();
       expect(activeResources()).toEqual(before);
       expect(app.limits.storeUp()).toBe(0);

@@ -210,6 +210,12 @@ describe('every answer matches the document', () => {
     expect((await call('GET', '/audit?colour=red')).status).toBe(400);
   });
 
+  it('the keys: a list, a rotation, and a second rotation while the first is under way', async () => {
+    expect((await call('GET', '/keys')).status).toBe(200);
+    expect((await call('POST', '/keys/rotate')).status).toBe(201);
+    expect((await call('POST', '/keys/rotate')).status).toBe(409);
+  });
+
   it('bodies that are not JSON, or too large', async () => {
     const post = (body: string, contentType: string) =>
       fetch(`${tollgate.url}/admin/clients`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': contentType }, body }).then(async (r) => ({

@@ -3,6 +3,7 @@
 // once to the provider (the pipeline's test-only switch turns the handlers off), and the two
 // answers must agree in status, headers and body, token values aside.
 import fc from 'fast-check';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, registerClient, type RegisteredClient } from '../helpers/oauth.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
@@ -78,8 +79,9 @@ interface Generated {
   auth: Auth;
   form: Form;
   contentType: string;
-  /** Extra request headers: an Origin (CORS), a DPoP proof, a query string on the URL. */
+  /** Extra request headers: an Origin (CORS), a DPoP proof, an Accept (RFC 9701 signed introspection), a query string on the URL. */
   origin: boolean;
+  accept?: string;
   dpop: boolean;
   query: boolean;
   /** For introspection and revocation: whose token is sent (filled in per run). */
@@ -89,7 +91,21 @@ interface Generated {
 }
 
 const rarely = fc.oneof({ weight: 15, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) });
-const flags = fc.record({ origin: rarely, dpop: rarely, query: rarely });
+/** Mostly none; sometimes asking for a signed introspection response (RFC 9701), alone, preferred or not. */
+const accept = fc.oneof(
+  { weight: 8, arbitrary: fc.constant(undefined) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'application/token-introspection+jwt',
+      'application/token-introspection+jwt, application/json;q=0.5',
+      'application/json, application/token-introspection+jwt;q=0.1',
+      'application/json',
+      '*/*',
+    ),
+  },
+);
+const flags = fc.record({ origin: rarely, dpop: rarely, query: rarely, accept });
 
 const issuance: fc.Arbitrary<Generated> = fc
   .record({
@@ -153,6 +169,7 @@ function headersFor(request: Generated): Record<string, string> {
   if (auth.kind === 'raw') headers.authorization = auth.header;
   if (request.origin) headers.origin = 'https://app.example.com';
   if (request.dpop) headers.dpop = 'not.a.proof';
+  if (request.accept) headers.accept = request.accept;
   return headers;
 }
 
@@ -214,6 +231,11 @@ async function send(request: Generated, token: string | undefined): Promise<Obse
   }
   // Token values differ by nature; everything else must not.
   if (body && typeof body === 'object' && 'access_token' in body) body = { ...body, access_token: typeof body.access_token };
+  // A signed introspection response: its header and claims, but the second it was signed in.
+  if (typeof body === 'string' && /^[\w-]+\.[\w-]+\.[\w-]+$/.test(body)) {
+    const { iat, ...claims } = decodeJwt(body);
+    body = { header: decodeProtectedHeader(body), claims, iat: typeof iat };
+  }
   const headers = Object.fromEntries([...response.headers].filter(([name]) => !['date', 'x-request-id', 'content-length', 'keep-alive', 'connection'].includes(name)));
   return { status: response.status, headers, body };
 }

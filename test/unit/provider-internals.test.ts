@@ -18,6 +18,8 @@ const BREAKAGES: [string, (provider: Provider) => void][] = [
   ['AuthorizationCode.prototype.consume not found', (provider) => Object.defineProperty(provider.AuthorizationCode.prototype, 'consume', { value: undefined })],
   ['ReplayDetection.unique not found', (provider) => Object.defineProperty(provider.ReplayDetection, 'unique', { value: undefined })],
   ['ClientCredentials model not found', (provider) => Object.defineProperty(provider.ClientCredentials.prototype, 'save', { value: undefined })],
+  ['keystore (selectForSign, selectForVerify, clear, add) not found', (provider) => void delete (instance(provider) as { keystore?: unknown }).keystore],
+  ['public jwks not found', (provider) => void delete (instance(provider) as { jwks?: unknown }).jwks],
 ];
 
 describe('provider internals', () => {

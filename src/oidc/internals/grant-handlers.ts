@@ -2,20 +2,12 @@
 // handler: reaching the one it replaces takes the provider's private grantTypeHandlers map.
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type Provider from 'oidc-provider';
-import { expectShape, isFunction } from './shape.js';
+import { expectShape, isFunction, privateState } from './shape.js';
 
 type GrantHandler = (ctx: KoaContextWithOIDC) => Promise<void>;
 
-// The provider's private state, by way of an internal module without type declarations. A module
-// that moved is a changed shape like any other: checkGrantHandlers says so, not a failed import.
-// @ts-expect-error: an internal module without type declarations.
-const weakCache = (await import('oidc-provider/lib/helpers/weak_cache.js').catch(() => undefined)) as
-  | { default?: (provider: Provider) => { grantTypeHandlers?: unknown } | undefined }
-  | undefined;
-
 function grantTypeHandlers(provider: Provider): unknown {
-  const instance = weakCache?.default;
-  return typeof instance === 'function' ? instance(provider)?.grantTypeHandlers : undefined;
+  return privateState(provider)?.grantTypeHandlers;
 }
 
 export function checkGrantHandlers(provider: Provider): void {

@@ -8,6 +8,7 @@ import { checkClientSecretComparison } from './client-secret-comparison.js';
 import { checkConsumedMark } from './consumed-mark.js';
 import { checkReplayDetection } from './dpop-replay.js';
 import { checkGrantHandlers } from './grant-handlers.js';
+import { checkKeystore } from './keystore.js';
 import { checkTokenConsumption } from './token-consumption.js';
 
 const CHECKS: readonly ((provider: Provider) => void)[] = [
@@ -17,6 +18,7 @@ const CHECKS: readonly ((provider: Provider) => void)[] = [
   checkTokenConsumption,
   checkReplayDetection,
   checkClientCredentialsModel,
+  checkKeystore,
 ];
 
 /** Throws ProviderShapeError (one line) at the first patched internal that is not as expected. */
@@ -29,5 +31,6 @@ export { replaceClientSecretComparison } from './client-secret-comparison.js';
 export { hideConsumedMark } from './consumed-mark.js';
 export { replaceReplayDetection } from './dpop-replay.js';
 export { guardGrantType, wrapGrantType } from './grant-handlers.js';
+export { installKeys, type PhasedKey } from './keystore.js';
 export { ProviderShapeError, SUPPORTED_OIDC_PROVIDER } from './shape.js';
 export { replaceConsumption, type OneTimeToken } from './token-consumption.js';

@@ -20,4 +20,17 @@ export function expectShape(holds: boolean, what: string): asserts holds {
   if (!holds) throw new ProviderShapeError(what);
 }
 
+// The provider's private state, by way of an internal module without type declarations. A module
+// that moved is a changed shape like any other: the check using it says so, not a failed import.
+// @ts-expect-error: an internal module without type declarations.
+const weakCache = (await import('oidc-provider/lib/helpers/weak_cache.js').catch(() => undefined)) as
+  | { default?: (provider: object) => Record<string, unknown> | undefined }
+  | undefined;
+
+/** What oidc-provider keeps of a provider privately (its grant handlers, keystore, JWKS), or undefined if it cannot be reached. */
+export function privateState(provider: object): Record<string, unknown> | undefined {
+  const instance = weakCache?.default;
+  return typeof instance === 'function' ? instance(provider) : undefined;
+}
+
 export const isFunction = (value: unknown): value is (...args: never[]) => unknown => typeof value === 'function';

@@ -11,6 +11,8 @@ import { BENCH_ADMIN } from './constants.js';
 
 export interface Started {
   url: string;
+  /** Tollgate's GATEWAY_PORT listener. */
+  gatewayUrl?: string;
   /** CPU time (user + system, ms) used so far by the server and its worker processes. */
   cpuMs(): number;
   stop(): Promise<void>;
@@ -110,10 +112,12 @@ export async function startTollgate(env: Record<string, string>, options: Server
     databaseEnv.DATABASE_URL = url.href;
     dropDatabase = () => withPg(base.href, async (c) => void (await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)));
   }
+  const gatewayPort = await freePort();
   const started = await startProcess(
     'src/main.ts',
     {
       DATA_DIR: dataDir,
+      GATEWAY_PORT: String(gatewayPort),
       ADMIN_CLIENT_ID: BENCH_ADMIN.id,
       ADMIN_CLIENT_SECRET: BENCH_ADMIN.secret,
       // A benchmark is a flood from one address: the rate limits would measure themselves.
@@ -126,6 +130,7 @@ export async function startTollgate(env: Record<string, string>, options: Server
   );
   return {
     url: started.url,
+    gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
     cpuMs: started.cpuMs,
     async stop() {
       await started.stop();

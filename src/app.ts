@@ -51,6 +51,8 @@ import { issuedTokenFinder } from './oidc/issued-tokens.js';
 import { clientCredentialsMinter } from './oidc/client-credentials-minter.js';
 import { tokenStore } from './tokens/store/token-store.js';
 import { ClientAuthenticator } from './clients/authentication.js';
+import { gatewayListener } from './gateway/listener.js';
+import { gatewayRouteRoutes } from './admin/gateway-routes-router.js';
 
 /** Paths that are their own metrics label; router routes use their pattern, anything else is "other". */
 const KNOWN_PATHS = new Set<string>([...SERVED_PROVIDER_PATHS, RFC8414_PATH, '/healthz', '/readyz', '/metrics']);
@@ -71,6 +73,8 @@ export interface App {
   koa: Koa;
   /** The HTTP request handler: the request pipeline, in front of the endpoints' handlers and Koa. */
   handler: RequestListener;
+  /** With GATEWAY_PORT: that port's handler, the same pipeline in front of the gateway check alone. */
+  gatewayHandler?: RequestListener;
   pipeline: Pipeline;
   clients: ClientService;
   /** The APIs tokens are issued for (RFC 8707). */
@@ -125,7 +129,7 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl }: AppD
   const operations = { audit, metrics, limits, log };
   const provider = createProvider({ config, db, clients, resourceServers, authenticator, keys, log, users, events, operations });
   caches.watch(provider);
-  const adminRoutes = [...clientRoutes(clients, config.issuerPath), ...userRoutes(users, config.issuerPath), ...resourceServerRoutes(resourceServers, config.issuerPath), ...auditRoutes(audit, db), ...keyRoutes(keys, db)];
+  const adminRoutes = [...clientRoutes(clients, config.issuerPath), ...userRoutes(users, config.issuerPath), ...resourceServerRoutes(resourceServers, config.issuerPath), ...gatewayRouteRoutes(resourceServers), ...auditRoutes(audit, db), ...keyRoutes(keys, db)];
   const admin = adminApiRouter(withOpenApiDocument(adminRoutes, config.issuer, ROUTES.token));
 
   const koa = new Koa();
@@ -193,6 +197,7 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl }: AppD
     ...(config.metrics.port === undefined && config.metrics.token ? { '/metrics': { methods: readOnly } } : {}),
   };
   const pipeline = requestPipeline({ endpoints, knownPaths: KNOWN_PATHS, issuer: config.issuer, issuerPath: config.issuerPath, wellKnown: [RFC8414_PATH], trustedProxies: config.trustedProxies, limits, metrics, log }, koa.callback());
+  const gatewayHandler = config.gateway.port === undefined ? undefined : gatewayListener({ config, db, caches, resourceServers, provider, limits, metrics, log });
   const start = async () => {
     keys.start();
     metrics.start();
@@ -205,7 +210,7 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl }: AppD
     await limits.close();
     await audit.close();
   };
-  return { koa, handler: pipeline.listener, pipeline, clients, resourceServers, caches, audit, metrics, limits, argon2, users, events, keys, provider, start, close };
+  return { koa, handler: pipeline.listener, gatewayHandler, pipeline, clients, resourceServers, caches, audit, metrics, limits, argon2, users, events, keys, provider, start, close };
 }
 
 /** The user flows' security events in the audit trail and metrics (src/oidc/security-events.ts emits them all). */

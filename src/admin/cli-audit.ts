@@ -86,6 +86,8 @@ const CHANGES: Record<string, string> = {
   'resource-server create': 'resource_server.created',
   'resource-server update': 'resource_server.updated',
   'resource-server delete': 'resource_server.deleted',
+  // Recorded by the command itself: `routes get` changes nothing.
+  'resource-server routes set': 'resource_server.routes_updated',
   'keys rotate': 'keys.rotated',
 };
 

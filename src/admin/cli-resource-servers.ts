@@ -1,6 +1,7 @@
 // `resource-server …` commands: the admin API's /admin/resource-servers operations, with the same schemas and output.
 import { createResourceServerInput, listResourceServersInput, updateResourceServerInput } from '../resource-servers/schema.js';
 import { resourceServerView } from '../resource-servers/views.js';
+import { gatewayRoutesCommand } from './cli-gateway-routes.js';
 import { boolean, integer, pageOptions, validate, type CommandFamily, type Options, type Values } from './cli-kit.js';
 
 const FLAGS: Record<string, string> = {
@@ -11,6 +12,7 @@ const FLAGS: Record<string, string> = {
   access_token_ttl: '--ttl',
   signing_alg: '--alg',
   dpop_required: '--dpop',
+  public_base_url: '--public-base-url',
   limit: '--limit',
   cursor: '--cursor',
 };
@@ -23,6 +25,7 @@ const OPTIONS: Options = {
   ttl: { type: 'string', value: 'SECONDS|default', help: 'access-token lifetime, at most 3600; default: ACCESS_TOKEN_TTL' },
   alg: { type: 'string', value: 'RS256|ES256|EdDSA', help: 'JWT signing algorithm (default RS256)' },
   dpop: { type: 'string', value: 'true|false', help: 'true: its tokens are issued only with a DPoP proof (RFC 9449)' },
+  'public-base-url': { type: 'string', value: 'URL|none', help: "where clients reach it, if not where the gateway forwards: DPoP proofs' scheme and host" },
 };
 
 /** The admin API's fields from the options given; absent options stay absent. */
@@ -36,6 +39,7 @@ function input(values: Values): Record<string, unknown> {
     access_token_ttl: values.ttl === 'default' ? null : integer(values.ttl),
     signing_alg: values.alg,
     dpop_required: boolean(values.dpop),
+    public_base_url: values['public-base-url'] === 'none' ? null : values['public-base-url'],
   };
 }
 
@@ -80,6 +84,7 @@ export const resourceServerCommands: CommandFamily = {
         return async ({ resourceServers }) => resourceServerView(await resourceServers.update(id!, patch));
       },
     },
+    routes: gatewayRoutesCommand,
     delete: {
       description: 'Deletes a resource server; clients linked to it lose the link.',
       args: ['ID'],

@@ -15,6 +15,7 @@ const ACTIONS: Record<string, string> = {
   'POST /admin/resource-servers': 'resource_server.created',
   'PATCH /admin/resource-servers/:id': 'resource_server.updated',
   'DELETE /admin/resource-servers/:id': 'resource_server.deleted',
+  'PUT /admin/resource-servers/:id/routes': 'resource_server.routes_updated',
   'POST /admin/keys/rotate': 'keys.rotated',
 };
 

@@ -7,8 +7,7 @@ import { CONSOLE_CLIENT_ID } from '../clients/service.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
 import type { UserService } from '../users/service.js';
-import { StoreAdapter } from './adapter.js';
-import { tokenStore } from '../tokens/store/token-store.js';
+import { proofFirstUse } from './dpop-proofs.js';
 import { metadataOf, type MetadataHolder } from './client-metadata.js';
 import { replaceReplayDetection } from './internals/index.js';
 import type { KeySet } from '../keys/store.js';
@@ -104,10 +103,7 @@ export function userFlows({ config, db, users, keys, events }: UserFlowDeps) {
         await next();
       });
       // DPoP proof replay detection, atomically and across instances (the token table), whichever client presents the proof.
-      const proofs = new StoreAdapter(tokenStore(db), 'ReplayDetection');
-      replaceReplayDetection(provider, (jti, exp) =>
-        proofs.insertIfAbsent(sha256(jti), { kind: 'ReplayDetection', exp, iat: now() }, Math.max(1, exp - now())),
-      );
+      replaceReplayDetection(provider, proofFirstUse(db));
     },
   };
 }

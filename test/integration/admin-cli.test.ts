@@ -296,6 +296,61 @@ describe.each(stores)('resource-server commands on the $name store', ({ open }) 
   });
 });
 
+describe.each(stores)('resource-server routes commands on the $name store', ({ open }) => {
+  const { run, store } = freshStore(open);
+  let id: string;
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tollgate-rules-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  // Each command opens the store anew (the embedded one takes a second or two).
+  it('sets the gateway route rules from a YAML or a JSON file, and prints them', { timeout: 120_000 }, async () => {
+    const created = await run('resource-server', 'create', '--identifier', 'https://items.example/api', '--name', 'Items', '--public-base-url', 'https://items.example');
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.json.public_base_url).toBe('https://items.example');
+    id = created.json.id as string;
+    expect((await run('resource-server', 'routes', 'get', id)).json).toEqual({ id, routes: [] });
+
+    await writeFile(join(dir, 'rules.yaml'), 'routes:\n  - path: /health\n    public: true\n  - path: /items/**\n    methods: [GET]\n    scopes_any: [items:read, items:write]\n');
+    const set = await run('resource-server', 'routes', 'set', id, '--file', join(dir, 'rules.yaml'));
+    expect(set.code, set.stderr).toBe(0);
+    const rules = [{ path: '/health', public: true }, { path: '/items/**', methods: ['GET'], scopes_any: ['items:read', 'items:write'] }];
+    expect(set.json).toEqual({ id, routes: rules });
+    expect((await run('resource-server', 'routes', 'get', id)).json).toEqual({ id, routes: rules });
+
+    await writeFile(join(dir, 'rules.json'), JSON.stringify({ routes: [{ host: 'items.example', path: '/**', scopes_all: ['items:read'] }] }));
+    expect((await run('resource-server', 'routes', 'set', id, '--file', join(dir, 'rules.json'))).code).toBe(0);
+    expect((await run('resource-server', 'routes', 'get', id)).json).toEqual({ id, routes: [{ host: 'items.example', path: '/**', scopes_all: ['items:read'] }] });
+    // From standard input too.
+    const piped = await runAdmin(store().env, ['resource-server', 'routes', 'set', id, '--file', '-'], JSON.stringify({ routes: rules }));
+    expect(piped.json).toEqual({ id, routes: rules });
+
+    const db = await openDatabase(store().location);
+    try {
+      const events = await db.prisma.auditEvent.findMany({ where: { type: 'resource_server.routes_updated' } });
+      expect(events.map((event) => (event.details as { resource_server_id?: string }).resource_server_id)).toEqual([id, id, id]);
+      expect(events.every((event) => event.actor?.startsWith('cli:'))).toBe(true);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('refuses rules that are not valid, naming the file or the option, and changes nothing', { timeout: 120_000 }, async () => {
+    await writeFile(join(dir, 'bad.yaml'), 'routes:\n  - path: items\n');
+    expectFailure(await run('resource-server', 'routes', 'set', id, '--file', join(dir, 'bad.yaml')), 64, /routes\.0\.path: must start with \/.*\(--file\)/);
+    await writeFile(join(dir, 'broken.yaml'), 'routes: [\n');
+    expectFailure(await run('resource-server', 'routes', 'set', id, '--file', join(dir, 'broken.yaml')), 64, /is not valid JSON or YAML/);
+    expectFailure(await run('resource-server', 'routes', 'set', id, '--file', join(dir, 'missing.yaml')), 64, /cannot read .*ENOENT/);
+    expectFailure(await run('resource-server', 'routes', 'set', id), 64, /--file FILE is required/);
+    expectFailure(await run('resource-server', 'routes', 'list', id), 64, /neither get nor set/);
+    await writeFile(join(dir, 'ok.json'), '{"routes": []}');
+    expectFailure(await run('resource-server', 'routes', 'set', '00000000-0000-0000-0000-000000000000', '--file', join(dir, 'ok.json')), 1, /not found/);
+    expect((await run('resource-server', 'routes', 'get', id)).json.routes).toHaveLength(2);
+  });
+});
+
 describe('command line errors', () => {
   let dir: string;
   const env = () => ({ DATA_DIR: join(dir, 'data') });

@@ -179,7 +179,7 @@ describe('every answer matches the document', () => {
     expect((await call('DELETE', `/users/${id}`)).status).toBe(404);
   });
 
-  it('resource servers: create, list, get, change, delete, and their failures', async () => {
+  it('resource servers: create, list, get, change, their gateway route rules, delete, and their failures', async () => {
     const created = await call('POST', '/resource-servers', { identifier: 'https://openapi.example/api', name: 'API', scopes: ['read'], access_token_format: 'jwt', access_token_ttl: 60 });
     expect(created.status).toBe(201);
     const id = created.body.id as string;
@@ -192,6 +192,11 @@ describe('every answer matches the document', () => {
     expect((await call('PATCH', `/resource-servers/${id}`, { access_token_ttl: null, signing_alg: 'ES256' })).status).toBe(200);
     expect((await call('PATCH', `/resource-servers/${id}`, { signing_alg: 'none' })).status).toBe(400);
     expect((await call('PATCH', '/resource-servers/00000000-0000-0000-0000-000000000000', {})).status).toBe(404);
+    expect((await call('PUT', `/resource-servers/${id}/routes`, { routes: [{ path: '/api/**', methods: ['GET'], scopes_any: ['read'] }, { path: '/health', public: true }] })).status).toBe(200);
+    expect((await call('PUT', `/resource-servers/${id}/routes`, { routes: [{ path: 'api' }] })).status).toBe(400);
+    expect((await call('PUT', '/resource-servers/00000000-0000-0000-0000-000000000000/routes', { routes: [] })).status).toBe(404);
+    expect((await call('GET', `/resource-servers/${id}/routes`)).status).toBe(200);
+    expect((await call('GET', '/resource-servers/00000000-0000-0000-0000-000000000000/routes')).status).toBe(404);
     expect((await call('DELETE', `/resource-servers/${id}`)).status).toBe(204);
     expect((await call('DELETE', `/resource-servers/${id}`)).status).toBe(404);
   });

@@ -12,6 +12,7 @@ const ACTIONS: Record<string, string> = {
   'PATCH /admin/users/:id': 'user.updated',
   'DELETE /admin/users/:id': 'user.deleted',
   'DELETE /admin/users/:id/consents/:clientId': 'user.consent_revoked',
+  'POST /admin/audit/prune': 'audit.pruned',
 };
 
 /**
@@ -35,7 +36,7 @@ export function auditAdminActions(audit: AuditLog) {
       throw err;
     } finally {
       status ??= ctx.status;
-      const actor = typeof ctx.state.adminClientId === 'string' ? ctx.state.adminClientId : undefined;
+      const actor = typeof ctx.state.adminActor === 'string' ? ctx.state.adminActor : undefined;
       const route = (ctx as { _matchedRoute?: unknown })._matchedRoute;
       const type = typeof route === 'string' ? ACTIONS[`${ctx.method} ${route}`] : undefined;
       const outcome = status < 400 ? 'success' : 'failure';
@@ -61,6 +62,8 @@ export function auditAdminActions(audit: AuditLog) {
               // Which fields changed, never their values' secrets (a client has none in its metadata).
               fields: /\.(created|updated)$/.test(type) ? Object.keys(request).slice(0, 20) : undefined,
               overlap_seconds: type === 'client.secret_rotated' && typeof request.overlap_seconds === 'number' ? request.overlap_seconds : undefined,
+              older_than_days: type === 'audit.pruned' && typeof request.older_than_days === 'number' ? request.older_than_days : undefined,
+              deleted: type === 'audit.pruned' && typeof body.deleted === 'number' ? body.deleted : undefined,
             },
           },
           ctx,

@@ -150,6 +150,7 @@ async function serveAdminSocket(config: Config, app: App, log: Logger): Promise<
   const koa = localAdminApp(app.adminRoutes, app.audit, [renderErrors({ metrics: app.metrics, log })]);
   const server = createServer(koa.callback());
   server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
   const drain = drainOnClose(server);
   try {
     const path = await listenOnAdminSocket(server, config.dataDir);

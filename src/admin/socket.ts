@@ -36,6 +36,8 @@ export async function listenOnAdminSocket(server: Server, dataDir: string): Prom
       server.off('error', reject);
       resolve();
     });
+  }).catch((err: NodeJS.ErrnoException) => {
+    throw err.code === 'EINVAL' ? new AdminSocketError(`${path} is too long for a Unix socket (at most 107 bytes): use a shorter DATA_DIR`) : err;
   });
   await chmod(path, 0o600);
   return path;
@@ -59,7 +61,13 @@ async function removeStaleSocket(path: string): Promise<void> {
   });
 }
 
-/** A connection to the socket at `path`, or undefined when nothing listens there (no file, or a stale one). */
+/**
+ * Errors that mean nothing can be listening at the path: no file, a stale one, a path that is no
+ * socket, or one too long for a socket (EINVAL), where no server could have listened either.
+ */
+const NOTHING_LISTENS = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTDIR', 'ENOTSOCK', 'EINVAL', 'ENAMETOOLONG']);
+
+/** A connection to the socket at `path`, or undefined when nothing listens there. */
 export function connectTo(path: string): Promise<Socket | undefined> {
   return new Promise((resolve, reject) => {
     const socket = connect(path);
@@ -67,7 +75,7 @@ export function connectTo(path: string): Promise<Socket | undefined> {
       socket.off('error', onError);
       resolve(socket);
     });
-    const onError = (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? resolve(undefined) : reject(err));
+    const onError = (err: NodeJS.ErrnoException) => (NOTHING_LISTENS.has(err.code ?? '') ? resolve(undefined) : reject(err));
     socket.once('error', onError);
   });
 }

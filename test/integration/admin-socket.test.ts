@@ -5,12 +5,13 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliActor } from '../../src/admin/local-api.js';
-import { adminSocketPath } from '../../src/admin/socket.js';
+import { adminSocketPath, findAdminSocket, listenOnAdminSocket } from '../../src/admin/socket.js';
 import { cliStores, expectFailure, runAdmin, spawnCli, type CliStore } from '../helpers/admin-cli.js';
 import { admin, clientCredentialsToken } from '../helpers/oauth.js';
 import { writeTestKeys } from '../helpers/prepared.js';
@@ -179,6 +180,20 @@ describe.each(cliStores)('a socket nobody answers on, on the $name store', ({ op
       expect((await stat(path)).isSocket()).toBe(true);
     } finally {
       await new Promise((resolve) => other.close(resolve));
+    }
+  });
+});
+
+describe('a DATA_DIR too deep for a Unix socket path', () => {
+  it('is no socket to the CLI, which then opens the database, and the server says why it serves none', async () => {
+    const deep = join(tmpdir(), 'd'.repeat(120));
+    expect(await findAdminSocket(deep)).toBeUndefined();
+    const dir = await mkdtemp(join(tmpdir(), 'tollgate-socket-'));
+    try {
+      const server = createHttpServer();
+      await expect(listenOnAdminSocket(server, join(dir, 'd'.repeat(120)))).rejects.toThrow(/too long for a Unix socket .*use a shorter DATA_DIR/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

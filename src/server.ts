@@ -15,7 +15,7 @@ import { metricsServer } from './metrics/http.js';
 import { answerClientError, refuseConnect } from './http/client-error.js';
 import { renderErrors } from './http/errors.js';
 import { localAdminApp } from './admin/local-api.js';
-import { AdminSocketError, listenOnAdminSocket } from './admin/socket.js';
+import { AdminSocketError, AdminSocketTaken, listenOnAdminSocket } from './admin/socket.js';
 import { drainOnClose } from './http/drain.js';
 import { whileStarting } from './http/health.js';
 import { describeListenFailure, listen, type ListenSettings } from './http/listen.js';
@@ -158,7 +158,7 @@ async function serveAdminSocket(config: Config, app: App, log: Logger): Promise<
     return drain;
   } catch (err) {
     // In a cluster the first worker serves it for all.
-    if (cluster.isWorker && err instanceof AdminSocketError) return undefined;
+    if (cluster.isWorker && err instanceof AdminSocketTaken) return undefined;
     const reason = err instanceof AdminSocketError ? err.message : String((err as Error)?.message ?? err);
     log.warn({ reason }, 'admin socket not served: the admin CLI cannot work beside this server');
     return undefined;

@@ -16,10 +16,14 @@ export function adminSocketPath(dataDir: string): string {
 /** Why the admin socket is not served or not used: one line an operator can act on. */
 export class AdminSocketError extends Error {}
 
+/** Another process answers on the socket already (in a cluster: the first worker). */
+export class AdminSocketTaken extends AdminSocketError {}
+
 /**
  * Listens on the admin socket of `dataDir`: makes its folder private, removes a socket file left by
  * a server that died (only when nothing answers on it), listens, and gives the socket mode 0600.
- * Throws AdminSocketError when another process serves it or the folder cannot be made private.
+ * Throws AdminSocketTaken when another process serves it, AdminSocketError when the folder cannot be
+ * made private or the path is too long.
  */
 export async function listenOnAdminSocket(server: Server, dataDir: string): Promise<string> {
   const path = adminSocketPath(dataDir);
@@ -54,7 +58,7 @@ async function removeStaleSocket(path: string): Promise<void> {
   const socket = await connectTo(path);
   if (socket) {
     socket.destroy();
-    throw new AdminSocketError(`another process serves ${path}: another Tollgate on this DATA_DIR?`);
+    throw new AdminSocketTaken(`another process serves ${path}: another Tollgate on this DATA_DIR?`);
   }
   await unlink(path).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'ENOENT') throw err;
@@ -68,7 +72,7 @@ async function removeStaleSocket(path: string): Promise<void> {
 const NOTHING_LISTENS = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTDIR', 'ENOTSOCK', 'EINVAL', 'ENAMETOOLONG']);
 
 /** A connection to the socket at `path`, or undefined when nothing listens there. */
-export function connectTo(path: string): Promise<Socket | undefined> {
+function connectTo(path: string): Promise<Socket | undefined> {
   return new Promise((resolve, reject) => {
     const socket = connect(path);
     socket.once('connect', () => {

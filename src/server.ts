@@ -15,6 +15,9 @@ import { scheduleCleanup } from './tokens/cleanup.js';
 import { scheduleAuditPrune } from './audit/query.js';
 import { metricsServer } from './metrics/http.js';
 import { answerClientError, refuseConnect } from './http/client-error.js';
+import { renderErrors } from './http/errors.js';
+import { localAdminApp } from './admin/local-api.js';
+import { AdminSocketError, AdminSocketTaken, listenOnAdminSocket } from './admin/socket.js';
 import { drainOnClose } from './http/drain.js';
 import { whileStarting } from './http/health.js';
 import { describeListenFailure, listen, type ListenSettings } from './http/listen.js';
@@ -105,6 +108,7 @@ export async function startServer(config: Config, log: Logger, options: StartOpt
     );
 
     handler = app.handler;
+    const drainAdminSocket = await serveAdminSocket(config, app, log);
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     log.info({ url, issuer: config.issuer, node: process.version }, 'Tollgate is listening');
@@ -123,7 +127,7 @@ export async function startServer(config: Config, log: Logger, options: StartOpt
         // the database goes.
         metricsListener?.close();
         metricsListener?.closeAllConnections();
-        const unfinished = await drain(config.shutdownTimeoutSeconds * 1000);
+        const [unfinished] = await Promise.all([drain(config.shutdownTimeoutSeconds * 1000), drainAdminSocket?.(config.shutdownTimeoutSeconds * 1000)]);
         if (unfinished) log.warn({ unfinished, timeoutSeconds: config.shutdownTimeoutSeconds }, 'shutdown timeout: closed connections with requests in flight');
         await closeStarted();
       },
@@ -136,6 +140,30 @@ export async function startServer(config: Config, log: Logger, options: StartOpt
     }
     await closeStarted().catch((closeErr: unknown) => log.warn({ err: closeErr }, 'closing after a failed start-up failed'));
     throw err;
+  }
+}
+
+/**
+ * Serves the admin API on DATA_DIR's admin socket (src/admin/socket.ts) to the admin CLI; returns the
+ * function that drains it at shutdown. A socket that cannot be served costs only itself: the server
+ * runs on, and the log says why.
+ */
+async function serveAdminSocket(config: Config, app: App, log: Logger): Promise<((timeoutMs: number) => Promise<number>) | undefined> {
+  const koa = localAdminApp(app.adminRoutes, app.audit, [renderErrors({ metrics: app.metrics, log })]);
+  const server = createServer(koa.callback());
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  const drain = drainOnClose(server);
+  try {
+    const path = await listenOnAdminSocket(server, config.dataDir);
+    log.info({ path }, 'admin socket listening: the admin CLI works beside this server');
+    return drain;
+  } catch (err) {
+    // In a cluster the first worker serves it for all.
+    if (cluster.isWorker && err instanceof AdminSocketTaken) return undefined;
+    const reason = err instanceof AdminSocketError ? err.message : String((err as Error)?.message ?? err);
+    log.warn({ reason }, 'admin socket not served: the admin CLI cannot work beside this server');
+    return undefined;
   }
 }
 

@@ -2,10 +2,12 @@
 // given variables only (no ./.env), with the tests' cheap secret hashing; or the real entry point as
 // a child process; and the stores it runs against.
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { runCli } from '../../src/admin/run-cli.js';
 import type { DatabaseLocation } from '../../src/db/database.js';
 import { seedDataDir, testConfig } from './prepared.js';
@@ -102,3 +104,18 @@ export const cliStores: { name: string; open(dir: string): Promise<CliStore> }[]
       ]
     : []),
 ];
+
+/** A fresh store in a temporary folder for the tests of one describe block, removed after them. */
+export function freshCliStore(open: (dir: string) => Promise<CliStore>): { store(): CliStore; run(...args: string[]): Promise<CliRun> } {
+  let dir: string;
+  let store: CliStore;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tollgate-cli-'));
+    store = await open(dir);
+  });
+  afterAll(async () => {
+    await store?.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { store: () => store, run: (...args) => runAdmin(store.env, args) };
+}

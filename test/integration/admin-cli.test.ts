@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import argon2 from 'argon2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/database.js';
-import { cliStores, expectFailure, runAdmin, spawnCli, type CliRun, type CliStore } from '../helpers/admin-cli.js';
+import { cliStores, expectFailure, freshCliStore, runAdmin, spawnCli } from '../helpers/admin-cli.js';
 import { authorize } from '../helpers/browser-agent.js';
 import { DpopKey } from '../helpers/dpop.js';
 import { admin } from '../helpers/oauth.js';
@@ -17,23 +17,8 @@ import { seedDataDir } from '../helpers/prepared.js';
 import { startTollgate } from '../helpers/tollgate.js';
 import { createUser, PASSWORD, REDIRECT_URI, tokenRequest } from '../helpers/users.js';
 
-/** A fresh store in a temporary folder for the tests of one describe block, removed after them. */
-function freshStore(open: (dir: string) => Promise<CliStore>): { store(): CliStore; run(...args: string[]): Promise<CliRun> } {
-  let dir: string;
-  let store: CliStore;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tollgate-cli-'));
-    store = await open(dir);
-  });
-  afterAll(async () => {
-    await store?.cleanup();
-    await rm(dir, { recursive: true, force: true });
-  });
-  return { store: () => store, run: (...args) => runAdmin(store.env, args) };
-}
-
 describe.each(cliStores)('client commands on the $name store', ({ open }) => {
-  const { run, store } = freshStore(open);
+  const { run, store } = freshCliStore(open);
   let secret: string;
 
   it('creates a client, printing its secret once', async () => {
@@ -174,7 +159,7 @@ describe.each(cliStores)('client commands on the $name store', ({ open }) => {
 });
 
 describe.each(cliStores)('resource-server commands on the $name store', ({ open }) => {
-  const { run, store } = freshStore(open);
+  const { run, store } = freshCliStore(open);
   let id: string;
 
   it('creates a resource server and prints it with its id', async () => {

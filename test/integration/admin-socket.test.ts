@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliActor } from '../../src/admin/local-api.js';
 import { adminSocketPath, findAdminSocket, listenOnAdminSocket } from '../../src/admin/socket.js';
-import { cliStores, expectFailure, runAdmin, spawnCli, type CliStore } from '../helpers/admin-cli.js';
+import { cliStores, expectFailure, freshCliStore, runAdmin, spawnCli, type CliStore } from '../helpers/admin-cli.js';
 import { admin, clientCredentialsToken } from '../helpers/oauth.js';
 import { writeTestKeys } from '../helpers/prepared.js';
 import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, startTollgate, type TestTollgate } from '../helpers/tollgate.js';
@@ -137,18 +137,10 @@ describe.each(cliStores)('the admin CLI beside a running server, on the $name st
 });
 
 describe.each(cliStores)('a socket nobody answers on, on the $name store', ({ open }) => {
-  let dir: string;
-  let store: CliStore;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tollgate-socket-'));
-    store = await open(dir);
-  });
-  afterAll(async () => {
-    await store?.cleanup();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const fresh = freshCliStore(open);
 
   it('is passed over by the CLI, which opens the database, and replaced by a starting server', { timeout: 60_000 }, async () => {
+    const store = fresh.store();
     const path = adminSocketPath(store.dataDir);
     await leaveStaleSocket(path);
     const direct = await runAdmin(store.env, ['client', 'create', '--id', 'stale-one']);
@@ -166,6 +158,7 @@ describe.each(cliStores)('a socket nobody answers on, on the $name store', ({ op
   });
 
   it('is left alone when another process answers on it; the server runs on without one', { timeout: 60_000 }, async () => {
+    const store = fresh.store();
     const path = adminSocketPath(store.dataDir);
     const other = createServer((connection) => connection.end());
     await new Promise<void>((resolve) => other.listen(path, resolve));

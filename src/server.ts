@@ -16,6 +16,9 @@ import { scheduleCleanup } from './tokens/cleanup.js';
 import { scheduleAuditPrune } from './audit/query.js';
 import { metricsServer } from './metrics/http.js';
 import { answerClientError, refuseConnect } from './http/client-error.js';
+import { renderErrors } from './http/errors.js';
+import { localAdminApp } from './admin/local-api.js';
+import { AdminSocketError, AdminSocketTaken, listenOnAdminSocket } from './admin/socket.js';
 import { drainOnClose } from './http/drain.js';
 import { whileStarting } from './http/health.js';
 import { describeListenFailure, listen, type ListenSettings } from './http/listen.js';
@@ -122,6 +125,7 @@ export async function startServer(config: Config, log: Logger, options: StartOpt
 
     handler = app.handler;
     if (app.gatewayHandler) gatewayHandler = app.gatewayHandler;
+    const drainAdminSocket = await serveAdminSocket(config, app, log);
     log.info({ url, issuer: config.issuer, node: process.version }, 'Tollgate is listening');
     const metricsUrl = metricsListener && `${urlOf(metrics.host, metricsListener)}/metrics`;
     if (metricsUrl) log.info({ metricsUrl }, 'metrics listening');
@@ -141,7 +145,8 @@ export async function startServer(config: Config, log: Logger, options: StartOpt
         // the database goes.
         metricsListener?.close();
         metricsListener?.closeAllConnections();
-        const [unfinished] = await Promise.all([drain(config.shutdownTimeoutSeconds * 1000), drainGateway?.(config.shutdownTimeoutSeconds * 1000)]);
+        const timeoutMs = config.shutdownTimeoutSeconds * 1000;
+        const [unfinished] = await Promise.all([drain(timeoutMs), drainGateway?.(timeoutMs), drainAdminSocket?.(timeoutMs)]);
         if (unfinished) log.warn({ unfinished, timeoutSeconds: config.shutdownTimeoutSeconds }, 'shutdown timeout: closed connections with requests in flight');
         await closeStarted();
       },
@@ -160,6 +165,30 @@ export async function startServer(config: Config, log: Logger, options: StartOpt
 /** The URL a listener answers at, from the address it was asked to bind and the port it got. */
 function urlOf(host: string, listener: Server): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${(listener.address() as AddressInfo).port}`;
+}
+
+/**
+ * Serves the admin API on DATA_DIR's admin socket (src/admin/socket.ts) to the admin CLI; returns the
+ * function that drains it at shutdown. A socket that cannot be served costs only itself: the server
+ * runs on, and the log says why.
+ */
+async function serveAdminSocket(config: Config, app: App, log: Logger): Promise<((timeoutMs: number) => Promise<number>) | undefined> {
+  const koa = localAdminApp(app.adminRoutes, app.audit, [renderErrors({ metrics: app.metrics, log })]);
+  const server = createServer(koa.callback());
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  const drain = drainOnClose(server);
+  try {
+    const path = await listenOnAdminSocket(server, config.dataDir);
+    log.info({ path }, 'admin socket listening: the admin CLI works beside this server');
+    return drain;
+  } catch (err) {
+    // In a cluster the first worker serves it for all.
+    if (cluster.isWorker && err instanceof AdminSocketTaken) return undefined;
+    const reason = err instanceof AdminSocketError ? err.message : String((err as Error)?.message ?? err);
+    log.warn({ reason }, 'admin socket not served: the admin CLI cannot work beside this server');
+    return undefined;
+  }
 }
 
 async function listenOrExplain(server: Server, settings: ListenSettings): Promise<void> {

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { routesDocument } from '../gateway/rules.js';
-import { recordCliChange } from './cli-audit.js';
+import { segment } from './api-client.js';
 import { UsageError, validate, type CliIo, type Command, type Values } from './cli-kit.js';
 
 const MAX_RULES_FILE_BYTES = 1024 * 1024;
@@ -15,19 +15,15 @@ export const gatewayRoutesCommand: Command = {
   prepare([verb, id], values, io) {
     if (verb === 'get') {
       if (values.file !== undefined) throw new UsageError('resource-server routes get: --file is for set');
-      return async ({ resourceServers }) => ({ id, routes: await resourceServers.routes(id!) });
+      return async (api) => ({ id, ...((await api({ method: 'GET', path: `/resource-servers/${segment(id!)}/routes` })) as object) });
     }
     if (verb !== 'set') throw new UsageError(`resource-server routes: "${verb}" is neither get nor set`);
-    const { routes } = validate(routesDocument, readRules(values, io), { routes: '--file' });
-    return async ({ db, resourceServers }) => {
-      const printed = { id, routes: await resourceServers.setRoutes(id!, routes) };
-      await recordCliChange(db, 'resource-server', 'routes set', printed);
-      return printed;
-    };
+    const body = validate(routesDocument, readRules(values, io));
+    return async (api) => ({ id, ...((await api({ method: 'PUT', path: `/resource-servers/${segment(id!)}/routes`, body })) as object) });
   },
 };
 
-/** The file's document, parsed (JSON is YAML too), before the database opens. */
+/** The file's document, parsed (JSON is YAML too), before any request is made. */
 function readRules(values: Values, io: CliIo): Record<string, unknown> {
   const file = values.file;
   if (typeof file !== 'string') throw new UsageError('resource-server routes set: --file FILE is required');

@@ -4,8 +4,7 @@ import { bodyParser } from '@koa/bodyparser';
 import Router, { type RouterContext } from '@koa/router';
 import type { z } from 'zod';
 import { HttpError } from '../http/errors.js';
-import { MAX_BODY_BYTES } from '../http/pipeline.js';
-import { parseInput } from '../http/validate.js';
+import { MAX_BODY_BYTES, parseInput } from '../http/validate.js';
 
 type Schema = z.ZodType;
 type Parsed<S> = S extends Schema ? z.output<S> : undefined;

@@ -18,8 +18,8 @@ import { clientAddressOf, type TrustedProxies } from './client-address.js';
 import { answerFor, errorBody, HttpError, methodNotAllowed, noSuchEndpoint, STANDARD_METHODS } from './errors.js';
 import { attachExchange, exchangeOf, type Exchange } from './exchange.js';
 import { loggedPath, requestIdFor, requestLineLogger, securityHeaderValues } from './middleware.js';
+import { MAX_BODY_BYTES } from './validate.js';
 
-export const MAX_BODY_BYTES = 16 * 1024;
 const BODILESS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const UTF8_FORM = /^application\/x-www-form-urlencoded\s*(;\s*charset=utf-8\s*)?$/i;
 

@@ -158,6 +158,7 @@ describe('every answer matches the document', () => {
     expect((await call('GET', '/users?limit=1')).status).toBe(200);
     expect((await call('GET', '/users?cursor=nope')).status).toBe(400);
     expect((await call('GET', `/users/${id}`)).status).toBe(200);
+    expect((await call('GET', '/users/ADA%40example.com')).body.id).toBe(id);
     expect((await call('GET', '/users/00000000-0000-0000-0000-000000000000')).status).toBe(404);
 
     const other = await createUser(tollgate.url, { username: 'openapi-grace' });
@@ -208,6 +209,8 @@ describe('every answer matches the document', () => {
     expect((await call('GET', '/audit?type=client.created,user.created&outcome=failure&since=2020-01-01T00:00:00Z')).status).toBe(200);
     expect((await call('GET', '/audit?since=yesterday')).status).toBe(400);
     expect((await call('GET', '/audit?colour=red')).status).toBe(400);
+    expect((await call('POST', '/audit/prune', { older_than_days: 36500 })).body).toEqual({ deleted: 0 });
+    expect((await call('POST', '/audit/prune', { older_than_days: 0 })).status).toBe(400);
   });
 
   it('the keys: a list, a rotation, and a second rotation while the first is under way', async () => {

@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { DEFAULT_HASH_COST, type HashCost } from '../clients/secrets.js';
 
 export const MAX_ACCESS_TOKEN_TTL = 3600;
+/** How long a sign-in page (an interaction) stays usable. */
+export const INTERACTION_TTL = 30 * 60;
 /** Longest refresh-token lifetime (idle or absolute) Tollgate accepts: two years. */
 export const MAX_REFRESH_TOKEN_TTL = 2 * 366 * 86400;
 export const MAX_REFRESH_REUSE_GRACE = 60;

@@ -4,7 +4,7 @@
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { sha256 } from '../clients/secrets.js';
 import { CONSOLE_CLIENT_ID } from '../clients/service.js';
-import type { Config } from '../config/config.js';
+import { INTERACTION_TTL, type Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
 import type { UserService } from '../users/service.js';
 import { proofFirstUse } from './dpop-proofs.js';
@@ -15,8 +15,6 @@ import { installRotation } from './refresh-rotation.js';
 import { PROTOCOL_SCOPES } from './scopes.js';
 import type { SecurityEvents } from './security-events.js';
 
-/** How long a sign-in page (an interaction) stays usable. */
-export const INTERACTION_TTL = 30 * 60;
 export const INTERACTION_PATH = '/interaction';
 const AUTHORIZATION_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 

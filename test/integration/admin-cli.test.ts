@@ -383,7 +383,7 @@ describe('the embedded database lock', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it('refuses a second opener while the first holds the store', async () => {
+  it('refuses a second opener while the first holds the store', { timeout: 120_000 }, async () => {
     const db = await openDatabase({ dataDir });
     try {
       expectFailure(

@@ -12,6 +12,8 @@ const ENDPOINTS = ['/token', '/introspect', '/revoke'] as const;
 /** RFC 6749 §5.1 and RFC 7662 §4 require no-store on these; RFC 7009 does not for /revoke. */
 const NO_STORE = new Set(['/token', '/introspect']);
 
+/** How many clients the server had once the test's own was registered: the injection attempts must not change it. */
+let clientsBefore: number;
 let tollgate: TestTollgate;
 let client: RegisteredClient;
 let token: string;
@@ -21,6 +23,7 @@ beforeAll(async () => {
   client = await registerClient(tollgate.url, { scope: 'read' });
   const issued = await clientCredentialsToken(tollgate.url, client.client_id, client.client_secret);
   token = issued.body.access_token as string;
+  clientsBefore = await tollgate.db.prisma.client.count();
 });
 afterAll(() => tollgate?.close());
 
@@ -217,7 +220,7 @@ describe('client authentication', () => {
   });
 
   it('leaves the clients table intact after the injection attempts', async () => {
-    expect(await tollgate.db.prisma.client.count()).toBe(2);
+    expect(await tollgate.db.prisma.client.count()).toBe(clientsBefore);
     expect((await clientCredentialsToken(tollgate.url, client.client_id, client.client_secret)).status).toBe(200);
   });
 });

@@ -138,6 +138,77 @@ describe('the web console', () => {
     expect(json.status).toBe(415);
   });
 
+  it('refuses resource-server and key forms without the CSRF token, and changes nothing', async () => {
+    const { agent } = await signInToConsole(base, administrator.username, PASSWORD);
+    const server = await admin(base, 'POST', '/resource-servers', { identifier: 'https://csrf.example', name: 'CSRF target' });
+    const keysBefore = await tollgate.db.prisma.providerKey.count();
+    const forms: [string, Record<string, string>][] = [
+      ['/console/resource-servers', { identifier: 'https://forged.example', name: 'Forged' }],
+      [`/console/resource-servers/${server.body.id}`, { identifier: 'https://csrf.example', name: 'Renamed' }],
+      [`/console/resource-servers/${server.body.id}/delete`, {}],
+      ['/console/keys/rotate', {}],
+    ];
+    for (const [path, form] of forms) {
+      for (const csrf of [undefined, 'forged']) {
+        const answer = await agent.post(`${base}${path}`, csrf === undefined ? form : { ...form, csrf });
+        expect([path, answer.status]).toEqual([path, 403]);
+        expect(answer.text).toContain('Form expired');
+      }
+    }
+    expect((await admin(base, 'GET', `/resource-servers/${server.body.id}`)).body.name).toBe('CSRF target');
+    expect((await admin(base, 'GET', '/resource-servers')).body.resource_servers).toHaveLength(1);
+    expect(await tollgate.db.prisma.providerKey.count()).toBe(keysBefore);
+    await admin(base, 'DELETE', `/resource-servers/${server.body.id}`);
+  });
+
+  it('answers bad resource-server and key forms with 4xx pages naming the problem', async () => {
+    const { agent, page } = await signInToConsole(base, administrator.username, PASSWORD);
+    const csrf = csrfOf(page.text);
+    const taken = await admin(base, 'POST', '/resource-servers', { identifier: 'https://taken.example', name: 'Taken' });
+    const other = await admin(base, 'POST', '/resource-servers', { identifier: 'https://other.example', name: 'Other' });
+    const valid = { csrf, identifier: 'https://new.example', name: 'New' };
+    const missing = '00000000-0000-0000-0000-000000000000';
+    const cases: [string, Record<string, string>, number, string][] = [
+      ['/console/resource-servers', { ...valid, identifier: 'not a uri' }, 400, 'identifier: must be an absolute URI'],
+      ['/console/resource-servers', { ...valid, identifier: 'https://new.example/#x' }, 400, 'must not contain a fragment'],
+      ['/console/resource-servers', { ...valid, name: '' }, 400, 'name'],
+      ['/console/resource-servers', { ...valid, scopes: 'read "quoted"' }, 400, 'must be an RFC 6749 scope token'],
+      ['/console/resource-servers', { ...valid, access_token_format: 'paseto' }, 400, 'access_token_format'],
+      ['/console/resource-servers', { ...valid, signing_alg: 'HS256' }, 400, 'signing_alg'],
+      ['/console/resource-servers', { ...valid, access_token_ttl: '99999' }, 400, 'access_token_ttl'],
+      ['/console/resource-servers', { ...valid, access_token_ttl: 'soon' }, 400, 'access_token_ttl'],
+      ['/console/resource-servers', { ...valid, 'scopes[x]': 'read' }, 400, 'must be a plain form field'],
+      ['/console/resource-servers', { ...valid, identifier: 'https://taken.example' }, 409, 'already exists'],
+      [`/console/resource-servers/${other.body.id}`, { ...valid, identifier: 'https://taken.example' }, 409, 'already exists'],
+      [`/console/resource-servers/${missing}`, valid, 404, `resource server ${missing} not found`],
+      [`/console/resource-servers/${missing}/delete`, { csrf }, 404, 'not found'],
+      ['/console/resource-servers/not-an-id/delete', { csrf }, 404, 'not found'],
+    ];
+    for (const [path, form, status, text] of cases) {
+      const answer = await agent.post(`${base}${path}`, form);
+      expect([path, answer.status]).toEqual([path, status]);
+      expect(answer.headers.get('content-type')).toContain('text/html');
+      expect(answer.text).toContain(text);
+    }
+    // Refused forms come back as typed; nothing was made or changed.
+    expect((await agent.post(`${base}/console/resource-servers`, { ...valid, identifier: 'not a uri', name: 'Kept name' })).text).toContain('value="Kept name"');
+    expect((await admin(base, 'GET', '/resource-servers')).body.resource_servers).toHaveLength(2);
+    expect((await admin(base, 'GET', `/resource-servers/${other.body.id}`)).body.identifier).toBe('https://other.example');
+    expect((await agent.get(`${base}/console/resource-servers/${missing}`)).status).toBe(404);
+    expect((await agent.get(`${base}/console/resource-servers?cursor=bad`)).status).toBe(400);
+
+    // A second rotation while the first one's keys wait to sign: 409, on the keys page.
+    const first = await agent.post(`${base}/console/keys/rotate`, { csrf });
+    expect(first.status).toBe(303);
+    const second = await agent.post(`${base}/console/keys/rotate`, { csrf });
+    expect(second.status).toBe(409);
+    expect(second.text).toContain('a rotation is in progress');
+    expect(second.text).toContain('<h1>Signing keys</h1>');
+    const failed = await admin(base, 'GET', '/audit?type=keys.rotated&outcome=failure');
+    expect(failed.body.events).toMatchObject([{ actor: administrator.id, details: { via: 'console', error: 'conflict' } }]);
+    for (const server of [taken, other]) await admin(base, 'DELETE', `/resource-servers/${server.body.id}`);
+  });
+
   it('keeps its client: neither changed nor deleted through the admin API', async () => {
     expect((await admin(base, 'DELETE', '/clients/tollgate-console')).status).toBe(409);
     expect((await admin(base, 'PATCH', '/clients/tollgate-console', { disabled: true })).status).toBe(409);

@@ -2,12 +2,12 @@ import type { ClientView } from '../../src/clients/views.js';
 import { SUPPORTED_GRANT_TYPES, TOKEN_ENDPOINT_AUTH_METHODS } from '../../src/clients/schema.js';
 import { html, type SafeHtml } from '../html.js';
 
-type Values = Record<string, string | string[]>;
-const valueOf = (values: Values, name: string) => {
+export type Values = Record<string, string | string[]>;
+export const valueOf = (values: Values, name: string) => {
   const value = values[name];
   return Array.isArray(value) ? value.join('\n') : (value ?? '');
 };
-const has = (values: Values, name: string, option: string) => {
+export const has = (values: Values, name: string, option: string) => {
   const value = values[name];
   return Array.isArray(value) ? value.includes(option) : value === option;
 };

@@ -230,7 +230,7 @@ describe.skipIf(!hasChromium)('the web console in Chromium', () => {
 
   it('lists the keys without private material and starts a rotation', async () => {
     await page.getByRole('link', { name: 'Keys', exact: true }).click();
-    await page.getByRole('heading', { name: 'Signing keys' }).waitFor();
+    await page.getByRole('heading', { name: 'Keys' }).waitFor();
     const before = (await admin(tollgate.url, 'GET', '/keys')).body.keys as { kid: string; state: string }[];
     const rows = page.locator('main tbody tr');
     expect(await rows.count()).toBe(before.length);

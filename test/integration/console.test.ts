@@ -18,6 +18,18 @@ beforeAll(async () => {
 });
 afterAll(() => tollgate?.close());
 
+type FormCase = [path: string, form: Record<string, string>, status: number, text: string];
+
+/** Posts each form and expects an HTML page with its status, naming the problem. */
+async function expectPages(agent: BrowserAgent, cases: FormCase[]) {
+  for (const [path, form, status, text] of cases) {
+    const answer = await agent.post(`${base}${path}`, form);
+    expect([path, answer.status]).toEqual([path, status]);
+    expect(answer.headers.get('content-type')).toContain('text/html');
+    expect(answer.text).toContain(text);
+  }
+}
+
 describe('the web console', () => {
   it('sends a visitor without a session to sign in, with a strict CSP', async () => {
     const agent = new BrowserAgent(base);
@@ -112,7 +124,7 @@ describe('the web console', () => {
   it('answers bad client and user forms with 4xx pages, and keeps its own client', async () => {
     const { agent, page } = await signInToConsole(base, administrator.username, PASSWORD);
     const csrf = csrfOf(page.text);
-    const cases: [string, Record<string, string>, number, string][] = [
+    const cases: FormCase[] = [
       ['/console/clients', { csrf, client_id: 'bad id!', scope: 'a' }, 400, 'client_id: must be 1-64 of'],
       ['/console/clients', { csrf, 'grant_types[x]': 'client_credentials' }, 400, 'must be a plain form field'],
       ['/console/clients', { csrf, grant_types: 'implicit' }, 400, 'grant_types'],
@@ -128,12 +140,7 @@ describe('the web console', () => {
       [`/console/users/${administrator.id}/password`, { csrf, password: 'short' }, 400, 'password: must be at least 8 characters'],
       ['/console/users/not-a-user/consents/x/revoke', { csrf }, 404, 'user not-a-user not found'],
     ];
-    for (const [path, form, status, text] of cases) {
-      const answer = await agent.post(`${base}${path}`, form);
-      expect([path, answer.status]).toEqual([path, status]);
-      expect(answer.headers.get('content-type')).toContain('text/html');
-      expect(answer.text).toContain(text);
-    }
+    await expectPages(agent, cases);
     const json = await fetch(`${base}/console/clients`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: `tollgate_console=${agent.cookies.get('tollgate_console')}` }, body: '{}' });
     expect(json.status).toBe(415);
   });
@@ -168,7 +175,7 @@ describe('the web console', () => {
     const other = await admin(base, 'POST', '/resource-servers', { identifier: 'https://other.example', name: 'Other' });
     const valid = { csrf, identifier: 'https://new.example', name: 'New' };
     const missing = '00000000-0000-0000-0000-000000000000';
-    const cases: [string, Record<string, string>, number, string][] = [
+    const cases: FormCase[] = [
       ['/console/resource-servers', { ...valid, identifier: 'not a uri' }, 400, 'identifier: must be an absolute URI'],
       ['/console/resource-servers', { ...valid, identifier: 'https://new.example/#x' }, 400, 'must not contain a fragment'],
       ['/console/resource-servers', { ...valid, name: '' }, 400, 'name'],
@@ -183,13 +190,10 @@ describe('the web console', () => {
       [`/console/resource-servers/${missing}`, valid, 404, `resource server ${missing} not found`],
       [`/console/resource-servers/${missing}/delete`, { csrf }, 404, 'not found'],
       ['/console/resource-servers/not-an-id/delete', { csrf }, 404, 'not found'],
+      ['/console/clients', { csrf, scope: 'a', grant_types: 'client_credentials', resource_server_id: 'not-an-id' }, 400, 'resource_server_id: must be a resource server id'],
+      ['/console/clients', { csrf, scope: 'a', grant_types: 'client_credentials', resource_server_id: missing }, 400, `resource_server_id: no resource server ${missing}`],
     ];
-    for (const [path, form, status, text] of cases) {
-      const answer = await agent.post(`${base}${path}`, form);
-      expect([path, answer.status]).toEqual([path, status]);
-      expect(answer.headers.get('content-type')).toContain('text/html');
-      expect(answer.text).toContain(text);
-    }
+    await expectPages(agent, cases);
     // Refused forms come back as typed; nothing was made or changed.
     expect((await agent.post(`${base}/console/resource-servers`, { ...valid, identifier: 'not a uri', name: 'Kept name' })).text).toContain('value="Kept name"');
     expect((await admin(base, 'GET', '/resource-servers')).body.resource_servers).toHaveLength(2);
@@ -203,7 +207,7 @@ describe('the web console', () => {
     const second = await agent.post(`${base}/console/keys/rotate`, { csrf });
     expect(second.status).toBe(409);
     expect(second.text).toContain('a rotation is in progress');
-    expect(second.text).toContain('<h1>Signing keys</h1>');
+    expect(second.text).toContain('<h1>Keys</h1>');
     const failed = await admin(base, 'GET', '/audit?type=keys.rotated&outcome=failure');
     expect(failed.body.events).toMatchObject([{ actor: administrator.id, details: { via: 'console', error: 'conflict' } }]);
     for (const server of [taken, other]) await admin(base, 'DELETE', `/resource-servers/${server.body.id}`);

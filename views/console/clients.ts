@@ -1,6 +1,6 @@
 import type { ClientView } from '../../src/clients/views.js';
 import { SUPPORTED_GRANT_TYPES, TOKEN_ENDPOINT_AUTH_METHODS } from '../../src/clients/schema.js';
-import { html, type SafeHtml } from '../html.js';
+import { html, SafeHtml } from '../html.js';
 
 export type Values = Record<string, string | string[]>;
 export const valueOf = (values: Values, name: string) => {
@@ -15,6 +15,15 @@ export const has = (values: Values, name: string, option: string) => {
 export const csrfField = (csrf: string) => html`<input type="hidden" name="csrf" value="${csrf}">`;
 export const notice = (message: string | undefined) => (message ? html`<p class="notice" role="status">${message}</p>` : '');
 export const problem = (message: string | undefined) => (message ? html`<p class="alert" role="alert">${message}</p>` : '');
+/** A labelled text or number input with an optional hint. */
+export function textField({ name, label, values, hint, type = 'text', attributes }: { name: string; label: string; values: Values; hint?: string; type?: 'text' | 'number'; attributes?: Record<string, string> }): SafeHtml {
+  return html`<div class="field">
+<label for="${name}">${label}</label>
+<input id="${name}" name="${name}" type="${type}" value="${valueOf(values, name)}"${Object.entries(attributes ?? {}).map(([attribute, value]) => html` ${new SafeHtml(attribute)}="${value}"`)}>
+${hint ? html`<span class="hint">${hint}</span>` : ''}
+</div>`;
+}
+
 export const when = (iso: string) => html`<time datetime="${iso}">${iso.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}</time>`;
 
 export function clientListView({ base, clients, next, message }: { base: string; clients: ClientView[]; next?: string; message?: string }): SafeHtml {

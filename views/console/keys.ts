@@ -6,7 +6,7 @@ const date = (iso: string | null) => (iso ? when(iso) : html`<span class="muted"
 
 /** The provider's keys (public facts only) and the form that starts a rotation. */
 export function keyListView({ base, keys, csrf, message, error }: { base: string; keys: KeyView[]; csrf: string; message?: string; error?: string }): SafeHtml {
-  return html`<h1>Signing keys</h1>
+  return html`<h1>Keys</h1>
 ${notice(message)}
 ${problem(error)}
 <p class="lead">The keys that sign tokens and cookies. A rotation publishes new keys at once; they start signing once caches of the JWKS have expired, and the keys they replace stay published until what they signed has expired.</p>

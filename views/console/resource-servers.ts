@@ -1,7 +1,7 @@
 import { ACCESS_TOKEN_FORMATS, SIGNING_ALGS } from '../../src/resource-servers/schema.js';
 import type { ResourceServerView } from '../../src/resource-servers/views.js';
 import { html, type SafeHtml } from '../html.js';
-import { csrfField, has, notice, problem, valueOf, when, type Values } from './clients.js';
+import { csrfField, has, notice, problem, textField, when, type Values } from './clients.js';
 
 const pathOf = (base: string, id: string) => `${base}/resource-servers/${encodeURIComponent(id)}`;
 const scopeList = (scopes: string[]) => (scopes.length ? html`<code>${scopes.join(' ')}</code>` : html`<span class="muted">none</span>`);
@@ -62,20 +62,9 @@ export function resourceServerFormView({ base, csrf, values, error, editing }: {
 ${problem(error)}
 <form method="post" action="${action}" class="fields" novalidate>
 ${csrfField(csrf)}
-<div class="field">
-<label for="identifier">Identifier</label>
-<input id="identifier" name="identifier" type="text" maxlength="2000" value="${valueOf(values, 'identifier')}" autocomplete="off" spellcheck="false">
-<span class="hint">An absolute URI without a fragment, e.g. https://api.example.com: what clients send as resource, and the tokens' aud.</span>
-</div>
-<div class="field">
-<label for="name">Name</label>
-<input id="name" name="name" type="text" maxlength="200" value="${valueOf(values, 'name')}">
-</div>
-<div class="field">
-<label for="scopes">Scopes</label>
-<input id="scopes" name="scopes" type="text" value="${valueOf(values, 'scopes')}" spellcheck="false">
-<span class="hint">Separated by spaces; a token for it carries only these.</span>
-</div>
+${textField({ name: 'identifier', label: 'Identifier', values, attributes: { maxlength: '2000', autocomplete: 'off', spellcheck: 'false' }, hint: 'An absolute URI without a fragment, e.g. https://api.example.com: what clients send as resource, and the tokens\' aud.' })}
+${textField({ name: 'name', label: 'Name', values, attributes: { maxlength: '200' } })}
+${textField({ name: 'scopes', label: 'Scopes', values, attributes: { spellcheck: 'false' }, hint: 'Separated by spaces; a token for it carries only these.' })}
 <div class="field">
 <label for="access_token_format">Access token format</label>
 <select id="access_token_format" name="access_token_format">
@@ -87,11 +76,7 @@ ${ACCESS_TOKEN_FORMATS.map((format) => html`<option value="${format}"${has(value
 ${SIGNING_ALGS.map((alg) => html`<option value="${alg}"${has(values, 'signing_alg', alg) ? html` selected` : ''}>${alg}</option>\n`)}</select>
 <span class="hint">For JWT access tokens.</span>
 </div>
-<div class="field">
-<label for="access_token_ttl">Access token lifetime (seconds)</label>
-<input id="access_token_ttl" name="access_token_ttl" type="number" min="1" max="3600" value="${valueOf(values, 'access_token_ttl')}">
-<span class="hint">Empty: the server's default. A client's own lifetime can only shorten it.</span>
-</div>
+${textField({ name: 'access_token_ttl', label: 'Access token lifetime (seconds)', values, type: 'number', attributes: { min: '1', max: '3600' }, hint: "Empty: the server's default. A client's own lifetime can only shorten it." })}
 <label class="check"><input type="checkbox" name="dpop_required" value="yes"${has(values, 'dpop_required', 'yes') ? html` checked` : ''}> Require DPoP-bound tokens</label>
 <p class="actions"><button type="submit" class="primary">${editing ? 'Save changes' : 'Add'}</button> <a href="${editing ? pathOf(base, editing) : `${base}/resource-servers`}">Cancel</a></p>
 </form>`;

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import autocannon, { type Request } from 'autocannon';
 import { BASELINE_CLIENT, BENCH_ADMIN } from './constants.js';
 import { refreshRotation, signInChains } from './refresh.js';
-import { basic, introspectActive, introspectUnknown, issuance, issueOne, JWT_RESOURCES, jwtIssuance, revocation, type Target } from './scenarios.js';
+import { basic, GATEWAY_API, gatewayCheck, introspectActive, introspectUnknown, issuance, issueOne, JWT_RESOURCES, jwtIssuance, revocation, wrongSecrets, type Target } from './scenarios.js';
 import { startBaseline, startTollgate, type Started } from './servers.js';
 
 const { values: args } = parseArgs({
@@ -28,7 +28,7 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     'no-baseline': { type: 'boolean', default: false },
     /** Comma-separated subset, e.g. "issuance,active" (for profiling one path); "jwt": JWT access tokens (RS256, ES256). */
-    only: { type: 'string', default: 'issuance,jwt,active,unknown,refresh,revocation,flood' },
+    only: { type: 'string', default: 'issuance,jwt,active,unknown,refresh,revocation,flood,gateway' },
     /** The wrong-secret flood of the flood scenario: its connections and requests per second. */
     'flood-connections': { type: 'string', default: '64' },
     'flood-rate': { type: 'string', default: '200' },
@@ -53,9 +53,9 @@ interface Measured {
   errors: number;
 }
 
-async function measure(server: Started, requests: Request[], seconds: number, amount?: number): Promise<Measured> {
+async function measure(server: Started, requests: Request[], seconds: number, amount?: number, url = server.url): Promise<Measured> {
   const cpuBefore = server.cpuMs();
-  const result = await autocannon({ url: server.url, connections, requests, ...(amount ? { amount } : { duration: seconds }) });
+  const result = await autocannon({ url, connections, requests, ...(amount ? { amount } : { duration: seconds }) });
   return {
     rps: Math.round(result.requests.total / result.duration),
     p50: result.latency.p50,
@@ -116,11 +116,18 @@ async function runScenarios(target: Target & { server: Started }): Promise<Resul
       out.revocation = await measure(target.server, revocation(target, issued), 0, issued.length);
     }
   }
+  if (only.has('gateway')) {
+    // The same question, "may this token pass?": Tollgate's gateway check against the bare provider's introspection.
+    const [requests, url] = target.name === 'baseline' ? [introspectActive(target, await issueOne(target)), target.url] : [gatewayCheck(await gatewayToken(target)), target.server.gatewayUrl!];
+    await measure(target.server, requests, warmup, undefined, url);
+    out[GATEWAY] = await median(() => measure(target.server, requests, duration, undefined, url));
+  }
   if (only.has('flood')) Object.assign(out, await underFlood(target));
   for (const [name, m] of Object.entries(out)) console.error(`  ${target.name} ${name}: ${JSON.stringify(m)}`);
   return out;
 }
 
+const GATEWAY = 'gateway check, active token (baseline: introspection)';
 const QUIET = 'issuance, remembered secret';
 const FLOODED = 'issuance, remembered secret, during a wrong-secret flood';
 
@@ -150,17 +157,37 @@ function floodProcess(target: Target, seconds: number): Promise<{ rps: number; s
     execFile(process.execPath, ['--import', 'tsx', 'bench/flood.ts', ...flood], (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout))));
   });
 }
-async function tollgateTarget(server: Started): Promise<Target> {
-  const tokenResponse = await fetch(`${server.url}/token`, {
+/**
+ * A token the gateway check lets through: the bench client's, for a resource server (the issuer,
+ * every token's audience) with a rule for the bench API's paths.
+ */
+async function gatewayToken(target: Target): Promise<string> {
+  const admin = async (method: string, path: string, body: unknown) => {
+    const response = await fetch(`${target.url}/admin${path}`, { method, headers: { authorization: `Bearer ${await adminToken(target.url)}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const answer = (await response.json()) as Record<string, unknown>;
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(answer)}`);
+    return answer;
+  };
+  const server = await admin('POST', '/resource-servers', { identifier: target.url, name: 'bench API', scopes: ['read'] });
+  await admin('PUT', `/resource-servers/${server.id as string}/routes`, { routes: [{ host: GATEWAY_API.host, path: `${GATEWAY_API.path}/**`, methods: ['GET'], scopes_all: ['read'] }] });
+  return issueOne(target, 'read');
+}
+
+async function adminToken(url: string): Promise<string> {
+  const tokenResponse = await fetch(`${url}/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(BENCH_ADMIN) },
     body: 'grant_type=client_credentials&scope=admin',
   });
-  const adminToken = ((await tokenResponse.json()) as { access_token: string }).access_token;
+  return ((await tokenResponse.json()) as { access_token: string }).access_token;
+}
+
+async function tollgateTarget(server: Started): Promise<Target> {
+  const token = await adminToken(server.url);
   const register = async (metadata: Record<string, unknown>) => {
     const response = await fetch(`${server.url}/admin/clients`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify(metadata),
     });
     const body = (await response.json()) as { client_id: string; client_secret: string };

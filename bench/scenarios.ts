@@ -25,11 +25,11 @@ const form = (auth: Credentials, body: string): Request => ({
   body,
 });
 
-export async function issueOne(target: Target): Promise<string> {
+export async function issueOne(target: Target, scope?: string): Promise<string> {
   const response = await fetch(`${target.url}/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(target.client) },
-    body: 'grant_type=client_credentials',
+    body: `grant_type=client_credentials${scope ? `&scope=${encodeURIComponent(scope)}` : ''}`,
   });
   const body = (await response.json()) as { access_token?: string };
   if (!body.access_token) throw new Error(`${target.name}: no token: ${JSON.stringify(body)}`);
@@ -84,6 +84,23 @@ export function wrongSecrets(target: Target): Request[] {
       ...form(target.client, 'grant_type=client_credentials'),
       path: '/token',
       setupRequest: (request) => ({ ...request, headers: { ...request.headers, authorization: basic({ id: target.client.id, secret: randomBytes(32).toString('base64url') }) } }),
+    },
+  ];
+}
+
+/** Where the gateway scenario's API lives, as the gateway forwards its requests. */
+export const GATEWAY_API = { host: 'api.bench.example', path: '/items' };
+
+/**
+ * The gateway check of an API request with a remembered token, asked as nginx asks it; Tollgate's
+ * counterpart of introspecting an active token.
+ */
+export function gatewayCheck(token: string): Request[] {
+  return [
+    {
+      method: 'GET',
+      path: '/gateway/check',
+      headers: { authorization: `Bearer ${token}`, 'x-original-method': 'GET', 'x-original-uri': `${GATEWAY_API.path}/42?page=1`, host: GATEWAY_API.host, 'x-forwarded-proto': 'https' },
     },
   ];
 }

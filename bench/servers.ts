@@ -11,6 +11,8 @@ import { BENCH_ADMIN } from './constants.js';
 
 export interface Started {
   url: string;
+  /** Tollgate's GATEWAY_PORT listener. */
+  gatewayUrl?: string;
   /** CPU time (user + system, ms) used so far by the server and its worker processes. */
   cpuMs(): number;
   stop(): Promise<void>;
@@ -57,10 +59,12 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-async function startProcess(script: string, env: Record<string, string>, readyPath: string, options: ServerOptions): Promise<Started> {
+/** `node <nodeFlags> <args>` as a server on a free port, answering `readyPath` once it has started. */
+async function startProcess(args: string[], env: Record<string, string>, readyPath: string, options: ServerOptions): Promise<Started> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const node = [process.execPath, ...(options.nodeFlags ?? []), '--import', 'tsx', script];
+  const script = args.at(-1)!;
+  const node = [process.execPath, ...(options.nodeFlags ?? []), ...args];
   const command = options.cpus ? ['taskset', '-c', options.cpus, ...node] : node;
   // The log goes straight to a file: through a pipe, a busy bench process would stall the server's writes.
   const log = openSync(options.logFile, 'w');
@@ -90,12 +94,13 @@ async function startProcess(script: string, env: Record<string, string>, readyPa
 }
 
 export function startBaseline(options: ServerOptions): Promise<Started> {
-  return startProcess('bench/baseline-server.ts', {}, '/.well-known/openid-configuration', options);
+  return startProcess(['--import', 'tsx', 'bench/baseline-server.ts'], {}, '/.well-known/openid-configuration', options);
 }
 
 /**
- * Tollgate as `npm start` runs it, on a database made for this run: a new PostgreSQL database next
- * to DATABASE_URL (dropped afterwards), or an embedded one in a temporary folder.
+ * Tollgate as `npm start` runs it, compiled (dist/, which `npm run bench` builds first), on a
+ * database made for this run: a new PostgreSQL database next to DATABASE_URL (dropped afterwards),
+ * or an embedded one in a temporary folder.
  */
 export async function startTollgate(env: Record<string, string>, options: ServerOptions): Promise<Started> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-bench-'));
@@ -110,10 +115,13 @@ export async function startTollgate(env: Record<string, string>, options: Server
     databaseEnv.DATABASE_URL = url.href;
     dropDatabase = () => withPg(base.href, async (c) => void (await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)));
   }
+  const gatewayPort = await freePort();
   const started = await startProcess(
-    'src/main.ts',
+    // What `npm start` runs (package.json), so the bench measures what users run, not tsx's transform.
+    ['--enable-source-maps', 'dist/src/main.js'],
     {
       DATA_DIR: dataDir,
+      GATEWAY_PORT: String(gatewayPort),
       ADMIN_CLIENT_ID: BENCH_ADMIN.id,
       ADMIN_CLIENT_SECRET: BENCH_ADMIN.secret,
       // A benchmark is a flood from one address: the rate limits would measure themselves.
@@ -126,6 +134,7 @@ export async function startTollgate(env: Record<string, string>, options: Server
   );
   return {
     url: started.url,
+    gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
     cpuMs: started.cpuMs,
     async stop() {
       await started.stop();

@@ -6,10 +6,8 @@ import type { Logger } from 'pino';
 import { requireAdminToken } from './admin/auth.js';
 import { Caches } from './cache/caches.js';
 import { LocalBus, type InvalidationBus } from './cache/invalidation.js';
-import { clientRoutes } from './admin/router.js';
 import { auditAdminActions } from './audit/admin-events.js';
 import { AuditLog } from './audit/audit-log.js';
-import { auditRoutes } from './audit/router.js';
 import { Argon2Gate } from './clients/argon2-gate.js';
 import { SecretVerifier } from './clients/secrets.js';
 import { ClientService } from './clients/service.js';
@@ -27,13 +25,11 @@ import { guardAdmin } from './rate-limit/middleware.js';
 import { verifyAccessToken } from './oidc/access-tokens.js';
 import { discovery, isServedProviderPath, RFC8414_PATH, SERVED_PROVIDER_PATHS } from './oidc/discovery.js';
 import type { KeyRing } from './keys/key-ring.js';
-import { keyRoutes } from './keys/router.js';
 import { SecurityEvents, type SecurityEvent } from './oidc/security-events.js';
-import { userRoutes } from './admin/users-router.js';
-import { resourceServerRoutes } from './admin/resource-servers-router.js';
 import { ResourceServerService } from './resource-servers/service.js';
 import { withOpenApiDocument } from './admin/openapi.js';
-import { adminApiRouter } from './admin/routes.js';
+import { adminApiRouter, type AdminRoute } from './admin/routes.js';
+import { adminRouteTable } from './admin/local-api.js';
 import { CsrfTokens } from './interactions/csrf.js';
 import { assets } from './interactions/pages.js';
 import { interactionRouter } from './interactions/router.js';
@@ -51,6 +47,8 @@ import { issuedTokenFinder } from './oidc/issued-tokens.js';
 import { clientCredentialsMinter } from './oidc/client-credentials-minter.js';
 import { tokenStore } from './tokens/store/token-store.js';
 import { ClientAuthenticator } from './clients/authentication.js';
+import { gatewayListener } from './gateway/listener.js';
+import { gatewayRouteRoutes } from './admin/gateway-routes-router.js';
 
 /** Paths that are their own metrics label; router routes use their pattern, anything else is "other". */
 const KNOWN_PATHS = new Set<string>([...SERVED_PROVIDER_PATHS, RFC8414_PATH, '/healthz', '/readyz', '/metrics']);
@@ -71,6 +69,8 @@ export interface App {
   koa: Koa;
   /** The HTTP request handler: the request pipeline, in front of the endpoints' handlers and Koa. */
   handler: RequestListener;
+  /** With GATEWAY_PORT: that port's handler, the same pipeline in front of the gateway check alone. */
+  gatewayHandler?: RequestListener;
   pipeline: Pipeline;
   clients: ClientService;
   /** The APIs tokens are issued for (RFC 8707). */
@@ -90,6 +90,8 @@ export interface App {
   keys: KeyRing;
   /** The oidc-provider instance; its events tell which requests it answered itself. */
   provider: Provider;
+  /** The admin API's routes, which the admin socket serves too (src/admin/socket.ts). */
+  adminRoutes: AdminRoute[];
   /** Opens what building must not: the process metrics' sampling, then the rate limits' Redis connection. */
   start(): Promise<void>;
   /** In reverse: closes the Redis connection, then writes the queued audit events. */
@@ -125,8 +127,8 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl }: AppD
   const operations = { audit, metrics, limits, log };
   const provider = createProvider({ config, db, clients, resourceServers, authenticator, keys, log, users, events, operations });
   caches.watch(provider);
-  const adminRoutes = [...clientRoutes(clients, config.issuerPath), ...userRoutes(users, config.issuerPath), ...resourceServerRoutes(resourceServers, config.issuerPath), ...auditRoutes(audit, db), ...keyRoutes(keys, db)];
-  const admin = adminApiRouter(withOpenApiDocument(adminRoutes, config.issuer, ROUTES.token));
+  const adminRoutes = withOpenApiDocument(adminRouteTable({ clients, users, resourceServers, audit, db, keys }, config.issuerPath), config.issuer, ROUTES.token);
+  const admin = adminApiRouter(adminRoutes);
 
   const koa = new Koa();
   koa.silent = true;
@@ -193,6 +195,7 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl }: AppD
     ...(config.metrics.port === undefined && config.metrics.token ? { '/metrics': { methods: readOnly } } : {}),
   };
   const pipeline = requestPipeline({ endpoints, knownPaths: KNOWN_PATHS, issuer: config.issuer, issuerPath: config.issuerPath, wellKnown: [RFC8414_PATH], trustedProxies: config.trustedProxies, limits, metrics, log }, koa.callback());
+  const gatewayHandler = config.gateway.port === undefined ? undefined : gatewayListener({ config, db, caches, resourceServers, provider, limits, metrics, log });
   const start = async () => {
     keys.start();
     metrics.start();
@@ -205,7 +208,7 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl }: AppD
     await limits.close();
     await audit.close();
   };
-  return { koa, handler: pipeline.listener, pipeline, clients, resourceServers, caches, audit, metrics, limits, argon2, users, events, keys, provider, start, close };
+  return { koa, handler: pipeline.listener, gatewayHandler, pipeline, clients, resourceServers, caches, audit, metrics, limits, argon2, users, events, keys, provider, adminRoutes, start, close };
 }
 
 /** The user flows' security events in the audit trail and metrics (src/oidc/security-events.ts emits them all). */

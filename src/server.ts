@@ -16,6 +16,9 @@ import { scheduleCleanup } from './tokens/cleanup.js';
 import { scheduleAuditPrune } from './audit/query.js';
 import { metricsServer } from './metrics/http.js';
 import { answerClientError, refuseConnect } from './http/client-error.js';
+import { renderErrors } from './http/errors.js';
+import { localAdminApp } from './admin/local-api.js';
+import { AdminSocketError, AdminSocketTaken, listenOnAdminSocket } from './admin/socket.js';
 import { drainOnClose } from './http/drain.js';
 import { whileStarting } from './http/health.js';
 import { describeListenFailure, listen, type ListenSettings } from './http/listen.js';
@@ -27,6 +30,8 @@ export interface RunningServer {
   url: string;
   /** With METRICS_PORT: where GET /metrics is served (on METRICS_HOST). */
   metricsUrl?: string;
+  /** With GATEWAY_PORT: where the gateway check is served (on GATEWAY_HOST), e.g. http://127.0.0.1:3002. */
+  gatewayUrl?: string;
   /**
    * Stops accepting connections, lets in-flight requests finish (for at most
    * SHUTDOWN_TIMEOUT_SECONDS), writes the queued audit events, then closes the database.
@@ -57,12 +62,20 @@ export async function startServer(config: Config, log: Logger, options: StartOpt
   let app: App | undefined;
   let handler: RequestListener = whileStarting(config.issuerPath);
   const server = createServer((req, res) => handler(req, res)).on('clientError', answerClientError).on('connect', refuseConnect);
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
   const drain = drainOnClose(server);
   const { metrics } = config;
   // In a cluster, the primary listens on METRICS_PORT (src/cluster/primary.ts).
   const metricsListener = metrics.port === undefined || cluster.isWorker ? undefined : metricsServer(() => app?.metrics);
+  // Every worker serves the gateway check, sharing GATEWAY_PORT as they share PORT.
+  const { gateway } = config;
+  let gatewayHandler: RequestListener = whileStarting('');
+  const gatewayServer = gateway.port === undefined ? undefined : createServer((req, res) => gatewayHandler(req, res)).on('clientError', answerClientError).on('connect', refuseConnect);
+  const drainGateway = gatewayServer && drainOnClose(gatewayServer);
+  for (const listener of [server, gatewayServer]) {
+    if (!listener) continue;
+    listener.requestTimeout = 30_000;
+    listener.headersTimeout = 10_000;
+  }
   // Everything past the listeners, closed in reverse on shutdown or when a later step fails.
   const started: (() => unknown)[] = [];
   const closeStarted = async () => {
@@ -75,6 +88,7 @@ export async function startServer(config: Config, log: Logger, options: StartOpt
   try {
     await listenOrExplain(server, { port: config.port, host: config.host, portVariable: 'PORT', hostVariable: 'HOST' });
     if (metricsListener) await listenOrExplain(metricsListener, { port: metrics.port!, host: metrics.host, portVariable: 'METRICS_PORT', hostVariable: 'METRICS_HOST' });
+    if (gatewayServer) await listenOrExplain(gatewayServer, { port: gateway.port!, host: gateway.host, portVariable: 'GATEWAY_PORT', hostVariable: 'GATEWAY_HOST' });
 
     const db = await openOrExplain(config, log, options);
     if (!options.db) started.push(() => db.close());
@@ -87,7 +101,7 @@ export async function startServer(config: Config, log: Logger, options: StartOpt
     started.push(() => invalidation.close());
     const ring = new KeyRing(db, kek, keys, keySettings(config), invalidation, log.child({ component: 'keys' }));
     const { port } = server.address() as AddressInfo;
-    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    const url = urlOf(config.host, server);
     app = buildApp({ config, db, keys: ring, log, invalidation, localUrl: localAddress(config.host, port) });
     const { close: closeApp } = app;
     started.push(() => closeApp());
@@ -110,9 +124,13 @@ export async function startServer(config: Config, log: Logger, options: StartOpt
     if (await ensureConsoleClient(config, app.clients)) log.info({ clientId: CONSOLE_CLIENT_ID }, 'created the web console client');
 
     handler = app.handler;
+    if (app.gatewayHandler) gatewayHandler = app.gatewayHandler;
+    const drainAdminSocket = await serveAdminSocket(config, app, log);
     log.info({ url, issuer: config.issuer, node: process.version }, 'Tollgate is listening');
-    const metricsUrl = metricsListener && `http://${metrics.host.includes(':') ? `[${metrics.host}]` : metrics.host}:${(metricsListener.address() as AddressInfo).port}/metrics`;
+    const metricsUrl = metricsListener && `${urlOf(metrics.host, metricsListener)}/metrics`;
     if (metricsUrl) log.info({ metricsUrl }, 'metrics listening');
+    const gatewayUrl = gatewayServer && urlOf(gateway.host, gatewayServer);
+    if (gatewayUrl) log.info({ gatewayUrl }, 'gateway check listening');
 
     return {
       app,
@@ -120,25 +138,56 @@ export async function startServer(config: Config, log: Logger, options: StartOpt
       server,
       url,
       metricsUrl,
+      gatewayUrl,
       async close() {
         // In reverse of start-up: no new requests (finishing those in flight), no more timers, then
         // the app's components and stores; everything finished requests recorded is written before
         // the database goes.
         metricsListener?.close();
         metricsListener?.closeAllConnections();
-        const unfinished = await drain(config.shutdownTimeoutSeconds * 1000);
+        const timeoutMs = config.shutdownTimeoutSeconds * 1000;
+        const [unfinished] = await Promise.all([drain(timeoutMs), drainGateway?.(timeoutMs), drainAdminSocket?.(timeoutMs)]);
         if (unfinished) log.warn({ unfinished, timeoutSeconds: config.shutdownTimeoutSeconds }, 'shutdown timeout: closed connections with requests in flight');
         await closeStarted();
       },
     };
   } catch (err) {
     // Only 503s were answered so far: the listeners close at once.
-    for (const listener of [metricsListener, server]) {
+    for (const listener of [metricsListener, gatewayServer, server]) {
       listener?.close();
       listener?.closeAllConnections();
     }
     await closeStarted().catch((closeErr: unknown) => log.warn({ err: closeErr }, 'closing after a failed start-up failed'));
     throw err;
+  }
+}
+
+/** The URL a listener answers at, from the address it was asked to bind and the port it got. */
+function urlOf(host: string, listener: Server): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${(listener.address() as AddressInfo).port}`;
+}
+
+/**
+ * Serves the admin API on DATA_DIR's admin socket (src/admin/socket.ts) to the admin CLI; returns the
+ * function that drains it at shutdown. A socket that cannot be served costs only itself: the server
+ * runs on, and the log says why.
+ */
+async function serveAdminSocket(config: Config, app: App, log: Logger): Promise<((timeoutMs: number) => Promise<number>) | undefined> {
+  const koa = localAdminApp(app.adminRoutes, app.audit, [renderErrors({ metrics: app.metrics, log })]);
+  const server = createServer(koa.callback());
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  const drain = drainOnClose(server);
+  try {
+    const path = await listenOnAdminSocket(server, config.dataDir);
+    log.info({ path }, 'admin socket listening: the admin CLI works beside this server');
+    return drain;
+  } catch (err) {
+    // In a cluster the first worker serves it for all.
+    if (cluster.isWorker && err instanceof AdminSocketTaken) return undefined;
+    const reason = err instanceof AdminSocketError ? err.message : String((err as Error)?.message ?? err);
+    log.warn({ reason }, 'admin socket not served: the admin CLI cannot work beside this server');
+    return undefined;
   }
 }
 

@@ -24,7 +24,7 @@ export function requireAdminToken(verify: (token: string) => Promise<VerifiedAcc
       ctx.set('WWW-Authenticate', `Bearer realm="tollgate-admin", error="insufficient_scope", scope="${ADMIN_SCOPE}"`);
       throw new HttpError(403, 'insufficient_scope', 'the access token lacks scope admin');
     }
-    ctx.state.adminClientId = token.clientId;
+    ctx.state.adminActor = token.clientId;
     await next();
   };
 }

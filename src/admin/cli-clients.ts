@@ -1,6 +1,6 @@
-// `client …` commands: the admin API's /admin/clients operations, with the same schemas and output.
+// `client …` commands: requests to the admin API's /admin/clients, checked first with its schemas.
 import { createClientInput, listClientsInput, rotateSecretInput, updateClientInput } from '../clients/schema.js';
-import { clientView, clientWithSecretView } from '../clients/views.js';
+import { segment } from './api-client.js';
 import { boolean, integer, pageOptions, validate, type CommandFamily, type Flag, type Options, type Value, type Values } from './cli-kit.js';
 
 /** A client metadata field of the admin API: the option it comes from, and how its text becomes the API's value. */
@@ -65,13 +65,6 @@ const FIELDS: Record<ClientField, Field> = {
   disabled: { option: 'disabled', flag: { type: 'string', value: 'true|false', help: 'true: revokes its tokens and refuses it until set back to false' }, read: boolean },
 };
 
-/** Which option each API field comes from, for error messages. */
-const FLAGS: Record<string, string> = {
-  ...Object.fromEntries(Object.entries(FIELDS).map(([field, { option }]) => [field, `--${option}`])),
-  limit: '--limit',
-  cursor: '--cursor',
-  overlap_seconds: '--overlap',
-};
 
 /** The options and input of the named fields. */
 function metadata(names: string[]) {
@@ -88,46 +81,49 @@ const updated = metadata(Object.keys(updateClientInput.shape));
 export const clientCommands: CommandFamily = {
   name: 'client',
   title: 'Clients',
+  flags: {
+    ...Object.fromEntries(Object.entries(FIELDS).map(([field, { option }]) => [field, [`--${option}`]])),
+    limit: ['--limit'],
+    cursor: ['--cursor'],
+    overlap_seconds: ['--overlap'],
+  },
   commands: {
     create: {
       description: 'Creates a client and prints it with its secret, shown this once (a public client has none).',
       options: created.options,
       prepare(_args, values) {
-        const input = validate(createClientInput, created.input(values), FLAGS);
-        return async ({ clients }) => clientWithSecretView(await clients.create(input));
+        const body = validate(createClientInput, created.input(values));
+        return (api) => api({ method: 'POST', path: '/clients', body });
       },
     },
     list: {
       description: 'Lists clients by id, a page at a time.',
       options: pageOptions(200, 50),
       prepare(_args, values) {
-        const input = validate(listClientsInput, { limit: values.limit, cursor: values.cursor }, FLAGS);
-        return async ({ clients }) => {
-          const { clients: page, nextCursor } = await clients.list(input);
-          return { clients: page.map(clientView), next_cursor: nextCursor };
-        };
+        const query = validate(listClientsInput, { limit: values.limit, cursor: values.cursor }) as Record<string, string>;
+        return (api) => api({ method: 'GET', path: '/clients', query });
       },
     },
     get: {
       description: 'Prints one client, without its secret.',
       args: ['ID'],
-      prepare: ([id]) => async ({ clients }) => clientView(await clients.get(id!)),
+      prepare: ([id]) => (api) => api({ method: 'GET', path: `/clients/${segment(id!)}` }),
     },
     update: {
       description: 'Changes the given fields of a client; a repeatable option replaces the whole list.',
       args: ['ID'],
       options: updated.options,
       prepare([id], values) {
-        const patch = validate(updateClientInput, updated.input(values), FLAGS);
-        return async ({ clients }) => clientView(await clients.update(id!, patch));
+        const body = validate(updateClientInput, updated.input(values));
+        return (api) => api({ method: 'PATCH', path: `/clients/${segment(id!)}`, body });
       },
     },
     delete: {
       description: 'Deletes a client and the tokens and grants it holds.',
       args: ['ID'],
       // One line saying what is gone (DELETE /admin/clients/:id answers 204).
-      prepare: ([id]) => async ({ clients }) => {
-        await clients.remove(id!);
+      prepare: ([id]) => async (api) => {
+        await api({ method: 'DELETE', path: `/clients/${segment(id!)}` });
         return { client_id: id, deleted: true };
       },
     },
@@ -136,8 +132,8 @@ export const clientCommands: CommandFamily = {
       args: ['ID'],
       options: { overlap: { type: 'string', value: 'SECONDS', help: 'the previous secret keeps working this long, at most 7 days (default 0)' } },
       prepare([id], values) {
-        const { overlap_seconds } = validate(rotateSecretInput, { overlap_seconds: integer(values.overlap) }, FLAGS);
-        return async ({ clients }) => clientWithSecretView(await clients.rotateSecret(id!, overlap_seconds));
+        const body = validate(rotateSecretInput, { overlap_seconds: integer(values.overlap) });
+        return (api) => api({ method: 'POST', path: `/clients/${segment(id!)}/secret`, body });
       },
     },
   },

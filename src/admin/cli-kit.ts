@@ -1,25 +1,13 @@
-// The admin CLI's building blocks: a command family (`client`, `user`, `resource-server`, `audit`) is a table of
-// commands, each parsing its arguments before the database opens and then doing its work.
+// The admin CLI's building blocks: a command family (`client`, `user`, `resource-server`, `audit`, `keys`) is a
+// table of commands, each parsing its arguments before anything is reached and then making its requests to
+// the admin API (src/admin/api-client.ts).
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';
-import type { ClientService } from '../clients/service.js';
-import type { Config } from '../config/config.js';
-import type { Database } from '../db/database.js';
-import type { ResourceServerService } from '../resource-servers/service.js';
-import type { UserService } from '../users/service.js';
-import { HttpError } from '../http/errors.js';
 import { parseInput } from '../http/validate.js';
+import type { AdminApi } from './api-client.js';
 
 /** A wrong command line or invalid input: exit status 64 (EX_USAGE). */
 export class UsageError extends Error {}
-
-export interface CliContext {
-  config: Config;
-  db: Database;
-  clients: ClientService;
-  users: UserService;
-  resourceServers: ResourceServerService;
-}
 
 /** Where the CLI writes and reads: the process's streams, or a caller's strings. */
 export interface CliIo {
@@ -30,7 +18,7 @@ export interface CliIo {
 }
 
 /** The work a command does once its input is valid; what it returns is printed as JSON (nothing for undefined). */
-export type Action = (ctx: CliContext) => Promise<unknown>;
+export type Action = (api: AdminApi) => Promise<unknown>;
 
 /** One option of a command: how it parses, what its value looks like, and one line saying what it does. */
 export interface Flag {
@@ -61,6 +49,11 @@ export interface CommandFamily {
   name: string;
   title: string;
   commands: Record<string, Command>;
+  /**
+   * Where each admin API field comes from on the command line: the options (`--scope`) or arguments
+   * (`USERNAME`) that set it, so an error about the field names what the user typed.
+   */
+  flags: Record<string, string[]>;
 }
 
 const HELP = ['help', '--help', '-h'];
@@ -146,18 +139,25 @@ export function prepareCommand(family: CommandFamily, argv: string[], io: CliIo)
 }
 
 /**
- * Validates with the admin API's own schema, so the CLI accepts exactly what the API does; the
- * message names the API field and the option it came from.
+ * Checks input with the admin API's own schema before anything is reached, so the CLI accepts
+ * exactly what the API does and a bad value costs no connection; returns the input to send (its
+ * given fields), unchanged. An error names the API field; runCli adds the option (flagFor).
  */
-export function validate<S extends z.ZodType>(schema: S, input: Record<string, unknown>, flags: Record<string, string>): z.output<S> {
+export function validate(schema: z.ZodType, input: Record<string, unknown>): Record<string, unknown> {
   const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
-  try {
-    return parseInput(schema, defined);
-  } catch (err) {
-    if (!(err instanceof HttpError)) throw err;
-    const flag = err.field ? flags[err.field.split('.')[0]!] : undefined;
-    throw new UsageError(`${err.description}${flag ? ` (${flag})` : ''}`);
-  }
+  parseInput(schema, defined);
+  return defined;
+}
+
+/**
+ * The option or argument of the command `argv` names that sets the API field `field` (e.g.
+ * `redirect_uris.0`), as the user types it; undefined when the command has none.
+ */
+export function flagFor(family: CommandFamily, argv: string[], field: string): string | undefined {
+  const command = Object.hasOwn(family.commands, argv[0] ?? '') ? family.commands[argv[0]!]! : undefined;
+  if (!command) return undefined;
+  const spellings = family.flags[field.split('.')[0]!] ?? [];
+  return spellings.find((flag) => (flag.startsWith('--') ? Object.hasOwn(command.options ?? {}, flag.slice(2)) : (command.args ?? []).includes(flag)));
 }
 
 /** An integer option as a number; anything else is passed on for the schema to reject by name. */

@@ -1,20 +1,16 @@
-// `user …` commands: the admin API's /admin/users operations, with the same schemas and output.
+// `user …` commands: requests to the admin API's /admin/users, checked first with its schemas.
 // Passwords are read from standard input (--password-stdin), never from the command line, where
 // the process list and shell history would keep them; without it `create` generates one.
 import { generateSecret } from '../clients/secrets.js';
 import { createUserInput, listUsersInput, updateUserInput } from '../users/schema.js';
-import { consentView, userView } from '../users/views.js';
+import { segment, type AdminApi } from './api-client.js';
 import { boolean, pageOptions, validate, UsageError, type CliIo, type CommandFamily, type Values } from './cli-kit.js';
 
-const FLAGS: Record<string, string> = {
-  username: 'USERNAME',
-  email: '--email',
-  password: '--password-stdin',
-  disabled: '--disabled',
-  admin: '--admin',
-  limit: '--limit',
-  cursor: '--cursor',
-};
+/** The id of the user a command names by id, username or email (GET /admin/users/:id takes all three). */
+async function userId(api: AdminApi, user: string): Promise<string> {
+  const { id } = (await api({ method: 'GET', path: `/users/${segment(user)}` })) as { id: string };
+  return id;
+}
 
 /** The password piped in: everything on standard input, without the final newline. */
 function passwordFromStdin(values: Values, io: CliIo): string | undefined {
@@ -27,6 +23,15 @@ function passwordFromStdin(values: Values, io: CliIo): string | undefined {
 export const userCommands: CommandFamily = {
   name: 'user',
   title: 'Users (USER is an id, a username or an email address)',
+  flags: {
+    username: ['--username', 'USERNAME'],
+    email: ['--email'],
+    password: ['--password-stdin'],
+    disabled: ['--disabled'],
+    admin: ['--admin'],
+    limit: ['--limit'],
+    cursor: ['--cursor'],
+  },
   commands: {
     create: {
       description: 'Creates a user; prints the password only when it generated one.',
@@ -40,26 +45,23 @@ export const userCommands: CommandFamily = {
       prepare([username], values, io) {
         const piped = passwordFromStdin(values, io);
         const password = piped ?? generateSecret();
-        const input = validate(createUserInput, { username, email: values.email, password, disabled: values.disabled, admin: values.admin }, FLAGS);
+        const body = validate(createUserInput, { username, email: values.email, password, disabled: values.disabled, admin: values.admin });
         // A generated password is shown once, like a client secret; a piped one never is.
-        return async ({ users }) => ({ ...userView(await users.create(input)), ...(piped === undefined ? { password } : {}) });
+        return async (api) => ({ ...((await api({ method: 'POST', path: '/users', body })) as object), ...(piped === undefined ? { password } : {}) });
       },
     },
     list: {
       description: 'Lists users by id, a page at a time.',
       options: pageOptions(200, 50),
       prepare(_args, values) {
-        const input = validate(listUsersInput, { limit: values.limit, cursor: values.cursor }, FLAGS);
-        return async ({ users }) => {
-          const { users: page, nextCursor } = await users.list(input);
-          return { users: page.map(userView), next_cursor: nextCursor };
-        };
+        const query = validate(listUsersInput, { limit: values.limit, cursor: values.cursor }) as Record<string, string>;
+        return (api) => api({ method: 'GET', path: '/users', query });
       },
     },
     get: {
       description: 'Prints one user, without the password.',
       args: ['USER'],
-      prepare: ([user]) => async ({ users }) => userView(await users.find(user!)),
+      prepare: ([user]) => (api) => api({ method: 'GET', path: `/users/${segment(user!)}` }),
     },
     update: {
       description: 'Changes the given fields of a user.',
@@ -72,35 +74,37 @@ export const userCommands: CommandFamily = {
         admin: { type: 'string', value: 'true|false', help: 'true: the user may sign in to the web console; false: no longer' },
       },
       prepare([user], values, io) {
-        const patch = validate(
-          updateUserInput,
-          { username: values.username, email: values.email === 'none' ? null : values.email, password: passwordFromStdin(values, io), disabled: boolean(values.disabled), admin: boolean(values.admin) },
-          { ...FLAGS, username: '--username' },
-        );
-        return async ({ users }) => userView(await users.update((await users.find(user!)).id, patch));
+        const body = validate(updateUserInput, {
+          username: values.username,
+          email: values.email === 'none' ? null : values.email,
+          password: passwordFromStdin(values, io),
+          disabled: boolean(values.disabled),
+          admin: boolean(values.admin),
+        });
+        return async (api) => api({ method: 'PATCH', path: `/users/${await userId(api, user!)}`, body });
       },
     },
     delete: {
       description: 'Deletes a user, revoking their grants and tokens.',
       args: ['USER'],
-      prepare: ([user]) => async ({ users }) => {
-        const { id } = await users.find(user!);
-        await users.remove(id);
+      prepare: ([user]) => async (api) => {
+        const id = await userId(api, user!);
+        await api({ method: 'DELETE', path: `/users/${id}` });
         return { id, deleted: true };
       },
     },
     consents: {
       description: 'Lists the clients a user has consented to.',
       args: ['USER'],
-      prepare: ([user]) => async ({ users }) => ({ consents: (await users.consents((await users.find(user!)).id)).map(consentView) }),
+      prepare: ([user]) => async (api) => api({ method: 'GET', path: `/users/${await userId(api, user!)}/consents` }),
     },
     'revoke-consent': {
       description: "Revokes a user's consent to a client and the tokens it allowed.",
       args: ['USER', 'CLIENT_ID'],
       // Also revokes the tokens the consent allowed, as DELETE /admin/users/:id/consents/:client_id does.
-      prepare: ([user, clientId]) => async ({ users }) => {
-        const { id } = await users.find(user!);
-        await users.revokeConsent(id, clientId!);
+      prepare: ([user, clientId]) => async (api) => {
+        const id = await userId(api, user!);
+        await api({ method: 'DELETE', path: `/users/${id}/consents/${segment(clientId!)}` });
         return { user_id: id, client_id: clientId, consent_revoked: true };
       },
     },

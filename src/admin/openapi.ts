@@ -6,7 +6,7 @@ import { createClientInput, rotateSecretInput, updateClientInput } from '../clie
 import { clientPageSchema, clientViewSchema, clientWithSecretSchema } from '../clients/views.js';
 import { auditEventSchema, auditPageSchema } from '../audit/query.js';
 import { errorBodySchema, RETRY_AFTER_UNAVAILABLE } from '../http/errors.js';
-import { MAX_BODY_BYTES } from '../http/pipeline.js';
+import { MAX_BODY_BYTES } from '../http/validate.js';
 import { createResourceServerInput, updateResourceServerInput } from '../resource-servers/schema.js';
 import { resourceServerPageSchema, resourceServerViewSchema } from '../resource-servers/views.js';
 import { createUserInput, updateUserInput } from '../users/schema.js';

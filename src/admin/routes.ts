@@ -4,8 +4,7 @@ import { bodyParser } from '@koa/bodyparser';
 import Router, { type RouterContext } from '@koa/router';
 import type { z } from 'zod';
 import { HttpError } from '../http/errors.js';
-import { MAX_BODY_BYTES } from '../http/pipeline.js';
-import { parseInput } from '../http/validate.js';
+import { MAX_BODY_BYTES, parseInput } from '../http/validate.js';
 
 type Schema = z.ZodType;
 type Parsed<S> = S extends Schema ? z.output<S> : undefined;
@@ -13,7 +12,7 @@ type Answer<S> = S extends Schema ? z.output<S> : void;
 
 /** A route under /admin, as the router runs it and the OpenAPI document describes it. */
 export interface AdminRoute<B extends Schema | undefined = Schema | undefined, Q extends Schema | undefined = Schema | undefined, R extends Schema | undefined = Schema | undefined> {
-  method: 'get' | 'post' | 'patch' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** Koa's pattern below /admin, e.g. `/clients/:id`. */
   path: string;
   summary: string;

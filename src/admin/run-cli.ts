@@ -1,32 +1,32 @@
-// The admin CLI as a function of its command line, its streams and its configuration: the
-// admin API's operations straight against the database, for bootstrap and scripts. Output is JSON
-// shaped like the API's responses; errors are one line on stderr with exit status 64 (bad command
-// line or input) or 1 (anything else). src/admin/cli.ts runs it as `npm run admin`.
-import { SecretVerifier } from '../clients/secrets.js';
-import { ClientService } from '../clients/service.js';
+// The admin CLI as a function of its command line, its streams and its configuration: requests to
+// the admin API, made through the admin socket of a server running on DATA_DIR or, with none
+// running, through the same router in this process against the database. Output is JSON shaped
+// like the API's responses; errors are one line on stderr with exit status 64 (bad command line or
+// input) or 1 (anything else). src/admin/cli.ts runs it as `npm run admin`.
+import { connect } from 'node:net';
 import { ConfigError, type Config } from '../config/config.js';
-import { notifyPostgres } from '../cache/pg-bus.js';
-import { DatabaseInUseError, openDatabase, type Client, type Database } from '../db/database.js';
+import { DatabaseInUseError } from '../db/lock.js';
 import { HttpError } from '../http/errors.js';
 import { WrongKeyEncryptionKeyError } from '../keys/encryption.js';
-import { auditCommands, recordCliChange } from './cli-audit.js';
-import { UserService } from '../users/service.js';
+import { adminApiOver } from './api-client.js';
+import { auditCommands } from './cli-audit.js';
 import { clientCommands } from './cli-clients.js';
-import { userCommands } from './cli-users.js';
-import { resourceServerCommands } from './cli-resource-servers.js';
-import { ResourceServerService, type ResourceServerCacheHooks } from '../resource-servers/service.js';
 import { keyCommands } from './cli-keys.js';
-import { commandHelp, familyUsage, isHelp, prepareCommand, UsageError, type Action, type CliIo, type CommandFamily } from './cli-kit.js';
+import { resourceServerCommands } from './cli-resource-servers.js';
+import { userCommands } from './cli-users.js';
+import { commandHelp, familyUsage, flagFor, isHelp, prepareCommand, UsageError, type Action, type CliIo, type CommandFamily } from './cli-kit.js';
+import { AdminSocketError, findAdminSocket } from './socket.js';
 
 const FAMILIES: CommandFamily[] = [clientCommands, userCommands, resourceServerCommands, auditCommands, keyCommands];
 
 const USAGE = `Usage: npm run admin -- <command> [options]
 
-Works on Tollgate's database directly: PostgreSQL when DATABASE_URL is set, otherwise the embedded
-database in DATA_DIR (default ./data), which only one process may open at a time: stop the server
-first, or use the admin API. Pending migrations are applied first. Prints JSON shaped like the
-admin API's responses; a client secret is shown only by create and rotate-secret, a generated
-user password only by user create.
+Works beside a running server: when a Tollgate server on the same DATA_DIR (default ./data)
+answers on its admin socket (DATA_DIR/admin/admin.sock), the command goes to its admin API
+there. With none running, it opens the database itself: PostgreSQL when DATABASE_URL is set,
+otherwise the embedded database in DATA_DIR, applying pending migrations first. Either way it
+prints the same JSON, shaped like the admin API's responses; a client secret is shown only by
+create and rotate-secret, a generated user password only by user create.
 
 ${FAMILIES.map((family) => `${family.title}:\n${familyUsage(family)}`).join('\n\n')}
 
@@ -73,50 +73,45 @@ async function run(argv: string[], io: CliIo, loadConfig: () => Config): Promise
     await io.stdout(help);
     return 0;
   }
-  // The command line is checked in full before anything touches the database.
-  const action = prepareCommand(family, rest, io);
-  const output = await withDatabase(loadConfig(), io, async (ctx) => {
-    const result = await action(ctx);
-    // A change made here is an admin action like any other: it goes to the audit trail.
-    await recordCliChange(ctx.db, family.name, rest[0]!, result);
-    return result;
-  });
+  let output: unknown;
+  try {
+    // The command line is checked in full before anything is reached.
+    const action = prepareCommand(family, rest, io);
+    output = await withAdminApi(loadConfig(), io, action);
+  } catch (err) {
+    throw namingTheFlag(err, family, rest);
+  }
   if (output !== undefined) await io.stdout(`${JSON.stringify(output, null, 2)}\n`);
   return 0;
 }
 
-async function withDatabase(config: Config, io: CliIo, action: Action): Promise<unknown> {
-  const db = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir });
+/** Runs `action` against a running server's admin API, or against the database when none runs. */
+async function withAdminApi(config: Config, io: CliIo, action: Action): Promise<unknown> {
+  const socket = await findAdminSocket(config.dataDir);
+  if (socket) return action(adminApiOver(() => connect(socket)));
+  // Loaded only now: the database driver and the services take longer to load than a request takes.
+  const { openDirectApi } = await import('./direct-api.js');
+  const direct = await openDirectApi(config);
   try {
-    const applied = await db.migrate();
-    if (applied.length) await io.stderr(`tollgate-admin: applied database migrations: ${applied.join(', ')}\n`);
-    // No cache: this process verifies no secrets. Running servers on the same PostgreSQL are told of
-    // every client change, or their caches would keep a deleted client and its tokens alive.
-    const notify = db.kind === 'postgresql' ? { findActive: (_id: string, load: () => Promise<Client | null>) => load(), changed: (id: string) => notifyPostgres(db, [{ kind: 'client', id }]) } : undefined;
-    // Likewise for the grants a user change revokes.
-    const users = new UserService(db, db.kind === 'postgresql' ? { grantsRevoked: (ids) => notifyPostgres(db, ids.map((id) => ({ kind: 'grant' as const, id }))) } : {}, config.hashCost);
-    // And of resource-server changes, which every server's copy of them must follow.
-    const resourceServers = new ResourceServerService(db, db.kind === 'postgresql' ? notifyResourceServerChanges(db) : undefined);
-    return await action({ config, db, clients: new ClientService(db, new SecretVerifier(0, config.hashCost), notify), users, resourceServers });
+    if (direct.applied.length) await io.stderr(`tollgate-admin: applied database migrations: ${direct.applied.join(', ')}\n`);
+    return await action(direct.api);
   } finally {
-    await db.close();
+    await direct.close();
   }
 }
 
-/** ResourceServerCacheHooks without a cache: every change is only announced to the running servers. */
-function notifyResourceServerChanges(db: Database): ResourceServerCacheHooks {
-  return {
-    allResourceServers: (load) => load(),
-    resourceServerChanged: (id) => notifyPostgres(db, [{ kind: 'resource_server', id }]),
-    clientsChanged: (ids) => notifyPostgres(db, ids.map((id) => ({ kind: 'client' as const, id }))),
-  };
+/** An error about an API field, saying which option of the command sets it (`--redirect-uri`), as typed. */
+function namingTheFlag(err: unknown, family: CommandFamily, argv: string[]): unknown {
+  if (!(err instanceof HttpError) || !err.field) return err;
+  const flag = flagFor(family, argv, err.field);
+  return flag ? new HttpError(err.status, err.error, `${err.description} (${flag})`, { field: err.field }) : err;
 }
 
 /** One line for stderr and the exit status; a stack trace never reaches the terminal. */
 function describeError(err: unknown, databaseUrl: string | undefined): [string, number] {
   if (err instanceof UsageError) return [err.message, EX_USAGE];
   if (err instanceof HttpError) return [err.description, err.status === 400 ? EX_USAGE : 1];
-  if (err instanceof ConfigError || err instanceof DatabaseInUseError) return [err.message, 1];
+  if (err instanceof ConfigError || err instanceof DatabaseInUseError || err instanceof AdminSocketError) return [err.message, 1];
   if (err instanceof WrongKeyEncryptionKeyError) return ['the keys in the database do not decrypt with this key-encryption key: run with the KEYS_ENCRYPTION_KEY the servers use', 1];
   const lines = String((err as Error)?.message ?? err).split('\n').filter((line) => line.trim());
   // Prisma Client puts the cause last, after a source excerpt; other errors lead with it.

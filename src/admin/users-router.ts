@@ -36,10 +36,11 @@ export function userRoutes(users: UserService, root = ''): AdminRoute[] {
       method: 'get',
       path: '/users/:id',
       summary: 'Get a user',
+      description: 'By id, or by username or email address (case-insensitive).',
       status: 200,
       response: userViewSchema,
       errors: [404],
-      handle: async (ctx) => userView(await users.get(ctx.params.id!)),
+      handle: async (ctx) => userView(await users.find(ctx.params.id!)),
     }),
     adminRoute({
       method: 'patch',

@@ -15,7 +15,9 @@ const ACTIONS: Record<string, string> = {
   'POST /admin/resource-servers': 'resource_server.created',
   'PATCH /admin/resource-servers/:id': 'resource_server.updated',
   'DELETE /admin/resource-servers/:id': 'resource_server.deleted',
+  'PUT /admin/resource-servers/:id/routes': 'resource_server.routes_updated',
   'POST /admin/keys/rotate': 'keys.rotated',
+  'POST /admin/audit/prune': 'audit.pruned',
 };
 
 /**
@@ -39,7 +41,7 @@ export function auditAdminActions(audit: AuditLog) {
       throw err;
     } finally {
       status ??= ctx.status;
-      const actor = typeof ctx.state.adminClientId === 'string' ? ctx.state.adminClientId : undefined;
+      const actor = typeof ctx.state.adminActor === 'string' ? ctx.state.adminActor : undefined;
       const route = (ctx as { _matchedRoute?: unknown })._matchedRoute;
       const type = typeof route === 'string' ? ACTIONS[`${ctx.method} ${route}`] : undefined;
       const outcome = status < 400 ? 'success' : 'failure';
@@ -67,6 +69,8 @@ export function auditAdminActions(audit: AuditLog) {
               fields: /\.(created|updated)$/.test(type) ? Object.keys(request).slice(0, 20) : undefined,
               resource_server_id: isResourceServer ? pick(ctx.params?.id, body.id) : undefined,
               overlap_seconds: type === 'client.secret_rotated' && typeof request.overlap_seconds === 'number' ? request.overlap_seconds : undefined,
+              older_than_days: type === 'audit.pruned' && typeof request.older_than_days === 'number' ? request.older_than_days : undefined,
+              deleted: type === 'audit.pruned' && typeof body.deleted === 'number' ? body.deleted : undefined,
             },
           },
           ctx,

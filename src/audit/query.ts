@@ -92,6 +92,12 @@ export function auditEventView(event: AuditEvent): AuditEventView {
   };
 }
 
+export const pruneAuditInput = z.strictObject({
+  older_than_days: z.number().int().min(1).max(36500).describe('Events older than this many days are deleted.'),
+});
+
+export const pruneResultSchema = z.strictObject({ deleted: z.number().int().describe('How many events were deleted.') });
+
 /** Deletes events older than `retentionDays` (0 keeps everything); returns how many went. */
 export async function pruneAuditEvents(db: Database, retentionDays: number, now = new Date()): Promise<number> {
   if (retentionDays <= 0) return 0;

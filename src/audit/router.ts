@@ -1,8 +1,8 @@
 import { adminRoute, type AdminRoute } from '../admin/routes.js';
 import type { AuditLog } from './audit-log.js';
-import { auditPageSchema, listAuditEvents, listAuditInput } from './query.js';
+import { auditPageSchema, listAuditEvents, listAuditInput, pruneAuditEvents, pruneAuditInput, pruneResultSchema } from './query.js';
 
-/** GET /admin/audit: the audit trail, newest first. */
+/** GET /admin/audit: the audit trail, newest first; POST /admin/audit/prune: deletes old events. */
 export function auditRoutes(audit: AuditLog, db: Parameters<typeof listAuditEvents>[0]): AdminRoute[] {
   return [
     adminRoute({
@@ -18,6 +18,16 @@ export function auditRoutes(audit: AuditLog, db: Parameters<typeof listAuditEven
         const { events, nextCursor } = await listAuditEvents(db, query);
         return { events, next_cursor: nextCursor };
       },
+    }),
+    adminRoute({
+      method: 'post',
+      path: '/audit/prune',
+      summary: 'Delete audit events older than a number of days',
+      description: 'Answers how many were deleted. AUDIT_RETENTION_DAYS prunes hourly; this prunes now, as far back as asked.',
+      body: pruneAuditInput,
+      status: 200,
+      response: pruneResultSchema,
+      handle: async (_ctx, { body }) => ({ deleted: await pruneAuditEvents(db, body.older_than_days) }),
     }),
   ];
 }

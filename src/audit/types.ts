@@ -25,6 +25,7 @@ export const AUDIT_TYPES = [
   'resource_server.created',
   'resource_server.updated',
   'resource_server.deleted',
+  'resource_server.routes_updated',
   'keys.rotated',
   'audit.pruned',
 ] as const;

@@ -1,16 +1,26 @@
-/** What the fast introspection path needs to answer for an active token without the database. */
+/**
+ * What the fast introspection path and the gateway check need to decide about an active token
+ * without the database.
+ */
 export interface CachedToken {
-  /** The provider's own RFC 7662 answer for an authorised caller, serialised once. */
-  body: string;
+  /**
+   * The provider's own RFC 7662 answer for an authorised caller, serialised once; absent when the
+   * gateway check remembered the token (introspection then asks the provider, and remembers its answer).
+   */
+  body?: string;
   clientId: string;
-  /** The answer's `aud`: who else may see it (a client acting for that resource server). */
-  audience?: string | string[];
   /** The answer's `sub` and `token_type`, for the audit trail. */
   subject?: string;
   tokenType: string;
   grantId?: string;
   /** Epoch milliseconds: the token's `exp`. */
   expiresAt: number;
+  /** The token's scopes, space-separated ('' for none). */
+  scope: string;
+  /** Its audiences (`aud`): who else may see it (a client acting for that resource server), and what the gateway checks. */
+  audience: readonly string[];
+  /** For a DPoP-bound token: cnf.jkt, the thumbprint of its key. */
+  jkt?: string;
 }
 
 /**

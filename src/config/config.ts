@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { DEFAULT_HASH_COST, type HashCost } from '../clients/secrets.js';
 
 export const MAX_ACCESS_TOKEN_TTL = 3600;
+/** How long a sign-in page (an interaction) stays usable. */
+export const INTERACTION_TTL = 30 * 60;
 /** Longest refresh-token lifetime (idle or absolute) Tollgate accepts: two years. */
 export const MAX_REFRESH_TOKEN_TTL = 2 * 366 * 86400;
 export const MAX_REFRESH_REUSE_GRACE = 60;
@@ -246,6 +248,7 @@ const schema = z
     RATE_LIMIT_REVOKE_PER_IP: integer(0, 1_000_000).default(1200).register(doc, { group: 'Rate limits', description: '`POST /revoke` per source address.' }),
     RATE_LIMIT_ADMIN_PER_CLIENT: integer(0, 1_000_000).default(600).register(doc, { group: 'Rate limits', description: '`/admin` per admin client.' }),
     RATE_LIMIT_ADMIN_PER_IP: integer(0, 1_000_000).default(600).register(doc, { group: 'Rate limits', description: '`/admin` per source address.' }),
+    RATE_LIMIT_GATEWAY_PER_IP: integer(0, 1_000_000).default(600_000).register(doc, { group: 'Rate limits', description: '`GATEWAY_PORT`\'s `/gateway/check` per calling address (a gateway).' }),
     RATE_LIMIT_FAILURE_WINDOW_SECONDS: integer(1, 86400).default(900).register(doc, {
       group: 'Rate limits',
       description:
@@ -317,6 +320,21 @@ const schema = z
       description:
         'Without `METRICS_PORT`: `GET /metrics` on the main port answers only requests with `Authorization: Bearer <METRICS_TOKEN>` ' +
         '(32–256 printable ASCII; `401` otherwise). Unset, and without `METRICS_PORT`, `/metrics` is not served (`404`).',
+      secret: true,
+    }),
+    GATEWAY_PORT: integer(0, 65535).optional().register(doc, {
+      group: 'Server',
+      description:
+        'Serve the gateway check (`/gateway/check`, for nginx `auth_request`, Caddy `forward_auth`, Traefik ForwardAuth, Envoy `ext_authz`) ' +
+        'on this port only, on `GATEWAY_HOST`; its callers\' forwarded headers are believed. See [Checking tokens at your gateway](gateway.md).',
+      unset: 'no gateway check is served (the main port answers `404` for `/gateway/*` either way)',
+      example: '3002',
+    }),
+    GATEWAY_HOST: z.string().min(1).default('127.0.0.1').register(doc, { group: 'Server', description: 'Address the `GATEWAY_PORT` listener binds.' }),
+    GATEWAY_KEY: z.string().regex(/^[\x21-\x7e]{32,256}$/, 'must be 32-256 printable ASCII characters').optional().register(doc, {
+      group: 'Server',
+      description: 'Callers of `GATEWAY_PORT` must send `X-Gateway-Key: <GATEWAY_KEY>` (32–256 printable ASCII; `401` otherwise).',
+      unset: 'any caller that reaches `GATEWAY_PORT` may ask',
       secret: true,
     }),
     AUDIT_RETENTION_DAYS: integer(0, 36500).default(90).register(doc, {
@@ -419,6 +437,7 @@ const schema = z
       revokePerIp: env.RATE_LIMIT_REVOKE_PER_IP,
       adminPerClient: env.RATE_LIMIT_ADMIN_PER_CLIENT,
       adminPerIp: env.RATE_LIMIT_ADMIN_PER_IP,
+      gatewayPerIp: env.RATE_LIMIT_GATEWAY_PER_IP,
       failureWindowSeconds: env.RATE_LIMIT_FAILURE_WINDOW_SECONDS,
       clientAuthFailures: env.RATE_LIMIT_CLIENT_AUTH_FAILURES,
       clientAuthFailuresPerIp: env.RATE_LIMIT_CLIENT_AUTH_FAILURES_PER_IP,
@@ -430,6 +449,7 @@ const schema = z
     },
     redis: env.REDIS_URL ? { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX, timeoutMs: env.REDIS_TIMEOUT_MS } : undefined,
     metrics: { port: env.METRICS_PORT, host: env.METRICS_HOST, token: env.METRICS_TOKEN },
+    gateway: { port: env.GATEWAY_PORT, host: env.GATEWAY_HOST, key: env.GATEWAY_KEY },
     audit: {
       retentionDays: env.AUDIT_RETENTION_DAYS,
       flushIntervalMs: env.AUDIT_FLUSH_INTERVAL_MS,

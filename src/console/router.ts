@@ -9,7 +9,7 @@ import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { consoleLayout, consoleMessage } from '../../views/console/layout.js';
 import { answerFor, HttpError } from '../http/errors.js';
-import { MAX_BODY_BYTES } from '../http/pipeline.js';
+import { MAX_BODY_BYTES } from '../http/validate.js';
 import { CsrfTokens } from '../interactions/csrf.js';
 import { subkey } from '../oidc/keys.js';
 import { CONSOLE_PATH } from './client.js';

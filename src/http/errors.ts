@@ -67,7 +67,8 @@ export function errorBody({ error, description, field, scope }: HttpError): z.ou
 
 /** What answers an error and what it tells operators: counts database trouble, logs the unexpected. */
 export interface ErrorReporting {
-  metrics: Metrics;
+  /** None in the admin CLI, which serves no metrics. */
+  metrics?: Metrics;
   log: Logger;
 }
 
@@ -76,12 +77,12 @@ export function answerFor(err: unknown, { metrics, log }: ErrorReporting, reques
   const known = toHttpError(err);
   if (known) return known;
   if (isDatabaseUnavailable(err)) {
-    metrics.databaseErrors.inc({ kind: 'unavailable' });
+    metrics?.databaseErrors.inc({ kind: 'unavailable' });
     // The driver's last line only: no query, no parameters, no stack.
     log.warn({ err: { message: String((err as Error)?.message).split('\n').at(-1) }, requestId }, 'database unavailable: answered 503');
     return databaseUnavailable();
   }
-  if (isPrismaError(err)) metrics.databaseErrors.inc({ kind: 'other' });
+  if (isPrismaError(err)) metrics?.databaseErrors.inc({ kind: 'other' });
   log.error({ err, requestId }, 'unhandled error');
   return serverError();
 }

@@ -11,15 +11,15 @@ import type { Logger } from 'pino';
 import type { RequestLike } from '../audit/types.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { countRequest } from '../metrics/http.js';
-import { addressKey, type RateLimits } from '../rate-limit/limits.js';
+import { addressKey, type LimitName, type RateLimits } from '../rate-limit/limits.js';
 import { limitEndpointRequest, type LimitedEndpoint } from '../rate-limit/middleware.js';
 import { basicCredentials } from './basic-auth.js';
 import { clientAddressOf, type TrustedProxies } from './client-address.js';
 import { answerFor, errorBody, HttpError, methodNotAllowed, noSuchEndpoint, STANDARD_METHODS } from './errors.js';
 import { attachExchange, exchangeOf, type Exchange } from './exchange.js';
 import { loggedPath, requestIdFor, requestLineLogger, securityHeaderValues } from './middleware.js';
+import { MAX_BODY_BYTES } from './validate.js';
 
-export const MAX_BODY_BYTES = 16 * 1024;
 const BODILESS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const UTF8_FORM = /^application\/x-www-form-urlencoded\s*(;\s*charset=utf-8\s*)?$/i;
 
@@ -45,12 +45,21 @@ export interface FormRequest {
 /** Answers the requests it takes; undefined leaves the request to Koa and the provider. */
 export type FormHandler = (request: FormRequest) => Promise<Answer | undefined>;
 
+/** Answers every request of its path from the request's headers, whatever the method (the gateway check). */
+export type HeaderHandler = (req: IncomingMessage, exchange: Exchange) => Promise<Answer>;
+
 export interface Endpoint {
   /** The methods the path answers; another is 405 with Allow. */
   methods: readonly string[];
   /** The endpoint's rate-limit budgets, for its POST requests. */
   limited?: LimitedEndpoint;
   handler?: FormHandler;
+  /** Answers every request of the path itself, from its headers: nothing else sees them. */
+  answer?: HeaderHandler;
+  /** The budget every request `answer` takes spends per address. */
+  addressLimit?: LimitName;
+  /** The paths below this one are the endpoint's too (Envoy's ext_authz appends the original path). */
+  prefix?: boolean;
   /** Headers every answer of the path carries, whoever gives it. */
   headers?: Readonly<Record<string, string>>;
 }
@@ -78,9 +87,19 @@ export interface Pipeline {
   handlersEnabled: boolean;
 }
 
-export function requestPipeline(deps: PipelineDeps, koa: RequestListener): Pipeline {
+/**
+ * The pipeline in front of `koa`; without it (a listener that serves only its endpoints' own
+ * answers, like GATEWAY_PORT's) whatever no endpoint answers is 404.
+ */
+export function requestPipeline(deps: PipelineDeps, koa?: RequestListener): Pipeline {
   const { limits, metrics, log } = deps;
   const endpoints = new Map(Object.entries(deps.endpoints));
+  const prefixed = [...endpoints].filter(([, endpoint]) => endpoint.prefix);
+  const endpointOf = (path: string) => endpoints.get(path) ?? (prefixed.length ? prefixed.find(([prefix]) => path.startsWith(`${prefix}/`))?.[1] : undefined);
+  const others: RequestListener = (req, res) => {
+    if (!koa) throw noSuchEndpoint();
+    koa(req, res);
+  };
   const securityHeaders = Object.entries(securityHeaderValues(deps.issuer));
   const lines = requestLineLogger(log);
   const clientAddress = clientAddressOf(deps.trustedProxies);
@@ -111,27 +130,32 @@ export function requestPipeline(deps: PipelineDeps, koa: RequestListener): Pipel
     attachExchange(req, exchange);
     res.setHeader('X-Request-Id', requestId);
     for (const [name, value] of securityHeaders) res.setHeader(name, value);
-    for (const [name, value] of endpointHeaders.get(exchange.path) ?? []) res.setHeader(name, value);
+    for (const [name, value] of endpointHeaders.get(exchange.path) ?? (prefixed.length ? Object.entries(endpointOf(exchange.path)?.headers ?? {}) : [])) res.setHeader(name, value);
     res.once('close', () => finish(req.method ?? '', res.statusCode, exchange));
     return [exchange, path !== undefined];
   }
 
   async function serve(req: IncomingMessage, res: ServerResponse, exchange: Exchange): Promise<void> {
-    const endpoint = endpoints.get(exchange.path);
+    const endpoint = endpointOf(exchange.path);
     const method = req.method ?? '';
     checkMethod(method, endpoint);
     checkBodyLength(req, method);
-    if (method !== 'POST' || !endpoint) return void koa(req, res);
+    if (endpoint?.answer) {
+      if (endpoint.addressLimit) await limits.consume(endpoint.addressLimit, addressKey(exchange.ip));
+      const answer = await endpoint.answer(req, exchange);
+      return send(res, answer.status ?? 200, method === 'HEAD' ? '' : answer.body, answer.headers);
+    }
+    if (method !== 'POST' || !endpoint) return others(req, res);
     const credentials = basicCredentials(req.headers.authorization);
     exchange.credentials = credentials;
     if (endpoint.limited) await limitEndpointRequest(limits, endpoint.limited, exchange.ip);
     if (!endpoint.handler || !pipeline.handlersEnabled || exchange.path !== req.url || !UTF8_FORM.test(req.headers['content-type'] ?? '')) {
-      return void koa(req, res);
+      return others(req, res);
     }
     const body = await readBody(req);
     const form = formParameters(body);
     const answer = await endpoint.handler({ form, headers: req.headers, credentials, origin: { ip: exchange.ip, state: { requestId: exchange.requestId } }, exchange });
-    if (!answer) return void koa(replay(req, body), res);
+    if (!answer) return others(replay(req, body), res);
     metrics.handlerAnswers.inc({ endpoint: endpoint.limited ?? exchange.path });
     send(res, answer.status ?? 200, answer.body, answer.headers);
   }

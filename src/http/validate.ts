@@ -1,6 +1,9 @@
 import type { z } from 'zod';
 import { invalidRequest } from './errors.js';
 
+/** The largest request body any endpoint reads (the pipeline refuses longer ones, and so do the body parsers). */
+export const MAX_BODY_BYTES = 16 * 1024;
+
 /** C0 controls and DEL: no name, address, identifier or password needs one, and PostgreSQL refuses NUL. */
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 

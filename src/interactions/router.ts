@@ -10,7 +10,7 @@ import { consentPage, type ScopeLine } from '../../views/consent.js';
 import { errorPage } from '../../views/error.js';
 import { loginPage } from '../../views/login.js';
 import type { Config } from '../config/config.js';
-import { MAX_BODY_BYTES } from '../http/pipeline.js';
+import { MAX_BODY_BYTES } from '../http/validate.js';
 import { RateLimitError } from '../rate-limit/limits.js';
 import type { StoreAdapter } from '../oidc/adapter.js';
 import { metadataOf } from '../oidc/client-metadata.js';

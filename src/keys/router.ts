@@ -21,7 +21,7 @@ export const keyViewSchema = z.strictObject({
 const keyListSchema = z.strictObject({ keys: z.array(keyViewSchema) });
 
 /** /admin/keys: the provider's signing and cookie keys (never their private material), and rotation. */
-export function keyRoutes(ring: KeyRing, db: Database): AdminRoute[] {
+export function keyRoutes(ring: Pick<KeyRing, 'rotate'>, db: Database): AdminRoute[] {
   return [
     adminRoute({
       method: 'get',

@@ -5,7 +5,7 @@
 // moment make it once.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { JWK } from 'oidc-provider';
-import { MAX_ACCESS_TOKEN_TTL, type Config } from '../config/config.js';
+import { INTERACTION_TTL, MAX_ACCESS_TOKEN_TTL, type Config } from '../config/config.js';
 import type { Database, Prisma, ProviderKey } from '../db/database.js';
 import { conflict } from '../http/errors.js';
 import { derivedSecret, dpopNonceSecret, generateSigningKey, readKeysFile, SIGNING_ALGS, type ProviderKeys, type SigningAlg } from '../oidc/keys.js';
@@ -26,13 +26,15 @@ export interface KeySettings {
   jwksCacheSeconds: number;
   /** KEY_ROTATION_DAYS: 0 for manual rotations only. */
   rotationDays: number;
-  /** How long a cookie key verifies after it stops signing: a sign-in session's lifetime. */
+  /** How long a cookie key verifies after it stops signing: a sign-in session's lifetime, and at least a sign-in page's. */
   cookieRetentionSeconds: number;
 }
 
 /** The settings of the key phases, from the configuration. */
 export function keySettings(config: Pick<Config, 'keys' | 'sessionTtl'>): KeySettings {
-  return { jwksCacheSeconds: config.keys.jwksCacheSeconds, rotationDays: config.keys.rotationDays, cookieRetentionSeconds: config.sessionTtl };
+  // The provider's interaction cookies are signed with the cookie keys too, and live INTERACTION_TTL, whatever SESSION_TTL.
+  const cookieRetentionSeconds = Math.max(config.sessionTtl, INTERACTION_TTL);
+  return { jwksCacheSeconds: config.keys.jwksCacheSeconds, rotationDays: config.keys.rotationDays, cookieRetentionSeconds };
 }
 
 export interface SigningKey {

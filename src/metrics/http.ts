@@ -1,7 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { Context, Next } from 'koa';
 import { HttpError, STANDARD_METHODS } from '../http/errors.js';
+import { sharedSecretCheck } from '../http/shared-secret.js';
 import type { Metrics } from './metrics.js';
 
 /**
@@ -17,12 +17,11 @@ export function countRequest(metrics: Metrics, endpoint: string, method: string,
 
 /** GET /metrics in Prometheus' text format, for a scraper that presents `Authorization: Bearer <token>`. */
 export function serveMetrics(metrics: Metrics, token: string) {
-  const expected = digest(token);
+  const isToken = sharedSecretCheck(token);
   return async function serveMetrics(ctx: Context, next: Next): Promise<void> {
     if (ctx.path !== '/metrics' || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
     const presented = /^Bearer ([\x21-\x7e]{1,512})$/i.exec(ctx.get('authorization'))?.[1];
-    // Digests of equal length, compared in constant time: the answer tells nothing of the token's prefix.
-    if (presented === undefined || !timingSafeEqual(digest(presented), expected)) {
+    if (presented === undefined || !isToken(presented)) {
       const challenge = `Bearer realm="tollgate-metrics"${presented === undefined ? '' : ', error="invalid_token"'}`;
       throw new HttpError(401, 'invalid_token', 'a Bearer token (METRICS_TOKEN) is required', { headers: { 'WWW-Authenticate': challenge } });
     }
@@ -31,8 +30,6 @@ export function serveMetrics(metrics: Metrics, token: string) {
     ctx.body = await metrics.scrape();
   };
 }
-
-const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /** What a scrape answers: Metrics, or in a cluster's primary, every worker's (src/cluster/metrics.ts). */
 export type Scrapeable = Pick<Metrics, 'contentType' | 'scrape'>;

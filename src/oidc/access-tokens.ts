@@ -1,6 +1,7 @@
 import type Provider from 'oidc-provider';
 import { scopesInForce } from '../tokens/policy.js';
 import { clientFactsOf } from './client-metadata.js';
+import type { CachedToken } from '../cache/token-cache.js';
 
 export interface VerifiedAccessToken {
   clientId: string;
@@ -32,4 +33,31 @@ export async function redeemUserAccessToken(provider: Provider, value: string): 
   if (!token?.isValid || !token.accountId || !token.clientId) return undefined;
   await token.destroy();
   return { clientId: token.clientId, accountId: token.accountId };
+}
+
+/**
+ * What the gateway check remembers of a live access token (src/cache/token-cache.ts): found as
+ * introspection finds it (valid, its grant live and its own, its client active), or undefined.
+ */
+export async function findActiveAccessToken(provider: Provider, value: string): Promise<CachedToken | undefined> {
+  const token = (await provider.ClientCredentials.find(value)) ?? (await provider.AccessToken.find(value));
+  if (!token?.isValid || !token.clientId) return undefined;
+  const { accountId, grantId } = token as { accountId?: string; grantId?: string };
+  if (grantId) {
+    const grant = await provider.Grant.find(grantId, { ignoreExpiration: true });
+    if (!grant || grant.isExpired || grant.clientId !== token.clientId || grant.accountId !== accountId) return undefined;
+  }
+  if (!(await provider.Client.find(token.clientId))) return undefined;
+  const { aud, jkt } = token as { aud?: string | string[]; jkt?: string };
+  return {
+    clientId: token.clientId,
+    // As introspection says it: a client_credentials token's subject is its client (provider.ts, extraTokenClaims).
+    subject: token.kind === 'ClientCredentials' ? token.clientId : accountId,
+    tokenType: (token as { tokenType?: string }).tokenType ?? 'Bearer',
+    grantId,
+    expiresAt: token.exp! * 1000,
+    scope: token.scope ?? '',
+    audience: aud === undefined ? [] : Array.isArray(aud) ? aud : [aud],
+    jkt,
+  };
 }

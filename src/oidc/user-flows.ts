@@ -4,11 +4,10 @@
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { sha256 } from '../clients/secrets.js';
 import { CONSOLE_CLIENT_ID } from '../clients/service.js';
-import type { Config } from '../config/config.js';
+import { INTERACTION_TTL, type Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
 import type { UserService } from '../users/service.js';
-import { StoreAdapter } from './adapter.js';
-import { tokenStore } from '../tokens/store/token-store.js';
+import { proofFirstUse } from './dpop-proofs.js';
 import { metadataOf, type MetadataHolder } from './client-metadata.js';
 import { replaceReplayDetection } from './internals/index.js';
 import type { KeySet } from '../keys/store.js';
@@ -16,8 +15,6 @@ import { installRotation } from './refresh-rotation.js';
 import { PROTOCOL_SCOPES } from './scopes.js';
 import type { SecurityEvents } from './security-events.js';
 
-/** How long a sign-in page (an interaction) stays usable. */
-export const INTERACTION_TTL = 30 * 60;
 export const INTERACTION_PATH = '/interaction';
 const AUTHORIZATION_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
@@ -104,10 +101,7 @@ export function userFlows({ config, db, users, keys, events }: UserFlowDeps) {
         await next();
       });
       // DPoP proof replay detection, atomically and across instances (the token table), whichever client presents the proof.
-      const proofs = new StoreAdapter(tokenStore(db), 'ReplayDetection');
-      replaceReplayDetection(provider, (jti, exp) =>
-        proofs.insertIfAbsent(sha256(jti), { kind: 'ReplayDetection', exp, iat: now() }, Math.max(1, exp - now())),
-      );
+      replaceReplayDetection(provider, proofFirstUse(db));
     },
   };
 }

@@ -24,7 +24,7 @@ export function guardAdmin(limits: RateLimits, requireToken: (ctx: Context, next
     if (!isAdminPath(ctx.path)) return next();
     await limits.consume('admin_ip', addressKey(ctx.ip));
     await requireToken(ctx, async () => {
-      if (typeof ctx.state.adminClientId === 'string') await limits.consume('admin_client', ctx.state.adminClientId);
+      if (typeof ctx.state.adminActor === 'string') await limits.consume('admin_client', ctx.state.adminActor);
       await next();
     });
   };

@@ -26,6 +26,18 @@ const scopes = z
   .max(100)
   .transform((list) => [...new Set(list)]);
 
+/**
+ * Where clients reach the API, when not at the scheme and host a gateway forwards (a TLS terminator
+ * in front of the gateway, say): the gateway check rebuilds DPoP proofs' htu with it. An origin.
+ */
+const publicBaseUrl = z
+  .string()
+  .max(2000)
+  .refine((value) => {
+    const url = URL.parse(value);
+    return url !== null && (url.protocol === 'https:' || url.protocol === 'http:') && value.replace(/\/$/, '') === url.origin;
+  }, 'must be an http(s) origin, e.g. https://api.example.com');
+
 const fields = {
   identifier: resourceIdentifier,
   name: z.string().trim().min(1).max(200),
@@ -34,6 +46,7 @@ const fields = {
   access_token_ttl: z.number().int().min(1).max(MAX_ACCESS_TOKEN_TTL).nullable(),
   signing_alg: z.enum(SIGNING_ALGS),
   dpop_required: z.boolean(),
+  public_base_url: publicBaseUrl.nullable(),
 };
 
 export const createResourceServerInput = z.strictObject({
@@ -44,6 +57,7 @@ export const createResourceServerInput = z.strictObject({
   access_token_ttl: fields.access_token_ttl.optional(),
   signing_alg: fields.signing_alg.default('RS256'),
   dpop_required: fields.dpop_required.default(false),
+  public_base_url: fields.public_base_url.optional(),
 });
 
 export const updateResourceServerInput = z.strictObject({
@@ -54,6 +68,7 @@ export const updateResourceServerInput = z.strictObject({
   access_token_ttl: fields.access_token_ttl.optional(),
   signing_alg: fields.signing_alg.optional(),
   dpop_required: fields.dpop_required.optional(),
+  public_base_url: fields.public_base_url.optional(),
 });
 
 export const listResourceServersInput = z.strictObject({

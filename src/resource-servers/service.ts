@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Prisma, ResourceServer } from '../db/database.js';
 import { conflict, notFound } from '../http/errors.js';
+import { storedRules, type RouteRule } from '../gateway/rules.js';
 import { RESOURCE_SERVER_ID_PATTERN, type CreateResourceServerInput, type UpdateResourceServerInput } from './schema.js';
 
 /** What ResourceServerService needs from a cache: every resource server, read through, and change announcements. */
@@ -37,6 +38,7 @@ export class ResourceServerService {
         accessTokenTtl: input.access_token_ttl ?? null,
         signingAlg: input.signing_alg,
         dpopRequired: input.dpop_required,
+        publicBaseUrl: input.public_base_url ?? null,
       },
       skipDuplicates: true,
     });
@@ -87,6 +89,7 @@ export class ResourceServerService {
       accessTokenTtl: patch.access_token_ttl,
       signingAlg: patch.signing_alg,
       dpopRequired: patch.dpop_required,
+      publicBaseUrl: patch.public_base_url,
     };
     const updated = await this.db.prisma.resourceServer.update({ where: { id }, data }).catch((err: unknown) => {
       // A concurrent change took the identifier between the check and the update.
@@ -95,6 +98,19 @@ export class ResourceServerService {
     });
     await this.cache?.resourceServerChanged(id);
     return updated;
+  }
+
+  /** Its gateway route rules (docs/gateway.md). */
+  async routes(id: string): Promise<RouteRule[]> {
+    return storedRules((await this.get(id)).gatewayRoutes);
+  }
+
+  /** Replaces its gateway route rules; every instance's gateway check follows the change. */
+  async setRoutes(id: string, routes: RouteRule[]): Promise<RouteRule[]> {
+    const { count } = RESOURCE_SERVER_ID_PATTERN.test(id) ? await this.db.prisma.resourceServer.updateMany({ where: { id }, data: { gatewayRoutes: routes } }) : { count: 0 };
+    if (!count) throw notFound(`resource server ${id}`);
+    await this.cache?.resourceServerChanged(id);
+    return routes;
   }
 
   /** Deletes it; clients linked to it lose the link (in the same transaction). */

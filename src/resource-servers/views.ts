@@ -14,6 +14,7 @@ export const resourceServerViewSchema = z.strictObject({
   access_token_ttl: z.number().int().optional().describe("Seconds; absent: the server's default. A client's own access_token_ttl can only shorten it."),
   signing_alg: z.enum(SIGNING_ALGS).describe('What its JWT access tokens are signed with.'),
   dpop_required: z.boolean().describe('Tokens for it are issued only with a DPoP proof (RFC 9449).'),
+  public_base_url: z.string().optional().describe('Where clients reach it, when not where a gateway forwards: the scheme and host of DPoP proofs checked by the gateway check.'),
   created_at: instant,
   updated_at: instant,
 });
@@ -36,6 +37,7 @@ export function resourceServerView(server: ResourceServer): ResourceServerView {
     access_token_ttl: server.accessTokenTtl ?? undefined,
     signing_alg: server.signingAlg as ResourceServerView['signing_alg'],
     dpop_required: server.dpopRequired,
+    public_base_url: server.publicBaseUrl ?? undefined,
     created_at: server.createdAt.toISOString(),
     updated_at: server.updatedAt.toISOString(),
   };

@@ -7,6 +7,7 @@
 import type { Context, Next } from 'koa';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Caches } from '../cache/caches.js';
+import type { CachedToken } from '../cache/token-cache.js';
 import { sha256 } from '../clients/secrets.js';
 import type { FormHandler } from '../http/pipeline.js';
 import { recordIntrospection } from '../oidc/operations.js';
@@ -38,7 +39,10 @@ export function introspectionHandler(deps: IntrospectionHandlerDeps): FormHandle
     const { form, origin } = request;
     if (!isTokenQuery(form) || !caches.usable || wantsSignedIntrospection(request.headers.accept)) return undefined;
     const hash = sha256(form.token);
-    const cached = caches.tokens.get(hash);
+    const entry = caches.tokens.get(hash);
+    // Only the provider's own answer is given; an entry the gateway check made has none.
+    if (entry && !entry.body) return undefined;
+    const cached = entry as (CachedToken & { body: string }) | undefined;
     if (!cached && (await deps.tokenMayExist(hash))) return undefined;
     const caller = await authenticateCaller(request, deps, 'introspect');
     if (caller && 'refused' in caller) return refuseCaller(request, deps, 'introspect', HEADERS, caller);
@@ -69,8 +73,19 @@ export function cacheIntrospections(path: string, caches: Caches) {
     const found = oidc?.entities?.AccessToken ?? oidc?.entities?.ClientCredentials;
     if (typeof token !== 'string' || token.includes('.') || !found) return;
     const subject = typeof body.sub === 'string' ? body.sub : undefined;
-    const audience = typeof body.aud === 'string' || Array.isArray(body.aud) ? (body.aud as string | string[]) : undefined;
-    const entry = { body: JSON.stringify(body), clientId: body.client_id, audience, subject, tokenType: body.token_type, grantId: found.grantId, expiresAt: body.exp * 1000 };
+    const audience = typeof body.aud === 'string' ? [body.aud] : Array.isArray(body.aud) ? body.aud.filter((aud) => typeof aud === 'string') : [];
+    const jkt = (body.cnf as { jkt?: unknown } | undefined)?.jkt;
+    const entry: CachedToken = {
+      body: JSON.stringify(body),
+      clientId: body.client_id,
+      subject,
+      tokenType: body.token_type,
+      grantId: found.grantId,
+      expiresAt: body.exp * 1000,
+      scope: typeof body.scope === 'string' ? body.scope : '',
+      audience,
+      jkt: typeof jkt === 'string' ? jkt : undefined,
+    };
     caches.tokens.set(sha256(token), entry, generation);
   };
 }

@@ -174,6 +174,7 @@ describe.skipIf(!hasChromium)('the web console in Chromium', () => {
     expect(await page.getByLabel('Name').inputValue()).toBe('Ledger API');
     await page.getByLabel('Identifier').fill('https://api.example.com/ledger');
     await page.getByLabel('Access token lifetime (seconds)').fill('900');
+    await page.getByLabel('Public base URL').fill('https://ledger.example.com');
     await page.getByRole('button', { name: 'Add' }).click();
     await page.getByText('Resource server added.').waitFor();
     await page.getByRole('heading', { name: 'Resource server Ledger API' }).waitFor();
@@ -185,6 +186,7 @@ describe.skipIf(!hasChromium)('the web console in Chromium', () => {
       access_token_ttl: 900,
       signing_alg: 'RS256',
       dpop_required: false,
+      public_base_url: 'https://ledger.example.com',
     });
     const [created] = await latest('resource_server.created');
     expect(created).toMatchObject({ actor: administrator.id, outcome: 'success', details: { resource_server_id: id, via: 'console' } });
@@ -196,11 +198,13 @@ describe.skipIf(!hasChromium)('the web console in Chromium', () => {
     await page.getByLabel('Signing algorithm').selectOption('ES256');
     await page.getByLabel('Access token lifetime (seconds)').fill('');
     await page.getByLabel('Require DPoP-bound tokens').check();
+    await page.getByLabel('Public base URL').fill('');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByText('Changes saved.').waitFor();
     const edited = (await admin(tollgate.url, 'GET', `/resource-servers/${id}`)).body;
     expect(edited).toMatchObject({ name: 'Ledger', access_token_format: 'jwt', signing_alg: 'ES256', dpop_required: true });
     expect(edited.access_token_ttl).toBeUndefined();
+    expect(edited.public_base_url).toBeUndefined();
     const [updated] = await latest('resource_server.updated');
     expect(updated).toMatchObject({ actor: administrator.id, details: { resource_server_id: id, via: 'console' } });
     await page.getByRole('link', { name: 'Resource servers', exact: true }).click();

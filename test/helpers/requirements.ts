@@ -16,6 +16,12 @@ export function chromiumAvailable(): boolean {
   return available(`Chromium at ${CHROMIUM_PATH}`, existsSync(CHROMIUM_PATH), 'apt-get install -y chromium, or set CHROMIUM_PATH');
 }
 
+/** A program the gateway tests run (nginx, caddy): its path, or undefined when it is not installed. */
+export function programAvailable(name: string, paths: readonly string[]): string | undefined {
+  const found = paths.find((path) => existsSync(path));
+  return available(name, found !== undefined, `apt-get install -y ${name}`) ? found : undefined;
+}
+
 export async function redisAvailable(host = '127.0.0.1', port = 6379): Promise<boolean> {
   const listening = await new Promise<boolean>((resolve) => {
     const socket = new Socket();

@@ -80,7 +80,7 @@ describe('WEB_CONCURRENCY', () => {
     expect(server.output()).toMatch(/WEB_CONCURRENCY above 1 needs DATABASE_URL/);
   });
 
-  it.skipIf(!usingPostgres)('runs N workers on one port and one database, which share /metrics and rate limits, and stops them all on SIGTERM', async () => {
+  it.skipIf(!usingPostgres)('runs N workers on one port and one database, which share /metrics and rate limits, and stops them all on SIGTERM', { timeout: 90_000 }, async () => {
     // Empty, so that the workers' own migration is seen to happen once.
     const database = await createPostgresDatabase({ empty: true });
     const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-cluster-'));
@@ -136,8 +136,10 @@ describe('WEB_CONCURRENCY', () => {
     expect(await server.exited).toBe(0);
 
     // METRICS_PORT: the primary listens, and answers for every worker.
+    // GATEWAY_PORT: every worker serves the gateway check, sharing the port as they share PORT.
     const metricsPort = await freePort();
-    const again = start({ WEB_CONCURRENCY: '2', DATABASE_URL: database.url, DATA_DIR: dataDir, PORT: String(port), METRICS_PORT: String(metricsPort), ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET });
+    const gatewayPort = await freePort();
+    const again = start({ WEB_CONCURRENCY: '2', DATABASE_URL: database.url, DATA_DIR: dataDir, PORT: String(port), METRICS_PORT: String(metricsPort), GATEWAY_PORT: String(gatewayPort), ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET });
     cleanups.push(async () => void again.child.kill('SIGKILL'));
     await untilWorkersListen(again);
     for (let i = 0; i < 4; i += 1) expect(await token(port)).toBe(200);
@@ -146,6 +148,8 @@ describe('WEB_CONCURRENCY', () => {
       expect(answer.status).toBe(200);
       expect(total(answer.body, 'tollgate_tokens_issued_total')).toBe(4);
     }
+    for (let i = 0; i < 4; i += 1) expect((await onNewConnection(gatewayPort, { path: '/gateway/check', headers: { 'x-original-uri': '/' } })).status).toBe(401);
+    expect(new Set(logLines(again.output()).filter((line) => line.msg === 'request' && line.path === '/gateway/check').map((line) => line.worker)).size).toBe(2);
     again.child.kill('SIGTERM');
     expect(await again.exited).toBe(0);
   });

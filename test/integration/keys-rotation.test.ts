@@ -35,6 +35,32 @@ const listKeys = async (server: TestTollgate) => ((await admin(server.url, 'GET'
 const jwksKids = async (url: string) => ((await (await fetch(`${url}/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((key) => key.kid).sort();
 const kidsIn = (keys: KeyView[], state: string, kind = 'signing') => keys.filter((key) => key.state === state && key.kind === kind).map((key) => key.kid).sort();
 
+/** A sign-in started in a browser, at its password page; `finish` signs in, consents and exchanges the code. */
+async function startSignIn(server: TestTollgate) {
+  const user = await createUser(server.url);
+  const client = await registerAppClient(server.url);
+  const agent = new BrowserAgent(server.url);
+  const { verifier, challenge } = pkcePair();
+  const query = new URLSearchParams({ client_id: client.client_id, redirect_uri: REDIRECT_URI, response_type: 'code', code_challenge: challenge, code_challenge_method: 'S256', scope: 'read' });
+  const login = await agent.follow(`${server.url}/auth?${query}`);
+  expect(login.text).toContain('name="password"');
+  return {
+    async finish() {
+      const uid = /action="[^"]*\/interaction\/([\w-]+)\/login"/.exec(login.text)![1]!;
+      const posted = await agent.post(`${server.url}/interaction/${uid}/login`, { csrf: csrfOf(login.text), login: user.username, password: PASSWORD });
+      expect(posted.location, posted.text.slice(0, 300)).toBeTruthy();
+      let page = await agent.follow(posted.location!);
+      const consentUid = /action="[^"]*\/interaction\/([\w-]+)\/consent"/.exec(page.text)![1]!;
+      const consented = await agent.post(`${server.url}/interaction/${consentUid}/consent`, { csrf: csrfOf(page.text), decision: 'allow' });
+      page = await agent.follow(consented.location!);
+      const code = new URL(page.location!).searchParams.get('code');
+      expect(code).toBeTruthy();
+      const tokens = await tokenRequest(server.url, client, { grant_type: 'authorization_code', code: code!, redirect_uri: REDIRECT_URI, code_verifier: verifier });
+      expect(tokens.status, JSON.stringify(tokens.body)).toBe(200);
+    },
+  };
+}
+
 describe('key rotation', { timeout: SERVER_TEST_TIMEOUT_MS }, () => {
   it('serves /jwks with Cache-Control: max-age=JWKS_CACHE_SECONDS', async () => {
     const server = await startTollgate({ JWKS_CACHE_SECONDS: '120' });
@@ -107,13 +133,7 @@ describe('key rotation', { timeout: SERVER_TEST_TIMEOUT_MS }, () => {
   it('rotates the cookie keys without breaking a sign-in under way: the new key signs, the old one still verifies', async () => {
     const server = await startTollgate({ JWKS_CACHE_SECONDS: '0' });
     try {
-      const user = await createUser(server.url);
-      const client = await registerAppClient(server.url);
-      const agent = new BrowserAgent(server.url);
-      const { verifier, challenge } = pkcePair();
-      const query = new URLSearchParams({ client_id: client.client_id, redirect_uri: REDIRECT_URI, response_type: 'code', code_challenge: challenge, code_challenge_method: 'S256', scope: 'read' });
-      const login = await agent.follow(`${server.url}/auth?${query}`);
-      expect(login.text).toContain('name="password"');
+      const signIn = await startSignIn(server);
       const before = [...server.running.app.keys.cookieKeys];
 
       // With JWKS_CACHE_SECONDS=0 the new keys sign at once.
@@ -123,17 +143,22 @@ describe('key rotation', { timeout: SERVER_TEST_TIMEOUT_MS }, () => {
       expect(after[0]).not.toBe(before[0]);
       expect(after[1]).toBe(before[0]);
 
-      const uid = /action="[^"]*\/interaction\/([\w-]+)\/login"/.exec(login.text)![1]!;
-      const posted = await agent.post(`${server.url}/interaction/${uid}/login`, { csrf: csrfOf(login.text), login: user.username, password: PASSWORD });
-      expect(posted.location, posted.text.slice(0, 300)).toBeTruthy();
-      let page = await agent.follow(posted.location!);
-      const consentUid = /action="[^"]*\/interaction\/([\w-]+)\/consent"/.exec(page.text)![1]!;
-      const consented = await agent.post(`${server.url}/interaction/${consentUid}/consent`, { csrf: csrfOf(page.text), decision: 'allow' });
-      page = await agent.follow(consented.location!);
-      const code = new URL(page.location!).searchParams.get('code');
-      expect(code).toBeTruthy();
-      const tokens = await tokenRequest(server.url, client, { grant_type: 'authorization_code', code: code!, redirect_uri: REDIRECT_URI, code_verifier: verifier });
-      expect(tokens.status, JSON.stringify(tokens.body)).toBe(200);
+      await signIn.finish();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('keeps a previous cookie key as long as a sign-in under way may last, even with a shorter SESSION_TTL', async () => {
+    const server = await startTollgate({ JWKS_CACHE_SECONDS: '0', SESSION_TTL: '60' });
+    try {
+      const signIn = await startSignIn(server);
+      expect((await admin(server.url, 'POST', '/keys/rotate')).status).toBe(201);
+      // Past SESSION_TTL, well within the sign-in's own lifetime (INTERACTION_TTL).
+      advanceClock(10 * 60_000);
+      await server.running.app.keys.tick();
+      expect(server.running.app.keys.cookieKeys).toHaveLength(2);
+      await signIn.finish();
     } finally {
       await server.close();
     }

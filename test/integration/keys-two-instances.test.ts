@@ -1,14 +1,15 @@
 // Two instances with their own DATA_DIRs on one PostgreSQL database and one KEYS_ENCRYPTION_KEY:
 // they share the keys, and two rotations while both sign and verify never leave a signed artefact
 // unverifiable before it expires, on either instance's /jwks, even for a verifier that caches the
-// key set for its max-age. The injected clock moves through the phases; nothing sleeps.
+// key set for its max-age, and never leave a JWT access token inactive at the other instance's
+// /introspect before its exp. The injected clock moves through the phases; nothing sleeps.
 import { randomBytes } from 'node:crypto';
 import { createLocalJWKSet, decodeProtectedHeader, decodeJwt, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunningServer } from '../../src/server.js';
 import { advanceClock } from '../helpers/clock.js';
 import { startInstances, type Instances } from '../helpers/instances.js';
-import { admin, basic, clientCredentialsToken, registerClient, type RegisteredClient } from '../helpers/oauth.js';
+import { admin, basic, clientCredentialsToken, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
 import { usingPostgres, SERVER_TEST_TIMEOUT_MS } from '../helpers/tollgate.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { BrowserAgent, csrfOf, pkcePair } from '../helpers/browser-agent.js';
@@ -24,18 +25,30 @@ interface Artefact {
   signer: string;
   validUntil: number;
   kind: string;
+  /** For a token: the instance that must still introspect it as active until validUntil (not the one that issued it). */
+  introspectedAt?: RunningServer;
 }
 
 /**
  * What the instances sign, each a way to get one artefact from an instance. A signed introspection
- * response (RFC 9701) stands for as long as the token it describes; JWT access tokens (RFC 9068)
- * belong in this list too, valid until their own exp.
+ * response (RFC 9701) stands for as long as the token it describes; a JWT access token (RFC 9068),
+ * one per signing algorithm, until its own exp.
  */
 type Producer = (instance: RunningServer, other: RunningServer) => Promise<Artefact>;
 
 let instances: Instances;
 let service: RegisteredClient;
 let resourceServer: RegisteredClient;
+/** A client of the resource servers whose tokens are JWTs. */
+let jwtClient: RegisteredClient;
+
+/** Resource servers whose access tokens are JWTs, one per signing algorithm, living as long as any token may. */
+const JWT_RESOURCE_SERVERS = [
+  { identifier: 'urn:example:rs256', signing_alg: 'RS256' },
+  { identifier: 'urn:example:es256', signing_alg: 'ES256' },
+  { identifier: 'urn:example:eddsa', signing_alg: 'EdDSA' },
+] as const;
+const JWT_SCOPE = 'jwt:read';
 
 const signedIntrospection: Producer = async (instance, other) => {
   // Issued by the other instance, introspected by this one: the tokens are shared too.
@@ -52,7 +65,22 @@ const signedIntrospection: Producer = async (instance, other) => {
   return { jwt, signer: instance.url, validUntil: answer.exp, kind: 'signed introspection response' };
 };
 
-const PRODUCERS: Producer[] = [signedIntrospection];
+const introspect = (instance: RunningServer, token: string) =>
+  postForm(instance.url, '/introspect', { token }, [resourceServer.client_id, resourceServer.client_secret]);
+
+const jwtAccessToken =
+  ({ identifier, signing_alg: alg }: (typeof JWT_RESOURCE_SERVERS)[number]): Producer =>
+  async (instance, other) => {
+    const issued = await postForm(instance.url, '/token', { grant_type: 'client_credentials', resource: identifier, scope: JWT_SCOPE }, [jwtClient.client_id, jwtClient.client_secret]);
+    expect(issued.status, JSON.stringify(issued.body)).toBe(200);
+    const jwt = issued.body.access_token as string;
+    expect(decodeProtectedHeader(jwt)).toMatchObject({ alg, typ: 'at+jwt' });
+    const { exp, aud } = decodeJwt(jwt);
+    expect(aud).toBe(identifier);
+    return { jwt, signer: instance.url, validUntil: exp!, kind: `${alg} JWT access token`, introspectedAt: other };
+  };
+
+const PRODUCERS: Producer[] = [signedIntrospection, ...JWT_RESOURCE_SERVERS.map(jwtAccessToken)];
 
 const jwksOf = async (instance: RunningServer) => (await (await fetch(`${instance.url}/jwks`)).json()) as JSONWebKeySet;
 const currentKids = (instance: RunningServer) => instance.app.keys.current.signing.filter((key) => key.state === 'current').map((key) => key.kid).sort().join();
@@ -64,6 +92,14 @@ async function verify(artefact: Artefact, jwks: JSONWebKeySet, where: string): P
   await jwtVerify(artefact.jwt, createLocalJWKSet(jwks), { issuer: 'http://127.0.0.1' });
 }
 
+/** A live token is active at the instance that did not issue it (which verifies its signature against its own key ring). */
+async function expectActive(artefact: Artefact): Promise<void> {
+  if (!artefact.introspectedAt) return;
+  const { kid } = decodeProtectedHeader(artefact.jwt);
+  const answer = await introspect(artefact.introspectedAt, artefact.jwt);
+  expect(answer.body, `${artefact.kind} signed by ${artefact.signer} with ${kid}, live until ${artefact.validUntil}: inactive at ${artefact.introspectedAt.url}`).toMatchObject({ active: true, jti: decodeJwt(artefact.jwt).jti });
+}
+
 describe.skipIf(!usingPostgres)('two instances, their own DATA_DIRs, one KEYS_ENCRYPTION_KEY', { timeout: SERVER_TEST_TIMEOUT_MS }, () => {
   beforeAll(async () => {
     const env = { KEYS_ENCRYPTION_KEY: randomBytes(32).toString('hex'), JWKS_CACHE_SECONDS: String(JWKS_CACHE_SECONDS), DPOP_REQUIRE_NONCE: 'true' };
@@ -72,6 +108,11 @@ describe.skipIf(!usingPostgres)('two instances, their own DATA_DIRs, one KEYS_EN
     // The longest-lived access token there is: the retention of a previous key must cover it.
     service = await registerClient(a.url, { scope: 'read', access_token_ttl: 3600 });
     resourceServer = await registerClient(a.url, { resource_server: true });
+    for (const server of JWT_RESOURCE_SERVERS) {
+      const created = await admin(a.url, 'POST', '/resource-servers', { ...server, name: server.signing_alg, scopes: [JWT_SCOPE], access_token_format: 'jwt', access_token_ttl: 3600 });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+    }
+    jwtClient = await registerClient(a.url, { scope: JWT_SCOPE, access_token_ttl: 3600 });
   }, 120_000);
   afterAll(() => instances?.close());
   afterEach(() => {
@@ -158,6 +199,7 @@ describe.skipIf(!usingPostgres)('two instances, their own DATA_DIRs, one KEYS_EN
       const fresh = [await jwksOf(a), await jwksOf(b)];
       for (const artefact of artefacts.filter((x) => x.validUntil > now)) {
         for (const [i, jwks] of fresh.entries()) await verify(artefact, jwks, `instance ${i}'s /jwks`);
+        await expectActive(artefact);
       }
       cached = fresh;
 
@@ -168,11 +210,15 @@ describe.skipIf(!usingPostgres)('two instances, their own DATA_DIRs, one KEYS_EN
       await waitFor(() => currentKids(a) === currentKids(b), 'both instances to sign with the same keys', { timeoutMs: 5000, intervalMs: 20 });
     }
 
-    // Two rotations: three generations of keys signed (one per algorithm each; RS256 signs these responses).
-    expect(seenKids.size).toBe(3);
+    // Two rotations: three generations of keys signed, one key per algorithm each (RS256 signs the introspection responses).
+    expect(seenKids.size).toBe(9);
     // The first two generations are gone from /jwks by now (what they signed expired before they went).
     const published = new Set((await jwksOf(a)).keys.map((key) => key.kid));
-    expect([...seenKids].filter((kid) => published.has(kid))).toHaveLength(1);
-    expect(artefacts.filter((artefact) => artefact.validUntil > Date.now() / 1000).length).toBeGreaterThan(0);
+    expect([...seenKids].filter((kid) => published.has(kid))).toHaveLength(3);
+    // A token of every kind is still live, and the ones past their exp are inactive wherever they are introspected.
+    const live = artefacts.filter((artefact) => artefact.validUntil > Date.now() / 1000);
+    expect(new Set(live.map((artefact) => artefact.kind)).size).toBe(1 + JWT_RESOURCE_SERVERS.length);
+    const expired = artefacts.find((artefact) => artefact.introspectedAt && artefact.validUntil <= Date.now() / 1000);
+    expect((await introspect(expired!.introspectedAt!, expired!.jwt)).body).toEqual({ active: false });
   });
 });

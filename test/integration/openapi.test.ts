@@ -158,6 +158,7 @@ describe('every answer matches the document', () => {
     expect((await call('GET', '/users?limit=1')).status).toBe(200);
     expect((await call('GET', '/users?cursor=nope')).status).toBe(400);
     expect((await call('GET', `/users/${id}`)).status).toBe(200);
+    expect((await call('GET', '/users/ADA%40example.com')).body.id).toBe(id);
     expect((await call('GET', '/users/00000000-0000-0000-0000-000000000000')).status).toBe(404);
 
     const other = await createUser(tollgate.url, { username: 'openapi-grace' });
@@ -179,7 +180,7 @@ describe('every answer matches the document', () => {
     expect((await call('DELETE', `/users/${id}`)).status).toBe(404);
   });
 
-  it('resource servers: create, list, get, change, delete, and their failures', async () => {
+  it('resource servers: create, list, get, change, their gateway route rules, delete, and their failures', async () => {
     const created = await call('POST', '/resource-servers', { identifier: 'https://openapi.example/api', name: 'API', scopes: ['read'], access_token_format: 'jwt', access_token_ttl: 60 });
     expect(created.status).toBe(201);
     const id = created.body.id as string;
@@ -192,6 +193,11 @@ describe('every answer matches the document', () => {
     expect((await call('PATCH', `/resource-servers/${id}`, { access_token_ttl: null, signing_alg: 'ES256' })).status).toBe(200);
     expect((await call('PATCH', `/resource-servers/${id}`, { signing_alg: 'none' })).status).toBe(400);
     expect((await call('PATCH', '/resource-servers/00000000-0000-0000-0000-000000000000', {})).status).toBe(404);
+    expect((await call('PUT', `/resource-servers/${id}/routes`, { routes: [{ path: '/api/**', methods: ['GET'], scopes_any: ['read'] }, { path: '/health', public: true }] })).status).toBe(200);
+    expect((await call('PUT', `/resource-servers/${id}/routes`, { routes: [{ path: 'api' }] })).status).toBe(400);
+    expect((await call('PUT', '/resource-servers/00000000-0000-0000-0000-000000000000/routes', { routes: [] })).status).toBe(404);
+    expect((await call('GET', `/resource-servers/${id}/routes`)).status).toBe(200);
+    expect((await call('GET', '/resource-servers/00000000-0000-0000-0000-000000000000/routes')).status).toBe(404);
     expect((await call('DELETE', `/resource-servers/${id}`)).status).toBe(204);
     expect((await call('DELETE', `/resource-servers/${id}`)).status).toBe(404);
   });
@@ -203,6 +209,8 @@ describe('every answer matches the document', () => {
     expect((await call('GET', '/audit?type=client.created,user.created&outcome=failure&since=2020-01-01T00:00:00Z')).status).toBe(200);
     expect((await call('GET', '/audit?since=yesterday')).status).toBe(400);
     expect((await call('GET', '/audit?colour=red')).status).toBe(400);
+    expect((await call('POST', '/audit/prune', { older_than_days: 36500 })).body).toEqual({ deleted: 0 });
+    expect((await call('POST', '/audit/prune', { older_than_days: 0 })).status).toBe(400);
   });
 
   it('the keys: a list, a rotation, and a second rotation while the first is under way', async () => {

@@ -6,6 +6,8 @@ const entry = (overrides: Partial<CachedToken> = {}): CachedToken => ({
   clientId: 'c',
   tokenType: 'Bearer',
   expiresAt: Date.now() + 60_000,
+  scope: '',
+  audience: [],
   ...overrides,
 });
 

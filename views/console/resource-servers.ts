@@ -47,6 +47,7 @@ ${notice(message)}
 <dt>Signing algorithm</dt><dd>${server.signing_alg}</dd>
 <dt>Access token lifetime</dt><dd>${lifetime(server.access_token_ttl)}</dd>
 <dt>DPoP</dt><dd>${server.dpop_required ? 'required' : 'not required'}</dd>
+<dt>Public base URL</dt><dd>${server.public_base_url ? html`<code>${server.public_base_url}</code>` : html`<span class="muted">none</span>`}</dd>
 <dt>Id</dt><dd><code>${server.id}</code></dd>
 <dt>Created</dt><dd>${when(server.created_at)}</dd>
 <dt>Updated</dt><dd>${when(server.updated_at)}</dd>
@@ -77,6 +78,7 @@ ${SIGNING_ALGS.map((alg) => html`<option value="${alg}"${has(values, 'signing_al
 <span class="hint">For JWT access tokens.</span>
 </div>
 ${textField({ name: 'access_token_ttl', label: 'Access token lifetime (seconds)', values, type: 'number', attributes: { min: '1', max: '3600' }, hint: "Empty: the server's default. A client's own lifetime can only shorten it." })}
+${textField({ name: 'public_base_url', label: 'Public base URL', values, attributes: { maxlength: '2000', spellcheck: 'false' }, hint: 'Optional: where clients reach the API when a gateway is forwarded to from elsewhere, e.g. https://api.example.com.' })}
 <label class="check"><input type="checkbox" name="dpop_required" value="yes"${has(values, 'dpop_required', 'yes') ? html` checked` : ''}> Require DPoP-bound tokens</label>
 <p class="actions"><button type="submit" class="primary">${editing ? 'Save changes' : 'Add'}</button> <a href="${editing ? pathOf(base, editing) : `${base}/resource-servers`}">Cancel</a></p>
 </form>`;
@@ -92,6 +94,7 @@ export function resourceServerFormValues(server: ResourceServerView): Values {
     signing_alg: server.signing_alg,
     access_token_ttl: server.access_token_ttl === undefined ? '' : String(server.access_token_ttl),
     dpop_required: server.dpop_required ? 'yes' : '',
+    public_base_url: server.public_base_url ?? '',
   };
 }
 

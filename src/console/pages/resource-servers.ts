@@ -30,11 +30,12 @@ function createBody(form: FormValues) {
     access_token_ttl: whole(form, 'access_token_ttl', undefined),
     signing_alg: text(form, 'signing_alg'),
     dpop_required: ticked(form, 'dpop_required'),
+    public_base_url: text(form, 'public_base_url'),
   };
 }
 
-/** The edit form as a PATCH body: an emptied lifetime goes back to the server's default. */
-const updateBody = (form: FormValues) => ({ ...createBody(form), access_token_ttl: whole(form, 'access_token_ttl', null) });
+/** The edit form as a PATCH body: an emptied lifetime or public URL goes back to none. */
+const updateBody = (form: FormValues) => ({ ...createBody(form), access_token_ttl: whole(form, 'access_token_ttl', null), public_base_url: text(form, 'public_base_url') ?? null });
 
 export const resourceServersPage: ConsolePage = {
   title: 'Resource servers',

@@ -1,0 +1,127 @@
+// The admin API with no server running: the CLI opens the database itself (applying pending
+// migrations) and runs the admin API's router in this process, as the admin socket would (same
+// routes, services and audit trail), over in-memory connections instead of a socket.
+import { createServer } from 'node:http';
+import { duplexPair } from 'node:stream';
+import pino from 'pino';
+import { AuditLog } from '../audit/audit-log.js';
+import type { InvalidationBus, InvalidationEvent } from '../cache/invalidation.js';
+import { notifyPostgres } from '../cache/pg-bus.js';
+import { SecretVerifier } from '../clients/secrets.js';
+import { ClientService } from '../clients/service.js';
+import type { Config } from '../config/config.js';
+import { openDatabase, type Client, type Database } from '../db/database.js';
+import { renderErrors } from '../http/errors.js';
+import { KeyRing } from '../keys/key-ring.js';
+import { openKeys } from '../keys/start.js';
+import { keySettings } from '../keys/store.js';
+import { ResourceServerService } from '../resource-servers/service.js';
+import { UserService } from '../users/service.js';
+import { adminApiOver, type AdminApi } from './api-client.js';
+import { adminRouteTable, localAdminApp } from './local-api.js';
+
+export interface DirectApi {
+  api: AdminApi;
+  /** Migrations applied on opening. */
+  applied: string[];
+  /** Writes the audit events and closes the database. */
+  close(): Promise<void>;
+}
+
+export async function openDirectApi(config: Config): Promise<DirectApi> {
+  const db = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir });
+  try {
+    const applied = await db.migrate();
+    // No cache: this process verifies no secrets. Running servers on the same PostgreSQL are told of
+    // every client change, or their caches would keep a deleted client and its tokens alive.
+    const notify = db.kind === 'postgresql' ? { findActive: (_id: string, load: () => Promise<Client | null>) => load(), changed: (id: string) => notifyPostgres(db, [{ kind: 'client', id }]) } : undefined;
+    // Likewise for the grants a user change revokes.
+    const users = new UserService(db, db.kind === 'postgresql' ? { grantsRevoked: (ids) => notifyPostgres(db, ids.map((id) => ({ kind: 'grant' as const, id }))) } : {}, config.hashCost);
+    const clients = new ClientService(db, new SecretVerifier(0, config.hashCost), notify);
+    // And of resource-server changes, which every server's copy of them must follow.
+    const resourceServers = new ResourceServerService(
+      db,
+      db.kind === 'postgresql'
+        ? {
+            allResourceServers: (load) => load(),
+            resourceServerChanged: (id) => notifyPostgres(db, [{ kind: 'resource_server', id }]),
+            clientsChanged: (ids) => notifyPostgres(db, ids.map((id) => ({ kind: 'client' as const, id }))),
+          }
+        : undefined,
+    );
+    // The CLI reports failures itself (one line on stderr); nothing is logged.
+    const log = pino({ level: 'silent' });
+    const audit = new AuditLog(db, log, config.audit);
+    const keys = keyRingOnDemand(config, db, log);
+
+    // An unexpected error is rethrown to the CLI as it was, not as the API's bare 500, so the
+    // operator sees what went wrong (the CLI keeps it to one line, without the database password).
+    let unexpected: unknown;
+    const koa = localAdminApp(adminRouteTable({ clients, users, resourceServers, audit, db, keys }), audit, [
+      renderErrors({ log }),
+      async (_ctx, next) => {
+        try {
+          await next();
+        } catch (err) {
+          unexpected = err;
+          throw err;
+        }
+      },
+    ]);
+    const server = createServer(koa.callback());
+    const over = adminApiOver(() => {
+      const [client, served] = duplexPair();
+      server.emit('connection', served);
+      return client;
+    });
+    const api: AdminApi = async (request) => {
+      unexpected = undefined;
+      try {
+        return await over(request);
+      } catch (err) {
+        throw ((err as { status?: number }).status ?? 0) >= 500 && unexpected !== undefined ? unexpected : err;
+      } finally {
+        // Each change's audit event is written before the CLI says it is done.
+        await audit.flush();
+        if (audit.depth) throw new Error('the audit event of this command could not be written to the database');
+      }
+    };
+    return {
+      api,
+      applied,
+      async close() {
+        await audit.close(0);
+        await db.close();
+      },
+    };
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}
+
+/**
+ * The key ring, opened by the first command that needs it (a rotation): only that command needs the
+ * key-encryption key, so a wrong one fails it alone (WrongKeyEncryptionKeyError, which the CLI turns
+ * into its one line) and every other command still works. A database no server has started on yet
+ * gets its keys first, as a server's start would.
+ */
+function keyRingOnDemand(config: Config, db: Database, log: pino.Logger): Pick<KeyRing, 'rotate'> {
+  let ring: Promise<KeyRing> | undefined;
+  const open = async () => {
+    const { kek, keys } = await openKeys(config, db, log, (_line, cause) => cause as Error);
+    return new KeyRing(db, kek, keys, keySettings(config), announcingBus(db), log);
+  };
+  return { rotate: async (now) => (await (ring ??= open())).rotate(now) };
+}
+
+/** Running servers on the same PostgreSQL hear of a change within a second; none has the embedded store open. */
+function announcingBus(db: Database): InvalidationBus {
+  return {
+    connected: true,
+    publish: (event: InvalidationEvent) => (db.kind === 'postgresql' ? notifyPostgres(db, [event]) : Promise.resolve()),
+    // This process keeps no copies of what other instances change.
+    subscribe: () => {},
+    close: async () => {},
+  };
+}

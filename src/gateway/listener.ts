@@ -1,0 +1,39 @@
+// GATEWAY_PORT's handler: the request pipeline every request passes (request id, security headers,
+// log line, metrics, the one error model), in front of the gateway check alone; any other path is
+// 404. Its callers are gateways: their address is the TCP peer's, and each has its own budget.
+import type { RequestListener } from 'node:http';
+import type Provider from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { Caches } from '../cache/caches.js';
+import type { Config } from '../config/config.js';
+import type { Database } from '../db/database.js';
+import { STANDARD_METHODS } from '../http/errors.js';
+import { requestPipeline } from '../http/pipeline.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { findActiveAccessToken } from '../oidc/access-tokens.js';
+import { proofFirstUse } from '../oidc/dpop-proofs.js';
+import type { RateLimits } from '../rate-limit/limits.js';
+import { GATEWAY_CHECK_PATH, gatewayCheck } from './check.js';
+import type { ResourceServerService } from '../resource-servers/service.js';
+import { RouteDirectory } from './directory.js';
+
+export interface GatewayListenerDeps {
+  config: Config;
+  db: Database;
+  caches: Caches;
+  resourceServers: ResourceServerService;
+  provider: Provider;
+  limits: RateLimits;
+  metrics: Metrics;
+  log: Logger;
+}
+
+export function gatewayListener({ config, db, caches, resourceServers, provider, limits, metrics, log }: GatewayListenerDeps): RequestListener {
+  // The resource servers every instance keeps in memory, the same array until one changes.
+  const directory = new RouteDirectory(() => resourceServers.all());
+  const answer = gatewayCheck({ caches, directory, findToken: (value) => findActiveAccessToken(provider, value), firstUse: proofFirstUse(db), key: config.gateway.key });
+  const endpoints = { [GATEWAY_CHECK_PATH]: { methods: STANDARD_METHODS, answer, addressLimit: 'gateway_ip' as const, prefix: true } };
+  return requestPipeline(
+    { endpoints, knownPaths: new Set([GATEWAY_CHECK_PATH]), issuer: config.issuer, issuerPath: '', wellKnown: [], trustedProxies: [], limits, metrics, log },
+  ).listener;
+}

@@ -1,0 +1,214 @@
+// The gateway check over HTTP, as gateways call it: served on GATEWAY_PORT only, GATEWAY_KEY,
+// the header conventions of nginx, Caddy/Traefik and Envoy, and its answers.
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DpopKey } from '../helpers/dpop.js';
+import { admin, basic, registerClient, clientCredentialsToken } from '../helpers/oauth.js';
+import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
+
+const KEY = 'gateway-key-0123456789abcdefghijklmnopqrstuvwxyz';
+
+let tollgate: TestTollgate;
+let gateway: string;
+
+beforeAll(async () => {
+  tollgate = await startTollgate({ GATEWAY_PORT: '0', GATEWAY_KEY: KEY });
+  gateway = tollgate.running.gatewayUrl!;
+});
+afterAll(() => tollgate?.close());
+
+async function check(headers: Record<string, string>, path = '/gateway/check', method = 'GET') {
+  const response = await fetch(`${gateway}${path}`, { method, headers: { 'x-gateway-key': KEY, ...headers } });
+  return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
+}
+
+describe('who may ask', () => {
+  it('is not served on the main port', async () => {
+    for (const path of ['/gateway/check', '/gateway/check/x', '/gateway']) {
+      const response = await fetch(`${tollgate.url}${path}`, { headers: { 'x-gateway-key': KEY, 'x-original-uri': '/' } });
+      expect(response.status, path).toBe(404);
+    }
+  });
+
+  it('serves nothing else on the gateway port', async () => {
+    for (const path of ['/token', '/healthz', '/admin/clients', '/gateway']) {
+      const response = await check({ 'x-original-uri': '/' }, path);
+      expect(response.status, path).toBe(404);
+      expect(response.body.error).toBe('not_found');
+    }
+  });
+
+  it('asks callers for GATEWAY_KEY, compared whole', async () => {
+    for (const key of [undefined, 'wrong', KEY.slice(0, -1), `${KEY}x`]) {
+      const response = await fetch(`${gateway}/gateway/check`, { headers: { 'x-original-uri': '/', ...(key === undefined ? {} : { 'x-gateway-key': key }) } });
+      expect(response.status, String(key)).toBe(401);
+      expect(await response.json()).toMatchObject({ error: 'invalid_client' });
+    }
+    expect((await check({ 'x-original-uri': '/' })).status).toBe(401);
+    expect((await check({ 'x-original-uri': '/' })).body.error_description).toBe('an access token is required');
+  });
+
+  it('logs its requests like every other, without the token', async () => {
+    const response = await check({ 'x-original-uri': '/secret?q=1', authorization: 'Bearer not-a-real-token-value', 'x-request-id': 'gateway-req-1' });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('x-request-id')).toBe('gateway-req-1');
+    const line = tollgate.logs.find((entry) => entry.requestId === 'gateway-req-1');
+    expect(line).toMatchObject({ msg: 'request', method: 'GET', path: '/gateway/check', status: 401 });
+    expect(tollgate.rawLogs()).not.toContain('not-a-real-token-value');
+  });
+});
+
+describe('the original request', () => {
+  it('refuses a check that does not say which request it is about', async () => {
+    const response = await check({});
+    expect(response.status).toBe(400);
+    expect(response.body.error).toBe('invalid_request');
+  });
+
+  it('answers a request without a token 401 with a challenge for either scheme (RFC 6750 §3.1: no error code)', async () => {
+    const conventions: Record<string, string>[] = [{ 'x-original-uri': '/api/x' }, { 'x-forwarded-uri': '/api/x', 'x-forwarded-method': 'POST' }];
+    for (const headers of conventions) {
+      const response = await check(headers);
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Bearer, DPoP algs="ES256 Ed25519 EdDSA"');
+    }
+    // Envoy: the original method, and the original path after the check's.
+    expect((await check({}, '/gateway/check/api/x', 'DELETE')).status).toBe(401);
+  });
+
+  it('answers an unknown token 401 invalid_token in the scheme it came with', async () => {
+    const bearer = await check({ 'x-original-uri': '/api/x', authorization: 'Bearer unknown-token' });
+    expect(bearer.status).toBe(401);
+    expect(bearer.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token", error_description="/);
+    const dpop = await check({ 'x-original-uri': '/api/x', authorization: 'DPoP unknown-token' });
+    expect(dpop.headers.get('www-authenticate')).toMatch(/^DPoP algs="ES256 Ed25519 EdDSA", error="invalid_token"/);
+    const malformed = await check({ 'x-original-uri': '/api/x', authorization: 'Basic dXNlcjpwYXNz' });
+    expect(malformed.status).toBe(401);
+  });
+
+  it('denies by default: a valid token on a path no rule names is 403 insufficient_scope', async () => {
+    const client = await registerClient(tollgate.url, { scope: 'read' });
+    const { body } = await clientCredentialsToken(tollgate.url, client.client_id, client.client_secret, 'read');
+    const response = await check({ 'x-original-uri': '/nowhere', authorization: `Bearer ${body.access_token as string}` });
+    expect(response.status).toBe(403);
+    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer error="insufficient_scope"/);
+  });
+});
+
+describe('decisions with route rules', () => {
+  let token: string;
+  let serverId: string;
+
+  beforeAll(async () => {
+    const created = await admin(tollgate.url, 'POST', '/resource-servers', { identifier: tollgate.url, name: 'API', public_base_url: 'https://api.example.com' });
+    serverId = created.body.id as string;
+    const rules = [
+      { host: 'api.example.com', path: '/items/**', methods: ['GET', 'HEAD'], scopes_any: ['read', 'write'] },
+      { host: 'api.example.com', path: '/items/**', scopes_all: ['write'] },
+      { path: '/status', public: true },
+    ];
+    expect((await admin(tollgate.url, 'PUT', `/resource-servers/${serverId}/routes`, { routes: rules })).status).toBe(200);
+    const client = await registerClient(tollgate.url, { scope: 'read' });
+    token = (await clientCredentialsToken(tollgate.url, client.client_id, client.client_secret, 'read')).body.access_token as string;
+  });
+
+  const expectPass = (response: Awaited<ReturnType<typeof check>>) => {
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    expect(response.headers.get('x-auth-scope')).toBe('read');
+    expect(response.headers.get('x-auth-audience')).toBe(tollgate.url);
+  };
+
+  it("decides from nginx's, Caddy's/Traefik's and Envoy's headers alike", async () => {
+    const authorization = `Bearer ${token}`;
+    expectPass(await check({ authorization, 'x-original-method': 'GET', 'x-original-uri': '/items/1?x=1', 'x-forwarded-host': 'api.example.com' }));
+    expectPass(await check({ authorization, 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/items/1', 'x-forwarded-host': 'API.example.com:8443', 'x-forwarded-proto': 'https' }));
+    expectPass(await check({ authorization, 'x-forwarded-host': 'api.example.com' }, '/gateway/check/items/1', 'GET'));
+    // The same request with a method the read rule does not cover needs write.
+    const write = await check({ authorization, 'x-forwarded-host': 'api.example.com' }, '/gateway/check/items/1', 'DELETE');
+    expect(write.status).toBe(403);
+    expect(write.headers.get('www-authenticate')).toBe('Bearer error="insufficient_scope", error_description="the access token lacks the scope this route needs", scope="write"');
+    expect(write.body).toMatchObject({ error: 'insufficient_scope', scope: 'write' });
+  });
+
+  it("lets nginx's X-Original-* win when both conventions arrive", async () => {
+    const authorization = `Bearer ${token}`;
+    const host = { 'x-forwarded-host': 'api.example.com' };
+    expectPass(await check({ authorization, ...host, 'x-original-uri': '/items/1', 'x-forwarded-uri': '/elsewhere', 'x-original-method': 'GET', 'x-forwarded-method': 'DELETE' }));
+    expect((await check({ authorization, ...host, 'x-original-uri': '/elsewhere', 'x-forwarded-uri': '/items/1' })).status).toBe(403);
+  });
+
+  it('refuses another host, a path outside the rules and a path that could be read two ways', async () => {
+    const authorization = `Bearer ${token}`;
+    expect((await check({ authorization, 'x-original-uri': '/items/1', 'x-forwarded-host': 'other.example.com' })).status).toBe(403);
+    for (const uri of ['/itemsx', '/items/../admin', '/items/%2e%2e/admin', '/items/a%2Fb']) {
+      expect((await check({ authorization, 'x-original-uri': uri, 'x-forwarded-host': 'api.example.com' })).status, uri).toBe(403);
+    }
+  });
+
+  it('passes a public route without a token, with the X-Auth-* headers empty', async () => {
+    const response = await check({ 'x-original-uri': '/status' });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-auth-subject')).toBe('');
+  });
+
+  it("checks a DPoP proof's htu against the resource server's public_base_url", async () => {
+    const key = new DpopKey();
+    const client = await registerClient(tollgate.url, { scope: 'read', dpop_bound_access_tokens: true });
+    const issued = await fetch(`${tollgate.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret), dpop: key.proof(`${tollgate.url}/token`) },
+      body: 'grant_type=client_credentials&scope=read',
+    });
+    const bound = ((await issued.json()) as { access_token: string }).access_token;
+    const ath = createHash('sha256').update(bound).digest('base64url');
+    // The gateway forwards http://10.0.0.5:8080; clients reach https://api.example.com.
+    const forwarded = { authorization: `DPoP ${bound}`, 'x-original-uri': '/items/1', 'x-forwarded-host': 'api.example.com', 'x-forwarded-proto': 'http' };
+    expect((await check({ ...forwarded, dpop: key.proof('http://api.example.com/items/1', { ath }, 'GET') })).status).toBe(401);
+    expect((await check({ ...forwarded, dpop: key.proof('https://api.example.com/items/1', { ath }, 'POST') })).status).toBe(401);
+    const passed = await check({ ...forwarded, dpop: key.proof('https://api.example.com/items/1', { ath }, 'GET') });
+    expect(passed.status, JSON.stringify(passed.body)).toBe(200);
+    expect(passed.headers.get('x-auth-client-id')).toBe(client.client_id);
+    const missing = await check(forwarded);
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toMatch(/^DPoP algs="ES256 Ed25519 EdDSA", error="invalid_token"/);
+  });
+
+  it('follows a rule change at once', async () => {
+    const authorization = `Bearer ${token}`;
+    const request = { authorization, 'x-original-uri': '/items/1', 'x-forwarded-host': 'api.example.com' };
+    expectPass(await check(request));
+    expect((await admin(tollgate.url, 'PUT', `/resource-servers/${serverId}/routes`, { routes: [] })).status).toBe(200);
+    expect((await check(request)).status).toBe(403);
+  });
+});
+
+describe('off by default', () => {
+  it('serves no gateway check without GATEWAY_PORT', async () => {
+    const plain = await startTollgate();
+    try {
+      expect(plain.running.gatewayUrl).toBeUndefined();
+      expect((await fetch(`${plain.url}/gateway/check`, { headers: { 'x-original-uri': '/' } })).status).toBe(404);
+    } finally {
+      await plain.close();
+    }
+  });
+});
+
+describe('its own budget per address', () => {
+  it('refuses a gateway past RATE_LIMIT_GATEWAY_PER_IP with 429, and leaves the token endpoints\' budgets alone', async () => {
+    const limited = await startTollgate({ GATEWAY_PORT: '0', RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_GATEWAY_PER_IP: '3', RATE_LIMIT_TOKEN_PER_IP: '3' });
+    try {
+      const client = await registerClient(limited.url, { scope: 'read' });
+      const token = (await clientCredentialsToken(limited.url, client.client_id, client.client_secret, 'read')).body.access_token as string;
+      const ask = () => fetch(`${limited.running.gatewayUrl!}/gateway/check`, { headers: { authorization: `Bearer ${token}`, 'x-original-uri': '/x' } });
+      for (let i = 0; i < 3; i += 1) expect((await ask()).status).toBe(403);
+      const refused = await ask();
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+      // The checks spent nothing of the token endpoint's budget: 3 per address, 2 used above (the admin token, the client's).
+      expect((await clientCredentialsToken(limited.url, client.client_id, client.client_secret, 'read')).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+});

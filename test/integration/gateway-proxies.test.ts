@@ -1,0 +1,133 @@
+// Real gateways in front of an API, asking Tollgate's gateway check about every request: nginx
+// (auth_request) and Caddy (forward_auth), run from the configurations docs/gateway.md shows.
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DpopKey } from '../helpers/dpop.js';
+import { gatewayProgram, startGateway, startUpstream, type GatewayKind, type RunningGateway } from '../helpers/gateways.js';
+import { admin, basic, clientCredentialsToken, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
+import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
+
+const KEY = 'gateway-key-0123456789abcdefghijklmnopqrstuvwxyz';
+const ROUTES = [
+  { path: '/public/**', public: true },
+  { path: '/api/**', methods: ['GET', 'HEAD'], scopes_all: ['read'] },
+  { path: '/api/**', scopes_all: ['write'] },
+];
+
+let tollgate: TestTollgate;
+let upstream: Awaited<ReturnType<typeof startUpstream>>;
+let reader: RegisteredClient;
+let bound: RegisteredClient;
+const dpopKey = new DpopKey();
+
+beforeAll(async () => {
+  tollgate = await startTollgate({ GATEWAY_PORT: '0', GATEWAY_KEY: KEY });
+  upstream = await startUpstream();
+  // Until tokens name another audience, every token's `aud` is the issuer: the API is registered under it.
+  const server = await admin(tollgate.url, 'POST', '/resource-servers', { identifier: tollgate.url, name: 'Items API', scopes: ['read', 'write'] });
+  expect(server.status, JSON.stringify(server.body)).toBe(201);
+  const routes = await admin(tollgate.url, 'PUT', `/resource-servers/${server.body.id as string}/routes`, { routes: ROUTES });
+  expect(routes.status, JSON.stringify(routes.body)).toBe(200);
+  reader = await registerClient(tollgate.url, { scope: 'read other' });
+  bound = await registerClient(tollgate.url, { scope: 'read', dpop_bound_access_tokens: true });
+});
+afterAll(async () => {
+  await upstream?.close();
+  await tollgate?.close();
+});
+
+async function tokenFor(client: RegisteredClient, scope: string): Promise<string> {
+  const { status, body } = await clientCredentialsToken(tollgate.url, client.client_id, client.client_secret, scope);
+  expect(status, JSON.stringify(body)).toBe(200);
+  return body.access_token as string;
+}
+
+async function boundToken(): Promise<string> {
+  const response = await fetch(`${tollgate.url}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(bound.client_id, bound.client_secret), dpop: dpopKey.proof(`${tollgate.url}/token`) },
+    body: 'grant_type=client_credentials&scope=read',
+  });
+  const body = (await response.json()) as Record<string, unknown>;
+  expect(response.status, JSON.stringify(body)).toBe(200);
+  expect(body.token_type).toBe('DPoP');
+  return body.access_token as string;
+}
+
+const ath = (token: string) => createHash('sha256').update(token).digest('base64url');
+
+for (const kind of ['nginx', 'caddy'] as const satisfies readonly GatewayKind[]) {
+  const program = gatewayProgram(kind);
+  describe.skipIf(!program)(`through ${kind}`, () => {
+    let gateway: RunningGateway;
+
+    beforeAll(async () => {
+      gateway = await startGateway(kind, program!, { gateway: new URL(tollgate.running.gatewayUrl!).host, upstream: upstream.address, key: KEY });
+    });
+    afterAll(() => gateway?.close());
+
+    const call = async (path: string, headers: Record<string, string> = {}, method = 'GET') => {
+      const response = await fetch(`${gateway.url}${path}`, { method, headers });
+      const text = await response.text();
+      return { status: response.status, challenge: response.headers.get('www-authenticate'), upstream: response.status === 200 ? (JSON.parse(text) as { headers: Record<string, string> }) : undefined };
+    };
+
+    it('refuses a request without a token (401, with the challenge)', async () => {
+      const response = await call('/api/items');
+      expect(response.status).toBe(401);
+      expect(response.challenge).toContain('Bearer');
+    });
+
+    it('passes a public route without a token, and never the client’s own X-Auth-* headers', async () => {
+      const response = await call('/public/status', { 'x-auth-subject': 'mallory', 'x-auth-scope': 'admin' });
+      expect(response.status).toBe(200);
+      expect(response.upstream!.headers['x-auth-subject'] ?? '').toBe('');
+      expect(response.upstream!.headers['x-auth-scope'] ?? '').toBe('');
+    });
+
+    it('passes a token with the scope the route needs, telling the API who sent it', async () => {
+      const token = await tokenFor(reader, 'read');
+      const response = await call('/api/items/7?page=2', { authorization: `Bearer ${token}`, 'x-auth-subject': 'mallory' });
+      expect(response.status).toBe(200);
+      expect(response.upstream!.headers).toMatchObject({ 'x-auth-subject': reader.client_id, 'x-auth-client-id': reader.client_id, 'x-auth-scope': 'read', 'x-auth-audience': tollgate.url });
+    });
+
+    it('refuses a token without the scope (403 insufficient_scope), and another method of the same path needs another scope', async () => {
+      const other = await call('/api/items', { authorization: `Bearer ${await tokenFor(reader, 'other')}` });
+      expect(other.status).toBe(403);
+      expect(other.challenge).toMatch(/error="insufficient_scope".*scope="read"/);
+      const write = await call('/api/items', { authorization: `Bearer ${await tokenFor(reader, 'read')}` }, 'DELETE');
+      expect(write.status).toBe(403);
+      expect(write.challenge).toContain('scope="write"');
+    });
+
+    it('refuses a revoked token at once', async () => {
+      const token = await tokenFor(reader, 'read');
+      expect((await call('/api/items', { authorization: `Bearer ${token}` })).status).toBe(200);
+      expect((await postForm(tollgate.url, '/revoke', { token }, [reader.client_id, reader.client_secret])).status).toBe(200);
+      const response = await call('/api/items', { authorization: `Bearer ${token}` });
+      expect(response.status).toBe(401);
+      expect(response.challenge).toContain('error="invalid_token"');
+    });
+
+    it('refuses a DPoP-bound token sent as Bearer', async () => {
+      const response = await call('/api/items', { authorization: `Bearer ${await boundToken()}` });
+      expect(response.status).toBe(401);
+      expect(response.challenge).toMatch(/^DPoP /);
+    });
+
+    it('passes a DPoP-bound token with a proof of the original request, once; a proof for another path fails', async () => {
+      const token = await boundToken();
+      const proof = dpopKey.proof(`${gateway.url}/api/items`, { ath: ath(token) }, 'GET');
+      const headers = { authorization: `DPoP ${token}`, dpop: proof };
+      const passed = await call('/api/items?page=1', headers);
+      expect(passed.status).toBe(200);
+      expect(passed.upstream!.headers['x-auth-client-id']).toBe(bound.client_id);
+      const replayed = await call('/api/items?page=1', headers);
+      expect(replayed.status).toBe(401);
+      expect(replayed.challenge).toContain('error="invalid_token"');
+      const elsewhere = await call('/api/other', { authorization: `DPoP ${token}`, dpop: dpopKey.proof(`${gateway.url}/api/items`, { ath: ath(token) }, 'GET') });
+      expect(elsewhere.status).toBe(401);
+    });
+  });
+}

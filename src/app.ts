@@ -160,7 +160,7 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl }: AppD
   });
   koa.use(interactions.routes());
   const refusals = new CounterHistory(metrics.rateLimited);
-  koa.use(consoleApp({ config, db, clients, users, audit, metrics, refusals, provider, keys, log, localUrl: () => localUrl ?? config.issuer }));
+  koa.use(consoleApp({ config, db, clients, users, resourceServers, audit, metrics, refusals, provider, keys, log, localUrl: () => localUrl ?? config.issuer }));
   koa.use(discovery);
   const providerApp = mount(provider);
   // Deny by default: only the endpoints Tollgate documents reach the provider.

@@ -34,6 +34,11 @@ export function lines(form: FormValues, name: string): string[] {
   return (text(form, name) ?? '').split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
 }
 
+/** A text field of values separated by spaces (scopes). */
+export function words(form: FormValues, name: string): string[] {
+  return (text(form, name) ?? '').split(/\s+/).filter(Boolean);
+}
+
 /** A number field: a whole number as a number, anything else as typed (for the schema to refuse by name); `empty` when left blank. */
 export function whole<E>(form: FormValues, name: string, empty: E): number | string | E {
   const value = text(form, name);

@@ -9,7 +9,9 @@ import type { AuditEventInput } from '../audit/types.js';
 import type { ClientService } from '../clients/service.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
+import type { KeyRing } from '../keys/key-ring.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { ResourceServerService } from '../resource-servers/service.js';
 import type { UserService } from '../users/service.js';
 import type { CounterHistory } from './counter-history.js';
 import type { ConsoleSession } from './sessions.js';
@@ -27,6 +29,9 @@ export interface ConsoleServices {
   db: Database;
   clients: ClientService;
   users: UserService;
+  resourceServers: ResourceServerService;
+  /** The provider's keys: listed and rotated as the admin API does. */
+  keys: KeyRing;
   audit: AuditLog;
   metrics: Metrics;
   /** The refused requests (429) counter over time. */

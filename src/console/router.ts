@@ -11,7 +11,6 @@ import { consoleLayout, consoleMessage } from '../../views/console/layout.js';
 import { answerFor, HttpError } from '../http/errors.js';
 import { MAX_BODY_BYTES } from '../http/validate.js';
 import { CsrfTokens } from '../interactions/csrf.js';
-import type { KeyRing } from '../keys/key-ring.js';
 import { subkey } from '../oidc/keys.js';
 import { CONSOLE_PATH } from './client.js';
 import { ConsolePageError, type AuditedEvent, type ConsoleContext, type ConsoleServices, type ConsoleState, type ConsoleTools } from './page.js';
@@ -33,7 +32,6 @@ export const CONSOLE_POLICY = [
 
 export interface ConsoleDeps extends ConsoleServices {
   provider: Provider;
-  keys: KeyRing;
   log: Logger;
   /** Where this process's own listener answers (the code exchange goes there). */
   localUrl: () => string;

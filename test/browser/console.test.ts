@@ -160,6 +160,101 @@ describe.skipIf(!hasChromium)('the web console in Chromium', () => {
     expect(deleted).toMatchObject({ actor: administrator.id, client_id: 'billing' });
   });
 
+  it('adds a resource server, edits it, links a client to it and deletes it after a confirmation', async () => {
+    await page.getByRole('link', { name: 'Resource servers', exact: true }).click();
+    await page.getByRole('heading', { name: 'Resource servers' }).waitFor();
+    await page.getByRole('link', { name: 'Add a resource server' }).click();
+    await page.getByLabel('Identifier').fill('https://api.example.com/ledger#part');
+    await page.getByLabel('Name').fill('Ledger API');
+    await page.getByLabel('Scopes').fill('ledger:read ledger:write');
+    await page.getByRole('button', { name: 'Add' }).click();
+    // Bad input: the admin API's message, the form kept as typed.
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toContain('identifier: must not contain a fragment');
+    expect(await page.getByLabel('Name').inputValue()).toBe('Ledger API');
+    await page.getByLabel('Identifier').fill('https://api.example.com/ledger');
+    await page.getByLabel('Access token lifetime (seconds)').fill('900');
+    await page.getByLabel('Public base URL').fill('https://ledger.example.com');
+    await page.getByRole('button', { name: 'Add' }).click();
+    await page.getByText('Resource server added.').waitFor();
+    await page.getByRole('heading', { name: 'Resource server Ledger API' }).waitFor();
+    const id = new URL(page.url()).pathname.split('/').at(-1)!;
+    expect((await admin(tollgate.url, 'GET', `/resource-servers/${id}`)).body).toMatchObject({
+      identifier: 'https://api.example.com/ledger',
+      scopes: ['ledger:read', 'ledger:write'],
+      access_token_format: 'opaque',
+      access_token_ttl: 900,
+      signing_alg: 'RS256',
+      dpop_required: false,
+      public_base_url: 'https://ledger.example.com',
+    });
+    const [created] = await latest('resource_server.created');
+    expect(created).toMatchObject({ actor: administrator.id, outcome: 'success', details: { resource_server_id: id, via: 'console' } });
+
+    await page.getByRole('link', { name: 'Edit' }).click();
+    expect(await page.getByLabel('Scopes').inputValue()).toBe('ledger:read ledger:write');
+    await page.getByLabel('Name').fill('Ledger');
+    await page.getByLabel('Access token format').selectOption('jwt');
+    await page.getByLabel('Signing algorithm').selectOption('ES256');
+    await page.getByLabel('Access token lifetime (seconds)').fill('');
+    await page.getByLabel('Require DPoP-bound tokens').check();
+    await page.getByLabel('Public base URL').fill('');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Changes saved.').waitFor();
+    const edited = (await admin(tollgate.url, 'GET', `/resource-servers/${id}`)).body;
+    expect(edited).toMatchObject({ name: 'Ledger', access_token_format: 'jwt', signing_alg: 'ES256', dpop_required: true });
+    expect(edited.access_token_ttl).toBeUndefined();
+    expect(edited.public_base_url).toBeUndefined();
+    const [updated] = await latest('resource_server.updated');
+    expect(updated).toMatchObject({ actor: administrator.id, details: { resource_server_id: id, via: 'console' } });
+    await page.getByRole('link', { name: 'Resource servers', exact: true }).click();
+    expect(await page.textContent('main table')).toContain('JWT (ES256)');
+    await screenshot('resource-servers');
+
+    // A client acts for it: chosen on the client's edit form.
+    await admin(tollgate.url, 'POST', '/clients', { client_id: 'ledger-gateway', scope: 'ledger:read' });
+    await page.goto(`${tollgate.url}/console/clients/ledger-gateway/edit`);
+    await page.getByLabel('Acts for resource server').selectOption({ label: 'Ledger (https://api.example.com/ledger)' });
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Changes saved.').waitFor();
+    expect(await page.textContent('main')).toContain('https://api.example.com/ledger');
+    expect((await admin(tollgate.url, 'GET', '/clients/ledger-gateway')).body.resource_server_id).toBe(id);
+
+    await page.goto(`${tollgate.url}/console/resource-servers/${id}`);
+    await page.getByRole('link', { name: 'Delete…' }).click();
+    await page.getByRole('heading', { name: 'Delete Ledger?' }).waitFor();
+    await screenshot('resource-server-delete');
+    await page.getByRole('button', { name: 'Delete resource server' }).click();
+    await page.getByText('Resource server deleted.').waitFor();
+    expect((await admin(tollgate.url, 'GET', `/resource-servers/${id}`)).status).toBe(404);
+    expect((await admin(tollgate.url, 'GET', '/clients/ledger-gateway')).body.resource_server_id).toBeUndefined();
+    const [deleted] = await latest('resource_server.deleted');
+    expect(deleted).toMatchObject({ actor: administrator.id, outcome: 'success', details: { resource_server_id: id } });
+  });
+
+  it('lists the keys without private material and starts a rotation', async () => {
+    await page.getByRole('link', { name: 'Keys', exact: true }).click();
+    await page.getByRole('heading', { name: 'Keys' }).waitFor();
+    const before = (await admin(tollgate.url, 'GET', '/keys')).body.keys as { kid: string; state: string }[];
+    const rows = page.locator('main tbody tr');
+    expect(await rows.count()).toBe(before.length);
+    for (const key of before) expect(await page.locator('main tbody tr', { hasText: key.kid }).textContent()).toContain(key.state);
+    await page.getByRole('button', { name: 'Start a rotation' }).click();
+    await page.getByText('Rotation started').waitFor();
+    const after = (await admin(tollgate.url, 'GET', '/keys')).body.keys as { kid: string; state: string }[];
+    const fresh = after.filter((key) => key.state === 'next');
+    // One signing key per algorithm and a cookie key.
+    expect(fresh).toHaveLength(4);
+    expect(await rows.count()).toBe(after.length);
+    for (const key of fresh) expect(await page.locator('main tbody tr', { hasText: key.kid }).textContent()).toContain('next');
+    const content = await page.content();
+    expect(content).not.toMatch(/"d"|private|BEGIN/i);
+    await screenshot('keys');
+    const [rotated] = await latest('keys.rotated');
+    expect(rotated).toMatchObject({ actor: administrator.id, outcome: 'success', details: { via: 'console' } });
+    expect([...(rotated!.details.kids as string[])].sort()).toEqual(fresh.map((key) => key.kid).sort());
+  });
+
   it('creates a user, makes them an administrator and takes it back', async () => {
     await page.getByRole('link', { name: 'Users', exact: true }).click();
     await page.getByRole('heading', { name: 'Users' }).waitFor();

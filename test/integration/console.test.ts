@@ -18,6 +18,18 @@ beforeAll(async () => {
 });
 afterAll(() => tollgate?.close());
 
+type FormCase = [path: string, form: Record<string, string>, status: number, text: string];
+
+/** Posts each form and expects an HTML page with its status, naming the problem. */
+async function expectPages(agent: BrowserAgent, cases: FormCase[]) {
+  for (const [path, form, status, text] of cases) {
+    const answer = await agent.post(`${base}${path}`, form);
+    expect([path, answer.status]).toEqual([path, status]);
+    expect(answer.headers.get('content-type')).toContain('text/html');
+    expect(answer.text).toContain(text);
+  }
+}
+
 describe('the web console', () => {
   it('sends a visitor without a session to sign in, with a strict CSP', async () => {
     const agent = new BrowserAgent(base);
@@ -112,7 +124,7 @@ describe('the web console', () => {
   it('answers bad client and user forms with 4xx pages, and keeps its own client', async () => {
     const { agent, page } = await signInToConsole(base, administrator.username, PASSWORD);
     const csrf = csrfOf(page.text);
-    const cases: [string, Record<string, string>, number, string][] = [
+    const cases: FormCase[] = [
       ['/console/clients', { csrf, client_id: 'bad id!', scope: 'a' }, 400, 'client_id: must be 1-64 of'],
       ['/console/clients', { csrf, 'grant_types[x]': 'client_credentials' }, 400, 'must be a plain form field'],
       ['/console/clients', { csrf, grant_types: 'implicit' }, 400, 'grant_types'],
@@ -128,14 +140,78 @@ describe('the web console', () => {
       [`/console/users/${administrator.id}/password`, { csrf, password: 'short' }, 400, 'password: must be at least 8 characters'],
       ['/console/users/not-a-user/consents/x/revoke', { csrf }, 404, 'user not-a-user not found'],
     ];
-    for (const [path, form, status, text] of cases) {
-      const answer = await agent.post(`${base}${path}`, form);
-      expect([path, answer.status]).toEqual([path, status]);
-      expect(answer.headers.get('content-type')).toContain('text/html');
-      expect(answer.text).toContain(text);
-    }
+    await expectPages(agent, cases);
     const json = await fetch(`${base}/console/clients`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: `tollgate_console=${agent.cookies.get('tollgate_console')}` }, body: '{}' });
     expect(json.status).toBe(415);
+  });
+
+  it('refuses resource-server and key forms without the CSRF token, and changes nothing', async () => {
+    const { agent } = await signInToConsole(base, administrator.username, PASSWORD);
+    const server = await admin(base, 'POST', '/resource-servers', { identifier: 'https://csrf.example', name: 'CSRF target' });
+    const keysBefore = await tollgate.db.prisma.providerKey.count();
+    const forms: [string, Record<string, string>][] = [
+      ['/console/resource-servers', { identifier: 'https://forged.example', name: 'Forged' }],
+      [`/console/resource-servers/${server.body.id}`, { identifier: 'https://csrf.example', name: 'Renamed' }],
+      [`/console/resource-servers/${server.body.id}/delete`, {}],
+      ['/console/keys/rotate', {}],
+    ];
+    for (const [path, form] of forms) {
+      for (const csrf of [undefined, 'forged']) {
+        const answer = await agent.post(`${base}${path}`, csrf === undefined ? form : { ...form, csrf });
+        expect([path, answer.status]).toEqual([path, 403]);
+        expect(answer.text).toContain('Form expired');
+      }
+    }
+    expect((await admin(base, 'GET', `/resource-servers/${server.body.id}`)).body.name).toBe('CSRF target');
+    expect((await admin(base, 'GET', '/resource-servers')).body.resource_servers).toHaveLength(1);
+    expect(await tollgate.db.prisma.providerKey.count()).toBe(keysBefore);
+    await admin(base, 'DELETE', `/resource-servers/${server.body.id}`);
+  });
+
+  it('answers bad resource-server and key forms with 4xx pages naming the problem', async () => {
+    const { agent, page } = await signInToConsole(base, administrator.username, PASSWORD);
+    const csrf = csrfOf(page.text);
+    const taken = await admin(base, 'POST', '/resource-servers', { identifier: 'https://taken.example', name: 'Taken' });
+    const other = await admin(base, 'POST', '/resource-servers', { identifier: 'https://other.example', name: 'Other' });
+    const valid = { csrf, identifier: 'https://new.example', name: 'New' };
+    const missing = '00000000-0000-0000-0000-000000000000';
+    const cases: FormCase[] = [
+      ['/console/resource-servers', { ...valid, identifier: 'not a uri' }, 400, 'identifier: must be an absolute URI'],
+      ['/console/resource-servers', { ...valid, identifier: 'https://new.example/#x' }, 400, 'must not contain a fragment'],
+      ['/console/resource-servers', { ...valid, name: '' }, 400, 'name'],
+      ['/console/resource-servers', { ...valid, scopes: 'read "quoted"' }, 400, 'must be an RFC 6749 scope token'],
+      ['/console/resource-servers', { ...valid, access_token_format: 'paseto' }, 400, 'access_token_format'],
+      ['/console/resource-servers', { ...valid, signing_alg: 'HS256' }, 400, 'signing_alg'],
+      ['/console/resource-servers', { ...valid, access_token_ttl: '99999' }, 400, 'access_token_ttl'],
+      ['/console/resource-servers', { ...valid, access_token_ttl: 'soon' }, 400, 'access_token_ttl'],
+      ['/console/resource-servers', { ...valid, 'scopes[x]': 'read' }, 400, 'must be a plain form field'],
+      ['/console/resource-servers', { ...valid, public_base_url: 'https://api.example.com/path' }, 400, 'public_base_url: must be an http(s) origin'],
+      ['/console/resource-servers', { ...valid, identifier: 'https://taken.example' }, 409, 'already exists'],
+      [`/console/resource-servers/${other.body.id}`, { ...valid, identifier: 'https://taken.example' }, 409, 'already exists'],
+      [`/console/resource-servers/${missing}`, valid, 404, `resource server ${missing} not found`],
+      [`/console/resource-servers/${missing}/delete`, { csrf }, 404, 'not found'],
+      ['/console/resource-servers/not-an-id/delete', { csrf }, 404, 'not found'],
+      ['/console/clients', { csrf, scope: 'a', grant_types: 'client_credentials', resource_server_id: 'not-an-id' }, 400, 'resource_server_id: must be a resource server id'],
+      ['/console/clients', { csrf, scope: 'a', grant_types: 'client_credentials', resource_server_id: missing }, 400, `resource_server_id: no resource server ${missing}`],
+    ];
+    await expectPages(agent, cases);
+    // Refused forms come back as typed; nothing was made or changed.
+    expect((await agent.post(`${base}/console/resource-servers`, { ...valid, identifier: 'not a uri', name: 'Kept name' })).text).toContain('value="Kept name"');
+    expect((await admin(base, 'GET', '/resource-servers')).body.resource_servers).toHaveLength(2);
+    expect((await admin(base, 'GET', `/resource-servers/${other.body.id}`)).body.identifier).toBe('https://other.example');
+    expect((await agent.get(`${base}/console/resource-servers/${missing}`)).status).toBe(404);
+    expect((await agent.get(`${base}/console/resource-servers?cursor=bad`)).status).toBe(400);
+
+    // A second rotation while the first one's keys wait to sign: 409, on the keys page.
+    const first = await agent.post(`${base}/console/keys/rotate`, { csrf });
+    expect(first.status).toBe(303);
+    const second = await agent.post(`${base}/console/keys/rotate`, { csrf });
+    expect(second.status).toBe(409);
+    expect(second.text).toContain('a rotation is in progress');
+    expect(second.text).toContain('<h1>Keys</h1>');
+    const failed = await admin(base, 'GET', '/audit?type=keys.rotated&outcome=failure');
+    expect(failed.body.events).toMatchObject([{ actor: administrator.id, details: { via: 'console', error: 'conflict' } }]);
+    for (const server of [taken, other]) await admin(base, 'DELETE', `/resource-servers/${server.body.id}`);
   });
 
   it('keeps its client: neither changed nor deleted through the admin API', async () => {

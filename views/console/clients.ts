@@ -1,13 +1,13 @@
 import type { ClientView } from '../../src/clients/views.js';
 import { SUPPORTED_GRANT_TYPES, TOKEN_ENDPOINT_AUTH_METHODS } from '../../src/clients/schema.js';
-import { html, type SafeHtml } from '../html.js';
+import { html, SafeHtml } from '../html.js';
 
-type Values = Record<string, string | string[]>;
-const valueOf = (values: Values, name: string) => {
+export type Values = Record<string, string | string[]>;
+export const valueOf = (values: Values, name: string) => {
   const value = values[name];
   return Array.isArray(value) ? value.join('\n') : (value ?? '');
 };
-const has = (values: Values, name: string, option: string) => {
+export const has = (values: Values, name: string, option: string) => {
   const value = values[name];
   return Array.isArray(value) ? value.includes(option) : value === option;
 };
@@ -15,6 +15,15 @@ const has = (values: Values, name: string, option: string) => {
 export const csrfField = (csrf: string) => html`<input type="hidden" name="csrf" value="${csrf}">`;
 export const notice = (message: string | undefined) => (message ? html`<p class="notice" role="status">${message}</p>` : '');
 export const problem = (message: string | undefined) => (message ? html`<p class="alert" role="alert">${message}</p>` : '');
+/** A labelled text or number input with an optional hint. */
+export function textField({ name, label, values, hint, type = 'text', attributes }: { name: string; label: string; values: Values; hint?: string; type?: 'text' | 'number'; attributes?: Record<string, string> }): SafeHtml {
+  return html`<div class="field">
+<label for="${name}">${label}</label>
+<input id="${name}" name="${name}" type="${type}" value="${valueOf(values, name)}"${Object.entries(attributes ?? {}).map(([attribute, value]) => html` ${new SafeHtml(attribute)}="${value}"`)}>
+${hint ? html`<span class="hint">${hint}</span>` : ''}
+</div>`;
+}
+
 export const when = (iso: string) => html`<time datetime="${iso}">${iso.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}</time>`;
 
 export function clientListView({ base, clients, next, message }: { base: string; clients: ClientView[]; next?: string; message?: string }): SafeHtml {
@@ -37,7 +46,7 @@ ${clients.map(
 ${next ? html`<nav class="pager" aria-label="Pages"><a href="${base}/clients?cursor=${encodeURIComponent(next)}">Next page</a></nav>` : ''}`;
 }
 
-export function clientDetailView({ base, client, csrf, message, builtIn }: { base: string; client: ClientView; csrf: string; message?: string; builtIn: boolean }): SafeHtml {
+export function clientDetailView({ base, client, actsFor, csrf, message, builtIn }: { base: string; client: ClientView; actsFor?: string; csrf: string; message?: string; builtIn: boolean }): SafeHtml {
   const path = `${base}/clients/${encodeURIComponent(client.client_id)}`;
   const optional = (value: number | undefined) => (value === undefined ? html`<span class="muted">default</span>` : `${value} s`);
   return html`<h1>Client <code>${client.client_id}</code></h1>
@@ -61,6 +70,7 @@ ${csrfField(csrf)}
 <dt>Redirect URIs</dt><dd>${client.redirect_uris.length ? client.redirect_uris.map((uri) => html`<code>${uri}</code><br>`) : html`<span class="muted">none</span>`}</dd>
 <dt>Authentication</dt><dd>${client.token_endpoint_auth_method}</dd>
 <dt>Resource server</dt><dd>${client.resource_server ? 'yes: may introspect any token' : 'no'}</dd>
+<dt>Acts for</dt><dd>${client.resource_server_id ? html`<a href="${base}/resource-servers/${encodeURIComponent(client.resource_server_id)}"><code>${actsFor ?? client.resource_server_id}</code></a>` : html`<span class="muted">no resource server</span>`}</dd>
 <dt>DPoP-bound tokens</dt><dd>${client.dpop_bound_access_tokens ? 'required' : 'no'}</dd>
 <dt>Access token lifetime</dt><dd>${optional(client.access_token_ttl)}</dd>
 <dt>Refresh token idle / absolute</dt><dd>${optional(client.refresh_token_idle_ttl)} / ${optional(client.refresh_token_absolute_ttl)}</dd>
@@ -84,8 +94,14 @@ ${csrfField(csrf)}
 <p><a href="${base}/audit?client_id=${encodeURIComponent(client.client_id)}">Audit events of this client</a></p>`;
 }
 
+/** A resource server a client may act for, as the form offers it. */
+export interface LinkableServer {
+  id: string;
+  label: string;
+}
+
 /** The registration and edit form; `values` are the client's fields or what was typed. */
-export function clientFormView({ base, csrf, values, error, editing }: { base: string; csrf: string; values: Values; error?: string; editing?: string }): SafeHtml {
+export function clientFormView({ base, csrf, values, servers, error, editing }: { base: string; csrf: string; values: Values; servers: LinkableServer[]; error?: string; editing?: string }): SafeHtml {
   const action = editing ? `${base}/clients/${encodeURIComponent(editing)}` : `${base}/clients`;
   return html`<h1>${editing ? html`Edit client <code>${editing}</code>` : 'Register a client'}</h1>
 ${problem(error)}
@@ -132,6 +148,13 @@ ${TOKEN_ENDPOINT_AUTH_METHODS.map((method) => html`<option value="${method}"${ha
 <input id="access_token_ttl" name="access_token_ttl" type="number" min="1" max="3600" value="${valueOf(values, 'access_token_ttl')}">
 <span class="hint">Empty: the server's default.</span>
 </div>
+<div class="field">
+<label for="resource_server_id">Acts for resource server</label>
+<select id="resource_server_id" name="resource_server_id">
+<option value="">none</option>
+${servers.map((server) => html`<option value="${server.id}"${has(values, 'resource_server_id', server.id) ? html` selected` : ''}>${server.label}</option>\n`)}</select>
+<span class="hint">It may then introspect the tokens issued for that resource server.</span>
+</div>
 <label class="check"><input type="checkbox" name="resource_server" value="yes"${has(values, 'resource_server', 'yes') ? html` checked` : ''}> Resource server (may introspect any token)</label>
 <label class="check"><input type="checkbox" name="dpop_bound_access_tokens" value="yes"${has(values, 'dpop_bound_access_tokens', 'yes') ? html` checked` : ''}> Require DPoP-bound tokens</label>
 <p class="actions"><button type="submit" class="primary">${editing ? 'Save changes' : 'Register'}</button> <a href="${editing ? `${base}/clients/${encodeURIComponent(editing)}` : `${base}/clients`}">Cancel</a></p>
@@ -149,6 +172,7 @@ export function clientFormValues(client: ClientView): Values {
     token_endpoint_auth_method: client.token_endpoint_auth_method,
     access_token_ttl: client.access_token_ttl === undefined ? '' : String(client.access_token_ttl),
     resource_server: client.resource_server ? 'yes' : '',
+    resource_server_id: client.resource_server_id ?? '',
     dpop_bound_access_tokens: client.dpop_bound_access_tokens ? 'yes' : '',
   };
 }

@@ -35,6 +35,7 @@ function createBody(form: FormValues) {
     token_endpoint_auth_method: text(form, 'token_endpoint_auth_method'),
     access_token_ttl: whole(form, 'access_token_ttl', undefined),
     resource_server: ticked(form, 'resource_server'),
+    resource_server_id: text(form, 'resource_server_id'),
     dpop_bound_access_tokens: ticked(form, 'dpop_bound_access_tokens'),
   };
 }
@@ -42,19 +43,21 @@ function createBody(form: FormValues) {
 /** The edit form as a PATCH /admin/clients/:id body: emptied fields go back to their defaults. */
 function updateBody(form: FormValues) {
   const { client_id: _id, ...fields } = createBody(form);
-  return { ...fields, client_name: fields.client_name ?? null, default_scope: fields.default_scope ?? fields.scope, access_token_ttl: whole(form, 'access_token_ttl', null) };
+  return { ...fields, client_name: fields.client_name ?? null, default_scope: fields.default_scope ?? fields.scope, access_token_ttl: whole(form, 'access_token_ttl', null), resource_server_id: fields.resource_server_id ?? null };
 }
 
 export const clientsPage: ConsolePage = {
   title: 'Clients',
   path: '/clients',
-  routes(router, { clients, render, audited, base }) {
+  routes(router, { clients, resourceServers, render, audited, base }) {
     const detailPath = (id: string) => `${base}/clients/${encodeURIComponent(id)}`;
     const done = (ctx: ConsoleContext, path: string, what: keyof typeof DONE) => {
       ctx.status = 303;
       ctx.redirect(`${path}?done=${what}`);
     };
     const message = (ctx: ConsoleContext) => DONE[String(ctx.query.done)];
+    /** The resource servers a client may act for, for the form's choice. */
+    const linkable = async () => (await resourceServers.all()).map((server) => ({ id: server.id, label: `${server.name} (${server.identifier})` }));
 
     router.get('/clients', async (ctx) => {
       const query = parseInput(listClientsInput, { cursor: ctx.query.cursor });
@@ -62,9 +65,9 @@ export const clientsPage: ConsolePage = {
       render(ctx, { title: 'Clients', body: clientListView({ base, clients: page.clients.map(clientView), next: page.nextCursor, message: message(ctx) }) });
     });
 
-    router.get('/clients/new', (ctx) => {
+    router.get('/clients/new', async (ctx) => {
       const values = { grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic' };
-      render(ctx, { title: 'Register a client', body: clientFormView({ base, csrf: ctx.state.csrf, values }) });
+      render(ctx, { title: 'Register a client', body: clientFormView({ base, csrf: ctx.state.csrf, servers: await linkable(), values }) });
     });
 
     router.post('/clients', async (ctx) => {
@@ -76,19 +79,20 @@ export const clientsPage: ConsolePage = {
         render(ctx, { title: 'Client registered', body: clientSecretView({ base, client: clientView(created.client), secret: created.secret, rotated: false }) });
       } catch (err) {
         const refused = fixable(err);
-        render(ctx, { title: 'Register a client', status: refused.status, body: clientFormView({ base, csrf: ctx.state.csrf, values: form, error: refused.description }) });
+        render(ctx, { title: 'Register a client', status: refused.status, body: clientFormView({ base, csrf: ctx.state.csrf, servers: await linkable(), values: form, error: refused.description }) });
       }
     });
 
     router.get('/clients/:id', async (ctx) => {
       const client = clientView(await clients.get(ctx.params.id!));
-      const body = clientDetailView({ base, client, csrf: ctx.state.csrf, message: message(ctx), builtIn: client.client_id === CONSOLE_CLIENT_ID });
+      const actsFor = await resourceServers.identifierOf(client.resource_server_id);
+      const body = clientDetailView({ base, client, actsFor, csrf: ctx.state.csrf, message: message(ctx), builtIn: client.client_id === CONSOLE_CLIENT_ID });
       render(ctx, { title: `Client ${client.client_id}`, body });
     });
 
     router.get('/clients/:id/edit', async (ctx) => {
       const client = clientView(await clients.get(ctx.params.id!));
-      render(ctx, { title: `Edit ${client.client_id}`, body: clientFormView({ base, csrf: ctx.state.csrf, values: clientFormValues(client), editing: client.client_id }) });
+      render(ctx, { title: `Edit ${client.client_id}`, body: clientFormView({ base, csrf: ctx.state.csrf, servers: await linkable(), values: clientFormValues(client), editing: client.client_id }) });
     });
 
     router.post('/clients/:id', async (ctx) => {
@@ -101,7 +105,7 @@ export const clientsPage: ConsolePage = {
         done(ctx, detailPath(id), 'saved');
       } catch (err) {
         const refused = fixable(err);
-        render(ctx, { title: `Edit ${id}`, status: refused.status, body: clientFormView({ base, csrf: ctx.state.csrf, values: form, error: refused.description, editing: id }) });
+        render(ctx, { title: `Edit ${id}`, status: refused.status, body: clientFormView({ base, csrf: ctx.state.csrf, servers: await linkable(), values: form, error: refused.description, editing: id }) });
       }
     });
 

@@ -4,6 +4,8 @@ import type { ConsolePage } from '../page.js';
 import { auditPage } from './audit.js';
 import { clientsPage } from './clients.js';
 import { dashboardPage } from './dashboard.js';
+import { keysPage } from './keys.js';
+import { resourceServersPage } from './resource-servers.js';
 import { usersPage } from './users.js';
 
-export const CONSOLE_PAGES: readonly ConsolePage[] = [dashboardPage, clientsPage, usersPage, auditPage];
+export const CONSOLE_PAGES: readonly ConsolePage[] = [dashboardPage, clientsPage, resourceServersPage, usersPage, keysPage, auditPage];

@@ -238,6 +238,10 @@ describe('JWT access tokens (RFC 9068), decided as opaque ones', () => {
     const { jti } = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { jti: string };
     // The jti names the stored token, but is no token: it is in every copy of the JWT's payload.
     expect((await check({ ...request, authorization: `Bearer ${jti}` })).status).toBe(401);
+    // Introspection does not take the remembered entry for the bare jti either, and sees the JWT.
+    const introspect = async (token: string) => (await postForm(tollgate.url, '/introspect', { token }, [client.client_id, client.client_secret])).body.active;
+    expect(await introspect(jti)).toBe(false);
+    expect(await introspect(jwt)).toBe(true);
     const tampered = `${header}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), scope: 'jwt:read jwt:write' })).toString('base64url')}.${signature}`;
     expect((await check({ ...request, authorization: `Bearer ${tampered}` })).status).toBe(401);
 
@@ -245,6 +249,7 @@ describe('JWT access tokens (RFC 9068), decided as opaque ones', () => {
     const revoked = await check({ ...request, authorization: `Bearer ${jwt}` });
     expect(revoked.status).toBe(401);
     expect(revoked.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
+    expect(await introspect(jwt)).toBe(false);
   });
 
   it('refuses a DPoP-bound JWT sent as Bearer, and passes it with a proof for the request', async () => {

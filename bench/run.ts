@@ -121,6 +121,14 @@ async function runScenarios(target: Target & { server: Started }): Promise<Resul
     const [requests, url] = target.name === 'baseline' ? [introspectActive(target, await issueOne(target)), target.url] : [gatewayCheck(await gatewayToken(target)), target.server.gatewayUrl!];
     await measure(target.server, requests, warmup, undefined, url);
     out[GATEWAY] = await median(() => measure(target.server, requests, duration, undefined, url));
+    // A JWT access token (RS256) is verified at every check, then decided from memory like an opaque one.
+    if (target.name === 'baseline') {
+      out[GATEWAY_JWT] = { skipped: 'the bare provider introspects no JWT access token' };
+    } else {
+      const jwtRequests = gatewayCheck(await gatewayToken(target, JWT_RESOURCES.RS256));
+      await measure(target.server, jwtRequests, warmup, undefined, url);
+      out[GATEWAY_JWT] = await median(() => measure(target.server, jwtRequests, duration, undefined, url));
+    }
   }
   if (only.has('flood')) Object.assign(out, await underFlood(target));
   for (const [name, m] of Object.entries(out)) console.error(`  ${target.name} ${name}: ${JSON.stringify(m)}`);
@@ -128,6 +136,7 @@ async function runScenarios(target: Target & { server: Started }): Promise<Resul
 }
 
 const GATEWAY = 'gateway check, active token (baseline: introspection)';
+const GATEWAY_JWT = 'gateway check, active JWT access token (RS256)';
 const QUIET = 'issuance, remembered secret';
 const FLOODED = 'issuance, remembered secret, during a wrong-secret flood';
 
@@ -159,18 +168,22 @@ function floodProcess(target: Target, seconds: number): Promise<{ rps: number; s
 }
 /**
  * A token the gateway check lets through: the bench client's, for a resource server (the issuer,
- * every token's audience) with a rule for the bench API's paths.
+ * every token's audience, unless a registered JWT resource server is named) with a rule for the
+ * bench API's paths.
  */
-async function gatewayToken(target: Target): Promise<string> {
-  const admin = async (method: string, path: string, body: unknown) => {
-    const response = await fetch(`${target.url}/admin${path}`, { method, headers: { authorization: `Bearer ${await adminToken(target.url)}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+async function gatewayToken(target: Target, resource?: string): Promise<string> {
+  const admin = async (method: string, path: string, body?: unknown) => {
+    const init = body === undefined ? {} : { body: JSON.stringify(body) };
+    const response = await fetch(`${target.url}/admin${path}`, { method, headers: { authorization: `Bearer ${await adminToken(target.url)}`, 'content-type': 'application/json' }, ...init });
     const answer = (await response.json()) as Record<string, unknown>;
     if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(answer)}`);
     return answer;
   };
-  const server = await admin('POST', '/resource-servers', { identifier: target.url, name: 'bench API', scopes: ['read'] });
+  const identifier = resource ?? target.url;
+  const registered = (await admin('GET', '/resource-servers')).resource_servers as { id: string; identifier: string }[] | undefined;
+  const server = registered?.find((candidate) => candidate.identifier === identifier) ?? (await admin('POST', '/resource-servers', { identifier, name: 'bench API', scopes: ['read'] }));
   await admin('PUT', `/resource-servers/${server.id as string}/routes`, { routes: [{ host: GATEWAY_API.host, path: `${GATEWAY_API.path}/**`, methods: ['GET'], scopes_all: ['read'] }] });
-  return issueOne(target, 'read');
+  return issueOne(target, 'read', resource);
 }
 
 async function adminToken(url: string): Promise<string> {
@@ -196,7 +209,7 @@ async function tollgateTarget(server: Started): Promise<Target> {
   };
   for (const [alg, identifier] of Object.entries(JWT_RESOURCES)) {
     const body = { identifier, name: `bench ${alg}`, scopes: ['read'], access_token_format: 'jwt', signing_alg: alg };
-    const response = await fetch(`${server.url}/admin/resource-servers`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await fetch(`${server.url}/admin/resource-servers`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     if (response.status !== 201) throw new Error(`register resource server: ${response.status} ${await response.text()}`);
   }
   return {

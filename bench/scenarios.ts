@@ -25,11 +25,12 @@ const form = (auth: Credentials, body: string): Request => ({
   body,
 });
 
-export async function issueOne(target: Target, scope?: string): Promise<string> {
+export async function issueOne(target: Target, scope?: string, resource?: string): Promise<string> {
+  const form = new URLSearchParams({ grant_type: 'client_credentials', ...(scope ? { scope } : {}), ...(resource ? { resource } : {}) });
   const response = await fetch(`${target.url}/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(target.client) },
-    body: `grant_type=client_credentials${scope ? `&scope=${encodeURIComponent(scope)}` : ''}`,
+    body: form.toString(),
   });
   const body = (await response.json()) as { access_token?: string };
   if (!body.access_token) throw new Error(`${target.name}: no token: ${JSON.stringify(body)}`);

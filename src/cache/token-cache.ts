@@ -21,10 +21,16 @@ export interface CachedToken {
   audience: readonly string[];
   /** For a DPoP-bound token: cnf.jkt, the thumbprint of its key. */
   jkt?: string;
+  /**
+   * Remembered from a JWT access token (RFC 9068), under its jti: the answer for that verified JWT
+   * only, never for the bare jti presented as an opaque value (the jti is no secret).
+   */
+  jwt?: true;
 }
 
 /**
- * Active tokens keyed by the SHA-256 of their value (the same key the database uses), bounded
+ * Active tokens keyed by the SHA-256 of their stored id (the same key the database uses, and the one
+ * a revocation names): an opaque token's value, a JWT access token's jti. Bounded
  * (the oldest entry goes first) and expiring with the token. Every eviction bumps `generation`,
  * so an answer read from the database before a revocation cannot be cached after it.
  */

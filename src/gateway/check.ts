@@ -12,6 +12,7 @@ import type { Exchange } from '../http/exchange.js';
 import type { Answer, HeaderHandler } from '../http/pipeline.js';
 import { sharedSecretCheck } from '../http/shared-secret.js';
 import { DPOP_SIGNING_ALGS, type ProofFirstUse } from '../oidc/dpop-proofs.js';
+import { looksLikeJwt, type JwtAccessTokenIds } from '../oidc/jwt-access-tokens.js';
 import type { Candidate, RouteDirectory } from './directory.js';
 import { ProofRefused, verifyProof } from './dpop.js';
 import { originalRequest, proofUrl } from './original-request.js';
@@ -24,6 +25,8 @@ export interface GatewayCheckDeps {
   directory: RouteDirectory;
   /** A live access token by its value, as introspection would find it, or undefined. */
   findToken(value: string): Promise<CachedToken | undefined>;
+  /** Which stored token a JWT access token is (its jti), once verified; undefined for any other value. */
+  jwtIds: JwtAccessTokenIds;
   firstUse: ProofFirstUse;
   /** GATEWAY_KEY: what callers must send as X-Gateway-Key. */
   key?: string;
@@ -91,15 +94,23 @@ export function gatewayCheck(deps: GatewayCheckDeps): HeaderHandler {
     return { body: '{}', headers: authHeaders(token.subject ?? '', token.clientId, token.scope, chosen.server.audience) };
   };
 
-  /** The token from memory, else from the store (and then remembered, unless revoked meanwhile). */
+  /**
+   * The token from memory, else from the store (and then remembered, unless revoked meanwhile).
+   * It is remembered under the id it is stored and revoked under: an opaque token's value, a JWT's
+   * jti once the JWT verifies (src/oidc/adapter.ts), so that its revocation evicts it.
+   */
   async function liveToken(value: string): Promise<CachedToken | undefined> {
-    const hash = sha256(value);
     if (!caches.usable) return deps.findToken(value);
+    const jwt = looksLikeJwt(value);
+    const id = jwt ? await deps.jwtIds(value) : value;
+    if (id === undefined) return undefined;
+    const hash = sha256(id);
     const cached = caches.tokens.get(hash);
-    if (cached) return cached;
+    // A JWT's entry is not the answer for its bare jti: the store refuses that value too.
+    if (cached) return (cached.jwt === true) === jwt ? cached : undefined;
     const generation = caches.tokens.generation;
     const found = await deps.findToken(value);
-    if (found) caches.tokens.set(hash, found, generation);
+    if (found) caches.tokens.set(hash, jwt ? { ...found, jwt } : found, generation);
     return found;
   }
 }

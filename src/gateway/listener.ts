@@ -10,8 +10,10 @@ import type { Database } from '../db/database.js';
 import { STANDARD_METHODS } from '../http/errors.js';
 import { requestPipeline } from '../http/pipeline.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { KeyRing } from '../keys/key-ring.js';
 import { findActiveAccessToken } from '../oidc/access-tokens.js';
 import { proofFirstUse } from '../oidc/dpop-proofs.js';
+import { jwtAccessTokenIds } from '../oidc/jwt-access-tokens.js';
 import type { RateLimits } from '../rate-limit/limits.js';
 import { GATEWAY_CHECK_PATH, gatewayCheck } from './check.js';
 import type { ResourceServerService } from '../resource-servers/service.js';
@@ -23,15 +25,17 @@ export interface GatewayListenerDeps {
   caches: Caches;
   resourceServers: ResourceServerService;
   provider: Provider;
+  /** The published keys a JWT access token is verified against. */
+  keys: KeyRing;
   limits: RateLimits;
   metrics: Metrics;
   log: Logger;
 }
 
-export function gatewayListener({ config, db, caches, resourceServers, provider, limits, metrics, log }: GatewayListenerDeps): RequestListener {
+export function gatewayListener({ config, db, caches, resourceServers, provider, keys, limits, metrics, log }: GatewayListenerDeps): RequestListener {
   // The resource servers every instance keeps in memory, the same array until one changes.
   const directory = new RouteDirectory(() => resourceServers.all());
-  const answer = gatewayCheck({ caches, directory, findToken: (value) => findActiveAccessToken(provider, value), firstUse: proofFirstUse(db), key: config.gateway.key });
+  const answer = gatewayCheck({ caches, directory, findToken: (value) => findActiveAccessToken(provider, value), jwtIds: jwtAccessTokenIds(keys, config.issuer), firstUse: proofFirstUse(db), key: config.gateway.key });
   const endpoints = { [GATEWAY_CHECK_PATH]: { methods: STANDARD_METHODS, answer, addressLimit: 'gateway_ip' as const, prefix: true } };
   return requestPipeline(
     { endpoints, knownPaths: new Set([GATEWAY_CHECK_PATH]), issuer: config.issuer, issuerPath: '', wellKnown: [], trustedProxies: [], limits, metrics, log },

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DpopKey } from '../helpers/dpop.js';
-import { admin, basic, registerClient, clientCredentialsToken } from '../helpers/oauth.js';
+import { admin, basic, clientCredentialsToken, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 
 const KEY = 'gateway-key-0123456789abcdefghijklmnopqrstuvwxyz';
@@ -179,6 +179,91 @@ describe('decisions with route rules', () => {
     expectPass(await check(request));
     expect((await admin(tollgate.url, 'PUT', `/resource-servers/${serverId}/routes`, { routes: [] })).status).toBe(200);
     expect((await check(request)).status).toBe(403);
+  });
+});
+
+describe('JWT access tokens (RFC 9068), decided as opaque ones', () => {
+  const JWT_API = 'https://jwt-api.example';
+  const BOUND_API = 'https://bound-api.example';
+  let client: RegisteredClient;
+  const host = { 'x-forwarded-host': 'jwt-api.example' };
+
+  beforeAll(async () => {
+    for (const [identifier, extra] of [[JWT_API, {}], [BOUND_API, { dpop_required: true }]] as const) {
+      const name = new URL(identifier).hostname;
+      const created = await admin(tollgate.url, 'POST', '/resource-servers', { identifier, name, scopes: ['jwt:read', 'jwt:write'], access_token_format: 'jwt', public_base_url: identifier, ...extra });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const rules = [
+        { host: name, path: '/items/**', methods: ['GET'], scopes_any: ['jwt:read'] },
+        { host: name, path: '/items/**', scopes_all: ['jwt:write'] },
+      ];
+      expect((await admin(tollgate.url, 'PUT', `/resource-servers/${created.body.id as string}/routes`, { routes: rules })).status).toBe(200);
+    }
+    client = await registerClient(tollgate.url, { scope: 'jwt:read jwt:write', dpop_bound_access_tokens: false });
+  });
+
+  const jwtFor = async (resource: string, scope: string, headers: Record<string, string> = {}) => {
+    const issued = await fetch(`${tollgate.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret), ...headers },
+      body: new URLSearchParams({ grant_type: 'client_credentials', resource, scope }).toString(),
+    });
+    const body = (await issued.json()) as { access_token: string };
+    expect(issued.status, JSON.stringify(body)).toBe(200);
+    expect(body.access_token.split('.')).toHaveLength(3);
+    return body.access_token;
+  };
+
+  it('passes a valid JWT with the X-Auth-* headers, and refuses it where a rule needs another scope', async () => {
+    const jwt = await jwtFor(JWT_API, 'jwt:read');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      // Twice: the second answer comes from memory.
+      const passed = await check({ authorization: `Bearer ${jwt}`, 'x-original-uri': '/items/1', ...host });
+      expect(passed.status, JSON.stringify(passed.body)).toBe(200);
+      expect(passed.headers.get('x-auth-client-id')).toBe(client.client_id);
+      expect(passed.headers.get('x-auth-subject')).toBe(client.client_id);
+      expect(passed.headers.get('x-auth-scope')).toBe('jwt:read');
+      expect(passed.headers.get('x-auth-audience')).toBe(JWT_API);
+    }
+    const write = await check({ authorization: `Bearer ${jwt}`, 'x-original-uri': '/items/1', 'x-original-method': 'DELETE', ...host });
+    expect(write.status).toBe(403);
+    expect(write.body).toMatchObject({ error: 'insufficient_scope', scope: 'jwt:write' });
+  });
+
+  it('refuses a JWT revoked after it was remembered, a tampered one, and its bare jti', async () => {
+    const jwt = await jwtFor(JWT_API, 'jwt:read');
+    const request = { 'x-original-uri': '/items/1', ...host };
+    expect((await check({ ...request, authorization: `Bearer ${jwt}` })).status).toBe(200);
+    const [header, payload, signature] = jwt.split('.') as [string, string, string];
+    const { jti } = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { jti: string };
+    // The jti names the stored token, but is no token: it is in every copy of the JWT's payload.
+    expect((await check({ ...request, authorization: `Bearer ${jti}` })).status).toBe(401);
+    // Introspection does not take the remembered entry for the bare jti either, and sees the JWT.
+    const introspect = async (token: string) => (await postForm(tollgate.url, '/introspect', { token }, [client.client_id, client.client_secret])).body.active;
+    expect(await introspect(jti)).toBe(false);
+    expect(await introspect(jwt)).toBe(true);
+    const tampered = `${header}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), scope: 'jwt:read jwt:write' })).toString('base64url')}.${signature}`;
+    expect((await check({ ...request, authorization: `Bearer ${tampered}` })).status).toBe(401);
+
+    expect((await postForm(tollgate.url, '/revoke', { token: jwt }, [client.client_id, client.client_secret])).status).toBe(200);
+    const revoked = await check({ ...request, authorization: `Bearer ${jwt}` });
+    expect(revoked.status).toBe(401);
+    expect(revoked.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
+    expect(await introspect(jwt)).toBe(false);
+  });
+
+  it('refuses a DPoP-bound JWT sent as Bearer, and passes it with a proof for the request', async () => {
+    const key = new DpopKey();
+    const jwt = await jwtFor(BOUND_API, 'jwt:read', { dpop: key.proof(`${tollgate.url}/token`) });
+    const request = { 'x-original-uri': '/items/1', 'x-forwarded-host': 'bound-api.example' };
+    const bearer = await check({ ...request, authorization: `Bearer ${jwt}` });
+    expect(bearer.status).toBe(401);
+    expect(bearer.headers.get('www-authenticate')).toMatch(/^DPoP algs="ES256 Ed25519 EdDSA", error="invalid_token"/);
+    const ath = createHash('sha256').update(jwt).digest('base64url');
+    const passed = await check({ ...request, authorization: `DPoP ${jwt}`, dpop: key.proof(`${BOUND_API}/items/1`, { ath }, 'GET') });
+    expect(passed.status, JSON.stringify(passed.body)).toBe(200);
+    expect(passed.headers.get('x-auth-audience')).toBe(BOUND_API);
+    expect((await check({ ...request, authorization: `DPoP ${jwt}`, dpop: new DpopKey().proof(`${BOUND_API}/items/1`, { ath }, 'GET') })).status).toBe(401);
   });
 });
 

@@ -1,5 +1,5 @@
 // Two instances on one PostgreSQL database, each with its gateway check: a rule change, a
-// revocation and a used DPoP proof on one reach the other within a second, through the
+// revocation (of an opaque or a JWT access token) and a used DPoP proof on one reach the other within a second, through the
 // invalidation channel (no instance re-reads on a timer).
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { waitFor } from '../helpers/wait-for.js';
 
 const ISSUER = 'http://127.0.0.1';
 const WITHIN_A_SECOND = { timeoutMs: 1000, intervalMs: 20 };
+const JWT_API = 'https://jwt-api.example';
 
 describe.skipIf(!usingPostgres)('the gateway check on two instances', () => {
   let instances: Instances;
@@ -49,6 +50,18 @@ describe.skipIf(!usingPostgres)('the gateway check on two instances', () => {
     expect(await check(token)).toBe(200);
     expect((await postForm(a!, '/revoke', { token }, [client.client_id, client.client_secret])).status).toBe(200);
     await waitFor(async () => (await check(token)) === 401, 'the revocation on B', WITHIN_A_SECOND);
+  });
+
+  it('refuses on B a JWT access token revoked on A, which B had remembered', async () => {
+    const jwtServer = await admin(a, 'POST', '/resource-servers', { identifier: JWT_API, name: 'JWT API', scopes: ['read'], access_token_format: 'jwt' });
+    expect(jwtServer.status, JSON.stringify(jwtServer.body)).toBe(201);
+    expect((await admin(a, 'PUT', `/resource-servers/${jwtServer.body.id as string}/routes`, { routes: [{ path: '/jwt/**', scopes_all: ['read'] }] })).status).toBe(200);
+    const issued = await postForm(a, '/token', { grant_type: 'client_credentials', scope: 'read', resource: JWT_API }, [client.client_id, client.client_secret]);
+    const jwt = issued.body.access_token as string;
+    expect(jwt.split('.'), JSON.stringify(issued.body)).toHaveLength(3);
+    await waitFor(async () => (await check(jwt, '/jwt/x')) === 200, 'the JWT passing on B', WITHIN_A_SECOND);
+    expect((await postForm(a, '/revoke', { token: jwt }, [client.client_id, client.client_secret])).status).toBe(200);
+    await waitFor(async () => (await check(jwt, '/jwt/x')) === 401, 'the JWT revocation on B', WITHIN_A_SECOND);
   });
 
   it('refuses on B a DPoP proof already used at A', async () => {

@@ -14,6 +14,9 @@ const ROUTES = [
   { path: '/api/**', scopes_all: ['write'] },
 ];
 
+/** A resource server whose access tokens are JWTs (RFC 9068). */
+const JWT_API = 'https://jwt-api.example';
+
 let tollgate: TestTollgate;
 let upstream: Awaited<ReturnType<typeof startUpstream>>;
 let reader: RegisteredClient;
@@ -28,6 +31,9 @@ beforeAll(async () => {
   expect(server.status, JSON.stringify(server.body)).toBe(201);
   const routes = await admin(tollgate.url, 'PUT', `/resource-servers/${server.body.id as string}/routes`, { routes: ROUTES });
   expect(routes.status, JSON.stringify(routes.body)).toBe(200);
+  const jwtServer = await admin(tollgate.url, 'POST', '/resource-servers', { identifier: JWT_API, name: 'JWT API', scopes: ['read'], access_token_format: 'jwt' });
+  expect(jwtServer.status, JSON.stringify(jwtServer.body)).toBe(201);
+  expect((await admin(tollgate.url, 'PUT', `/resource-servers/${jwtServer.body.id as string}/routes`, { routes: [{ path: '/jwt/**', scopes_all: ['read'] }] })).status).toBe(200);
   reader = await registerClient(tollgate.url, { scope: 'read other' });
   bound = await registerClient(tollgate.url, { scope: 'read', dpop_bound_access_tokens: true });
 });
@@ -108,6 +114,17 @@ for (const kind of ['nginx', 'caddy'] as const satisfies readonly GatewayKind[])
       const response = await call('/api/items', { authorization: `Bearer ${token}` });
       expect(response.status).toBe(401);
       expect(response.challenge).toContain('error="invalid_token"');
+    });
+
+    it('passes a JWT access token, and refuses it once revoked', async () => {
+      const issued = await postForm(tollgate.url, '/token', { grant_type: 'client_credentials', scope: 'read', resource: JWT_API }, [reader.client_id, reader.client_secret]);
+      const jwt = issued.body.access_token as string;
+      expect(jwt.split('.'), JSON.stringify(issued.body)).toHaveLength(3);
+      const passed = await call('/jwt/items', { authorization: `Bearer ${jwt}` });
+      expect(passed.status).toBe(200);
+      expect(passed.upstream!.headers).toMatchObject({ 'x-auth-client-id': reader.client_id, 'x-auth-scope': 'read', 'x-auth-audience': JWT_API });
+      expect((await postForm(tollgate.url, '/revoke', { token: jwt }, [reader.client_id, reader.client_secret])).status).toBe(200);
+      expect((await call('/jwt/items', { authorization: `Bearer ${jwt}` })).status).toBe(401);
     });
 
     it('refuses a DPoP-bound token sent as Bearer', async () => {

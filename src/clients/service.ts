@@ -1,5 +1,6 @@
 import type { ClientCacheHooks } from '../cache/caches.js';
 import type { Database, Client, Prisma } from '../db/database.js';
+import { isRecordGone } from '../db/errors.js';
 import { conflict, invalidRequest, notFound } from '../http/errors.js';
 import { tokenStore, type TokenStore } from '../tokens/store/token-store.js';
 import { CLIENT_ID_PATTERN, clientShapeProblem, type CreateClientInput, type UpdateClientInput } from './schema.js';
@@ -148,7 +149,7 @@ export class ClientService {
       const changed = await tx.client.update({ where: { id }, data });
       if (patch.disabled) await this.#tokens.revokeByClient(id, tx);
       return changed;
-    });
+    }).catch(goneAsNotFound(id));
     this.secrets.forget(id);
     await this.cache?.changed(id);
     return updated;
@@ -190,9 +191,16 @@ export class ClientService {
         previousSecretHash: overlapSeconds > 0 ? client.secretHash : null,
         previousSecretExpiresAt: overlapSeconds > 0 ? new Date(Date.now() + overlapSeconds * 1000) : null,
       },
-    });
+    }).catch(goneAsNotFound(id));
     this.secrets.forget(id);
     await this.cache?.changed(id);
     return { client: updated, secret };
   }
+}
+
+/** A client deleted by another request between the read and the write is not found, as it would be a moment later. */
+function goneAsNotFound(id: string) {
+  return (err: unknown): never => {
+    throw isRecordGone(err) ? notFound(`client ${id}`) : err;
+  };
 }

@@ -38,3 +38,8 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   }
   return false;
 }
+
+/** Prisma's "the record to update or delete does not exist": another request removed it meanwhile (a 404, not a 500). */
+export function isRecordGone(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as ErrorLike).code === 'P2025';
+}

@@ -13,7 +13,7 @@ import autocannon, { type Request } from 'autocannon';
 import { BASELINE_CLIENT, BENCH_ADMIN } from './constants.js';
 import { refreshRotation, signInChains } from './refresh.js';
 import { basic, GATEWAY_API, gatewayCheck, introspectActive, introspectUnknown, issuance, issueOne, JWT_RESOURCES, jwtIssuance, revocation, wrongSecrets, type Target } from './scenarios.js';
-import { startBaseline, startTollgate, type Started } from './servers.js';
+import { startBaseline, startFloor, startTollgate, type Started } from './servers.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -27,6 +27,8 @@ const { values: args } = parseArgs({
     'log-level': { type: 'string', default: 'info' },
     'cpu-prof': { type: 'boolean', default: false },
     'no-baseline': { type: 'boolean', default: false },
+    /** Skips measuring bare node:http (bench/floor-server.ts), the ceiling of any ratio to the baseline. */
+    'no-floor': { type: 'boolean', default: false },
     /** Comma-separated subset, e.g. "issuance,active" (for profiling one path); "jwt": JWT access tokens (RS256, ES256). */
     only: { type: 'string', default: 'issuance,jwt,active,unknown,refresh,revocation,flood,gateway' },
     /** The wrong-secret flood of the flood scenario: its connections and requests per second. */
@@ -222,20 +224,38 @@ async function tollgateTarget(server: Started): Promise<Target> {
 
 type Results = Record<string, Measured | { skipped: string }>;
 
-function table(tollgate: Results, baseline?: Results): string {
+/**
+ * Bare node:http answering such a request with a fixed body, median of the runs: what receiving a
+ * request and sending an answer costs on this Node before any work is done.
+ */
+async function measureFloor(nodeFlags: string[]): Promise<Measured> {
+  const server = await startFloor({ cpus: args.pin ? '0' : undefined, nodeFlags, logFile: `${RESULTS}/floor.log` });
+  try {
+    const requests = introspectActive({ name: 'baseline', url: server.url, client: BASELINE_CLIENT, introspector: BASELINE_CLIENT }, 'a'.repeat(43));
+    await measure(server, requests, warmup);
+    return await median(() => measure(server, requests, duration));
+  } finally {
+    await server.stop();
+  }
+}
+
+function table(tollgate: Results, baseline?: Results, floor?: Measured): string {
   const rows = [
-    '| scenario | Tollgate req/s | p50 ms | p99 ms | CPU µs/req | baseline req/s | p50 ms | p99 ms | CPU µs/req | ratio req/s | ratio CPU/req |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| scenario | Tollgate req/s | p50 ms | p99 ms | CPU µs/req | baseline req/s | p50 ms | p99 ms | CPU µs/req | ratio req/s | ratio CPU/req | floor ratio req/s |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const [name, t] of Object.entries(tollgate)) {
     const b = baseline?.[name];
     if ('skipped' in t) {
-      rows.push(`| ${name} | skipped: ${t.skipped} | | | | | | | | | |`);
+      rows.push(`| ${name} | skipped: ${t.skipped} | | | | | | | | | | |`);
       continue;
     }
     const flag = t.non2xx || t.errors ? ` (${t.non2xx} non-2xx, ${t.errors} errors)` : '';
-    const base = b && !('skipped' in b) ? `${b.rps} | ${b.p50} | ${b.p99} | ${b.cpuUs} | ${(t.rps / b.rps).toFixed(2)}× | ${(b.cpuUs / t.cpuUs).toFixed(2)}×` : '– | – | – | – | – | –';
-    rows.push(`| ${name} | ${t.rps}${flag} | ${t.p50} | ${t.p99} | ${t.cpuUs} | ${base} |`);
+    const measured = b && !('skipped' in b) ? b : undefined;
+    const base = measured ? `${measured.rps} | ${measured.p50} | ${measured.p99} | ${measured.cpuUs} | ${(t.rps / measured.rps).toFixed(2)}× | ${(measured.cpuUs / t.cpuUs).toFixed(2)}×` : '– | – | – | – | – | –';
+    // The ratio bare node:http reaches against the baseline: no implementation on Node goes higher.
+    const ceiling = measured && floor ? `${(floor.rps / measured.rps).toFixed(2)}×` : '–';
+    rows.push(`| ${name} | ${t.rps}${flag} | ${t.p50} | ${t.p99} | ${t.cpuUs} | ${base} | ${ceiling} |`);
   }
   return rows.join('\n');
 }
@@ -259,6 +279,9 @@ async function main() {
     }
   }
 
+  const floor = args['no-floor'] ? undefined : await measureFloor(nodeFlags);
+  if (floor) console.log(`bare node:http, a fixed answer: ${floor.rps} req/s, p99 ${floor.p99} ms, ${floor.cpuUs} µs CPU/req`);
+
   const runs: Record<string, Results> = {};
   for (const workers of workerCounts) {
     const cpuList = Array.from({ length: Math.min(workers, cpus().length) }, (_, i) => i).join(',');
@@ -272,7 +295,7 @@ async function main() {
       await server.stop();
     }
     console.log(`\n### Tollgate, WEB_CONCURRENCY=${workers}${args.pin ? ` (taskset -c ${cpuList})` : ''} vs bare oidc-provider\n`);
-    console.log(table(runs[`${workers}`]!, baseline));
+    console.log(table(runs[`${workers}`]!, baseline, floor));
     const quiet = runs[`${workers}`]![QUIET];
     const flooded = runs[`${workers}`]![FLOODED];
     if (quiet && flooded && 'p99' in quiet && 'p99' in flooded) console.log(`\nremembered-secret issuance p99 during a wrong-secret flood / alone: ${(flooded.p99 / quiet.p99).toFixed(2)}×`);
@@ -291,7 +314,7 @@ async function main() {
 
   const loadAfter = loadavg().map((l) => l.toFixed(2));
   console.log(`\nload average after: ${loadAfter.join(' ')}`);
-  const json = { date: new Date().toISOString(), store, connections, duration, runs: repeats, warmup, pinned: args.pin, logLevel: args['log-level'], machine: { ...machine, loadAfter }, baseline, tollgate: runs };
+  const json = { date: new Date().toISOString(), store, connections, duration, runs: repeats, warmup, pinned: args.pin, logLevel: args['log-level'], machine: { ...machine, loadAfter }, floor, baseline, tollgate: runs };
   await writeFile(`${RESULTS}/latest.json`, `${JSON.stringify(json, null, 2)}\n`);
   console.log(`wrote ${RESULTS}/latest.json`);
 }

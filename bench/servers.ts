@@ -97,6 +97,11 @@ export function startBaseline(options: ServerOptions): Promise<Started> {
   return startProcess(['--import', 'tsx', 'bench/baseline-server.ts'], {}, '/.well-known/openid-configuration', options);
 }
 
+/** bench/floor-server.ts: bare node:http answering a fixed body, the most any Node server could do. */
+export function startFloor(options: ServerOptions): Promise<Started> {
+  return startProcess(['--import', 'tsx', 'bench/floor-server.ts'], {}, '/', options);
+}
+
 /**
  * Tollgate as `npm start` runs it, compiled (dist/, which `npm run bench` builds first), on a
  * database made for this run: a new PostgreSQL database next to DATABASE_URL (dropped afterwards),

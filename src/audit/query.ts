@@ -3,6 +3,9 @@ import { z } from 'zod';
 import type { AuditEvent, Database, Prisma } from '../db/database.js';
 import { AUDIT_TYPE_PATTERN } from './types.js';
 
+/** The largest id a bigint column holds. */
+const MAX_BIGINT = 2n ** 63n - 1n;
+
 const identifier = z.string().min(1).max(256);
 /** An ISO 8601 instant with an offset, from year 1 on (the database has no year 0). */
 const instant = z.iso
@@ -28,7 +31,13 @@ export const listAuditInput = z
     since: instant.optional().describe('An ISO 8601 instant with an offset; inclusive.'),
     until: instant.optional().describe('An ISO 8601 instant with an offset; exclusive.'),
     limit: z.coerce.number().int().min(1).max(500).default(100),
-    cursor: z.string().regex(/^\d{1,19}$/, 'must be a next_cursor from a previous page').optional().describe('The next_cursor of the previous page.'),
+    cursor: z
+      .string()
+      // An event id: a PostgreSQL bigint, which a larger number would overflow in the query.
+      .regex(/^\d{1,19}$/, 'must be a next_cursor from a previous page')
+      .refine((v) => !/^\d+$/.test(v) || BigInt(v) <= MAX_BIGINT, 'must be a next_cursor from a previous page')
+      .optional()
+      .describe('The next_cursor of the previous page.'),
   })
   .refine((v) => !(v.since && v.until) || v.since < v.until, { message: 'since must be before until', path: ['since'] });
 

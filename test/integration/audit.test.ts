@@ -160,6 +160,7 @@ describe('the audit trail', () => {
       ['limit=501', 'limit'],
       ['since=yesterday', 'since'],
       ['cursor=abc', 'cursor'],
+      ['cursor=9999999999999999999', 'cursor'], // beyond a bigint
       ['type=DROP%20TABLE', 'type'],
       ['outcome=maybe', 'outcome'],
       ['colour=blue', 'colour'],

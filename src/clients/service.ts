@@ -1,7 +1,6 @@
 import type { ClientCacheHooks } from '../cache/caches.js';
 import type { Database, Client, Prisma } from '../db/database.js';
-import { isRecordGone } from '../db/errors.js';
-import { conflict, invalidRequest, notFound } from '../http/errors.js';
+import { conflict, goneAsNotFound, invalidRequest, notFound } from '../http/errors.js';
 import { tokenStore, type TokenStore } from '../tokens/store/token-store.js';
 import { CLIENT_ID_PATTERN, clientShapeProblem, type CreateClientInput, type UpdateClientInput } from './schema.js';
 import { generateClientId, generateSecret, type SecretVerifier } from './secrets.js';
@@ -149,7 +148,7 @@ export class ClientService {
       const changed = await tx.client.update({ where: { id }, data });
       if (patch.disabled) await this.#tokens.revokeByClient(id, tx);
       return changed;
-    }).catch(goneAsNotFound(id));
+    }).catch(goneAsNotFound(`client ${id}`));
     this.secrets.forget(id);
     await this.cache?.changed(id);
     return updated;
@@ -160,8 +159,8 @@ export class ClientService {
     refuseBuiltIn(id, 'deleted');
     await this.db.prisma.$transaction(async (tx) => {
       await this.#tokens.revokeByClient(id, tx);
-      await tx.client.deleteMany({ where: { id } });
-    });
+      await tx.client.delete({ where: { id } });
+    }).catch(goneAsNotFound(`client ${id}`));
     this.secrets.forget(id);
     await this.cache?.changed(id);
   }
@@ -191,16 +190,10 @@ export class ClientService {
         previousSecretHash: overlapSeconds > 0 ? client.secretHash : null,
         previousSecretExpiresAt: overlapSeconds > 0 ? new Date(Date.now() + overlapSeconds * 1000) : null,
       },
-    }).catch(goneAsNotFound(id));
+    }).catch(goneAsNotFound(`client ${id}`));
     this.secrets.forget(id);
     await this.cache?.changed(id);
     return { client: updated, secret };
   }
 }
 
-/** A client deleted by another request between the read and the write is not found, as it would be a moment later. */
-function goneAsNotFound(id: string) {
-  return (err: unknown): never => {
-    throw isRecordGone(err) ? notFound(`client ${id}`) : err;
-  };
-}

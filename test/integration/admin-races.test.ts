@@ -1,0 +1,128 @@
+// A record another request deletes between an admin write's read of it and its write: the later
+// request answers 404 not found, as it would a moment later, never a 500 (Prisma's "record to
+// update or delete does not exist"). The concurrent delete is placed in that gap deterministically,
+// by running it right after the server's read of the record returns.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PrismaClient } from '../../src/db/database.js';
+import { admin, adminToken, expectError, registerClient, type HttpResult } from '../helpers/oauth.js';
+import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
+import { createUser, PASSWORD } from '../helpers/users.js';
+
+let tollgate: TestTollgate;
+let token: string;
+
+beforeAll(async () => {
+  tollgate = await startTollgate();
+  token = await adminToken(tollgate.url);
+});
+afterAll(() => tollgate?.close());
+
+const api = (method: string, path: string, body?: unknown) => admin(tollgate.url, method, path, body, token);
+
+/**
+ * Sends `request` and, right after the server reads the record with `id` for it, deletes that
+ * record through the admin API at `deletePath`: another request's delete landing between the
+ * read and the write. Returns both answers.
+ */
+async function racingDelete(id: string, deletePath: string, request: () => Promise<HttpResult>) {
+  const db = tollgate.db as { prisma: PrismaClient };
+  const own = db.prisma;
+  let deleted: Promise<HttpResult> | undefined;
+  db.prisma = own.$extends({
+    query: {
+      $allModels: {
+        async findUnique({ args, query }) {
+          const found = await query(args);
+          if (!deleted && (args.where as { id?: unknown }).id === id) {
+            db.prisma = own;
+            deleted = api('DELETE', deletePath);
+            await deleted;
+          }
+          return found;
+        },
+      },
+    },
+  }) as unknown as PrismaClient;
+  try {
+    const answer = await request();
+    expect(deleted, 'the request read the record').toBeDefined();
+    return { answer, deleted: await deleted! };
+  } finally {
+    db.prisma = own;
+  }
+}
+
+/** The race lost: 404 not_found naming the record, the delete done, the record still gone. */
+async function expectGone({ answer, deleted }: { answer: HttpResult; deleted: HttpResult }, what: string, path: string) {
+  expect(deleted.status, JSON.stringify(deleted.body)).toBe(204);
+  expectError(answer, 404);
+  expect(answer.body).toEqual({ error: 'not_found', error_description: `${what} not found` });
+  expect((await api('GET', path)).status).toBe(404);
+}
+
+describe('a user deleted meanwhile', () => {
+  it('is not found by a change of password', async () => {
+    const { id } = await createUser(tollgate.url);
+    const race = await racingDelete(id, `/users/${id}`, () => api('PATCH', `/users/${id}`, { password: `${PASSWORD} again` }));
+    await expectGone(race, `user ${id}`, `/users/${id}`);
+  });
+
+  it('is not found by a change that disables it', async () => {
+    const { id } = await createUser(tollgate.url);
+    const race = await racingDelete(id, `/users/${id}`, () => api('PATCH', `/users/${id}`, { disabled: true, admin: true }));
+    await expectGone(race, `user ${id}`, `/users/${id}`);
+  });
+
+  it('is not found by a second delete', async () => {
+    const { id } = await createUser(tollgate.url);
+    const race = await racingDelete(id, `/users/${id}`, () => api('DELETE', `/users/${id}`));
+    await expectGone(race, `user ${id}`, `/users/${id}`);
+  });
+
+  it('has no consent left to revoke', async () => {
+    const { id } = await createUser(tollgate.url);
+    const { client_id } = await registerClient(tollgate.url);
+    const race = await racingDelete(id, `/users/${id}`, () => api('DELETE', `/users/${id}/consents/${client_id}`));
+    await expectGone(race, `consent of user ${id} for client ${client_id}`, `/users/${id}`);
+  });
+});
+
+describe('a client deleted meanwhile', () => {
+  it('is not found by a change', async () => {
+    const { client_id: id } = await registerClient(tollgate.url);
+    const race = await racingDelete(id, `/clients/${id}`, () => api('PATCH', `/clients/${id}`, { client_name: 'renamed', disabled: true }));
+    await expectGone(race, `client ${id}`, `/clients/${id}`);
+  });
+
+  it('is not found by a secret rotation', async () => {
+    const { client_id: id } = await registerClient(tollgate.url);
+    const race = await racingDelete(id, `/clients/${id}`, () => api('POST', `/clients/${id}/secret`, {}));
+    await expectGone(race, `client ${id}`, `/clients/${id}`);
+  });
+
+  it('is not found by a second delete', async () => {
+    const { client_id: id } = await registerClient(tollgate.url);
+    const race = await racingDelete(id, `/clients/${id}`, () => api('DELETE', `/clients/${id}`));
+    await expectGone(race, `client ${id}`, `/clients/${id}`);
+  });
+});
+
+describe('a resource server deleted meanwhile', () => {
+  const create = async () => {
+    const created = await api('POST', '/resource-servers', { identifier: `https://api-${Math.random().toString(36).slice(2)}.example`, name: 'API' });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    return created.body.id as string;
+  };
+
+  it('is not found by a change', async () => {
+    const id = await create();
+    const race = await racingDelete(id, `/resource-servers/${id}`, () => api('PATCH', `/resource-servers/${id}`, { name: 'renamed', scopes: ['read'] }));
+    await expectGone(race, `resource server ${id}`, `/resource-servers/${id}`);
+  });
+
+  it('is not found by a second delete', async () => {
+    const id = await create();
+    const race = await racingDelete(id, `/resource-servers/${id}`, () => api('DELETE', `/resource-servers/${id}`));
+    await expectGone(race, `resource server ${id}`, `/resource-servers/${id}`);
+  });
+});

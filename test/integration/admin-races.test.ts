@@ -20,8 +20,8 @@ afterAll(() => tollgate?.close());
 const api = (method: string, path: string, body?: unknown) => admin(tollgate.url, method, path, body, token);
 
 /**
- * Sends `request` and, right after the server reads the record with `id` for it, deletes that
- * record through the admin API at `deletePath`: another request's delete landing between the
+ * Sends `request` and, right after the server first looks up the record with `id` for it, deletes
+ * that record through the admin API at `deletePath`: another request's delete landing between the
  * read and the write. Returns both answers.
  */
 async function racingDelete(id: string, deletePath: string, request: () => Promise<HttpResult>) {
@@ -31,9 +31,9 @@ async function racingDelete(id: string, deletePath: string, request: () => Promi
   db.prisma = own.$extends({
     query: {
       $allModels: {
-        async findUnique({ args, query }) {
+        async $allOperations({ args, query }) {
           const found = await query(args);
-          if (!deleted && (args.where as { id?: unknown }).id === id) {
+          if (!deleted && (args as { where?: { id?: unknown } }).where?.id === id) {
             db.prisma = own;
             deleted = api('DELETE', deletePath);
             await deleted;
@@ -107,22 +107,43 @@ describe('a client deleted meanwhile', () => {
   });
 });
 
+async function createResourceServer(): Promise<string> {
+  const created = await api('POST', '/resource-servers', { identifier: `https://api-${Math.random().toString(36).slice(2)}.example`, name: 'API' });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  return created.body.id as string;
+}
+
 describe('a resource server deleted meanwhile', () => {
-  const create = async () => {
-    const created = await api('POST', '/resource-servers', { identifier: `https://api-${Math.random().toString(36).slice(2)}.example`, name: 'API' });
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
-    return created.body.id as string;
-  };
 
   it('is not found by a change', async () => {
-    const id = await create();
+    const id = await createResourceServer();
     const race = await racingDelete(id, `/resource-servers/${id}`, () => api('PATCH', `/resource-servers/${id}`, { name: 'renamed', scopes: ['read'] }));
     await expectGone(race, `resource server ${id}`, `/resource-servers/${id}`);
   });
 
   it('is not found by a second delete', async () => {
-    const id = await create();
+    const id = await createResourceServer();
     const race = await racingDelete(id, `/resource-servers/${id}`, () => api('DELETE', `/resource-servers/${id}`));
     await expectGone(race, `resource server ${id}`, `/resource-servers/${id}`);
+  });
+});
+
+describe('a resource server deleted while a client is linked to it', () => {
+  it('is no resource server to link a new client to', async () => {
+    const id = await createResourceServer();
+    const race = await racingDelete(id, `/resource-servers/${id}`, () => api('POST', '/clients', { client_name: 'linked', resource_server_id: id }));
+    expect(race.deleted.status).toBe(204);
+    expectError(race.answer, 400, 'resource_server_id');
+    expect(race.answer.body.error_description).toBe(`resource_server_id: no resource server ${id}`);
+  });
+
+  it('is no resource server to link a client to', async () => {
+    const id = await createResourceServer();
+    const { client_id } = await registerClient(tollgate.url);
+    const race = await racingDelete(id, `/resource-servers/${id}`, () => api('PATCH', `/clients/${client_id}`, { resource_server_id: id }));
+    expect(race.deleted.status).toBe(204);
+    expectError(race.answer, 400, 'resource_server_id');
+    expect(race.answer.body.error_description).toBe(`resource_server_id: no resource server ${id}`);
+    expect((await api('GET', `/clients/${client_id}`)).body).not.toHaveProperty('resource_server_id');
   });
 });

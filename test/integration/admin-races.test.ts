@@ -11,15 +11,15 @@ import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 import { createUser, PASSWORD } from '../helpers/users.js';
 
 let tollgate: TestTollgate;
-let token: string;
+/** Calls the admin API as its administrator. */
+let api: (method: string, path: string, body?: unknown) => Promise<HttpResult>;
 
 beforeAll(async () => {
   tollgate = await startTollgate();
-  token = await adminToken(tollgate.url);
+  const token = await adminToken(tollgate.url);
+  api = (method, path, body) => admin(tollgate.url, method, path, body, token);
 });
 afterAll(() => tollgate?.close());
-
-const api = (method: string, path: string, body?: unknown) => admin(tollgate.url, method, path, body, token);
 
 interface Query {
   model?: string;

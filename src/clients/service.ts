@@ -1,7 +1,7 @@
 import type { ClientCacheHooks } from '../cache/caches.js';
 import type { Database, Client, Prisma } from '../db/database.js';
-import { isRecordGone } from '../db/errors.js';
-import { conflict, invalidRequest, notFound } from '../http/errors.js';
+import { isReferenceGone } from '../db/errors.js';
+import { conflict, goneAsNotFound, invalidRequest, notFound } from '../http/errors.js';
 import { tokenStore, type TokenStore } from '../tokens/store/token-store.js';
 import { CLIENT_ID_PATTERN, clientShapeProblem, type CreateClientInput, type UpdateClientInput } from './schema.js';
 import { generateClientId, generateSecret, type SecretVerifier } from './secrets.js';
@@ -14,6 +14,15 @@ export const CONSOLE_CLIENT_ID = 'tollgate-console';
 
 function refuseBuiltIn(id: string, what: string): void {
   if (id === CONSOLE_CLIENT_ID) throw conflict(`client ${id} is the web console's built-in client and cannot be ${what}`, 'client_id');
+}
+
+const noResourceServer = (id: string) => invalidRequest(`resource_server_id: no resource server ${id}`, 'resource_server_id');
+
+/** A resource server deleted by another request after #linkable found it is none to link to, as a moment later. */
+function unlinkableAsInvalid(resourceServerId: string | null | undefined) {
+  return (err: unknown): never => {
+    throw resourceServerId && isReferenceGone(err) ? noResourceServer(resourceServerId) : err;
+  };
 }
 
 /** Clients, with the secrets shown once and the caches and tokens that must follow every change. */
@@ -50,7 +59,7 @@ export class ClientService {
       refreshTokenReuseGrace: input.refresh_token_reuse_grace ?? null,
       dpopBoundAccessTokens: input.dpop_bound_access_tokens,
     };
-    const created = await this.db.prisma.client.createMany({ data, skipDuplicates: true });
+    const created = await this.db.prisma.client.createMany({ data, skipDuplicates: true }).catch(unlinkableAsInvalid(data.resourceServerId));
     if (created.count === 0) throw conflict(`client ${id} already exists`, 'client_id');
     return { client: await this.get(id), secret };
   }
@@ -128,7 +137,8 @@ export class ClientService {
       resource_server_id: patch.resource_server_id === undefined ? client.resourceServerId : patch.resource_server_id,
     });
     if (problem) throw invalidRequest(`${problem.field}: ${problem.message}`, problem.field);
-    const data: Prisma.ClientUpdateInput = {
+    const resourceServerId = patch.resource_server_id === undefined ? undefined : await this.#linkable(patch.resource_server_id);
+    const data: Prisma.ClientUncheckedUpdateInput = {
       name: patch.client_name,
       grantTypes: patch.grant_types,
       scopes: patch.scope,
@@ -137,7 +147,7 @@ export class ClientService {
       tokenEndpointAuthMethod: patch.token_endpoint_auth_method,
       accessTokenTtl: patch.access_token_ttl,
       resourceServer: patch.resource_server,
-      linkedResourceServer: patch.resource_server_id === undefined ? undefined : await this.#link(patch.resource_server_id),
+      resourceServerId,
       refreshTokenIdleTtl: patch.refresh_token_idle_ttl,
       refreshTokenAbsoluteTtl: patch.refresh_token_absolute_ttl,
       refreshTokenReuseGrace: patch.refresh_token_reuse_grace,
@@ -149,7 +159,9 @@ export class ClientService {
       const changed = await tx.client.update({ where: { id }, data });
       if (patch.disabled) await this.#tokens.revokeByClient(id, tx);
       return changed;
-    }).catch(goneAsNotFound(id));
+    })
+      .catch(unlinkableAsInvalid(resourceServerId))
+      .catch(goneAsNotFound(`client ${id}`));
     this.secrets.forget(id);
     await this.cache?.changed(id);
     return updated;
@@ -160,22 +172,16 @@ export class ClientService {
     refuseBuiltIn(id, 'deleted');
     await this.db.prisma.$transaction(async (tx) => {
       await this.#tokens.revokeByClient(id, tx);
-      await tx.client.deleteMany({ where: { id } });
-    });
+      await tx.client.delete({ where: { id } });
+    }).catch(goneAsNotFound(`client ${id}`));
     this.secrets.forget(id);
     await this.cache?.changed(id);
-  }
-
-  /** A change of a client's link: to a resource server that exists, or none. */
-  async #link(id: string | null): Promise<Prisma.ResourceServerUpdateOneWithoutClientsNestedInput> {
-    const linkable = await this.#linkable(id);
-    return linkable === null ? { disconnect: true } : { connect: { id: linkable } };
   }
 
   /** The resource server id a client may be linked to: one that exists (null: no link). */
   async #linkable(id: string | null | undefined): Promise<string | null> {
     if (!id) return null;
-    if (!(await this.db.prisma.resourceServer.count({ where: { id } }))) throw invalidRequest(`resource_server_id: no resource server ${id}`, 'resource_server_id');
+    if (!(await this.db.prisma.resourceServer.count({ where: { id } }))) throw noResourceServer(id);
     return id;
   }
 
@@ -191,16 +197,10 @@ export class ClientService {
         previousSecretHash: overlapSeconds > 0 ? client.secretHash : null,
         previousSecretExpiresAt: overlapSeconds > 0 ? new Date(Date.now() + overlapSeconds * 1000) : null,
       },
-    }).catch(goneAsNotFound(id));
+    }).catch(goneAsNotFound(`client ${id}`));
     this.secrets.forget(id);
     await this.cache?.changed(id);
     return { client: updated, secret };
   }
 }
 
-/** A client deleted by another request between the read and the write is not found, as it would be a moment later. */
-function goneAsNotFound(id: string) {
-  return (err: unknown): never => {
-    throw isRecordGone(err) ? notFound(`client ${id}`) : err;
-  };
-}

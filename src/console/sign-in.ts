@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from '../config/config.js';
+import { isReferenceGone } from '../db/errors.js';
 import { CsrfTokens } from '../interactions/csrf.js';
 import { redeemUserAccessToken } from '../oidc/access-tokens.js';
 import type { KeyRing } from '../keys/key-ring.js';
@@ -82,11 +83,15 @@ export function consoleSignIn({ config, provider, users, sessions, keys, localUr
     if (typeof code !== 'string' || code.length > 200) throw new ConsolePageError(400, 'Sign-in failed', 'The sign-in came back without a code.', { signIn: true });
     const accountId = await exchange(code, verifiers.issue(nonce));
     const user = accountId ? await users.findActive(accountId) : null;
-    if (!user) throw new ConsolePageError(400, 'Sign-in failed', 'The sign-in could not be completed. Sign in again.', { signIn: true });
+    const failed = () => new ConsolePageError(400, 'Sign-in failed', 'The sign-in could not be completed. Sign in again.', { signIn: true });
+    if (!user) throw failed();
     if (!user.admin) {
       throw new ConsolePageError(403, 'Not an administrator', `${user.username} may not use the console: ask an administrator to give this account the admin role.`, { signIn: true });
     }
-    const session = await sessions.start(user.id);
+    // A user deleted by another request since findActive has no session to open.
+    const session = await sessions.start(user.id).catch((err: unknown) => {
+      throw isReferenceGone(err) ? failed() : err;
+    });
     ctx.cookies.set(SESSION_COOKIE, session.value, cookie(config.consoleSessionTtl));
     ctx.set('Cache-Control', 'no-store');
     ctx.redirect(`${cookiePath}/`);

@@ -43,3 +43,8 @@ export function isDatabaseUnavailable(err: unknown): boolean {
 export function isRecordGone(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as ErrorLike).code === 'P2025';
 }
+
+/** Prisma's "foreign key constraint failed": a record the write links to was removed meanwhile. */
+export function isReferenceGone(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as ErrorLike).code === 'P2003';
+}

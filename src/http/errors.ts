@@ -5,7 +5,7 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { isDatabaseUnavailable } from '../db/errors.js';
+import { isDatabaseUnavailable, isRecordGone } from '../db/errors.js';
 import type { Metrics } from '../metrics/metrics.js';
 
 export interface HttpErrorDetails {
@@ -37,6 +37,15 @@ export class HttpError extends Error {
 }
 
 export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found`);
+/**
+ * For a write by id after a read of the same record: one another request deleted in between is not
+ * found, as it would be a moment later, instead of Prisma's P2025 reaching the caller as a 500.
+ */
+export function goneAsNotFound(what: string) {
+  return (err: unknown): never => {
+    throw isRecordGone(err) ? notFound(what) : err;
+  };
+}
 export const noSuchEndpoint = () => new HttpError(404, 'not_found', 'no such endpoint');
 export const conflict = (description: string, field?: string) => new HttpError(409, 'conflict', description, { field });
 export const invalidRequest = (description: string, field?: string) => new HttpError(400, 'invalid_request', description, { field });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Prisma, ResourceServer } from '../db/database.js';
-import { conflict, notFound } from '../http/errors.js';
+import { conflict, goneAsNotFound, notFound } from '../http/errors.js';
 import { storedRules, type RouteRule } from '../gateway/rules.js';
 import { RESOURCE_SERVER_ID_PATTERN, type CreateResourceServerInput, type UpdateResourceServerInput } from './schema.js';
 
@@ -95,7 +95,7 @@ export class ResourceServerService {
       // A concurrent change took the identifier between the check and the update.
       if ((err as { code?: string }).code === 'P2002') throw identifierTaken(patch.identifier!);
       throw err;
-    });
+    }).catch(goneAsNotFound(`resource server ${id}`));
     await this.cache?.resourceServerChanged(id);
     return updated;
   }
@@ -119,9 +119,9 @@ export class ResourceServerService {
     const unlinked = await this.db.prisma.$transaction(async (tx) => {
       const linked = await tx.client.findMany({ where: { resourceServerId: id }, select: { id: true } });
       await tx.client.updateMany({ where: { resourceServerId: id }, data: { resourceServerId: null } });
-      await tx.resourceServer.deleteMany({ where: { id } });
+      await tx.resourceServer.delete({ where: { id } });
       return linked.map((client) => client.id);
-    });
+    }).catch(goneAsNotFound(`resource server ${id}`));
     await this.cache?.resourceServerChanged(id);
     if (unlinked.length) await this.cache?.clientsChanged(unlinked);
   }

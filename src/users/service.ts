@@ -3,7 +3,7 @@ import { Argon2Gate, UNBOUNDED } from '../clients/argon2-gate.js';
 import { CLIENT_ID_PATTERN } from '../clients/schema.js';
 import { DEFAULT_HASH_COST, type HashCost } from '../clients/secrets.js';
 import type { Consent, Database, Prisma, User } from '../db/database.js';
-import { conflict, notFound } from '../http/errors.js';
+import { conflict, goneAsNotFound, notFound } from '../http/errors.js';
 import { tokenStore, type TokenStore } from '../tokens/store/token-store.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { USER_ID_PATTERN, type CreateUserInput, type UpdateUserInput } from './schema.js';
@@ -102,7 +102,8 @@ export class UserService {
       .catch((err: unknown) => {
         if ((err as { code?: string }).code === 'P2002') throw conflict('a user with this username or email already exists', 'username');
         throw err;
-      });
+      })
+      .catch(goneAsNotFound(`user ${id}`));
     await this.hooks.grantsRevoked?.(ending);
     return updated;
   }
@@ -111,9 +112,9 @@ export class UserService {
   async remove(id: string): Promise<void> {
     await this.get(id);
     const ending = await this.db.prisma.$transaction(async (tx) => {
-      await tx.user.deleteMany({ where: { id } });
+      await tx.user.delete({ where: { id } });
       return this.#tokens.revokeByAccount(id, { tx });
-    });
+    }).catch(goneAsNotFound(`user ${id}`));
     await this.hooks.grantsRevoked?.(ending);
   }
 

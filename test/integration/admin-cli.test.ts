@@ -1,6 +1,8 @@
-// `npm run admin -- client …` against a fresh database: the embedded store in a temporary DATA_DIR,
-// and a fresh PostgreSQL database when DATABASE_URL is set. Commands run in this process (runCli);
-// the last tests run the real entry point as a child process.
+// `npm run admin -- client …`, `resource-server …`: commands run in this process (runCli) beside a
+// server on a fresh database of each store (the embedded one, and PostgreSQL when DATABASE_URL is
+// set), through its admin socket as in production; the command line's checks, which reach no
+// server; and with no server running, the CLI opening an embedded store itself: its lock, and the
+// real entry point as a child process.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -8,17 +10,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import argon2 from 'argon2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliActor } from '../../src/admin/local-api.js';
+import { CONSOLE_CLIENT_ID } from '../../src/clients/service.js';
 import { openDatabase } from '../../src/db/database.js';
-import { cliStores, expectFailure, freshCliStore, runAdmin, spawnCli } from '../helpers/admin-cli.js';
+import { cliBesideServer, cliStores, expectFailure, runAdmin, spawnCli } from '../helpers/admin-cli.js';
 import { authorize } from '../helpers/browser-agent.js';
 import { DpopKey } from '../helpers/dpop.js';
 import { admin } from '../helpers/oauth.js';
 import { seedDataDir } from '../helpers/prepared.js';
-import { startTollgate } from '../helpers/tollgate.js';
+import { ADMIN_CLIENT_ID } from '../helpers/tollgate.js';
 import { createUser, PASSWORD, REDIRECT_URI, tokenRequest } from '../helpers/users.js';
 
-describe.each(cliStores)('client commands on the $name store', ({ open }) => {
-  const { run, store } = freshCliStore(open);
+describe.each(cliStores)('client commands on the $name store', (kind) => {
+  const { run, tollgate } = cliBesideServer(kind);
   let secret: string;
 
   it('creates a client, printing its secret once', async () => {
@@ -42,15 +46,10 @@ describe.each(cliStores)('client commands on the $name store', ({ open }) => {
     expect(secret).toMatch(/^[\w-]{43}$/);
     expect(created.stdout).not.toContain('$argon2');
 
-    // Stored only as an argon2id hash of the printed secret; the CLI has exited, so the store is free.
-    const db = await openDatabase(store().location);
-    try {
-      const row = await db.prisma.client.findUniqueOrThrow({ where: { id: 'cli-billing' } });
-      expect(row.secretHash).toMatch(/^\$argon2id\$/);
-      expect(await argon2.verify(row.secretHash!, secret)).toBe(true);
-    } finally {
-      await db.close();
-    }
+    // Stored only as an argon2id hash of the printed secret.
+    const row = await tollgate().db.prisma.client.findUniqueOrThrow({ where: { id: 'cli-billing' } });
+    expect(row.secretHash).toMatch(/^\$argon2id\$/);
+    expect(await argon2.verify(row.secretHash!, secret)).toBe(true);
   });
 
   it('gets the client without its secret', async () => {
@@ -62,12 +61,13 @@ describe.each(cliStores)('client commands on the $name store', ({ open }) => {
 
   it('lists clients a page at a time', async () => {
     expect((await run('client', 'create', '--id', 'cli-zeta')).code).toBe(0);
-    const first = await run('client', 'list', '--limit', '1');
+    // In the order of their ids, the server's own clients last.
+    const first = await run('client', 'list', '--limit', '2');
     expect(first.code, first.stderr).toBe(0);
-    expect((first.json.clients as { client_id: string }[]).map((c) => c.client_id)).toEqual(['cli-billing']);
-    expect(first.json.next_cursor).toBe('cli-billing');
-    const second = await run('client', 'list', '--limit', '1', '--cursor', 'cli-billing');
-    expect((second.json.clients as { client_id: string }[]).map((c) => c.client_id)).toEqual(['cli-zeta']);
+    expect((first.json.clients as { client_id: string }[]).map((c) => c.client_id)).toEqual(['cli-billing', 'cli-zeta']);
+    expect(first.json.next_cursor).toBe('cli-zeta');
+    const second = await run('client', 'list', '--limit', '2', '--cursor', 'cli-zeta');
+    expect((second.json.clients as { client_id: string }[]).map((c) => c.client_id)).toEqual([ADMIN_CLIENT_ID, CONSOLE_CLIENT_ID]);
     expect(second.json).not.toHaveProperty('next_cursor');
     expect(second.stdout).not.toContain('$argon2');
   });
@@ -110,7 +110,7 @@ describe.each(cliStores)('client commands on the $name store', ({ open }) => {
     expectFailure(await run('client', 'create', '--id', 'cli-zeta'), 1, 'client cli-zeta already exists');
   });
 
-  it('creates a public sign-in client that signs a user in with PKCE and DPoP', { timeout: 60_000 }, async () => {
+  it('creates a public sign-in client that signs a user in with PKCE and DPoP at once', { timeout: 60_000 }, async () => {
     const created = await run('client', 'create', '--id', 'cli-app', '--name', 'App', '--grant-type', 'authorization_code', '--grant-type', 'refresh_token',
       '--redirect-uri', REDIRECT_URI, '--redirect-uri', 'https://app.example/callback', '--auth-method', 'none', '--dpop', 'true',
       '--scope', 'read write', '--default-scope', 'read', '--refresh-idle-ttl', '3600', '--refresh-absolute-ttl', '86400', '--refresh-reuse-grace', '5');
@@ -130,25 +130,21 @@ describe.each(cliStores)('client commands on the $name store', ({ open }) => {
     expect(created.json).not.toHaveProperty('client_secret_expires_at');
     expect((await run('client', 'get', 'cli-app')).json).toEqual(created.json);
 
-    const tollgate = await startTollgate({}, store().location);
-    try {
-      expect((await admin(tollgate.url, 'GET', '/clients/cli-app')).body).toEqual(created.json);
-      const user = await createUser(tollgate.url);
-      const flow = await authorize(tollgate.url, { clientId: 'cli-app', redirectUri: REDIRECT_URI, scope: 'read', login: user.username, password: PASSWORD });
-      const app = { client_id: 'cli-app' };
-      const form = { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier };
-      // Bound to a key: a token request without a proof is refused.
-      expect((await tokenRequest(tollgate.url, app, form)).body).toMatchObject({ error: 'invalid_dpop_proof' });
-      const key = new DpopKey();
-      const tokens = await tokenRequest(tollgate.url, app, form, { dpop: key.proof(`${tollgate.url}/token`) });
-      expect(tokens.status, JSON.stringify(tokens.body)).toBe(200);
-      expect(tokens.body).toMatchObject({ token_type: 'DPoP', scope: 'read' });
-      const again = { grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token as string };
-      const refreshed = await tokenRequest(tollgate.url, app, again, { dpop: key.proof(`${tollgate.url}/token`) });
-      expect(refreshed.status, JSON.stringify(refreshed.body)).toBe(200);
-    } finally {
-      await tollgate.close();
-    }
+    const { url } = tollgate();
+    expect((await admin(url, 'GET', '/clients/cli-app')).body).toEqual(created.json);
+    const user = await createUser(url);
+    const flow = await authorize(url, { clientId: 'cli-app', redirectUri: REDIRECT_URI, scope: 'read', login: user.username, password: PASSWORD });
+    const app = { client_id: 'cli-app' };
+    const form = { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier };
+    // Bound to a key: a token request without a proof is refused.
+    expect((await tokenRequest(url, app, form)).body).toMatchObject({ error: 'invalid_dpop_proof' });
+    const key = new DpopKey();
+    const tokens = await tokenRequest(url, app, form, { dpop: key.proof(`${url}/token`) });
+    expect(tokens.status, JSON.stringify(tokens.body)).toBe(200);
+    expect(tokens.body).toMatchObject({ token_type: 'DPoP', scope: 'read' });
+    const again = { grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token as string };
+    const refreshed = await tokenRequest(url, app, again, { dpop: key.proof(`${url}/token`) });
+    expect(refreshed.status, JSON.stringify(refreshed.body)).toBe(200);
 
     const updated = await run('client', 'update', 'cli-app', '--dpop', 'false', '--redirect-uri', 'https://app.example/other', '--refresh-idle-ttl', 'default');
     expect(updated.code, updated.stderr).toBe(0);
@@ -158,8 +154,8 @@ describe.each(cliStores)('client commands on the $name store', ({ open }) => {
   });
 });
 
-describe.each(cliStores)('resource-server commands on the $name store', ({ open }) => {
-  const { run, store } = freshCliStore(open);
+describe.each(cliStores)('resource-server commands on the $name store', (kind) => {
+  const { run, tollgate } = cliBesideServer(kind);
   let id: string;
 
   it('creates a resource server and prints it with its id', async () => {
@@ -215,20 +211,17 @@ describe.each(cliStores)('resource-server commands on the $name store', ({ open 
     expect(removed.json).toEqual({ id, deleted: true });
     expectFailure(await run('resource-server', 'get', id), 1, `resource server ${id} not found`);
 
-    const db = await openDatabase(store().location);
-    try {
-      const events = await db.prisma.auditEvent.findMany({ where: { type: { startsWith: 'resource_server.' } }, orderBy: { id: 'asc' } });
-      const ofThis = events.filter((event) => (event.details as { resource_server_id?: string }).resource_server_id === id);
-      expect(ofThis.map((event) => event.type)).toEqual(['resource_server.created', 'resource_server.updated', 'resource_server.deleted']);
-      expect(ofThis.every((event) => event.actor?.startsWith('cli:'))).toBe(true);
-    } finally {
-      await db.close();
-    }
+    // The server writes its audit events in batches.
+    await tollgate().running.app.audit.flush();
+    const events = await tollgate().db.prisma.auditEvent.findMany({ where: { type: { startsWith: 'resource_server.' } }, orderBy: { id: 'asc' } });
+    const ofThis = events.filter((event) => (event.details as { resource_server_id?: string }).resource_server_id === id);
+    expect(ofThis.map((event) => event.type)).toEqual(['resource_server.created', 'resource_server.updated', 'resource_server.deleted']);
+    expect(ofThis.every((event) => event.actor === cliActor())).toBe(true);
   });
 });
 
-describe.each(cliStores)('resource-server routes commands on the $name store', ({ open }) => {
-  const { run, store } = freshCliStore(open);
+describe.each(cliStores)('resource-server routes commands on the $name store', (kind) => {
+  const { run, env, tollgate } = cliBesideServer(kind);
   let id: string;
   let dir: string;
   beforeAll(async () => {
@@ -236,8 +229,7 @@ describe.each(cliStores)('resource-server routes commands on the $name store', (
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  // Each command opens the store anew (the embedded one takes a second or two).
-  it('sets the gateway route rules from a YAML or a JSON file, and prints them', { timeout: 120_000 }, async () => {
+  it('sets the gateway route rules from a YAML or a JSON file, and prints them', async () => {
     const created = await run('resource-server', 'create', '--identifier', 'https://items.example/api', '--name', 'Items', '--public-base-url', 'https://items.example');
     expect(created.code, created.stderr).toBe(0);
     expect(created.json.public_base_url).toBe('https://items.example');
@@ -255,20 +247,16 @@ describe.each(cliStores)('resource-server routes commands on the $name store', (
     expect((await run('resource-server', 'routes', 'set', id, '--file', join(dir, 'rules.json'))).code).toBe(0);
     expect((await run('resource-server', 'routes', 'get', id)).json).toEqual({ id, routes: [{ host: 'items.example', path: '/**', scopes_all: ['items:read'] }] });
     // From standard input too.
-    const piped = await runAdmin(store().env, ['resource-server', 'routes', 'set', id, '--file', '-'], JSON.stringify({ routes: rules }));
+    const piped = await runAdmin(env(), ['resource-server', 'routes', 'set', id, '--file', '-'], JSON.stringify({ routes: rules }));
     expect(piped.json).toEqual({ id, routes: rules });
 
-    const db = await openDatabase(store().location);
-    try {
-      const events = await db.prisma.auditEvent.findMany({ where: { type: 'resource_server.routes_updated' } });
-      expect(events.map((event) => (event.details as { resource_server_id?: string }).resource_server_id)).toEqual([id, id, id]);
-      expect(events.every((event) => event.actor?.startsWith('cli:'))).toBe(true);
-    } finally {
-      await db.close();
-    }
+    await tollgate().running.app.audit.flush();
+    const events = await tollgate().db.prisma.auditEvent.findMany({ where: { type: 'resource_server.routes_updated' } });
+    expect(events.map((event) => (event.details as { resource_server_id?: string }).resource_server_id)).toEqual([id, id, id]);
+    expect(events.every((event) => event.actor === cliActor())).toBe(true);
   });
 
-  it('refuses rules that are not valid, naming the file or the option, and changes nothing', { timeout: 120_000 }, async () => {
+  it('refuses rules that are not valid, naming the file or the option, and changes nothing', async () => {
     await writeFile(join(dir, 'bad.yaml'), 'routes:\n  - path: items\n');
     expectFailure(await run('resource-server', 'routes', 'set', id, '--file', join(dir, 'bad.yaml')), 64, /routes\.0\.path: must start with \/.*\(--file\)/);
     await writeFile(join(dir, 'broken.yaml'), 'routes: [\n');
@@ -374,16 +362,18 @@ describe('command line errors', () => {
   });
 });
 
-describe('the embedded database lock', () => {
+describe('the embedded store opened by the CLI itself, with no server running', () => {
   let dir: string;
   let dataDir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tollgate-cli-'));
     dataDir = join(dir, 'data');
+    // A database no migration has touched yet, as a first start finds it.
+    await seedDataDir(dataDir, 'empty');
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it('refuses a second opener while the first holds the store', { timeout: 120_000 }, async () => {
+  it('refuses a second opener while the first holds the store, and migrates it once free, saying so', { timeout: 120_000 }, async () => {
     const db = await openDatabase({ dataDir });
     try {
       expectFailure(
@@ -398,6 +388,7 @@ describe('the embedded database lock', () => {
     }
     const after = await runAdmin({ DATA_DIR: dataDir }, ['client', 'list']);
     expect(after.code, after.stderr).toBe(0);
+    expect(after.migrated).toBe(true);
     expect(after.json).toEqual({ clients: [] });
   });
 
@@ -408,29 +399,18 @@ describe('the embedded database lock', () => {
     await writeFile(join(dataDir, 'tollgate.lock'), `${dead}\n`);
     const run = await runAdmin({ DATA_DIR: dataDir }, ['client', 'list']);
     expect(run.code, run.stderr).toBe(0);
+    expect(run.migrated).toBe(false);
     // Released when the command ends: the store can be opened again.
     const db = await openDatabase({ dataDir });
     await db.close();
   });
-});
 
-describe('the entry point, npm run admin', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tollgate-cli-'));
-    await seedDataDir(join(dir, 'data'));
-  });
-  afterAll(() => rm(dir, { recursive: true, force: true }));
-
-  it('reads the environment and standard input, prints JSON and exits 0', { timeout: 120_000 }, async () => {
-    const created = await spawnCli({ DATA_DIR: join(dir, 'data') }, dir, ['user', 'create', 'ivan', '--password-stdin'], 'a piped password\n');
+  // The real entry point; test/integration/admin-socket.test.ts runs it against a server's socket, failing.
+  it('runs as the real entry point, npm run admin: reads the environment and standard input, prints JSON and exits 0', { timeout: 120_000 }, async () => {
+    const created = await spawnCli({ DATA_DIR: dataDir }, dir, ['user', 'create', 'ivan', '--password-stdin'], 'a piped password\n');
     expect(created.code, created.stderr).toBe(0);
     expect(created.stderr).toBe('');
     expect(created.json).toMatchObject({ username: 'ivan', disabled: false });
     expect(created.stdout).not.toContain('a piped password');
-  });
-
-  it('exits 64 with one line on stderr for a wrong command line', { timeout: 120_000 }, async () => {
-    expectFailure(await spawnCli({ DATA_DIR: join(dir, 'data') }, dir, ['frobnicate']), 64, /unknown command "frobnicate"/);
   });
 });

@@ -133,7 +133,7 @@ export const cliStores: CliStoreKind[] = [
 export const runStore: CliStoreKind = cliStores.at(-1)!;
 
 /** A fresh store in a temporary folder for the tests of one describe block, removed after them. */
-export function freshCliStore(open: (dir: string) => Promise<CliStore>): { store(): CliStore; run(...args: string[]): Promise<CliRun> } {
+export function freshCliStore(open: (dir: string) => Promise<CliStore>): { store(): CliStore } {
   let dir: string;
   let store: CliStore;
   beforeAll(async () => {
@@ -144,14 +144,14 @@ export function freshCliStore(open: (dir: string) => Promise<CliStore>): { store
     await store?.cleanup();
     await rm(dir, { recursive: true, force: true });
   });
-  return { store: () => store, run: (...args) => runAdmin(store.env, args) };
+  return { store: () => store };
 }
 
 /** A server with DATA_DIR `dataDir` (and the run's keys there) on the database at `location`, answering on its admin socket. */
-export async function startServerIn(dataDir: string, location: DatabaseLocation, env: Record<string, string> = {}): Promise<TestTollgate> {
+export async function startServerIn(dataDir: string, location: DatabaseLocation): Promise<TestTollgate> {
   await mkdir(dataDir, { recursive: true });
   await writeTestKeys(dataDir);
-  return startTollgate({ ...env, DATA_DIR: dataDir }, location);
+  return startTollgate({ DATA_DIR: dataDir }, location);
 }
 
 /** A PostgreSQL nothing listens on: a CLI given it can only have worked through a server's admin socket. */
@@ -171,7 +171,7 @@ export interface CliBesideServer {
  * database that answers nothing, so a command that succeeds went through the server's admin socket
  * (src/admin/socket.ts). One server serves all the tests of the describe block.
  */
-export function cliBesideServer(kind: CliStoreKind, env: Record<string, string> = {}): CliBesideServer {
+export function cliBesideServer(kind: CliStoreKind): CliBesideServer {
   let dir: string;
   let database: ServerDatabase | undefined;
   let tollgate: TestTollgate | undefined;
@@ -180,7 +180,7 @@ export function cliBesideServer(kind: CliStoreKind, env: Record<string, string> 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tollgate-cli-'));
     database = await kind.serverDatabase();
-    tollgate = await startServerIn(dataDir(), database.location, env);
+    tollgate = await startServerIn(dataDir(), database.location);
   });
   afterAll(async () => {
     await tollgate?.close();

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { inject } from 'vitest';
 import type { HashCost } from '../../src/clients/secrets.js';
+import type { ProviderKeys } from '../../src/oidc/keys.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 
 /** argon2id at its cheapest: tests hash and verify hundreds of secrets, production's 64 MiB each would dominate. */
@@ -17,6 +18,11 @@ export function testConfig(env: Record<string, string>): Config {
 /** Puts the run's keys.json in a server's DATA_DIR, so it does not generate an RSA key of its own. */
 export async function writeTestKeys(dataDir: string): Promise<void> {
   await writeFile(join(dataDir, 'keys.json'), inject('providerKeys'), { mode: 0o600 });
+}
+
+/** The run's keys.json, parsed: keys to import without generating an RSA key. */
+export function testProviderKeys(): ProviderKeys {
+  return JSON.parse(inject('providerKeys')) as ProviderKeys;
 }
 
 const pgliteDumps = new Map<'empty' | 'migrated', Promise<Blob>>();

@@ -25,10 +25,14 @@ export function testProviderKeys(): ProviderKeys {
   return JSON.parse(inject('providerKeys')) as ProviderKeys;
 }
 
-const pgliteDumps = new Map<'empty' | 'migrated', Promise<Blob>>();
+type DumpKind = 'empty' | 'migrated' | 'inMemory';
+const pgliteDumps = new Map<DumpKind, Promise<Blob>>();
 
-/** A PGlite data folder to start an in-memory database from, new or migrated; read once per test file. */
-export function pgliteDump(kind: 'empty' | 'migrated'): Promise<Blob> {
+/**
+ * A PGlite data folder to start a database from: new, migrated, or migrated without the template
+ * databases (quicker to load, for in-memory test databases); read once per test file.
+ */
+export function pgliteDump(kind: DumpKind): Promise<Blob> {
   let dump = pgliteDumps.get(kind);
   if (!dump) pgliteDumps.set(kind, (dump = readFile(inject('pgliteDumps')[kind]).then((bytes) => new Blob([bytes]))));
   return dump;

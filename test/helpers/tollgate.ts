@@ -57,7 +57,7 @@ export async function createPostgresDatabase({ empty = false } = {}): Promise<{ 
 /** A fresh, migrated database (with `empty`, an unmigrated one) on the store under test. */
 export async function openTestDatabase({ empty = false } = {}): Promise<{ db: Database; dispose(): Promise<void> }> {
   if (!usingPostgres) {
-    const db = await openDatabase({ inMemory: true, from: await pgliteDump(empty ? 'empty' : 'migrated') });
+    const db = await openDatabase({ inMemory: true, from: await pgliteDump(empty ? 'empty' : 'inMemory') });
     return { db, dispose: () => db.close() };
   }
   const database = await createPostgresDatabase({ empty });

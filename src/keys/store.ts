@@ -142,11 +142,14 @@ export interface EnsureResult {
  * left in place and not read again); anything still missing is generated.
  */
 export async function ensureKeys(db: Database, kek: Buffer, dataDir: string, now: Date): Promise<EnsureResult> {
-  const before = missing(await db.prisma.providerKey.findMany({ select: { id: true, kind: true, alg: true, state: true } }));
+  const stored = await db.prisma.providerKey.findMany({ select: { id: true, kind: true, alg: true, state: true } });
+  const before = missing(stored);
   if (!before.algs.length && !before.cookie && !before.secrets.length) return { generated: [] };
-  // Generated before the transaction (an RSA key takes a while); used only for what is still missing inside it.
   const file = await readKeysFile(dataDir);
-  const fresh = new Map(before.algs.map((alg) => [alg, generateSigningKey(alg)]));
+  // Generated before the transaction (an RSA key takes a while), for what neither the database nor
+  // a keys.json about to be imported holds; used only for what is still missing inside it.
+  const algs = stored.length === 0 && file ? missing(importRows(file.keys)).algs : before.algs;
+  const fresh = new Map(algs.map((alg) => [alg, generateSigningKey(alg)]));
   return locked(db, async (tx) => {
     const rows = await tx.providerKey.findMany({ select: { id: true, kind: true, alg: true, state: true } });
     const imported = rows.length === 0 && file ? importRows(file.keys) : [];

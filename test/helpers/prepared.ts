@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { inject } from 'vitest';
 import type { HashCost } from '../../src/clients/secrets.js';
+import { KEK_FILE } from '../../src/keys/encryption.js';
+import type { ProviderKeys } from '../../src/oidc/keys.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 
 /** argon2id at its cheapest: tests hash and verify hundreds of secrets, production's 64 MiB each would dominate. */
@@ -19,10 +21,28 @@ export async function writeTestKeys(dataDir: string): Promise<void> {
   await writeFile(join(dataDir, 'keys.json'), inject('providerKeys'), { mode: 0o600 });
 }
 
-const pgliteDumps = new Map<'empty' | 'migrated', Promise<Blob>>();
+/**
+ * Puts the key-encryption key the `withKeys` databases' keys are sealed with in a server's DATA_DIR,
+ * where a server without KEYS_ENCRYPTION_KEY keeps the one it generated on its first start.
+ */
+export async function writeTestKeysEncryptionKey(dataDir: string): Promise<void> {
+  await writeFile(join(dataDir, KEK_FILE), `${inject('keysEncryptionKey')}\n`, { mode: 0o600 });
+}
 
-/** A PGlite data folder to start an in-memory database from, new or migrated; read once per test file. */
-export function pgliteDump(kind: 'empty' | 'migrated'): Promise<Blob> {
+/** The run's keys.json, parsed: keys to import without generating an RSA key. */
+export function testProviderKeys(): ProviderKeys {
+  return JSON.parse(inject('providerKeys')) as ProviderKeys;
+}
+
+type DumpKind = 'empty' | 'migrated' | 'inMemory' | 'withKeys';
+const pgliteDumps = new Map<DumpKind, Promise<Blob>>();
+
+/**
+ * A PGlite data folder to start a database from: new, migrated, or migrated without the template
+ * databases (quicker to load, for in-memory test databases), then holding the run's keys too
+ * (`withKeys`); read once per test file.
+ */
+export function pgliteDump(kind: DumpKind): Promise<Blob> {
   let dump = pgliteDumps.get(kind);
   if (!dump) pgliteDumps.set(kind, (dump = readFile(inject('pgliteDumps')[kind]).then((bytes) => new Blob([bytes]))));
   return dump;
@@ -38,9 +58,9 @@ export async function seedDataDir(dataDir: string, kind: 'empty' | 'migrated' = 
   await pglite.close();
 }
 
-/** The migrated database to copy new PostgreSQL test databases from. */
-export function postgresTemplate(): string {
-  const name = inject('postgresTemplate');
-  if (!name) throw new Error('no PostgreSQL template: test/global-setup.ts makes one when DATABASE_URL is set');
-  return name;
+/** The migrated database to copy new PostgreSQL test databases from, without keys or holding the run's. */
+export function postgresTemplate(kind: 'migrated' | 'withKeys' = 'migrated'): string {
+  const names = inject('postgresTemplates');
+  if (!names) throw new Error('no PostgreSQL template: test/global-setup.ts makes them when DATABASE_URL is set');
+  return names[kind];
 }

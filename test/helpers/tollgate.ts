@@ -1,6 +1,6 @@
 // Starts a real Tollgate on an ephemeral port against a fresh database: an in-memory PGlite, or,
 // when DATABASE_URL is set, a new PostgreSQL database created for this server and dropped after.
-// Both start as copies of the run's migrated database, and the server uses the run's keys.
+// Both start as copies of the run's migrated database holding the run's keys, which the server uses.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { openDatabase, type Database, type DatabaseLocation } from '../../src/db
 import { createLogger } from '../../src/http/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { postgresAdmin } from './postgres.js';
-import { pgliteDump, postgresTemplate, testConfig, writeTestKeys } from './prepared.js';
+import { pgliteDump, postgresTemplate, testConfig, writeTestKeys, writeTestKeysEncryptionKey } from './prepared.js';
 
 export const ADMIN_CLIENT_ID = 'test-admin';
 export const ADMIN_CLIENT_SECRET = 'test-admin-secret-0123456789abcdefghijklmnopqrstuvwxyz';
@@ -44,23 +44,27 @@ export async function freePort(): Promise<number> {
 
 /**
  * A new PostgreSQL database next to the one DATABASE_URL names, dropped by the returned function:
- * a copy of the run's migrated template, or with `empty`, one no migration has touched.
+ * a copy of the run's migrated template (with `withKeys`, the one holding the run's keys), or with
+ * `empty`, one no migration has touched.
  */
-export async function createPostgresDatabase({ empty = false } = {}): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createPostgresDatabase({ empty = false, withKeys = false } = {}): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `tollgate_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-  await postgresAdmin(empty ? `CREATE DATABASE ${name}` : `CREATE DATABASE ${name} TEMPLATE ${postgresTemplate()}`);
+  await postgresAdmin(empty ? `CREATE DATABASE ${name}` : `CREATE DATABASE ${name} TEMPLATE ${postgresTemplate(withKeys ? 'withKeys' : 'migrated')}`);
   const url = new URL(process.env.DATABASE_URL!);
   url.pathname = `/${name}`;
   return { url: url.href, drop: () => postgresAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
-/** A fresh, migrated database (with `empty`, an unmigrated one) on the store under test. */
-export async function openTestDatabase({ empty = false } = {}): Promise<{ db: Database; dispose(): Promise<void> }> {
+/**
+ * A fresh, migrated database (with `empty`, an unmigrated one) on the store under test; with
+ * `withKeys`, holding the run's keys sealed with its key-encryption key (writeTestKeysEncryptionKey).
+ */
+export async function openTestDatabase({ empty = false, withKeys = false } = {}): Promise<{ db: Database; dispose(): Promise<void> }> {
   if (!usingPostgres) {
-    const db = await openDatabase({ inMemory: true, from: await pgliteDump(empty ? 'empty' : 'migrated') });
+    const db = await openDatabase({ inMemory: true, from: await pgliteDump(empty ? 'empty' : withKeys ? 'withKeys' : 'inMemory') });
     return { db, dispose: () => db.close() };
   }
-  const database = await createPostgresDatabase({ empty });
+  const database = await createPostgresDatabase({ empty, withKeys });
   const db = await openDatabase({ url: database.url });
   return {
     db,
@@ -76,7 +80,11 @@ export async function startTollgate(env: Record<string, string> = {}, location?:
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-test-'));
   await writeTestKeys(dataDir);
-  const { db, dispose } = location ? await openDatabase(location).then((db) => ({ db, dispose: () => db.close() })) : await openTestDatabase();
+  // A fresh database starts with the run's keys imported, as a server's first start leaves it
+  // (unless the test names a key-encryption key of its own).
+  const withKeys = !location && !env.KEYS_ENCRYPTION_KEY && !env.DATA_DIR;
+  if (withKeys) await writeTestKeysEncryptionKey(dataDir);
+  const { db, dispose } = location ? await openDatabase(location).then((db) => ({ db, dispose: () => db.close() })) : await openTestDatabase({ withKeys });
   const config = testConfig({
     PORT: String(port),
     HOST: '127.0.0.1',

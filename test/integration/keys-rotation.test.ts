@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SIGNING_RETENTION_SECONDS } from '../../src/keys/store.js';
 import { advanceClock } from '../helpers/clock.js';
 import { runAdmin } from '../helpers/admin-cli.js';
@@ -62,20 +62,21 @@ async function startSignIn(server: TestTollgate) {
 }
 
 describe('key rotation', { timeout: SERVER_TEST_TIMEOUT_MS }, () => {
-  it('serves /jwks with Cache-Control: max-age=JWKS_CACHE_SECONDS', async () => {
-    const server = await startTollgate({ JWKS_CACHE_SECONDS: '120' });
-    try {
+  // One server for the tests that need nothing of their own: the header, and a rotation through every phase.
+  describe('publishing new keys for JWKS_CACHE_SECONDS=600', () => {
+    let server: TestTollgate;
+    beforeAll(async () => {
+      server = await startTollgate({ JWKS_CACHE_SECONDS: '600' });
+    }, SERVER_TEST_TIMEOUT_MS);
+    afterAll(() => server?.close());
+
+    it('serves /jwks with Cache-Control: max-age=JWKS_CACHE_SECONDS', async () => {
       const response = await fetch(`${server.url}/jwks`);
       expect(response.status).toBe(200);
-      expect(response.headers.get('cache-control')).toBe('public, max-age=120');
-    } finally {
-      await server.close();
-    }
-  });
+      expect(response.headers.get('cache-control')).toBe('public, max-age=600');
+    });
 
-  it('goes next → current → previous → removed, on the clock; the admin API shows no private material', async () => {
-    const server = await startTollgate({ JWKS_CACHE_SECONDS: '600' });
-    try {
+    it('goes next → current → previous → removed, on the clock; the admin API shows no private material', async () => {
       const before = await listKeys(server);
       expect(before.map((key) => [key.kind, key.alg, key.use, key.state]).sort()).toEqual([
         ['cookie', null, null, 'current'],
@@ -125,9 +126,7 @@ describe('key rotation', { timeout: SERVER_TEST_TIMEOUT_MS }, () => {
       // The rotation is in the audit trail.
       await server.running.app.audit.flush();
       expect(await server.db.prisma.auditEvent.count({ where: { type: 'keys.rotated', outcome: 'success' } })).toBe(1);
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('rotates the cookie keys without breaking a sign-in under way: the new key signs, the old one still verifies', async () => {
@@ -167,16 +166,22 @@ describe('key rotation', { timeout: SERVER_TEST_TIMEOUT_MS }, () => {
   it('starts a rotation on its own every KEY_ROTATION_DAYS, on the schedule', async () => {
     const server = await startTollgate({ KEY_ROTATION_DAYS: '30', JWKS_CACHE_SECONDS: '3600' });
     try {
+      // The ring's own schedule, started again on fake intervals: its check runs when the test moves time on, not seconds later.
+      server.running.app.keys.close();
+      vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval'] });
+      server.running.app.keys.start();
       advanceClock(29 * 86_400_000);
       await server.running.app.keys.tick();
       expect(kidsIn(await listKeys(server), 'next')).toEqual([]);
       // 30 days less the hour the new keys are published before they sign; the timer finds it by itself.
       advanceClock(86_400_000 - 3_600_000 + 1000);
+      expect(kidsIn(await listKeys(server), 'next')).toEqual([]);
+      await vi.advanceTimersToNextTimerAsync();
       let keys: KeyView[] = [];
       await vi.waitFor(async () => {
         keys = await listKeys(server);
         expect(kidsIn(keys, 'next')).toHaveLength(3);
-      }, { timeout: 20_000, interval: 200 });
+      }, { timeout: 20_000, interval: 20 });
       const activatesAt = Date.parse(keys.find((key) => key.state === 'next')!.activates_at!);
       expect(activatesAt).toBeGreaterThanOrEqual(Date.now() + 3_590_000);
     } finally {

@@ -1,7 +1,7 @@
 // The provider's keys live in the database, encrypted under the key-encryption key: no private
 // key, cookie key or secret in clear; a start with another key-encryption key stops in one line;
 // a keys.json of an earlier version is imported once, even by two instances starting together.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +12,9 @@ import { openDatabase, type Database } from '../../src/db/database.js';
 import { createLogger } from '../../src/http/logger.js';
 import { KEK_FILE } from '../../src/keys/encryption.js';
 import { ensureKeys, loadKeys } from '../../src/keys/store.js';
-import { generateProviderKeys, type ProviderKeys } from '../../src/oidc/keys.js';
+import type { ProviderKeys } from '../../src/oidc/keys.js';
 import { startServer, StartupError, type RunningServer } from '../../src/server.js';
-import { testConfig } from '../helpers/prepared.js';
+import { testConfig, testProviderKeys } from '../helpers/prepared.js';
 import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, createPostgresDatabase, freePort, openTestDatabase, usingPostgres, SERVER_TEST_TIMEOUT_MS } from '../helpers/tollgate.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -46,6 +46,15 @@ async function testDatabase(): Promise<Database> {
   return db;
 }
 
+/** A keys.json unlike `keys`: other key ids, cookie key and DPoP nonce secret. */
+function otherKeys(keys: ProviderKeys): ProviderKeys {
+  return {
+    jwks: { keys: keys.jwks.keys.map((jwk) => ({ ...jwk, kid: randomUUID() })) },
+    cookieKeys: [randomBytes(32).toString('base64url')],
+    dpopNonceSecret: randomBytes(32).toString('base64url'),
+  };
+}
+
 /** Every private value of a keys.json: what must never be found in the database in clear. */
 function privateValues(keys: ProviderKeys): string[] {
   const jwkSecrets = keys.jwks.keys.flatMap((jwk) => ['d', 'p', 'q', 'dp', 'dq', 'qi'].map((name) => (jwk as Record<string, unknown>)[name]).filter((v): v is string => typeof v === 'string'));
@@ -54,7 +63,7 @@ function privateValues(keys: ProviderKeys): string[] {
 
 describe('keys in the database', { timeout: SERVER_TEST_TIMEOUT_MS }, () => {
   it('imports keys.json once, encrypted: no private key, cookie key or secret in clear; /jwks serves its keys', async () => {
-    const keys = generateProviderKeys();
+    const keys = testProviderKeys();
     const dataDir = await tempDir(keys);
     const db = await testDatabase();
     const { running, logs } = await start(db, dataDir);
@@ -77,7 +86,7 @@ describe('keys in the database', { timeout: SERVER_TEST_TIMEOUT_MS }, () => {
     // The file is left where it was, and never read again: the database's keys are the keys now.
     const kek = Buffer.from((await readFile(join(dataDir, KEK_FILE), 'utf8')).trim(), 'base64url');
     expect((await stat(join(dataDir, KEK_FILE))).mode & 0o777).toBe(0o600);
-    await writeFile(join(dataDir, 'keys.json'), JSON.stringify(generateProviderKeys()));
+    await writeFile(join(dataDir, 'keys.json'), JSON.stringify(otherKeys(keys)));
     expect(await ensureKeys(db, kek, dataDir, new Date())).toEqual({ generated: [] });
     const loaded = await loadKeys(db, kek);
     expect(loaded.signing.map((key) => key.kid).sort()).toEqual(keys.jwks.keys.map((key) => key.kid).sort());
@@ -96,7 +105,7 @@ describe('keys in the database', { timeout: SERVER_TEST_TIMEOUT_MS }, () => {
   });
 
   it('stops in one line when KEYS_ENCRYPTION_KEY is not the one the keys were encrypted with', async () => {
-    const dataDir = await tempDir(generateProviderKeys());
+    const dataDir = await tempDir(testProviderKeys());
     const db = await testDatabase();
     const first = await start(db, dataDir, { KEYS_ENCRYPTION_KEY: randomBytes(32).toString('base64url') });
     await (await first.running).close();
@@ -125,7 +134,7 @@ describe('keys in the database', { timeout: SERVER_TEST_TIMEOUT_MS }, () => {
   });
 
   it('imports keys.json once when two instances start together', async () => {
-    const keys = generateProviderKeys();
+    const keys = testProviderKeys();
     const kek = randomBytes(32);
     let first: Database;
     let second: Database;

@@ -4,7 +4,7 @@
 import { request } from 'node:http';
 import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { authorize, BrowserAgent, pkcePair } from '../helpers/browser-agent.js';
 import { admin, basic, registerClient } from '../helpers/oauth.js';
 import { signInToConsole } from '../helpers/console.js';
@@ -32,6 +32,20 @@ async function withTollgate(env: Record<string, string>, run: (tollgate: TestTol
   } finally {
     await tollgate.close();
   }
+}
+
+const HTTPS_ISSUER = 'https://auth.example.com';
+let httpsServer: Promise<TestTollgate> | undefined;
+afterAll(async () => {
+  await (await httpsServer)?.close();
+});
+
+/**
+ * `run` on the file's one server with ISSUER=https://auth.example.com and the default settings,
+ * started at first use: for tests whose requests change nothing another test looks at.
+ */
+async function withHttpsTollgate(run: (tollgate: TestTollgate) => Promise<void>): Promise<void> {
+  await run(await (httpsServer ??= startTollgate({ ISSUER: HTTPS_ISSUER })));
 }
 
 /** POST /token with client_credentials from 127.0.0.1 with the given X-Forwarded-For. */
@@ -88,9 +102,10 @@ describe('the client address behind trusted proxies', () => {
 
 describe('URLs come from ISSUER only', () => {
   it('a Host or X-Forwarded-Host header cannot steer discovery or the sign-in redirects', async () => {
-    const issuer = 'https://auth.example.com';
-    for (const trust of [{}, { TRUST_PROXY: 'true' }, { TRUSTED_PROXIES: '127.0.0.1' }] as Record<string, string>[]) {
-      await withTollgate({ ISSUER: issuer, ...trust }, async (tollgate) => {
+    const issuer = HTTPS_ISSUER;
+    for (const trust of [undefined, { TRUST_PROXY: 'true' }, { TRUSTED_PROXIES: '127.0.0.1' }] as (Record<string, string> | undefined)[]) {
+      const onServer = trust ? (run: (tollgate: TestTollgate) => Promise<void>) => withTollgate({ ISSUER: issuer, ...trust }, run) : withHttpsTollgate;
+      await onServer(async (tollgate) => {
         for (const [path, target] of [
           ['/.well-known/openid-configuration'],
           ['/.well-known/oauth-authorization-server'],
@@ -181,7 +196,7 @@ describe('an issuer with a path', () => {
 
 describe('cookies', () => {
   it('are Secure when the issuer is https, whatever the connection or proxy headers say', async () => {
-    await withTollgate({ ISSUER: 'https://auth.example.com' }, async (tollgate) => {
+    await withHttpsTollgate(async (tollgate) => {
       const app = await registerAppClient(tollgate.url);
       const query = new URLSearchParams({ client_id: app.client_id, redirect_uri: REDIRECT_URI, response_type: 'code', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' });
       const started = await fetch(`${tollgate.url}/auth?${query}`, { redirect: 'manual', headers: { 'x-forwarded-proto': 'http' } });
@@ -201,7 +216,8 @@ describe('/metrics on the main port', () => {
       expect((await fetch(`${tollgate.url}/metrics`)).status).toBe(404);
       expect((await fetch(`${tollgate.url}/metrics`, { headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` } })).status).toBe(404);
     });
-    await withTollgate({}, async (tollgate) => {
+    // With METRICS_TOKEN (the test servers' default); the issuer's scheme plays no part.
+    await withHttpsTollgate(async (tollgate) => {
       const denied = await fetch(`${tollgate.url}/metrics`);
       expect(denied.status).toBe(401);
       expect(denied.headers.get('www-authenticate')).toMatch(/^Bearer/);

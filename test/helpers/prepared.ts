@@ -28,9 +28,12 @@ export function pgliteDump(kind: 'empty' | 'migrated'): Promise<Blob> {
   return dump;
 }
 
-/** Makes `dataDir` an embedded store holding the migrated database, as a server or the CLI would leave it. */
-export async function seedDataDir(dataDir: string): Promise<void> {
-  const pglite = new PGlite(dataDir, { loadDataDir: await pgliteDump('migrated') });
+/**
+ * Makes `dataDir` an embedded store holding the migrated database, as a server or the CLI would leave
+ * it; with 'empty', a new database no migration has touched.
+ */
+export async function seedDataDir(dataDir: string, kind: 'empty' | 'migrated' = 'migrated'): Promise<void> {
+  const pglite = new PGlite(dataDir, { loadDataDir: await pgliteDump(kind) });
   await pglite.waitReady;
   await pglite.close();
 }

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import type { SqlDriverAdapter, SqlDriverAdapterFactory, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { MigrationList } from '@prisma/schema-engine-wasm';
 import { MIGRATIONS_DIR, SCHEMA_PATH, openSchemaEngine } from './schema-engine.js';
 
@@ -29,19 +30,49 @@ export async function readMigrations(): Promise<MigrationList> {
   };
 }
 
-/** Applies pending migrations and records them in `_prisma_migrations`; returns the names applied. */
+/**
+ * Applies pending migrations and records them in `_prisma_migrations`; returns the names applied.
+ * A database that already records every migration applied, unchanged, is left as it is without
+ * the schema engine, which would apply nothing (most starts and `db:migrate` runs); anything else,
+ * a failed or rolled-back migration included, is the engine's to handle.
+ */
 export async function applyMigrations(adapter: SqlMigrationAwareDriverAdapterFactory): Promise<string[]> {
+  const migrationsList = await readMigrations();
+  if (await migrationsUpToDate(adapter, migrationsList)) return [];
   const connections = closedAfterwards(adapter);
   const engine = await openSchemaEngine(connections.factory);
   try {
-    const { appliedMigrationNames } = await engine.applyMigrations({
-      migrationsList: await readMigrations(),
-      filters: NO_FILTERS,
-    });
+    const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList, filters: NO_FILTERS });
     return appliedMigrationNames;
   } finally {
     engine.free();
     await connections.close();
+  }
+}
+
+/**
+ * Whether `_prisma_migrations` records each of `migrations` as finished and not rolled back, with
+ * the checksum (SHA-256 of migration.sql) of the file as it is now, and no migration as failed:
+ * then the schema engine would apply nothing. False when the database does not answer: the
+ * engine, asked instead, reports why.
+ */
+export async function migrationsUpToDate(adapter: SqlDriverAdapterFactory, migrations: MigrationList): Promise<boolean> {
+  let connection: SqlDriverAdapter | undefined;
+  try {
+    const opened = (connection = await adapter.connect());
+    const query = async (sql: string) => (await opened.queryRaw({ sql, args: [], argTypes: [] })).rows;
+    const [[table] = []] = await query(`SELECT to_regclass('_prisma_migrations')::text`);
+    if (!table) return false;
+    const rows = await query('SELECT migration_name, checksum, finished_at IS NOT NULL FROM _prisma_migrations WHERE rolled_back_at IS NULL');
+    if (rows.some(([, , finished]) => finished !== true)) return false;
+    const applied = new Set(rows.map(([name, checksum]) => `${String(name)} ${String(checksum)}`));
+    return migrations.migrationDirectories.every(
+      ({ path, migrationFile: { content } }) => content.tag === 'ok' && applied.has(`${path} ${createHash('sha256').update(content.value).digest('hex')}`),
+    );
+  } catch {
+    return false;
+  } finally {
+    await connection?.dispose().catch(() => {});
   }
 }
 
@@ -69,7 +100,9 @@ function closedAfterwards(factory: SqlMigrationAwareDriverAdapterFactory) {
  * '' when they agree. `shadow` must be an empty database the engine may use to replay the migrations.
  */
 export async function diffSchema(shadow: SqlMigrationAwareDriverAdapterFactory, from: 'migrations' | 'empty'): Promise<string> {
-  const engine = await openSchemaEngine(shadow);
+  // The engine replays the migrations on the factory's shadow database, which for PGlite would be
+  // a new one it creates (an initdb, seconds) and never closes: `shadow` is already that database.
+  const engine = await openSchemaEngine(Object.create(shadow, { connectToShadowDb: { value: () => shadow.connect() } }) as SqlMigrationAwareDriverAdapterFactory);
   try {
     const migrationsList = await readMigrations();
     const result = await engine.diff({

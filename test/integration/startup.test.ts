@@ -303,7 +303,11 @@ describe('the entry point (src/main.ts)', () => {
     const first = runMain(env, { until: 'Tollgate is listening' });
     // A bad value costs no server start: it runs meanwhile.
     const badIssuer = runMain({ ISSUER: 'ftp://x', DATA_DIR: otherDataDir });
-    await first.reached;
+    // The port is the first thing a start takes: a second Tollgate is refused it while the first starts on.
+    await waitFor(async () => {
+      if (first.child.exitCode !== null) throw new Error(`Tollgate exited ${first.child.exitCode}:\n${first.output().stdout}${first.output().stderr}`);
+      return fetch(`http://127.0.0.1:${port}/healthz`).then((response) => response.ok, () => false);
+    }, 'the port to be taken', { timeoutMs: 60_000, intervalMs: 20 });
 
     const second = runMain({ PORT: String(port), DATA_DIR: otherDataDir });
     expect(await second.exited).toBe(1);
@@ -316,6 +320,7 @@ describe('the entry point (src/main.ts)', () => {
     expect(badIssuer.output().stderrLines).toEqual(['tollgate: invalid configuration: ISSUER must be an http or https URL (got "ftp://x")']);
     expect(badIssuer.output().stdout).toBe('');
 
+    await first.reached;
     const { stdout, stdoutLines, stderr } = first.output();
     expect(stdoutLines.filter((line) => !parsesAsJson(line))).toEqual([]);
     expect(stderr).toBe('');

@@ -1,6 +1,6 @@
-// `npm run db:migrate` as a child process on the store under test (a new database no migration has
-// touched, in DATA_DIR or on PostgreSQL): it applies what is pending, says so, and exits as soon as
-// it is done.
+// `npm run db:migrate` as a child process on the store under test (an empty DATA_DIR, or a new empty
+// PostgreSQL database): it applies what is pending, says so, and exits as soon as it is done. The
+// embedded run is the suite's first start on a brand-new data folder (PGlite's initdb included).
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDataDir } from '../helpers/prepared.js';
 import { createPostgresDatabase, usingPostgres } from '../helpers/tollgate.js';
 
 const CLI = fileURLToPath(new URL('../../src/db/migrate-cli.ts', import.meta.url));
@@ -47,7 +46,6 @@ describe('npm run db:migrate', () => {
       drop = database.drop;
     } else {
       env = { DATA_DIR: join(dir, 'data') };
-      await seedDataDir(env.DATA_DIR!, 'empty');
     }
   });
   afterAll(async () => {

@@ -10,6 +10,7 @@ import { consentPage, type ScopeLine } from '../../views/consent.js';
 import { errorPage } from '../../views/error.js';
 import { loginPage } from '../../views/login.js';
 import type { Config } from '../config/config.js';
+import { isReferenceGone } from '../db/errors.js';
 import { MAX_BODY_BYTES } from '../http/validate.js';
 import { RateLimitError } from '../rate-limit/limits.js';
 import type { StoreAdapter } from '../oidc/adapter.js';
@@ -53,6 +54,10 @@ class PageError extends Error {
 }
 
 const expired = () => new PageError(400, 'Sign-in expired', 'This sign-in page has expired or was already used. Go back to the application and start again.');
+/** A write that links to a user or client removed meanwhile: this sign-in cannot finish. */
+const goneAsExpired = (err: unknown): never => {
+  throw isReferenceGone(err) ? expired() : err;
+};
 const forged = () => new PageError(403, 'Form expired', 'This form was not sent from a page Tollgate showed you, or it is out of date. Go back to the application and start again.');
 
 export function interactionRouter({ provider, users, config, csrf, events, loginThrottle }: InteractionDeps): Router {
@@ -198,8 +203,10 @@ export function interactionRouter({ provider, users, config, csrf, events, login
     const details = interaction.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
     if (details.missingOIDCScope?.length) grant.addOIDCScope(details.missingOIDCScope.join(' '));
     for (const [indicator, scopes] of Object.entries(details.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+    // Remembered before the grant is saved: a user or application deleted while the page was open
+    // (the consent row's references are gone) ends the sign-in, leaving no grant behind.
+    if (form.remember === 'yes') await users.rememberConsent(accountId, clientId, requestedScopes(interaction)).catch(goneAsExpired);
     const grantId = await grant.save();
-    if (form.remember === 'yes') await users.rememberConsent(accountId, clientId, requestedScopes(interaction));
     interaction.result = { ...interaction.lastSubmission, consent: { grantId } };
     await finish(ctx, interaction);
   });

@@ -1,14 +1,16 @@
 // A record another request deletes between a write's read of it and its write: the later request
 // answers as it would a moment later, never with a 500 (Prisma's "record to update or delete does
 // not exist", or a foreign key failing): 404 for the record itself, 400 for a resource server a
-// client was to be linked to, a failed console sign-in for its user. The concurrent delete is put
+// client was to be linked to, a failed console sign-in for its user, an expired sign-in for a
+// consent whose user or application is gone. The concurrent delete is put
 // in that gap deterministically, run right after the server's query that reads the record returns.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../../src/db/database.js';
 import { admin, adminToken, expectError, registerClient, type HttpResult } from '../helpers/oauth.js';
+import { BrowserAgent, csrfOf, pkcePair } from '../helpers/browser-agent.js';
 import { signInToConsole } from '../helpers/console.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
-import { createUser, PASSWORD } from '../helpers/users.js';
+import { createUser, PASSWORD, REDIRECT_URI, registerAppClient } from '../helpers/users.js';
 
 let tollgate: TestTollgate;
 /** Calls the admin API as its administrator. */
@@ -168,5 +170,31 @@ describe('a user deleted while signing in to the console', () => {
     expect(race.answer.page.status).toBe(400);
     expect(race.answer.page.text).toContain('Sign-in failed');
     expect(await tollgate.db.prisma.consoleSession.count({ where: { userId: id } })).toBe(0);
+  });
+});
+
+describe('a user or an application deleted while the consent page is open', () => {
+  it('ends the sign-in as expired, remembering no consent and leaving no grant', async () => {
+    for (const deleted of ['user', 'application'] as const) {
+      const app = await registerAppClient(tollgate.url);
+      const person = await createUser(tollgate.url);
+      const agent = new BrowserAgent(tollgate.url);
+      const query = new URLSearchParams({ client_id: app.client_id, redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'read', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' });
+      const login = await agent.follow(`/auth?${query}`);
+      const uid = /action="\/interaction\/([\w-]+)\/login"/.exec(login.text)![1]!;
+      const signedIn = await agent.post(`/interaction/${uid}/login`, { csrf: csrfOf(login.text), login: person.username, password: PASSWORD });
+      const consent = await agent.follow(signedIn.location!);
+      const consentUid = /action="\/interaction\/([\w-]+)\/consent"/.exec(consent.text)![1]!;
+      // Deleted after the consent is looked up, before it is written.
+      const lookup = ({ model, operation }: Query) => model === 'Consent' && operation === 'findUnique';
+      const race = await racingDelete(deleted === 'user' ? `/users/${person.id}` : `/clients/${app.client_id}`, lookup, () =>
+        agent.post(`/interaction/${consentUid}/consent`, { csrf: csrfOf(consent.text), decision: 'allow', remember: 'yes' }),
+      );
+      expect(race.deleted.status, deleted).toBe(204);
+      expect(race.answer.status, deleted).toBe(400);
+      expect(race.answer.text).toContain('Sign-in expired');
+      expect(await tollgate.db.prisma.consent.count({ where: { userId: person.id } })).toBe(0);
+      expect(await tollgate.db.prisma.oidcPayload.count({ where: { model: 'Grant', accountId: person.id } })).toBe(0);
+    }
   });
 });

@@ -9,12 +9,14 @@ try {
   const config = loadConfig();
   databaseUrl = config.databaseUrl;
   const db = await openDatabase(databaseUrl ? { url: databaseUrl } : { dataDir: config.dataDir });
+  let applied: string[];
   try {
-    const applied = await db.migrate();
-    console.log(applied.length ? `applied to ${db.location}:\n${applied.map((name) => `  ${name}`).join('\n')}` : `${db.location}: no pending migrations`);
+    applied = await db.migrate();
   } finally {
     await db.close();
   }
+  // Said once the database is closed (the embedded one written to disk): done means done.
+  console.log(applied.length ? `applied to ${db.location}:\n${applied.map((name) => `  ${name}`).join('\n')}` : `${db.location}: no pending migrations`);
   // Done: the schema engine leaves a timer behind that would keep the process alive for ~10 s more.
   process.exit(0);
 } catch (err) {

@@ -39,12 +39,16 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return false;
 }
 
-/** Prisma's "the record to update or delete does not exist": another request removed it meanwhile (a 404, not a 500). */
-export function isRecordGone(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as ErrorLike).code === 'P2025';
+/** The Prisma error code of `err` (P2025, P2003, P2002…), if it is a Prisma error. */
+function prismaCode(err: unknown): unknown {
+  return typeof err === 'object' && err !== null ? (err as ErrorLike).code : undefined;
 }
 
+/** Prisma's "the record to update or delete does not exist": another request removed it meanwhile (a 404, not a 500). */
+export const isRecordGone = (err: unknown): boolean => prismaCode(err) === 'P2025';
+
 /** Prisma's "foreign key constraint failed": a record the write links to was removed meanwhile. */
-export function isReferenceGone(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as ErrorLike).code === 'P2003';
-}
+export const isReferenceGone = (err: unknown): boolean => prismaCode(err) === 'P2003';
+
+/** Prisma's "unique constraint failed": another record already has the value (a 409). */
+export const isDuplicate = (err: unknown): boolean => prismaCode(err) === 'P2002';

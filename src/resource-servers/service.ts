@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Prisma, ResourceServer } from '../db/database.js';
+import { isDuplicate } from '../db/errors.js';
 import { conflict, goneAsNotFound, notFound } from '../http/errors.js';
 import { storedRules, type RouteRule } from '../gateway/rules.js';
 import { RESOURCE_SERVER_ID_PATTERN, type CreateResourceServerInput, type UpdateResourceServerInput } from './schema.js';
@@ -93,7 +94,7 @@ export class ResourceServerService {
     };
     const updated = await this.db.prisma.resourceServer.update({ where: { id }, data }).catch((err: unknown) => {
       // A concurrent change took the identifier between the check and the update.
-      if ((err as { code?: string }).code === 'P2002') throw identifierTaken(patch.identifier!);
+      if (isDuplicate(err)) throw identifierTaken(patch.identifier!);
       throw err;
     }).catch(goneAsNotFound(`resource server ${id}`));
     await this.cache?.resourceServerChanged(id);

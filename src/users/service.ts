@@ -3,6 +3,7 @@ import { Argon2Gate, UNBOUNDED } from '../clients/argon2-gate.js';
 import { CLIENT_ID_PATTERN } from '../clients/schema.js';
 import { DEFAULT_HASH_COST, type HashCost } from '../clients/secrets.js';
 import type { Consent, Database, Prisma, User } from '../db/database.js';
+import { isDuplicate } from '../db/errors.js';
 import { conflict, goneAsNotFound, notFound } from '../http/errors.js';
 import { tokenStore, type TokenStore } from '../tokens/store/token-store.js';
 import { hashPassword, verifyPassword } from './passwords.js';
@@ -100,7 +101,7 @@ export class UserService {
         return { updated: changed, ending: [] };
       })
       .catch((err: unknown) => {
-        if ((err as { code?: string }).code === 'P2002') throw conflict('a user with this username or email already exists', 'username');
+        if (isDuplicate(err)) throw conflict('a user with this username or email already exists', 'username');
         throw err;
       })
       .catch(goneAsNotFound(`user ${id}`));

@@ -109,7 +109,7 @@ export const cliStores: CliStoreKind[] = [
       await seedDataDir(dataDir);
       return { name: 'embedded', env: { DATA_DIR: dataDir }, dataDir, location: { dataDir }, cleanup: async () => {} };
     },
-    serverDatabase: async () => ({ location: { inMemory: true, from: await pgliteDump('migrated') }, drop: async () => {} }),
+    serverDatabase: async () => ({ location: { inMemory: true, from: await pgliteDump('inMemory') }, drop: async () => {} }),
   },
   ...(usingPostgres
     ? [

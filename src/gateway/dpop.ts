@@ -3,7 +3,7 @@
 // used once, on every instance (the same replay record as the token endpoint's proofs).
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify, type JWK } from 'jose';
-import { DPOP_PROOF_WINDOW_SECONDS, DPOP_SIGNING_ALGS, type ProofFirstUse } from '../oidc/dpop-proofs.js';
+import { DPOP_PROOF_WINDOW_SECONDS, DPOP_SIGNING_ALGS, issuedInTheFuture, type ProofFirstUse } from '../oidc/dpop-proofs.js';
 
 export interface ProofExpectations {
   /** The original request's method and URL (without query). */
@@ -28,14 +28,15 @@ export async function verifyProof(proof: string, expected: ProofExpectations, fi
   } catch {
     throw new ProofRefused('the DPoP proof is not a valid dpop+jwt signed by its embedded key');
   }
-  if (typeof payload.iat !== 'number' || Math.abs(now - payload.iat) > DPOP_PROOF_WINDOW_SECONDS) throw new ProofRefused('the DPoP proof is not recent (iat)');
+  if (typeof payload.iat !== 'number' || now - payload.iat > DPOP_PROOF_WINDOW_SECONDS) throw new ProofRefused('the DPoP proof is not recent (iat)');
+  if (issuedInTheFuture(payload.iat, now)) throw new ProofRefused('the DPoP proof is issued in the future (iat): check the client\'s clock');
   if (typeof payload.jti !== 'string' || !payload.jti || payload.jti.length > 256) throw new ProofRefused('the DPoP proof has no jti');
   if (payload.htm !== expected.method) throw new ProofRefused('the DPoP proof is for another method (htm)');
   if (typeof payload.htu !== 'string' || withoutQuery(payload.htu) !== expected.url) throw new ProofRefused('the DPoP proof is for another URL (htu)');
   if (payload.ath !== createHash('sha256').update(expected.accessToken).digest('base64url')) throw new ProofRefused('the DPoP proof is for another access token (ath)');
   if (!jwk || (await calculateJwkThumbprint(jwk, 'sha256')) !== expected.jkt) throw new ProofRefused('the DPoP proof is signed by another key than the token is bound to');
   // Last: a proof refused for another reason has not been used.
-  if (!(await firstUse(payload.jti, now + DPOP_PROOF_WINDOW_SECONDS))) throw new ProofRefused('the DPoP proof was used before');
+  if (!(await firstUse(payload.jti, payload.iat))) throw new ProofRefused('the DPoP proof was used before');
 }
 
 /** A URL as compared: normalised, without query or fragment (RFC 9449 §4.3). */

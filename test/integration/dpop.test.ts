@@ -3,7 +3,8 @@
 // missing or wrong keys, and server nonces are checked with proofs made here by hand.
 import { createHash } from 'node:crypto';
 import * as client from 'openid-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { advanceClock } from '../helpers/clock.js';
 import { BrowserAgent, csrfOf } from '../helpers/browser-agent.js';
 import { DpopKey } from '../helpers/dpop.js';
 import { admin, basic } from '../helpers/oauth.js';
@@ -126,6 +127,37 @@ describe('proofs', () => {
     });
     expect(replay.status).toBe(400);
     expect(((await replay.json()) as { error: string }).error).toBe('invalid_dpop_proof');
+  });
+
+  describe('freshness', () => {
+    afterEach(() => vi.useRealTimers());
+
+    it('refuses a proof stamped further ahead of the clock than 5 s', async () => {
+      const key = new DpopKey();
+      const now = Math.floor(Date.now() / 1000);
+      const ahead = await clientCredentials(key.proof(`${tollgate.url}/token`, { iat: now + 299 }));
+      expect(ahead.status).toBe(400);
+      expect(ahead.body).toMatchObject({ error: 'invalid_dpop_proof', error_description: expect.stringMatching(/future/) as unknown });
+      expect((await clientCredentials(key.proof(`${tollgate.url}/token`, { iat: now + 5 }))).status).toBe(200);
+    });
+
+    it('remembers a proof until it is stale, also one stamped ahead of the clock', async () => {
+      const key = new DpopKey();
+      const now = Math.floor(Date.now() / 1000);
+      const ahead = key.proof(`${tollgate.url}/token`, { iat: now + 5 });
+      const current = key.proof(`${tollgate.url}/token`, { iat: now });
+      expect((await clientCredentials(ahead)).status).toBe(200);
+      expect((await clientCredentials(current)).status).toBe(200);
+      // 303 s on, the proof stamped 5 s ahead is still recent: its use must still be remembered.
+      advanceClock(303_000);
+      const replayed = await clientCredentials(ahead);
+      expect(replayed.status).toBe(400);
+      expect(replayed.body).toMatchObject({ error: 'invalid_dpop_proof', error_description: expect.stringMatching(/replay/) as unknown });
+      for (const moved of [7_000, 289_000]) {
+        advanceClock(moved);
+        for (const proof of [ahead, current]) expect((await clientCredentials(proof)).status).toBe(400);
+      }
+    });
   });
 
   it('refuses proofs for another URL or method, unsigned or malformed ones', async () => {

@@ -1,7 +1,8 @@
 // The gateway check over HTTP, as gateways call it: served on GATEWAY_PORT only, GATEWAY_KEY,
 // the header conventions of nginx, Caddy/Traefik and Envoy, and its answers.
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { advanceClock } from '../helpers/clock.js';
 import { DpopKey } from '../helpers/dpop.js';
 import { admin, basic, clientCredentialsToken, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
@@ -264,6 +265,61 @@ describe('JWT access tokens (RFC 9068), decided as opaque ones', () => {
     expect(passed.status, JSON.stringify(passed.body)).toBe(200);
     expect(passed.headers.get('x-auth-audience')).toBe(BOUND_API);
     expect((await check({ ...request, authorization: `DPoP ${jwt}`, dpop: new DpopKey().proof(`${BOUND_API}/items/1`, { ath }, 'GET') })).status).toBe(401);
+  });
+});
+
+describe('DPoP proof freshness', () => {
+  const API = 'https://fresh-api.example';
+  const request = { 'x-original-uri': '/items/1', 'x-forwarded-host': 'fresh-api.example' };
+  let client: RegisteredClient;
+
+  beforeAll(async () => {
+    // Tokens outlive the clock moves below, so that only the proof decides.
+    const created = await admin(tollgate.url, 'POST', '/resource-servers', { identifier: API, name: 'fresh-api.example', scopes: ['fresh:read'], public_base_url: API, access_token_ttl: 3600 });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const rules = [{ host: 'fresh-api.example', path: '/items/**', scopes_any: ['fresh:read'] }];
+    expect((await admin(tollgate.url, 'PUT', `/resource-servers/${created.body.id as string}/routes`, { routes: rules })).status).toBe(200);
+    client = await registerClient(tollgate.url, { scope: 'fresh:read', dpop_bound_access_tokens: true });
+  });
+  afterEach(() => vi.useRealTimers());
+
+  /** A token bound to `key`, and a proof maker for the checked request carrying its hash. */
+  async function boundToken(key: DpopKey) {
+    const issued = await fetch(`${tollgate.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret), dpop: key.proof(`${tollgate.url}/token`) },
+      body: new URLSearchParams({ grant_type: 'client_credentials', resource: API, scope: 'fresh:read' }).toString(),
+    });
+    const token = ((await issued.json()) as { access_token: string }).access_token;
+    const ath = createHash('sha256').update(token).digest('base64url');
+    return { authorization: `DPoP ${token}`, proof: (iat: number) => key.proof(`${API}/items/1`, { ath, iat }, 'GET') };
+  }
+
+  it('refuses a proof stamped further ahead of the clock than 5 s', async () => {
+    const { authorization, proof } = await boundToken(new DpopKey());
+    const now = Math.floor(Date.now() / 1000);
+    const ahead = await check({ ...request, authorization, dpop: proof(now + 299) });
+    expect(ahead.status).toBe(401);
+    expect(ahead.headers.get('www-authenticate')).toMatch(/error="invalid_token", error_description="the DPoP proof is issued in the future/);
+    expect((await check({ ...request, authorization, dpop: proof(now + 5) })).status).toBe(200);
+  });
+
+  it('remembers a proof until it is stale, also one stamped ahead of the clock', async () => {
+    const { authorization, proof } = await boundToken(new DpopKey());
+    const now = Math.floor(Date.now() / 1000);
+    const ahead = proof(now + 5);
+    const current = proof(now);
+    expect((await check({ ...request, authorization, dpop: ahead })).status).toBe(200);
+    expect((await check({ ...request, authorization, dpop: current })).status).toBe(200);
+    // 303 s on, the proof stamped 5 s ahead is still recent: its use must still be remembered.
+    advanceClock(303_000);
+    const replayed = await check({ ...request, authorization, dpop: ahead });
+    expect(replayed.status).toBe(401);
+    expect(replayed.headers.get('www-authenticate')).toMatch(/used before/);
+    for (const moved of [7_000, 289_000]) {
+      advanceClock(moved);
+      for (const dpop of [ahead, current]) expect((await check({ ...request, authorization, dpop })).status).toBe(401);
+    }
   });
 });
 

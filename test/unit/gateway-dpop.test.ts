@@ -42,6 +42,14 @@ describe('a DPoP proof for the original request', () => {
     await expect(verifyProof(key.proof(URL_, { ath }, 'GET'), expected, firstUse)).resolves.toBeUndefined();
   });
 
+  it('is refused when stamped further ahead of the clock than 5 s, without using it up', async () => {
+    const firstUse = record();
+    const now = Math.floor(Date.now() / 1000);
+    const ahead = key.proof(URL_, { ath, iat: now + 299 }, 'GET');
+    await expect(verifyProof(ahead, expected, firstUse)).rejects.toThrow(/in the future/);
+    await expect(verifyProof(key.proof(URL_, { ath, iat: now + 5 }, 'GET'), expected, firstUse)).resolves.toBeUndefined();
+  });
+
   it('goes stale five minutes after its iat', async () => {
     const proof = key.proof(URL_, { ath }, 'GET');
     advanceClock(301_000);

@@ -46,4 +46,14 @@ describe('provider internals', () => {
     expect(error).toBeInstanceOf(ProviderShapeError);
     expect((error as Error).message).toBe(unchanged(what));
   });
+
+  it('fail with one line when Provider.ctx, where the DPoP patch reads the proof being checked, is gone', () => {
+    const ctx = Object.getOwnPropertyDescriptor(Provider, 'ctx')!;
+    Object.defineProperty(Provider, 'ctx', { value: undefined, configurable: true });
+    try {
+      expect(() => checkProviderInternals(newProvider())).toThrow(unchanged('Provider.ctx not found'));
+    } finally {
+      Object.defineProperty(Provider, 'ctx', ctx);
+    }
+  });
 });

@@ -1,10 +1,10 @@
 // The admin API's one route table: each route declares its method, path, input and answers once, and
 // both the Koa router (adminApiRouter) and the OpenAPI document (src/admin/openapi.ts) are made from it.
-import { bodyParser } from '@koa/bodyparser';
 import Router, { type RouterContext } from '@koa/router';
 import type { z } from 'zod';
+import { jsonBodies } from '../http/bodies.js';
 import { HttpError } from '../http/errors.js';
-import { MAX_BODY_BYTES, parseInput } from '../http/validate.js';
+import { parseInput } from '../http/validate.js';
 
 type Schema = z.ZodType;
 type Parsed<S> = S extends Schema ? z.output<S> : undefined;
@@ -61,7 +61,7 @@ export function adminApiRouter(routes: readonly AdminRoute[]): Router {
   return router;
 }
 
-/** What the admin router does first: JSON bodies only, parsed within the size limit, never cached. */
+/** What the admin router does first: JSON bodies only, parsed within the size and depth limits, never cached. */
 function useAdminBodies(router: Router): void {
   router.use(async (ctx, next) => {
     if (['POST', 'PATCH', 'PUT'].includes(ctx.method) && ctx.request.length && !ctx.is('application/json')) {
@@ -70,5 +70,5 @@ function useAdminBodies(router: Router): void {
     ctx.set('Cache-Control', 'no-store');
     await next();
   });
-  router.use(bodyParser({ enableTypes: ['json'], jsonLimit: MAX_BODY_BYTES, encoding: 'utf-8' }));
+  router.use(jsonBodies());
 }

@@ -2,14 +2,13 @@
 // Tollgate's own authorization code flow (src/console/sign-in.ts). Every answer carries a strict
 // CSP; every form post needs the session's CSRF token; anything that goes wrong is a page with
 // its status, never JSON and never a stack trace.
-import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { consoleLayout, consoleMessage } from '../../views/console/layout.js';
 import { answerFor, HttpError } from '../http/errors.js';
-import { MAX_BODY_BYTES } from '../http/validate.js';
+import { formBodies } from '../http/bodies.js';
 import { CsrfTokens } from '../interactions/csrf.js';
 import { subkey } from '../oidc/keys.js';
 import { CONSOLE_PATH } from './client.js';
@@ -54,6 +53,7 @@ export function consoleApp(deps: ConsoleDeps) {
   const csrf = new CsrfTokens(subkey(deps.keys.current.secrets.csrf, 'tollgate console csrf'));
   const signIn = consoleSignIn({ config, provider: deps.provider, users: deps.users, sessions, keys: deps.keys, localUrl: deps.localUrl });
   const nav = CONSOLE_PAGES.map(({ title, path }) => ({ title, path }));
+  const parseForm = formBodies();
 
   function send(ctx: Context, { title, body, status = 200, current }: { title: string; body: ReturnType<typeof consoleMessage>; status?: number; current?: string }) {
     const state = ctx.state as Partial<ConsoleState>;
@@ -130,7 +130,7 @@ export function consoleApp(deps: ConsoleDeps) {
     try {
       if (ctx.method === 'POST') {
         if (!ctx.is('application/x-www-form-urlencoded')) throw new ConsolePageError(415, 'Unsupported form', 'The form was sent in a format the console does not accept.');
-        await bodyParser({ enableTypes: ['form'], formLimit: MAX_BODY_BYTES, encoding: 'utf-8' })(ctx, async () => {});
+        await parseForm(ctx, async () => {});
       }
       if (!open.has(ctx.path) && (await requireSession(ctx)) === 'redirected') return;
       await routes(ctx as Parameters<typeof routes>[0], async () => {});

@@ -14,6 +14,7 @@ import { countRequest } from '../metrics/http.js';
 import { addressKey, type LimitName, type RateLimits } from '../rate-limit/limits.js';
 import { limitEndpointRequest, type LimitedEndpoint } from '../rate-limit/middleware.js';
 import { basicCredentials } from './basic-auth.js';
+import { checkFormParameters } from './bodies.js';
 import { clientAddressOf, type TrustedProxies } from './client-address.js';
 import { answerFor, errorBody, HttpError, methodNotAllowed, noSuchEndpoint, STANDARD_METHODS } from './errors.js';
 import { attachExchange, exchangeOf, type Exchange } from './exchange.js';
@@ -240,7 +241,9 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 
 /** A form's parameters as oidc-provider reads them: an empty value is no value. */
 function formParameters(body: Buffer): ParsedUrlQuery {
-  const form = parseQuery(body.toString('utf8'));
+  const text = body.toString('utf8');
+  checkFormParameters(text);
+  const form = parseQuery(text);
   for (const name of Object.keys(form)) if (form[name] === '') delete form[name];
   return form;
 }

@@ -1,7 +1,6 @@
 // The sign-in and consent pages behind oidc-provider's interactions (/interaction/:uid): the
 // provider sends the browser here when it needs the user, and these routes send it back with the
 // result. Everything a person sees is HTML (views/), errors included.
-import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
@@ -11,7 +10,7 @@ import { errorPage } from '../../views/error.js';
 import { loginPage } from '../../views/login.js';
 import type { Config } from '../config/config.js';
 import { isReferenceGone } from '../db/errors.js';
-import { MAX_BODY_BYTES } from '../http/validate.js';
+import { formBodies } from '../http/bodies.js';
 import { RateLimitError } from '../rate-limit/limits.js';
 import type { StoreAdapter } from '../oidc/adapter.js';
 import { metadataOf } from '../oidc/client-metadata.js';
@@ -80,7 +79,7 @@ export function interactionRouter({ provider, users, config, csrf, events, login
       sendPage(ctx, errorPage({ root, title: page.title, message: page.message }), { status: page.status });
     }
   });
-  router.use(bodyParser({ enableTypes: ['form'], formLimit: MAX_BODY_BYTES, encoding: 'utf-8' }));
+  router.use(formBodies());
 
   /** The interaction named in the URL, if this browser's interaction cookie is for it. */
   async function load(ctx: Context): Promise<Interaction> {

@@ -228,6 +228,22 @@ describe('input validation', () => {
     expectError(await raw('POST', '/clients', '[1, 2]', 'application/json'), 400);
     expectError(await raw('POST', '/clients', JSON.stringify({ client_name: 'x'.repeat(17 * 1024) }), 'application/json'), 413);
   });
+
+  it('refuses JSON nested deeper than 32 levels with 400 naming the limit, on every route with a body', async () => {
+    const id = ((await api('POST', '/clients', {})).body.client_id as string);
+    // 10 KB of 5,000 nested arrays, alone or as a field's value, and one level past the limit.
+    const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+    const bodies = [deep, `{"client_name":${deep}}`, `{"client_name":"x","scope":${'['.repeat(32)}${']'.repeat(32)}}`];
+    for (const [method, path] of [['POST', '/clients'], ['PATCH', `/clients/${id}`], ['POST', `/clients/${id}/secret`]] as const) {
+      for (const body of bodies) {
+        const response = await raw(method, path, body, 'application/json');
+        expect(response.status, `${method} ${path} ${body.slice(0, 40)}`).toBe(400);
+        expect(response.body).toMatchObject({ error: 'invalid_request', error_description: 'JSON bodies are nested at most 32 levels deep' });
+      }
+    }
+    // At the limit, the schema decides as before.
+    expectError(await raw('POST', '/clients', `{"client_name":"x","scope":${'['.repeat(31)}${']'.repeat(31)}}`, 'application/json'), 400, 'scope');
+  });
 });
 
 describe('authorization', () => {

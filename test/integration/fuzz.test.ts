@@ -7,7 +7,9 @@
 import fc from 'fast-check';
 import { Agent, request as httpRequest, validateHeaderName, validateHeaderValue } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_FORM_PARAMETERS, MAX_JSON_DEPTH } from '../../src/http/bodies.js';
 import { STANDARD_METHODS } from '../../src/http/errors.js';
+import { MAX_BODY_BYTES } from '../../src/http/validate.js';
 import { BrowserAgent, csrfOf, pkcePair } from '../helpers/browser-agent.js';
 import { adminToken, basic, clientCredentialsToken, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
 import { rawRequest } from '../helpers/raw-http.js';
@@ -762,4 +764,106 @@ describe('generated hostile requests, rate limits on', () => {
     expect(limited).toBeGreaterThan(0);
     expect(tollgate.logs.filter((line) => line.msg === 'request' && (line.status as number) >= 500)).toEqual([]);
   }, 600_000);
+});
+
+/** JSON nested `depth` levels (arrays and objects as `shape` alternates them) around a leaf, closed or cut off. */
+const nestedJson = fc
+  .record({
+    depth: fc.oneof(fc.integer({ min: 1, max: MAX_JSON_DEPTH + 2 }), fc.integer({ min: 1, max: 6000 })),
+    shape: fc.array(fc.constantFrom('[', '{"a":', '{"\\"[":', '[1,"]",'), { minLength: 1, maxLength: 4 }),
+    leaf: fc.constantFrom('1', '"x"', '[]', '{}', '"[[[["', 'null'),
+    closed: often(fc.constant(true), fc.constant(false), 6),
+  })
+  .map(({ depth, shape, leaf, closed }) => {
+    let open = '';
+    let close = '';
+    for (let level = 0; level < depth; level++) {
+      const opener = shape[level % shape.length]!;
+      open += opener;
+      close = (opener.startsWith('[') ? ']' : '}') + close;
+    }
+    const leafDepth = leaf === '[]' || leaf === '{}' ? 1 : 0;
+    return { depth: depth + leafDepth, text: `${open}${leaf}${closed ? close : ''}`, closed };
+  });
+
+/** Admin requests whose body is, or has a field holding, deeply nested JSON. */
+const deepAdminRequest = (world: World) =>
+  fc
+    .tuple(
+      fc.constantFrom(['POST', '/admin/clients'], ['PATCH', `/admin/clients/${world.victims[0]}`], ['POST', `/admin/clients/${world.victims[1]}/secret`], ['POST', '/admin/users'], ['POST', '/admin/resource-servers']),
+      nestedJson,
+      fc.option(fc.constantFrom('client_name', 'scope', 'redirect_uris', 'overlap_seconds', 'username', 'routes'), { freq: 2 }),
+    )
+    .map(([[method, target], nested, field]) => ({
+      depth: nested.depth + (field === null ? 0 : 1),
+      closed: nested.closed,
+      generated: {
+        method: method!,
+        target: target!,
+        headers: [['authorization', `Bearer ${world.adminToken}`], ['content-type', 'application/json']] as [string, string][],
+        body: bytes(field === null ? nested.text : `{"${field}":${nested.text}}`),
+        chunked: false,
+      },
+    }));
+
+/** Forms with a parameter repeated many times, to the token endpoints and the sign-in page. */
+const longFormRequest = (world: World) =>
+  fc
+    .tuple(
+      fc.constantFrom<[string, [string, string][], boolean]>(
+        ['/token', [['grant_type', 'client_credentials'], ['scope', 'read']], true],
+        ['/introspect', [['token', 'x']], true],
+        ['/revoke', [['token', 'x']], true],
+        [`/interaction/${world.uid}/login`, [['csrf', world.csrf], ['login', 'nobody'], ['password', 'x']], false],
+      ),
+      often(fc.constantFrom('x', 'resource', 'scope', 'token'), hostile),
+      fc.oneof(fc.integer({ min: 0, max: MAX_FORM_PARAMETERS + 5 }), fc.integer({ min: 0, max: 3000 })),
+    )
+    .map(([[target, valid, api], name, repeats]) => {
+      const pairs: [string, string][] = [...valid, ...Array.from({ length: repeats }, () => [name, '1'] as [string, string])];
+      const auth: [string, string][] = api ? [['authorization', basic(world.service.client_id, world.service.client_secret)]] : [['cookie', world.cookies]];
+      return { parameters: pairs.length, api, generated: { method: 'POST', target, headers: [['content-type', FORM], ...auth] as [string, string][], body: bytes(encoded(pairs, false)), chunked: false } };
+    });
+
+describe('generated deeply nested JSON and long forms', () => {
+  let tollgate: TestTollgate;
+  let world: World;
+  const RUNS = Math.max(200, Math.ceil(FUZZ_RUNS / 25));
+
+  beforeAll(async () => {
+    tollgate = await startTollgate();
+    world = await setUpWorld(tollgate);
+  });
+  afterAll(() => tollgate?.close());
+
+  it(`${RUNS} requests: refused with 400 past the limits, never a 5xx`, async () => {
+    const limits = { depth: 0, parameters: 0 };
+    const requests = fc.oneof(deepAdminRequest(world).map((deep) => ({ deep, long: undefined })), longFormRequest(world).map((long) => ({ deep: undefined, long })));
+    await fc.assert(
+      fc.asyncProperty(requests, async ({ deep, long }) => {
+        const generated = (deep ?? long)!.generated;
+        const reply = await send(world.url, generated);
+        checkReply(generated, reply);
+        const fits = generated.body!.length <= MAX_BODY_BYTES;
+        if (deep && deep.depth > MAX_JSON_DEPTH && fits) {
+          expect(reply.status, describeRequest(generated)).toBe(400);
+          if (deep.closed) {
+            expect(reply.body, describeRequest(generated)).toContain(`nested at most ${MAX_JSON_DEPTH} levels`);
+            limits.depth += 1;
+          }
+        }
+        if (long && long.parameters > MAX_FORM_PARAMETERS && fits) {
+          expect(reply.status, describeRequest(generated)).toBe(400);
+          if (long.api) {
+            expect(reply.body, describeRequest(generated)).toContain(`at most ${MAX_FORM_PARAMETERS} parameters`);
+            limits.parameters += 1;
+          }
+        }
+      }),
+      { numRuns: RUNS, seed: FUZZ_SEED },
+    );
+    expect(limits.depth).toBeGreaterThan(0);
+    expect(limits.parameters).toBeGreaterThan(0);
+    expect(tollgate.logs.filter((line) => line.msg === 'request' && (line.status as number) >= 500)).toEqual([]);
+  }, 300_000);
 });

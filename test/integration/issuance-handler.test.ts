@@ -152,3 +152,20 @@ describe('what the provider still answers', () => {
     expect((await tokenRequest(client)).body).toEqual(first.body);
   });
 });
+
+describe('forms', () => {
+  it('refuses a form of more than 100 parameters with 400 naming the limit, repeated ones included', async () => {
+    const client = await knownClient();
+    const send = (extra: string) =>
+      fetch(`${tollgate.url}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret) },
+        body: `grant_type=client_credentials&scope=read${extra}`,
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
+    for (const extra of ['&x=1'.repeat(99), '&resource=https%3A%2F%2Fapi.example'.repeat(99), '&&x'.repeat(2000)]) {
+      expect(await send(extra)).toEqual({ status: 400, body: { error: 'invalid_request', error_description: 'forms have at most 100 parameters' } });
+    }
+    // 100 parameters, empty ones between them not counted: the request is answered as before.
+    expect((await send(`${'&x=1'.repeat(98)}&&&`)).status).toBe(200);
+  });
+});

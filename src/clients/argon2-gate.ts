@@ -6,7 +6,9 @@
 //
 // A flood must not starve the others, though: a verification against a stored hash that has no
 // recent failure (a new client's first request, a user signing in) waits in a line of its own,
-// served first, and takes the place of the newest suspect waiting when the queue is full.
+// served first, and takes the place of the newest suspect waiting when the queue is full. One
+// place per hash: the secret verifier already shares one run among requests presenting the same
+// secret, so a second one waiting on the same hash is a different secret, a guess.
 // Suspect is a verification against a hash that failed lately, or against none at all (an unknown
 // client id or user name, checked against the dummy), so a guesser cannot stay ahead of the line
 // by naming ids that do not exist, and adds no state by inventing them: the gate remembers hashes
@@ -38,6 +40,7 @@ const argon2Check: HashCheck = (hash, presented) => argon2.verify(hash, presente
 const refusal = () => temporarilyUnavailable('too many secrets are being verified; retry later', RETRY_AFTER_SECONDS);
 
 interface Waiter {
+  hash: string | undefined;
   admit: () => void;
   refuse: (err: Error) => void;
 }
@@ -78,7 +81,7 @@ export class Argon2Gate {
    * takes its place. `hash` is the stored hash the work checks against, if any: it decides the line.
    */
   async run<T>(work: () => Promise<T>, hash?: string): Promise<T> {
-    if (this.#running >= this.limits.concurrency) await this.#wait(hash !== undefined && !this.#failed.has(hash));
+    if (this.#running >= this.limits.concurrency) await this.#wait(hash);
     else this.#running += 1;
     this.stats.verifications += 1;
     try {
@@ -99,7 +102,8 @@ export class Argon2Gate {
     return this.#clear.length + this.#suspect.length;
   }
 
-  #wait(clear: boolean): Promise<void> {
+  #wait(hash: string | undefined): Promise<void> {
+    const clear = hash !== undefined && !this.#failed.has(hash) && !this.#clear.some((waiter) => waiter.hash === hash);
     if (this.queued >= this.limits.queueMax) {
       // The newest suspect has waited least: it gives way, and the earlier ones keep their turn.
       const displaced = clear ? this.#suspect.pop() : undefined;
@@ -107,7 +111,7 @@ export class Argon2Gate {
       if (!displaced) throw refusal();
       displaced.refuse(refusal());
     }
-    return new Promise<void>((admit, refuse) => (clear ? this.#clear : this.#suspect).push({ admit, refuse }));
+    return new Promise<void>((admit, refuse) => (clear ? this.#clear : this.#suspect).push({ hash, admit, refuse }));
   }
 
   #remember(hash: string, matched: boolean): void {

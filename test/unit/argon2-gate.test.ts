@@ -140,6 +140,24 @@ describe('Argon2Gate under a flood', () => {
     expect(gate.stats.verifications).toBe(1 + 3 + 5);
   });
 
+  it('gives a hash with no failure yet one place in the first line: a burst of guesses on it waits with the suspects', async () => {
+    const hand = checkByHand();
+    const gate = new Argon2Gate({ concurrency: 1, queueMax: 3 }, CHEAP_HASH_COST, hand.check);
+    await hand.prime(gate);
+    const outcomes: string[] = [];
+    const blocker = attempt(gate, undefined, outcomes, 'unknown id');
+    await flush();
+    const burst = [0, 1, 2, 3, 4].map((n) => attempt(gate, 'not yet failed', outcomes, `burst ${n}`));
+    await flush();
+    expect(outcomes).toEqual(['burst 3: 503', 'burst 4: 503']);
+    const newcomer = attempt(gate, 'new client', outcomes, 'new client');
+    await flush();
+    expect(outcomes.at(-1)).toBe('burst 2: 503');
+    for (let i = 0; i < 4; i++) await hand.answer(i === 2);
+    await Promise.all([blocker, ...burst, newcomer]);
+    expect(outcomes.slice(3)).toEqual(['unknown id: no', 'burst 0: no', 'new client: yes', 'burst 1: no']);
+  });
+
   it('queues new hashes among themselves in order, and refuses them, not one another, when the queue is full', async () => {
     const hand = checkByHand();
     const gate = new Argon2Gate({ concurrency: 1, queueMax: 1 }, CHEAP_HASH_COST, hand.check);

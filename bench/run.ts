@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import autocannon, { type Request } from 'autocannon';
 import { BASELINE_CLIENT, BENCH_ADMIN } from './constants.js';
 import { refreshRotation, signInChains } from './refresh.js';
-import { basic, GATEWAY_API, gatewayCheck, introspectActive, introspectUnknown, issuance, issueOne, JWT_RESOURCES, jwtIssuance, revocation, wrongSecrets, type Target } from './scenarios.js';
+import { basic, type Credentials, GATEWAY_API, gatewayCheck, introspectActive, introspectUnknown, issuance, issueOne, JWT_RESOURCES, jwtIssuance, revocation, wrongSecrets, type Target } from './scenarios.js';
 import { startBaseline, startFloor, startTollgate, type Started } from './servers.js';
 
 const { values: args } = parseArgs({
@@ -76,7 +76,7 @@ async function median(run: () => Promise<Measured>): Promise<Measured> {
 }
 
 /** Every scenario against one running server; warm-up runs are thrown away. */
-async function runScenarios(target: Target & { server: Started }): Promise<Results> {
+async function runScenarios(target: Target & { server: Started; register?: Register }): Promise<Results> {
   const out: Results = {};
   const issued: string[] = [];
   if (only.has('issuance') || only.has('revocation')) {
@@ -141,24 +141,45 @@ const GATEWAY = 'gateway check, active token (baseline: introspection)';
 const GATEWAY_JWT = 'gateway check, active JWT access token (RS256)';
 const QUIET = 'issuance, remembered secret';
 const FLOODED = 'issuance, remembered secret, during a wrong-secret flood';
+const NEW_CLIENTS = 'new clients with a token within a few tries, during the flood';
+/** New clients that ask for their first token during the flood, and the tries each gets, a Retry-After apart. */
+const NEWCOMERS = 12;
+const NEWCOMER_TRIES = 5;
 
 /**
  * Issuance for a client whose secret is remembered, alone and then while other connections send
  * the same client id with a new wrong secret each (every one an argon2 verification, or a 503
  * when the argon2 gate is full): what a flood of guesses costs the clients that know their secret.
+ * Meanwhile new clients, whose secrets are not remembered yet, ask for their first token.
  */
-async function underFlood(target: Target & { server: Started }): Promise<Results> {
-  if (target.name === 'baseline') return { [QUIET]: { skipped: 'plaintext secrets: nothing to flood' } };
+async function underFlood(target: Target & { server: Started; register?: Register }): Promise<Results> {
+  const { register } = target;
+  if (target.name === 'baseline' || !register) return { [QUIET]: { skipped: 'plaintext secrets: nothing to flood' } };
   await issueOne(target);
   await measure(target.server, issuance(target, [], 0), warmup);
   const quiet = await measure(target.server, issuance(target, [], 0), duration);
+  const newcomers = await Promise.all(Array.from({ length: NEWCOMERS }, () => register({ client_name: 'bench newcomer' })));
   const flood = floodProcess(target, duration + 4);
   await sleep(2000); // the flood's process starting, and the argon2 gate filling
-  const flooded = await measure(target.server, issuance(target, [], 0), duration);
+  const firstTokens = Promise.all(newcomers.map((client) => triesToFirstToken(target, client)));
+  const [flooded, tries] = await Promise.all([measure(target.server, issuance(target, [], 0), duration), firstTokens]);
   const { rps, statuses } = await flood;
   const answers = Object.entries(statuses).map(([status, count]) => `${count} × ${status}`).join(', ');
-  console.error(`  flood: ${rps} req/s (${answers}); p99 during the flood / alone: ${(flooded.p99 / quiet.p99).toFixed(2)}×`);
-  return { [QUIET]: quiet, [FLOODED]: flooded };
+  const served = tries.filter((n) => n !== undefined);
+  const newClients = `${served.length} of ${NEWCOMERS} within ${NEWCOMER_TRIES} tries (tries each: ${tries.map((n) => n ?? '–').join(' ')})`;
+  console.error(`  flood: ${rps} req/s (${answers}); p99 during the flood / alone: ${(flooded.p99 / quiet.p99).toFixed(2)}×; new clients: ${newClients}`);
+  return { [QUIET]: quiet, [FLOODED]: flooded, [NEW_CLIENTS]: { note: newClients } };
+}
+
+/** The try on which `client` got its first token, a Retry-After apart, or undefined after NEWCOMER_TRIES. */
+async function triesToFirstToken(target: Target, client: Credentials): Promise<number | undefined> {
+  for (let n = 1; n <= NEWCOMER_TRIES; n += 1) {
+    const response = await fetch(`${target.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client) }, body: 'grant_type=client_credentials' });
+    await response.arrayBuffer();
+    if (response.ok) return n;
+    await sleep(Number(response.headers.get('retry-after') ?? 1) * 1000);
+  }
+  return undefined;
 }
 
 /** bench/flood.ts against `target` in a child process: its req/s and answers by status. */
@@ -197,9 +218,11 @@ async function adminToken(url: string): Promise<string> {
   return ((await tokenResponse.json()) as { access_token: string }).access_token;
 }
 
-async function tollgateTarget(server: Started): Promise<Target> {
+type Register = (metadata: Record<string, unknown>) => Promise<Credentials>;
+
+async function tollgateTarget(server: Started): Promise<Target & { register: Register }> {
   const token = await adminToken(server.url);
-  const register = async (metadata: Record<string, unknown>) => {
+  const register: Register = async (metadata) => {
     const response = await fetch(`${server.url}/admin/clients`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -217,12 +240,13 @@ async function tollgateTarget(server: Started): Promise<Target> {
   return {
     name: 'tollgate',
     url: server.url,
+    register,
     client: await register({ client_name: 'bench client', scope: 'read' }),
     introspector: await register({ client_name: 'bench resource server', resource_server: true }),
   };
 }
 
-type Results = Record<string, Measured | { skipped: string }>;
+type Results = Record<string, Measured | { skipped: string } | { note: string }>;
 
 /**
  * Bare node:http answering such a request with a fixed body, median of the runs: what receiving a
@@ -246,12 +270,12 @@ function table(tollgate: Results, baseline?: Results, floor?: Measured): string 
   ];
   for (const [name, t] of Object.entries(tollgate)) {
     const b = baseline?.[name];
-    if ('skipped' in t) {
-      rows.push(`| ${name} | skipped: ${t.skipped} | | | | | | | | | | |`);
+    if ('skipped' in t || 'note' in t) {
+      rows.push(`| ${name} | ${'skipped' in t ? `skipped: ${t.skipped}` : t.note} | | | | | | | | | | |`);
       continue;
     }
     const flag = t.non2xx || t.errors ? ` (${t.non2xx} non-2xx, ${t.errors} errors)` : '';
-    const measured = b && !('skipped' in b) ? b : undefined;
+    const measured = b && 'rps' in b ? b : undefined;
     const base = measured ? `${measured.rps} | ${measured.p50} | ${measured.p99} | ${measured.cpuUs} | ${(t.rps / measured.rps).toFixed(2)}× | ${(measured.cpuUs / t.cpuUs).toFixed(2)}×` : '– | – | – | – | – | –';
     // The ratio bare node:http reaches against the baseline: no implementation on Node goes higher.
     const ceiling = measured && floor ? `${(floor.rps / measured.rps).toFixed(2)}×` : '–';

@@ -231,8 +231,8 @@ describe('argon2 work is bounded and the same for every client id', () => {
     const gate = tollgate.running.app.argon2;
     let release!: () => void;
     const blocker = new Promise<void>((resolve) => (release = resolve));
-    // One verification running and two queued: the gate is full.
-    const held = [1, 2, 3].map(() => gate.run(() => blocker));
+    // One verification running and two queued, on hashes with no failure (which nothing displaces): the gate is full.
+    const held = [1, 2, 3].map((n) => gate.run(() => blocker, `held hash ${n}`));
     try {
       for (const [method, id] of [['basic', victim.client_id], ['post', victim.client_id], ['basic', 'nobody-at-all']] as [Method, string][]) {
         const refused = await call(tollgate.url, '203.0.113.31', method, id, WRONG);
@@ -257,5 +257,51 @@ describe('argon2 work is bounded and the same for every client id', () => {
     }
     expect((await call(tollgate.url, '198.51.100.33', 'basic', victim.client_id, WRONG)).status).toBe(401);
     expect((await call(tollgate.url, '198.51.100.33', 'basic', victim.client_id, victim.client_secret)).status).toBe(200);
+  });
+});
+
+describe('a flood of wrong secrets from many addresses does not starve a new client', () => {
+  let tollgate: TestTollgate;
+  beforeAll(async () => {
+    tollgate = await startTollgate({ RATE_LIMIT_ENABLED: 'true', TRUST_PROXY: 'true', ARGON2_CONCURRENCY: '1', ARGON2_QUEUE_MAX: '4' });
+  });
+  afterAll(() => tollgate?.close());
+
+  it('a client whose secret is not yet remembered gets its first token on its first try while guesses fill the gate', async () => {
+    const gate = tollgate.running.app.argon2;
+    const guessed = await Promise.all([1, 2, 3].map(() => registerClient(tollgate.url)));
+    const newcomers = await Promise.all([1, 2, 3].map(() => registerClient(tollgate.url)));
+    // Each guessed client has had a wrong secret already: the flood is on hashes that failed.
+    for (const client of guessed) expect((await call(tollgate.url, '203.0.113.40', 'basic', client.client_id, WRONG)).status).toBe(401);
+
+    const tries = new Map<string, number[]>();
+    const floodAnswers: number[] = [];
+    for (const [n, newcomer] of newcomers.entries()) {
+      const statuses: number[] = [];
+      tries.set(`newcomer ${n}`, statuses);
+      while (statuses.at(-1) !== 200 && statuses.length < 5) {
+        const round = `${n}.${statuses.length}`;
+        // One verification held running, and a flood from 24 addresses: 4 guesses wait, 20 are refused at once.
+        let release!: () => void;
+        const held = gate.run(() => new Promise<void>((resolve) => (release = resolve)));
+        const answered: number[] = [];
+        const flood = Array.from({ length: 24 }, (_, i) => {
+          const id = i % 4 === 3 ? `nobody-${i}` : guessed[i % 4]!.client_id;
+          return call(tollgate.url, `10.${round}.${i}`, i % 2 ? 'basic' : 'post', id, `${WRONG}${i}`).then(({ status }) => void answered.push(status));
+        });
+        await waitFor(() => answered.length === 20 && gate.queued === 4, 'the flood to fill the gate');
+        const refusals = gate.stats.refusals;
+        const attempt = call(tollgate.url, `198.51.100.4${n}`, 'basic', newcomer.client_id, newcomer.client_secret);
+        // Refused at once, or in line in place of a guess, which is refused instead.
+        await waitFor(() => gate.stats.refusals > refusals, "the newcomer's place in line");
+        release();
+        statuses.push((await attempt).status);
+        await Promise.all([held, ...flood]);
+        floodAnswers.push(...answered);
+      }
+    }
+    expect(Object.fromEntries(tries)).toEqual({ 'newcomer 0': [200], 'newcomer 1': [200], 'newcomer 2': [200] });
+    // Every guess was answered 401 or refused, none let through.
+    expect(new Set(floodAnswers)).toEqual(new Set([401, 503]));
   });
 });

@@ -145,7 +145,7 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl }: AppD
   koa.use(auditIntrospection(audit, ROUTES.introspection));
   koa.use(cacheIntrospections(ROUTES.introspection, caches));
   koa.use(auditAdminActions(audit));
-  const adminOnly = requireAdminToken((token) => verifyAccessToken(provider, token));
+  const adminOnly = requireAdminToken((token) => verifyAccessToken(provider, resourceServers, token));
   koa.use(guardAdmin(limits, adminOnly));
   koa.use(admin.routes());
   koa.use(admin.allowedMethods({ throw: true }));

@@ -14,6 +14,7 @@ import {
   targetResource,
   tokenInForce,
 } from '../../src/tokens/policy.js';
+import { namesIssuer } from '../../src/resource-servers/schema.js';
 
 const client = { id: 'svc', scopes: ['read', 'write'], defaultScopes: ['read'], tokenEndpointAuthMethod: 'client_secret_basic', resourceServer: false };
 
@@ -152,5 +153,20 @@ describe('resource servers (RFC 8707)', () => {
     expect(mayIntrospect(linked, { clientId: 'svc', audience: ISSUER })).toBe(false);
     expect(mayIntrospect(linked, { clientId: 'svc' })).toBe(false);
     expect(mayIntrospect({ ...linked, tokenEndpointAuthMethod: 'none' }, { clientId: 'svc', audience: api.identifier })).toBe(false);
+  });
+});
+
+describe('a resource identifier that names the issuer', () => {
+  it('is the issuer however it is spelt', () => {
+    for (const spelling of ['https://auth.example', 'https://auth.example/', 'HTTPS://Auth.Example:443', 'https://auth.example/./', 'https://auth.example/x/../', 'https://u:p@auth.example']) {
+      expect(namesIssuer(spelling, 'https://auth.example'), spelling).toBe(true);
+    }
+    expect(namesIssuer('https://auth.example/base/', 'https://auth.example/base')).toBe(true);
+  });
+
+  it('is not a resource below it, on another port or scheme, or with a query', () => {
+    for (const other of ['https://auth.example/api', 'https://auth.example:8443', 'http://auth.example', 'https://auth.example/?v=1', 'urn:auth.example']) {
+      expect(namesIssuer(other, 'https://auth.example'), other).toBe(false);
+    }
   });
 });

@@ -190,9 +190,9 @@ function floodProcess(target: Target, seconds: number): Promise<{ rps: number; s
   });
 }
 /**
- * A token the gateway check lets through: the bench client's, for a resource server (the issuer,
- * every token's audience, unless a registered JWT resource server is named) with a rule for the
- * bench API's paths.
+ * A token the gateway check lets through: the bench client's, for a resource server (the bench
+ * API's opaque one unless a registered JWT resource server is named) with a rule for the bench
+ * API's paths.
  */
 async function gatewayToken(target: Target, resource?: string): Promise<string> {
   const admin = async (method: string, path: string, body?: unknown) => {
@@ -202,11 +202,12 @@ async function gatewayToken(target: Target, resource?: string): Promise<string> 
     if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(answer)}`);
     return answer;
   };
-  const identifier = resource ?? target.url;
+  // Not the issuer's own identifier, which no resource server may take.
+  const identifier = resource ?? `https://${GATEWAY_API.host}`;
   const registered = (await admin('GET', '/resource-servers')).resource_servers as { id: string; identifier: string }[] | undefined;
   const server = registered?.find((candidate) => candidate.identifier === identifier) ?? (await admin('POST', '/resource-servers', { identifier, name: 'bench API', scopes: ['read'] }));
   await admin('PUT', `/resource-servers/${server.id as string}/routes`, { routes: [{ host: GATEWAY_API.host, path: `${GATEWAY_API.path}/**`, methods: ['GET'], scopes_all: ['read'] }] });
-  return issueOne(target, 'read', resource);
+  return issueOne(target, 'read', identifier);
 }
 
 async function adminToken(url: string): Promise<string> {

@@ -108,7 +108,7 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl }: AppD
   const secrets = new SecretVerifier(config.secretCacheSize, config.hashCost, argon2);
   const caches = new Caches(invalidation ?? new LocalBus(), secrets, config);
   const clients = new ClientService(db, secrets, caches);
-  const resourceServers = new ResourceServerService(db, caches);
+  const resourceServers = new ResourceServerService(db, config.issuer, caches);
   const audit = new AuditLog(db, log, config.audit);
   const limits = new RateLimits(config, log, (limit) => metrics.rateLimited.inc({ limit }));
   const metrics = new Metrics({
@@ -145,7 +145,7 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl }: AppD
   koa.use(auditIntrospection(audit, ROUTES.introspection));
   koa.use(cacheIntrospections(ROUTES.introspection, caches));
   koa.use(auditAdminActions(audit));
-  const adminOnly = requireAdminToken((token) => verifyAccessToken(provider, token));
+  const adminOnly = requireAdminToken((token) => verifyAccessToken(provider, resourceServers, token));
   koa.use(guardAdmin(limits, adminOnly));
   koa.use(admin.routes());
   koa.use(admin.allowedMethods({ throw: true }));

@@ -73,7 +73,7 @@ export const resourceServerCommands: CommandFamily = {
       prepare: ([id]) => (api) => api({ method: 'GET', path: `/resource-servers/${segment(id!)}` }),
     },
     update: {
-      description: 'Changes the given fields of a resource server; tokens already issued keep theirs.',
+      description: 'Changes the given fields of a resource server; tokens already issued lose the scopes it no longer defines.',
       args: ['ID'],
       options: OPTIONS,
       prepare([id], values) {

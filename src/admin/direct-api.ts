@@ -41,6 +41,7 @@ export async function openDirectApi(config: Config): Promise<DirectApi> {
     // And of resource-server changes, which every server's copy of them must follow.
     const resourceServers = new ResourceServerService(
       db,
+      config.issuer,
       db.kind === 'postgresql'
         ? {
             allResourceServers: (load) => load(),

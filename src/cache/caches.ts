@@ -14,9 +14,11 @@ export interface ClientCacheHooks {
   changed(id: string): Promise<void>;
 }
 
-export interface CacheSizes {
+export interface CacheSettings {
   tokenCacheSize: number;
   clientCacheSize: number;
+  /** Tokens for the issuer itself are the ones whose answers no resource server's change alters. */
+  issuer: string;
 }
 
 export class Caches implements ClientCacheHooks, ResourceServerCacheHooks {
@@ -30,9 +32,9 @@ export class Caches implements ClientCacheHooks, ResourceServerCacheHooks {
   constructor(
     readonly bus: InvalidationBus,
     private readonly secrets: SecretVerifier,
-    private readonly sizes: CacheSizes,
+    private readonly settings: CacheSettings,
   ) {
-    this.tokens = new TokenCache(sizes.tokenCacheSize);
+    this.tokens = new TokenCache(settings.tokenCacheSize);
     bus.subscribe(
       (event) => this.#apply(event),
       () => this.#reset(),
@@ -49,8 +51,8 @@ export class Caches implements ClientCacheHooks, ResourceServerCacheHooks {
     if (cached) return cached;
     const generation = this.#clientGeneration;
     const client = await load();
-    if (client && generation === this.#clientGeneration && this.usable && this.sizes.clientCacheSize > 0) {
-      while (this.#clients.size >= this.sizes.clientCacheSize) this.#clients.delete(this.#clients.keys().next().value as string);
+    if (client && generation === this.#clientGeneration && this.usable && this.settings.clientCacheSize > 0) {
+      while (this.#clients.size >= this.settings.clientCacheSize) this.#clients.delete(this.#clients.keys().next().value as string);
       this.#clients.set(id, client);
     }
     return client;
@@ -100,13 +102,16 @@ export class Caches implements ClientCacheHooks, ResourceServerCacheHooks {
       case 'grant':
         return this.tokens.evictWhere((entry) => entry.grantId === event.id);
       case 'client':
-        // A deleted or disabled client's tokens are gone from the database; a changed one may have lost its secret.
+        // A deleted or disabled client's tokens are gone from the database; a changed one may have lost
+        // its secret, or scopes its tokens conferred.
         this.tokens.evictWhere((entry) => entry.clientId === event.id);
         this.#clientGeneration += 1;
         this.#clients.delete(event.id);
         this.secrets.forget(event.id);
         return;
       case 'resource_server':
+        // What a token for a resource server confers follows that server's scopes, and ends with it.
+        this.tokens.evictWhere((entry) => entry.audience.some((audience) => audience !== this.settings.issuer));
         this.#forgetResourceServers();
     }
   }

@@ -35,7 +35,7 @@ export interface GatewayListenerDeps {
 export function gatewayListener({ config, db, caches, resourceServers, provider, keys, limits, metrics, log }: GatewayListenerDeps): RequestListener {
   // The resource servers every instance keeps in memory, the same array until one changes.
   const directory = new RouteDirectory(() => resourceServers.all());
-  const answer = gatewayCheck({ caches, directory, findToken: (value) => findActiveAccessToken(provider, value), jwtIds: jwtAccessTokenIds(keys, config.issuer), firstUse: proofFirstUse(db), key: config.gateway.key });
+  const answer = gatewayCheck({ caches, directory, findToken: (value) => findActiveAccessToken(provider, resourceServers, value), jwtIds: jwtAccessTokenIds(keys, config.issuer), firstUse: proofFirstUse(db), key: config.gateway.key });
   const endpoints = { [GATEWAY_CHECK_PATH]: { methods: STANDARD_METHODS, answer, addressLimit: 'gateway_ip' as const, prefix: true } };
   return requestPipeline(
     { endpoints, knownPaths: new Set([GATEWAY_CHECK_PATH]), issuer: config.issuer, issuerPath: '', wellKnown: [], trustedProxies: [], limits, metrics, log },

@@ -1,7 +1,27 @@
 import type Provider from 'oidc-provider';
-import { scopesInForce } from '../tokens/policy.js';
+import type { ResourceServerService } from '../resource-servers/service.js';
+import { tokenInForce } from '../tokens/policy.js';
 import { clientFactsOf } from './client-metadata.js';
 import type { CachedToken } from '../cache/token-cache.js';
+
+/** Where the resource servers a token may be for are read (each instance's copy in memory). */
+export type ResourceServers = Pick<ResourceServerService, 'all'>;
+
+/** A token as the provider finds it, as far as the policy asks. */
+interface FoundToken {
+  clientId?: string;
+  scope?: string;
+  aud?: string | string[];
+}
+
+/**
+ * What a token the provider found confers now (tokenInForce in src/tokens/policy.ts): its client as
+ * the provider finds it (active only, from the client cache) and the resource servers as they are.
+ */
+export async function tokenInForceNow(provider: Provider, resourceServers: ResourceServers, token: FoundToken): Promise<{ scope: string } | undefined> {
+  const client = token.clientId === undefined ? undefined : await provider.Client.find(token.clientId);
+  return tokenInForce({ clientId: token.clientId!, audience: token.aud, scope: token.scope }, client && clientFactsOf(client), { issuer: provider.issuer, servers: await resourceServers.all() });
+}
 
 export interface VerifiedAccessToken {
   clientId: string;
@@ -15,12 +35,12 @@ export interface VerifiedAccessToken {
  * scopes its client may still be granted: the client comes from the client cache, which every
  * instance hears the client's changes through.
  */
-export async function verifyAccessToken(provider: Provider, value: string): Promise<VerifiedAccessToken | undefined> {
+export async function verifyAccessToken(provider: Provider, resourceServers: ResourceServers, value: string): Promise<VerifiedAccessToken | undefined> {
   const token = (await provider.ClientCredentials.find(value)) ?? (await provider.AccessToken.find(value));
   if (!token?.isValid || token.isSenderConstrained() || (token as { aud?: unknown }).aud !== provider.issuer) return undefined;
-  const client = await provider.Client.find(token.clientId!);
-  if (!client) return undefined;
-  return { clientId: token.clientId!, scopes: scopesInForce(clientFactsOf(client), token.scope), exp: token.exp! };
+  const inForce = await tokenInForceNow(provider, resourceServers, token);
+  if (!inForce) return undefined;
+  return { clientId: token.clientId!, scopes: new Set(inForce.scope.split(' ').filter(Boolean)), exp: token.exp! };
 }
 
 /**
@@ -37,9 +57,10 @@ export async function redeemUserAccessToken(provider: Provider, value: string): 
 
 /**
  * What the gateway check remembers of a live access token (src/cache/token-cache.ts): found as
- * introspection finds it (valid, its grant live and its own, its client active), or undefined.
+ * introspection finds it (valid, its grant live and its own, its client active), with the scope it
+ * confers now, or undefined.
  */
-export async function findActiveAccessToken(provider: Provider, value: string): Promise<CachedToken | undefined> {
+export async function findActiveAccessToken(provider: Provider, resourceServers: ResourceServers, value: string): Promise<CachedToken | undefined> {
   const token = (await provider.ClientCredentials.find(value)) ?? (await provider.AccessToken.find(value));
   if (!token?.isValid || !token.clientId) return undefined;
   const { accountId, grantId } = token as { accountId?: string; grantId?: string };
@@ -47,8 +68,9 @@ export async function findActiveAccessToken(provider: Provider, value: string): 
     const grant = await provider.Grant.find(grantId, { ignoreExpiration: true });
     if (!grant || grant.isExpired || grant.clientId !== token.clientId || grant.accountId !== accountId) return undefined;
   }
-  if (!(await provider.Client.find(token.clientId))) return undefined;
   const { aud, jkt } = token as { aud?: string | string[]; jkt?: string };
+  const inForce = await tokenInForceNow(provider, resourceServers, { clientId: token.clientId, scope: token.scope, aud });
+  if (!inForce) return undefined;
   return {
     clientId: token.clientId,
     // As introspection says it: a client_credentials token's subject is its client (provider.ts, extraTokenClaims).
@@ -56,7 +78,7 @@ export async function findActiveAccessToken(provider: Provider, value: string): 
     tokenType: (token as { tokenType?: string }).tokenType ?? 'Bearer',
     grantId,
     expiresAt: token.exp! * 1000,
-    scope: token.scope ?? '',
+    scope: inForce.scope,
     audience: aud === undefined ? [] : Array.isArray(aud) ? aud : [aud],
     jkt,
   };

@@ -15,6 +15,7 @@ import { admitJwtTokenQueries, checkProviderInternals, guardGrantType, installKe
 import type { KeyRing } from '../keys/key-ring.js';
 import type { KeySet } from '../keys/store.js';
 import { jwtAccessTokenIds } from './jwt-access-tokens.js';
+import { tokenInForceNow } from './access-tokens.js';
 import { authenticationOrigin, countPublicClients, instrumentProvider, verifyUnknownClients, type ProviderOperations } from './operations.js';
 import { enforceAuthorizationScopes, enforceClientScopes } from './scopes.js';
 import type { SecurityEvents } from './security-events.js';
@@ -151,7 +152,13 @@ export function createProvider({ config, db, clients, resourceServers, authentic
         enabled: true,
         allowedPolicy: async (_ctx, caller, token) => {
           const servesAudience = await resourceServers.identifierOf(metadataOf(caller).resource_server_id);
-          return mayIntrospect({ ...clientFactsOf(caller), servesAudience }, { clientId: token.clientId!, audience: (token as { aud?: string | string[] }).aud });
+          if (!mayIntrospect({ ...clientFactsOf(caller), servesAudience }, { clientId: token.clientId!, audience: (token as { aud?: string | string[] }).aud })) return false;
+          // The answer says what the token confers now. The provider builds it (and signs it, RFC 9701)
+          // from this token object right after this hook, and never stores it back.
+          const inForce = await tokenInForceNow(provider, resourceServers, token);
+          if (!inForce) return false;
+          token.scope = inForce.scope || undefined;
+          return true;
         },
       },
       // RFC 9701: with Accept: application/token-introspection+jwt the answer is a JWT signed with

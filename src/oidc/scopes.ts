@@ -1,9 +1,6 @@
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
-import { grantResourceScope, grantScope, type ResourceServerFacts } from '../tokens/policy.js';
+import { grantResourceScope, grantScope, PROTOCOL_SCOPES, type ResourceServerFacts } from '../tokens/policy.js';
 import { clientFactsOf } from './client-metadata.js';
-
-/** Scopes of the protocol itself, not of Tollgate's resource: no client lists them in its allow-list. */
-export const PROTOCOL_SCOPES: ReadonlySet<string> = new Set(['openid', 'offline_access']);
 
 /**
  * The scope policy (src/tokens/policy.ts) in front of a grant: the request's scope becomes the

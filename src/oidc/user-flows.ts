@@ -12,7 +12,7 @@ import { metadataOf, type MetadataHolder } from './client-metadata.js';
 import { replaceReplayDetection } from './internals/index.js';
 import type { KeySet } from '../keys/store.js';
 import { installRotation } from './refresh-rotation.js';
-import { PROTOCOL_SCOPES } from './scopes.js';
+import { PROTOCOL_SCOPES } from '../tokens/policy.js';
 import type { SecurityEvents } from './security-events.js';
 
 export const INTERACTION_PATH = '/interaction';

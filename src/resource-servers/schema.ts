@@ -20,6 +20,19 @@ export const resourceIdentifier = z
   .refine((value) => URL.canParse(value) && !/[\s\x00-\x1f\x7f]/.test(value), 'must be an absolute URI')
   .refine((value) => !value.includes('#'), 'must not contain a fragment (RFC 8707 §2)');
 
+/**
+ * Whether an identifier names the same resource as the issuer once read as a URL is: scheme and
+ * host in any case, the default port or none, `.` and `..` segments, a trailing slash, user info.
+ * The issuer's own tokens carry its identifier as their `aud`, so a resource server under it would
+ * take them for its own (a client linked to it could introspect every one).
+ */
+export function namesIssuer(identifier: string, issuer: string): boolean {
+  const [a, b] = [URL.parse(identifier), URL.parse(issuer)];
+  if (!a || !b) return false;
+  const trimmed = (url: URL) => `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}${url.search}`;
+  return trimmed(a) === trimmed(b);
+}
+
 /** The scopes a resource server defines: RFC 6749 scope tokens, each once. */
 const scopes = z
   .array(z.string().max(128).regex(SCOPE_TOKEN, 'must be an RFC 6749 scope token'))

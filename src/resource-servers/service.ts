@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Prisma, ResourceServer } from '../db/database.js';
 import { isDuplicate } from '../db/errors.js';
-import { conflict, goneAsNotFound, notFound } from '../http/errors.js';
+import { conflict, goneAsNotFound, invalidRequest, notFound } from '../http/errors.js';
 import { storedRules, type RouteRule } from '../gateway/rules.js';
-import { RESOURCE_SERVER_ID_PATTERN, type CreateResourceServerInput, type UpdateResourceServerInput } from './schema.js';
+import { namesIssuer, RESOURCE_SERVER_ID_PATTERN, type CreateResourceServerInput, type UpdateResourceServerInput } from './schema.js';
 
 /** What ResourceServerService needs from a cache: every resource server, read through, and change announcements. */
 export interface ResourceServerCacheHooks {
@@ -23,10 +23,13 @@ const identifierTaken = (identifier: string) => conflict(`a resource server with
 export class ResourceServerService {
   constructor(
     private readonly db: Database,
+    /** The issuer (ISSUER): no resource server may be it. */
+    private readonly issuer: string,
     private readonly cache?: ResourceServerCacheHooks,
   ) {}
 
   async create(input: CreateResourceServerInput): Promise<ResourceServer> {
+    this.#refuseIssuer(input.identifier);
     const id = randomUUID();
     // skipDuplicates: a taken identifier (concurrent creates included) is a 409, not a database error.
     const created = await this.db.prisma.resourceServer.createMany({
@@ -78,6 +81,7 @@ export class ResourceServerService {
   }
 
   async update(id: string, patch: UpdateResourceServerInput): Promise<ResourceServer> {
+    if (patch.identifier !== undefined) this.#refuseIssuer(patch.identifier);
     const server = await this.get(id);
     if (patch.identifier !== undefined && patch.identifier !== server.identifier && (await this.db.prisma.resourceServer.count({ where: { identifier: patch.identifier } }))) {
       throw identifierTaken(patch.identifier);
@@ -125,5 +129,9 @@ export class ResourceServerService {
     }).catch(goneAsNotFound(`resource server ${id}`));
     await this.cache?.resourceServerChanged(id);
     if (unlinked.length) await this.cache?.clientsChanged(unlinked);
+  }
+
+  #refuseIssuer(identifier: string): void {
+    if (namesIssuer(identifier, this.issuer)) throw invalidRequest(`identifier must not be the issuer (${this.issuer}): its own tokens carry it as their aud`, 'identifier');
   }
 }

@@ -79,9 +79,34 @@ export function grantScope(client: Pick<ClientFacts, 'scopes' | 'defaultScopes'>
 
 const NONE: ReadonlySet<string> = new Set();
 
-/** The scopes a token still confers: those granted that its client may still be granted (an allow-list narrowed later narrows its tokens). */
-export function scopesInForce(client: Pick<ClientFacts, 'scopes'>, granted: string | undefined): Set<string> {
-  return new Set((granted ?? '').split(' ').filter((scope) => scope && client.scopes.includes(scope)));
+/** Scopes of the protocol itself, not of a resource: no client lists them in its allow-list. */
+export const PROTOCOL_SCOPES: ReadonlySet<string> = new Set(['openid', 'offline_access']);
+
+/** The resources tokens may be for at this moment: the issuer itself and the registered resource servers. */
+export interface ResourcesNow {
+  issuer: string;
+  servers: readonly Pick<ResourceServerFacts, 'identifier' | 'scopes'>[];
+}
+
+/**
+ * What a live token confers now rather than when it was issued: its granted scopes that its client
+ * may still be granted and that every resource server it is for still defines (protocol scopes
+ * aside); nothing (undefined) once its client is gone or disabled or an audience is no longer a
+ * resource (its resource server deleted or renamed). Introspection, the gateway check and the admin
+ * API's token check all answer with this, so narrowing a client or a resource server narrows the
+ * tokens already issued at once, JWTs included (the JWT is unchanged; the answers about it are not).
+ */
+export function tokenInForce(token: TokenFacts & { scope?: string }, client: Pick<ClientFacts, 'scopes'> | undefined, resources: ResourcesNow): { scope: string } | undefined {
+  if (!client) return undefined;
+  const servers: Pick<ResourceServerFacts, 'scopes'>[] = [];
+  for (const audience of audiences(token)) {
+    if (audience === resources.issuer) continue;
+    const server = resources.servers.find((candidate) => candidate.identifier === audience);
+    if (!server) return undefined;
+    servers.push(server);
+  }
+  const allowed = (scope: string) => PROTOCOL_SCOPES.has(scope) || (client.scopes.includes(scope) && servers.every((server) => server.scopes.includes(scope)));
+  return { scope: [...new Set((token.scope ?? '').split(' '))].filter((scope) => scope && allowed(scope)).join(' ') };
 }
 
 /**

@@ -181,6 +181,7 @@ describe.each(cliStores)('the admin CLI beside a server on the $name store', (ki
     it('refuses a taken identifier, and an invalid one naming the option', async () => {
       expectFailure(await run('resource-server', 'create', '--identifier', 'https://orders.example/api', '--name', 'Again'), 1, 'already exists');
       expectFailure(await run('resource-server', 'create', '--identifier', 'orders', '--name', 'Orders'), 64, /identifier: must be an absolute URI \(--identifier\)/);
+      expectFailure(await run('resource-server', 'create', '--identifier', `${tollgate().url}/`, '--name', 'Issuer'), 64, 'must not be the issuer');
       expectFailure(await run('resource-server', 'create', '--name', 'Orders'), 64, /identifier.*\(--identifier\)/);
       expectFailure(await run('resource-server', 'create', '--identifier', 'https://x.example', '--name', 'X', '--alg', 'HS256'), 64, /signing_alg.*\(--alg\)/);
     });

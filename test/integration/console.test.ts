@@ -186,6 +186,8 @@ describe('the web console', () => {
       ['/console/resource-servers', { ...valid, access_token_ttl: 'soon' }, 400, 'access_token_ttl'],
       ['/console/resource-servers', { ...valid, 'scopes[x]': 'read' }, 400, 'must be a plain form field'],
       ['/console/resource-servers', { ...valid, public_base_url: 'https://api.example.com/path' }, 400, 'public_base_url: must be an http(s) origin'],
+      ['/console/resource-servers', { ...valid, identifier: `${base}/` }, 400, 'must not be the issuer'],
+      [`/console/resource-servers/${other.body.id}`, { ...valid, identifier: base.toUpperCase() }, 400, 'must not be the issuer'],
       ['/console/resource-servers', { ...valid, identifier: 'https://taken.example' }, 409, 'already exists'],
       [`/console/resource-servers/${other.body.id}`, { ...valid, identifier: 'https://taken.example' }, 409, 'already exists'],
       [`/console/resource-servers/${missing}`, valid, 404, `resource server ${missing} not found`],

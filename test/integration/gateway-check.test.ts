@@ -97,11 +97,12 @@ describe('the original request', () => {
 });
 
 describe('decisions with route rules', () => {
+  const API = 'https://api.example.com/items-api';
   let token: string;
   let serverId: string;
 
   beforeAll(async () => {
-    const created = await admin(tollgate.url, 'POST', '/resource-servers', { identifier: tollgate.url, name: 'API', public_base_url: 'https://api.example.com' });
+    const created = await admin(tollgate.url, 'POST', '/resource-servers', { identifier: API, name: 'API', scopes: ['read', 'write'], public_base_url: 'https://api.example.com' });
     serverId = created.body.id as string;
     const rules = [
       { host: 'api.example.com', path: '/items/**', methods: ['GET', 'HEAD'], scopes_any: ['read', 'write'] },
@@ -110,13 +111,13 @@ describe('decisions with route rules', () => {
     ];
     expect((await admin(tollgate.url, 'PUT', `/resource-servers/${serverId}/routes`, { routes: rules })).status).toBe(200);
     const client = await registerClient(tollgate.url, { scope: 'read' });
-    token = (await clientCredentialsToken(tollgate.url, client.client_id, client.client_secret, 'read')).body.access_token as string;
+    token = (await postForm(tollgate.url, '/token', { grant_type: 'client_credentials', scope: 'read', resource: API }, [client.client_id, client.client_secret])).body.access_token as string;
   });
 
   const expectPass = (response: Awaited<ReturnType<typeof check>>) => {
     expect(response.status, JSON.stringify(response.body)).toBe(200);
     expect(response.headers.get('x-auth-scope')).toBe('read');
-    expect(response.headers.get('x-auth-audience')).toBe(tollgate.url);
+    expect(response.headers.get('x-auth-audience')).toBe(API);
   };
 
   it("decides from nginx's, Caddy's/Traefik's and Envoy's headers alike", async () => {
@@ -158,7 +159,7 @@ describe('decisions with route rules', () => {
     const issued = await fetch(`${tollgate.url}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret), dpop: key.proof(`${tollgate.url}/token`) },
-      body: 'grant_type=client_credentials&scope=read',
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'read', resource: API }).toString(),
     });
     const bound = ((await issued.json()) as { access_token: string }).access_token;
     const ath = createHash('sha256').update(bound).digest('base64url');

@@ -5,13 +5,14 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DpopKey } from '../helpers/dpop.js';
 import { startInstances, type Instances } from '../helpers/instances.js';
-import { admin, basic, clientCredentialsToken, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
+import { admin, basic, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
 import { usingPostgres } from '../helpers/tollgate.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const ISSUER = 'http://127.0.0.1';
 const WITHIN_A_SECOND = { timeoutMs: 1000, intervalMs: 20 };
 const JWT_API = 'https://jwt-api.example';
+const API = 'https://api.example.com/api';
 
 describe.skipIf(!usingPostgres)('the gateway check on two instances', () => {
   let instances: Instances;
@@ -24,7 +25,7 @@ describe.skipIf(!usingPostgres)('the gateway check on two instances', () => {
     instances = await startInstances(2, { GATEWAY_PORT: '0' });
     a = instances.servers[0]!.url;
     b = { url: instances.servers[1]!.url, gateway: instances.servers[1]!.gatewayUrl! };
-    const created = await admin(a, 'POST', '/resource-servers', { identifier: ISSUER, name: 'API', scopes: ['read'] });
+    const created = await admin(a, 'POST', '/resource-servers', { identifier: API, name: 'API', scopes: ['read'] });
     serverId = created.body.id as string;
     client = await registerClient(a!, { scope: 'read' });
   });
@@ -33,7 +34,7 @@ describe.skipIf(!usingPostgres)('the gateway check on two instances', () => {
   const check = async (token: string, uri = '/api/x', extra: Record<string, string> = {}) =>
     (await fetch(`${b.gateway}/gateway/check`, { headers: { authorization: `Bearer ${token}`, 'x-original-uri': uri, 'x-forwarded-host': 'api.example.com', ...extra } })).status;
   const setRoutes = async (routes: unknown[]) => expect((await admin(a!, 'PUT', `/resource-servers/${serverId}/routes`, { routes })).status).toBe(200);
-  const tokenOf = async () => (await clientCredentialsToken(a!, client.client_id, client.client_secret, 'read')).body.access_token as string;
+  const tokenOf = async () => (await postForm(a, '/token', { grant_type: 'client_credentials', scope: 'read', resource: API }, [client.client_id, client.client_secret])).body.access_token as string;
 
   it('applies a rule change made on A to the checks on B', async () => {
     const token = await tokenOf();
@@ -64,13 +65,40 @@ describe.skipIf(!usingPostgres)('the gateway check on two instances', () => {
     await waitFor(async () => (await check(jwt, '/jwt/x')) === 401, 'the JWT revocation on B', WITHIN_A_SECOND);
   });
 
+  it("narrows on B, at the gateway and at introspection, a token B remembered once its client's allow-list is narrowed on A", async () => {
+    await setRoutes([{ path: '/api/**', scopes_all: ['read'] }]);
+    const narrowed = await registerClient(a, { scope: 'read' });
+    const issued = await postForm(a, '/token', { grant_type: 'client_credentials', scope: 'read', resource: API }, [narrowed.client_id, narrowed.client_secret]);
+    const token = issued.body.access_token as string;
+    const introspectOnB = async () => (await postForm(b.url, '/introspect', { token }, [narrowed.client_id, narrowed.client_secret])).body;
+    await waitFor(async () => (await check(token)) === 200, 'the token passing on B', WITHIN_A_SECOND);
+    expect(await introspectOnB()).toMatchObject({ active: true, scope: 'read' });
+    expect(await introspectOnB()).toMatchObject({ active: true, scope: 'read' });
+    expect((await admin(a, 'PATCH', `/clients/${narrowed.client_id}`, { scope: '' })).status).toBe(200);
+    await waitFor(async () => (await check(token)) === 403, 'the narrowed token refused on B', WITHIN_A_SECOND);
+    await waitFor(async () => (await introspectOnB()).scope === undefined, 'the narrowed introspection on B', WITHIN_A_SECOND);
+    expect(await introspectOnB()).toMatchObject({ active: true });
+  });
+
+  it("narrows on B a token B remembered once its resource server's scopes are narrowed on A", async () => {
+    await setRoutes([{ path: '/api/**', scopes_all: ['read'] }]);
+    const token = await tokenOf();
+    await waitFor(async () => (await check(token)) === 200, 'the token passing on B', WITHIN_A_SECOND);
+    expect((await admin(a, 'PATCH', `/resource-servers/${serverId}`, { scopes: [] })).status).toBe(200);
+    try {
+      await waitFor(async () => (await check(token)) === 403, 'the narrowed token refused on B', WITHIN_A_SECOND);
+    } finally {
+      expect((await admin(a, 'PATCH', `/resource-servers/${serverId}`, { scopes: ['read'] })).status).toBe(200);
+    }
+  });
+
   it('refuses on B a DPoP proof already used at A', async () => {
     const key = new DpopKey();
     const bound = await registerClient(a!, { scope: 'read', dpop_bound_access_tokens: true });
     const issued = await fetch(`${a}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(bound.client_id, bound.client_secret), dpop: key.proof(`${ISSUER}/token`) },
-      body: 'grant_type=client_credentials&scope=read',
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'read', resource: API }).toString(),
     });
     const token = ((await issued.json()) as { access_token: string }).access_token;
     const headers = { authorization: `DPoP ${token}`, 'x-original-uri': '/api/x', 'x-forwarded-host': 'api.example.com', dpop: key.proof('http://api.example.com/api/x', { ath: createHash('sha256').update(token).digest('base64url') }, 'GET') };

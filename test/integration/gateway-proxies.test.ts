@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DpopKey } from '../helpers/dpop.js';
 import { gatewayProgram, startGateway, startUpstream, type GatewayKind, type RunningGateway } from '../helpers/gateways.js';
-import { admin, basic, clientCredentialsToken, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
+import { admin, basic, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 
 const KEY = 'gateway-key-0123456789abcdefghijklmnopqrstuvwxyz';
@@ -14,7 +14,8 @@ const ROUTES = [
   { path: '/api/**', scopes_all: ['write'] },
 ];
 
-/** A resource server whose access tokens are JWTs (RFC 9068). */
+/** The API the gateways guard, and a resource server whose access tokens are JWTs (RFC 9068). */
+const ITEMS_API = 'https://items.example/api';
 const JWT_API = 'https://jwt-api.example';
 
 let tollgate: TestTollgate;
@@ -26,8 +27,7 @@ const dpopKey = new DpopKey();
 beforeAll(async () => {
   tollgate = await startTollgate({ GATEWAY_PORT: '0', GATEWAY_KEY: KEY });
   upstream = await startUpstream();
-  // Until tokens name another audience, every token's `aud` is the issuer: the API is registered under it.
-  const server = await admin(tollgate.url, 'POST', '/resource-servers', { identifier: tollgate.url, name: 'Items API', scopes: ['read', 'write'] });
+  const server = await admin(tollgate.url, 'POST', '/resource-servers', { identifier: ITEMS_API, name: 'Items API', scopes: ['read', 'write', 'other'] });
   expect(server.status, JSON.stringify(server.body)).toBe(201);
   const routes = await admin(tollgate.url, 'PUT', `/resource-servers/${server.body.id as string}/routes`, { routes: ROUTES });
   expect(routes.status, JSON.stringify(routes.body)).toBe(200);
@@ -43,7 +43,7 @@ afterAll(async () => {
 });
 
 async function tokenFor(client: RegisteredClient, scope: string): Promise<string> {
-  const { status, body } = await clientCredentialsToken(tollgate.url, client.client_id, client.client_secret, scope);
+  const { status, body } = await postForm(tollgate.url, '/token', { grant_type: 'client_credentials', scope, resource: ITEMS_API }, [client.client_id, client.client_secret]);
   expect(status, JSON.stringify(body)).toBe(200);
   return body.access_token as string;
 }
@@ -52,7 +52,7 @@ async function boundToken(): Promise<string> {
   const response = await fetch(`${tollgate.url}/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(bound.client_id, bound.client_secret), dpop: dpopKey.proof(`${tollgate.url}/token`) },
-    body: 'grant_type=client_credentials&scope=read',
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'read', resource: ITEMS_API }).toString(),
   });
   const body = (await response.json()) as Record<string, unknown>;
   expect(response.status, JSON.stringify(body)).toBe(200);
@@ -95,7 +95,7 @@ for (const kind of ['nginx', 'caddy'] as const satisfies readonly GatewayKind[])
       const token = await tokenFor(reader, 'read');
       const response = await call('/api/items/7?page=2', { authorization: `Bearer ${token}`, 'x-auth-subject': 'mallory' });
       expect(response.status).toBe(200);
-      expect(response.upstream!.headers).toMatchObject({ 'x-auth-subject': reader.client_id, 'x-auth-client-id': reader.client_id, 'x-auth-scope': 'read', 'x-auth-audience': tollgate.url });
+      expect(response.upstream!.headers).toMatchObject({ 'x-auth-subject': reader.client_id, 'x-auth-client-id': reader.client_id, 'x-auth-scope': 'read', 'x-auth-audience': ITEMS_API });
     });
 
     it('refuses a token without the scope (403 insufficient_scope), and another method of the same path needs another scope', async () => {

@@ -127,6 +127,17 @@ describe('bad input is a 4xx naming the field', () => {
     expectError(await api('POST', '', body), 400, field);
   });
 
+  it("refuses the issuer's own identifier, however it is spelt (its tokens carry it as their aud)", async () => {
+    const issuer = tollgate.url;
+    const { host } = new URL(issuer);
+    const spellings = [issuer, `${issuer}/`, `HTTP://${host.toUpperCase()}`, `${issuer}/./`, `${issuer}/a/..`, `${issuer}/%2e/`, `http://user@${host}/`, `${issuer}?`];
+    for (const identifier of spellings) expectError(await api('POST', '', { identifier, name: 'Issuer' }), 400, 'identifier');
+    const created = await api('POST', '', { identifier: `${issuer}/api`, name: 'Below the issuer' });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    for (const identifier of spellings) expectError(await api('PATCH', `/${created.body.id as string}`, { identifier }), 400, 'identifier');
+    expect((await api('GET', `/${created.body.id as string}`)).body.identifier).toBe(`${issuer}/api`);
+  });
+
   it('an id that no resource server can have is a 404', async () => {
     expectError(await api('GET', '/not-an-id'), 404);
     expectError(await api('PATCH', '/00000000-0000-0000-0000-000000000000', { name: 'x' }), 404);

@@ -11,9 +11,10 @@ import {
   missesRequiredDpop,
   resourceTokenLifetime,
   revocationEndsGrant,
-  scopesInForce,
   targetResource,
+  tokenInForce,
 } from '../../src/tokens/policy.js';
+import { namesIssuer } from '../../src/resource-servers/schema.js';
 
 const client = { id: 'svc', scopes: ['read', 'write'], defaultScopes: ['read'], tokenEndpointAuthMethod: 'client_secret_basic', resourceServer: false };
 
@@ -53,11 +54,26 @@ describe('scope grant', () => {
   });
 });
 
-describe('scopes in force', () => {
-  it('keeps only the granted scopes the client may still be granted', () => {
-    expect(scopesInForce(client, 'read admin write')).toEqual(new Set(['read', 'write']));
-    expect(scopesInForce({ scopes: [] }, 'read')).toEqual(new Set());
-    expect(scopesInForce(client, undefined)).toEqual(new Set());
+describe('what a live token confers now', () => {
+  const ISSUER = 'https://auth.example';
+  const API = 'https://api.example';
+  const resources = { issuer: ISSUER, servers: [{ identifier: API, scopes: ['read'] }] };
+
+  it('keeps only the granted scopes the client may still be granted, protocol scopes aside', () => {
+    expect(tokenInForce({ clientId: 'svc', audience: ISSUER, scope: 'read admin write' }, client, resources)).toEqual({ scope: 'read write' });
+    expect(tokenInForce({ clientId: 'svc', audience: ISSUER, scope: 'openid read offline_access' }, { scopes: [] }, resources)).toEqual({ scope: 'openid offline_access' });
+    expect(tokenInForce({ clientId: 'svc', audience: ISSUER }, client, resources)).toEqual({ scope: '' });
+  });
+
+  it("keeps for a resource server's token only the scopes that server still defines", () => {
+    expect(tokenInForce({ clientId: 'svc', audience: [API], scope: 'read write' }, client, resources)).toEqual({ scope: 'read' });
+    expect(tokenInForce({ clientId: 'svc', audience: API, scope: 'write' }, client, resources)).toEqual({ scope: '' });
+  });
+
+  it('confers nothing once the client is gone or the token is for a resource server that is no more', () => {
+    expect(tokenInForce({ clientId: 'svc', audience: ISSUER, scope: 'read' }, undefined, resources)).toBeUndefined();
+    expect(tokenInForce({ clientId: 'svc', audience: 'https://gone.example', scope: 'read' }, client, resources)).toBeUndefined();
+    expect(tokenInForce({ clientId: 'svc', audience: [API, 'https://gone.example'], scope: 'read' }, client, resources)).toBeUndefined();
   });
 });
 
@@ -137,5 +153,20 @@ describe('resource servers (RFC 8707)', () => {
     expect(mayIntrospect(linked, { clientId: 'svc', audience: ISSUER })).toBe(false);
     expect(mayIntrospect(linked, { clientId: 'svc' })).toBe(false);
     expect(mayIntrospect({ ...linked, tokenEndpointAuthMethod: 'none' }, { clientId: 'svc', audience: api.identifier })).toBe(false);
+  });
+});
+
+describe('a resource identifier that names the issuer', () => {
+  it('is the issuer however it is spelt', () => {
+    for (const spelling of ['https://auth.example', 'https://auth.example/', 'HTTPS://Auth.Example:443', 'https://auth.example/./', 'https://auth.example/x/../', 'https://u:p@auth.example']) {
+      expect(namesIssuer(spelling, 'https://auth.example'), spelling).toBe(true);
+    }
+    expect(namesIssuer('https://auth.example/base/', 'https://auth.example/base')).toBe(true);
+  });
+
+  it('is not a resource below it, on another port or scheme, or with a query', () => {
+    for (const other of ['https://auth.example/api', 'https://auth.example:8443', 'http://auth.example', 'https://auth.example/?v=1', 'urn:auth.example']) {
+      expect(namesIssuer(other, 'https://auth.example'), other).toBe(false);
+    }
   });
 });

@@ -8,7 +8,7 @@ function worker(state: { storeUp: number; inFlight: number; depth: number }): Me
   const metrics = new Metrics({
     audit: () => ({ depth: state.depth, written: 0, dropped: 0, writeErrors: 0 }),
     pool: () => ({ total: 4, idle: 3, waiting: 0 }),
-    rateLimitStoreUp: () => state.storeUp,
+    rateLimitStore: () => ({ up: state.storeUp === 1, timeouts: 0 }),
     argon2: () => ({ verifications: 7, refusals: 0, inFlight: state.inFlight, queued: 0 }),
   });
   metrics.tokensIssued.inc({ grant_type: 'client_credentials', token_type: 'Bearer' }, 5);

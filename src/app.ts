@@ -115,7 +115,7 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl }: AppD
     audit: () => ({ depth: audit.depth, ...audit.stats }),
     pool: db.poolStats,
     // Only with Redis is there a store that can be up or down.
-    rateLimitStoreUp: config.redis && config.rateLimit.enabled ? () => limits.storeUp() : undefined,
+    rateLimitStore: config.redis && config.rateLimit.enabled ? () => limits.store() : undefined,
     argon2: () => ({ ...argon2.stats, inFlight: argon2.inFlight, queued: argon2.queued }),
     shareWithCluster: cluster.isWorker ? shareWorkerMetrics : undefined,
   });

@@ -307,7 +307,9 @@ const schema = z
     }),
     REDIS_TIMEOUT_MS: integer(10, 10_000).default(500).register(doc, {
       group: 'Rate limits',
-      description: 'A Redis call slower than this many milliseconds is answered by the in-memory limiter.',
+      description:
+        'A Redis call slower than this many milliseconds is answered by the in-memory limiter; after two such calls in a row ' +
+        'Redis counts as down (connection dropped, memory answers at once) until it answers again.',
     }),
     METRICS_PORT: integer(0, 65535).optional().register(doc, {
       group: 'Server',

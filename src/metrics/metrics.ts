@@ -6,8 +6,8 @@ export interface MetricSources {
   audit?: () => { depth: number; written: number; dropped: number; writeErrors: number };
   /** PostgreSQL pool state (absent on the embedded store). */
   pool?: () => { total: number; idle: number; waiting: number };
-  /** 1 while the shared rate-limit store (Redis) is in use, 0 while limits fall back to memory. */
-  rateLimitStoreUp?: () => number | undefined;
+  /** The shared rate-limit store (Redis): in use or not (limits in memory), and the commands a request waited out. */
+  rateLimitStore?: () => { up: boolean; timeouts: number } | undefined;
   /** The argon2 gate: verifications started and callers refused since start, running and waiting now. */
   argon2?: () => { verifications: number; refusals: number; inFlight: number; queued: number };
   /**
@@ -77,7 +77,7 @@ export class Metrics {
     // except where a definition says otherwise.
     const registers = [this.registry];
     const aggregator = 'sum';
-    const { audit, pool, rateLimitStoreUp, argon2, shareWithCluster } = sources;
+    const { audit, pool, rateLimitStore, argon2, shareWithCluster } = sources;
     this.#scrape = shareWithCluster ? shareWithCluster(this.registry) : () => this.registry.metrics();
     if (audit) {
       new Gauge({ name: 'tollgate_audit_queue_depth', help: 'Audit events waiting to be written.', registers, aggregator, collect() { this.set(audit().depth); } });
@@ -102,11 +102,16 @@ export class Metrics {
       new Gauge({ name: 'tollgate_argon2_in_flight', help: 'argon2 verifications running now.', registers, aggregator, collect() { this.set(argon2().inFlight); } });
       new Gauge({ name: 'tollgate_argon2_queued', help: 'argon2 verifications waiting for a place.', registers, aggregator, collect() { this.set(argon2().queued); } });
     }
-    if (rateLimitStoreUp) {
+    if (rateLimitStore) {
       // Of several workers, the lowest: 0 as soon as one of them has fallen back.
       new Gauge({ name: 'tollgate_rate_limit_store_up', help: '1 while rate limits are kept in Redis, 0 while they fall back to memory.', registers, aggregator: 'min', collect() {
-        const up = rateLimitStoreUp();
-        if (up !== undefined) this.set(up);
+        const store = rateLimitStore();
+        if (store) this.set(Number(store.up));
+      } });
+      new Counter({ name: 'tollgate_rate_limit_store_timeouts_total', help: 'Redis commands a request waited REDIS_TIMEOUT_MS for before in-memory limits answered.', registers, aggregator, collect() {
+        const store = rateLimitStore();
+        this.reset();
+        if (store) this.inc(store.timeouts);
       } });
     }
   }

@@ -1,16 +1,17 @@
 // Named rate limits on rate-limiter-flexible: in memory, or in Redis (REDIS_URL) so every instance
-// shares the counters. A Redis that is down or slow never fails a request: each Redis limiter is
-// insured by an in-memory twin that takes over at once (rejectIfRedisNotReady, no offline queue).
+// shares the counters. A Redis that is down or hung never fails a request: each Redis limiter is
+// insured by an in-memory twin that takes over at once (rejectIfRedisNotReady, no offline queue, and
+// a hung Redis's connection dropped: src/rate-limit/redis-connection.ts).
 // In a cluster (WEB_CONCURRENCY), "in memory" is the primary's memory, which all workers share.
 import cluster from 'node:cluster';
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { SharedMemoryLimiter } from '../cluster/rate-limits.js';
 import type { Config } from '../config/config.js';
 import { HttpError } from '../http/errors.js';
+import { RedisConnection } from './redis-connection.js';
 
 export const LIMITS = [
   'token_client',
@@ -77,9 +78,7 @@ function budget(config: RateConfig, name: LimitName): { points: number; duration
 
 export class RateLimits {
   readonly #limiters = new Map<LimitName, { limiter: RateLimiterAbstract; points: number }>();
-  #redis: Redis | undefined;
-  #redisUp = false;
-  #warned = false;
+  #redis: RedisConnection | undefined;
 
   /** Counts in memory until start(); opens no connection. */
   constructor(
@@ -104,18 +103,18 @@ export class RateLimits {
   async start(): Promise<void> {
     const { redis } = this.config;
     if (!redis || !this.config.rateLimit.enabled || this.#redis) return;
-    const client = this.#connect(redis);
-    this.#redis = client;
+    const connection = new RedisConnection(redis, this.log);
+    this.#redis = connection;
     for (const [name, entry] of this.#limiters) {
       entry.limiter = new RateLimiterRedis({
-        storeClient: client,
+        storeClient: connection.client,
         ...budget(this.config.rateLimit, name),
         keyPrefix: `${redis.keyPrefix}${name}`,
         rejectIfRedisNotReady: true,
         insuranceLimiter: entry.limiter,
       });
     }
-    await new Promise<void>((resolve) => client.once('ready', resolve).once('error', resolve));
+    await connection.ready();
   }
 
   /** Counts one request against `name` for `key`; throws RateLimitError past the limit. */
@@ -176,18 +175,18 @@ export class RateLimits {
     await this.#limiters.get(name)?.limiter.delete(limitKey(key)).catch(() => undefined);
   }
 
-  /** 1 while Redis holds the counters, 0 while memory stands in (as before start()); undefined without REDIS_URL. */
-  storeUp(): number | undefined {
-    return this.config.redis && this.config.rateLimit.enabled ? Number(this.#redisUp) : undefined;
+  /**
+   * The Redis store, with REDIS_URL (else undefined): up while it holds the counters (not before
+   * start(), nor while memory stands in), and how many commands a request waited out its timeout for.
+   */
+  store(): { up: boolean; timeouts: number } | undefined {
+    if (!this.config.redis || !this.config.rateLimit.enabled) return undefined;
+    return { up: this.#redis?.up ?? false, timeouts: this.#redis?.timeouts ?? 0 };
   }
 
   /** Closes the Redis connection start() opened. */
   async close(): Promise<void> {
-    const client = this.#redis;
-    if (!client) return;
-    client.removeAllListeners('error');
-    client.on('error', () => {});
-    await client.quit().catch(() => client.disconnect());
+    await this.#redis?.close();
   }
 
   #reject(name: LimitName, res: unknown): never {
@@ -195,35 +194,6 @@ export class RateLimits {
     this.onReject(name);
     throw new RateLimitError(name, Math.max(1, Math.ceil(res.msBeforeNext / 1000)));
   }
-
-  #connect(redis: NonNullable<Config['redis']>): Redis {
-    const client = new Redis(redis.url, {
-      // Commands fail at once while disconnected, so the in-memory insurance answers instead of a queue.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: redis.timeoutMs,
-      connectTimeout: Math.max(redis.timeoutMs, 1000),
-      // Keep trying to reconnect, at most every 2 s, for as long as the process runs.
-      retryStrategy: (times) => Math.min(times * 200, 2000),
-    });
-    client.on('ready', () => {
-      if (!this.#redisUp) this.log.info('rate limits: using Redis');
-      this.#redisUp = true;
-    });
-    client.on('error', (err) => {
-      // Logged once per outage, not once per reconnect attempt.
-      if (this.#redisUp) this.log.warn({ err }, 'rate limits: Redis unavailable, falling back to in-memory limits');
-      else if (!this.#warned) this.log.warn({ err }, 'rate limits: Redis not reachable, using in-memory limits until it is');
-      this.#warned = true;
-      this.#redisUp = false;
-    });
-    client.on('close', () => {
-      if (this.#redisUp) this.log.warn('rate limits: Redis connection closed, falling back to in-memory limits');
-      this.#redisUp = false;
-    });
-    return client;
-  }
-
 }
 
 /** The key of a budget of one client or user at one address (IPv6 as its /64): nobody elsewhere can spend it. Client and user ids hold no space, so no address makes one key another's. */

@@ -45,10 +45,10 @@ describe.skipIf(!hasRedis)('buildApp', () => {
       const app = buildApp({ config, db, keys: new KeyRing(db, kek, keys, keySettings(config), invalidation, log), log, invalidation });
       await nextTurn();
       expect(activeResources()).toEqual(before);
-      expect(app.limits.storeUp()).toBe(0);
+      expect(app.limits.store()?.up).toBe(false);
 
       await app.start();
-      expect(app.limits.storeUp()).toBe(1);
+      expect(app.limits.store()?.up).toBe(true);
       const sockets = (kinds: string[]) => kinds.filter((kind) => kind === 'TCPSocketWrap').length;
       expect(sockets(activeResources())).toBe(sockets(before) + 1);
       await app.close();

@@ -30,6 +30,7 @@ describe('GET /metrics', () => {
     expect(metricValue(text, 'tollgate_process_resident_memory_bytes')).toBeGreaterThan(0);
     // Without REDIS_URL there is no store to be up or down: no gauge that would read as "fell back".
     expect(metricValue(text, 'tollgate_rate_limit_store_up')).toBeUndefined();
+    expect(metricValue(text, 'tollgate_rate_limit_store_timeouts_total')).toBeUndefined();
     // Label values come from route patterns, never from what a caller put in a path.
     expect(text).not.toContain(client.client_id);
   });

@@ -8,7 +8,7 @@ function worker(state: { storeUp: number; inFlight: number; depth: number }): Me
   const metrics = new Metrics({
     audit: () => ({ depth: state.depth, written: 0, dropped: 0, writeErrors: 0 }),
     pool: () => ({ total: 4, idle: 3, waiting: 0 }),
-    rateLimitStoreUp: () => state.storeUp,
+    rateLimitStore: () => ({ up: state.storeUp === 1, timeouts: 3 }),
     argon2: () => ({ verifications: 7, refusals: 0, inFlight: state.inFlight, queued: 0 }),
   });
   metrics.tokensIssued.inc({ grant_type: 'client_credentials', token_type: 'Bearer' }, 5);
@@ -27,5 +27,6 @@ describe('metrics of several workers', () => {
     expect(sample(merged, 'tollgate_audit_queue_depth')).toBe(15);
     expect(sample(merged, 'tollgate_db_pool_connections{state="total"}')).toBe(8);
     expect(sample(merged, 'tollgate_rate_limit_store_up')).toBe(0);
+    expect(sample(merged, 'tollgate_rate_limit_store_timeouts_total')).toBe(6);
   });
 });

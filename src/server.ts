@@ -19,7 +19,7 @@ import { answerClientError, refuseConnect } from './http/client-error.js';
 import { renderErrors } from './http/errors.js';
 import { localAdminApp } from './admin/local-api.js';
 import { AdminSocketError, AdminSocketTaken, listenOnAdminSocket } from './admin/socket.js';
-import { drainOnClose } from './http/drain.js';
+import { serveDrainable } from './http/drain.js';
 import { whileStarting } from './http/health.js';
 import { describeListenFailure, listen, type ListenSettings } from './http/listen.js';
 
@@ -61,16 +61,16 @@ export interface StartOptions {
 export async function startServer(config: Config, log: Logger, options: StartOptions = {}): Promise<RunningServer> {
   let app: App | undefined;
   let handler: RequestListener = whileStarting(config.issuerPath);
-  const server = createServer((req, res) => handler(req, res)).on('clientError', answerClientError).on('connect', refuseConnect);
-  const drain = drainOnClose(server);
+  const server = createServer().on('clientError', answerClientError).on('connect', refuseConnect);
+  const drain = serveDrainable(server, (req, res) => handler(req, res));
   const { metrics } = config;
   // In a cluster, the primary listens on METRICS_PORT (src/cluster/primary.ts).
   const metricsListener = metrics.port === undefined || cluster.isWorker ? undefined : metricsServer(() => app?.metrics);
   // Every worker serves the gateway check, sharing GATEWAY_PORT as they share PORT.
   const { gateway } = config;
   let gatewayHandler: RequestListener = whileStarting('');
-  const gatewayServer = gateway.port === undefined ? undefined : createServer((req, res) => gatewayHandler(req, res)).on('clientError', answerClientError).on('connect', refuseConnect);
-  const drainGateway = gatewayServer && drainOnClose(gatewayServer);
+  const gatewayServer = gateway.port === undefined ? undefined : createServer().on('clientError', answerClientError).on('connect', refuseConnect);
+  const drainGateway = gatewayServer && serveDrainable(gatewayServer, (req, res) => gatewayHandler(req, res));
   for (const listener of [server, gatewayServer]) {
     if (!listener) continue;
     listener.requestTimeout = 30_000;
@@ -174,10 +174,10 @@ function urlOf(host: string, listener: Server): string {
  */
 async function serveAdminSocket(config: Config, app: App, log: Logger): Promise<((timeoutMs: number) => Promise<number>) | undefined> {
   const koa = localAdminApp(app.adminRoutes, app.audit, [renderErrors({ metrics: app.metrics, log })]);
-  const server = createServer(koa.callback());
+  const server = createServer();
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
-  const drain = drainOnClose(server);
+  const drain = serveDrainable(server, koa.callback());
   try {
     const path = await listenOnAdminSocket(server, config.dataDir);
     log.info({ path }, 'admin socket listening: the admin CLI works beside this server');

@@ -343,9 +343,11 @@ const schema = z
       group: 'Audit trail',
       description: 'Days audit events are kept (`0`: forever); pruned hourly.',
     }),
-    AUDIT_FLUSH_INTERVAL_MS: integer(10, 60_000).default(1000).register(doc, {
+    AUDIT_FLUSH_INTERVAL_MS: integer(10, 60_000).default(200).register(doc, {
       group: 'Audit trail',
-      description: 'Audit events are written in batches this often, in milliseconds (and on shutdown).',
+      description:
+        'Audit events are written in batches this often, in milliseconds, or at once when 500 are queued (and on shutdown): ' +
+        'what a crash can lose is the events of this interval.',
     }),
     AUDIT_QUEUE_MAX: integer(100, 10_000_000).default(100_000).register(doc, {
       group: 'Audit trail',

@@ -1,5 +1,6 @@
 // HTTP/1.1 over a bare socket, for the requests fetch and node:http refuse to send (malformed
-// request lines, control characters, oversized or duplicated headers): one request per connection.
+// request lines, control characters, oversized or duplicated headers): one request per connection;
+// and kept-alive connections whose every event a test sees (an answer, a clean end, a reset).
 import { connect } from 'node:net';
 
 export interface RawReply {
@@ -34,6 +35,69 @@ export function rawRequest(base: string, request: string | Buffer, timeoutMs = 1
       resolve(answer ?? parse(received, true)!);
     });
   });
+}
+
+/** What became of a request sent on a kept-alive connection: its answer, or the connection's clean end (FIN) with no byte of one. */
+export type KeptAliveOutcome = { answer: RawReply } | { endedWithoutAnswer: true };
+
+export interface KeptAliveConnection {
+  /**
+   * Sends `request` and resolves with its outcome; when the server has already ended the connection,
+   * resolves with that and sends nothing. Rejects on a reset or any other socket error, or after `timeoutMs`.
+   */
+  send(request: string, timeoutMs?: number): Promise<KeptAliveOutcome>;
+  /** The socket's error, if it had one (a reset after its end, say): what a test asserts is absent. */
+  readonly failure: Error | undefined;
+  close(): void;
+}
+
+/** A connection to `base`, once open, for requests sent one after another (each after the previous answer). */
+export async function keptAliveConnection(base: string): Promise<KeptAliveConnection> {
+  const { hostname, port } = new URL(base);
+  const socket = connect(Number(port), hostname);
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  let received = '';
+  let ended = false;
+  let failure: Error | undefined;
+  let pending: { resolve(outcome: KeptAliveOutcome): void; reject(err: Error): void } | undefined;
+  const settle = (outcome: KeptAliveOutcome | Error) => {
+    const waiting = pending;
+    pending = undefined;
+    received = '';
+    if (outcome instanceof Error) waiting?.reject(outcome);
+    else waiting?.resolve(outcome);
+  };
+  socket.on('data', (chunk) => {
+    received += chunk.toString('latin1');
+    const answer = parse(received, false);
+    if (answer) settle({ answer });
+  });
+  socket.on('end', () => {
+    ended = true;
+    settle(received ? new Error(`connection ended in the middle of an answer: ${received}`) : { endedWithoutAnswer: true });
+  });
+  socket.on('error', (err) => {
+    failure = err;
+    settle(err);
+  });
+  return {
+    send(request, timeoutMs = 30_000) {
+      if (failure) return Promise.reject(failure);
+      if (ended) return Promise.resolve({ endedWithoutAnswer: true });
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => settle(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        pending = {
+          resolve: (outcome) => (clearTimeout(timer), resolve(outcome)),
+          reject: (err) => (clearTimeout(timer), reject(err)),
+        };
+        socket.write(request);
+      });
+    },
+    get failure() {
+      return failure;
+    },
+    close: () => socket.destroy(),
+  };
 }
 
 /** The first answer in `received` once it is whole (or, when the connection has `closed`, whatever came). */

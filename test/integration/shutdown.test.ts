@@ -1,14 +1,11 @@
 // SIGTERM under load, against the real entry point (node --import tsx src/main.ts) in a child process: it
-// finishes what is in flight, writes every audit event, closes the database and exits 0.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// finishes what is in flight, answers or cleanly ends every kept-alive connection (no reset), writes
+// every audit event, closes the database and exits 0.
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/database.js';
-import { clientCredentialsToken, registerClient } from '../helpers/oauth.js';
-import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, createPostgresDatabase, freePort, usingPostgres } from '../helpers/tollgate.js';
-import { seedDataDir, writeTestKeys } from '../helpers/prepared.js';
+import { createProcessStore, spawnMain, stop as stopMain } from '../helpers/main-process.js';
+import { basic, clientCredentialsToken, registerClient } from '../helpers/oauth.js';
+import { keptAliveConnection, type KeptAliveOutcome } from '../helpers/raw-http.js';
+import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, SERVER_TEST_TIMEOUT_MS, startTollgate } from '../helpers/tollgate.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -19,44 +16,15 @@ afterAll(async () => {
 describe('SIGTERM', () => {
   // A real process, which is slow to start on a busy machine; on a migrated database (the embedded one
   // seeded in DATA_DIR), with the run's keys: what it proves is how it stops.
-  it('under load: exits 0 and every answered token has its audit event', { timeout: 120_000 }, async () => {
-    const port = await freePort();
-    const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-shutdown-'));
-    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-    await writeTestKeys(dataDir);
-    const postgres = usingPostgres ? await createPostgresDatabase() : undefined;
-    if (postgres) cleanups.push(() => postgres.drop());
-    else await seedDataDir(dataDir);
-
-    const env: Record<string, string> = {
-      ...(process.env as Record<string, string>),
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      ISSUER: `http://127.0.0.1:${port}`,
-      DATA_DIR: dataDir,
-      ADMIN_CLIENT_ID,
-      ADMIN_CLIENT_SECRET,
-      // A long flush interval: what is answered just before SIGTERM is still queued when it comes.
-      AUDIT_FLUSH_INTERVAL_MS: '60000',
-      RATE_LIMIT_ENABLED: 'false',
-      LOG_LEVEL: 'info',
-    };
-    delete env.DATABASE_URL;
-    if (postgres) env.DATABASE_URL = postgres.url;
-    // node itself, not npx or the tsx CLI: the signal must reach Tollgate, not a wrapper process.
-    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    cleanups.push(async () => {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    });
-    let output = '';
-    child.stdout!.on('data', (chunk) => (output += chunk));
-    child.stderr!.on('data', (chunk) => (output += chunk));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const base = `http://127.0.0.1:${port}`;
-    await waitFor(() => {
-      if (child.exitCode !== null) throw new Error(`Tollgate exited:\n${output}`);
-      return output.includes('Tollgate is listening');
-    }, 'Tollgate to start', { timeoutMs: 60_000 });
+  it('under load: exits 0, resets no kept-alive connection, and every answered token has its audit event', { timeout: 120_000 }, async () => {
+    const store = await createProcessStore();
+    cleanups.push(() => store.dispose());
+    const { port, base } = store;
+    // A long flush interval: what is answered just before SIGTERM is still queued when it comes.
+    const main = spawnMain(store, { AUDIT_FLUSH_INTERVAL_MS: '60000' });
+    cleanups.push(() => stopMain(main));
+    const { child, exited } = main;
+    await main.listening;
 
     const client = await registerClient(base);
     let answered = 0;
@@ -75,21 +43,86 @@ describe('SIGTERM', () => {
       }
     });
     await waitFor(() => answered >= 40, 'forty tokens', { intervalMs: 10 });
+    // Kept-alive connections, each answered once; then the next request on each: half of them sent right
+    // after SIGTERM (they reach the server before it reads the signal, or as it starts closing), half as
+    // soon as the server says it is shutting down (they reach it as it closes idle connections). Each must
+    // be answered, or meet the connection's clean end; a reset would leave its client not knowing whether
+    // it was processed.
+    const tokenRequest = `POST /token HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: ${basic(client.client_id, client.client_secret)}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 29\r\n\r\ngrant_type=client_credentials`;
+    const connections = await Promise.all(Array.from({ length: 8 }, () => keptAliveConnection(base)));
+    for (const outcome of await Promise.all(connections.map((connection) => connection.send(tokenRequest)))) {
+      expect('answer' in outcome && outcome.answer.status).toBe(200);
+      answered++;
+    }
+    const early = connections.slice(0, 4);
+    const late = connections.slice(4);
+    // Sent from the very callback that sees the line, before this process reads anything else.
+    const shuttingDown = new Promise<Promise<PromiseSettledResult<KeptAliveOutcome>[]>>((resolve) => {
+      const onOutput = () => {
+        if (!main.output().includes('shutting down')) return;
+        child.stdout!.off('data', onOutput);
+        resolve(Promise.allSettled(late.map((connection) => connection.send(tokenRequest))));
+      };
+      child.stdout!.on('data', onOutput);
+    });
     child.kill('SIGTERM');
+    const aroundClose = [...(await Promise.allSettled(early.map((connection) => connection.send(tokenRequest)))), ...(await (await shuttingDown))];
     const code = await exited;
     stop = true;
     await Promise.all(load);
+    for (const connection of connections) {
+      expect(connection.failure, 'a kept-alive connection failed').toBeUndefined();
+      connection.close();
+    }
 
-    expect(code, output).toBe(0);
-    expect(output).toContain('shutting down');
+
+    for (const outcome of aroundClose) {
+      if (outcome.status === 'rejected') throw new Error(`a request sent around SIGTERM failed: ${String(outcome.reason)}`);
+      if ('endedWithoutAnswer' in outcome.value) continue;
+      // Answered: with Connection: close when it arrived after the close began (or before it, if the signal was read after it).
+      expect(outcome.value.answer.status).toBe(200);
+      answered++;
+    }
+
+    expect(code, main.output()).toBe(0);
+    expect(main.output()).toContain('shutting down');
     expect(answered).toBeGreaterThanOrEqual(40);
 
-    const db = await openDatabase(postgres ? { url: postgres.url } : { dataDir });
+    const db = await store.open();
     try {
       const recorded = await db.prisma.auditEvent.count({ where: { type: 'token.issued', clientId: client.client_id } });
       expect(recorded).toBe(answered);
     } finally {
       await db.close();
     }
+  });
+});
+
+describe('closing with kept-alive connections', () => {
+  it('answers a request already received on an idle connection, with Connection: close, rather than resetting it', { timeout: SERVER_TEST_TIMEOUT_MS }, async () => {
+    const tollgate = await startTollgate();
+    cleanups.push(async () => {
+      if (tollgate.running.server.listening) await tollgate.close();
+    });
+    const { port } = new URL(tollgate.url);
+    const body = 'grant_type=client_credentials&scope=admin';
+    const tokenRequest = `POST /token HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: ${basic(ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET)}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    const connection = await keptAliveConnection(tollgate.url);
+    const first = await connection.send(tokenRequest);
+    expect('answer' in first && first.answer.status).toBe(200);
+
+    // The write is in the server's receive buffer when send() returns (loopback); the close starts in
+    // the same tick, before the server has read it: the connection is idle as far as HTTP can tell.
+    const second = connection.send(tokenRequest);
+    const closed = tollgate.close();
+    const outcome = await second;
+    await closed;
+
+    expect('answer' in outcome, 'the request was not answered').toBe(true);
+    if (!('answer' in outcome)) return;
+    expect(outcome.answer.status).toBe(200);
+    expect(outcome.answer.headers).toMatch(/\r\nconnection: close\r\n/i);
+    expect(connection.failure).toBeUndefined();
+    connection.close();
   });
 });

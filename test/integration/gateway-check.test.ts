@@ -214,7 +214,7 @@ describe('targets the API could read as another path', () => {
     const authorization = `Bearer ${await readToken()}`;
     const tricks = ['/public/..;/a/admin/x', '/public;x=1/../a/admin/x', '/a//admin/x', '/public/x#/../../a/admin/x', '/a/admin./x', '/a/admin%2e/x', '/public/%2e%2e/a/admin/x', '/public%2f..%2fa/admin/x', '/public/..%5ca/admin/x', '/public\\..\\a/admin/x', '//evil.example/a/admin/x', 'http://evil.example/a/admin/x', '/a/adm%C4%B0n/x'];
     for (const uri of tricks) {
-      for (const headers of [{ 'x-original-uri': uri }, { 'x-forwarded-uri': uri }, { authorization, 'x-original-uri': uri }]) {
+      for (const headers of [{ 'x-original-uri': uri }, { 'x-forwarded-uri': uri }, { authorization, 'x-original-uri': uri }] as Record<string, string>[]) {
         const response = await check({ ...host, ...headers });
         expect(response.status, `${uri} ${JSON.stringify(response.body)}`).toBe(400);
         expect(response.body.error).toBe('invalid_request');

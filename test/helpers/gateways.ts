@@ -132,23 +132,3 @@ export async function startUpstream(): Promise<{ address: string; close(): Promi
   };
 }
 
-/**
- * A request sent as written, for targets fetch would normalise (`..`, `#`, `\`) and absolute-form
- * ones: its status and, for a 200 from the echoing upstream, what the upstream received.
- */
-export async function rawRequest(url: string, target: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; upstream?: { url: string; headers: Record<string, string> } }> {
-  const { hostname, port, host } = new URL(url);
-  const lines = [`${method} ${target} HTTP/1.1`, ...Object.entries({ host, ...headers }).map(([name, value]) => `${name}: ${value}`), 'connection: close', '', ''];
-  const text = await new Promise<string>((resolve, reject) => {
-    const socket = new Socket();
-    let received = '';
-    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
-    socket.once('end', () => resolve(received));
-    socket.once('error', reject);
-    socket.connect(Number(port), hostname, () => socket.write(lines.join('\r\n'), 'latin1'));
-  });
-  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]);
-  const body = text.slice(text.indexOf('\r\n\r\n') + 4);
-  const start = body.indexOf('{');
-  return { status, upstream: status === 200 && start !== -1 ? (JSON.parse(body.slice(start, body.lastIndexOf('}') + 1)) as { url: string; headers: Record<string, string> }) : undefined };
-}

@@ -3,8 +3,9 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DpopKey } from '../helpers/dpop.js';
-import { gatewayProgram, NGINX_SERVER_NAME, rawRequest, startGateway, startUpstream, type GatewayKind, type RunningGateway } from '../helpers/gateways.js';
+import { gatewayProgram, NGINX_SERVER_NAME, startGateway, startUpstream, type GatewayKind, type RunningGateway } from '../helpers/gateways.js';
 import { admin, basic, clientCredentialsToken, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
+import { rawRequest as rawHttp } from '../helpers/raw-http.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 
 const KEY = 'gateway-key-0123456789abcdefghijklmnopqrstuvwxyz';
@@ -63,6 +64,17 @@ async function boundToken(): Promise<string> {
   expect(response.status, JSON.stringify(body)).toBe(200);
   expect(body.token_type).toBe('DPoP');
   return body.access_token as string;
+}
+
+/**
+ * A request sent as written, for targets fetch would normalise (`..`, `#`, `\`) and absolute-form
+ * ones: its status and, from the echoing upstream, what the upstream received.
+ */
+async function rawRequest(url: string, target: string, headers: Record<string, string> = {}) {
+  const head = Object.entries({ host: new URL(url).host, ...headers }).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  const reply = await rawHttp(url, `GET ${target} HTTP/1.1\r\n${head}\r\n`);
+  const upstream = reply.status === 200 && reply.body.startsWith('{') ? (JSON.parse(reply.body) as { url: string; headers: Record<string, string> }) : undefined;
+  return { status: reply.status, upstream };
 }
 
 const ath = (token: string) => createHash('sha256').update(token).digest('base64url');

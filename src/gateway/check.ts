@@ -50,7 +50,8 @@ export function gatewayCheck(deps: GatewayCheckDeps): HeaderHandler {
     if (isKey) checkKey(headers['x-gateway-key'], isKey);
     // Envoy's checks (/gateway/check/<original path>) share one metrics label.
     if (exchange.path !== GATEWAY_CHECK_PATH) exchange.route = `${GATEWAY_CHECK_PATH}/*`;
-    const original = originalRequest(headers, req.method ?? 'GET', exchange.path, GATEWAY_CHECK_PATH);
+    // Envoy's original target, query included: a # there is refused like anywhere else.
+    const original = originalRequest(headers, req.method ?? 'GET', req.url ?? exchange.path, GATEWAY_CHECK_PATH);
     const candidates = await directory.candidates({ method: original.method, host: original.host, segments: original.segments });
     const open = candidates.find((candidate) => candidate.rule.public);
 

@@ -20,11 +20,11 @@ export interface OriginalRequest {
 }
 
 /**
- * `checkPath` is the path the gateway asked (/gateway/check, or /gateway/check/<original path> from
- * Envoy); `base` is the check endpoint's own path. nginx's X-Original-* win over X-Forwarded-*.
+ * `checkTarget` is the target the gateway asked (/gateway/check, or /gateway/check/<original target>
+ * from Envoy, query included); `base` is the check endpoint's own path. nginx's X-Original-* win over X-Forwarded-*.
  */
-export function originalRequest(headers: IncomingHttpHeaders, method: string, checkPath: string, base: string): OriginalRequest {
-  const uri = single(headers['x-original-uri']) ?? single(headers['x-forwarded-uri']) ?? (checkPath.length > base.length ? checkPath.slice(base.length) : undefined);
+export function originalRequest(headers: IncomingHttpHeaders, method: string, checkTarget: string, base: string): OriginalRequest {
+  const uri = single(headers['x-original-uri']) ?? single(headers['x-forwarded-uri']) ?? (checkTarget.length > base.length ? checkTarget.slice(base.length) : undefined);
   if (uri === undefined) throw invalidRequest('the original request is unknown: send X-Original-URI (nginx) or X-Forwarded-Uri (Caddy, Traefik)');
   const originalMethod = (single(headers['x-original-method']) ?? single(headers['x-forwarded-method']) ?? method).toUpperCase();
   const host = (single(headers['x-forwarded-host'])?.split(',')[0]?.trim() ?? headers.host ?? '').toLowerCase();

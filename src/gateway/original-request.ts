@@ -21,7 +21,8 @@ export interface OriginalRequest {
 
 /**
  * `checkTarget` is the target the gateway asked (/gateway/check, or /gateway/check/<original target>
- * from Envoy, query included); `base` is the check endpoint's own path. nginx's X-Original-* win over X-Forwarded-*.
+ * from Envoy, query included); `base` is the check endpoint's own path. nginx's X-Original-* win
+ * over X-Forwarded-*.
  */
 export function originalRequest(headers: IncomingHttpHeaders, method: string, checkTarget: string, base: string): OriginalRequest {
   const uri = single(headers['x-original-uri']) ?? single(headers['x-forwarded-uri']) ?? (checkTarget.length > base.length ? checkTarget.slice(base.length) : undefined);

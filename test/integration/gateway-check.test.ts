@@ -22,6 +22,19 @@ async function check(headers: Record<string, string>, path = '/gateway/check', m
   return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
 }
 
+/** A client with DPoP-bound tokens, its key, a token for `form` and the token's hash (a proof's ath). */
+async function dpopBoundToken(form: Record<string, string>) {
+  const key = new DpopKey();
+  const client = await registerClient(tollgate.url, { scope: form.scope, dpop_bound_access_tokens: true });
+  const issued = await fetch(`${tollgate.url}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret), dpop: key.proof(`${tollgate.url}/token`) },
+    body: new URLSearchParams({ grant_type: 'client_credentials', ...form }).toString(),
+  });
+  const bound = ((await issued.json()) as { access_token: string }).access_token;
+  return { key, client, bound, ath: createHash('sha256').update(bound).digest('base64url') };
+}
+
 describe('who may ask', () => {
   it('is not served on the main port', async () => {
     for (const path of ['/gateway/check', '/gateway/check/x', '/gateway']) {
@@ -153,15 +166,7 @@ describe('decisions with route rules', () => {
   });
 
   it("checks a DPoP proof's htu against the resource server's public_base_url", async () => {
-    const key = new DpopKey();
-    const client = await registerClient(tollgate.url, { scope: 'read', dpop_bound_access_tokens: true });
-    const issued = await fetch(`${tollgate.url}/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret), dpop: key.proof(`${tollgate.url}/token`) },
-      body: 'grant_type=client_credentials&scope=read',
-    });
-    const bound = ((await issued.json()) as { access_token: string }).access_token;
-    const ath = createHash('sha256').update(bound).digest('base64url');
+    const { key, client, bound, ath } = await dpopBoundToken({ scope: 'read' });
     // The gateway forwards http://10.0.0.5:8080; clients reach https://api.example.com.
     const forwarded = { authorization: `DPoP ${bound}`, 'x-original-uri': '/items/1', 'x-forwarded-host': 'api.example.com', 'x-forwarded-proto': 'http' };
     expect((await check({ ...forwarded, dpop: key.proof('http://api.example.com/items/1', { ath }, 'GET') })).status).toBe(401);
@@ -247,15 +252,7 @@ describe('targets the API could read as another path', () => {
   });
 
   it("never takes a DPoP proof's htu host from the original path", async () => {
-    const key = new DpopKey();
-    const client = await registerClient(tollgate.url, { scope: 'a:read', dpop_bound_access_tokens: true });
-    const issued = await fetch(`${tollgate.url}/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret), dpop: key.proof(`${tollgate.url}/token`) },
-      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'a:read', resource: API }).toString(),
-    });
-    const bound = ((await issued.json()) as { access_token: string }).access_token;
-    const ath = createHash('sha256').update(bound).digest('base64url');
+    const { key, bound, ath } = await dpopBoundToken({ scope: 'a:read', resource: API });
     const request = { ...host, authorization: `DPoP ${bound}` };
     const steered = await check({ ...request, 'x-original-uri': '//evil.example/steal', dpop: key.proof('http://evil.example/steal', { ath }, 'GET') });
     expect(steered.status, JSON.stringify(steered.body)).toBe(400);

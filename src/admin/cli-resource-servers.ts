@@ -13,6 +13,7 @@ const OPTIONS: Options = {
   alg: { type: 'string', value: 'RS256|ES256|EdDSA', help: 'JWT signing algorithm (default RS256)' },
   dpop: { type: 'string', value: 'true|false', help: 'true: its tokens are issued only with a DPoP proof (RFC 9449)' },
   'public-base-url': { type: 'string', value: 'URL|none', help: "where clients reach it, if not where the gateway forwards: DPoP proofs' scheme and host" },
+  'case-sensitive-paths': { type: 'string', value: 'true|false', help: 'true: the API tells /Admin from /admin, and gateway rules compare paths exactly (default false)' },
 };
 
 /** The admin API's fields from the options given; absent options stay absent. */
@@ -27,6 +28,7 @@ function input(values: Values): Record<string, unknown> {
     signing_alg: values.alg,
     dpop_required: boolean(values.dpop),
     public_base_url: values['public-base-url'] === 'none' ? null : values['public-base-url'],
+    case_sensitive_paths: boolean(values['case-sensitive-paths']),
   };
 }
 
@@ -42,6 +44,7 @@ export const resourceServerCommands: CommandFamily = {
     signing_alg: ['--alg'],
     dpop_required: ['--dpop'],
     public_base_url: ['--public-base-url'],
+    case_sensitive_paths: ['--case-sensitive-paths'],
     routes: ['--file'],
     limit: ['--limit'],
     cursor: ['--cursor'],

@@ -16,7 +16,7 @@ import { looksLikeJwt, type JwtAccessTokenIds } from '../oidc/jwt-access-tokens.
 import type { Candidate, RouteDirectory } from './directory.js';
 import { ProofRefused, verifyProof } from './dpop.js';
 import { originalRequest, proofUrl } from './original-request.js';
-import { missingScopes, pathSegments } from './rules.js';
+import { missingScopes } from './rules.js';
 
 export const GATEWAY_CHECK_PATH = '/gateway/check';
 
@@ -50,9 +50,9 @@ export function gatewayCheck(deps: GatewayCheckDeps): HeaderHandler {
     if (isKey) checkKey(headers['x-gateway-key'], isKey);
     // Envoy's checks (/gateway/check/<original path>) share one metrics label.
     if (exchange.path !== GATEWAY_CHECK_PATH) exchange.route = `${GATEWAY_CHECK_PATH}/*`;
-    const original = originalRequest(headers, req.method ?? 'GET', exchange.path, GATEWAY_CHECK_PATH);
-    const segments = pathSegments(original.path);
-    const candidates = segments ? await directory.candidates({ method: original.method, host: original.host, segments }) : [];
+    // Envoy's original target, query included: a # there is refused like anywhere else.
+    const original = originalRequest(headers, req.method ?? 'GET', req.url ?? exchange.path, GATEWAY_CHECK_PATH);
+    const candidates = await directory.candidates({ method: original.method, host: original.host, segments: original.segments });
     const open = candidates.find((candidate) => candidate.rule.public);
 
     const authorization = headers.authorization;

@@ -10,6 +10,8 @@ export interface ResourceServerRoutes {
   identifier: string;
   /** Where clients reach it, when not at the scheme and host the gateway forwards (DPoP's htu). */
   publicBaseUrl: string | null;
+  /** The API tells paths apart by case: rules compare paths exactly rather than case-insensitively. */
+  caseSensitivePaths: boolean;
   /** Its rules as stored (checked against routeRules when written). */
   gatewayRoutes: unknown;
 }
@@ -50,7 +52,7 @@ export class RouteDirectory {
       id: server.id,
       audience: server.identifier,
       publicBaseUrl: server.publicBaseUrl ?? undefined,
-      rules: storedRules(server.gatewayRoutes).map(compileRule),
+      rules: storedRules(server.gatewayRoutes).map((rule) => compileRule(rule, { caseSensitive: server.caseSensitivePaths })),
     }));
     this.#source = source;
     this.#compiled = compiled;

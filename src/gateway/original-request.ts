@@ -5,6 +5,7 @@
 // configurations replace the clients' own copies of these headers, so they are believed.
 import type { IncomingHttpHeaders } from 'node:http';
 import { invalidRequest } from '../http/errors.js';
+import { AmbiguousTarget, readTarget, type PathSegments } from './request-path.js';
 
 export interface OriginalRequest {
   method: string;
@@ -12,30 +13,48 @@ export interface OriginalRequest {
   scheme: 'http' | 'https';
   /** Lower-cased, with the port if one was sent. */
   host: string;
-  /** The path as sent, without the query. */
+  /** The path as sent, without the query: always origin-form (starts with one /). */
   path: string;
+  /** The path's segments as every decision reads them (src/gateway/request-path.ts). */
+  segments: PathSegments;
 }
 
 /**
- * `checkPath` is the path the gateway asked (/gateway/check, or /gateway/check/<original path> from
- * Envoy); `base` is the check endpoint's own path. nginx's X-Original-* win over X-Forwarded-*.
+ * `checkTarget` is the target the gateway asked (/gateway/check, or /gateway/check/<original target>
+ * from Envoy, query included); `base` is the check endpoint's own path. nginx's X-Original-* win
+ * over X-Forwarded-*.
  */
-export function originalRequest(headers: IncomingHttpHeaders, method: string, checkPath: string, base: string): OriginalRequest {
-  const uri = single(headers['x-original-uri']) ?? single(headers['x-forwarded-uri']) ?? (checkPath.length > base.length ? checkPath.slice(base.length) : undefined);
-  if (uri === undefined || !uri.startsWith('/')) throw invalidRequest('the original request is unknown: send X-Original-URI (nginx) or X-Forwarded-Uri (Caddy, Traefik)');
+export function originalRequest(headers: IncomingHttpHeaders, method: string, checkTarget: string, base: string): OriginalRequest {
+  const uri = single(headers['x-original-uri']) ?? single(headers['x-forwarded-uri']) ?? (checkTarget.length > base.length ? checkTarget.slice(base.length) : undefined);
+  if (uri === undefined) throw invalidRequest('the original request is unknown: send X-Original-URI (nginx) or X-Forwarded-Uri (Caddy, Traefik)');
   const originalMethod = (single(headers['x-original-method']) ?? single(headers['x-forwarded-method']) ?? method).toUpperCase();
   const host = (single(headers['x-forwarded-host'])?.split(',')[0]?.trim() ?? headers.host ?? '').toLowerCase();
   if (!host) throw invalidRequest('the original request has no host: send Host or X-Forwarded-Host');
   const proto = single(headers['x-forwarded-proto'])?.split(',')[0]?.trim().toLowerCase();
-  const query = uri.search(/[?#]/);
-  return { method: originalMethod, scheme: proto === 'https' ? 'https' : 'http', host, path: query === -1 ? uri : uri.slice(0, query) };
+  return { method: originalMethod, scheme: proto === 'https' ? 'https' : 'http', host, ...target(uri) };
 }
 
-/** The URL a DPoP proof's `htu` must name (RFC 9449 §4.3): scheme, host and path, without query or fragment. */
+/** A target another server could read as another path is refused, before any token is looked at. */
+function target(uri: string): { path: string; segments: PathSegments } {
+  try {
+    return readTarget(uri);
+  } catch (err) {
+    if (err instanceof AmbiguousTarget) throw invalidRequest(`the original request's target is refused, since the API could read it as another path: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * The URL a DPoP proof's `htu` must name (RFC 9449 §4.3): scheme, host and path, without query or
+ * fragment. The origin comes from `public_base_url` or the gateway's scheme and host, never from the
+ * path: the path is appended to it as text, not resolved against it (which would read `//host/x`
+ * as another host).
+ */
 export function proofUrl(request: OriginalRequest, publicBaseUrl?: string): string | undefined {
   const base = publicBaseUrl ? URL.parse(publicBaseUrl) : URL.parse(`${request.scheme}://${request.host}`);
-  if (!base) return undefined;
-  return URL.parse(request.path, base.origin)?.href;
+  if (!base || !request.path.startsWith('/') || request.path.startsWith('//')) return undefined;
+  const url = URL.parse(`${base.origin}${request.path}`);
+  return url?.origin === base.origin ? url.href : undefined;
 }
 
 function single(value: string | string[] | undefined): string | undefined {

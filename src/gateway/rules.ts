@@ -48,29 +48,8 @@ export interface RequestTarget {
   method: string;
   /** Host as sent (lower-cased here), maybe with a port. */
   host: string;
-  /** The path's segments, percent-decoded: ['', 'api', 'x'] for /api/x. */
+  /** The path's segments as readTarget (src/gateway/request-path.ts) reads them. */
   segments: readonly string[];
-}
-
-/**
- * The decoded segments of a request path, or undefined for a path a server could read differently
- * from a rule (dot segments, an encoded slash or backslash, a broken escape, a control character):
- * such a request matches no rule and is refused.
- */
-export function pathSegments(rawPath: string): string[] | undefined {
-  if (!rawPath.startsWith('/')) return undefined;
-  const segments: string[] = [];
-  for (const raw of rawPath.split('/')) {
-    let segment: string;
-    try {
-      segment = raw.includes('%') ? decodeURIComponent(raw) : raw;
-    } catch {
-      return undefined;
-    }
-    if (segment === '.' || segment === '..' || /[/\\\x00-\x1f\x7f]/.test(segment)) return undefined;
-    segments.push(segment);
-  }
-  return segments;
 }
 
 /** A rule, prepared once for matching many requests. */
@@ -79,8 +58,14 @@ export interface CompiledRule {
   matches(target: RequestTarget): boolean;
 }
 
-export function compileRule(rule: RouteRule): CompiledRule {
-  const pattern = rule.path.split('/');
+/**
+ * `caseSensitive`: the API behind tells `/Admin` from `/admin`. Most do, but many (IIS, Windows
+ * file systems, case-insensitive routers) do not, so unless the resource server says its paths are
+ * case-sensitive, paths are compared without regard to case: `/ADMIN` then meets `/admin`'s rule.
+ */
+export function compileRule(rule: RouteRule, { caseSensitive = false }: { caseSensitive?: boolean } = {}): CompiledRule {
+  const fold = caseSensitive ? (value: string) => value : asciiLowerCase;
+  const pattern = fold(rule.path).split('/');
   const rest = pattern.at(-1) === '**';
   const fixed = rest ? pattern.slice(0, -1) : pattern;
   const methods = rule.methods && new Set(rule.methods);
@@ -91,11 +76,16 @@ export function compileRule(rule: RouteRule): CompiledRule {
       if (methods && !methods.has(method)) return false;
       if (!hostMatches(host)) return false;
       if (rest ? segments.length < fixed.length : segments.length !== fixed.length) return false;
-      for (let i = 0; i < fixed.length; i += 1) if (fixed[i] !== '*' && fixed[i] !== segments[i]) return false;
+      for (let i = 0; i < fixed.length; i += 1) if (fixed[i] !== '*' && fixed[i] !== fold(segments[i]!)) return false;
       // `/api/**` matches /api and below it, not /apix; `*` matches one non-empty segment.
       return fixed.every((part, i) => part !== '*' || segments[i] !== '');
     },
   };
+}
+
+/** Paths are ASCII once read (readTarget refuses the rest), so no Unicode case mapping (K, ſ) applies. */
+function asciiLowerCase(value: string): string {
+  return value.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 }
 
 function hostMatcher(ruleHost: string | undefined): (host: string) => boolean {

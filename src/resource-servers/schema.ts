@@ -60,6 +60,7 @@ const fields = {
   signing_alg: z.enum(SIGNING_ALGS),
   dpop_required: z.boolean(),
   public_base_url: publicBaseUrl.nullable(),
+  case_sensitive_paths: z.boolean(),
 };
 
 export const createResourceServerInput = z.strictObject({
@@ -71,6 +72,7 @@ export const createResourceServerInput = z.strictObject({
   signing_alg: fields.signing_alg.default('RS256'),
   dpop_required: fields.dpop_required.default(false),
   public_base_url: fields.public_base_url.optional(),
+  case_sensitive_paths: fields.case_sensitive_paths.default(false),
 });
 
 export const updateResourceServerInput = z.strictObject({
@@ -82,6 +84,7 @@ export const updateResourceServerInput = z.strictObject({
   signing_alg: fields.signing_alg.optional(),
   dpop_required: fields.dpop_required.optional(),
   public_base_url: fields.public_base_url.optional(),
+  case_sensitive_paths: fields.case_sensitive_paths.optional(),
 });
 
 export const listResourceServersInput = z.strictObject({

@@ -43,6 +43,7 @@ export class ResourceServerService {
         signingAlg: input.signing_alg,
         dpopRequired: input.dpop_required,
         publicBaseUrl: input.public_base_url ?? null,
+        caseSensitivePaths: input.case_sensitive_paths,
       },
       skipDuplicates: true,
     });
@@ -95,6 +96,7 @@ export class ResourceServerService {
       signingAlg: patch.signing_alg,
       dpopRequired: patch.dpop_required,
       publicBaseUrl: patch.public_base_url,
+      caseSensitivePaths: patch.case_sensitive_paths,
     };
     const updated = await this.db.prisma.resourceServer.update({ where: { id }, data }).catch((err: unknown) => {
       // A concurrent change took the identifier between the check and the update.

@@ -18,6 +18,9 @@ const DOCS = fileURLToPath(new URL('../../docs/gateway/', import.meta.url));
 /** The addresses and key the documented configurations name, which the tests replace. */
 export const DOCUMENTED = { listen: '8080', gateway: '127.0.0.1:3002', upstream: '127.0.0.1:9000', key: 'replace-with-your-GATEWAY_KEY-32-characters-or-more' };
 
+/** The name the documented nginx server block answers to: the host its checks are about. */
+export const NGINX_SERVER_NAME = 'api.example.com';
+
 export interface RunningGateway {
   url: string;
   close(): Promise<void>;
@@ -28,6 +31,8 @@ export interface GatewaySetup {
   gateway: string;
   upstream: string;
   key: string;
+  /** nginx: one copy of the documented server block per name (several virtual hosts on one port). */
+  serverNames?: readonly string[];
 }
 
 export type GatewayKind = 'nginx' | 'caddy';
@@ -48,8 +53,9 @@ export async function configuration(file: 'nginx.conf' | 'Caddyfile', port: numb
   for (const documented of Object.values(DOCUMENTED)) if (!text.includes(documented)) throw new Error(`docs/gateway/${file} no longer names ${documented}`);
   return text
     .replaceAll(`listen ${DOCUMENTED.listen};`, `listen 127.0.0.1:${port};`)
-    // http:// in front: a site named by an address would get a certificate and HTTPS.
-    .replaceAll(`:${DOCUMENTED.listen} {`, `http://127.0.0.1:${port} {`)
+    // http:// in front: a site named by an address would get a certificate and HTTPS. The site
+    // still answers every host, as documented, on the loopback address only.
+    .replaceAll(`:${DOCUMENTED.listen} {`, `http://:${port} {\n\tbind 127.0.0.1`)
     .replaceAll(DOCUMENTED.gateway, setup.gateway)
     .replaceAll(DOCUMENTED.upstream, setup.upstream)
     .replaceAll(DOCUMENTED.key, setup.key);
@@ -60,7 +66,9 @@ export async function startGateway(kind: GatewayKind, program: string, setup: Ga
   const port = await freePort();
   let child: ChildProcess;
   if (kind === 'nginx') {
-    const site = await configuration('nginx.conf', port, setup);
+    const documented = await configuration('nginx.conf', port, setup);
+    const block = documented.slice(documented.indexOf('server {'));
+    const site = setup.serverNames ? setup.serverNames.map((name) => block.replace(`server_name ${NGINX_SERVER_NAME};`, `server_name ${name};`)).join('\n') : documented;
     await writeFile(
       join(dir, 'nginx.conf'),
       `pid ${dir}/nginx.pid;\nerror_log ${dir}/error.log;\nevents {}\nhttp {\n  access_log off;\n` +
@@ -123,3 +131,4 @@ export async function startUpstream(): Promise<{ address: string; close(): Promi
       }),
   };
 }
+

@@ -231,9 +231,10 @@ describe.each(cliStores)('the admin CLI beside a server on the $name store', (ki
     afterAll(() => rm(dir, { recursive: true, force: true }));
 
     it('sets the gateway route rules from a YAML or a JSON file, and prints them', async () => {
-      const created = await run('resource-server', 'create', '--identifier', 'https://items.example/api', '--name', 'Items', '--public-base-url', 'https://items.example');
+      const created = await run('resource-server', 'create', '--identifier', 'https://items.example/api', '--name', 'Items', '--public-base-url', 'https://items.example', '--case-sensitive-paths', 'true');
       expect(created.code, created.stderr).toBe(0);
       expect(created.json.public_base_url).toBe('https://items.example');
+      expect(created.json.case_sensitive_paths).toBe(true);
       id = created.json.id as string;
       expect((await run('resource-server', 'routes', 'get', id)).json).toEqual({ id, routes: [] });
 

@@ -11,7 +11,7 @@ import { MAX_FORM_PARAMETERS, MAX_JSON_DEPTH } from '../../src/http/bodies.js';
 import { STANDARD_METHODS } from '../../src/http/errors.js';
 import { MAX_BODY_BYTES } from '../../src/http/validate.js';
 import { BrowserAgent, csrfOf, pkcePair } from '../helpers/browser-agent.js';
-import { adminToken, basic, clientCredentialsToken, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
+import { admin, adminToken, basic, clientCredentialsToken, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 import { createUser, registerAppClient, REDIRECT_URI } from '../helpers/users.js';
@@ -867,3 +867,69 @@ describe('generated deeply nested JSON and long forms', () => {
     expect(tollgate.logs.filter((line) => line.msg === 'request' && (line.status as number) >= 500)).toEqual([]);
   }, 300_000);
 });
+/**
+ * Original targets built from the tricks that make servers read one path two ways (docs/gateway.md,
+ * Tricks and answers), asked about through every gateway convention: none may get a 5xx, and none
+ * that a server could read otherwise may pass. A WHATWG URL parser stands in for "a server": a
+ * target passes only if it leaves the path as it is, and holds no `;`, `//` or `#`.
+ */
+describe('generated gateway targets', () => {
+  const KEY = 'gateway-key-0123456789abcdefghijklmnopqrstuvwxyz';
+  const HOST = 'tricks.example';
+  const ATOMS = ['public', 'a', 'admin', 'ADMIN', 'Admin', 'x', '', '.', '..', '..;', ';x=1', 'admin.', 'admin%20', '%2e', '%2E%2e', '%2f', '%2F', '%5c', '%3b', '%25', '%252f', '\\', '#', '?', '?q=/../', '%', '%zz', '%00', '%0a', '%41', '%C4%B0', '\u0130', '\u212a', 'a b', '@', ':', '~', "'", '*', '\u0000', '\t'];
+  const PREFIXES = ['/', '/', '/', '//', '///', 'http://evil.example/', '//evil.example/', '\\', '', '/public/', '/a/', '/public/..;/'];
+  let tollgate: TestTollgate;
+  let authorization: string;
+
+  beforeAll(async () => {
+    tollgate = await startTollgate({ GATEWAY_PORT: '0', GATEWAY_KEY: KEY });
+    const created = await admin(tollgate.url, 'POST', '/resource-servers', { identifier: `https://${HOST}`, name: 'Tricks', scopes: ['a:read', 'admin'] });
+    const routes = [{ path: '/public/**', public: true }, { path: '/a/admin/**', scopes_all: ['admin'] }, { path: '/a/**', scopes_all: ['a:read'] }];
+    expect((await admin(tollgate.url, 'PUT', `/resource-servers/${created.body.id as string}/routes`, { routes })).status).toBe(200);
+    const client = await registerClient(tollgate.url, { scope: 'a:read' });
+    const issued = await postForm(tollgate.url, '/token', { grant_type: 'client_credentials', scope: 'a:read', resource: `https://${HOST}` }, [client.client_id, client.client_secret]);
+    authorization = `Bearer ${issued.body.access_token as string}`;
+  });
+  afterAll(() => tollgate?.close());
+
+  const target = fc
+    .tuple(fc.constantFrom(...PREFIXES), fc.array(fc.tuple(fc.constantFrom(...ATOMS), fc.constantFrom('/', '/', '')), { maxLength: 6 }), fc.constantFrom('/', '', '.', ''))
+    .map(([prefix, parts, end]) => prefix + parts.map(([atom, separator]) => atom + separator).join('') + end);
+  const convention = fc.constantFrom('x-original-uri', 'x-forwarded-uri', 'envoy');
+
+  /** Could a server read the target's path as another path? */
+  const ambiguous = (uri: string) => {
+    if (!uri.startsWith('/') || uri.includes('#')) return true;
+    const path = uri.split('?')[0]!;
+    return /;|\/\/|[^\x21-\x7e]/.test(path) || URL.parse(path, 'http://h')?.pathname !== path;
+  };
+
+  it('answers every one below 500, and passes none a server could read otherwise', async () => {
+    const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
+    console.info(`generated gateway targets: FUZZ_SEED=${seed}`);
+    const gateway = tollgate.running.gatewayUrl!;
+    const answers = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(target, convention, fc.boolean(), async (uri, via, withToken) => {
+        const headers = [`host: ${HOST}`, `x-gateway-key: ${KEY}`, ...(withToken ? [`authorization: ${authorization}`] : [])];
+        // Sent as UTF-8 bytes: Envoy's in the request line, the others in a header.
+        const request = via === 'envoy'
+          ? `GET /gateway/check${uri} HTTP/1.1\r\n${headers.join('\r\n')}\r\n\r\n`
+          : `GET /gateway/check HTTP/1.1\r\n${[...headers, `${via}: ${uri}`].join('\r\n')}\r\n\r\n`;
+        const reply = await rawRequest(gateway, Buffer.from(request, 'utf8'));
+        answers.set(reply.status, (answers.get(reply.status) ?? 0) + 1);
+        expect(reply.status, `${via}: ${JSON.stringify(uri)}`).toBeLessThan(500);
+        // A header value arrives without its leading and trailing blanks (RFC 9110 §5.5).
+        const received = via === 'envoy' ? uri : uri.replace(/^[ \t]+|[ \t]+$/g, '');
+        if (reply.status === 200) expect(ambiguous(received), `${via}: ${JSON.stringify(uri)} passed`).toBe(false);
+        if (reply.status === 400 && reply.body) expect(typeof (JSON.parse(reply.body) as { error?: unknown }).error).toBe('string');
+      }),
+      { numRuns: Math.max(300, Math.ceil(FUZZ_RUNS / 5)), seed },
+    );
+    // The generators reach both sides: targets that pass and targets refused as ambiguous.
+    expect(answers.get(200), JSON.stringify([...answers])).toBeGreaterThan(0);
+    expect(answers.get(400), JSON.stringify([...answers])).toBeGreaterThan(0);
+    expect(tollgate.logs.filter((line) => line.msg === 'request' && (line.status as number) >= 500)).toEqual([]);
+  }, 600_000);
+});
+

@@ -23,6 +23,19 @@ async function check(headers: Record<string, string>, path = '/gateway/check', m
   return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
 }
 
+/** A client with DPoP-bound tokens, its key, a token for `form` and the token's hash (a proof's ath). */
+async function dpopBoundToken(form: Record<string, string>) {
+  const key = new DpopKey();
+  const client = await registerClient(tollgate.url, { scope: form.scope, dpop_bound_access_tokens: true });
+  const issued = await fetch(`${tollgate.url}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret), dpop: key.proof(`${tollgate.url}/token`) },
+    body: new URLSearchParams({ grant_type: 'client_credentials', ...form }).toString(),
+  });
+  const bound = ((await issued.json()) as { access_token: string }).access_token;
+  return { key, client, bound, ath: createHash('sha256').update(bound).digest('base64url') };
+}
+
 describe('who may ask', () => {
   it('is not served on the main port', async () => {
     for (const path of ['/gateway/check', '/gateway/check/x', '/gateway']) {
@@ -139,11 +152,12 @@ describe('decisions with route rules', () => {
     expect((await check({ authorization, ...host, 'x-original-uri': '/elsewhere', 'x-forwarded-uri': '/items/1' })).status).toBe(403);
   });
 
-  it('refuses another host, a path outside the rules and a path that could be read two ways', async () => {
+  it('refuses another host and a path outside the rules (403), and a path that could be read two ways (400)', async () => {
     const authorization = `Bearer ${token}`;
     expect((await check({ authorization, 'x-original-uri': '/items/1', 'x-forwarded-host': 'other.example.com' })).status).toBe(403);
-    for (const uri of ['/itemsx', '/items/../admin', '/items/%2e%2e/admin', '/items/a%2Fb']) {
-      expect((await check({ authorization, 'x-original-uri': uri, 'x-forwarded-host': 'api.example.com' })).status, uri).toBe(403);
+    expect((await check({ authorization, 'x-original-uri': '/itemsx', 'x-forwarded-host': 'api.example.com' })).status).toBe(403);
+    for (const uri of ['/items/../admin', '/items/%2e%2e/admin', '/items/a%2Fb']) {
+      expect((await check({ authorization, 'x-original-uri': uri, 'x-forwarded-host': 'api.example.com' })).status, uri).toBe(400);
     }
   });
 
@@ -154,15 +168,7 @@ describe('decisions with route rules', () => {
   });
 
   it("checks a DPoP proof's htu against the resource server's public_base_url", async () => {
-    const key = new DpopKey();
-    const client = await registerClient(tollgate.url, { scope: 'read', dpop_bound_access_tokens: true });
-    const issued = await fetch(`${tollgate.url}/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret), dpop: key.proof(`${tollgate.url}/token`) },
-      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'read', resource: API }).toString(),
-    });
-    const bound = ((await issued.json()) as { access_token: string }).access_token;
-    const ath = createHash('sha256').update(bound).digest('base64url');
+    const { key, client, bound, ath } = await dpopBoundToken({ scope: 'read', resource: API });
     // The gateway forwards http://10.0.0.5:8080; clients reach https://api.example.com.
     const forwarded = { authorization: `DPoP ${bound}`, 'x-original-uri': '/items/1', 'x-forwarded-host': 'api.example.com', 'x-forwarded-proto': 'http' };
     expect((await check({ ...forwarded, dpop: key.proof('http://api.example.com/items/1', { ath }, 'GET') })).status).toBe(401);
@@ -181,6 +187,79 @@ describe('decisions with route rules', () => {
     expectPass(await check(request));
     expect((await admin(tollgate.url, 'PUT', `/resource-servers/${serverId}/routes`, { routes: [] })).status).toBe(200);
     expect((await check(request)).status).toBe(403);
+  });
+});
+
+describe('targets the API could read as another path', () => {
+  const API = 'https://tricks.example';
+  const host = { 'x-forwarded-host': 'tricks.example' };
+  let serverId: string;
+  let reader: RegisteredClient;
+
+  beforeAll(async () => {
+    const created = await admin(tollgate.url, 'POST', '/resource-servers', { identifier: API, name: 'Tricks', scopes: ['a:read', 'admin'] });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.case_sensitive_paths).toBe(false);
+    serverId = created.body.id as string;
+    const rules = [
+      { host: 'tricks.example', path: '/public/**', public: true },
+      { host: 'tricks.example', path: '/a/admin/**', scopes_all: ['admin'] },
+      { host: 'tricks.example', path: '/a/**', scopes_all: ['a:read'] },
+      { host: 'tricks.example', path: '/**', scopes_all: ['a:read'] },
+    ];
+    expect((await admin(tollgate.url, 'PUT', `/resource-servers/${serverId}/routes`, { routes: rules })).status).toBe(200);
+    reader = await registerClient(tollgate.url, { scope: 'a:read', dpop_bound_access_tokens: false });
+  });
+
+  const readToken = async () => {
+    const issued = await postForm(tollgate.url, '/token', { grant_type: 'client_credentials', scope: 'a:read', resource: API }, [reader.client_id, reader.client_secret]);
+    expect(issued.status, JSON.stringify(issued.body)).toBe(200);
+    return issued.body.access_token as string;
+  };
+
+  it('refuses each trick with 400 invalid_request, with a token or without, whichever header carries it', async () => {
+    const authorization = `Bearer ${await readToken()}`;
+    const tricks = ['/public/..;/a/admin/x', '/public;x=1/../a/admin/x', '/a//admin/x', '/public/x#/../../a/admin/x', '/a/admin./x', '/a/admin%2e/x', '/public/%2e%2e/a/admin/x', '/public%2f..%2fa/admin/x', '/public/..%5ca/admin/x', '/public\\..\\a/admin/x', '//evil.example/a/admin/x', 'http://evil.example/a/admin/x', '/a/adm%C4%B0n/x'];
+    for (const uri of tricks) {
+      for (const headers of [{ 'x-original-uri': uri }, { 'x-forwarded-uri': uri }, { authorization, 'x-original-uri': uri }] as Record<string, string>[]) {
+        const response = await check({ ...host, ...headers });
+        expect(response.status, `${uri} ${JSON.stringify(response.body)}`).toBe(400);
+        expect(response.body.error).toBe('invalid_request');
+      }
+    }
+    // Envoy's convention: the target after the check's own path.
+    expect((await check(host, '/gateway/check/a/admin./x')).status).toBe(400);
+    // A plain path still passes, and the admin path still needs admin.
+    expect((await check({ ...host, 'x-original-uri': '/public/x' })).status).toBe(200);
+    expect((await check({ ...host, authorization, 'x-original-uri': '/a/admin/x' })).status).toBe(403);
+  });
+
+  it('compares paths without regard to case, unless the resource server says its API tells them apart', async () => {
+    const authorization = `Bearer ${await readToken()}`;
+    for (const uri of ['/a/ADMIN/x', '/A/Admin/x', '/a/aDmIn']) {
+      const response = await check({ ...host, authorization, 'x-original-uri': uri });
+      expect(response.status, uri).toBe(403);
+      expect(response.body).toMatchObject({ error: 'insufficient_scope', scope: 'admin' });
+    }
+    const sensitive = await admin(tollgate.url, 'PATCH', `/resource-servers/${serverId}`, { case_sensitive_paths: true });
+    expect(sensitive.status, JSON.stringify(sensitive.body)).toBe(200);
+    expect(sensitive.body.case_sensitive_paths).toBe(true);
+    try {
+      // Its API reads /a/ADMIN/x as another path than /a/admin/x: the /a/** rule decides.
+      expect((await check({ ...host, authorization, 'x-original-uri': '/a/ADMIN/x' })).status).toBe(200);
+      expect((await check({ ...host, authorization, 'x-original-uri': '/a/admin/x' })).status).toBe(403);
+    } finally {
+      expect((await admin(tollgate.url, 'PATCH', `/resource-servers/${serverId}`, { case_sensitive_paths: false })).status).toBe(200);
+    }
+  });
+
+  it("never takes a DPoP proof's htu host from the original path", async () => {
+    const { key, bound, ath } = await dpopBoundToken({ scope: 'a:read', resource: API });
+    const request = { ...host, authorization: `DPoP ${bound}` };
+    const steered = await check({ ...request, 'x-original-uri': '//evil.example/steal', dpop: key.proof('http://evil.example/steal', { ath }, 'GET') });
+    expect(steered.status, JSON.stringify(steered.body)).toBe(400);
+    const passed = await check({ ...request, 'x-original-uri': '/steal', dpop: key.proof('http://tricks.example/steal', { ath }, 'GET') });
+    expect(passed.status, JSON.stringify(passed.body)).toBe(200);
   });
 });
 

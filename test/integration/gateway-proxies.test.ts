@@ -3,13 +3,15 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DpopKey } from '../helpers/dpop.js';
-import { gatewayProgram, startGateway, startUpstream, type GatewayKind, type RunningGateway } from '../helpers/gateways.js';
-import { admin, basic, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
+import { gatewayProgram, NGINX_SERVER_NAME, startGateway, startUpstream, type GatewayKind, type RunningGateway } from '../helpers/gateways.js';
+import { admin, basic, clientCredentialsToken, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
+import { rawRequest as rawHttp } from '../helpers/raw-http.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 
 const KEY = 'gateway-key-0123456789abcdefghijklmnopqrstuvwxyz';
 const ROUTES = [
   { path: '/public/**', public: true },
+  { path: '/api/admin/**', scopes_all: ['admin'] },
   { path: '/api/**', methods: ['GET', 'HEAD'], scopes_all: ['read'] },
   { path: '/api/**', scopes_all: ['write'] },
 ];
@@ -17,6 +19,8 @@ const ROUTES = [
 /** The API the gateways guard, and a resource server whose access tokens are JWTs (RFC 9068). */
 const ITEMS_API = 'https://items.example/api';
 const JWT_API = 'https://jwt-api.example';
+/** Virtual hosts on one nginx port: b.example's /b/** is public, c.example's is not. */
+const VHOSTS = ['b.example', 'c.example'];
 
 let tollgate: TestTollgate;
 let upstream: Awaited<ReturnType<typeof startUpstream>>;
@@ -34,6 +38,8 @@ beforeAll(async () => {
   const jwtServer = await admin(tollgate.url, 'POST', '/resource-servers', { identifier: JWT_API, name: 'JWT API', scopes: ['read'], access_token_format: 'jwt' });
   expect(jwtServer.status, JSON.stringify(jwtServer.body)).toBe(201);
   expect((await admin(tollgate.url, 'PUT', `/resource-servers/${jwtServer.body.id as string}/routes`, { routes: [{ path: '/jwt/**', scopes_all: ['read'] }] })).status).toBe(200);
+  const vhosts = await admin(tollgate.url, 'POST', '/resource-servers', { identifier: 'https://vhosts.example', name: 'Virtual hosts' });
+  expect((await admin(tollgate.url, 'PUT', `/resource-servers/${vhosts.body.id as string}/routes`, { routes: [{ host: 'b.example', path: '/b/**', public: true }] })).status).toBe(200);
   reader = await registerClient(tollgate.url, { scope: 'read other' });
   bound = await registerClient(tollgate.url, { scope: 'read', dpop_bound_access_tokens: true });
 });
@@ -60,15 +66,29 @@ async function boundToken(): Promise<string> {
   return body.access_token as string;
 }
 
+/**
+ * A request sent as written, for targets fetch would normalise (`..`, `#`, `\`) and absolute-form
+ * ones: its status and, from the echoing upstream, what the upstream received.
+ */
+async function rawRequest(url: string, target: string, headers: Record<string, string> = {}) {
+  const head = Object.entries({ host: new URL(url).host, ...headers }).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  const reply = await rawHttp(url, `GET ${target} HTTP/1.1\r\n${head}\r\n`);
+  const upstream = reply.status === 200 && reply.body.startsWith('{') ? (JSON.parse(reply.body) as { url: string; headers: Record<string, string> }) : undefined;
+  return { status: reply.status, upstream };
+}
+
 const ath = (token: string) => createHash('sha256').update(token).digest('base64url');
 
 for (const kind of ['nginx', 'caddy'] as const satisfies readonly GatewayKind[]) {
   const program = gatewayProgram(kind);
   describe.skipIf(!program)(`through ${kind}`, () => {
     let gateway: RunningGateway;
+    /** Where clients reach the API: nginx checks requests as for its server block's name. */
+    let origin: string;
 
     beforeAll(async () => {
       gateway = await startGateway(kind, program!, { gateway: new URL(tollgate.running.gatewayUrl!).host, upstream: upstream.address, key: KEY });
+      origin = kind === 'nginx' ? gateway.url.replace('127.0.0.1', NGINX_SERVER_NAME) : gateway.url;
     });
     afterAll(() => gateway?.close());
 
@@ -135,7 +155,7 @@ for (const kind of ['nginx', 'caddy'] as const satisfies readonly GatewayKind[])
 
     it('passes a DPoP-bound token with a proof of the original request, once; a proof for another path fails', async () => {
       const token = await boundToken();
-      const proof = dpopKey.proof(`${gateway.url}/api/items`, { ath: ath(token) }, 'GET');
+      const proof = dpopKey.proof(`${origin}/api/items`, { ath: ath(token) }, 'GET');
       const headers = { authorization: `DPoP ${token}`, dpop: proof };
       const passed = await call('/api/items?page=1', headers);
       expect(passed.status).toBe(200);
@@ -143,8 +163,51 @@ for (const kind of ['nginx', 'caddy'] as const satisfies readonly GatewayKind[])
       const replayed = await call('/api/items?page=1', headers);
       expect(replayed.status).toBe(401);
       expect(replayed.challenge).toContain('error="invalid_token"');
-      const elsewhere = await call('/api/other', { authorization: `DPoP ${token}`, dpop: dpopKey.proof(`${gateway.url}/api/items`, { ath: ath(token) }, 'GET') });
+      const elsewhere = await call('/api/other', { authorization: `DPoP ${token}`, dpop: dpopKey.proof(`${origin}/api/items`, { ath: ath(token) }, 'GET') });
       expect(elsewhere.status).toBe(401);
+    });
+
+    it('refuses (400) each target the API could read as another path, which never reaches it', async () => {
+      const authorization = `Bearer ${await tokenFor(reader, 'read')}`;
+      const tricks: [string, Record<string, string>][] = [
+        ['/public/..;/api/admin/x', {}],
+        ['/public;x=1/../api/admin/x', {}],
+        ['/public/x#/../../api/admin/x', {}],
+        ['/public/%2e%2e/api/admin/x', {}],
+        ['/public/..%2fapi/admin/x', {}],
+        ['/public/..\\api/admin/x', {}],
+        ['/api//admin/x', { authorization }],
+        ['/api/admin./x', { authorization }],
+        ['/api/admin%2e/x', { authorization }],
+      ];
+      for (const [target, headers] of tricks) expect((await rawRequest(gateway.url, target, headers)).status, target).toBe(400);
+      // Case: the admin rule holds for /api/ADMIN, and the API gets the target exactly as checked.
+      expect((await rawRequest(gateway.url, '/api/ADMIN/x', { authorization })).status).toBe(403);
+      const passed = await rawRequest(gateway.url, '/api/Items/%41?q=%2F', { authorization });
+      expect(passed.status).toBe(200);
+      expect(passed.upstream!.url).toBe('/api/Items/%41?q=%2F');
+    });
+
+    it('passes the API none of the client’s identity headers, in any spelling', async () => {
+      const spoofed = { 'X_Auth_Subject': 'mallory', 'x_auth_scope': 'admin', 'X-Auth_Client-Id': 'mallory', 'X_AUTH_CLIENT_ID': 'mallory', 'X-AUTH-AUDIENCE': 'x' };
+      const response = await rawRequest(gateway.url, '/public/status', spoofed);
+      expect(response.status).toBe(200);
+      const seen = Object.keys(response.upstream!.headers).filter((name) => /^x[-_]auth[-_]/i.test(name) && response.upstream!.headers[name] !== '');
+      expect(seen).toEqual([]);
+    });
+
+    it('checks an absolute-form request for the host that serves it, not for its Host header', async () => {
+      // The request line names c.example, whose /b/** needs a token; Host says b.example, whose /b/** is public.
+      const sites = kind === 'nginx' ? await startGateway(kind, program!, { gateway: new URL(tollgate.running.gatewayUrl!).host, upstream: upstream.address, key: KEY, serverNames: VHOSTS }) : gateway;
+      try {
+        const port = new URL(sites.url).port;
+        expect((await rawRequest(sites.url, `http://c.example:${port}/b/x`, { host: `b.example:${port}` })).status).toBe(401);
+        const served = await rawRequest(sites.url, '/b/x', { host: `b.example:${port}` });
+        expect(served.status).toBe(200);
+        expect(served.upstream?.url).toBe('/b/x');
+      } finally {
+        if (sites !== gateway) await sites.close();
+      }
     });
   });
 }

@@ -33,6 +33,7 @@ describe('resource server lifecycle', () => {
       access_token_format: 'opaque',
       signing_alg: 'RS256',
       dpop_required: false,
+      case_sensitive_paths: false,
       created_at: expect.any(String),
       updated_at: expect.any(String),
     });
@@ -48,9 +49,10 @@ describe('resource server lifecycle', () => {
       access_token_ttl: 120,
       signing_alg: 'ES256',
       dpop_required: true,
+      case_sensitive_paths: true,
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
-    expect(created.body).toMatchObject({ identifier: 'urn:example:ledger', scopes: ['ledger:read', 'ledger:write'], access_token_format: 'jwt', access_token_ttl: 120, signing_alg: 'ES256', dpop_required: true });
+    expect(created.body).toMatchObject({ identifier: 'urn:example:ledger', scopes: ['ledger:read', 'ledger:write'], access_token_format: 'jwt', access_token_ttl: 120, signing_alg: 'ES256', dpop_required: true, case_sensitive_paths: true });
   });
 
   it('refuses a second resource server with the same identifier (409)', async () => {

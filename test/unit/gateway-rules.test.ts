@@ -1,17 +1,36 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { originalRequest, proofUrl } from '../../src/gateway/original-request.js';
-import { compileRule, firstMatch, missingScopes, pathSegments, routeRule, routeRules, type RouteRule } from '../../src/gateway/rules.js';
+import { AmbiguousTarget, readPath, readTarget } from '../../src/gateway/request-path.js';
+import { compileRule, firstMatch, missingScopes, routeRule, routeRules, type RouteRule } from '../../src/gateway/rules.js';
 
-const target = (path: string, method = 'GET', host = 'api.example.com') => ({ method, host, segments: pathSegments(path)! });
-const matches = (rule: RouteRule, path: string, method = 'GET', host = 'api.example.com') => compileRule(rule).matches(target(path, method, host));
+const target = (path: string, method = 'GET', host = 'api.example.com') => ({ method, host, segments: readPath(path) });
+const matches = (rule: RouteRule, path: string, method = 'GET', host = 'api.example.com', caseSensitive = false) => compileRule(rule, { caseSensitive }).matches(target(path, method, host));
+/** The path's segments, or undefined where the path is refused. */
+const segmentsOf = (path: string) => {
+  try {
+    return readPath(path);
+  } catch (err) {
+    if (err instanceof AmbiguousTarget) return undefined;
+    throw err;
+  }
+};
 
 describe('route rules: paths', () => {
   it('matches an exact path only', () => {
     expect(matches({ path: '/health' }, '/health')).toBe(true);
     expect(matches({ path: '/health' }, '/health/')).toBe(false);
     expect(matches({ path: '/health' }, '/healthz')).toBe(false);
-    expect(matches({ path: '/health' }, '/Health')).toBe(false);
+    expect(matches({ path: '/health' }, '/Health', 'GET', 'api.example.com', true)).toBe(false);
+  });
+
+  it('compares paths without regard to ASCII case, unless the API tells them apart', () => {
+    const rule = { path: '/a/Admin/**' };
+    for (const path of ['/a/admin/x', '/A/ADMIN/x', '/a/aDmIn']) expect(matches(rule, path), path).toBe(true);
+    expect(matches(rule, '/a/admin/x', 'GET', 'h', true)).toBe(false);
+    expect(matches(rule, '/a/Admin/x', 'GET', 'h', true)).toBe(true);
+    // No Unicode case mapping: the Kelvin sign is not a K.
+    expect(compileRule({ path: '/k' }).matches({ method: 'GET', host: 'h', segments: ['', '\u212a'] })).toBe(false);
   });
 
   it('matches a prefix (**) on segment boundaries: the path itself and below it', () => {
@@ -23,22 +42,56 @@ describe('route rules: paths', () => {
   it('matches * as exactly one non-empty segment', () => {
     const rule = { path: '/users/*/photos' };
     expect(matches(rule, '/users/42/photos')).toBe(true);
-    expect(matches(rule, '/users//photos')).toBe(false);
+    expect(segmentsOf('/users//photos')).toBeUndefined();
     expect(matches(rule, '/users/42/43/photos')).toBe(false);
   });
 
   it('compares decoded segments, and refuses paths a server could read differently', () => {
     expect(matches({ path: '/files/a b' }, '/files/a%20b')).toBe(true);
     for (const path of ['/api/../admin', '/api/%2e%2e/admin', '/api/%2E/x', '/api/a%2Fb', '/api/a%5cb', '/api/%zz', '/api/\u0000', 'api']) {
-      expect(pathSegments(path), path).toBeUndefined();
+      expect(segmentsOf(path), path).toBeUndefined();
     }
+  });
+
+  it('refuses each target that a common server reads as another path, saying why', () => {
+    const refused: [string, RegExp][] = [
+      ['/public/..;/a/admin/x', /;/],
+      ['/public;jsessionid=1/x', /;/],
+      ['/a//admin/x', /empty segment/],
+      ['//evil.example/steal', /origin-form/],
+      ['http://c.example/b/x', /origin-form/],
+      ['/public/x#/../../a/admin/x', /#/],
+      ['/a/admin./x', /dot/],
+      ['/a/admin../x', /dot/],
+      ['/a/admin%20/x', /space/],
+      ['/a/./admin', /dot segment/],
+      ['/a/%2e%2E/admin', /encoded/],
+      ['/a%2fadmin', /encoded/],
+      ['/a%5Cadmin', /encoded/],
+      ['/a%3badmin', /encoded/],
+      ['/a%252fadmin', /encoded/],
+      ['/a\\admin', /backslash/],
+      ['/a/adm\u0130n', /non-ASCII/],
+      ['/a/caf%C3%A9', /non-ASCII/],
+      ['/a/%0a', /control/],
+      ['/a/ b', /percent-encoded/],
+      ['/a/%g1', /broken/],
+    ];
+    for (const [target, why] of refused) expect(() => readTarget(target), target).toThrow(why);
+  });
+
+  it('reads plain targets: query apart, one trailing slash, escapes of printable ASCII', () => {
+    expect(readTarget('/api/items/7?page=2&x=/../')).toEqual({ path: '/api/items/7', segments: ['', 'api', 'items', '7'] });
+    expect(readTarget('/api/')).toEqual({ path: '/api/', segments: ['', 'api', ''] });
+    expect(readTarget('/')).toEqual({ path: '/', segments: ['', ''] });
+    expect(readTarget("/a%41/~x-_.y/!$&'()*+,=:@")).toEqual({ path: "/a%41/~x-_.y/!$&'()*+,=:@", segments: ['', 'aA', '~x-_.y', "!$&'()*+,=:@"] });
   });
 
   it('never lets a prefix rule match a path outside it, whatever the path (property)', () => {
     fc.assert(
       fc.property(fc.array(fc.stringMatching(/^[a-z%.]{0,6}$/), { maxLength: 6 }), (parts) => {
         const path = `/${parts.join('/')}`;
-        const segments = pathSegments(path);
+        const segments = segmentsOf(path);
         if (!segments) return;
         const matched = compileRule({ path: '/api/**' }).matches({ method: 'GET', host: 'h', segments });
         expect(matched).toBe(segments[1] === 'api');
@@ -71,7 +124,7 @@ describe('route rules: hosts and methods', () => {
 
 describe('route rules: order and scopes', () => {
   it('lets the first matching rule decide, and no rule means no match', () => {
-    const rules = [{ path: '/api/public/**', public: true }, { path: '/api/**', scopes_all: ['read'] }].map(compileRule);
+    const rules = [{ path: '/api/public/**', public: true }, { path: '/api/**', scopes_all: ['read'] }].map((rule) => compileRule(rule));
     expect(firstMatch(rules, target('/api/public/x'))).toEqual({ path: '/api/public/**', public: true });
     expect(firstMatch(rules, target('/api/private'))).toEqual({ path: '/api/**', scopes_all: ['read'] });
     expect(firstMatch(rules, target('/other'))).toBeUndefined();
@@ -124,21 +177,35 @@ describe('the original request', () => {
 
   it("reads nginx's X-Original-* with Host, and they win over X-Forwarded-*", () => {
     const request = originalRequest(headers({ 'x-original-method': 'DELETE', 'x-original-uri': '/a/b?q=1', 'x-forwarded-uri': '/other', 'x-forwarded-method': 'GET', host: 'API.example.com' }), 'GET', '/gateway/check', '/gateway/check');
-    expect(request).toEqual({ method: 'DELETE', scheme: 'http', host: 'api.example.com', path: '/a/b' });
+    expect(request).toEqual({ method: 'DELETE', scheme: 'http', host: 'api.example.com', path: '/a/b', segments: ['', 'a', 'b'] });
   });
 
   it("reads Caddy's and Traefik's X-Forwarded-*", () => {
     const request = originalRequest(headers({ 'x-forwarded-method': 'post', 'x-forwarded-uri': '/x', 'x-forwarded-host': 'api.example.com', 'x-forwarded-proto': 'https' }), 'GET', '/gateway/check', '/gateway/check');
-    expect(request).toEqual({ method: 'POST', scheme: 'https', host: 'api.example.com', path: '/x' });
+    expect(request).toEqual({ method: 'POST', scheme: 'https', host: 'api.example.com', path: '/x', segments: ['', 'x'] });
     expect(proofUrl(request)).toBe('https://api.example.com/x');
     expect(proofUrl(request, 'https://public.example.com:8443/ignored')).toBe('https://public.example.com:8443/x');
   });
 
   it("reads Envoy's: the original method, and the original path after the check's", () => {
-    expect(originalRequest(headers({ host: 'api.example.com' }), 'PUT', '/gateway/check/v1/items', '/gateway/check')).toEqual({ method: 'PUT', scheme: 'http', host: 'api.example.com', path: '/v1/items' });
+    expect(originalRequest(headers({ host: 'api.example.com' }), 'PUT', '/gateway/check/v1/items', '/gateway/check')).toEqual({ method: 'PUT', scheme: 'http', host: 'api.example.com', path: '/v1/items', segments: ['', 'v1', 'items'] });
   });
 
   it('refuses a check that does not say which request it is about', () => {
     expect(() => originalRequest(headers({}), 'GET', '/gateway/check', '/gateway/check')).toThrow(/X-Original-URI/);
+  });
+
+  it('refuses an ambiguous target as invalid_request (400), whichever convention carries it', () => {
+    for (const extra of [{ 'x-original-uri': '/a//b' }, { 'x-forwarded-uri': '/a;b' }, { 'x-original-uri': '//evil.example/steal' }] as Record<string, string>[]) {
+      expect(() => originalRequest(headers(extra), 'GET', '/gateway/check', '/gateway/check')).toThrow(expect.objectContaining({ status: 400, error: 'invalid_request' }));
+    }
+    expect(() => originalRequest(headers({}), 'GET', '/gateway/check/a/../b', '/gateway/check')).toThrow(/dot segment/);
+  });
+
+  it('builds htu from the origin and the path, never reading a host out of the path', () => {
+    const request = { method: 'GET', scheme: 'http' as const, host: 'api.example.com', path: '//evil.example/steal', segments: [] };
+    expect(proofUrl(request)).toBeUndefined();
+    expect(proofUrl({ ...request, path: '/steal' }, 'https://public.example.com')).toBe('https://public.example.com/steal');
+    expect(proofUrl({ ...request, path: '/@evil.example/x' })).toBe('http://api.example.com/@evil.example/x');
   });
 });

@@ -80,6 +80,7 @@ ${SIGNING_ALGS.map((alg) => html`<option value="${alg}"${has(values, 'signing_al
 ${textField({ name: 'access_token_ttl', label: 'Access token lifetime (seconds)', values, type: 'number', attributes: { min: '1', max: '3600' }, hint: "Empty: the server's default. A client's own lifetime can only shorten it." })}
 ${textField({ name: 'public_base_url', label: 'Public base URL', values, attributes: { maxlength: '2000', spellcheck: 'false' }, hint: 'Optional: where clients reach the API when a gateway is forwarded to from elsewhere, e.g. https://api.example.com.' })}
 <label class="check"><input type="checkbox" name="dpop_required" value="yes"${has(values, 'dpop_required', 'yes') ? html` checked` : ''}> Require DPoP-bound tokens</label>
+<label class="check"><input type="checkbox" name="case_sensitive_paths" value="yes"${has(values, 'case_sensitive_paths', 'yes') ? html` checked` : ''}> The API tells paths apart by case (gateway rules compare paths exactly)</label>
 <p class="actions"><button type="submit" class="primary">${editing ? 'Save changes' : 'Add'}</button> <a href="${editing ? pathOf(base, editing) : `${base}/resource-servers`}">Cancel</a></p>
 </form>`;
 }
@@ -95,6 +96,7 @@ export function resourceServerFormValues(server: ResourceServerView): Values {
     access_token_ttl: server.access_token_ttl === undefined ? '' : String(server.access_token_ttl),
     dpop_required: server.dpop_required ? 'yes' : '',
     public_base_url: server.public_base_url ?? '',
+    case_sensitive_paths: server.case_sensitive_paths ? 'yes' : '',
   };
 }
 

@@ -31,6 +31,7 @@ function createBody(form: FormValues) {
     signing_alg: text(form, 'signing_alg'),
     dpop_required: ticked(form, 'dpop_required'),
     public_base_url: text(form, 'public_base_url'),
+    case_sensitive_paths: ticked(form, 'case_sensitive_paths'),
   };
 }
 

@@ -10,7 +10,7 @@ import { PgBus } from './pg-bus.js';
  */
 export async function startInvalidationBus(config: Config, db: Database, log: Logger): Promise<InvalidationBus> {
   if (db.kind !== 'postgresql' || !config.databaseUrl) return new LocalBus();
-  const bus = await PgBus.start(config.databaseUrl, db, log.child({ component: 'invalidation' }));
-  log.info('listening for cache invalidations from other instances (PostgreSQL LISTEN/NOTIFY)');
+  const bus = await PgBus.start(config.databaseUrl, log.child({ component: 'invalidation' }));
+  log.info('listening for cache invalidations from other instances (PostgreSQL LISTEN; the database notifies every change as it commits)');
   return bus;
 }

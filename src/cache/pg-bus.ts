@@ -24,7 +24,7 @@ export interface PgBusOptions {
   giveUpMs?: number;
   /** First delay before reconnecting; doubles up to 5 s. */
   reconnectMs?: number;
-  /** The clock freshness is measured by (epoch milliseconds). */
+  /** The clock freshness is measured on: monotonic milliseconds (a wall clock set back would extend it). */
   now?: () => number;
 }
 
@@ -38,7 +38,7 @@ export class PgBus implements InvalidationBus {
   #closed = false;
   #heartbeat: NodeJS.Timeout | undefined;
   #reconnectDelay: number;
-  /** When the last answered proof started (epoch ms on `now`). */
+  /** When the last answered proof started (on `now`). */
   #provenAt = -Infinity;
   /** When the proof awaiting its answer started, if one does. */
   #proving: number | undefined;
@@ -54,7 +54,7 @@ export class PgBus implements InvalidationBus {
 
   /** Connects and listens; start-up fails if PostgreSQL cannot be listened to. */
   static async start(url: string, log: Logger, options: PgBusOptions = {}): Promise<PgBus> {
-    const bus = new PgBus(url, log, { heartbeatMs: 250, freshForMs: 1000, giveUpMs: 2000, reconnectMs: 250, now: () => Date.now(), ...options });
+    const bus = new PgBus(url, log, { heartbeatMs: 250, freshForMs: 1000, giveUpMs: 2000, reconnectMs: 250, now: () => performance.now(), ...options });
     await bus.#connect();
     bus.#heartbeat = setInterval(() => bus.#prove(), bus.options.heartbeatMs).unref();
     return bus;
@@ -151,7 +151,8 @@ export class PgBus implements InvalidationBus {
         if (client !== this.#client) return;
         this.#proving = undefined;
         this.#provenAt = Math.max(this.#provenAt, startedAt);
-        if (this.#warnedSilent) this.log.info('cache invalidation channel answers again: caches back on');
+        const waitedMs = this.options.now() - startedAt;
+        if (this.#warnedSilent || waitedMs >= this.options.freshForMs) this.log.warn({ waitedMs }, 'the cache invalidation channel answered late: caches were off meanwhile');
         this.#warnedSilent = false;
       },
       (err: Error) => {

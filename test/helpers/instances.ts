@@ -1,7 +1,9 @@
 // Several real Tollgate instances sharing one fresh PostgreSQL database, as a deployment behind a
 // load balancer would: each with its own pool and its own invalidation listener. They share one
 // DATA_DIR (and so its key-encryption key), or with `separateDataDirs` each has its own, the
-// first holding the run's keys.json to import (they then need KEYS_ENCRYPTION_KEY in `env`).
+// first holding the run's keys.json to import (they then need KEYS_ENCRYPTION_KEY in `env`). With
+// `databaseUrls` each instance uses the URL given for it (an existing database, left in place); with
+// `invalidationClock` their invalidation buses measure freshness on the test's clock.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,8 +19,12 @@ export interface Instances {
   close(): Promise<void>;
 }
 
-export async function startInstances(count: number, env: Record<string, string> = {}, { separateDataDirs = false } = {}): Promise<Instances> {
-  const database = await createPostgresDatabase();
+export async function startInstances(
+  count: number,
+  env: Record<string, string> = {},
+  { separateDataDirs = false, databaseUrls, invalidationClock }: { separateDataDirs?: boolean; databaseUrls?: string[]; invalidationClock?: () => number } = {},
+): Promise<Instances> {
+  const database = databaseUrls ? undefined : await createPostgresDatabase();
   const dataDirs = [await mkdtemp(join(tmpdir(), 'tollgate-instances-'))];
   await writeTestKeys(dataDirs[0]!);
   if (separateDataDirs) for (let i = 1; i < count; i += 1) dataDirs.push(await mkdtemp(join(tmpdir(), 'tollgate-instances-')));
@@ -31,7 +37,7 @@ export async function startInstances(count: number, env: Record<string, string> 
       PORT: String(port),
       HOST: '127.0.0.1',
       ISSUER: 'http://127.0.0.1', // shared: any instance accepts the others' tokens
-      DATABASE_URL: database.url,
+      DATABASE_URL: databaseUrls?.[i] ?? database!.url,
       DATA_DIR: dataDirs[i] ?? dataDirs[0]!,
       ADMIN_CLIENT_ID,
       ADMIN_CLIENT_SECRET,
@@ -45,14 +51,14 @@ export async function startInstances(count: number, env: Record<string, string> 
         done();
       },
     });
-    servers.push(await startServer(config, createLogger('info', sink)));
+    servers.push(await startServer(config, createLogger('info', sink), { invalidationClock }));
   }
   return {
     servers,
     logs,
     async close() {
       await Promise.all(servers.map((server) => server.close()));
-      await database.drop();
+      await database?.drop();
       for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
     },
   };

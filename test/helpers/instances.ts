@@ -8,10 +8,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { expect } from 'vitest';
+import { sha256 } from '../../src/clients/secrets.js';
 import { createLogger } from '../../src/http/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { clientCredentialsToken, postForm, type RegisteredClient } from './oauth.js';
 import { testConfig, writeTestKeys } from './prepared.js';
 import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, createPostgresDatabase, freePort } from './tollgate.js';
+import { waitFor } from './wait-for.js';
 
 export interface Instances {
   servers: RunningServer[];
@@ -62,4 +66,24 @@ export async function startInstances(
       for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Issues a client_credentials token to `client` on `issuer`, then has `caller` introspect it on
+ * `server` (active each time) until `server`'s token cache holds it: an instance caches only while
+ * its invalidation channel has proven itself within the last second, which a loaded machine delays.
+ */
+export async function issueAndCache(issuer: string, server: RunningServer, client: RegisteredClient, caller: RegisteredClient): Promise<string> {
+  const issued = await clientCredentialsToken(issuer, client.client_id, client.client_secret);
+  expect(issued.status).toBe(200);
+  const token = issued.body.access_token as string;
+  await waitFor(
+    async () => {
+      expect((await postForm(server.url, '/introspect', { token }, [caller.client_id, caller.client_secret])).body.active).toBe(true);
+      return server.app.caches.tokens.get(sha256(token)) !== undefined;
+    },
+    'the token to be cached',
+    { timeoutMs: 10_000, intervalMs: 20 },
+  );
+  return token;
 }

@@ -5,8 +5,8 @@
 // documented bound (1 s, counted on the buses' clock, which the test moves ahead), and never come back.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PgBus } from '../../src/cache/pg-bus.js';
-import { startInstances, type Instances } from '../helpers/instances.js';
-import { clientCredentialsToken, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
+import { issueAndCache, startInstances, type Instances } from '../helpers/instances.js';
+import { postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
 import { startOwnPostgres, type OwnPostgres } from '../helpers/own-postgres.js';
 import { ownPostgresAvailable } from '../helpers/requirements.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
@@ -57,20 +57,10 @@ describe.skipIf(!usingPostgres || !ownPostgresAvailable())('revocations across i
   const advanceClock = (ms: number) => void (ahead += ms);
 
   const busOfB = () => instances.servers[1]!.app.caches.bus as PgBus;
-  const cachedOnB = () => instances.servers[1]!.app.caches.tokens.size;
   const introspect = (base: string, token: string) => postForm(base, '/introspect', { token }, auth(resourceServer));
   const isActive = async (base: string, token: string) => (await introspect(base, token)).body.active === true;
 
-  async function issueAndCacheOnB(client: RegisteredClient): Promise<string> {
-    const issued = await clientCredentialsToken(a, ...auth(client));
-    expect(issued.status).toBe(200);
-    const token = issued.body.access_token as string;
-    const before = cachedOnB();
-    expect(await isActive(b, token)).toBe(true);
-    expect(await isActive(b, token)).toBe(true);
-    expect(cachedOnB()).toBe(before + 1);
-    return token;
-  }
+  const issueAndCacheOnB = (client: RegisteredClient) => issueAndCache(a, instances.servers[1]!, client, resourceServer);
 
   beforeAll(async () => {
     cluster = await startOwnPostgres();

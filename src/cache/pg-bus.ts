@@ -109,6 +109,7 @@ export class PgBus implements InvalidationBus {
     this.#subscribers.reset();
     this.#provenAt = startedAt;
     this.#proving = undefined;
+    this.#warnedSilent = false;
     this.#listening = true;
     this.#reconnectDelay = this.options.reconnectMs;
   }

@@ -94,17 +94,21 @@ describe.skipIf(!usingPostgres || !ownPostgresAvailable())('revocations across i
     const token = await issueAndCacheOnB(client);
 
     cutAfterNextDelete = true;
-    const revoked = await postForm(a, '/revoke', { token }, auth(client));
-    expect(revoked.status).toBe(200);
-    expect(cutAfterNextDelete).toBe(false); // the DELETE went through the proxy, which is stopped now
+    try {
+      const revoked = await postForm(a, '/revoke', { token }, auth(client));
+      expect(revoked.status).toBe(200);
+      expect(cutAfterNextDelete).toBe(false); // the DELETE went through the proxy, which is stopped now
 
-    // Within the bound B has heard of it, or stopped trusting its caches.
-    advanceClock(STALE_BOUND_MS);
-    expect(await isActive(b, token)).toBe(false);
-    expect(await isActive(b, token)).toBe(false);
+      // Within the bound B has heard of it, or stopped trusting its caches.
+      advanceClock(STALE_BOUND_MS);
+      expect(await isActive(b, token)).toBe(false);
+      expect(await isActive(b, token)).toBe(false);
+    } finally {
+      cutAfterNextDelete = false;
+      await proxy.start();
+    }
 
-    // A is back by itself once the database is reachable again.
-    await proxy.start();
+    // A is back by itself now that the database is reachable again.
     await waitFor(async () => (await introspect(a, token)).status === 200, 'A to reach the database again', { timeoutMs: 20_000 });
     expect(await isActive(a, token)).toBe(false);
     expect(await isActive(b, token)).toBe(false);

@@ -120,7 +120,7 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl }: AppD
     shareWithCluster: cluster.isWorker ? shareWorkerMetrics : undefined,
   });
   const events = new SecurityEvents(log);
-  // Revoking a user's grants must reach every instance's token cache, as the provider's own revocations do.
+  // Revoking a user's grants ends them in this instance's token cache before the answer, as the provider's own revocations do.
   const users = new UserService(db, { grantsRevoked: async (grantIds) => void (await Promise.all(grantIds.map((id) => caches.bus.publish({ kind: 'grant', id })))) }, config.hashCost, argon2);
   events.on((event) => recordSecurityEvent(event, audit, metrics));
   const authenticator = new ClientAuthenticator(secrets, limits);

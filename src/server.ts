@@ -49,6 +49,8 @@ export interface StartOptions {
   terminal?: Terminal;
   /** The first pause between attempts to reach an unreachable database (src/db/connect.ts). */
   dbFirstPauseMs?: number;
+  /** The monotonic clock (ms) the invalidation bus measures its channel's freshness on; tests move it. */
+  invalidationClock?: () => number;
 }
 
 /**
@@ -97,7 +99,7 @@ export async function startServer(config: Config, log: Logger, options: StartOpt
 
     const { kek, keys } = await openKeys(config, db, log, (line, cause) => new StartupError(line, { cause }));
 
-    const invalidation = await startInvalidationBus(config, db, log);
+    const invalidation = await startInvalidationBus(config, db, log, options.invalidationClock ? { now: options.invalidationClock } : {});
     started.push(() => invalidation.close());
     const ring = new KeyRing(db, kek, keys, keySettings(config), invalidation, log.child({ component: 'keys' }));
     const { port } = server.address() as AddressInfo;

@@ -5,12 +5,11 @@ import { createServer } from 'node:http';
 import { duplexPair } from 'node:stream';
 import pino from 'pino';
 import { AuditLog } from '../audit/audit-log.js';
-import type { InvalidationBus, InvalidationEvent } from '../cache/invalidation.js';
-import { notifyPostgres } from '../cache/pg-bus.js';
+import { LocalBus } from '../cache/invalidation.js';
 import { SecretVerifier } from '../clients/secrets.js';
 import { ClientService } from '../clients/service.js';
 import type { Config } from '../config/config.js';
-import { openDatabase, type Client, type Database } from '../db/database.js';
+import { openDatabase, type Database } from '../db/database.js';
 import { renderErrors } from '../http/errors.js';
 import { KeyRing } from '../keys/key-ring.js';
 import { openKeys } from '../keys/start.js';
@@ -32,24 +31,11 @@ export async function openDirectApi(config: Config): Promise<DirectApi> {
   const db = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir });
   try {
     const applied = await db.migrate();
-    // No cache: this process verifies no secrets. Running servers on the same PostgreSQL are told of
-    // every client change, or their caches would keep a deleted client and its tokens alive.
-    const notify = db.kind === 'postgresql' ? { findActive: (_id: string, load: () => Promise<Client | null>) => load(), changed: (id: string) => notifyPostgres(db, [{ kind: 'client', id }]) } : undefined;
-    // Likewise for the grants a user change revokes.
-    const users = new UserService(db, db.kind === 'postgresql' ? { grantsRevoked: (ids) => notifyPostgres(db, ids.map((id) => ({ kind: 'grant' as const, id }))) } : {}, config.hashCost);
-    const clients = new ClientService(db, new SecretVerifier(0, config.hashCost), notify);
-    // And of resource-server changes, which every server's copy of them must follow.
-    const resourceServers = new ResourceServerService(
-      db,
-      config.issuer,
-      db.kind === 'postgresql'
-        ? {
-            allResourceServers: (load) => load(),
-            resourceServerChanged: (id) => notifyPostgres(db, [{ kind: 'resource_server', id }]),
-            clientsChanged: (ids) => notifyPostgres(db, ids.map((id) => ({ kind: 'client' as const, id }))),
-          }
-        : undefined,
-    );
+    // No cache: this process verifies no secrets. Running servers on the same PostgreSQL hear of
+    // every change from the database itself, as it commits (src/cache/pg-bus.ts).
+    const users = new UserService(db, {}, config.hashCost);
+    const clients = new ClientService(db, new SecretVerifier(0, config.hashCost));
+    const resourceServers = new ResourceServerService(db, config.issuer);
     // The CLI reports failures itself (one line on stderr); nothing is logged.
     const log = pino({ level: 'silent' });
     const audit = new AuditLog(db, log, config.audit);
@@ -111,18 +97,7 @@ function keyRingOnDemand(config: Config, db: Database, log: pino.Logger): Pick<K
   let ring: Promise<KeyRing> | undefined;
   const open = async () => {
     const { kek, keys } = await openKeys(config, db, log, (_line, cause) => cause as Error);
-    return new KeyRing(db, kek, keys, keySettings(config), announcingBus(db), log);
+    return new KeyRing(db, kek, keys, keySettings(config), new LocalBus(), log);
   };
   return { rotate: async (now) => (await (ring ??= open())).rotate(now) };
-}
-
-/** Running servers on the same PostgreSQL hear of a change within a second; none has the embedded store open. */
-function announcingBus(db: Database): InvalidationBus {
-  return {
-    connected: true,
-    publish: (event: InvalidationEvent) => (db.kind === 'postgresql' ? notifyPostgres(db, [event]) : Promise.resolve()),
-    // This process keeps no copies of what other instances change.
-    subscribe: () => {},
-    close: async () => {},
-  };
 }

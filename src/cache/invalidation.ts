@@ -1,6 +1,6 @@
 // What makes in-process caches safe to use: every change that can end a token or alter a client or
-// a resource server
-// is announced as an event, applied here at once and sent to every other instance.
+// a resource server is an event, applied by the instance that made it before it answers, and heard by
+// every other instance (on PostgreSQL, from the database as the change commits: src/cache/pg-bus.ts).
 import { z } from 'zod';
 
 export const invalidationEvent = z.discriminatedUnion('kind', [
@@ -22,7 +22,7 @@ export type InvalidationHandler = (event: InvalidationEvent) => void;
 export interface InvalidationBus {
   /** False while this instance may be missing other instances' events: caches must not be used then. */
   readonly connected: boolean;
-  /** Applies the event locally at once, then tells the other instances. Call it after the change is committed. */
+  /** Applies the event here at once. Call it after the change is committed, before answering. */
   publish(event: InvalidationEvent): Promise<void>;
   /** `handler` gets every event, local or remote; `onReset` is called when events may have been missed. */
   subscribe(handler: InvalidationHandler, onReset: () => void): void;

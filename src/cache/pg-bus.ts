@@ -1,49 +1,51 @@
-// Cache invalidation between instances sharing one PostgreSQL database: LISTEN on a dedicated
-// connection, NOTIFY through the ordinary pool right after the change is committed.
-import { randomUUID } from 'node:crypto';
+// Cache invalidation between instances sharing one PostgreSQL database. The database announces every
+// change itself, in the transaction that makes it (triggers, prisma/migrations/*_invalidation_notify):
+// a change that commits is always heard by a listening instance, whoever made it. Each instance
+// LISTENs on a dedicated connection and trusts its caches only while that connection has recently
+// proven that it delivers: a listener that dies, hangs or is frozen turns the caches off within
+// `freshForMs`, by construction rather than by a timeout noticing it.
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Database } from '../db/database.js';
 import { invalidationEvent, Subscribers, type InvalidationBus, type InvalidationEvent, type InvalidationHandler } from './invalidation.js';
 
 export const CHANNEL = 'tollgate_invalidation';
 
 export interface PgBusOptions {
-  /** How often the listening connection is proven alive; a dead one is only noticed then. */
+  /** How often the listening connection is asked to prove itself (a round trip on it). */
   heartbeatMs?: number;
+  /**
+   * How long after the start of its last answered proof the channel is trusted. A notification
+   * committed before a proof starts arrives before its answer (one connection, in order), so no
+   * cached answer is used more than this long after a change that ended it committed.
+   */
+  freshForMs?: number;
+  /** A proof unanswered this long ends the connection; another is opened. */
+  giveUpMs?: number;
   /** First delay before reconnecting; doubles up to 5 s. */
   reconnectMs?: number;
+  /** The clock freshness is measured on: monotonic milliseconds (a wall clock set back would extend it). */
+  now?: () => number;
 }
 
-/** Events per notification: PostgreSQL takes payloads under 8000 bytes, and an event is at most ~300. */
-const EVENTS_PER_NOTIFICATION = 20;
-
-/** What a notification carries: the events, and the instance they come from. */
-const notification = z.object({ origin: z.string().optional(), events: z.array(invalidationEvent).min(1) });
-
-/** Sends events to every listening instance. Usable without a bus, e.g. by the admin CLI. */
-export async function notifyPostgres(db: Database, events: readonly InvalidationEvent[], origin = ''): Promise<void> {
-  for (let start = 0; start < events.length; start += EVENTS_PER_NOTIFICATION) {
-    const payload = JSON.stringify({ origin, events: events.slice(start, start + EVENTS_PER_NOTIFICATION) });
-    // ::text: pg_notify returns void, which not every client can read back.
-    await db.sql('tollgate_notify', 'SELECT pg_notify($1, $2)::text', [CHANNEL, payload]);
-  }
-}
+/** What a notification carries. */
+const notification = z.object({ events: z.array(invalidationEvent).min(1) });
 
 export class PgBus implements InvalidationBus {
-  readonly #origin = randomUUID();
   readonly #subscribers = new Subscribers();
   #client: pg.Client | undefined;
-  #connected = false;
+  #listening = false;
   #closed = false;
   #heartbeat: NodeJS.Timeout | undefined;
   #reconnectDelay: number;
-  #outbox: { event: InvalidationEvent; sent: () => void }[] = [];
+  /** When the last answered proof started (on `now`). */
+  #provenAt = -Infinity;
+  /** When the proof awaiting its answer started, if one does. */
+  #proving: number | undefined;
+  #warnedSilent = false;
 
   private constructor(
     private readonly url: string,
-    private readonly db: Database,
     private readonly log: Logger,
     private readonly options: Required<PgBusOptions>,
   ) {
@@ -51,15 +53,16 @@ export class PgBus implements InvalidationBus {
   }
 
   /** Connects and listens; start-up fails if PostgreSQL cannot be listened to. */
-  static async start(url: string, db: Database, log: Logger, options: PgBusOptions = {}): Promise<PgBus> {
-    const bus = new PgBus(url, db, log, { heartbeatMs: 2000, reconnectMs: 250, ...options });
+  static async start(url: string, log: Logger, options: PgBusOptions = {}): Promise<PgBus> {
+    const bus = new PgBus(url, log, { heartbeatMs: 250, freshForMs: 1000, giveUpMs: 2000, reconnectMs: 250, now: () => performance.now(), ...options });
     await bus.#connect();
-    bus.#heartbeat = setInterval(() => bus.#checkAlive(), bus.options.heartbeatMs).unref();
+    bus.#heartbeat = setInterval(() => bus.#prove(), bus.options.heartbeatMs).unref();
     return bus;
   }
 
+  /** True while the channel has proven itself within `freshForMs`: only then may caches be used. */
   get connected(): boolean {
-    return this.#connected;
+    return this.#listening && this.options.now() - this.#provenAt < this.options.freshForMs;
   }
 
   /** The PostgreSQL backend that listens for this instance (for operators and tests: pg_stat_activity). */
@@ -72,41 +75,16 @@ export class PgBus implements InvalidationBus {
   }
 
   /**
-   * Applies the event here at once; the events published in one event-loop turn (concurrent
-   * revocations) then go to the other instances in one notification.
+   * Applies the event here, before the change is acknowledged; the other instances hear of it from
+   * the database when the change commits (this instance too, a second time, which changes nothing).
    */
-  publish(event: InvalidationEvent): Promise<void> {
+  async publish(event: InvalidationEvent): Promise<void> {
     this.#subscribers.deliver(event);
-    return new Promise((resolve) => {
-      this.#outbox.push({ event, sent: resolve });
-      if (this.#outbox.length === 1) setImmediate(() => void this.#send());
-    });
-  }
-
-  async #send(): Promise<void> {
-    const batch = this.#outbox;
-    this.#outbox = [];
-    const events = batch.map(({ event }) => event);
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await notifyPostgres(this.db, events, this.#origin);
-        break;
-      } catch (err) {
-        // The change is committed; if no instance can be told, theirs are most likely cut off too
-        // (and so not using their caches). Retry a little, then say so loudly.
-        if (attempt === 3) {
-          this.log.error({ err, events: events.length }, 'could not notify other instances of a change');
-          break;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
-      }
-    }
-    for (const { sent } of batch) sent();
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    this.#connected = false;
+    this.#listening = false;
     clearInterval(this.#heartbeat);
     const client = this.#client;
     this.#client = undefined;
@@ -118,6 +96,7 @@ export class PgBus implements InvalidationBus {
     client.on('notification', (message) => this.#receive(message.payload));
     client.on('error', (err) => this.#lost(client, err));
     client.on('end', () => this.#lost(client));
+    const startedAt = this.options.now();
     try {
       await client.connect();
       await client.query(`LISTEN ${CHANNEL}`);
@@ -128,14 +107,17 @@ export class PgBus implements InvalidationBus {
     this.#client = client;
     // Listening only now: whatever was cached before may have missed events, so it goes.
     this.#subscribers.reset();
-    this.#connected = true;
+    this.#provenAt = startedAt;
+    this.#proving = undefined;
+    this.#warnedSilent = false;
+    this.#listening = true;
     this.#reconnectDelay = this.options.reconnectMs;
   }
 
   #lost(client: pg.Client, err?: Error): void {
     if (client !== this.#client) return;
     this.#client = undefined;
-    this.#connected = false;
+    this.#listening = false;
     this.#subscribers.reset();
     client.end().catch(() => {});
     if (this.#closed) return;
@@ -156,17 +138,36 @@ export class PgBus implements InvalidationBus {
     }, this.#reconnectDelay).unref();
   }
 
-  #checkAlive(): void {
+  /** One proof at a time: a round trip on the listening connection, after any notification queued before it. */
+  #prove(): void {
     const client = this.#client;
     if (!client) return;
-    const timeout = setTimeout(() => this.#lost(client, new Error('heartbeat timed out')), this.options.heartbeatMs);
+    if (this.#proving !== undefined) return this.#awaitProof(this.#proving);
+    const startedAt = this.options.now();
+    this.#proving = startedAt;
+    const giveUp = setTimeout(() => this.#lost(client, new Error('the invalidation channel stopped answering')), this.options.giveUpMs);
     client.query('SELECT 1').then(
-      () => clearTimeout(timeout),
+      () => {
+        clearTimeout(giveUp);
+        if (client !== this.#client) return;
+        this.#proving = undefined;
+        this.#provenAt = Math.max(this.#provenAt, startedAt);
+        const waitedMs = this.options.now() - startedAt;
+        if (this.#warnedSilent || waitedMs >= this.options.freshForMs) this.log.warn({ waitedMs }, 'the cache invalidation channel answered late: caches were off meanwhile');
+        this.#warnedSilent = false;
+      },
       (err: Error) => {
-        clearTimeout(timeout);
+        clearTimeout(giveUp);
         this.#lost(client, err);
       },
     );
+  }
+
+  /** Says once that the caches went off because the proof in flight is late. */
+  #awaitProof(startedAt: number): void {
+    if (this.#warnedSilent || this.options.now() - startedAt < this.options.freshForMs) return;
+    this.#warnedSilent = true;
+    this.log.warn({ backend: this.listenerPid }, 'the cache invalidation channel is not answering: caches off until it does');
   }
 
   #receive(payload: string | undefined): void {
@@ -176,7 +177,6 @@ export class PgBus implements InvalidationBus {
     } catch {
       message = undefined;
     }
-    if ((message as { origin?: unknown })?.origin === this.#origin) return; // applied when published
     const received = notification.safeParse(message);
     if (!received.success) return this.log.warn('ignored a malformed cache invalidation message');
     for (const event of received.data.events) this.#subscribers.deliver(event);

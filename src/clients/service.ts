@@ -32,7 +32,7 @@ export class ClientService {
   constructor(
     private readonly db: Database,
     private readonly secrets: SecretVerifier,
-    /** Read-through cache for findActive; told of every change so other instances hear of it. */
+    /** Read-through cache for findActive; told of every change, which this instance applies before answering. */
     private readonly cache?: ClientCacheHooks,
   ) {
     this.#tokens = tokenStore(db);

@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { SqlDriverAdapter, SqlDriverAdapterFactory, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { MigrationList } from '@prisma/schema-engine-wasm';
+import pg from 'pg';
 import { MIGRATIONS_DIR, SCHEMA_PATH, openSchemaEngine } from './schema-engine.js';
 
 const NO_FILTERS = { externalTables: [], externalEnums: [] };
@@ -86,13 +87,24 @@ function closedAfterwards(factory: SqlMigrationAwareDriverAdapterFactory) {
   const tracked = Object.create(factory, {
     connect: {
       value: async () => {
-        const connection = await factory.connect();
+        const connection = runningWholeScripts(await factory.connect());
         opened.push(connection);
         return connection;
       },
     },
   }) as SqlMigrationAwareDriverAdapterFactory;
   return { factory: tracked, close: () => Promise.all(opened.map((c) => c.dispose().catch(() => {}))) };
+}
+
+/**
+ * @prisma/adapter-pg runs a migration script statement by statement, split at every ';', which cuts
+ * a function body in pieces (the invalidation triggers' PL/pgSQL). PostgreSQL takes the whole script
+ * as one simple query, as psql does, and runs it as one transaction. PGlite's adapter already does.
+ */
+function runningWholeScripts(connection: SqlDriverAdapter): SqlDriverAdapter {
+  const driver = (connection as { underlyingDriver?: () => unknown }).underlyingDriver?.();
+  if (!(driver instanceof pg.Pool)) return connection;
+  return Object.create(connection, { executeScript: { value: async (script: string) => void (await driver.query(script)) } }) as SqlDriverAdapter;
 }
 
 /**

@@ -31,3 +31,10 @@ export async function redisAvailable(host = '127.0.0.1', port = 6379): Promise<b
   });
   return available(`Redis on ${host}:${port}`, listening, 'start redis-server');
 }
+
+/** Where Debian's PostgreSQL 15 server programs are (initdb, pg_ctl), for tests that run a cluster of their own. */
+export const POSTGRES_BIN = process.env.POSTGRES_BIN ?? '/usr/lib/postgresql/15/bin';
+
+export function ownPostgresAvailable(): boolean {
+  return available(`PostgreSQL's server programs in ${POSTGRES_BIN}`, existsSync(`${POSTGRES_BIN}/initdb`), 'apt-get install -y postgresql-15, or set POSTGRES_BIN');
+}

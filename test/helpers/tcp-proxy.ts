@@ -1,5 +1,7 @@
 // A TCP proxy a test can stop and start, to take a dependency (PostgreSQL, Redis) away from a
 // running Tollgate and give it back. Stopping refuses new connections and cuts the open ones.
+// `watchUpstream` makes, per connection, a function that sees what the target sends, after it is
+// passed on (a test may stop the proxy at a moment of the protocol).
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
 export interface TcpProxy {
@@ -9,7 +11,7 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
+export async function startTcpProxy(targetHost: string, targetPort: number, watchUpstream?: () => (chunk: Buffer) => void): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let port = 0;
@@ -27,6 +29,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       }
       client.pipe(upstream);
       upstream.pipe(client);
+      if (watchUpstream) upstream.on('data', watchUpstream());
     });
     await new Promise<void>((resolve, reject) => server!.once('error', reject).listen(port, '127.0.0.1', resolve));
     port = (server.address() as { port: number }).port;

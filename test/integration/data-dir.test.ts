@@ -1,8 +1,9 @@
 // DATA_DIR on the embedded store: private whatever the umask, refused when others can write to it,
 // and a disk that is full or read-only told in one line at start-up, cleaned up after a first start
 // that stopped midway, and reported by /readyz while it fails writes (on a tmpfs of the test's own).
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, chown, lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -16,7 +17,7 @@ import { KEK_FILE } from '../../src/keys/encryption.js';
 import { startServer, StartupError, type RunningServer } from '../../src/server.js';
 import { clientCredentialsToken, postForm } from '../helpers/oauth.js';
 import { pgliteDump, seedDataDir, testConfig, writeTestKeys } from '../helpers/prepared.js';
-import { tmpfsAvailable } from '../helpers/requirements.js';
+import { programAvailable, tmpfsAvailable } from '../helpers/requirements.js';
 import { mountTmpfs, type Tmpfs } from '../helpers/tmpfs.js';
 import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, freePort, SERVER_TEST_TIMEOUT_MS, usingPostgres } from '../helpers/tollgate.js';
 
@@ -168,6 +169,30 @@ describe.skipIf(usingPostgres || !tmpfsAvailable())('a DATA_DIR on a bad disk (a
   });
 });
 
+/**
+ * How many fsync(2) and fdatasync(2) calls a process makes while it commits `commits` single-row
+ * transactions to the embedded database in `dataDir` opened with `durability`, counted by strace.
+ */
+async function syncCallsPerCommits(strace: string, dataDir: string, durability: string, commits: number): Promise<number> {
+  const script = [
+    `import { openDatabase } from ${JSON.stringify(join(process.cwd(), 'src/db/database.ts'))};`,
+    `const db = await openDatabase({ dataDir: ${JSON.stringify(dataDir)}, durability: ${JSON.stringify(durability)} });`,
+    `await db.sql('t', 'CREATE TABLE IF NOT EXISTS sync_probe (n int)', []);`,
+    `process.stdout.write('commits-begin\\n');`,
+    `for (let i = 0; i < ${commits}; i++) await db.sql('i', 'INSERT INTO sync_probe VALUES ($1)', [i]);`,
+    `process.stdout.write('commits-end\\n');`,
+    `process.exit(0);`,
+  ].join('\n');
+  const traceFile = join(dataDir, '..', `strace-${durability}.txt`);
+  execFileSync(strace, ['-f', '-qq', '-e', 'trace=fsync,fdatasync,write', '-o', traceFile, process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], { stdio: 'ignore' });
+  // The calls between the two markers the script writes around its commits.
+  const lines = (await readFile(traceFile, 'utf8')).split('\n');
+  const begin = lines.findIndex((line) => line.includes('commits-begin'));
+  const end = lines.findIndex((line) => line.includes('commits-end'));
+  expect(begin, 'strace saw the script start its commits').toBeGreaterThan(-1);
+  return lines.slice(begin, end).filter((line) => /\b(fsync|fdatasync)\(/.test(line)).length;
+}
+
 describe.skipIf(usingPostgres)('EMBEDDED_DURABILITY', () => {
   it('fsync (the default) runs PostgreSQL with fsync on and syncing by fsync(); none runs it as PGlite does', { timeout: SERVER_TEST_TIMEOUT_MS }, async () => {
     const dataDir = join(await tempDir(), 'data');
@@ -181,5 +206,14 @@ describe.skipIf(usingPostgres)('EMBEDDED_DURABILITY', () => {
         await db.close();
       }
     }
+  });
+
+  it('fsync: strace sees at least one fsync(2) per commit; none: not one', { timeout: SERVER_TEST_TIMEOUT_MS }, async (ctx) => {
+    const strace = programAvailable('strace', ['/usr/bin/strace']);
+    if (!strace) return ctx.skip();
+    const dataDir = join(await tempDir(), 'data');
+    await seedDataDir(dataDir, 'inMemory');
+    expect(await syncCallsPerCommits(strace, dataDir, 'fsync', 20)).toBeGreaterThanOrEqual(20);
+    expect(await syncCallsPerCommits(strace, dataDir, 'none', 20)).toBe(0);
   });
 });

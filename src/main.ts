@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { inspect } from 'node:util';
 import type { Logger } from 'pino';
 import { runPrimary, WORKER_READY } from './cluster/primary.js';
 import { ConfigError, loadConfig, loadDotEnv } from './config/config.js';
@@ -29,7 +30,9 @@ async function serve(log: Logger): Promise<void> {
   const { startServer, StartupError } = await import('./server.js');
   const running = await startServer(config!, log).catch((err: unknown) => {
     log.fatal({ err }, 'start-up failed');
-    const line = err instanceof StartupError ? err.message : `start-up failed: ${String((err as Error)?.message ?? err).split('\n')[0]} (details in the log)`;
+    // Not every rejection is an Error: a bare object is shown as one, never as "[object Object]".
+    const detail = err instanceof Error ? err.message : inspect(err, { breakLength: Infinity });
+    const line = err instanceof StartupError ? err.message : `start-up failed: ${detail.split('\n')[0]} (details in the log)`;
     process.stderr.write(`tollgate: ${line}\n`);
     process.exit(1);
   });

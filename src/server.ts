@@ -6,7 +6,7 @@ import { buildApp, type App } from './app.js';
 import { startInvalidationBus } from './cache/start.js';
 import type { Config } from './config/config.js';
 import { waitForDatabase, DatabaseStartupError } from './db/connect.js';
-import { DatabaseInUseError, openDatabase, type Database } from './db/database.js';
+import { configuredLocation, DataDirError, DatabaseInUseError, openDatabase, type Database } from './db/database.js';
 import { KeyRing } from './keys/key-ring.js';
 import { openKeys } from './keys/start.js';
 import { keySettings } from './keys/store.js';
@@ -203,8 +203,8 @@ async function listenOrExplain(server: Server, settings: ListenSettings): Promis
 async function openOrExplain(config: Config, log: Logger, options: StartOptions): Promise<Database> {
   const db =
     options.db ??
-    (await openDatabase(config.databaseUrl ? { url: config.databaseUrl, pool: config.dbPool } : { dataDir: config.dataDir }).catch((err: unknown) => {
-      throw err instanceof DatabaseInUseError ? new StartupError(err.message, { cause: err }) : err;
+    (await openDatabase(configuredLocation(config)).catch((err: unknown) => {
+      throw err instanceof DatabaseInUseError || err instanceof DataDirError ? new StartupError(err.message, { cause: err }) : err;
     }));
   log.info(
     { database: db.kind, location: db.location },

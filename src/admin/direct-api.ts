@@ -9,7 +9,7 @@ import { LocalBus } from '../cache/invalidation.js';
 import { SecretVerifier } from '../clients/secrets.js';
 import { ClientService } from '../clients/service.js';
 import type { Config } from '../config/config.js';
-import { openDatabase, type Database } from '../db/database.js';
+import { configuredLocation, openDatabase, type Database } from '../db/database.js';
 import { renderErrors } from '../http/errors.js';
 import { KeyRing } from '../keys/key-ring.js';
 import { openKeys } from '../keys/start.js';
@@ -28,7 +28,7 @@ export interface DirectApi {
 }
 
 export async function openDirectApi(config: Config): Promise<DirectApi> {
-  const db = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir });
+  const db = await openDatabase(configuredLocation(config));
   try {
     const applied = await db.migrate();
     // No cache: this process verifies no secrets. Running servers on the same PostgreSQL hear of

@@ -7,6 +7,7 @@ import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { preparePrivateDir } from '../db/data-dir.js';
 
 /** Where a server on `dataDir` listens: a folder of its own, so the folder's mode guards the socket. */
 export function adminSocketPath(dataDir: string): string {
@@ -28,6 +29,7 @@ export class AdminSocketTaken extends AdminSocketError {}
 export async function listenOnAdminSocket(server: Server, dataDir: string): Promise<string> {
   const path = adminSocketPath(dataDir);
   const dir = join(path, '..');
+  await preparePrivateDir(dataDir);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const folder = await lstat(dir);
   if (!folder.isDirectory()) throw new AdminSocketError(`${dir} is not a folder`);

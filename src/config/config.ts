@@ -110,8 +110,17 @@ const schema = z
     DATA_DIR: z.string().min(1).default('./data').register(doc, {
       group: 'Storage',
       description:
-        'The embedded database, `tollgate.lock`, and, without `KEYS_ENCRYPTION_KEY`, the generated key-encryption key ' +
-        '`keys-encryption-key` (mode 0600). A `keys.json` of an earlier version found here is imported into the database once.',
+        'The embedded database, `tollgate.lock`, the admin socket, and, without `KEYS_ENCRYPTION_KEY`, the generated key-encryption key ' +
+        '`keys-encryption-key`. Kept private: the folder 0700 and its files 0600 whatever the umask; a folder other users can write ' +
+        'to, or owned by another user, stops start-up. A `keys.json` of an earlier version found here is imported into the database once.',
+    }),
+    EMBEDDED_DURABILITY: z.enum(['fsync', 'none']).default('fsync').register(doc, {
+      group: 'Storage',
+      description:
+        'How the embedded database writes a commit. `fsync`: on disk (fsync) before the answer, so a power cut or OS crash loses ' +
+        'nothing acknowledged. `none`: in the OS\'s cache only, as PGlite does by default: a crash of Tollgate loses nothing, ' +
+        'but a power cut or OS crash may lose the last seconds of issued and revoked tokens, or corrupt the database. ' +
+        'See [Durability](operations.md#durability-of-the-embedded-database). Ignored with `DATABASE_URL`.',
     }),
     KEYS_ENCRYPTION_KEY: keyEncryptionKey.optional().register(doc, {
       group: 'Signing keys',
@@ -412,6 +421,7 @@ const schema = z
     issuerPath: new URL(env.ISSUER ?? 'http://localhost').pathname.replace(/\/$/, ''),
     databaseUrl: env.DATABASE_URL,
     dataDir: env.DATA_DIR,
+    embeddedDurability: env.EMBEDDED_DURABILITY,
     keys: { encryptionKey: env.KEYS_ENCRYPTION_KEY, rotationDays: env.KEY_ROTATION_DAYS, jwksCacheSeconds: env.JWKS_CACHE_SECONDS },
     accessTokenTtl: env.ACCESS_TOKEN_TTL,
     /** The resource server a token request without `resource` is for (RFC 8707); undefined: the issuer. */

@@ -1,15 +1,19 @@
-import { mkdir, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from './generated/client.js';
-import { lockDataDir } from './lock.js';
+import { probeWrite } from './data-dir.js';
+import type { EmbeddedDurability } from './durable-nodefs.js';
+import { openEmbedded } from './embedded.js';
 import { applyMigrations } from './migrations.js';
 import { MIGRATIONS_DIR } from './schema-engine.js';
 
 export { PrismaClient, Prisma } from './generated/client.js';
 export { DatabaseInUseError } from './lock.js';
+export { DataDirError } from './data-dir.js';
+export type { EmbeddedDurability } from './durable-nodefs.js';
 export type * from './generated/client.js';
 
 export interface Database {
@@ -34,10 +38,16 @@ export interface Database {
 }
 
 /**
- * `inMemory` may start from `from`, a data folder PGlite dumped (`dumpDataDir`): loading one is
- * several times faster than creating and migrating a new database, which tests do by the hundred.
+ * `inMemory`, or a new database in `dataDir`, may start from `from`, a data folder PGlite dumped
+ * (`dumpDataDir`): loading one is several times faster than creating and migrating a new database,
+ * which tests do by the hundred.
  */
-export type DatabaseLocation = { url: string; pool?: PoolOptions } | { dataDir: string } | { inMemory: true; from?: Blob };
+export type DatabaseLocation = { url: string; pool?: PoolOptions } | { dataDir: string; durability?: EmbeddedDurability; from?: Blob } | { inMemory: true; from?: Blob };
+
+/** Where the configuration says the database is: DATABASE_URL, or the embedded one in DATA_DIR. */
+export function configuredLocation(config: { databaseUrl?: string; dataDir: string; dbPool?: PoolOptions; embeddedDurability: EmbeddedDurability }): DatabaseLocation {
+  return config.databaseUrl ? { url: config.databaseUrl, pool: config.dbPool } : { dataDir: config.dataDir, durability: config.embeddedDurability };
+}
 
 /** Bounds on the PostgreSQL pool, so an unreachable or stuck database fails requests fast instead of hanging them. */
 export interface PoolOptions {
@@ -78,22 +88,22 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
       sql: async (name, text, values) => (await pool.query({ name, text, values })).rows,
     };
   }
-  let unlock = async () => {};
-  if ('dataDir' in location) {
-    await mkdir(location.dataDir, { recursive: true });
-    unlock = await lockDataDir(location.dataDir);
-  }
-  const pglite = 'dataDir' in location ? new PGlite(location.dataDir) : new PGlite({ loadDataDir: location.from });
-  await pglite.waitReady.catch(async (err: unknown) => {
-    await unlock();
-    throw err;
-  });
+  const embedded =
+    'dataDir' in location ? await openEmbedded(location.dataDir, location.durability ?? 'fsync', location.from) : await openInMemory(location.from);
+  const { pglite } = embedded;
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
-  const db = database(prisma, 'embedded', 'dataDir' in location ? location.dataDir : 'memory', () => new PrismaPGlite(pglite), async () => {
-    await pglite.close();
-    await unlock();
-  });
-  return { ...db, sql: async (_name, text, values) => (await pglite.query<Record<string, unknown>>(text, values)).rows };
+  const db = database(prisma, 'embedded', 'dataDir' in location ? location.dataDir : 'memory', () => new PrismaPGlite(pglite), () => embedded.close());
+  // The embedded database is as ready as DATA_DIR's disk is writable: a full or read-only disk
+  // fails every write while reads still answer.
+  const dataDir = 'dataDir' in location ? location.dataDir : undefined;
+  const checkReady = dataDir ? async () => Promise.all([db.checkReady(), probeWrite(dataDir)]).then(() => {}) : db.checkReady;
+  return { ...db, checkReady, sql: async (_name, text, values) => (await pglite.query<Record<string, unknown>>(text, values)).rows };
+}
+
+async function openInMemory(from?: Blob): Promise<{ pglite: PGlite; close(): Promise<void> }> {
+  const pglite = new PGlite({ loadDataDir: from });
+  await pglite.waitReady;
+  return { pglite, close: () => pglite.close() };
 }
 
 function database(

@@ -18,7 +18,7 @@ export async function lockDataDir(dir: string): Promise<() => Promise<void>> {
   // Written aside and hard-linked into place: the link appears atomically and complete, so no
   // other opener ever reads a half-written pid.
   const scratch = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  await writeFile(scratch, `${process.pid}\n`);
+  await writeFile(scratch, `${process.pid}\n`, { mode: 0o600 });
   try {
     for (let attempt = 0; ; attempt++) {
       try {

@@ -1,14 +1,14 @@
 // `npm run db:migrate`: applies pending migrations (prisma/migrations) to the database Tollgate is
 // configured for, PostgreSQL from DATABASE_URL or the embedded one in DATA_DIR, as start-up does.
 import { ConfigError, loadConfig, loadDotEnv } from '../config/config.js';
-import { openDatabase } from './database.js';
+import { configuredLocation, openDatabase } from './database.js';
 
 let databaseUrl: string | undefined;
 try {
   loadDotEnv();
   const config = loadConfig();
   databaseUrl = config.databaseUrl;
-  const db = await openDatabase(databaseUrl ? { url: databaseUrl } : { dataDir: config.dataDir });
+  const db = await openDatabase(configuredLocation(config));
   let applied: string[];
   try {
     applied = await db.migrate();

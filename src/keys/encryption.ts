@@ -1,9 +1,10 @@
 // Encryption at rest of the provider's keys: AES-256-GCM under the key-encryption key (KEK), with
 // the row's identity as additional data, so a sealed value copied to another row does not open.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
+import { preparePrivateDir } from '../db/data-dir.js';
 
 /** Where a KEK generated for a deployment without KEYS_ENCRYPTION_KEY is kept. */
 export const KEK_FILE = 'keys-encryption-key';
@@ -39,7 +40,7 @@ export async function loadKeyEncryptionKey(config: Pick<Config, 'keys' | 'dataDi
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  await mkdir(config.dataDir, { recursive: true });
+  await preparePrivateDir(config.dataDir);
   // 'wx' refuses to overwrite a key another process wrote meanwhile; that one is then read.
   const created = await writeFile(path, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' }).then(
     () => true,

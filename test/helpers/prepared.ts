@@ -50,9 +50,10 @@ export function pgliteDump(kind: DumpKind): Promise<Blob> {
 
 /**
  * Makes `dataDir` an embedded store holding the migrated database, as a server or the CLI would leave
- * it; with `empty`, a new database no migration has touched.
+ * it (files with the umask's modes, as PGlite lays them out); with `empty`, a new database no
+ * migration has touched; with `inMemory`, the migrated one without template databases (a third smaller).
  */
-export async function seedDataDir(dataDir: string, kind: 'empty' | 'migrated' = 'migrated'): Promise<void> {
+export async function seedDataDir(dataDir: string, kind: 'empty' | 'migrated' | 'inMemory' = 'migrated'): Promise<void> {
   const pglite = new PGlite(dataDir, { loadDataDir: await pgliteDump(kind) });
   await pglite.waitReady;
   await pglite.close();

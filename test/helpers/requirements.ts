@@ -1,7 +1,10 @@
-// Some suites need a machine service (Redis) or program (Chromium). On a developer's machine without
+// Some suites need a machine service (Redis), a program (Chromium) or a privilege (mounting). On a developer's machine without
 // it they are skipped with a note, so `npm test` works anywhere; in CI (CI=true) they must run.
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 function available(what: string, ok: boolean, hint: string): boolean {
   if (ok) return true;
@@ -37,4 +40,19 @@ export const POSTGRES_BIN = process.env.POSTGRES_BIN ?? '/usr/lib/postgresql/15/
 
 export function ownPostgresAvailable(): boolean {
   return available(`PostgreSQL's server programs in ${POSTGRES_BIN}`, existsSync(`${POSTGRES_BIN}/initdb`), 'apt-get install -y postgresql-15, or set POSTGRES_BIN');
+}
+
+/** Whether this process may mount a tmpfs (root with CAP_SYS_ADMIN): the full and read-only disk tests need it. */
+export function tmpfsAvailable(): boolean {
+  const probe = mkdtempSync(join(tmpdir(), 'tollgate-mount-probe-'));
+  let mounted = false;
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe], { stdio: 'ignore' });
+    mounted = true;
+    execFileSync('umount', [probe], { stdio: 'ignore' });
+  } catch {
+    // Not allowed here: said below.
+  }
+  rmSync(probe, { recursive: true, force: true });
+  return available('mounting a tmpfs', mounted, 'run the tests as root with CAP_SYS_ADMIN (mount -t tmpfs)');
 }

@@ -1,0 +1,219 @@
+// DATA_DIR on the embedded store: private whatever the umask, refused when others can write to it,
+// and a disk that is full or read-only told in one line at start-up, cleaned up after a first start
+// that stopped midway, and reported by /readyz while it fails writes (on a tmpfs of the test's own).
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, chown, lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ADMIN_SECRET_FILE } from '../../src/admin/bootstrap.js';
+import { DataDirError, openDatabase } from '../../src/db/database.js';
+import { CREATING_MARKER } from '../../src/db/embedded.js';
+import { LOCK_FILE } from '../../src/db/lock.js';
+import { createLogger } from '../../src/http/logger.js';
+import { KEK_FILE } from '../../src/keys/encryption.js';
+import { startServer, StartupError, type RunningServer } from '../../src/server.js';
+import { clientCredentialsToken, postForm } from '../helpers/oauth.js';
+import { pgliteDump, seedDataDir, testConfig, writeTestKeys } from '../helpers/prepared.js';
+import { programAvailable, tmpfsAvailable } from '../helpers/requirements.js';
+import { mountTmpfs, type Tmpfs } from '../helpers/tmpfs.js';
+import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, freePort, SERVER_TEST_TIMEOUT_MS, usingPostgres } from '../helpers/tollgate.js';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'tollgate-data-dir-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function tmpfs(size: string): Promise<Tmpfs> {
+  const fs = await mountTmpfs(size);
+  cleanups.push(() => fs.unmount());
+  return fs;
+}
+
+/** startServer on the embedded store in `dataDir`, as main.ts calls it; a server that starts is closed after the file. */
+async function start(dataDir: string, env: Record<string, string> = {}): Promise<RunningServer> {
+  const config = testConfig({ PORT: String(await freePort()), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_CLIENT_ID, LOG_LEVEL: 'silent', RATE_LIMIT_ENABLED: 'false', ...env });
+  const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const running = await startServer(config, createLogger('silent', sink), { terminal: { write: () => true, isTTY: false } });
+  cleanups.push(() => running.close());
+  return running;
+}
+
+/** The one line a failed start-up explains itself in. */
+async function failure(dataDir: string): Promise<string> {
+  const err = await start(dataDir).then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(StartupError);
+  const { message } = err as StartupError;
+  expect(message).not.toContain('\n');
+  return message;
+}
+
+/** Every entry under `dir` whose permissions reach beyond its owner, with its mode. */
+async function looseEntries(dir: string): Promise<string[]> {
+  const loose: string[] = [];
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    const path = join(entry.parentPath, entry.name);
+    const { mode } = await lstat(path);
+    if (mode & 0o077 && !entry.isSymbolicLink()) loose.push(`${path} ${(mode & 0o777).toString(8)}`);
+  }
+  return loose;
+}
+
+// The embedded store only: DATA_DIR is where its database lives.
+describe.skipIf(usingPostgres)('a private DATA_DIR', () => {
+  it('is 0700 with every file 0600 under umask 022, and the database, key, secret, lock and socket are all in it', { timeout: SERVER_TEST_TIMEOUT_MS }, async () => {
+    const previous = process.umask(0o022);
+    try {
+      const dataDir = join(await tempDir(), 'data');
+      // Laid out under umask 022, as by a server before this change: folders 0755, files 0644.
+      await seedDataDir(dataDir, 'inMemory');
+      await writeTestKeys(dataDir);
+      await chmod(dataDir, 0o755);
+      expect((await looseEntries(dataDir)).length).toBeGreaterThan(100);
+      const running = await start(dataDir);
+      // A token written, so PostgreSQL has created files of its own since.
+      expect((await clientCredentialsToken(running.url, ADMIN_CLIENT_ID, 'wrong')).status).toBe(401);
+      for (const file of [ADMIN_SECRET_FILE, KEK_FILE, LOCK_FILE, 'PG_VERSION', join('admin', 'admin.sock')]) expect(existsSync(join(dataDir, file)), file).toBe(true);
+      expect((await lstat(dataDir)).mode & 0o777).toBe(0o700);
+      expect(await looseEntries(dataDir)).toEqual([]);
+    } finally {
+      process.umask(previous);
+    }
+  });
+
+  it('writable by other users stops start-up with one line saying how to fix it', async () => {
+    const dataDir = await tempDir();
+    await chmod(dataDir, 0o777);
+    expect(await failure(dataDir)).toBe(`DATA_DIR ${dataDir} is writable by other users (mode 0777): chmod 700 ${dataDir}, after checking nobody changed its contents`);
+    await chmod(dataDir, 0o770);
+    expect(await failure(dataDir)).toContain('writable by other users (mode 0770)');
+    expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
+  });
+
+  it("owned by another user stops start-up with one line", async () => {
+    const dataDir = await tempDir();
+    await chown(dataDir, 65534, 65534);
+    expect(await failure(dataDir)).toBe(`DATA_DIR ${dataDir} belongs to another user (uid 65534, Tollgate runs as uid ${process.getuid!()}): chown -R ${process.getuid!()} ${dataDir}, or run Tollgate as its owner`);
+  });
+});
+
+describe.skipIf(usingPostgres || !tmpfsAvailable())('a DATA_DIR on a bad disk (a tmpfs of its own)', () => {
+  it('a full disk at the first start is one line; the half-built database it leaves is removed by the next start, which succeeds', { timeout: SERVER_TEST_TIMEOUT_MS }, async () => {
+    const disk = await tmpfs('4m');
+    const dataDir = join(disk.dir, 'data');
+    // Opened as a server opens it (which says the same line, as the read-only case shows), but laid
+    // out from the run's dump rather than by initdb, to be quick.
+    const from = await pgliteDump('inMemory');
+    const err = await openDatabase({ dataDir, from }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(DataDirError);
+    expect((err as Error).message).toMatch(new RegExp(`^DATA_DIR ${dataDir}: no space left on its disk \\(ENOSPC\\).*: free space or grow the volume, then start again$`));
+    // Left behind: part of a database, and the marker that says it is unfinished.
+    expect(existsSync(join(dataDir, CREATING_MARKER))).toBe(true);
+    expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
+    disk.remount('size=256m');
+    const db = await openDatabase({ dataDir, from });
+    try {
+      expect(existsSync(join(dataDir, CREATING_MARKER))).toBe(false);
+      await db.checkReady();
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('a read-only disk is one line naming EROFS', async () => {
+    const disk = await tmpfs('128m');
+    const dataDir = join(disk.dir, 'data');
+    await seedDataDir(dataDir, 'inMemory');
+    disk.remount('ro');
+    expect(await failure(dataDir)).toBe(`DATA_DIR ${dataDir} is on a read-only filesystem (EROFS): mount it read-write, or set DATA_DIR to a writable folder`);
+  });
+
+  // Read-only under a running server is not tested: Linux refuses to remount a file system read-only
+  // while files on it are open for writing, as the database's are.
+  it('/readyz is 503 while the disk is full and 200 once it has room again; no issued token is lost', { timeout: SERVER_TEST_TIMEOUT_MS }, async () => {
+    const disk = await tmpfs('256m');
+    const dataDir = join(disk.dir, 'data');
+    await seedDataDir(dataDir, 'inMemory');
+    await writeTestKeys(dataDir);
+    const running = await start(dataDir, { ADMIN_CLIENT_SECRET });
+    const ready = async () => (await fetch(`${running.url}/readyz`)).status;
+    const issued: string[] = [];
+    const issue = async () => {
+      const { status, body } = await clientCredentialsToken(running.url, ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, 'admin');
+      // Refused when the write fails (503), never a 500; what was answered 200 is kept.
+      expect([200, 503]).toContain(status);
+      if (status === 200) issued.push(body.access_token as string);
+    };
+    expect(await ready()).toBe(200);
+    await issue();
+
+    await disk.fill();
+    expect(await ready()).toBe(503);
+    for (let i = 0; i < 20; i++) await issue();
+    await disk.free();
+    expect(await ready()).toBe(200);
+
+    await issue();
+    for (const token of issued) {
+      const { body } = await postForm(running.url, '/introspect', { token }, [ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET]);
+      expect(body.active, token).toBe(true);
+    }
+  });
+});
+
+/**
+ * How many fsync(2) and fdatasync(2) calls a process makes while it commits `commits` single-row
+ * transactions to the embedded database in `dataDir` opened with `durability`, counted by strace.
+ */
+async function syncCallsPerCommits(strace: string, dataDir: string, durability: string, commits: number): Promise<number> {
+  const script = [
+    `import { openDatabase } from ${JSON.stringify(join(process.cwd(), 'src/db/database.ts'))};`,
+    `const db = await openDatabase({ dataDir: ${JSON.stringify(dataDir)}, durability: ${JSON.stringify(durability)} });`,
+    `await db.sql('t', 'CREATE TABLE IF NOT EXISTS sync_probe (n int)', []);`,
+    `process.stdout.write('commits-begin\\n');`,
+    `for (let i = 0; i < ${commits}; i++) await db.sql('i', 'INSERT INTO sync_probe VALUES ($1)', [i]);`,
+    `process.stdout.write('commits-end\\n');`,
+    `process.exit(0);`,
+  ].join('\n');
+  const traceFile = join(dataDir, '..', `strace-${durability}.txt`);
+  execFileSync(strace, ['-f', '-qq', '-e', 'trace=fsync,fdatasync,write', '-o', traceFile, process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], { stdio: 'ignore' });
+  // The calls between the two markers the script writes around its commits.
+  const lines = (await readFile(traceFile, 'utf8')).split('\n');
+  const begin = lines.findIndex((line) => line.includes('commits-begin'));
+  const end = lines.findIndex((line) => line.includes('commits-end'));
+  expect(begin, 'strace saw the script start its commits').toBeGreaterThan(-1);
+  return lines.slice(begin, end).filter((line) => /\b(fsync|fdatasync)\(/.test(line)).length;
+}
+
+describe.skipIf(usingPostgres)('EMBEDDED_DURABILITY', () => {
+  it('fsync (the default) runs PostgreSQL with fsync on and syncing by fsync(); none runs it as PGlite does', { timeout: SERVER_TEST_TIMEOUT_MS }, async () => {
+    const dataDir = join(await tempDir(), 'data');
+    const from = await pgliteDump('inMemory');
+    for (const [durability, fsync, method] of [[undefined, 'on', 'fsync'], ['none', 'off', 'fdatasync']] as const) {
+      const db = await openDatabase({ dataDir, durability, from });
+      try {
+        const [row] = await db.sql('settings', "SELECT current_setting('fsync') AS fsync, current_setting('wal_sync_method') AS method", []);
+        expect(row, durability).toEqual({ fsync, method });
+      } finally {
+        await db.close();
+      }
+    }
+  });
+
+  it('fsync: strace sees at least one fsync(2) per commit; none: not one', { timeout: SERVER_TEST_TIMEOUT_MS }, async (ctx) => {
+    const strace = programAvailable('strace', ['/usr/bin/strace']);
+    if (!strace) return ctx.skip();
+    const dataDir = join(await tempDir(), 'data');
+    await seedDataDir(dataDir, 'inMemory');
+    expect(await syncCallsPerCommits(strace, dataDir, 'fsync', 20)).toBeGreaterThanOrEqual(20);
+    expect(await syncCallsPerCommits(strace, dataDir, 'none', 20)).toBe(0);
+  });
+});

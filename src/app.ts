@@ -50,7 +50,7 @@ import { ClientAuthenticator } from './clients/authentication.js';
 import { gatewayListener } from './gateway/listener.js';
 import { gatewayRouteRoutes } from './admin/gateway-routes-router.js';
 
-/** Paths that are their own metrics label; router routes use their pattern, anything else is "other". */
+/** Paths that are their own label in the log and the metrics; the routers' paths are labelled by their patterns. */
 const KNOWN_PATHS = new Set<string>([...SERVED_PROVIDER_PATHS, RFC8414_PATH, '/healthz', '/readyz', '/metrics']);
 
 export interface AppDeps {
@@ -160,7 +160,8 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl }: AppD
   });
   koa.use(interactions.routes());
   const refusals = new CounterHistory(metrics.rateLimited);
-  koa.use(consoleApp({ config, db, clients, users, resourceServers, audit, metrics, refusals, provider, keys, log, localUrl: () => localUrl ?? config.issuer }));
+  const consolePages = consoleApp({ config, db, clients, users, resourceServers, audit, metrics, refusals, provider, keys, log, localUrl: () => localUrl ?? config.issuer });
+  koa.use(consolePages.serve);
   koa.use(discovery);
   const providerApp = mount(provider);
   // Deny by default: only the endpoints Tollgate documents reach the provider.
@@ -194,7 +195,7 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl }: AppD
     '/readyz': { methods: readOnly },
     ...(config.metrics.port === undefined && config.metrics.token ? { '/metrics': { methods: readOnly } } : {}),
   };
-  const pipeline = requestPipeline({ endpoints, knownPaths: KNOWN_PATHS, issuer: config.issuer, issuerPath: config.issuerPath, wellKnown: [RFC8414_PATH], trustedProxies: config.trustedProxies, limits, metrics, log }, koa.callback());
+  const pipeline = requestPipeline({ endpoints, knownPaths: KNOWN_PATHS, routers: [admin, interactions, consolePages.router], issuer: config.issuer, issuerPath: config.issuerPath, wellKnown: [RFC8414_PATH], trustedProxies: config.trustedProxies, limits, metrics, log }, koa.callback());
   const gatewayHandler = config.gateway.port === undefined ? undefined : gatewayListener({ config, db, caches, resourceServers, provider, keys, limits, metrics, log });
   const start = async () => {
     keys.start();

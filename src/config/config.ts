@@ -244,8 +244,8 @@ const schema = z
       group: 'Server',
       description:
         '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. At `info`, one JSON line per request: method, path ' +
-        '(a route by its pattern, such as `/admin/clients/:id`; in an unknown path, a segment longer than 16 characters or ' +
-        'unusual as `:redacted`), status, duration and request id.',
+        '(a route by its pattern, such as `/admin/clients/:id`, whatever the status; `/admin/*` for an unknown path under a ' +
+        "router's prefix; in any other path, a segment longer than 16 characters or unusual as `:redacted`), status, duration and request id.",
     }),
     RATE_LIMIT_ENABLED: bool.default(true).register(doc, { group: 'Rate limits', description: 'Master switch for all limits.' }),
     RATE_LIMIT_WINDOW_SECONDS: integer(1, 3600).default(60).register(doc, { group: 'Rate limits', description: 'Window of the request limits below.' }),

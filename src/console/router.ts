@@ -45,7 +45,8 @@ function pageOf(path: string): string | undefined {
 }
 
 /** The console as one Koa middleware: it answers every path under /console and nothing else. */
-export function consoleApp(deps: ConsoleDeps) {
+/** The console's middleware, and its router, whose route patterns label its requests (src/http/route-labels.ts). */
+export function consoleApp(deps: ConsoleDeps): { serve: (ctx: Context, next: Next) => Promise<void>; router: Router<ConsoleState> } {
   const { config, log, metrics } = deps;
   const root = config.issuerPath;
   const base = `${root}${CONSOLE_PATH}`;
@@ -121,7 +122,7 @@ export function consoleApp(deps: ConsoleDeps) {
     return 'signed-in';
   }
 
-  return async function console(ctx: Context, next: Next): Promise<void> {
+  async function serve(ctx: Context, next: Next): Promise<void> {
     if (!isConsolePath(ctx.path)) return next();
     if (ctx.path === CONSOLE_PATH && ctx.method === 'GET') return ctx.redirect(`${base}/`);
     ctx.set('Content-Security-Policy', CONSOLE_POLICY);
@@ -139,7 +140,8 @@ export function consoleApp(deps: ConsoleDeps) {
       const page = toPageError(err) ?? toPageError(answerFor(err, { metrics, log }, ctx.state.requestId))!;
       send(ctx, { title: page.title, status: page.status, body: consoleMessage({ title: page.title, message: page.message, root, signIn: page.options.signIn }) });
     }
-  };
+  }
+  return { serve, router };
 }
 
 const TITLES: Record<number, string> = { 400: 'Not accepted', 404: 'Not found', 409: 'Conflict', 413: 'Too large', 415: 'Unsupported form', 429: 'Too many requests', 503: 'Unavailable' };

@@ -48,8 +48,6 @@ export function gatewayCheck(deps: GatewayCheckDeps): HeaderHandler {
   return async function check(req: IncomingMessage, exchange: Exchange): Promise<Answer> {
     const { headers } = req;
     if (isKey) checkKey(headers['x-gateway-key'], isKey);
-    // Envoy's checks (/gateway/check/<original path>) share one metrics label.
-    if (exchange.path !== GATEWAY_CHECK_PATH) exchange.route = `${GATEWAY_CHECK_PATH}/*`;
     // Envoy's original target, query included: a # there is refused like anywhere else.
     const original = originalRequest(headers, req.method ?? 'GET', req.url ?? exchange.path, GATEWAY_CHECK_PATH);
     const candidates = await directory.candidates({ method: original.method, host: original.host, segments: original.segments });

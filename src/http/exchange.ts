@@ -12,8 +12,6 @@ export interface Exchange {
   readonly path: string;
   /** A POST's client_secret_basic credentials, decoded once (src/http/basic-auth.ts), if it has well-formed ones. */
   credentials?: { readonly id: string; readonly secret: string };
-  /** The route pattern that answered (Koa's routers set it), for the metrics label. */
-  route?: string;
 }
 
 const EXCHANGE = Symbol('tollgate.exchange');

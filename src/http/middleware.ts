@@ -66,16 +66,9 @@ export function seeRequestsAsIssuer(app: Koa, issuer: string): void {
 
 /**
  * Koa's first middleware: the request pipeline's record (src/http/pipeline.ts) becomes the
- * context's request id (its address is ctx.ip, see seeRequestsAsIssuer), and the route that
- * answered goes back to it for the metrics.
+ * context's request id (its address is ctx.ip, see seeRequestsAsIssuer).
  */
 export async function adoptExchange(ctx: Context, next: Next): Promise<void> {
-  const exchange = exchangeOf(ctx.req);
-  ctx.state.requestId = exchange.requestId;
-  try {
-    await next();
-  } finally {
-    const matched = (ctx as { _matchedRoute?: unknown })._matchedRoute;
-    if (typeof matched === 'string') exchange.route = matched;
-  }
+  ctx.state.requestId = exchangeOf(ctx.req).requestId;
+  await next();
 }

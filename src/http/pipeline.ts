@@ -7,6 +7,7 @@
 // get the same treatment because both are called from here, not because both call the same helpers.
 import { IncomingMessage, type IncomingHttpHeaders, type RequestListener, type ServerResponse } from 'node:http';
 import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
+import type Router from '@koa/router';
 import type { Logger } from 'pino';
 import type { RequestLike } from '../audit/types.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -19,6 +20,7 @@ import { clientAddressOf, type TrustedProxies } from './client-address.js';
 import { answerFor, errorBody, HttpError, methodNotAllowed, noSuchEndpoint, STANDARD_METHODS } from './errors.js';
 import { attachExchange, exchangeOf, type Exchange } from './exchange.js';
 import { loggedPath, requestIdFor, requestLineLogger, securityHeaderValues } from './middleware.js';
+import { requestLabels } from './route-labels.js';
 import { MAX_BODY_BYTES } from './validate.js';
 
 const BODILESS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -68,8 +70,10 @@ export interface Endpoint {
 export interface PipelineDeps {
   /** By their path below the issuer's (/token for ISSUER/token). */
   endpoints: Readonly<Record<string, Endpoint>>;
-  /** Paths that are their own metrics label; routes use their pattern; anything else is "other". */
+  /** Paths that are their own label in the log and the metrics (src/http/route-labels.ts). */
   knownPaths: ReadonlySet<string>;
+  /** Koa's routers behind the pipeline: their route patterns label their paths, whoever answers. */
+  routers?: readonly Router[];
   issuer: string;
   /** The issuer's path ('' for none): every path served is under it, and seen below it from here on. */
   issuerPath: string;
@@ -103,6 +107,7 @@ export function requestPipeline(deps: PipelineDeps, koa?: RequestListener): Pipe
   };
   const securityHeaders = Object.entries(securityHeaderValues(deps.issuer));
   const lines = requestLineLogger(log);
+  const labelOf = requestLabels({ known: deps.knownPaths, prefixes: prefixed.map(([prefix]) => prefix), routers: deps.routers });
   const clientAddress = clientAddressOf(deps.trustedProxies);
   const localPath = pathsBelow(deps.issuerPath, deps.wellKnown);
   /** The headers each endpoint's answers carry, as entries once rather than per request. */
@@ -169,10 +174,10 @@ export function requestPipeline(deps: PipelineDeps, koa?: RequestListener): Pipe
 
   function finish(method: string, status: number, exchange: Exchange): void {
     const { requestId, path, started } = exchange;
-    // Known paths as they are, routes by their pattern (no ids), anything else without what could be a credential.
-    const logged = deps.knownPaths.has(path) ? path : (exchange.route ?? loggedPath(path));
-    lines.info({ requestId, method, path: logged, status, ms: Math.round(performance.now() - started) }, 'request');
-    countRequest(metrics, deps.knownPaths.has(path) ? path : (exchange.route ?? 'other'), method, status, started);
+    // Known paths as they are, routes by their pattern (no ids); any other path logged without what could be a credential.
+    const label = labelOf(path);
+    lines.info({ requestId, method, path: label ?? loggedPath(path), status, ms: Math.round(performance.now() - started) }, 'request');
+    countRequest(metrics, label ?? 'other', method, status, started);
     // Failed client authentications count against the address, whoever answered them (unknown ids too).
     if (status === 401 && endpoints.get(path)?.limited) void limits.penalize('client_auth_failures_ip', addressKey(exchange.ip));
   }

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin, adminToken, basic, clientCredentialsToken, postForm, registerClient } from '../helpers/oauth.js';
 import { auditEvents, metricsText, metricValue } from '../helpers/ops.js';
+import { rawRequest } from '../helpers/raw-http.js';
 import { ADMIN_CLIENT_SECRET, startTollgate, TEST_METRICS_TOKEN, type TestTollgate } from '../helpers/tollgate.js';
 
 let tollgate: TestTollgate;
@@ -57,6 +58,65 @@ describe('GET /metrics', () => {
       await separate.close();
     }
   });
+});
+
+describe('routes refused before their handler', () => {
+  // Whoever refuses a request (the pipeline, the admin guard, body parsing, the router, a page's
+  // session check), it is logged and counted under its route's pattern, never under its raw path.
+  const clientId = 'label-client-0123456789';
+  const json = { 'content-type': 'application/json' };
+  const form = { 'content-type': 'application/x-www-form-urlencoded' };
+  type Bearer = 'none' | 'admin' | 'without scope admin';
+  const refusals: [label: string, method: string, path: string, bearer: Bearer, headers: Record<string, string>, body: string | undefined, status: number][] = [
+    ['/admin/clients/:id', 'GET', `/admin/clients/${clientId}`, 'none', {}, undefined, 401],
+    ['/admin/clients/:id', 'PATCH', `/admin/clients/${clientId}`, 'without scope admin', json, '{}', 403],
+    ['/admin/clients/:id', 'PUT', `/admin/clients/${clientId}`, 'admin', json, '{}', 405],
+    ['/admin/clients', 'POST', '/admin/clients', 'admin', { 'content-type': 'text/plain' }, 'x', 415],
+    ['/admin/clients', 'POST', '/admin/clients', 'admin', json, '{not json', 400],
+    ['/admin/clients/:id/secret', 'POST', `/admin/clients/${clientId}/secret`, 'admin', json, '[', 400],
+    ['/admin/*', 'GET', `/admin/no-such-route/${clientId}`, 'admin', {}, undefined, 404],
+    ['/console/users/:id/enabled', 'POST', `/console/users/${clientId}/enabled`, 'none', form, 'enabled=false', 401],
+    ['/console/users/:id/enabled', 'POST', `/console/users/${clientId}/enabled`, 'none', json, '{}', 415],
+    ['/interaction/:uid/login', 'POST', `/interaction/${clientId}/login`, 'none', json, '{}', 415],
+  ];
+
+  it.each(refusals)('logs and counts as %s: %s %s (%s) answered %#', async (label, method, path, bearer, headers, body, status) => {
+    const requestId = `labels-${status}-${method}-${path.length}`;
+    const token = bearer === 'admin' ? await adminToken(tollgate.url) : bearer === 'without scope admin' ? await readToken() : undefined;
+    const authorization: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+    const response = await fetch(`${tollgate.url}${path}`, { method, headers: { ...headers, ...authorization, 'x-request-id': requestId }, body });
+    expect(response.status).toBe(status);
+    await response.arrayBuffer();
+    expectLabelled(requestId, label, method, status);
+  });
+
+  it('logs and counts as /admin/clients/:id a body too large to read (413)', async () => {
+    const requestId = 'labels-413';
+    const reply = await rawRequest(tollgate.url, `POST /admin/clients/${clientId} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 20000\r\nX-Request-Id: ${requestId}\r\n\r\n`);
+    expect(reply.status).toBe(413);
+    expectLabelled(requestId, '/admin/clients/:id', 'POST', 413);
+  });
+
+  it('counts each of them under its pattern in /metrics, never under a raw path or a router regex', async () => {
+    const text = await metricsText(tollgate.url);
+    for (const [label, method, , , , , status] of [...refusals, ['/admin/clients/:id', 'POST', '', 'none', {}, undefined, 413] as const]) {
+      expect(metricValue(text, 'tollgate_http_requests_total', { endpoint: label, method, status: String(status) }), `${method} ${label} ${status}`).toBeGreaterThanOrEqual(1);
+    }
+    expect(text).not.toContain(clientId);
+    expect(text).not.toContain('(?:');
+  });
+
+  async function readToken(): Promise<string> {
+    const client = await registerClient(tollgate.url, { scope: 'read' });
+    return (await clientCredentialsToken(tollgate.url, client.client_id, client.client_secret, 'read')).body.access_token as string;
+  }
+
+  /** The request's line names its route's pattern. */
+  function expectLabelled(requestId: string, label: string, method: string, status: number): void {
+    const line = tollgate.logs.find((entry) => entry.msg === 'request' && entry.requestId === requestId);
+    expect(line, `no request line for ${requestId}`).toBeDefined();
+    expect({ method: line!.method, path: line!.path, status: line!.status }).toEqual({ method, path: label, status });
+  }
 });
 
 describe('request ids', () => {

@@ -144,7 +144,7 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl }: AppD
   // Keeps the provider's introspection answers for the introspection handler, ahead of routers it has nothing to do with.
   koa.use(auditIntrospection(audit, ROUTES.introspection));
   koa.use(cacheIntrospections(ROUTES.introspection, caches));
-  koa.use(auditAdminActions(audit));
+  koa.use(auditAdminActions(audit, admin));
   const adminOnly = requireAdminToken((token) => verifyAccessToken(provider, resourceServers, token));
   koa.use(guardAdmin(limits, adminOnly));
   koa.use(admin.routes());

@@ -57,12 +57,12 @@ export function localAdminApp(routes: readonly AdminRoute[], audit: AuditLog, er
   koa.silent = true;
   const actor = cliActor();
   for (const middleware of errors) koa.use(middleware);
-  koa.use(auditAdminActions(audit));
+  const router = adminApiRouter(routes);
+  koa.use(auditAdminActions(audit, router));
   koa.use(async (ctx, next) => {
     ctx.state.adminActor = actor;
     await next();
   });
-  const router = adminApiRouter(routes);
   koa.use(router.routes());
   koa.use(router.allowedMethods({ throw: true }));
   return koa;

@@ -1,5 +1,7 @@
+import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { isAdminPath } from '../admin/routes.js';
+import { requestLabels } from '../http/route-labels.js';
 import type { AuditLog } from './audit-log.js';
 
 /** The admin API's changes, by route pattern and method, as audit event types. */
@@ -23,9 +25,11 @@ const ACTIONS: Record<string, string> = {
 /**
  * Records every change made through the admin API, whatever its outcome, and every refused admin
  * request (no, bad or insufficient token). Reads answer no event. Mounted in front of the admin
- * token check, so it sees its 401s and 403s.
+ * token check, so it sees its 401s and 403s. A request's route is its pattern in `router`, whether
+ * or not the router ran (a refusal before it, such as a body that is not JSON, is the route's too).
  */
-export function auditAdminActions(audit: AuditLog) {
+export function auditAdminActions(audit: AuditLog, router: Router) {
+  const routeOf = requestLabels({ known: [], routers: [router] });
   return async function auditAdminActions(ctx: Context, next: Next): Promise<void> {
     if (!isAdminPath(ctx.path)) return next();
     let status: number | undefined;
@@ -42,11 +46,11 @@ export function auditAdminActions(audit: AuditLog) {
     } finally {
       status ??= ctx.status;
       const actor = typeof ctx.state.adminActor === 'string' ? ctx.state.adminActor : undefined;
-      const route = (ctx as { _matchedRoute?: unknown })._matchedRoute;
-      const type = typeof route === 'string' ? ACTIONS[`${ctx.method} ${route}`] : undefined;
+      const route = routeOf(ctx.path) ?? 'other';
+      const type = ACTIONS[`${ctx.method} ${route}`];
       const outcome = status < 400 ? 'success' : 'failure';
       if (status === 401 || status === 403) {
-        audit.record({ type: 'admin.denied', outcome: 'failure', actor, details: { method: ctx.method, route: typeof route === 'string' ? route : 'other', status } }, ctx);
+        audit.record({ type: 'admin.denied', outcome: 'failure', actor, details: { method: ctx.method, route, status } }, ctx);
       } else if (type) {
         const body = (ctx.body ?? {}) as Record<string, unknown>;
         const request = (ctx.request.body ?? {}) as Record<string, unknown>;

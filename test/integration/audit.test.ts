@@ -109,6 +109,18 @@ describe('the audit trail', () => {
     expect(denied.events[0]).toMatchObject({ outcome: 'failure', actor: null, details: { status: 401, method: 'GET' } });
   });
 
+  it('names the route of an admin request refused before the router ran, and records a change refused for its body', async () => {
+    const id = 'audited-route-0123456789';
+    expect((await admin(tollgate.url, 'DELETE', `/clients/${id}`, undefined, 'not-a-valid-admin-token-either')).status).toBe(401);
+    const denied = await auditEvents(tollgate.url, { type: 'admin.denied' });
+    expect(denied.events[0]).toMatchObject({ details: { status: 401, method: 'DELETE', route: '/admin/clients/:id' } });
+
+    const notJson = await fetch(`${tollgate.url}/admin/clients`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"client_name":' });
+    expect(notJson.status).toBe(400);
+    const created = await auditEvents(tollgate.url, { type: 'client.created' });
+    expect(created.events[0]).toMatchObject({ outcome: 'failure', actor: ADMIN_CLIENT_ID, details: { status: 400 } });
+  });
+
   it('records user changes made through the admin API, naming the user as subject and never the password', async () => {
     const password = 'correct horse battery staple 42';
     credentials.push(password);

@@ -15,8 +15,8 @@ import { DPOP_SIGNING_ALGS, type ProofFirstUse } from '../oidc/dpop-proofs.js';
 import { looksLikeJwt, type JwtAccessTokenIds } from '../oidc/jwt-access-tokens.js';
 import type { Candidate, RouteDirectory } from './directory.js';
 import { ProofRefused, verifyProof } from './dpop.js';
-import { originalRequest, proofUrl } from './original-request.js';
-import { missingScopes } from './rules.js';
+import { originalRequest, proofUrl, refuseAmbiguous } from './original-request.js';
+import { missingScopes, requestTarget } from './rules.js';
 
 export const GATEWAY_CHECK_PATH = '/gateway/check';
 
@@ -50,7 +50,7 @@ export function gatewayCheck(deps: GatewayCheckDeps): HeaderHandler {
     if (isKey) checkKey(headers['x-gateway-key'], isKey);
     // Envoy's original target, query included: a # there is refused like anywhere else.
     const original = originalRequest(headers, req.method ?? 'GET', req.url ?? exchange.path, GATEWAY_CHECK_PATH);
-    const candidates = await directory.candidates({ method: original.method, host: original.host, segments: original.segments });
+    const candidates = await directory.candidates(requestTarget(original.method, original.host, original.segments)).catch(refuseAmbiguous);
     const open = candidates.find((candidate) => candidate.rule.public);
 
     const authorization = headers.authorization;

@@ -21,6 +21,7 @@ export interface GatewayResourceServer {
   audience: string;
   publicBaseUrl?: string;
   rules: readonly CompiledRule[];
+  caseSensitivePaths: boolean;
 }
 
 /** A resource server one of whose rules matches the request: its first matching rule. */
@@ -36,11 +37,14 @@ export class RouteDirectory {
   /** `all` gives every resource server: the same array as long as none changed. */
   constructor(private readonly all: () => Promise<readonly ResourceServerRoutes[]>) {}
 
-  /** The resource servers with a rule matching the request, each with its first matching rule. */
+  /**
+   * The resource servers with a rule matching the request, each with its first matching rule;
+   * throws AmbiguousTarget where the case of the path's letters would change a server's rule.
+   */
   async candidates(target: RequestTarget): Promise<Candidate[]> {
     const found: Candidate[] = [];
     for (const server of this.#servers(await this.all())) {
-      const rule = firstMatch(server.rules, target);
+      const rule = firstMatch(server.rules, target, { caseSensitive: server.caseSensitivePaths });
       if (rule) found.push({ server, rule });
     }
     return found;
@@ -52,7 +56,8 @@ export class RouteDirectory {
       id: server.id,
       audience: server.identifier,
       publicBaseUrl: server.publicBaseUrl ?? undefined,
-      rules: storedRules(server.gatewayRoutes).map((rule) => compileRule(rule, { caseSensitive: server.caseSensitivePaths })),
+      rules: storedRules(server.gatewayRoutes).map((rule) => compileRule(rule)),
+      caseSensitivePaths: server.caseSensitivePaths,
     }));
     this.#source = source;
     this.#compiled = compiled;

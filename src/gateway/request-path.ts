@@ -15,6 +15,12 @@ export class AmbiguousTarget extends Error {}
 const PATH_CHARACTERS = /^[A-Za-z0-9\-._~!$&'()*+,=:@%/]*$/;
 /** Escapes of what servers treat as structure, or decode more than once: / \ . ; % */
 const STRUCTURAL_ESCAPE = /%(2f|5c|2e|3b|25)/i;
+/**
+ * What a path may hold as is (unreserved, sub-delims, `:` and `@`). Routers (Express, Koa,
+ * path-to-regexp) match the raw path, so `/d%6Fcs` is not `/docs` to them: an escape of such a
+ * character is refused rather than decoded into a path the API does not route.
+ */
+const RAW_CHARACTER = /^[A-Za-z0-9\-._~!$&'()*+,;=:@]$/;
 
 /**
  * The path of an origin-form target (`/path?query`, RFC 9112 §3.2.1) and its segments; throws
@@ -53,13 +59,15 @@ function rawProblem(path: string): string {
   return 'the path holds a character that must be percent-encoded';
 }
 
-/** Percent-decoding that admits only escapes of printable ASCII, and none of structure. */
+/** Percent-decoding that admits only escapes of printable ASCII a path cannot hold as is, and none of structure. */
 function decode(segment: string): string {
   if (/%(?![0-9a-f]{2})/i.test(segment)) throw new AmbiguousTarget('the path holds a broken %-escape');
   if (STRUCTURAL_ESCAPE.test(segment)) throw new AmbiguousTarget('the path holds an encoded /, \\, ., ; or %');
   return segment.replace(/%([0-9a-f]{2})/gi, (_, hex: string) => {
     const code = Number.parseInt(hex, 16);
     if (code < 0x20 || code > 0x7e) throw new AmbiguousTarget('the path holds an encoded control or non-ASCII character');
-    return String.fromCharCode(code);
+    const character = String.fromCharCode(code);
+    if (RAW_CHARACTER.test(character)) throw new AmbiguousTarget(`the path holds %${hex}, an escape of ${character}, which routers do not decode before routing`);
+    return character;
   });
 }

@@ -3,6 +3,7 @@
 // is refused (deny by default). Plain functions over plain data, so they are tested without a server.
 import { z } from 'zod';
 import { STANDARD_METHODS } from '../http/errors.js';
+import { AmbiguousTarget, readPath } from './request-path.js';
 
 /** A scope token (RFC 6749 §3.3). */
 const scope = z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/, 'must be a scope token (printable ASCII, no space, quote or backslash)');
@@ -18,7 +19,21 @@ const path = z
   .regex(/^\/[\x21-\x7e]*$/, 'must start with / and hold printable ASCII without spaces')
   .refine((value) => !value.includes('?') && !value.includes('#'), 'must be a path, without query or fragment')
   .refine((value) => value.split('/').every((segment, i, all) => segment !== '**' || i === all.length - 1), '** may only be the last segment')
-  .refine((value) => value.split('/').every((segment) => segment !== '.' && segment !== '..'), 'must not hold . or .. segments');
+  .superRefine((value, context) => {
+    // A rule no request could match, since requests are read this way (`/a;b`, `/x.`, `/a%2Fb`).
+    const problem = pathProblem(value);
+    if (problem) context.addIssue({ code: 'custom', message: `is never matched: ${problem}` });
+  });
+
+function pathProblem(value: string): string | undefined {
+  try {
+    readPath(value);
+    return undefined;
+  } catch (err) {
+    if (err instanceof AmbiguousTarget) return err.message;
+    throw err;
+  }
+}
 
 export const routeRule = z
   .strictObject({
@@ -50,42 +65,50 @@ export interface RequestTarget {
   host: string;
   /** The path's segments as readTarget (src/gateway/request-path.ts) reads them. */
   segments: readonly string[];
+  /** The segments in lower case, folded at most once per request: see requestTarget. */
+  folded(): readonly string[];
+}
+
+/** A request for the rules, its segments folded to lower case only if some rule set asks. */
+export function requestTarget(method: string, host: string, segments: readonly string[]): RequestTarget {
+  let folded: readonly string[] | undefined;
+  // Segments are printable ASCII once read (readTarget refuses the rest): no Unicode case mapping (K, ſ) arises.
+  return { method, host, segments, folded: () => (folded ??= segments.map((segment) => segment.toLowerCase())) };
 }
 
 /** A rule, prepared once for matching many requests. */
 export interface CompiledRule {
   rule: RouteRule;
+  /** Whether the rule matches the request's path as sent. */
   matches(target: RequestTarget): boolean;
+  /** Whether it matches the path with both in lower case: how a case-insensitive API reads it. */
+  matchesFolded(target: RequestTarget): boolean;
 }
 
-/**
- * `caseSensitive`: the API behind tells `/Admin` from `/admin`. Most do, but many (IIS, Windows
- * file systems, case-insensitive routers) do not, so unless the resource server says its paths are
- * case-sensitive, paths are compared without regard to case: `/ADMIN` then meets `/admin`'s rule.
- */
-export function compileRule(rule: RouteRule, { caseSensitive = false }: { caseSensitive?: boolean } = {}): CompiledRule {
-  const fold = caseSensitive ? (value: string) => value : asciiLowerCase;
-  const pattern = fold(rule.path).split('/');
-  const rest = pattern.at(-1) === '**';
-  const fixed = rest ? pattern.slice(0, -1) : pattern;
+export function compileRule(rule: RouteRule): CompiledRule {
+  // Rule paths are read as request paths are (the schema refuses those that cannot be), so that
+  // `/files/a%20b` meets the request for /files/a%20b.
+  const exact = readPath(rule.path);
+  const rest = exact.at(-1) === '**';
+  const fixed = rest ? exact.slice(0, -1) : exact;
+  const folded = fixed.map((segment) => segment.toLowerCase());
   const methods = rule.methods && new Set(rule.methods);
   const hostMatches = hostMatcher(rule.host);
+  const matcher = (pattern: readonly string[]) => (method: string, host: string, segments: readonly string[]) => {
+    if (methods && !methods.has(method)) return false;
+    if (!hostMatches(host)) return false;
+    if (rest ? segments.length < pattern.length : segments.length !== pattern.length) return false;
+    // `/api/**` matches /api and below it, not /apix; `*` matches one non-empty segment.
+    for (let i = 0; i < pattern.length; i += 1) if (pattern[i] === '*' ? segments[i] === '' : pattern[i] !== segments[i]) return false;
+    return true;
+  };
+  const matchExact = matcher(fixed);
+  const matchFolded = matcher(folded);
   return {
     rule,
-    matches({ method, host, segments }) {
-      if (methods && !methods.has(method)) return false;
-      if (!hostMatches(host)) return false;
-      if (rest ? segments.length < fixed.length : segments.length !== fixed.length) return false;
-      for (let i = 0; i < fixed.length; i += 1) if (fixed[i] !== '*' && fixed[i] !== fold(segments[i]!)) return false;
-      // `/api/**` matches /api and below it, not /apix; `*` matches one non-empty segment.
-      return fixed.every((part, i) => part !== '*' || segments[i] !== '');
-    },
+    matches: ({ method, host, segments }) => matchExact(method, host, segments),
+    matchesFolded: ({ method, host, folded: fold }) => matchFolded(method, host, fold()),
   };
-}
-
-/** Paths are ASCII once read (readTarget refuses the rest), so no Unicode case mapping (K, ſ) applies. */
-function asciiLowerCase(value: string): string {
-  return value.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 }
 
 function hostMatcher(ruleHost: string | undefined): (host: string) => boolean {
@@ -98,10 +121,20 @@ function hostMatcher(ruleHost: string | undefined): (host: string) => boolean {
   };
 }
 
-/** The first rule that matches, or undefined: the request is refused. */
-export function firstMatch(rules: readonly CompiledRule[], target: RequestTarget): RouteRule | undefined {
-  for (const compiled of rules) if (compiled.matches(target)) return compiled.rule;
-  return undefined;
+/**
+ * The first rule that matches, or undefined: the request is refused. `caseSensitive`: the API
+ * tells `/Admin` from `/admin`. Unless it says so, the API may read a path either way, so the rule
+ * must be the same for both readings: `/users/ME` may not meet `/users/me`'s rule when a
+ * case-sensitive API routes it to `/users/:id`, a later and stricter rule. When they differ, the
+ * target is refused (AmbiguousTarget).
+ */
+export function firstMatch(rules: readonly CompiledRule[], target: RequestTarget, { caseSensitive = false }: { caseSensitive?: boolean } = {}): RouteRule | undefined {
+  if (caseSensitive) return rules.find((compiled) => compiled.matches(target))?.rule;
+  // A path matched as sent is matched in lower case too: the first rule matching in lower case
+  // is the one both readings choose exactly when it also matches as sent.
+  const folded = rules.find((compiled) => compiled.matchesFolded(target));
+  if (folded && !folded.matches(target)) throw new AmbiguousTarget('the case of its letters changes which route rule decides, and the API may read it either way');
+  return folded?.rule;
 }
 
 /**

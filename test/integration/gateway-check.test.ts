@@ -219,7 +219,7 @@ describe('targets the API could read as another path', () => {
 
   it('refuses each trick with 400 invalid_request, with a token or without, whichever header carries it', async () => {
     const authorization = `Bearer ${await readToken()}`;
-    const tricks = ['/public/..;/a/admin/x', '/public;x=1/../a/admin/x', '/a//admin/x', '/public/x#/../../a/admin/x', '/a/admin./x', '/a/admin%2e/x', '/public/%2e%2e/a/admin/x', '/public%2f..%2fa/admin/x', '/public/..%5ca/admin/x', '/public\\..\\a/admin/x', '//evil.example/a/admin/x', 'http://evil.example/a/admin/x', '/a/adm%C4%B0n/x'];
+    const tricks = ['/public/..;/a/admin/x', '/public;x=1/../a/admin/x', '/a//admin/x', '/public/x#/../../a/admin/x', '/a/admin./x', '/a/admin%2e/x', '/public/%2e%2e/a/admin/x', '/public%2f..%2fa/admin/x', '/public/..%5ca/admin/x', '/public\\..\\a/admin/x', '//evil.example/a/admin/x', 'http://evil.example/a/admin/x', '/a/adm%C4%B0n/x', '/p%75blic/a/admin/x', '/public%3Ax/a/admin/x', '/PUBLIC/x'];
     for (const uri of tricks) {
       for (const headers of [{ 'x-original-uri': uri }, { 'x-forwarded-uri': uri }, { authorization, 'x-original-uri': uri }] as Record<string, string>[]) {
         const response = await check({ ...host, ...headers });
@@ -234,13 +234,17 @@ describe('targets the API could read as another path', () => {
     expect((await check({ ...host, authorization, 'x-original-uri': '/a/admin/x' })).status).toBe(403);
   });
 
-  it('compares paths without regard to case, unless the resource server says its API tells them apart', async () => {
+  it('refuses a path whose case changes which rule decides, unless the resource server says its API tells cases apart', async () => {
     const authorization = `Bearer ${await readToken()}`;
+    // A case-insensitive API reads them as /a/admin/x (the admin rule), a case-sensitive one as
+    // another path (the /a/** rule): Tollgate cannot know which, so it decides neither way.
     for (const uri of ['/a/ADMIN/x', '/A/Admin/x', '/a/aDmIn']) {
       const response = await check({ ...host, authorization, 'x-original-uri': uri });
-      expect(response.status, uri).toBe(403);
-      expect(response.body).toMatchObject({ error: 'insufficient_scope', scope: 'admin' });
+      expect(response.status, uri).toBe(400);
+      expect(response.body.error_description).toMatch(/case/);
     }
+    // Where the case changes no rule, it does not matter.
+    expect((await check({ ...host, authorization, 'x-original-uri': '/a/X' })).status).toBe(200);
     const sensitive = await admin(tollgate.url, 'PATCH', `/resource-servers/${serverId}`, { case_sensitive_paths: true });
     expect(sensitive.status, JSON.stringify(sensitive.body)).toBe(200);
     expect(sensitive.body.case_sensitive_paths).toBe(true);
@@ -248,8 +252,25 @@ describe('targets the API could read as another path', () => {
       // Its API reads /a/ADMIN/x as another path than /a/admin/x: the /a/** rule decides.
       expect((await check({ ...host, authorization, 'x-original-uri': '/a/ADMIN/x' })).status).toBe(200);
       expect((await check({ ...host, authorization, 'x-original-uri': '/a/admin/x' })).status).toBe(403);
+      expect((await check({ ...host, 'x-original-uri': '/PUBLIC/x' })).status).toBe(401);
     } finally {
       expect((await admin(tollgate.url, 'PATCH', `/resource-servers/${serverId}`, { case_sensitive_paths: false })).status).toBe(200);
+    }
+  });
+
+  it('says the original request is unknown when no header names it, whatever query the check carries', async () => {
+    for (const path of ['/gateway/check', '/gateway/check?x', '/gateway/check?/a/x']) {
+      const response = await check(host, path);
+      expect(response.status, path).toBe(400);
+      expect(response.body.error_description, path).toMatch(/original request is unknown: send X-Original-URI/);
+    }
+  });
+
+  it('refuses rules no request could meet, naming the rule', async () => {
+    for (const path of ['/files/%41', '/a;b', '/a//b', '/x.', '/a%2Fb']) {
+      const response = await admin(tollgate.url, 'PUT', `/resource-servers/${serverId}/routes`, { routes: [{ path: '/ok' }, { path }] });
+      expect(response.status, path).toBe(400);
+      expect(JSON.stringify(response.body), path).toMatch(/routes.*1.*path.*never matched/);
     }
   });
 

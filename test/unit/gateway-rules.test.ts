@@ -2,10 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { originalRequest, proofUrl } from '../../src/gateway/original-request.js';
 import { AmbiguousTarget, readPath, readTarget } from '../../src/gateway/request-path.js';
-import { compileRule, firstMatch, missingScopes, routeRule, routeRules, type RouteRule } from '../../src/gateway/rules.js';
+import { compileRule, firstMatch, missingScopes, requestTarget, routeRule, routeRules, type RouteRule } from '../../src/gateway/rules.js';
 
-const target = (path: string, method = 'GET', host = 'api.example.com') => ({ method, host, segments: readPath(path) });
-const matches = (rule: RouteRule, path: string, method = 'GET', host = 'api.example.com', caseSensitive = false) => compileRule(rule, { caseSensitive }).matches(target(path, method, host));
+const target = (path: string, method = 'GET', host = 'api.example.com') => requestTarget(method, host, readPath(path));
+/** Whether the rule matches the path as sent (caseSensitive) or in lower case. */
+const matches = (rule: RouteRule, path: string, method = 'GET', host = 'api.example.com', caseSensitive = false) => {
+  const compiled = compileRule(rule);
+  return caseSensitive ? compiled.matches(target(path, method, host)) : compiled.matchesFolded(target(path, method, host));
+};
 /** The path's segments, or undefined where the path is refused. */
 const segmentsOf = (path: string) => {
   try {
@@ -29,8 +33,21 @@ describe('route rules: paths', () => {
     for (const path of ['/a/admin/x', '/A/ADMIN/x', '/a/aDmIn']) expect(matches(rule, path), path).toBe(true);
     expect(matches(rule, '/a/admin/x', 'GET', 'h', true)).toBe(false);
     expect(matches(rule, '/a/Admin/x', 'GET', 'h', true)).toBe(true);
-    // No Unicode case mapping: the Kelvin sign is not a K.
-    expect(compileRule({ path: '/k' }).matches({ method: 'GET', host: 'h', segments: ['', '\u212a'] })).toBe(false);
+    // Folding is String#toLowerCase, safe only because no path reaching it holds the Kelvin sign (a K in lower case).
+    expect(segmentsOf('/\u212a')).toBeUndefined();
+  });
+
+  it('refuses a path whose case changes which rule decides, unless the API tells cases apart', () => {
+    const rules = [{ path: '/users/me', scopes_all: ['profile'] }, { path: '/users/*', scopes_all: ['admin'] }].map((rule) => compileRule(rule));
+    // A case-sensitive API routes /users/ME to /users/:id (admin); a case-insensitive one to /users/me.
+    for (const path of ['/users/ME', '/Users/me']) expect(() => firstMatch(rules, target(path)), path).toThrow(AmbiguousTarget);
+    expect(firstMatch(rules, target('/users/ME'), { caseSensitive: true })).toEqual({ path: '/users/*', scopes_all: ['admin'] });
+    // Where both readings meet the same rule, the case does not matter.
+    expect(firstMatch(rules, target('/users/me'))).toEqual({ path: '/users/me', scopes_all: ['profile'] });
+    expect(firstMatch(rules, target('/users/Alice'))).toEqual({ path: '/users/*', scopes_all: ['admin'] });
+    // A rule read in lower case only, with no rule for the path as sent, is a different answer too.
+    expect(() => firstMatch([compileRule({ path: '/a/Admin/**' })], target('/a/admin/x'))).toThrow(/case/);
+    expect(firstMatch([compileRule({ path: '/a/Admin/**' })], target('/a/Admin/X'))?.path).toBe('/a/Admin/**');
   });
 
   it('matches a prefix (**) on segment boundaries: the path itself and below it', () => {
@@ -47,7 +64,7 @@ describe('route rules: paths', () => {
   });
 
   it('compares decoded segments, and refuses paths a server could read differently', () => {
-    expect(matches({ path: '/files/a b' }, '/files/a%20b')).toBe(true);
+    expect(matches({ path: '/files/a%20b' }, '/files/a%20b')).toBe(true);
     for (const path of ['/api/../admin', '/api/%2e%2e/admin', '/api/%2E/x', '/api/a%2Fb', '/api/a%5cb', '/api/%zz', '/api/\u0000', 'api']) {
       expect(segmentsOf(path), path).toBeUndefined();
     }
@@ -76,6 +93,14 @@ describe('route rules: paths', () => {
       ['/a/%0a', /control/],
       ['/a/ b', /percent-encoded/],
       ['/a/%g1', /broken/],
+      // Routers match the raw path: /d%6Fcs/admin is not /docs/admin to Express.
+      ['/d%6Fcs/admin', /%6F, an escape of o/],
+      ['/files/%41', /escape of A/],
+      ['/a%3Ab', /escape of :/],
+      ['/a%40b', /escape of @/],
+      ['/a%7e', /escape of ~/],
+      ['/a%2Bb', /escape of \+/],
+      ['/a%3Db', /escape of =/],
     ];
     for (const [target, why] of refused) expect(() => readTarget(target), target).toThrow(why);
   });
@@ -84,7 +109,7 @@ describe('route rules: paths', () => {
     expect(readTarget('/api/items/7?page=2&x=/../')).toEqual({ path: '/api/items/7', segments: ['', 'api', 'items', '7'] });
     expect(readTarget('/api/')).toEqual({ path: '/api/', segments: ['', 'api', ''] });
     expect(readTarget('/')).toEqual({ path: '/', segments: ['', ''] });
-    expect(readTarget("/a%41/~x-_.y/!$&'()*+,=:@")).toEqual({ path: "/a%41/~x-_.y/!$&'()*+,=:@", segments: ['', 'aA', '~x-_.y', "!$&'()*+,=:@"] });
+    expect(readTarget("/a%20%5B%7C%3F/~x-_.y/!$&'()*+,=:@")).toEqual({ path: "/a%20%5B%7C%3F/~x-_.y/!$&'()*+,=:@", segments: ['', 'a [|?', '~x-_.y', "!$&'()*+,=:@"] });
   });
 
   it('never lets a prefix rule match a path outside it, whatever the path (property)', () => {
@@ -93,7 +118,7 @@ describe('route rules: paths', () => {
         const path = `/${parts.join('/')}`;
         const segments = segmentsOf(path);
         if (!segments) return;
-        const matched = compileRule({ path: '/api/**' }).matches({ method: 'GET', host: 'h', segments });
+        const matched = compileRule({ path: '/api/**' }).matches(requestTarget('GET', 'h', segments));
         expect(matched).toBe(segments[1] === 'api');
       }),
     );
@@ -166,6 +191,12 @@ describe('route rules: the schema', () => {
       { path: '/x', scopes_all: ['a b'] },
       { path: '/x', host: 'a b' },
       { path: '/x', extra: true },
+      // Paths no request could meet, since requests are read this way (and refused otherwise).
+      { path: '/a;b' },
+      { path: '/x.' },
+      { path: '/a//b' },
+      { path: '/a%2Fb' },
+      { path: '/files/%41' },
     ]) {
       expect(routeRule.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
     }
@@ -193,6 +224,8 @@ describe('the original request', () => {
 
   it('refuses a check that does not say which request it is about', () => {
     expect(() => originalRequest(headers({}), 'GET', '/gateway/check', '/gateway/check')).toThrow(/X-Original-URI/);
+    // A query on the check's own path is not an original target (Envoy's follows a /).
+    expect(() => originalRequest(headers({}), 'GET', '/gateway/check?x', '/gateway/check')).toThrow(/X-Original-URI/);
   });
 
   it('refuses an ambiguous target as invalid_request (400), whichever convention carries it', () => {

@@ -2,7 +2,7 @@
 // socket: it is the user's alone (0700, files 0600, whatever the umask), and a folder someone else
 // could write to is refused, since they could swap any of those. Disk failures there (full,
 // read-only, not ours) are told in one line that names the cause and the fix.
-import { chmod, lstat, mkdir, open, readdir, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, readdir, realpath, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** DATA_DIR cannot be used, told in one line (the message); `cause` keeps the system's error. */
@@ -10,12 +10,15 @@ export class DataDirError extends Error {}
 
 /**
  * Creates `dir` (0700) or checks the existing one: ours, a folder, and writable by nobody else;
- * then takes group and other permissions away.
+ * then takes group and other permissions away. A link to a folder is checked as the folder it
+ * leads to (systemd's StateDirectory= with DynamicUser= makes DATA_DIR such a link), whose path
+ * is returned: PGlite's file system does not follow a link at its root.
  */
-export async function preparePrivateDir(dir: string): Promise<void> {
+export async function preparePrivateDir(dir: string): Promise<string> {
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const folder = await lstat(dir);
+    const real = await realpath(dir);
+    const folder = await stat(real);
     if (!folder.isDirectory()) throw new DataDirError(`DATA_DIR ${dir} is not a folder: set DATA_DIR to a folder`);
     const uid = process.getuid?.();
     if (uid !== undefined && folder.uid !== uid) {
@@ -24,7 +27,8 @@ export async function preparePrivateDir(dir: string): Promise<void> {
     if (folder.mode & 0o022) {
       throw new DataDirError(`DATA_DIR ${dir} is writable by other users (mode ${octal(folder.mode)}): chmod 700 ${dir}, after checking nobody changed its contents`);
     }
-    if (folder.mode & 0o077) await chmod(dir, 0o700);
+    if (folder.mode & 0o077) await chmod(real, 0o700);
+    return real;
   } catch (err) {
     throw explainDiskFailure(err, dir);
   }
@@ -53,7 +57,8 @@ async function chmodIfLoose(path: string, mode: number): Promise<void> {
   if ((await lstat(path)).mode & 0o077) await chmod(path, mode);
 }
 
-async function syncPath(path: string): Promise<void> {
+/** Writes `path` (a file, or a folder's entries) to disk: fsync. */
+export async function syncPath(path: string): Promise<void> {
   const handle = await open(path, 'r');
   try {
     await handle.sync();
@@ -64,7 +69,7 @@ async function syncPath(path: string): Promise<void> {
 
 /**
  * Writes (and syncs) a small file in `dir` and removes it: throws the system's error when the disk
- * is full, read-only or failing. Cheap enough for every readiness probe.
+ * is full, read-only or failing. Readiness checks share it (sharedProbe).
  */
 export async function probeWrite(dir: string): Promise<void> {
   const path = join(dir, '.tollgate-write-probe');
@@ -77,6 +82,28 @@ export async function probeWrite(dir: string): Promise<void> {
     await file.close();
     await rm(path, { force: true });
   }
+}
+
+/** How long one write probe's result answers for: /readyz is public, and every probe is an fsync. */
+export const PROBE_REUSE_MS = 1000;
+
+/**
+ * `probe`, run once for all who ask while it runs, and its result (ready or not) given again for
+ * PROBE_REUSE_MS after it started, on Date's clock: readiness checks, however many, sync at most one
+ * write a second.
+ */
+export function sharedProbe(probe: () => Promise<void>): () => Promise<void> {
+  let last: { result: Promise<void>; startedAt: number } | undefined;
+  return () => {
+    const now = Date.now();
+    if (!last || now - last.startedAt >= PROBE_REUSE_MS || now < last.startedAt) {
+      const result = probe();
+      // Every caller awaits it; this only keeps a failure nobody asks for again from going unhandled.
+      result.catch(() => {});
+      last = { result, startedAt: now };
+    }
+    return last.result;
+  };
 }
 
 /**

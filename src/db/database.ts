@@ -4,7 +4,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from './generated/client.js';
-import { probeWrite } from './data-dir.js';
+import { probeWrite, sharedProbe } from './data-dir.js';
 import type { EmbeddedDurability } from './durable-nodefs.js';
 import { openEmbedded } from './embedded.js';
 import { applyMigrations } from './migrations.js';
@@ -96,7 +96,8 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
   // The embedded database is as ready as DATA_DIR's disk is writable: a full or read-only disk
   // fails every write while reads still answer.
   const dataDir = 'dataDir' in location ? location.dataDir : undefined;
-  const checkReady = dataDir ? async () => Promise.all([db.checkReady(), probeWrite(dataDir)]).then(() => {}) : db.checkReady;
+  const diskWritable = dataDir ? sharedProbe(() => probeWrite(dataDir)) : undefined;
+  const checkReady = diskWritable ? async () => Promise.all([db.checkReady(), diskWritable()]).then(() => {}) : db.checkReady;
   return { ...db, checkReady, sql: async (_name, text, values) => (await pglite.query<Record<string, unknown>>(text, values)).rows };
 }
 

@@ -6,7 +6,7 @@ import { readdir, rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { NodeFS } from '@electric-sql/pglite/nodefs';
-import { DataDirError, explainDiskFailure, makeTreePrivate, preparePrivateDir, probeWrite } from './data-dir.js';
+import { DataDirError, explainDiskFailure, makeTreePrivate, preparePrivateDir, probeWrite, syncPath } from './data-dir.js';
 import { DurableNodeFS, startParams, type EmbeddedDurability } from './durable-nodefs.js';
 import { lockDataDir } from './lock.js';
 
@@ -23,19 +23,20 @@ export interface EmbeddedDatabase {
 }
 
 /**
- * Opens (creating it on first use, from the dump `from` if given) the embedded database in `dataDir`;
- * a disk failure is a DataDirError in one line.
+ * Opens (creating it on first use, from the dump `from` if given) the embedded database in
+ * `configuredDir` (the folder it leads to, if a link); a disk failure is a DataDirError in one line.
  */
-export async function openEmbedded(dataDir: string, durability: EmbeddedDurability, from?: Blob): Promise<EmbeddedDatabase> {
-  await preparePrivateDir(dataDir);
+export async function openEmbedded(configuredDir: string, durability: EmbeddedDurability, from?: Blob): Promise<EmbeddedDatabase> {
+  const dataDir = await preparePrivateDir(configuredDir);
   const unlock = await lockDataDir(dataDir).catch((err: unknown) => {
     throw explainDiskFailure(err, dataDir);
   });
   let pglite: PGlite | undefined;
   let creating = false;
   try {
-    creating = !existsSync(join(dataDir, 'PG_VERSION')) || existsSync(join(dataDir, CREATING_MARKER));
-    if (creating) await createDatabase(dataDir, durability, from);
+    const halfBuilt = existsSync(join(dataDir, CREATING_MARKER));
+    creating = halfBuilt || !(await holdsDatabase(dataDir));
+    if (creating) await createDatabase(dataDir, durability, from, halfBuilt);
     pglite = new PGlite({ fs: durability === 'fsync' ? new DurableNodeFS(dataDir) : new NodeFS(dataDir), startParams: startParams(durability) });
     await pglite.waitReady;
     // Laid out by PGlite with the umask's modes, or by an earlier version; PostgreSQL creates its
@@ -61,10 +62,12 @@ export async function openEmbedded(dataDir: string, durability: EmbeddedDurabili
  * disk). PGlite creates it with its plain Node file system: given another, it would also hand that
  * one to the scratch instance it runs initdb in.
  */
-async function createDatabase(dataDir: string, durability: EmbeddedDurability, from: Blob | undefined): Promise<void> {
-  await removeHalfBuiltDatabase(dataDir);
+async function createDatabase(dataDir: string, durability: EmbeddedDurability, from: Blob | undefined, halfBuilt: boolean): Promise<void> {
+  if (halfBuilt) await removeHalfBuiltDatabase(dataDir);
   const marker = join(dataDir, CREATING_MARKER);
   await writeFile(marker, 'a new database is being created here; if no Tollgate runs, the next start removes it and begins again\n', { mode: 0o600 });
+  // On disk before PostgreSQL's files are: files without it are refused at the next start, not removed.
+  if (durability === 'fsync') await syncPath(dataDir);
   const pglite = new PGlite(dataDir, { loadDataDir: from });
   try {
     await pglite.waitReady;
@@ -73,12 +76,29 @@ async function createDatabase(dataDir: string, durability: EmbeddedDurability, f
   }
   await makeTreePrivate(dataDir, { sync: durability === 'fsync' });
   await rm(marker);
+  // Until the folder is on disk, a power cut could bring the marker back, and the next start would
+  // remove a database that clients were already given tokens from.
+  if (durability === 'fsync') await syncPath(dataDir);
 }
 
 /** PostgreSQL's own entries in a data folder: what a first start that stopped midway leaves. */
 const POSTGRES_ENTRY = /^(PG_VERSION|base|global|pg_.*|postgresql\..*|postmaster\..*)$/;
 
-/** Removes a database a first start left unfinished; Tollgate's own files (the key, the lock) stay. */
+/**
+ * Whether `dataDir` holds a database (PG_VERSION). PostgreSQL's entries without it, and without the
+ * marker that says Tollgate was creating them, are not Tollgate's to remove: start-up stops instead.
+ */
+async function holdsDatabase(dataDir: string): Promise<boolean> {
+  if (existsSync(join(dataDir, 'PG_VERSION'))) return true;
+  const found = (await readdir(dataDir)).filter((name) => POSTGRES_ENTRY.test(name)).sort();
+  if (found.length === 0) return false;
+  const named = found.length > 4 ? `${found.slice(0, 4).join(', ')} and ${found.length - 4} more` : found.join(', ');
+  throw new DataDirError(
+    `DATA_DIR ${dataDir} holds PostgreSQL files (${named}) but no PG_VERSION, and no first start of Tollgate left them: restore DATA_DIR from a backup, or move those files away to start with a new database`,
+  );
+}
+
+/** Removes a database a first start left unfinished (behind the marker); Tollgate's own files (the key, the lock) stay. */
 async function removeHalfBuiltDatabase(dataDir: string): Promise<void> {
   for (const name of await readdir(dataDir)) {
     if (POSTGRES_ENTRY.test(name)) await rm(join(dataDir, name), { recursive: true, force: true });
@@ -94,6 +114,7 @@ const NEW_DATABASE_BYTES = 64 * 1024 * 1024;
  * room left), or a database PGlite cannot read.
  */
 async function explainOpenFailure(err: unknown, dataDir: string, creating: boolean): Promise<unknown> {
+  if (err instanceof DataDirError) return err;
   const explained = explainDiskFailure(err, dataDir);
   if (explained !== err) return explained;
   const probed = await probeWrite(dataDir).then(() => undefined, (probeErr: unknown) => explainDiskFailure(probeErr, dataDir));

@@ -96,14 +96,18 @@ function closedAfterwards(factory: SqlMigrationAwareDriverAdapterFactory) {
   return { factory: tracked, close: () => Promise.all(opened.map((c) => c.dispose().catch(() => {}))) };
 }
 
+const PG_ADAPTER = '@prisma/adapter-pg';
+
 /**
  * @prisma/adapter-pg runs a migration script statement by statement, split at every ';', which cuts
  * a function body in pieces (the invalidation triggers' PL/pgSQL). PostgreSQL takes the whole script
  * as one simple query, as psql does, and runs it as one transaction. PGlite's adapter already does.
  */
-function runningWholeScripts(connection: SqlDriverAdapter): SqlDriverAdapter {
+export function runningWholeScripts(connection: SqlDriverAdapter): SqlDriverAdapter {
+  if (connection.adapterName !== PG_ADAPTER) return connection;
   const driver = (connection as { underlyingDriver?: () => unknown }).underlyingDriver?.();
-  if (!(driver instanceof pg.Pool)) return connection;
+  // Without the pool, scripts would be split again and the PL/pgSQL migrations fail midway.
+  if (!(driver instanceof pg.Pool)) throw new Error(`${PG_ADAPTER} changed: underlyingDriver() is not a pg.Pool; check src/db/migrations.ts`);
   return Object.create(connection, { executeScript: { value: async (script: string) => void (await driver.query(script)) } }) as SqlDriverAdapter;
 }
 

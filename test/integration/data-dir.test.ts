@@ -1,20 +1,23 @@
 // DATA_DIR on the embedded store: private whatever the umask, refused when others can write to it,
 // and a disk that is full or read-only told in one line at start-up, cleaned up after a first start
-// that stopped midway, and reported by /readyz while it fails writes (on a tmpfs of the test's own).
+// that stopped midway (and only then), and reported by /readyz while it fails writes (on a tmpfs of
+// the test's own), with one probe write shared by the readiness checks of a second.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, chown, lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { ADMIN_SECRET_FILE } from '../../src/admin/bootstrap.js';
+import { PROBE_REUSE_MS, probeWrite, sharedProbe } from '../../src/db/data-dir.js';
 import { DataDirError, openDatabase } from '../../src/db/database.js';
 import { CREATING_MARKER } from '../../src/db/embedded.js';
 import { LOCK_FILE } from '../../src/db/lock.js';
 import { createLogger } from '../../src/http/logger.js';
 import { KEK_FILE } from '../../src/keys/encryption.js';
 import { startServer, StartupError, type RunningServer } from '../../src/server.js';
+import { advanceClock } from '../helpers/clock.js';
 import { clientCredentialsToken, postForm } from '../helpers/oauth.js';
 import { pgliteDump, seedDataDir, testConfig, writeTestKeys } from '../helpers/prepared.js';
 import { programAvailable, tmpfsAvailable } from '../helpers/requirements.js';
@@ -24,6 +27,9 @@ import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, freePort, SERVER_TEST_TIMEOUT_MS,
 const cleanups: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
+});
+afterEach(() => {
+  vi.useRealTimers();
 });
 
 async function tempDir(): Promise<string> {
@@ -54,6 +60,12 @@ async function failure(dataDir: string): Promise<string> {
   const { message } = err as StartupError;
   expect(message).not.toContain('\n');
   return message;
+}
+
+/** Every entry under `dir` with its size: what a start-up must leave as it found it. */
+async function tree(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return Promise.all(entries.map(async (entry) => `${join(entry.parentPath, entry.name)} ${(await lstat(join(entry.parentPath, entry.name))).size}`)).then((lines) => lines.sort());
 }
 
 /** Every entry under `dir` whose permissions reach beyond its owner, with its mode. */
@@ -96,6 +108,32 @@ describe.skipIf(usingPostgres)('a private DATA_DIR', () => {
     await chmod(dataDir, 0o770);
     expect(await failure(dataDir)).toContain('writable by other users (mode 0770)');
     expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
+  });
+
+  it('reached through a symbolic link (systemd StateDirectory= with DynamicUser=) starts, and the folder it leads to is made private', { timeout: SERVER_TEST_TIMEOUT_MS }, async () => {
+    const parent = await tempDir();
+    const real = join(parent, 'private', 'data');
+    await mkdir(real, { recursive: true });
+    await seedDataDir(real, 'inMemory');
+    await writeTestKeys(real);
+    await chmod(real, 0o755);
+    const link = join(parent, 'data');
+    await symlink(real, link);
+    const running = await start(link);
+    expect((await fetch(`${running.url}/readyz`)).status).toBe(200);
+    expect((await stat(real)).mode & 0o777).toBe(0o700);
+  });
+
+  it('holding PostgreSQL files without PG_VERSION, and without the mark of a first start, stops start-up with one line and is left untouched', { timeout: SERVER_TEST_TIMEOUT_MS }, async () => {
+    const dataDir = await tempDir();
+    await seedDataDir(dataDir, 'inMemory');
+    await rm(join(dataDir, 'PG_VERSION'));
+    await writeFile(join(dataDir, 'pg_dump.sql'), 'an operator\'s dump\n', { mode: 0o600 });
+    const before = await tree(dataDir);
+    expect(await failure(dataDir)).toMatch(
+      new RegExp(`^DATA_DIR ${dataDir} holds PostgreSQL files \\(base, global, pg_commit_ts, pg_dump\\.sql and \\d+ more\\) but no PG_VERSION, and no first start of Tollgate left them: restore DATA_DIR from a backup, or move those files away to start with a new database$`),
+    );
+    expect(await tree(dataDir)).toEqual(before);
   });
 
   it("owned by another user stops start-up with one line", async () => {
@@ -156,9 +194,12 @@ describe.skipIf(usingPostgres || !tmpfsAvailable())('a DATA_DIR on a bad disk (a
     await issue();
 
     await disk.fill();
+    // Past the second a probe's result answers for.
+    advanceClock(PROBE_REUSE_MS);
     expect(await ready()).toBe(503);
     for (let i = 0; i < 20; i++) await issue();
     await disk.free();
+    advanceClock(PROBE_REUSE_MS);
     expect(await ready()).toBe(200);
 
     await issue();
@@ -166,6 +207,39 @@ describe.skipIf(usingPostgres || !tmpfsAvailable())('a DATA_DIR on a bad disk (a
       const { body } = await postForm(running.url, '/introspect', { token }, [ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET]);
       expect(body.active, token).toBe(true);
     }
+  });
+});
+
+// /readyz is public: however often it is asked, DATA_DIR's disk takes at most one synced write a second.
+describe('readiness probes of DATA_DIR', () => {
+  it('asked together share one write; asked again within the second get its result; one more write after it', async () => {
+    const dir = await tempDir();
+    // Date stands still from here but for the test's own moves.
+    advanceClock(0);
+    let writes = 0;
+    const probe = sharedProbe(() => {
+      writes++;
+      return probeWrite(dir);
+    });
+    await Promise.all(Array.from({ length: 20 }, () => probe()));
+    expect(writes).toBe(1);
+    advanceClock(PROBE_REUSE_MS - 1);
+    await probe();
+    expect(writes).toBe(1);
+    advanceClock(1);
+    await Promise.all([probe(), probe()]);
+    expect(writes).toBe(2);
+  });
+
+  it('a failed write is the answer for the same second, then tried again', async () => {
+    const dir = join(await tempDir(), 'not-yet');
+    advanceClock(0);
+    const probe = sharedProbe(() => probeWrite(dir));
+    await expect(probe()).rejects.toMatchObject({ code: 'ENOENT' });
+    await mkdir(dir);
+    await expect(probe()).rejects.toMatchObject({ code: 'ENOENT' });
+    advanceClock(PROBE_REUSE_MS);
+    await probe();
   });
 });
 

@@ -7,7 +7,7 @@ import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapt
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { describe, expect, it } from 'vitest';
-import { applyMigrations, diffSchema, migrationsUpToDate, readMigrations } from '../../src/db/migrations.js';
+import { applyMigrations, diffSchema, migrationsUpToDate, readMigrations, runningWholeScripts } from '../../src/db/migrations.js';
 import { MIGRATIONS_DIR } from '../../src/db/schema-engine.js';
 import { pgliteDump } from '../helpers/prepared.js';
 import { createPostgresDatabase, openTestDatabase, usingPostgres } from '../helpers/tollgate.js';
@@ -87,6 +87,40 @@ describe('migrations', () => {
       expect(await upToDate()).toBe(false);
     } finally {
       await dispose();
+    }
+  });
+});
+
+// Migrations reach PostgreSQL's pool through @prisma/adapter-pg's internals: an upgrade that moves
+// them must stop migrating with a line saying so, not split the PL/pgSQL scripts again.
+describe("@prisma/adapter-pg's connection", () => {
+  it('hands over its pg.Pool, which migration scripts run on whole', async () => {
+    // Connecting makes a pool and opens no connection.
+    const connection = await new PrismaPg({ connectionString: 'postgresql://nobody@127.0.0.1:1/none' }).connect();
+    try {
+      expect(runningWholeScripts(connection)).not.toBe(connection);
+    } finally {
+      await connection.dispose();
+    }
+  });
+
+  it('without a pg.Pool behind it stops migrating with one line naming the file to check', async () => {
+    const connection = await new PrismaPg({ connectionString: 'postgresql://nobody@127.0.0.1:1/none' }).connect();
+    try {
+      const changed = Object.create(connection, { underlyingDriver: { value: () => ({ query: () => {} }) } }) as typeof connection;
+      expect(() => runningWholeScripts(changed)).toThrow("@prisma/adapter-pg changed: underlyingDriver() is not a pg.Pool; check src/db/migrations.ts");
+    } finally {
+      await connection.dispose();
+    }
+  });
+
+  it("PGlite's is left as it is: it runs scripts whole already", async () => {
+    const pglite = new PGlite({ loadDataDir: await pgliteDump('empty') });
+    try {
+      const connection = await new PrismaPGlite(pglite).connect();
+      expect(runningWholeScripts(connection)).toBe(connection);
+    } finally {
+      await pglite.close();
     }
   });
 });

@@ -1,7 +1,7 @@
 // Faults of a real Redis, the test's own (test/helpers/redis-server.ts): frozen with SIGSTOP (the
 // connection stays open, nothing answers), then killed and started again. Two instances share it.
 // Whatever Redis does, no request fails, and once a frozen Redis has been noticed no request waits
-// for it: counted by the instance's own count of timed-out Redis commands, not by a clock.
+// for it: counted by the instance's own count of timed-out Redis calls, not by a clock.
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { RateLimiterRedis } from 'rate-limiter-flexible';

@@ -8,7 +8,7 @@ import { Caches } from './cache/caches.js';
 import { LocalBus, type InvalidationBus } from './cache/invalidation.js';
 import { auditAdminActions } from './audit/admin-events.js';
 import { AuditLog } from './audit/audit-log.js';
-import { Argon2Gate } from './clients/argon2-gate.js';
+import { Argon2Gate, type HashCheck } from './clients/argon2-gate.js';
 import { SecretVerifier } from './clients/secrets.js';
 import { ClientService } from './clients/service.js';
 import type { Config } from './config/config.js';
@@ -61,6 +61,8 @@ export interface AppDeps {
   log: Logger;
   /** How cache invalidations reach other instances; in-process only when not given. */
   invalidation?: InvalidationBus;
+  /** What verifies an argon2 hash; argon2 itself when not given (tests hold verifications with their own). */
+  hashCheck?: HashCheck;
   /** Where this process's listener answers (http://127.0.0.1:3000): the console redeems its codes there. ISSUER when not given. */
   localUrl?: string;
 }
@@ -102,9 +104,9 @@ export interface App {
  * Builds the HTTP application from its dependencies: it opens no connection, listens on nothing
  * and starts no timer until `start()` (src/server.ts).
  */
-export function buildApp({ config, db, keys, log, invalidation, localUrl }: AppDeps): App {
+export function buildApp({ config, db, keys, log, invalidation, localUrl, hashCheck }: AppDeps): App {
   // Every argon2 verification (client secrets, user passwords) passes this one gate.
-  const argon2 = new Argon2Gate(config.argon2, config.hashCost);
+  const argon2 = new Argon2Gate(config.argon2, config.hashCost, hashCheck);
   const secrets = new SecretVerifier(config.secretCacheSize, config.hashCost, argon2);
   const caches = new Caches(invalidation ?? new LocalBus(), secrets, config);
   const clients = new ClientService(db, secrets, caches);

@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { buildApp, type App } from './app.js';
+import { buildApp, type App, type AppDeps } from './app.js';
 import { startInvalidationBus } from './cache/start.js';
 import type { Config } from './config/config.js';
 import { waitForDatabase, DatabaseStartupError } from './db/connect.js';
@@ -51,6 +51,8 @@ export interface StartOptions {
   dbFirstPauseMs?: number;
   /** The monotonic clock (ms) the invalidation bus measures its channel's freshness on; tests move it. */
   invalidationClock?: () => number;
+  /** What verifies an argon2 hash (src/clients/argon2-gate.ts); argon2 itself when not given. */
+  hashCheck?: AppDeps['hashCheck'];
 }
 
 /**
@@ -104,7 +106,7 @@ export async function startServer(config: Config, log: Logger, options: StartOpt
     const ring = new KeyRing(db, kek, keys, keySettings(config), invalidation, log.child({ component: 'keys' }));
     const { port } = server.address() as AddressInfo;
     const url = urlOf(config.host, server);
-    app = buildApp({ config, db, keys: ring, log, invalidation, localUrl: localAddress(config.host, port) });
+    app = buildApp({ config, db, keys: ring, log, invalidation, localUrl: localAddress(config.host, port), hashCheck: options.hashCheck });
     const { close: closeApp } = app;
     started.push(() => closeApp());
     await app.start();

@@ -35,7 +35,8 @@ const RETRY_AFTER_SECONDS = '1';
 /** Whether `presented` matches the argon2 `hash`; false, never a throw, for a malformed hash. */
 export type HashCheck = (hash: string, presented: string) => Promise<boolean>;
 
-const argon2Check: HashCheck = (hash, presented) => argon2.verify(hash, presented).catch(() => false);
+/** What verifies a hash unless a test holds verifications with a check of its own. */
+export const argon2Check: HashCheck = (hash, presented) => argon2.verify(hash, presented).catch(() => false);
 
 const refusal = () => temporarilyUnavailable('too many secrets are being verified; retry later', RETRY_AFTER_SECONDS);
 
@@ -70,7 +71,7 @@ export class Argon2Gate {
    */
   async verify(hash: string | undefined, presented: string): Promise<boolean> {
     const target = hash ?? (await this.#dummyHash());
-    const matched = await this.run(() => this.check(target, presented), hash);
+    const matched = await this.#run(() => this.check(target, presented), hash);
     if (hash !== undefined) this.#remember(hash, matched);
     return hash !== undefined && matched;
   }
@@ -80,7 +81,7 @@ export class Argon2Gate {
    * once or, for a suspect waiting, when a verification against a hash with no recent failure
    * takes its place. `hash` is the stored hash the work checks against, if any: it decides the line.
    */
-  async run<T>(work: () => Promise<T>, hash?: string): Promise<T> {
+  async #run<T>(work: () => Promise<T>, hash: string | undefined): Promise<T> {
     if (this.#running >= this.limits.concurrency) await this.#wait(hash);
     else this.#running += 1;
     this.stats.verifications += 1;

@@ -6,7 +6,7 @@ export interface MetricSources {
   audit?: () => { depth: number; written: number; dropped: number; writeErrors: number };
   /** PostgreSQL pool state (absent on the embedded store). */
   pool?: () => { total: number; idle: number; waiting: number };
-  /** The shared rate-limit store (Redis): in use or not (limits in memory), and the commands a request waited out. */
+  /** The shared rate-limit store (Redis): in use or not (limits in memory), and the calls a request waited out. */
   rateLimitStore?: () => { up: boolean; timeouts: number } | undefined;
   /** The argon2 gate: verifications started and callers refused since start, running and waiting now. */
   argon2?: () => { verifications: number; refusals: number; inFlight: number; queued: number };
@@ -108,7 +108,7 @@ export class Metrics {
         const store = rateLimitStore();
         if (store) this.set(Number(store.up));
       } });
-      new Counter({ name: 'tollgate_rate_limit_store_timeouts_total', help: 'Redis commands a request waited REDIS_TIMEOUT_MS for before in-memory limits answered.', registers, aggregator, collect() {
+      new Counter({ name: 'tollgate_rate_limit_store_timeouts_total', help: 'Redis calls (a command or a whole transaction) a request waited REDIS_TIMEOUT_MS for before in-memory limits answered.', registers, aggregator, collect() {
         const store = rateLimitStore();
         this.reset();
         if (store) this.inc(store.timeouts);

@@ -1,6 +1,6 @@
 import type Provider from 'oidc-provider';
 import type { ResourceServerService } from '../resource-servers/service.js';
-import { tokenInForce } from '../tokens/policy.js';
+import { namesResourceServer, tokenInForce } from '../tokens/policy.js';
 import { clientFactsOf } from './client-metadata.js';
 import type { CachedToken } from '../cache/token-cache.js';
 
@@ -16,11 +16,16 @@ interface FoundToken {
 
 /**
  * What a token the provider found confers now (tokenInForce in src/tokens/policy.ts): its client as
- * the provider finds it (active only, from the client cache) and the resource servers as they are.
+ * the provider finds it (active only, from the client cache) and the resource servers as they are,
+ * read only for a token that names one (while the bus is down, reading them is a query).
  */
-export async function tokenInForceNow(provider: Provider, resourceServers: ResourceServers, token: FoundToken): Promise<{ scope: string } | undefined> {
-  const client = token.clientId === undefined ? undefined : await provider.Client.find(token.clientId);
-  return tokenInForce({ clientId: token.clientId!, audience: token.aud, scope: token.scope }, client && clientFactsOf(client), { issuer: provider.issuer, servers: await resourceServers.all() });
+export async function tokenInForceNow(provider: Provider, resourceServers: ResourceServers, token: FoundToken): Promise<{ scopes: string[] } | undefined> {
+  const facts = { clientId: token.clientId!, audience: token.aud, scope: token.scope };
+  const [client, servers] = await Promise.all([
+    token.clientId === undefined ? undefined : provider.Client.find(token.clientId),
+    namesResourceServer(facts, provider.issuer) ? resourceServers.all() : [],
+  ]);
+  return tokenInForce(facts, client && clientFactsOf(client), { issuer: provider.issuer, servers });
 }
 
 export interface VerifiedAccessToken {
@@ -40,7 +45,7 @@ export async function verifyAccessToken(provider: Provider, resourceServers: Res
   if (!token?.isValid || token.isSenderConstrained() || (token as { aud?: unknown }).aud !== provider.issuer) return undefined;
   const inForce = await tokenInForceNow(provider, resourceServers, token);
   if (!inForce) return undefined;
-  return { clientId: token.clientId!, scopes: new Set(inForce.scope.split(' ').filter(Boolean)), exp: token.exp! };
+  return { clientId: token.clientId!, scopes: new Set(inForce.scopes), exp: token.exp! };
 }
 
 /**
@@ -78,7 +83,7 @@ export async function findActiveAccessToken(provider: Provider, resourceServers:
     tokenType: (token as { tokenType?: string }).tokenType ?? 'Bearer',
     grantId,
     expiresAt: token.exp! * 1000,
-    scope: inForce.scope,
+    scope: inForce.scopes.join(' '),
     audience: aud === undefined ? [] : Array.isArray(aud) ? aud : [aud],
     jkt,
   };

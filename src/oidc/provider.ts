@@ -157,7 +157,7 @@ export function createProvider({ config, db, clients, resourceServers, authentic
           // from this token object right after this hook, and never stores it back.
           const inForce = await tokenInForceNow(provider, resourceServers, token);
           if (!inForce) return false;
-          token.scope = inForce.scope || undefined;
+          token.scope = inForce.scopes.join(' ') || undefined;
           return true;
         },
       },

@@ -177,7 +177,7 @@ export class RateLimits {
 
   /**
    * The Redis store, with REDIS_URL (else undefined): up while it holds the counters (not before
-   * start(), nor while memory stands in), and how many commands a request waited out its timeout for.
+   * start(), nor while memory stands in), and how many calls a request waited out its timeout for.
    */
   store(): { up: boolean; timeouts: number } | undefined {
     if (!this.config.redis || !this.config.rateLimit.enabled) return undefined;

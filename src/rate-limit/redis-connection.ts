@@ -4,7 +4,7 @@
 // fails at once (no offline queue), so the in-memory limits answer without waiting. A hung one (a
 // frozen process, a path that drops packets) is not: the connection stays open and every command
 // waits REDIS_TIMEOUT_MS first. So a hung Redis is made a dead one, a circuit breaker: after
-// OPEN_AFTER_TIMEOUTS commands in a row have timed out, the connection is dropped (open). While ioredis
+// OPEN_AFTER_TIMEOUTS calls in a row have timed out, the connection is dropped (open). While ioredis
 // reconnects, rate-limiter-flexible (rejectIfRedisNotReady) sends Redis nothing and the in-memory
 // limits answer at once. Each reconnection's ready check, bound by the same timeout and spaced by the
 // retry strategy's backoff, is the half-open probe: the first one Redis answers closes the breaker.
@@ -12,28 +12,31 @@ import { Redis, type Command, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 
-/** Two, not one: a single slow command (a big key, a fork) should not cost a reconnection. */
+/** Two, not one: a single slow call (a big key, a fork) should not cost a reconnection. */
 export const OPEN_AFTER_TIMEOUTS = 2;
 /** How ioredis rejects a command that outlived `commandTimeout`; it has no error class for it. */
 const TIMED_OUT = 'Command timed out';
 
-/** An ioredis client that reports how each command it sent ended. */
+/**
+ * An ioredis client that reports how each call it sent ended. A call is a command sent on its own
+ * or a whole transaction: rate-limiter-flexible's `get` is MULTI, GET, PTTL, EXEC in one pipeline,
+ * whose four commands time out together, so only the pipeline's EXEC stands for it.
+ */
 class WatchedRedis extends Redis {
-  constructor(
-    url: string,
-    options: Omit<RedisOptions, 'replyMapping'>,
-    private readonly settled: (err: unknown) => void,
-  ) {
+  readonly #answered: () => void;
+  readonly #failed: (err: unknown) => void;
+
+  constructor(url: string, options: Omit<RedisOptions, 'replyMapping'>, settled: (err: unknown) => void) {
     super(url, options);
+    // Bound once, not two closures per command. The constructor's own connection sends nothing
+    // before they are set: connecting is asynchronous.
+    this.#answered = () => settled(undefined);
+    this.#failed = settled;
   }
 
   override sendCommand(command: Command, stream?: Parameters<Redis['sendCommand']>[1]): unknown {
     const result = super.sendCommand(command, stream);
-    // The constructor's own connection sends nothing before `settled` is set, but a guard costs nothing.
-    command.promise.then(
-      () => this.settled?.(undefined),
-      (err: unknown) => this.settled?.(err),
-    );
+    if (stream === undefined || command.name === 'exec') command.promise.then(this.#answered, this.#failed);
     return result;
   }
 }
@@ -42,9 +45,9 @@ export class RedisConnection {
   readonly client: Redis;
   #up = false;
   #warned = false;
-  /** Commands timed out in a row while up. */
+  /** Calls timed out in a row while up. */
   #streak = 0;
-  /** Commands a request waited REDIS_TIMEOUT_MS for while up (a probe's timeouts are not counted). */
+  /** Calls a request waited REDIS_TIMEOUT_MS for while up (a probe's timeouts are not counted). */
   #timeouts = 0;
 
   /** Connects at once; the first requests use memory until Redis is ready (see ready()). */
@@ -88,7 +91,7 @@ export class RedisConnection {
     return this.#up;
   }
 
-  /** How many Redis commands a request has waited out the timeout for, since start. */
+  /** How many Redis calls a request has waited out the timeout for, since start. */
   get timeouts(): number {
     return this.#timeouts;
   }

@@ -96,7 +96,7 @@ export interface ResourcesNow {
  * API's token check all answer with this, so narrowing a client or a resource server narrows the
  * tokens already issued at once, JWTs included (the JWT is unchanged; the answers about it are not).
  */
-export function tokenInForce(token: TokenFacts & { scope?: string }, client: Pick<ClientFacts, 'scopes'> | undefined, resources: ResourcesNow): { scope: string } | undefined {
+export function tokenInForce(token: TokenFacts & { scope?: string }, client: Pick<ClientFacts, 'scopes'> | undefined, resources: ResourcesNow): { scopes: string[] } | undefined {
   if (!client) return undefined;
   const servers: Pick<ResourceServerFacts, 'scopes'>[] = [];
   for (const audience of audiences(token)) {
@@ -106,7 +106,12 @@ export function tokenInForce(token: TokenFacts & { scope?: string }, client: Pic
     servers.push(server);
   }
   const allowed = (scope: string) => PROTOCOL_SCOPES.has(scope) || (client.scopes.includes(scope) && servers.every((server) => server.scopes.includes(scope)));
-  return { scope: [...new Set((token.scope ?? '').split(' '))].filter((scope) => scope && allowed(scope)).join(' ') };
+  return { scopes: [...new Set((token.scope ?? '').split(' '))].filter((scope) => scope && allowed(scope)) };
+}
+
+/** Whether `token` is for a resource server, not only the issuer: only then does tokenInForce read `servers`. */
+export function namesResourceServer(token: TokenFacts, issuer: string): boolean {
+  return audiences(token).some((audience) => audience !== issuer);
 }
 
 /**

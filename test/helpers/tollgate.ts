@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { openDatabase, type Database, type DatabaseLocation } from '../../src/db/database.js';
 import { createLogger } from '../../src/http/logger.js';
-import { startServer, type RunningServer } from '../../src/server.js';
+import { startServer, type RunningServer, type StartOptions } from '../../src/server.js';
 import { postgresAdmin } from './postgres.js';
 import { pgliteDump, postgresTemplate, testConfig, writeTestKeys, writeTestKeysEncryptionKey } from './prepared.js';
 
@@ -76,7 +76,7 @@ export async function openTestDatabase({ empty = false, withKeys = false } = {})
 }
 
 /** A server on a fresh database, or on the store at `location` (left in place when it closes). */
-export async function startTollgate(env: Record<string, string> = {}, location?: DatabaseLocation): Promise<TestTollgate> {
+export async function startTollgate(env: Record<string, string> = {}, location?: DatabaseLocation, start: Pick<StartOptions, 'hashCheck'> = {}): Promise<TestTollgate> {
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-test-'));
   await writeTestKeys(dataDir);
@@ -105,7 +105,7 @@ export async function startTollgate(env: Record<string, string> = {}, location?:
       done();
     },
   });
-  const running = await startServer(config, createLogger(config.logLevel, sink), { db });
+  const running = await startServer(config, createLogger(config.logLevel, sink), { db, ...start });
   return {
     url: running.url,
     running,

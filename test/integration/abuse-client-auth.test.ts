@@ -2,6 +2,7 @@
 // it, and argon2 work is bounded (a full queue answers 503 at once) and the same for every id.
 import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { argon2Check, type HashCheck } from '../../src/clients/argon2-gate.js';
 import { loadConfig } from '../../src/config/config.js';
 import { auditEvents, metricsText, metricValue } from '../helpers/ops.js';
 import { basic, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
@@ -32,6 +33,24 @@ const statusesOf = async (n: number, request: () => Promise<{ status: number }>)
   for (let i = 0; i < n; i++) statuses.push((await request()).status);
   return statuses;
 };
+
+/**
+ * The server's own argon2 check, except that a verification against a hash named `held …` (no real
+ * one is) matches only once `release` is called: how a test keeps the gate's places taken.
+ */
+function holdableCheck() {
+  let release = () => {};
+  let held = Promise.resolve();
+  const check: HashCheck = (hash, presented) => (hash.startsWith('held ') ? held.then(() => true) : argon2Check(hash, presented));
+  return {
+    check,
+    /** Holds the verifications of `held …` hashes from now until the returned function is called. */
+    hold: () => {
+      held = new Promise<void>((resolve) => (release = resolve));
+      return () => release();
+    },
+  };
+}
 
 const registerFor = (tollgate: TestTollgate, method: Method) =>
   registerClient(tollgate.url, method === 'post' ? { token_endpoint_auth_method: 'client_secret_post' } : {});
@@ -175,9 +194,10 @@ describe('argon2 work is bounded and the same for every client id', () => {
   let remembered: RegisteredClient;
   let victim: RegisteredClient;
   const verifications = async () => metricValue(await metricsText(tollgate.url), 'tollgate_argon2_verifications_total') ?? 0;
+  const holdable = holdableCheck();
 
   beforeAll(async () => {
-    tollgate = await startTollgate({ TRUST_PROXY: 'true', ARGON2_CONCURRENCY: '1', ARGON2_QUEUE_MAX: '2' });
+    tollgate = await startTollgate({ TRUST_PROXY: 'true', ARGON2_CONCURRENCY: '1', ARGON2_QUEUE_MAX: '2' }, undefined, { hashCheck: holdable.check });
     remembered = await registerClient(tollgate.url);
     victim = await registerClient(tollgate.url, { token_endpoint_auth_method: 'client_secret_basic' });
     expect((await call(tollgate.url, '198.51.100.31', 'basic', remembered.client_id, remembered.client_secret)).status).toBe(200);
@@ -229,10 +249,9 @@ describe('argon2 work is bounded and the same for every client id', () => {
     const app = await registerAppClient(tollgate.url);
     const user = await createUser(tollgate.url);
     const gate = tollgate.running.app.argon2;
-    let release!: () => void;
-    const blocker = new Promise<void>((resolve) => (release = resolve));
+    const release = holdable.hold();
     // One verification running and two queued, on hashes with no failure (which nothing displaces): the gate is full.
-    const held = [1, 2, 3].map((n) => gate.run(() => blocker, `held hash ${n}`));
+    const held = [1, 2, 3].map((n) => gate.verify(`held hash ${n}`, 'presented'));
     try {
       for (const [method, id] of [['basic', victim.client_id], ['post', victim.client_id], ['basic', 'nobody-at-all']] as [Method, string][]) {
         const refused = await call(tollgate.url, '203.0.113.31', method, id, WRONG);
@@ -262,8 +281,9 @@ describe('argon2 work is bounded and the same for every client id', () => {
 
 describe('a flood of wrong secrets from many addresses does not starve a new client', () => {
   let tollgate: TestTollgate;
+  const holdable = holdableCheck();
   beforeAll(async () => {
-    tollgate = await startTollgate({ RATE_LIMIT_ENABLED: 'true', TRUST_PROXY: 'true', ARGON2_CONCURRENCY: '1', ARGON2_QUEUE_MAX: '4' });
+    tollgate = await startTollgate({ RATE_LIMIT_ENABLED: 'true', TRUST_PROXY: 'true', ARGON2_CONCURRENCY: '1', ARGON2_QUEUE_MAX: '4' }, undefined, { hashCheck: holdable.check });
   });
   afterAll(() => tollgate?.close());
 
@@ -282,8 +302,8 @@ describe('a flood of wrong secrets from many addresses does not starve a new cli
       while (statuses.at(-1) !== 200 && statuses.length < 5) {
         const round = `${n}.${statuses.length}`;
         // One verification held running, and a flood from 24 addresses: 4 guesses wait, 20 are refused at once.
-        let release!: () => void;
-        const held = gate.run(() => new Promise<void>((resolve) => (release = resolve)));
+        const release = holdable.hold();
+        const held = gate.verify('held hash', 'presented');
         const answered: number[] = [];
         const flood = Array.from({ length: 24 }, (_, i) => {
           const id = i % 4 === 3 ? `nobody-${i}` : guessed[i % 4]!.client_id;

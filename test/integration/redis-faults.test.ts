@@ -1,10 +1,12 @@
 // Faults of a real Redis, the test's own (test/helpers/redis-server.ts): frozen with SIGSTOP (the
 // connection stays open, nothing answers), then killed and started again. Two instances share it.
 // Whatever Redis does, no request fails, and once a frozen Redis has been noticed no request waits
-// for it: counted by the instance's own count of timed-out Redis commands, not by a clock.
+// for it: counted by the instance's own count of timed-out Redis calls, not by a clock.
 import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPEN_AFTER_TIMEOUTS } from '../../src/rate-limit/redis-connection.js';
+import { OPEN_AFTER_TIMEOUTS, RedisConnection } from '../../src/rate-limit/redis-connection.js';
 import { clientCredentialsToken, registerClient, type RegisteredClient } from '../helpers/oauth.js';
 import { metricsText, metricValue } from '../helpers/ops.js';
 import { redisServerProgram, startRedisServer, type OwnRedis } from '../helpers/redis-server.js';
@@ -115,5 +117,27 @@ describe.skipIf(!program)('a Redis of its own, frozen and killed', () => {
     }
     expect(await token(a, shared.clientId, shared.onA.client_secret)).toBe(429);
     expect(statuses.filter((status) => status >= 500)).toEqual([]);
+  });
+
+  it('counts a transaction as one call: one frozen MULTI…EXEC does not open the breaker, a second does', { timeout: SERVER_TEST_TIMEOUT_MS }, async () => {
+    // A connection of the test's own, so nothing else sends on it; the timeouts are Redis being frozen, not a clock.
+    const connection = new RedisConnection({ url: redis.url, keyPrefix: 'faults:', timeoutMs: 300 }, pino({ level: 'silent' }));
+    try {
+      await connection.ready();
+      expect(connection.up).toBe(true);
+      // The limiter's `get`, as a request's failure check sends it: MULTI, GET, PTTL, EXEC in one pipeline.
+      const limiter = new RateLimiterRedis({ storeClient: connection.client, points: 1, duration: 60, rejectIfRedisNotReady: true });
+      redis.freeze();
+      try {
+        await expect(limiter.get('one-call')).rejects.toThrow();
+        expect({ up: connection.up, timeouts: connection.timeouts }).toEqual({ up: true, timeouts: 1 });
+        await expect(limiter.get('one-call')).rejects.toThrow();
+        expect({ up: connection.up, timeouts: connection.timeouts }).toEqual({ up: false, timeouts: OPEN_AFTER_TIMEOUTS });
+      } finally {
+        redis.thaw();
+      }
+    } finally {
+      await connection.close();
+    }
   });
 });

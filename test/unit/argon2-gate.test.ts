@@ -4,33 +4,26 @@ import { hashSecret } from '../../src/clients/secrets.js';
 import { HttpError } from '../../src/http/errors.js';
 import { CHEAP_HASH_COST } from '../helpers/prepared.js';
 
-/** A piece of work that ends when the test says so. */
-function held() {
-  let release!: () => void;
-  const done = new Promise<void>((resolve) => (release = resolve));
-  return { work: () => done, release };
-}
-
 describe('Argon2Gate', () => {
   it('runs `concurrency` at once, queues `queueMax` in order, and refuses the rest with 503 at once', async () => {
-    const gate = new Argon2Gate({ concurrency: 1, queueMax: 1 }, CHEAP_HASH_COST);
-    const first = held();
-    const second = held();
-    const order: string[] = [];
-    const running = gate.run(first.work).then(() => order.push('first'));
-    const waiting = gate.run(second.work).then(() => order.push('second'));
-    expect([gate.inFlight, gate.queued]).toEqual([1, 1]);
+    const hand = checkByHand();
+    const gate = new Argon2Gate({ concurrency: 1, queueMax: 1 }, CHEAP_HASH_COST, hand.check);
+    const outcomes: string[] = [];
+    const running = attempt(gate, 'first', outcomes, 'first');
+    const waiting = attempt(gate, 'second', outcomes, 'second');
+    await flush();
+    expect([gate.inFlight, gate.queued, hand.running()]).toEqual([1, 1, ['first']]);
 
-    const refused = await gate.run(async () => 'never').catch((err: unknown) => err);
+    const refused = await gate.verify('third', 'presented').catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(HttpError);
     expect(refused).toMatchObject({ status: 503, error: 'temporarily_unavailable', headers: { 'Retry-After': '1' } });
 
-    first.release();
+    await hand.answer(true);
     await running;
-    expect([gate.inFlight, gate.queued]).toEqual([1, 0]);
-    second.release();
+    expect([gate.inFlight, gate.queued, hand.running()]).toEqual([1, 0, ['second']]);
+    await hand.answer(false);
     await waiting;
-    expect(order).toEqual(['first', 'second']);
+    expect(outcomes).toEqual(['first: yes', 'second: no']);
     expect([gate.inFlight, gate.queued]).toEqual([0, 0]);
     expect(gate.stats).toEqual({ verifications: 2, refusals: 1 });
   });

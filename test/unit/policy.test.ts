@@ -12,6 +12,7 @@ import {
   resourceTokenLifetime,
   revocationEndsGrant,
   targetResource,
+  namesResourceServer,
   tokenInForce,
 } from '../../src/tokens/policy.js';
 import { namesIssuer } from '../../src/resource-servers/schema.js';
@@ -60,20 +61,30 @@ describe('what a live token confers now', () => {
   const resources = { issuer: ISSUER, servers: [{ identifier: API, scopes: ['read'] }] };
 
   it('keeps only the granted scopes the client may still be granted, protocol scopes aside', () => {
-    expect(tokenInForce({ clientId: 'svc', audience: ISSUER, scope: 'read admin write' }, client, resources)).toEqual({ scope: 'read write' });
-    expect(tokenInForce({ clientId: 'svc', audience: ISSUER, scope: 'openid read offline_access' }, { scopes: [] }, resources)).toEqual({ scope: 'openid offline_access' });
-    expect(tokenInForce({ clientId: 'svc', audience: ISSUER }, client, resources)).toEqual({ scope: '' });
+    expect(tokenInForce({ clientId: 'svc', audience: ISSUER, scope: 'read admin write' }, client, resources)).toEqual({ scopes: ['read', 'write'] });
+    expect(tokenInForce({ clientId: 'svc', audience: ISSUER, scope: 'openid read offline_access' }, { scopes: [] }, resources)).toEqual({ scopes: ['openid', 'offline_access'] });
+    expect(tokenInForce({ clientId: 'svc', audience: ISSUER }, client, resources)).toEqual({ scopes: [] });
   });
 
   it("keeps for a resource server's token only the scopes that server still defines", () => {
-    expect(tokenInForce({ clientId: 'svc', audience: [API], scope: 'read write' }, client, resources)).toEqual({ scope: 'read' });
-    expect(tokenInForce({ clientId: 'svc', audience: API, scope: 'write' }, client, resources)).toEqual({ scope: '' });
+    expect(tokenInForce({ clientId: 'svc', audience: [API], scope: 'read write' }, client, resources)).toEqual({ scopes: ['read'] });
+    expect(tokenInForce({ clientId: 'svc', audience: API, scope: 'write' }, client, resources)).toEqual({ scopes: [] });
   });
 
   it('confers nothing once the client is gone or the token is for a resource server that is no more', () => {
     expect(tokenInForce({ clientId: 'svc', audience: ISSUER, scope: 'read' }, undefined, resources)).toBeUndefined();
     expect(tokenInForce({ clientId: 'svc', audience: 'https://gone.example', scope: 'read' }, client, resources)).toBeUndefined();
     expect(tokenInForce({ clientId: 'svc', audience: [API, 'https://gone.example'], scope: 'read' }, client, resources)).toBeUndefined();
+  });
+
+  it('needs the resource servers only for a token with an audience besides the issuer', () => {
+    expect(namesResourceServer({ clientId: 'svc', audience: ISSUER }, ISSUER)).toBe(false);
+    expect(namesResourceServer({ clientId: 'svc', audience: [ISSUER] }, ISSUER)).toBe(false);
+    expect(namesResourceServer({ clientId: 'svc' }, ISSUER)).toBe(false);
+    expect(namesResourceServer({ clientId: 'svc', audience: API }, ISSUER)).toBe(true);
+    expect(namesResourceServer({ clientId: 'svc', audience: [ISSUER, API] }, ISSUER)).toBe(true);
+    // What tokenInForce decides for such a token does not depend on the servers it is given.
+    expect(tokenInForce({ clientId: 'svc', audience: ISSUER, scope: 'read' }, client, { issuer: ISSUER, servers: [] })).toEqual(tokenInForce({ clientId: 'svc', audience: ISSUER, scope: 'read' }, client, resources));
   });
 });
 

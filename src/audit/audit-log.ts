@@ -72,14 +72,14 @@ export class AuditLog {
     }
     const now = new Date();
     const minute = Math.floor(now.getTime() / MINUTE);
-    const shared = row(event);
-    const key = JSON.stringify([minute, shared.type, shared.outcome, shared.actor, shared.clientId, shared.details]);
+    // The raw fields: the row (clipped, without secret-named details) is built once per minute.
+    const key = JSON.stringify([minute, event.type, event.outcome, event.actor, event.clientId, event.details]);
     const tally = this.#tallies.get(key);
     if (tally) {
       tally.count++;
       tally.lastAt = now;
     } else {
-      this.#tallies.set(key, { ...shared, time: now, count: 1, firstAt: now, lastAt: now, minute });
+      this.#tallies.set(key, { ...row(event), time: now, count: 1, firstAt: now, lastAt: now, minute });
     }
     this.#armMinuteTimer();
   }
@@ -93,13 +93,7 @@ export class AuditLog {
   }
 
   #enqueue(entry: Prisma.AuditEventCreateManyInput): void {
-    this.#queue.push(entry);
-    if (this.#queue.length > this.options.queueMax) {
-      // Memory is bounded even through a long outage: the oldest events give way, loudly.
-      const dropped = this.#queue.splice(0, this.#queue.length - this.options.queueMax).length;
-      this.stats.dropped += dropped;
-      this.log.error({ dropped, queueMax: this.options.queueMax }, 'audit queue full: oldest events dropped');
-    }
+    this.#push(entry);
     if (this.#closed) {
       // Late events (a request that outlived the shutdown timeout) are still attempted.
       void this.flush();
@@ -153,12 +147,22 @@ export class AuditLog {
     }
   }
 
-  /** Moves the tallies of minutes before `minute` into the queue, as one row each. */
+  #push(entry: Prisma.AuditEventCreateManyInput): void {
+    this.#queue.push(entry);
+    if (this.#queue.length > this.options.queueMax) {
+      // Memory is bounded even through a long outage: the oldest events give way, loudly.
+      const dropped = this.#queue.splice(0, this.#queue.length - this.options.queueMax).length;
+      this.stats.dropped += dropped;
+      this.log.error({ dropped, queueMax: this.options.queueMax }, 'audit queue full: oldest events dropped');
+    }
+  }
+
+  /** Moves the tallies of minutes before `minute` into the queue (flush() writes them), as one row each. */
   #queueTallies(minute: number): void {
     for (const [key, { minute: of, ...tally }] of this.#tallies) {
       if (of >= minute) continue;
       this.#tallies.delete(key);
-      this.#enqueue({ ...tally, eventId: randomUUID(), time: tally.firstAt });
+      this.#push({ ...tally, eventId: randomUUID(), time: tally.firstAt });
     }
     if (this.#tallies.size && !this.#closed) this.#armMinuteTimer();
   }

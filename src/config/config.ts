@@ -365,9 +365,9 @@ const schema = z
     AUDIT_INTROSPECTIONS: z.enum(['aggregate', 'each']).default('aggregate').register(doc, {
       group: 'Audit trail',
       description:
-        '`aggregate`: the active answers to introspections are recorded as one row per caller, token client, audience and ' +
-        'minute, with their `count` and first and last times, written when the minute is over (and on shutdown); ' +
-        '`each`: one row per answer. Inactive answers and failures are one row each either way.',
+        '`aggregate`: active introspection answers and the gateway checks let through are recorded as one row per caller, ' +
+        'token client, audience and minute, with their `count` and first and last times, written when the minute is over ' +
+        '(and on shutdown); `each`: one row per answer. Inactive answers and failures are one row each either way.',
     }),
     SHUTDOWN_TIMEOUT_SECONDS: integer(1, 600).default(10).register(doc, {
       group: 'Server',

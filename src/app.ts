@@ -198,7 +198,7 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl, hashCh
     ...(config.metrics.port === undefined && config.metrics.token ? { '/metrics': { methods: readOnly } } : {}),
   };
   const pipeline = requestPipeline({ endpoints, knownPaths: KNOWN_PATHS, routers: [admin, interactions, consolePages.router], issuer: config.issuer, issuerPath: config.issuerPath, wellKnown: [RFC8414_PATH], trustedProxies: config.trustedProxies, limits, metrics, log }, koa.callback());
-  const gatewayHandler = config.gateway.port === undefined ? undefined : gatewayListener({ config, db, caches, resourceServers, provider, keys, limits, metrics, log });
+  const gatewayHandler = config.gateway.port === undefined ? undefined : gatewayListener({ config, db, caches, resourceServers, provider, keys, limits, metrics, log, audit });
   const start = async () => {
     keys.start();
     metrics.start();

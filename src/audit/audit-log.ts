@@ -1,6 +1,8 @@
 // The audit trail's writer. record() only queues (the request never waits for the audit table);
 // a timer writes the queue in batches. A failed write keeps the events for the next attempt, so a
 // database outage delays them rather than losing them; close() writes what is left.
+// tally() is for successes that change nothing (an answered introspection): with aggregation on,
+// equal ones of one minute become one row with their count, written once the minute is over.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Database, Prisma } from '../db/database.js';
@@ -9,13 +11,19 @@ import { AUDIT_TYPE_PATTERN, type AuditEventInput, type RequestLike } from './ty
 
 const BATCH_SIZE = 500;
 const MAX_TEXT = 256;
+const MINUTE = 60_000;
 /** Detail keys that could only ever hold a credential: dropped, whatever the caller passed. */
 const SECRET_KEYS = /secret|password|passwd|assertion|verifier|cookie|authorization|^(access_|refresh_|id_)?token$|^code$/i;
 
 export interface AuditLogOptions {
   flushIntervalMs: number;
   queueMax: number;
+  /** aggregate: tally() folds a minute's equal events into one row; each: one row per event. */
+  introspections: 'aggregate' | 'each';
 }
+
+/** A minute's equal tallied events, as the row they will be written as. */
+type Tally = Prisma.AuditEventCreateManyInput & { count: number; firstAt: Date; lastAt: Date; minute: number };
 
 export interface AuditStats {
   written: number;
@@ -25,6 +33,8 @@ export interface AuditStats {
 
 export class AuditLog {
   #queue: Prisma.AuditEventCreateManyInput[] = [];
+  #tallies = new Map<string, Tally>();
+  #minuteTimer: NodeJS.Timeout | undefined;
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> | undefined;
   #failing = false;
@@ -47,25 +57,43 @@ export class AuditLog {
       this.log.error({ auditType: String(event.type).slice(0, 64) }, 'audit event with an invalid type skipped');
       return;
     }
-    this.#queue.push({
-      eventId: randomUUID(),
-      time: new Date(),
-      type: event.type,
-      outcome: event.outcome ?? 'success',
-      actor: text(event.actor),
-      clientId: text(event.clientId),
-      subject: text(event.subject),
-      grantId: text(event.grantId),
-      sourceIp: text(event.ip ?? request?.ip),
-      requestId: text(event.requestId ?? request?.state.requestId),
-      details: details(event.details),
-    });
-    if (this.#queue.length > this.options.queueMax) {
-      // Memory is bounded even through a long outage: the oldest events give way, loudly.
-      const dropped = this.#queue.splice(0, this.#queue.length - this.options.queueMax).length;
-      this.stats.dropped += dropped;
-      this.log.error({ dropped, queueMax: this.options.queueMax }, 'audit queue full: oldest events dropped');
+    this.#enqueue(row(event, request));
+  }
+
+  /**
+   * Records a success that changes no state. With aggregation, equal events of one minute are
+   * counted; the minute's row is queued when the minute is over (or on close()), with the count
+   * and the first and last times. `own` holds what only a row per event keeps (subject, grant,
+   * token id...): it is recorded with AUDIT_INTROSPECTIONS=each and dropped otherwise.
+   */
+  tally(event: Omit<AuditEventInput, 'subject' | 'grantId' | 'ip' | 'requestId'>, request: RequestLike | undefined, own: Pick<AuditEventInput, 'subject' | 'grantId' | 'details'>): void {
+    if (this.options.introspections === 'each' || this.#closed || !AUDIT_TYPE_PATTERN.test(event.type)) {
+      return this.record({ ...event, ...own, details: { ...event.details, ...own.details } }, request);
     }
+    const now = new Date();
+    const minute = Math.floor(now.getTime() / MINUTE);
+    // The raw fields: the row (clipped, without secret-named details) is built once per minute.
+    const key = JSON.stringify([minute, event.type, event.outcome, event.actor, event.clientId, event.details]);
+    const tally = this.#tallies.get(key);
+    if (tally) {
+      tally.count++;
+      tally.lastAt = now;
+    } else {
+      this.#tallies.set(key, { ...row(event), time: now, count: 1, firstAt: now, lastAt: now, minute });
+    }
+    this.#armMinuteTimer();
+  }
+
+  /** Writes the tallies when the minute is over, without waiting for another event. */
+  #armMinuteTimer(): void {
+    this.#minuteTimer ??= setTimeout(() => {
+      this.#minuteTimer = undefined;
+      void this.flush();
+    }, MINUTE - (Date.now() % MINUTE)).unref();
+  }
+
+  #enqueue(entry: Prisma.AuditEventCreateManyInput): void {
+    this.#push(entry);
     if (this.#closed) {
       // Late events (a request that outlived the shutdown timeout) are still attempted.
       void this.flush();
@@ -79,13 +107,17 @@ export class AuditLog {
     }
   }
 
-  /** Events not yet written, including a batch being written now. */
+  /** Events not yet written, including a batch being written now and the minute's tallies. */
   get depth(): number {
-    return this.#queue.length + this.#inFlight;
+    return this.#queue.length + this.#inFlight + this.#tallies.size;
   }
 
-  /** Writes everything queued so far; resolves when done or when a write fails (events are kept). */
+  /**
+   * Writes everything queued so far and the tallies of the minutes that are over; resolves when
+   * done or when a write fails (events are kept).
+   */
   flush(): Promise<void> {
+    this.#queueTallies(this.#closed ? Infinity : Math.floor(Date.now() / MINUTE));
     this.#flushing ??= this.#drain().finally(() => {
       this.#flushing = undefined;
     });
@@ -99,7 +131,9 @@ export class AuditLog {
   async close(timeoutMs = 5000): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#minuteTimer);
     this.#timer = undefined;
+    this.#minuteTimer = undefined;
     const deadline = Date.now() + timeoutMs;
     await this.flush();
     while (this.#queue.length && Date.now() < deadline) {
@@ -111,6 +145,26 @@ export class AuditLog {
       this.log.error({ lost: this.#queue.length }, 'audit events could not be written before shutdown');
       this.#queue = [];
     }
+  }
+
+  #push(entry: Prisma.AuditEventCreateManyInput): void {
+    this.#queue.push(entry);
+    if (this.#queue.length > this.options.queueMax) {
+      // Memory is bounded even through a long outage: the oldest events give way, loudly.
+      const dropped = this.#queue.splice(0, this.#queue.length - this.options.queueMax).length;
+      this.stats.dropped += dropped;
+      this.log.error({ dropped, queueMax: this.options.queueMax }, 'audit queue full: oldest events dropped');
+    }
+  }
+
+  /** Moves the tallies of minutes before `minute` into the queue (flush() writes them), as one row each. */
+  #queueTallies(minute: number): void {
+    for (const [key, { minute: of, ...tally }] of this.#tallies) {
+      if (of >= minute) continue;
+      this.#tallies.delete(key);
+      this.#push({ ...tally, eventId: randomUUID(), time: tally.firstAt });
+    }
+    if (this.#tallies.size && !this.#closed) this.#armMinuteTimer();
   }
 
   async #drain(): Promise<void> {
@@ -140,6 +194,22 @@ export class AuditLog {
       this.#failing = false;
     }
   }
+}
+
+function row(event: AuditEventInput, request?: RequestLike): Prisma.AuditEventCreateManyInput {
+  return {
+    eventId: randomUUID(),
+    time: new Date(),
+    type: event.type,
+    outcome: event.outcome ?? 'success',
+    actor: text(event.actor),
+    clientId: text(event.clientId),
+    subject: text(event.subject),
+    grantId: text(event.grantId),
+    sourceIp: text(event.ip ?? request?.ip),
+    requestId: text(event.requestId ?? request?.state.requestId),
+    details: details(event.details),
+  };
 }
 
 function text(value: string | null | undefined): string | null {

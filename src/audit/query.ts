@@ -74,6 +74,12 @@ export const auditEventSchema = z.strictObject({
   source_ip: z.string().nullable(),
   request_id: z.string().nullable(),
   details: z.record(z.string(), z.unknown()).describe('Event-specific facts (grant type, scopes, DPoP, error code, ...).'),
+  count: z
+    .number()
+    .int()
+    .describe('How many occurrences the event stands for: 1, or a minute of active introspection answers (AUDIT_INTROSPECTIONS=aggregate).'),
+  first_at: z.iso.datetime().nullable().describe('With a count: the first occurrence (also `time`).'),
+  last_at: z.iso.datetime().nullable().describe('With a count: the last occurrence.'),
 });
 
 export const auditPageSchema = z.strictObject({
@@ -98,6 +104,9 @@ export function auditEventView(event: AuditEvent): AuditEventView {
     request_id: event.requestId,
     // The audit log writes objects only (src/audit/types.ts).
     details: (event.details ?? {}) as AuditEventView['details'],
+    count: event.count,
+    first_at: event.firstAt?.toISOString() ?? null,
+    last_at: event.lastAt?.toISOString() ?? null,
   };
 }
 
@@ -127,7 +136,7 @@ export function scheduleAuditPrune(db: Database, retentionDays: number, interval
   };
 }
 
-/** Counts of what the dashboard draws, per bucket of time. */
+/** Counts of what the dashboard draws, per bucket of time: occurrences, so a row's count is summed. */
 export interface AuditActivity {
   /** Access tokens issued and refreshed. */
   issued: number[];
@@ -147,9 +156,9 @@ export async function auditActivity(db: Database, since: Date, bucketSeconds: nu
   const rows = await db.sql(
     'audit_activity',
     `SELECT floor((extract(epoch FROM time) - $1) / $2)::int AS bucket,
-            count(*) FILTER (WHERE type IN ('token.issued', 'token.refreshed') AND outcome = 'success')::int AS issued,
-            count(*) FILTER (WHERE type = 'token.introspected')::int AS introspected,
-            count(*) FILTER (WHERE outcome = 'failure')::int AS failures
+            coalesce(sum(count) FILTER (WHERE type IN ('token.issued', 'token.refreshed') AND outcome = 'success'), 0)::int AS issued,
+            coalesce(sum(count) FILTER (WHERE type = 'token.introspected'), 0)::int AS introspected,
+            coalesce(sum(count) FILTER (WHERE outcome = 'failure'), 0)::int AS failures
        FROM audit_events
       WHERE time >= (to_timestamp($1) AT TIME ZONE 'UTC') AND time < (to_timestamp($3) AT TIME ZONE 'UTC')
       GROUP BY 1`,

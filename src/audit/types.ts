@@ -9,6 +9,7 @@ export const AUDIT_TYPES = [
   'token.code_reuse_detected',
   'token.request_failed',
   'token.introspected',
+  'token.gateway_checked',
   'token.revoked',
   'grant.revoked',
   'client.created',

@@ -362,6 +362,13 @@ const schema = z
       group: 'Audit trail',
       description: 'Most events queued in memory; past it the oldest are dropped and logged.',
     }),
+    AUDIT_INTROSPECTIONS: z.enum(['aggregate', 'each']).default('aggregate').register(doc, {
+      group: 'Audit trail',
+      description:
+        '`aggregate`: active introspection answers and the gateway checks let through are recorded as one row per caller, ' +
+        'token client, audience and minute, with their `count` and first and last times, written when the minute is over ' +
+        '(and on shutdown); `each`: one row per answer. Inactive answers and failures are one row each either way.',
+    }),
     SHUTDOWN_TIMEOUT_SECONDS: integer(1, 600).default(10).register(doc, {
       group: 'Server',
       description: 'On SIGTERM/SIGINT, how long in-flight requests may finish before their connections are closed.',
@@ -468,6 +475,7 @@ const schema = z
       retentionDays: env.AUDIT_RETENTION_DAYS,
       flushIntervalMs: env.AUDIT_FLUSH_INTERVAL_MS,
       queueMax: env.AUDIT_QUEUE_MAX,
+      introspections: env.AUDIT_INTROSPECTIONS,
     },
     shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT_SECONDS,
     // Deliberately not read from the environment, so no deployment can weaken it by accident; only

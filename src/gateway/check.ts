@@ -30,6 +30,8 @@ export interface GatewayCheckDeps {
   firstUse: ProofFirstUse;
   /** GATEWAY_KEY: what callers must send as X-Gateway-Key. */
   key?: string;
+  /** A token let through to `audience`'s route: for the audit trail. */
+  passed(token: CachedToken, audience: string): void;
 }
 
 type Scheme = 'Bearer' | 'DPoP';
@@ -89,6 +91,7 @@ export function gatewayCheck(deps: GatewayCheckDeps): HeaderHandler {
     }
     const missing = missingScopes(chosen.rule, new Set(token.scope.split(' ')));
     if (missing !== undefined) throw challenge(403, scheme, 'insufficient_scope', 'the access token lacks the scope this route needs', missing);
+    deps.passed(token, chosen.server.audience);
     return { body: '{}', headers: authHeaders(token.subject ?? '', token.clientId, token.scope, chosen.server.audience) };
   };
 

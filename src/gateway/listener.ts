@@ -4,6 +4,7 @@
 import type { RequestListener } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { Caches } from '../cache/caches.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
@@ -30,12 +31,24 @@ export interface GatewayListenerDeps {
   limits: RateLimits;
   metrics: Metrics;
   log: Logger;
+  audit: AuditLog;
 }
 
-export function gatewayListener({ config, db, caches, resourceServers, provider, keys, limits, metrics, log }: GatewayListenerDeps): RequestListener {
+export function gatewayListener({ config, db, caches, resourceServers, provider, keys, limits, metrics, log, audit }: GatewayListenerDeps): RequestListener {
   // The resource servers every instance keeps in memory, the same array until one changes.
   const directory = new RouteDirectory(() => resourceServers.all());
-  const answer = gatewayCheck({ caches, directory, findToken: (value) => findActiveAccessToken(provider, resourceServers, value), jwtIds: jwtAccessTokenIds(keys, config.issuer), firstUse: proofFirstUse(db), key: config.gateway.key });
+  const answer = gatewayCheck({
+    caches,
+    directory,
+    findToken: (value) => findActiveAccessToken(provider, resourceServers, value),
+    jwtIds: jwtAccessTokenIds(keys, config.issuer),
+    firstUse: proofFirstUse(db),
+    key: config.gateway.key,
+    // A check let through changes nothing: counted per token client, audience and minute, like an
+    // active introspection (AUDIT_INTROSPECTIONS).
+    passed: (token, audience) =>
+      audit.tally({ type: 'token.gateway_checked', clientId: token.clientId, details: { audience: [audience] } }, undefined, { subject: token.subject, grantId: token.grantId }),
+  });
   const endpoints = { [GATEWAY_CHECK_PATH]: { methods: STANDARD_METHODS, answer, addressLimit: 'gateway_ip' as const, prefix: true } };
   return requestPipeline(
     { endpoints, knownPaths: new Set([GATEWAY_CHECK_PATH]), issuer: config.issuer, issuerPath: '', wellKnown: [], trustedProxies: [], limits, metrics, log },

@@ -268,29 +268,41 @@ export interface IntrospectionSummary {
   client_id?: unknown;
   sub?: unknown;
   token_type?: unknown;
+  aud?: unknown;
 }
 
-/** One answered introspection in the audit trail, from the provider or the introspection handler. */
+/**
+ * One answered introspection in the audit trail, from the provider or the introspection handler.
+ * An active answer changes nothing: it is tallied (per caller, token client, audience and minute
+ * unless AUDIT_INTROSPECTIONS=each). An inactive one is a refusal, recorded on its own.
+ */
 export function recordIntrospection(
   audit: AuditLog,
   request: RequestLike,
   { caller, answer, tokenId, grantId }: { caller?: string; answer: IntrospectionSummary; tokenId?: string; grantId?: string },
 ): void {
-  audit.record(
+  const subject = typeof answer.sub === 'string' ? answer.sub : undefined;
+  const tokenType = typeof answer.token_type === 'string' ? answer.token_type : undefined;
+  if (answer.active !== true) {
+    audit.record({ type: 'token.introspected', actor: caller, subject, details: { active: false, token_id: tokenId, token_type: tokenType } }, request);
+    return;
+  }
+  const audience = audiences(answer.aud);
+  audit.tally(
     {
       type: 'token.introspected',
       actor: caller,
       clientId: typeof answer.client_id === 'string' ? answer.client_id : undefined,
-      subject: typeof answer.sub === 'string' ? answer.sub : undefined,
-      grantId: answer.active === true ? grantId : undefined,
-      details: {
-        active: answer.active === true,
-        token_id: tokenId,
-        token_type: typeof answer.token_type === 'string' ? answer.token_type : undefined,
-      },
+      details: { active: true, audience: audience.length ? audience : undefined, token_type: tokenType },
     },
     request,
+    { subject, grantId, details: { token_id: tokenId } },
   );
+}
+
+/** An introspection answer's `aud`, a string or an array, as a list. */
+export function audiences(aud: unknown): string[] {
+  return typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud.filter((one): one is string => typeof one === 'string') : [];
 }
 
 function tokenId(token: TokenEntity | undefined): string | undefined {

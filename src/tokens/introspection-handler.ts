@@ -10,7 +10,7 @@ import type { Caches } from '../cache/caches.js';
 import type { CachedToken } from '../cache/token-cache.js';
 import { sha256 } from '../clients/secrets.js';
 import type { FormHandler } from '../http/pipeline.js';
-import { recordIntrospection } from '../oidc/operations.js';
+import { audiences, recordIntrospection } from '../oidc/operations.js';
 import type { ResourceServerService } from '../resource-servers/service.js';
 import { authenticateCaller, isTokenQuery, refuseCaller, type CallerDeps } from './caller.js';
 import { mayIntrospect } from './policy.js';
@@ -48,7 +48,7 @@ export function introspectionHandler(deps: IntrospectionHandlerDeps): FormHandle
     if (caller && 'refused' in caller) return refuseCaller(request, deps, 'introspect', HEADERS, caller);
     if (!caller) return undefined;
     const visible = cached !== undefined && mayIntrospect({ ...caller, servesAudience: await deps.resourceServers.identifierOf(caller.resourceServerId) }, cached);
-    const answer = visible ? { active: true, client_id: cached.clientId, sub: cached.subject, token_type: cached.tokenType } : { active: false };
+    const answer = visible ? { active: true, client_id: cached.clientId, sub: cached.subject, token_type: cached.tokenType, aud: cached.audience } : { active: false };
     recordIntrospection(operations.audit, origin, { caller: caller.id, answer, tokenId: hash, grantId: cached?.grantId });
     return { body: visible ? cached.body : INACTIVE, headers: HEADERS };
   };
@@ -73,7 +73,7 @@ export function cacheIntrospections(path: string, caches: Caches) {
     const found = oidc?.entities?.AccessToken ?? oidc?.entities?.ClientCredentials;
     if (typeof token !== 'string' || token.includes('.') || !found) return;
     const subject = typeof body.sub === 'string' ? body.sub : undefined;
-    const audience = typeof body.aud === 'string' ? [body.aud] : Array.isArray(body.aud) ? body.aud.filter((aud) => typeof aud === 'string') : [];
+    const audience = audiences(body.aud);
     const jkt = (body.cnf as { jkt?: unknown } | undefined)?.jkt;
     const entry: CachedToken = {
       body: JSON.stringify(body),

@@ -14,6 +14,9 @@ export interface AuditEventView {
   source_ip: string | null;
   request_id: string | null;
   details: Record<string, unknown>;
+  count: number;
+  first_at: string | null;
+  last_at: string | null;
 }
 
 /** GET /admin/audit with the given filters; throws unless 200. */

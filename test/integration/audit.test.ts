@@ -1,8 +1,11 @@
 // The audit trail, through the admin API and the CLI, on whichever store the run uses.
 import { createHash, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AuditLog } from '../../src/audit/audit-log.js';
 import { insertAuditEvents } from '../../src/audit/insert-events.js';
-import { pruneAuditEvents } from '../../src/audit/query.js';
+import { auditActivity, pruneAuditEvents } from '../../src/audit/query.js';
+import { advanceClock } from '../helpers/clock.js';
 import { runAdmin } from '../helpers/admin-cli.js';
 import { admin, adminToken, basic, clientCredentialsToken, postForm, registerClient } from '../helpers/oauth.js';
 import { auditEvents, type AuditEventView } from '../helpers/ops.js';
@@ -23,8 +26,88 @@ beforeAll(async () => {
   credentials.push(token);
 });
 afterAll(() => tollgate?.close());
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const MINUTE = 60_000;
+/** Stops the clock one second into the next minute, so a test's requests share a known minute. */
+function startOfNextMinute(): number {
+  advanceClock(MINUTE - (Date.now() % MINUTE) + 1000);
+  return Date.now();
+}
 
 const byType = (events: AuditEventView[], type: string) => events.filter((e) => e.type === type);
+
+/** A client with a token, and a resource server that introspects it. */
+async function introspectionSetup() {
+  const client = await registerClient(tollgate.url, { scope: 'read' });
+  const rs = await registerClient(tollgate.url, { resource_server: true });
+  credentials.push(client.client_secret, rs.client_secret);
+  const issued = await clientCredentialsToken(tollgate.url, client.client_id, client.client_secret, 'read');
+  const accessToken = issued.body.access_token as string;
+  credentials.push(accessToken);
+  const rsAuth: [string, string] = [rs.client_id, rs.client_secret];
+  const introspect = async (times: number, token = accessToken, auth = rsAuth) => {
+    for (let i = 0; i < times; i += 1) await postForm(tollgate.url, '/introspect', { token }, auth);
+  };
+  const rows = async () => (await auditEvents(tollgate.url, { actor: rs.client_id, type: 'token.introspected' })).events;
+  return { client, rs, introspect, rows };
+}
+
+describe('successful introspections in the audit trail (AUDIT_INTROSPECTIONS=aggregate, the default)', () => {
+  it("are one row per caller, token client and minute, with the count and first and last times; inactive answers and failures stay one row each; the dashboard sums the counts", async () => {
+    const { client, rs, introspect, rows } = await introspectionSetup();
+    const first = startOfNextMinute();
+    await introspect(3);
+    advanceClock(20_000);
+    await introspect(2);
+    await introspect(1, 'not-a-token-0123456789');
+    await introspect(1, undefined, [rs.client_id, 'wrong-secret-0123456789']);
+    expect((await rows()).filter((e) => e.details.active === true)).toEqual([]); // the minute is not over
+    advanceClock(MINUTE);
+    const events = await rows();
+    expect(events.map((e) => [e.outcome, e.details.active, e.count])).toEqual([
+      ['success', true, 5],
+      ['failure', undefined, 1],
+      ['success', false, 1],
+    ]);
+    expect(events[0]).toMatchObject({
+      client_id: client.client_id,
+      time: new Date(first).toISOString(),
+      first_at: new Date(first).toISOString(),
+      last_at: new Date(first + 20_000).toISOString(),
+      details: { active: true, token_type: 'Bearer' },
+    });
+    expect(events[1]).toMatchObject({ first_at: null, last_at: null });
+    const minute = new Date(first - (first % MINUTE));
+    expect((await auditActivity(tollgate.db, minute, 60, 1)).introspected).toEqual([7]);
+  });
+
+  it('are one row per minute across a minute boundary', async () => {
+    const { introspect, rows } = await introspectionSetup();
+    startOfNextMinute();
+    await introspect(2);
+    advanceClock(MINUTE);
+    await introspect(3);
+    advanceClock(MINUTE);
+    expect((await rows()).map((e) => e.count)).toEqual([3, 2]);
+  });
+
+  it('are written on shutdown, the current minute included; AUDIT_INTROSPECTIONS=each writes one row per answer', async () => {
+    const log = pino({ level: 'silent' });
+    const write = async (introspections: 'aggregate' | 'each') => {
+      const audit = new AuditLog(tollgate.db, log, { flushIntervalMs: 60_000, queueMax: 1000, introspections });
+      const actor = `shutdown-${introspections}-${randomUUID()}`;
+      for (let i = 0; i < 4; i += 1) audit.tally({ type: 'token.introspected', actor, clientId: 'c', details: { active: true } }, undefined, { subject: `s${i}`, details: { token_id: `t${i}` } });
+      await audit.close();
+      return (await auditEvents(tollgate.url, { actor })).events;
+    };
+    expect((await write('aggregate')).map((e) => [e.count, e.subject])).toEqual([[4, null]]);
+    const each = await write('each');
+    expect(each.map((e) => [e.count, e.subject, e.details.token_id])).toEqual([3, 2, 1, 0].map((i) => [1, `s${i}`, `t${i}`]));
+  });
+});
 
 describe('the audit trail', () => {
   it("records a token's life: issued, introspected by a resource server (active, then not), revoked", async () => {
@@ -44,6 +127,7 @@ describe('the audit trail', () => {
     const accessToken = ((await issued.json()) as { access_token: string }).access_token;
     credentials.push(accessToken);
     const rsAuth: [string, string] = [rs.client_id, rs.client_secret];
+    startOfNextMinute();
     expect((await postForm(tollgate.url, '/introspect', { token: accessToken }, rsAuth)).body).toMatchObject({ active: true });
     expect((await postForm(tollgate.url, '/revoke', { token: accessToken }, [client.client_id, client.client_secret])).status).toBe(200);
     expect((await postForm(tollgate.url, '/introspect', { token: accessToken }, rsAuth)).body).toEqual({ active: false });
@@ -65,9 +149,12 @@ describe('the audit trail', () => {
     ]);
 
     const introspections = byType((await auditEvents(tollgate.url, { actor: rs.client_id, type: 'token.introspected' })).events, 'token.introspected');
-    expect(introspections.map((e) => e.details.active)).toEqual([false, true]); // newest first
-    expect(introspections[1]).toMatchObject({ client_id: client.client_id, subject: client.client_id, details: { token_id: sha256(accessToken) } });
-    for (const event of introspections) expect(event.request_id).toEqual(expect.any(String));
+    // The inactive answer is its own row at once; the active one is its minute's tally, written once the minute is over.
+    expect(introspections).toEqual([expect.objectContaining({ count: 1, request_id: expect.any(String), details: expect.objectContaining({ active: false, token_id: sha256(accessToken) }) })]);
+    advanceClock(MINUTE);
+    const later = (await auditEvents(tollgate.url, { actor: rs.client_id, type: 'token.introspected' })).events;
+    expect(later.map((e) => [e.details.active, e.count])).toEqual([[true, 1], [false, 1]]);
+    expect(later[0]).toMatchObject({ client_id: client.client_id, subject: null, request_id: null });
   });
 
   it('records failed token requests, naming the client but not the secret it tried', async () => {

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { advanceClock } from '../helpers/clock.js';
 import { DpopKey } from '../helpers/dpop.js';
+import { auditEvents } from '../helpers/ops.js';
 import { admin, basic, clientCredentialsToken, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 
@@ -113,6 +114,7 @@ describe('decisions with route rules', () => {
   const API = 'https://api.example.com/items-api';
   let token: string;
   let serverId: string;
+  let clientId: string;
 
   beforeAll(async () => {
     const created = await admin(tollgate.url, 'POST', '/resource-servers', { identifier: API, name: 'API', scopes: ['read', 'write'], public_base_url: 'https://api.example.com' });
@@ -124,8 +126,10 @@ describe('decisions with route rules', () => {
     ];
     expect((await admin(tollgate.url, 'PUT', `/resource-servers/${serverId}/routes`, { routes: rules })).status).toBe(200);
     const client = await registerClient(tollgate.url, { scope: 'read' });
+    clientId = client.client_id;
     token = (await postForm(tollgate.url, '/token', { grant_type: 'client_credentials', scope: 'read', resource: API }, [client.client_id, client.client_secret])).body.access_token as string;
   });
+  afterEach(() => vi.useRealTimers());
 
   const expectPass = (response: Awaited<ReturnType<typeof check>>) => {
     expect(response.status, JSON.stringify(response.body)).toBe(200);
@@ -179,6 +183,20 @@ describe('decisions with route rules', () => {
     const missing = await check(forwarded);
     expect(missing.status).toBe(401);
     expect(missing.headers.get('www-authenticate')).toMatch(/^DPoP algs="ES256 Ed25519 EdDSA", error="invalid_token"/);
+  });
+
+  it('counts the checks it lets through in the audit trail: one row per token client, audience and minute', async () => {
+    const request = { authorization: `Bearer ${token}`, 'x-original-uri': '/items/1', 'x-forwarded-host': 'api.example.com' };
+    // One second into a minute of a stopped clock: the checks share it (the earlier tests' are in earlier minutes).
+    advanceClock(60_000 - (Date.now() % 60_000) + 1000);
+    const first = Date.now();
+    for (let i = 0; i < 3; i += 1) expectPass(await check(request));
+    expect((await check({ ...request, 'x-original-method': 'DELETE' })).status).toBe(403);
+    advanceClock(60_000);
+    const { events } = await auditEvents(tollgate.url, { type: 'token.gateway_checked', client_id: clientId, since: new Date(first).toISOString() });
+    expect(events).toEqual([
+      expect.objectContaining({ count: 3, outcome: 'success', subject: null, first_at: new Date(first).toISOString(), details: expect.objectContaining({ audience: [API] }) }),
+    ]);
   });
 
   it('follows a rule change at once', async () => {

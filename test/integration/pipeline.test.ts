@@ -14,8 +14,9 @@ let client: RegisteredClient;
 let token: string;
 
 beforeAll(async () => {
-  // Rate limits on, with a per-client introspection budget this file's caller can use up.
-  tollgate = await startTollgate({ RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_INTROSPECT_PER_CLIENT: '16' });
+  // Rate limits on, with a per-client introspection budget this file's caller can use up; one
+  // audit row per introspection, so each request's id can be found in the trail.
+  tollgate = await startTollgate({ RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_INTROSPECT_PER_CLIENT: '16', AUDIT_INTROSPECTIONS: 'each' });
   resourceServer = await registerClient(tollgate.url, { client_name: 'api', resource_server: true });
   client = await registerClient(tollgate.url, { scope: 'read' });
   token = (await postForm(tollgate.url, '/token', { grant_type: 'client_credentials' }, [client.client_id, client.client_secret])).body.access_token as string;
@@ -64,6 +65,7 @@ describe('the request pipeline around the introspection handler', () => {
       client_id: client.client_id,
       subject: client.client_id,
       source_ip: '127.0.0.1',
+      count: 1,
       details: { active: true, token_type: 'Bearer' },
     });
   });

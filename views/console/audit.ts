@@ -41,7 +41,7 @@ ${events.length
 ${events.map(
   (event) => html`<tr>
 <td>${when(event.time)}</td>
-<td><code>${event.type}</code>${event.outcome === 'failure' ? html` <span class="tag off">failure</span>` : ''}</td>
+<td><code>${event.type}</code>${event.outcome === 'failure' ? html` <span class="tag off">failure</span>` : ''}${event.count > 1 ? html` <span class="tag" title="${`${event.count} from ${event.first_at} to ${event.last_at}`}">×${event.count}</span>` : ''}</td>
 <td>${event.actor ?? ''}</td>
 <td>${event.client_id ? html`<a href="${base}/audit?client_id=${encodeURIComponent(event.client_id)}">${event.client_id}</a>` : ''}</td>
 <td>${event.subject ?? ''}</td>

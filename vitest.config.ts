@@ -16,6 +16,8 @@ export default defineConfig({
     maxWorkers: availableParallelism() + 1,
     // Migrates one database and generates one key set for the run; test servers copy them.
     globalSetup: ['test/global-setup.ts'],
+    // Test clients never reuse a keep-alive connection the server may be closing (the file says why).
+    setupFiles: ['test/setup/http-client.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ['default'],

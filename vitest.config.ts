@@ -18,8 +18,10 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     // Test clients never reuse a keep-alive connection the server may be closing (the file says why).
     setupFiles: ['test/setup/http-client.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Safety nets for a hang, not speed limits: on a machine busy with other work (`npm run test:busy`)
+    // a test that takes 5 s on a quiet one took over 30 s.
+    testTimeout: 90_000,
+    hookTimeout: 120_000,
     reporters: ['default'],
   },
 });

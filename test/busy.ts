@@ -24,4 +24,6 @@ for (let run = 1; run <= runs && !failed; run += 1) {
   failed = code !== 0;
   console.log(`test:busy run ${run}/${runs} beside ${BURNERS} CPU burners: ${failed ? `FAILED (exit ${code})` : 'passed'} in ${Math.round((performance.now() - started) / 1000)} s`);
 }
+// The burners are this process's children: it ends only once they are stopped.
+stopBurners();
 process.exitCode = failed ? 1 : 0;

@@ -16,8 +16,12 @@ export default defineConfig({
     maxWorkers: availableParallelism() + 1,
     // Migrates one database and generates one key set for the run; test servers copy them.
     globalSetup: ['test/global-setup.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Test clients never reuse a keep-alive connection the server may be closing (the file says why).
+    setupFiles: ['test/setup/http-client.ts'],
+    // Safety nets for a hang, not speed limits: on a machine busy with other work (`npm run test:busy`)
+    // a test that takes 5 s on a quiet one took over 30 s.
+    testTimeout: 90_000,
+    hookTimeout: 120_000,
     reporters: ['default'],
   },
 });

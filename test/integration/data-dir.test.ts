@@ -2,12 +2,13 @@
 // and a disk that is full or read-only told in one line at start-up, cleaned up after a first start
 // that stopped midway (and only then), and reported by /readyz while it fails writes (on a tmpfs of
 // the test's own), with one probe write shared by the readiness checks of a second.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { ADMIN_SECRET_FILE } from '../../src/admin/bootstrap.js';
 import { PROBE_REUSE_MS, probeWrite, sharedProbe } from '../../src/db/data-dir.js';
@@ -258,7 +259,10 @@ async function syncCallsPerCommits(strace: string, dataDir: string, durability: 
     `process.exit(0);`,
   ].join('\n');
   const traceFile = join(dataDir, '..', `strace-${durability}.txt`);
-  execFileSync(strace, ['-f', '-qq', '-e', 'trace=fsync,fdatasync,write', '-o', traceFile, process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], { stdio: 'ignore' });
+  // --seccomp-bpf stops the traced process only at the calls counted, not at every system call: under
+  // plain ptrace, loading tsx and PGlite took minutes on a busy machine. Run without blocking the
+  // worker, whose other tests and timeouts go on meanwhile.
+  await promisify(execFile)(strace, ['-f', '--seccomp-bpf', '-qq', '-e', 'trace=fsync,fdatasync,write', '-o', traceFile, process.execPath, '--import', 'tsx', '--input-type=module', '-e', script]);
   // The calls between the two markers the script writes around its commits.
   const lines = (await readFile(traceFile, 'utf8')).split('\n');
   const begin = lines.findIndex((line) => line.includes('commits-begin'));

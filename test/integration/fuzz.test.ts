@@ -3,7 +3,7 @@
 // overlong and malformed headers, bad Basic and DPoP headers, bad percent-encoding and path tricks.
 // None may get a 5xx, break the connection or hang; every error is RFC 6749 §5.2 JSON (HTML on
 // the sign-in pages); and the server still serves afterwards. FUZZ_RUNS requests per run (5000),
-// FUZZ_SEED replays a run (fast-check prints the seed of a failure).
+// FC_SEED replays a run (test/helpers/property.ts).
 import fc from 'fast-check';
 import { Agent, request as httpRequest, validateHeaderName, validateHeaderValue } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,12 +12,12 @@ import { STANDARD_METHODS } from '../../src/http/errors.js';
 import { MAX_BODY_BYTES } from '../../src/http/validate.js';
 import { BrowserAgent, csrfOf, pkcePair } from '../helpers/browser-agent.js';
 import { admin, adminToken, basic, clientCredentialsToken, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
+import { checkProperty } from '../helpers/property.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 import { createUser, registerAppClient, REDIRECT_URI } from '../helpers/users.js';
 
 const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 5000);
-const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 /** Requests sent at once, over as many keep-alive connections. */
 const CONCURRENCY = 4;
 const TIMEOUT_MS = 10_000;
@@ -686,7 +686,7 @@ async function fuzz(world: World, runs: number, check: (request: Generated, repl
       { weight: 2, arbitrary: signInRequest(world) },
       { weight: 1, arbitrary: malformed },
     );
-  await fc.assert(
+  await checkProperty(
     fc.asyncProperty(fc.array(requests, { minLength: CONCURRENCY, maxLength: CONCURRENCY }), async (batch) => {
       await Promise.all(
         batch.map(async (generated) => {
@@ -699,7 +699,7 @@ async function fuzz(world: World, runs: number, check: (request: Generated, repl
       );
     }),
     // A batch that outlives its requests' deadlines is a hang too; shrinking one stops after a while.
-    { numRuns: Math.ceil(runs / CONCURRENCY), seed: FUZZ_SEED, timeout: 2 * TIMEOUT_MS, interruptAfterTimeLimit: 500_000, markInterruptAsFailure: true },
+    { numRuns: Math.ceil(runs / CONCURRENCY), timeout: 2 * TIMEOUT_MS, interruptAfterTimeLimit: 500_000, markInterruptAsFailure: true },
   );
   return sent;
 }
@@ -839,7 +839,7 @@ describe('generated deeply nested JSON and long forms', () => {
   it(`${RUNS} requests: refused with 400 past the limits, never a 5xx`, async () => {
     const limits = { depth: 0, parameters: 0 };
     const requests = fc.oneof(deepAdminRequest(world).map((deep) => ({ deep, long: undefined })), longFormRequest(world).map((long) => ({ deep: undefined, long })));
-    await fc.assert(
+    await checkProperty(
       fc.asyncProperty(requests, async ({ deep, long }) => {
         const generated = (deep ?? long)!.generated;
         const reply = await send(world.url, generated);
@@ -860,7 +860,7 @@ describe('generated deeply nested JSON and long forms', () => {
           }
         }
       }),
-      { numRuns: RUNS, seed: FUZZ_SEED },
+      { numRuns: RUNS },
     );
     expect(limits.depth).toBeGreaterThan(0);
     expect(limits.parameters).toBeGreaterThan(0);
@@ -910,11 +910,9 @@ describe('generated gateway targets', () => {
   };
 
   it('answers every one below 500, and passes none a server could read otherwise', async () => {
-    const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
-    console.info(`generated gateway targets: FUZZ_SEED=${seed}`);
     const gateway = tollgate.running.gatewayUrl!;
     const answers = new Map<number, number>();
-    await fc.assert(
+    await checkProperty(
       fc.asyncProperty(target, convention, fc.boolean(), async (uri, via, withToken) => {
         const headers = [`host: ${HOST}`, `x-gateway-key: ${KEY}`, ...(withToken ? [`authorization: ${authorization}`] : [])];
         // Sent as UTF-8 bytes: Envoy's in the request line, the others in a header.
@@ -929,7 +927,7 @@ describe('generated gateway targets', () => {
         if (reply.status === 200) expect(ambiguous(received), `${via}: ${JSON.stringify(uri)} passed`).toBe(false);
         if (reply.status === 400 && reply.body) expect(typeof (JSON.parse(reply.body) as { error?: unknown }).error).toBe('string');
       }),
-      { numRuns: Math.max(300, Math.ceil(FUZZ_RUNS / 5)), seed },
+      { numRuns: Math.max(300, Math.ceil(FUZZ_RUNS / 5)) },
     );
     // The generators reach both sides: targets that pass and targets refused as ambiguous.
     expect(answers.get(200), JSON.stringify([...answers])).toBeGreaterThan(0);

@@ -3,7 +3,7 @@
 // number of wrong passwords from elsewhere keeps the right password out. Addresses vary through
 // X-Forwarded-For behind a trusted proxy; time moves with the injected clock.
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BrowserAgent, csrfOf, pkcePair, type PageResult } from '../helpers/browser-agent.js';
 import { advanceClock } from '../helpers/clock.js';
 import { auditEvents } from '../helpers/ops.js';
@@ -22,6 +22,9 @@ beforeAll(async () => {
   client = await registerAppClient(tollgate.url);
 });
 afterAll(() => tollgate?.close());
+// Date stands still in each test and moves only with advanceClock: a delay counts from the last
+// failure, and on a busy machine the failures alone took longer than the first delay of 1 s.
+beforeEach(() => advanceClock(0));
 afterEach(() => void vi.useRealTimers());
 
 let lastAddress = 0;

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { clientAddressOf, type TrustedProxies } from '../../src/http/client-address.js';
+import { checkProperty } from '../helpers/property.js';
 
 const request = (peer: string, forwardedFor?: string) =>
   ({ socket: { remoteAddress: peer }, headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor } }) as unknown as IncomingMessage;
@@ -39,8 +40,8 @@ describe('clientAddressOf', () => {
     expect(addressOf(['127.0.0.1'], '127.0.0.1', ',, ,')).toBe('127.0.0.1');
   });
 
-  it('whatever a client sends left of what the trusted proxy appended, the address is what the proxy saw', () => {
-    fc.assert(
+  it('whatever a client sends left of what the trusted proxy appended, the address is what the proxy saw', async () => {
+    await checkProperty(
       fc.property(fc.string({ maxLength: 200 }), (sent) => {
         expect(addressOf(['127.0.0.1'], '127.0.0.1', `${sent}, 203.0.113.7`)).toBe('203.0.113.7');
         expect(addressOf(1, '127.0.0.1', `${sent}, 203.0.113.7`)).toBe('203.0.113.7');

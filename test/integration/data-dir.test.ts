@@ -2,7 +2,7 @@
 // and a disk that is full or read-only told in one line at start-up, cleaned up after a first start
 // that stopped midway (and only then), and reported by /readyz while it fails writes (on a tmpfs of
 // the test's own), with one probe write shared by the readiness checks of a second.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

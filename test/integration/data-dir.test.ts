@@ -4,12 +4,11 @@
 // the test's own), with one probe write shared by the readiness checks of a second.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, chown, lstat, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ADMIN_SECRET_FILE } from '../../src/admin/bootstrap.js';
 import { PROBE_REUSE_MS, probeWrite, sharedProbe } from '../../src/db/data-dir.js';
 import { DataDirError, openDatabase } from '../../src/db/database.js';
@@ -19,25 +18,18 @@ import { createLogger } from '../../src/http/logger.js';
 import { KEK_FILE } from '../../src/keys/encryption.js';
 import { startServer, StartupError, type RunningServer } from '../../src/server.js';
 import { advanceClock } from '../helpers/clock.js';
+import { fileCleanups } from '../helpers/file-cleanups.js';
 import { clientCredentialsToken, postForm } from '../helpers/oauth.js';
 import { pgliteDump, seedDataDir, testConfig, writeTestKeys } from '../helpers/prepared.js';
 import { programAvailable, tmpfsAvailable } from '../helpers/requirements.js';
 import { mountTmpfs, type Tmpfs } from '../helpers/tmpfs.js';
 import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, freePort, SERVER_TEST_TIMEOUT_MS, usingPostgres } from '../helpers/tollgate.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-});
+const cleanups = fileCleanups('tollgate-data-dir-');
+const tempDir = cleanups.tempDir;
 afterEach(() => {
   vi.useRealTimers();
 });
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'tollgate-data-dir-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 async function tmpfs(size: string): Promise<Tmpfs> {
   const fs = await mountTmpfs(size);

@@ -4,12 +4,11 @@
 // Most cases call startServer in-process; the few about the entry point itself spawn src/main.ts.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ADMIN_SECRET_FILE } from '../../src/admin/bootstrap.js';
 import { loadConfig } from '../../src/config/config.js';
 import { describeDatabaseFailure } from '../../src/db/connect.js';
@@ -17,25 +16,18 @@ import { LOCK_FILE } from '../../src/db/lock.js';
 import { createLogger } from '../../src/http/logger.js';
 import { startServer, StartupError, type RunningServer, type StartOptions } from '../../src/server.js';
 import { advanceClock } from '../helpers/clock.js';
+import { fileCleanups } from '../helpers/file-cleanups.js';
 import { clientCredentialsToken } from '../helpers/oauth.js';
 import { seedDataDir, testConfig, writeTestKeys } from '../helpers/prepared.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, createPostgresDatabase, freePort, openTestDatabase, usingPostgres } from '../helpers/tollgate.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-});
+const cleanups = fileCleanups('tollgate-startup-');
+const tempDir = cleanups.tempDir;
 afterEach(() => {
   vi.useRealTimers();
 });
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'tollgate-startup-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 /** A port something else holds for the rest of the file. */
 async function occupiedPort(): Promise<number> {

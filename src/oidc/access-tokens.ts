@@ -1,6 +1,6 @@
 import type Provider from 'oidc-provider';
 import type { ResourceServerService } from '../resource-servers/service.js';
-import { namesResourceServer, tokenInForce } from '../tokens/policy.js';
+import { audiences, namesResourceServer, tokenInForce } from '../tokens/policy.js';
 import { clientFactsOf } from './client-metadata.js';
 import type { CachedToken } from '../cache/token-cache.js';
 
@@ -84,7 +84,7 @@ export async function findActiveAccessToken(provider: Provider, resourceServers:
     grantId,
     expiresAt: token.exp! * 1000,
     scope: inForce.scopes.join(' '),
-    audience: aud === undefined ? [] : Array.isArray(aud) ? aud : [aud],
+    audience: audiences(aud),
     jkt,
   };
 }

@@ -17,6 +17,7 @@ import { exchangeOf } from '../http/exchange.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { addressKey, atAddress, type RateLimits } from '../rate-limit/limits.js';
 import { limitClientRequest, type LimitedEndpoint } from '../rate-limit/middleware.js';
+import { audiences } from '../tokens/policy.js';
 
 export interface ProviderOperations {
   audit: AuditLog;
@@ -298,11 +299,6 @@ export function recordIntrospection(
     request,
     { subject, grantId, details: { token_id: tokenId } },
   );
-}
-
-/** An introspection answer's `aud`, a string or an array, as a list. */
-export function audiences(aud: unknown): string[] {
-  return typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud.filter((one): one is string => typeof one === 'string') : [];
 }
 
 function tokenId(token: TokenEntity | undefined): string | undefined {

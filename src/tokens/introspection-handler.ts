@@ -10,10 +10,10 @@ import type { Caches } from '../cache/caches.js';
 import type { CachedToken } from '../cache/token-cache.js';
 import { sha256 } from '../clients/secrets.js';
 import type { FormHandler } from '../http/pipeline.js';
-import { audiences, recordIntrospection } from '../oidc/operations.js';
+import { recordIntrospection } from '../oidc/operations.js';
 import type { ResourceServerService } from '../resource-servers/service.js';
 import { authenticateCaller, isTokenQuery, refuseCaller, type CallerDeps } from './caller.js';
-import { mayIntrospect } from './policy.js';
+import { audiences, mayIntrospect } from './policy.js';
 
 /** The headers of the provider's introspection answers to a request without Origin. */
 const HEADERS = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'WWW-Authenticate', Vary: 'Origin' };

@@ -99,7 +99,7 @@ export interface ResourcesNow {
 export function tokenInForce(token: TokenFacts & { scope?: string }, client: Pick<ClientFacts, 'scopes'> | undefined, resources: ResourcesNow): { scopes: string[] } | undefined {
   if (!client) return undefined;
   const servers: Pick<ResourceServerFacts, 'scopes'>[] = [];
-  for (const audience of audiences(token)) {
+  for (const audience of audiences(token.audience)) {
     if (audience === resources.issuer) continue;
     const server = resources.servers.find((candidate) => candidate.identifier === audience);
     if (!server) return undefined;
@@ -111,7 +111,7 @@ export function tokenInForce(token: TokenFacts & { scope?: string }, client: Pic
 
 /** Whether `token` is for a resource server, not only the issuer: only then does tokenInForce read `servers`. */
 export function namesResourceServer(token: TokenFacts, issuer: string): boolean {
-  return audiences(token).some((audience) => audience !== issuer);
+  return audiences(token.audience).some((audience) => audience !== issuer);
 }
 
 /**
@@ -129,11 +129,12 @@ export function mayUseIntrospection(caller: Pick<ClientFacts, 'tokenEndpointAuth
 export function mayIntrospect(caller: IntrospectionCaller, token: TokenFacts): boolean {
   if (!mayUseIntrospection(caller)) return false;
   if (token.clientId === caller.id || caller.resourceServer) return true;
-  return caller.servesAudience !== undefined && audiences(token).includes(caller.servesAudience);
+  return caller.servesAudience !== undefined && audiences(token.audience).includes(caller.servesAudience);
 }
 
-function audiences({ audience }: TokenFacts): readonly string[] {
-  return audience === undefined ? [] : typeof audience === 'string' ? [audience] : audience;
+/** A token's or an answer's `aud`, a string or an array, as a list (anything else is none). */
+export function audiences(aud: unknown): string[] {
+  return typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud.filter((one): one is string => typeof one === 'string') : [];
 }
 
 /** RFC 7009 §2.1: only the client a token was issued to may revoke it (a public client its own tokens too). */

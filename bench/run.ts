@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import autocannon, { type Request } from 'autocannon';
 import { BASELINE_CLIENT, BENCH_ADMIN } from './constants.js';
 import { refreshRotation, signInChains } from './refresh.js';
-import { basic, type Credentials, GATEWAY_API, gatewayCheck, introspectActive, introspectUnknown, issuance, issueOne, JWT_RESOURCES, jwtIssuance, revocation, wrongSecrets, type Target } from './scenarios.js';
+import { basic, type Credentials, GATEWAY_API, gatewayCheck, introspectActive, introspectUnknown, issuance, issueOne, JWT_RESOURCES, jwtIssuance, revocation, type Target } from './scenarios.js';
 import { startBaseline, startFloor, startTollgate, type Started } from './servers.js';
 
 const { values: args } = parseArgs({

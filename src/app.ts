@@ -13,7 +13,7 @@ import { SecretVerifier } from './clients/secrets.js';
 import { ClientService } from './clients/service.js';
 import type { Config } from './config/config.js';
 import type { Database } from './db/database.js';
-import { HttpError, renderErrors } from './http/errors.js';
+import { renderErrors } from './http/errors.js';
 import { health } from './http/health.js';
 import { adoptExchange, seeRequestsAsIssuer } from './http/middleware.js';
 import { requestPipeline, type Endpoint, type Pipeline } from './http/pipeline.js';
@@ -48,7 +48,6 @@ import { clientCredentialsMinter } from './oidc/client-credentials-minter.js';
 import { tokenStore } from './tokens/store/token-store.js';
 import { ClientAuthenticator } from './clients/authentication.js';
 import { gatewayListener } from './gateway/listener.js';
-import { gatewayRouteRoutes } from './admin/gateway-routes-router.js';
 
 /** Paths that are their own label in the log and the metrics; the routers' paths are labelled by their patterns. */
 const KNOWN_PATHS = new Set<string>([...SERVED_PROVIDER_PATHS, RFC8414_PATH, '/healthz', '/readyz', '/metrics']);

@@ -2,12 +2,12 @@ import cluster from 'node:cluster';
 import { inspect } from 'node:util';
 import type { Logger } from 'pino';
 import { runPrimary, WORKER_READY } from './cluster/primary.js';
-import { ConfigError, loadConfig, loadDotEnv } from './config/config.js';
+import { type Config, ConfigError, loadConfig, loadDotEnv } from './config/config.js';
 import { createLogger, routeConsoleTo } from './http/logger.js';
 
 // A failure an operator can act on is one line on stderr (and exit status 78 for configuration, 1
 // otherwise); the log, on stdout, keeps the detail. stdout carries JSON log lines only.
-let config;
+let config: Config;
 try {
   loadDotEnv();
   config = loadConfig();

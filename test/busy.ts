@@ -12,7 +12,9 @@ if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs wants a positiv
 const vitestArgs = process.argv.slice(2).filter((arg) => arg !== runsArg);
 
 const burners: ChildProcess[] = Array.from({ length: BURNERS }, () => spawn(process.execPath, ['-e', 'for (;;);'], { stdio: 'ignore' }));
-const stopBurners = () => burners.forEach((burner) => burner.kill('SIGKILL'));
+const stopBurners = () => {
+  for (const burner of burners) burner.kill('SIGKILL');
+};
 process.on('exit', stopBurners);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
 

@@ -120,7 +120,7 @@ function findCommand(family: CommandFamily, name: string | undefined): Command {
 export function prepareCommand(family: CommandFamily, argv: string[], io: CliIo): Action {
   const [name, ...rest] = argv;
   const command = findCommand(family, name);
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs>;
   try {
     const options = Object.fromEntries(Object.entries(command.options ?? {}).map(([flag, { type, multiple = false }]) => [flag, { type, multiple }]));
     parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });

@@ -70,6 +70,7 @@ export async function openDirectApi(config: Config): Promise<DirectApi> {
       } finally {
         // Each change's audit event is written before the CLI says it is done.
         await audit.flush();
+        // biome-ignore lint/correctness/noUnsafeFinally: a change whose audit event was lost must not be reported as done, whatever happened before.
         if (audit.depth) throw new Error('the audit event of this command could not be written to the database');
       }
     };

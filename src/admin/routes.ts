@@ -8,6 +8,7 @@ import { parseInput } from '../http/validate.js';
 
 type Schema = z.ZodType;
 type Parsed<S> = S extends Schema ? z.output<S> : undefined;
+// biome-ignore lint/suspicious/noConfusingVoidType: a route without a response schema answers 204, and its handler returns nothing.
 type Answer<S> = S extends Schema ? z.output<S> : void;
 
 /** A route under /admin, as the router runs it and the OpenAPI document describes it. */

@@ -64,7 +64,7 @@ class Channel {
       if (!batch) return;
       this.#sent.delete(message.id);
       clearTimeout(batch.timer);
-      batch.settles.forEach((settle, i) => settle(message.outcomes![i] ?? ['failed']));
+      for (const [i, settle] of batch.settles.entries()) settle(message.outcomes![i] ?? ['failed']);
     });
   }
 

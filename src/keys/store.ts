@@ -179,7 +179,7 @@ function importRows(keys: ProviderKeys): NewRow[] {
     const first = !rows.some((row) => row.alg === jwk.alg);
     rows.push(signingRow(jwk, first ? 'current' : 'previous'));
   }
-  keys.cookieKeys.forEach((value, i) => rows.push(cookieRow(value, i === 0 ? 'current' : 'previous')));
+  for (const [i, value] of keys.cookieKeys.entries()) rows.push(cookieRow(value, i === 0 ? 'current' : 'previous'));
   rows.push({ id: 'dpop_nonce', kind: 'secret', state: 'current', secret: dpopNonceSecret(keys).toString('base64url') });
   rows.push({ id: 'csrf', kind: 'secret', state: 'current', secret: derivedSecret(keys, 'tollgate csrf').toString('base64url') });
   return rows;

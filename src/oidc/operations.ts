@@ -41,7 +41,7 @@ export interface TokenEntity {
 }
 
 export function instrumentProvider(provider: Provider, operations: ProviderOperations): void {
-  const { audit, metrics, log } = operations;
+  const { audit, metrics } = operations;
   provider.use(async (ctx, next) => {
     await next();
     // ctx.oidc exists only once a provider route matched.

@@ -83,7 +83,7 @@ export type ResourceServerInfo = ModelResourceServer;
 /** Provider routes a person's browser visits (the authorization endpoint and its resume step). */
 const BROWSER_ROUTES = new Set(['authorization', 'resume']);
 
-export function createProvider({ config, db, clients, resourceServers, authenticator, keys, log, users, events, operations }: ProviderDeps): Provider {
+export function createProvider({ config, db, clients, resourceServers, authenticator, keys, users, events, operations }: ProviderDeps): Provider {
   const flows = userFlows({ config, db, users, keys: keys.current, events });
   // A token for a resource server lives as long as that server's info says (registeredResourceServerInfo).
   const accessTokenTtl = (_ctx: KoaContextWithOIDC, token: { resourceServer?: { accessTokenTTL?: number } }, client: MetadataHolder) =>

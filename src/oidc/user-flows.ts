@@ -2,7 +2,6 @@
 // consent through Tollgate's interaction pages, remembered consents, refresh-token lifetimes and
 // DPoP. provider.ts merges it into the rest of the configuration.
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { sha256 } from '../clients/secrets.js';
 import { CONSOLE_CLIENT_ID } from '../clients/service.js';
 import { INTERACTION_TTL, type Config } from '../config/config.js';
 import type { Database } from '../db/database.js';

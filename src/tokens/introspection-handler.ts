@@ -5,7 +5,6 @@
 // cacheIntrospections remembers its active answers. Revocations still end tokens at once: they
 // evict from the cache before the revocation is answered (src/cache/caches.ts).
 import type { Context, Next } from 'koa';
-import type { AuditLog } from '../audit/audit-log.js';
 import type { Caches } from '../cache/caches.js';
 import type { CachedToken } from '../cache/token-cache.js';
 import { sha256 } from '../clients/secrets.js';

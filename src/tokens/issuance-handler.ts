@@ -40,7 +40,7 @@ export function issuanceHandler(deps: IssuanceHandlerDeps): FormHandler {
     const caller = await authenticateCaller(request, deps, 'token');
     if (caller && 'refused' in caller) return refuseCaller(request, deps, 'token', HEADERS, caller);
     // A grant type the client lacks, and a client that must use DPoP (RFC 9449 §5.2): the provider's errors.
-    if (!caller || !caller.grantTypes.includes('client_credentials') || caller.dpopBoundAccessTokens) return undefined;
+    if (!caller?.grantTypes.includes('client_credentials') || caller.dpopBoundAccessTokens) return undefined;
     const decision = server ? grantResourceScope(caller, server, form.scope) : grantScope(caller, form.scope);
     if ('refused' in decision) {
       recordFailure(operations, origin, { endpoint: 'token', error: 'invalid_scope', status: 400, caller: caller.id, grantType: 'client_credentials', authenticated: true });

@@ -29,7 +29,7 @@ export class BrowserAgent {
   /** GETs `url` and follows redirects while they stay on Tollgate; returns the last answer. */
   async follow(url: string): Promise<PageResult> {
     let result = await this.get(url);
-    for (let hops = 0; result.location && result.location.startsWith(this.base) && hops < 10; hops += 1) {
+    for (let hops = 0; result.location?.startsWith(this.base) && hops < 10; hops += 1) {
       result = await this.get(result.location);
     }
     return result;

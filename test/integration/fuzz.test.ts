@@ -137,9 +137,9 @@ const parameterValue = (name: string) => (Object.hasOwn(ORDINARY, name) ? often(
 const parameters = fc.array(parameterName.chain((name) => parameterValue(name).map((value) => [name, value] as [string, string])), { maxLength: 6 });
 
 /** Pairs as a urlencoded string: properly encoded, or as they come. */
-const encoded = (pairs: [string, string][], raw: boolean) => pairs.map(([name, value]) => (raw ? `${name}=${value}` : `${escape(name)}=${escape(value)}`)).join('&');
+const encoded = (pairs: [string, string][], raw: boolean) => pairs.map(([name, value]) => (raw ? `${name}=${value}` : `${encodeText(name)}=${encodeText(value)}`)).join('&');
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-const escape = (text: string) => encodeURIComponent(text.replace(LONE_SURROGATE, '\ufffd'));
+const encodeText = (text: string) => encodeURIComponent(text.replace(LONE_SURROGATE, '\ufffd'));
 
 const ADMIN_FIELDS = [
   'client_id',

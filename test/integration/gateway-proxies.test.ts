@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DpopKey } from '../helpers/dpop.js';
 import { gatewayProgram, NGINX_SERVER_NAME, startGateway, startUpstream, type GatewayKind, type RunningGateway } from '../helpers/gateways.js';
-import { admin, basic, clientCredentialsToken, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
+import { admin, basic, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
 import { rawRequest as rawHttp } from '../helpers/raw-http.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 

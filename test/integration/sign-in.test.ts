@@ -234,7 +234,7 @@ describe('bad input on the forms', () => {
 
   it('answers an unknown or malformed interaction id with a page, not an error dump', async () => {
     const agent = new BrowserAgent(tollgate.url);
-    for (const path of ['/interaction/doesnotexist', '/interaction/' + 'x'.repeat(200), '/interaction/%00', '/interaction/a%2Fb']) {
+    for (const path of ['/interaction/doesnotexist', `/interaction/${'x'.repeat(200)}`, '/interaction/%00', '/interaction/a%2Fb']) {
       const answer = await agent.get(path);
       expect(answer.status, path).toBeGreaterThanOrEqual(400);
       expect(answer.status, path).toBeLessThan(500);

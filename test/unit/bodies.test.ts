@@ -12,7 +12,7 @@ describe('JSON depth', () => {
   });
 
   it('counts no bracket inside a string, escaped quotes included', () => {
-    expect(() => checkJsonDepth(JSON.stringify({ a: '['.repeat(100), b: '"[[[[\\' + '{'.repeat(100) }))).not.toThrow();
+    expect(() => checkJsonDepth(JSON.stringify({ a: '['.repeat(100), b: `"[[[[\\${'{'.repeat(100)}` }))).not.toThrow();
     expect(() => checkJsonDepth(nested(MAX_JSON_DEPTH, JSON.stringify('\\"]]]]'.repeat(10))))).not.toThrow();
     // After a string ending in an escaped backslash, brackets count again: 30 + 3 levels.
     expect(() => checkJsonDepth(nested(MAX_JSON_DEPTH - 2, '["\\\\",[[]]]'))).toThrow(/32 levels/);

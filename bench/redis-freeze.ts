@@ -20,7 +20,14 @@ if (!program) throw new Error('redis-server is not installed');
 const redis = await startRedisServer(program);
 const server = await startTollgate(
   // The limits are counted (in Redis, or in memory while it is down) but set out of the way of the load.
-  { RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_TOKEN_PER_IP: '1000000', RATE_LIMIT_TOKEN_PER_CLIENT: '1000000', REDIS_URL: redis.url, METRICS_TOKEN, LOG_LEVEL: 'info' },
+  {
+    RATE_LIMIT_ENABLED: 'true',
+    RATE_LIMIT_TOKEN_PER_IP: '1000000',
+    RATE_LIMIT_TOKEN_PER_CLIENT: '1000000',
+    REDIS_URL: redis.url,
+    METRICS_TOKEN,
+    LOG_LEVEL: 'info',
+  },
   { logFile: '/tmp/tollgate-redis-freeze.log' },
 );
 
@@ -60,7 +67,10 @@ async function phase(name: string, id: string, secret: string): Promise<void> {
   const slow = latencies.filter((ms) => ms >= 100).length;
   console.log(
     `${name.padEnd(9)} ${REQUESTS} requests in ${(elapsed / 1000).toFixed(2)} s: p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, max ${sorted.at(-1)!.toFixed(1)} ms; ` +
-      `${slow} took 100 ms or more; first 8: ${latencies.slice(0, 8).map((ms) => ms.toFixed(0)).join(' ')} ms; ` +
+      `${slow} took 100 ms or more; first 8: ${latencies
+        .slice(0, 8)
+        .map((ms) => ms.toFixed(0))
+        .join(' ')} ms; ` +
       `statuses ${JSON.stringify(Object.fromEntries(statuses))}; ${await store()}`,
   );
 }

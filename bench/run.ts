@@ -12,7 +12,20 @@ import { parseArgs } from 'node:util';
 import autocannon, { type Request } from 'autocannon';
 import { BASELINE_CLIENT, BENCH_ADMIN } from './constants.js';
 import { refreshRotation, signInChains } from './refresh.js';
-import { basic, type Credentials, GATEWAY_API, gatewayCheck, introspectActive, introspectUnknown, issuance, issueOne, JWT_RESOURCES, jwtIssuance, revocation, type Target } from './scenarios.js';
+import {
+  basic,
+  type Credentials,
+  GATEWAY_API,
+  gatewayCheck,
+  introspectActive,
+  introspectUnknown,
+  issuance,
+  issueOne,
+  JWT_RESOURCES,
+  jwtIssuance,
+  revocation,
+  type Target,
+} from './scenarios.js';
 import { startBaseline, startFloor, startTollgate, type Started } from './servers.js';
 
 const { values: args } = parseArgs({
@@ -120,7 +133,10 @@ async function runScenarios(target: Target & { server: Started; register?: Regis
   }
   if (only.has('gateway')) {
     // The same question, "may this token pass?": Tollgate's gateway check against the bare provider's introspection.
-    const [requests, url] = target.name === 'baseline' ? [introspectActive(target, await issueOne(target)), target.url] : [gatewayCheck(await gatewayToken(target)), target.server.gatewayUrl!];
+    const [requests, url] =
+      target.name === 'baseline'
+        ? [introspectActive(target, await issueOne(target)), target.url]
+        : [gatewayCheck(await gatewayToken(target)), target.server.gatewayUrl!];
     await measure(target.server, requests, warmup, undefined, url);
     out[GATEWAY] = await median(() => measure(target.server, requests, duration, undefined, url));
     // A JWT access token (RS256) is verified at every check, then decided from memory like an opaque one.
@@ -164,7 +180,9 @@ async function underFlood(target: Target & { server: Started; register?: Registe
   const firstTokens = Promise.all(newcomers.map((client) => triesToFirstToken(target, client)));
   const [flooded, tries] = await Promise.all([measure(target.server, issuance(target, [], 0), duration), firstTokens]);
   const { rps, statuses } = await flood;
-  const answers = Object.entries(statuses).map(([status, count]) => `${count} × ${status}`).join(', ');
+  const answers = Object.entries(statuses)
+    .map(([status, count]) => `${count} × ${status}`)
+    .join(', ');
   const served = tries.filter((n) => n !== undefined);
   const newClients = `${served.length} of ${NEWCOMERS} within ${NEWCOMER_TRIES} tries (tries each: ${tries.map((n) => n ?? '–').join(' ')})`;
   console.error(`  flood: ${rps} req/s (${answers}); p99 during the flood / alone: ${(flooded.p99 / quiet.p99).toFixed(2)}×; new clients: ${newClients}`);
@@ -174,7 +192,11 @@ async function underFlood(target: Target & { server: Started; register?: Registe
 /** The try on which `client` got its first token, a Retry-After apart, or undefined after NEWCOMER_TRIES. */
 async function triesToFirstToken(target: Target, client: Credentials): Promise<number | undefined> {
   for (let n = 1; n <= NEWCOMER_TRIES; n += 1) {
-    const response = await fetch(`${target.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client) }, body: 'grant_type=client_credentials' });
+    const response = await fetch(`${target.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client) },
+      body: 'grant_type=client_credentials',
+    });
     await response.arrayBuffer();
     if (response.ok) return n;
     await sleep(Number(response.headers.get('retry-after') ?? 1) * 1000);
@@ -197,7 +219,11 @@ function floodProcess(target: Target, seconds: number): Promise<{ rps: number; s
 async function gatewayToken(target: Target, resource?: string): Promise<string> {
   const admin = async (method: string, path: string, body?: unknown) => {
     const init = body === undefined ? {} : { body: JSON.stringify(body) };
-    const response = await fetch(`${target.url}/admin${path}`, { method, headers: { authorization: `Bearer ${await adminToken(target.url)}`, 'content-type': 'application/json' }, ...init });
+    const response = await fetch(`${target.url}/admin${path}`, {
+      method,
+      headers: { authorization: `Bearer ${await adminToken(target.url)}`, 'content-type': 'application/json' },
+      ...init,
+    });
     const answer = (await response.json()) as Record<string, unknown>;
     if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(answer)}`);
     return answer;
@@ -205,8 +231,12 @@ async function gatewayToken(target: Target, resource?: string): Promise<string> 
   // Not the issuer's own identifier, which no resource server may take.
   const identifier = resource ?? `https://${GATEWAY_API.host}`;
   const registered = (await admin('GET', '/resource-servers')).resource_servers as { id: string; identifier: string }[] | undefined;
-  const server = registered?.find((candidate) => candidate.identifier === identifier) ?? (await admin('POST', '/resource-servers', { identifier, name: 'bench API', scopes: ['read'] }));
-  await admin('PUT', `/resource-servers/${server.id as string}/routes`, { routes: [{ host: GATEWAY_API.host, path: `${GATEWAY_API.path}/**`, methods: ['GET'], scopes_all: ['read'] }] });
+  const server =
+    registered?.find((candidate) => candidate.identifier === identifier) ??
+    (await admin('POST', '/resource-servers', { identifier, name: 'bench API', scopes: ['read'] }));
+  await admin('PUT', `/resource-servers/${server.id as string}/routes`, {
+    routes: [{ host: GATEWAY_API.host, path: `${GATEWAY_API.path}/**`, methods: ['GET'], scopes_all: ['read'] }],
+  });
   return issueOne(target, 'read', identifier);
 }
 
@@ -235,7 +265,11 @@ async function tollgateTarget(server: Started): Promise<Target & { register: Reg
   };
   for (const [alg, identifier] of Object.entries(JWT_RESOURCES)) {
     const body = { identifier, name: `bench ${alg}`, scopes: ['read'], access_token_format: 'jwt', signing_alg: alg };
-    const response = await fetch(`${server.url}/admin/resource-servers`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await fetch(`${server.url}/admin/resource-servers`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     if (response.status !== 201) throw new Error(`register resource server: ${response.status} ${await response.text()}`);
   }
   return {
@@ -277,7 +311,9 @@ function table(tollgate: Results, baseline?: Results, floor?: Measured): string 
     }
     const flag = t.non2xx || t.errors ? ` (${t.non2xx} non-2xx, ${t.errors} errors)` : '';
     const measured = b && 'rps' in b ? b : undefined;
-    const base = measured ? `${measured.rps} | ${measured.p50} | ${measured.p99} | ${measured.cpuUs} | ${(t.rps / measured.rps).toFixed(2)}× | ${(measured.cpuUs / t.cpuUs).toFixed(2)}×` : '– | – | – | – | – | –';
+    const base = measured
+      ? `${measured.rps} | ${measured.p50} | ${measured.p99} | ${measured.cpuUs} | ${(t.rps / measured.rps).toFixed(2)}× | ${(measured.cpuUs / t.cpuUs).toFixed(2)}×`
+      : '– | – | – | – | – | –';
     // The ratio bare node:http reaches against the baseline: no implementation on Node goes higher.
     const ceiling = measured && floor ? `${(floor.rps / measured.rps).toFixed(2)}×` : '–';
     rows.push(`| ${name} | ${t.rps}${flag} | ${t.p50} | ${t.p99} | ${t.cpuUs} | ${base} | ${ceiling} |`);
@@ -291,7 +327,9 @@ async function main() {
   const store = process.env.DATABASE_URL ? 'postgresql' : 'embedded';
   if (workerCounts.some((n) => n > 1) && store !== 'postgresql') throw new Error('--workers above 1 needs DATABASE_URL');
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadBefore: loadavg().map((l) => l.toFixed(2)) };
-  console.log(`Tollgate bench: ${store} store, ${connections} connections, ${duration}s runs (median of ${repeats}) after ${warmup}s warm-up, pinned: ${args.pin}, load ${machine.loadBefore.join(' ')}`);
+  console.log(
+    `Tollgate bench: ${store} store, ${connections} connections, ${duration}s runs (median of ${repeats}) after ${warmup}s warm-up, pinned: ${args.pin}, load ${machine.loadBefore.join(' ')}`,
+  );
   const nodeFlags = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${RESULTS}/profiles`] : [];
 
   let baseline: Results | undefined;
@@ -323,7 +361,8 @@ async function main() {
     console.log(table(runs[`${workers}`]!, baseline, floor));
     const quiet = runs[`${workers}`]![QUIET];
     const flooded = runs[`${workers}`]![FLOODED];
-    if (quiet && flooded && 'p99' in quiet && 'p99' in flooded) console.log(`\nremembered-secret issuance p99 during a wrong-secret flood / alone: ${(flooded.p99 / quiet.p99).toFixed(2)}×`);
+    if (quiet && flooded && 'p99' in quiet && 'p99' in flooded)
+      console.log(`\nremembered-secret issuance p99 during a wrong-secret flood / alone: ${(flooded.p99 / quiet.p99).toFixed(2)}×`);
   }
 
   if (workerCounts.length > 1) {
@@ -339,7 +378,20 @@ async function main() {
 
   const loadAfter = loadavg().map((l) => l.toFixed(2));
   console.log(`\nload average after: ${loadAfter.join(' ')}`);
-  const json = { date: new Date().toISOString(), store, connections, duration, runs: repeats, warmup, pinned: args.pin, logLevel: args['log-level'], machine: { ...machine, loadAfter }, floor, baseline, tollgate: runs };
+  const json = {
+    date: new Date().toISOString(),
+    store,
+    connections,
+    duration,
+    runs: repeats,
+    warmup,
+    pinned: args.pin,
+    logLevel: args['log-level'],
+    machine: { ...machine, loadAfter },
+    floor,
+    baseline,
+    tollgate: runs,
+  };
   await writeFile(`${RESULTS}/latest.json`, `${JSON.stringify(json, null, 2)}\n`);
   console.log(`wrote ${RESULTS}/latest.json`);
 }

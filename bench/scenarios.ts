@@ -16,8 +16,7 @@ export interface Target {
   introspector: Credentials;
 }
 
-export const basic = ({ id, secret }: Credentials) =>
-  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+export const basic = ({ id, secret }: Credentials) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 const form = (auth: Credentials, body: string): Request => ({
   method: 'POST',
@@ -84,7 +83,10 @@ export function wrongSecrets(target: Target): Request[] {
     {
       ...form(target.client, 'grant_type=client_credentials'),
       path: '/token',
-      setupRequest: (request) => ({ ...request, headers: { ...request.headers, authorization: basic({ id: target.client.id, secret: randomBytes(32).toString('base64url') }) } }),
+      setupRequest: (request) => ({
+        ...request,
+        headers: { ...request.headers, authorization: basic({ id: target.client.id, secret: randomBytes(32).toString('base64url') }) },
+      }),
     },
   ];
 }
@@ -101,7 +103,13 @@ export function gatewayCheck(token: string): Request[] {
     {
       method: 'GET',
       path: '/gateway/check',
-      headers: { authorization: `Bearer ${token}`, 'x-original-method': 'GET', 'x-original-uri': `${GATEWAY_API.path}/42?page=1`, host: GATEWAY_API.host, 'x-forwarded-proto': 'https' },
+      headers: {
+        authorization: `Bearer ${token}`,
+        'x-original-method': 'GET',
+        'x-original-uri': `${GATEWAY_API.path}/42?page=1`,
+        host: GATEWAY_API.host,
+        'x-forwarded-proto': 'https',
+      },
     },
   ];
 }

@@ -27,7 +27,9 @@ export function processTreeCpuMs(pid: number): number {
     .map((name) => {
       try {
         // Fields after the command name: state ppid ... utime (14th field) stime (15th).
-        const fields = readFileSync(`/proc/${name}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+        const fields = readFileSync(`/proc/${name}/stat`, 'utf8')
+          .replace(/^.*\) /, '')
+          .split(' ');
         return { pid: Number(name), ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
       } catch {
         return undefined;
@@ -78,7 +80,10 @@ async function startProcess(args: string[], env: Record<string, string>, readyPa
 
   for (let waited = 0; ; waited += 200) {
     if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}: see ${options.logFile}`);
-    const ok = await fetch(`${url}${readyPath}`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}${readyPath}`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (waited > 60_000) throw new Error(`${script} did not start: see ${options.logFile}`);
     await sleep(200);

@@ -122,13 +122,22 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl, hashCh
   });
   const events = new SecurityEvents(log);
   // Revoking a user's grants ends them in this instance's token cache before the answer, as the provider's own revocations do.
-  const users = new UserService(db, { grantsRevoked: async (grantIds) => void (await Promise.all(grantIds.map((id) => caches.bus.publish({ kind: 'grant', id })))) }, config.hashCost, argon2);
+  const users = new UserService(
+    db,
+    { grantsRevoked: async (grantIds) => void (await Promise.all(grantIds.map((id) => caches.bus.publish({ kind: 'grant', id })))) },
+    config.hashCost,
+    argon2,
+  );
   events.on((event) => recordSecurityEvent(event, audit, metrics));
   const authenticator = new ClientAuthenticator(secrets, limits);
   const operations = { audit, metrics, limits, log };
   const provider = createProvider({ config, db, clients, resourceServers, authenticator, keys, log, users, events, operations });
   caches.watch(provider);
-  const adminRoutes = withOpenApiDocument(adminRouteTable({ clients, users, resourceServers, audit, db, keys }, config.issuerPath), config.issuer, ROUTES.token);
+  const adminRoutes = withOpenApiDocument(
+    adminRouteTable({ clients, users, resourceServers, audit, db, keys }, config.issuerPath),
+    config.issuer,
+    ROUTES.token,
+  );
   const admin = adminApiRouter(adminRoutes);
 
   const koa = new Koa();
@@ -161,7 +170,20 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl, hashCh
   });
   koa.use(interactions.routes());
   const refusals = new CounterHistory(metrics.rateLimited);
-  const consolePages = consoleApp({ config, db, clients, users, resourceServers, audit, metrics, refusals, provider, keys, log, localUrl: () => localUrl ?? config.issuer });
+  const consolePages = consoleApp({
+    config,
+    db,
+    clients,
+    users,
+    resourceServers,
+    audit,
+    metrics,
+    refusals,
+    provider,
+    keys,
+    log,
+    localUrl: () => localUrl ?? config.issuer,
+  });
   koa.use(consolePages.serve);
   koa.use(discovery);
   const providerApp = mount(provider);
@@ -180,14 +202,24 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl, hashCh
   const uncached = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
   const readOnly = ['GET', 'HEAD'];
   const endpoints: Record<string, Endpoint> = {
-    [ROUTES.token]: { methods: tokenEndpoint, limited: 'token', headers: uncached, handler: issuanceHandler({ ...callers, mint: clientCredentialsMinter(provider, config), defaultResource: config.defaultResource, resourceServers }) },
+    [ROUTES.token]: {
+      methods: tokenEndpoint,
+      limited: 'token',
+      headers: uncached,
+      handler: issuanceHandler({ ...callers, mint: clientCredentialsMinter(provider, config), defaultResource: config.defaultResource, resourceServers }),
+    },
     [ROUTES.introspection]: {
       methods: tokenEndpoint,
       limited: 'introspect',
       headers: uncached,
       handler: introspectionHandler({ ...callers, caches, resourceServers, tokenMayExist: (hash) => tokens.liveTokenExists(hash) }),
     },
-    [ROUTES.revocation]: { methods: tokenEndpoint, limited: 'revoke', headers: uncached, handler: revocationHandler({ ...callers, findToken: issuedTokenFinder(provider) }) },
+    [ROUTES.revocation]: {
+      methods: tokenEndpoint,
+      limited: 'revoke',
+      headers: uncached,
+      handler: revocationHandler({ ...callers, findToken: issuedTokenFinder(provider) }),
+    },
     // Verifiers may keep the key set this long: a new key is published at least as long before it signs.
     [ROUTES.jwks]: { methods: [...readOnly, 'OPTIONS'], headers: { 'Cache-Control': `public, max-age=${config.keys.jwksCacheSeconds}` } },
     '/.well-known/openid-configuration': { methods: [...readOnly, 'OPTIONS'] },
@@ -196,8 +228,23 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl, hashCh
     '/readyz': { methods: readOnly },
     ...(config.metrics.port === undefined && config.metrics.token ? { '/metrics': { methods: readOnly } } : {}),
   };
-  const pipeline = requestPipeline({ endpoints, knownPaths: KNOWN_PATHS, routers: [admin, interactions, consolePages.router], issuer: config.issuer, issuerPath: config.issuerPath, wellKnown: [RFC8414_PATH], trustedProxies: config.trustedProxies, limits, metrics, log }, koa.callback());
-  const gatewayHandler = config.gateway.port === undefined ? undefined : gatewayListener({ config, db, caches, resourceServers, provider, keys, limits, metrics, log, audit });
+  const pipeline = requestPipeline(
+    {
+      endpoints,
+      knownPaths: KNOWN_PATHS,
+      routers: [admin, interactions, consolePages.router],
+      issuer: config.issuer,
+      issuerPath: config.issuerPath,
+      wellKnown: [RFC8414_PATH],
+      trustedProxies: config.trustedProxies,
+      limits,
+      metrics,
+      log,
+    },
+    koa.callback(),
+  );
+  const gatewayHandler =
+    config.gateway.port === undefined ? undefined : gatewayListener({ config, db, caches, resourceServers, provider, keys, limits, metrics, log, audit });
   const start = async () => {
     keys.start();
     metrics.start();
@@ -210,7 +257,26 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl, hashCh
     await limits.close();
     await audit.close();
   };
-  return { koa, handler: pipeline.listener, gatewayHandler, pipeline, clients, resourceServers, caches, audit, metrics, limits, argon2, users, events, keys, provider, adminRoutes, start, close };
+  return {
+    koa,
+    handler: pipeline.listener,
+    gatewayHandler,
+    pipeline,
+    clients,
+    resourceServers,
+    caches,
+    audit,
+    metrics,
+    limits,
+    argon2,
+    users,
+    events,
+    keys,
+    provider,
+    adminRoutes,
+    start,
+    close,
+  };
 }
 
 /** The user flows' security events in the audit trail and metrics (src/oidc/security-events.ts emits them all). */
@@ -235,7 +301,10 @@ function recordSecurityEvent(event: SecurityEvent, audit: AuditLog, metrics: Met
       audit.record({ type: 'user.login', outcome: 'failure', ...common }, request);
       break;
     case 'user.login_throttled':
-      audit.record({ type: 'user.login_throttled', outcome: 'failure', ...common, details: { reason: event.reason, retry_after: event.retryAfterSeconds } }, request);
+      audit.record(
+        { type: 'user.login_throttled', outcome: 'failure', ...common, details: { reason: event.reason, retry_after: event.retryAfterSeconds } },
+        request,
+      );
       break;
   }
 }

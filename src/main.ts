@@ -46,10 +46,13 @@ async function serve(log: Logger): Promise<void> {
       stopping = true;
       log.info({ signal }, 'shutting down');
       // Past the in-flight wait (SHUTDOWN_TIMEOUT_SECONDS), the audit flush and the database close get a little more.
-      const force = setTimeout(() => {
-        log.error('shutdown did not finish in time');
-        process.exit(1);
-      }, (config!.shutdownTimeoutSeconds + 10) * 1000).unref();
+      const force = setTimeout(
+        () => {
+          log.error('shutdown did not finish in time');
+          process.exit(1);
+        },
+        (config!.shutdownTimeoutSeconds + 10) * 1000,
+      ).unref();
       running.close().then(
         () => {
           clearTimeout(force);

@@ -85,14 +85,19 @@ export async function startServer(config: Config, log: Logger, options: StartOpt
   const closeStarted = async () => {
     // Every piece is closed even if one fails; the first failure is reported.
     const failures: unknown[] = [];
-    for (const close of [...started].reverse()) await Promise.resolve().then(close).catch((err: unknown) => failures.push(err));
+    for (const close of [...started].reverse())
+      await Promise.resolve()
+        .then(close)
+        .catch((err: unknown) => failures.push(err));
     if (failures.length) throw failures[0];
   };
 
   try {
     await listenOrExplain(server, { port: config.port, host: config.host, portVariable: 'PORT', hostVariable: 'HOST' });
-    if (metricsListener) await listenOrExplain(metricsListener, { port: metrics.port!, host: metrics.host, portVariable: 'METRICS_PORT', hostVariable: 'METRICS_HOST' });
-    if (gatewayServer) await listenOrExplain(gatewayServer, { port: gateway.port!, host: gateway.host, portVariable: 'GATEWAY_PORT', hostVariable: 'GATEWAY_HOST' });
+    if (metricsListener)
+      await listenOrExplain(metricsListener, { port: metrics.port!, host: metrics.host, portVariable: 'METRICS_PORT', hostVariable: 'METRICS_HOST' });
+    if (gatewayServer)
+      await listenOrExplain(gatewayServer, { port: gateway.port!, host: gateway.host, portVariable: 'GATEWAY_PORT', hostVariable: 'GATEWAY_HOST' });
 
     const db = await openOrExplain(config, log, options);
     if (!options.db) started.push(() => db.close());
@@ -214,7 +219,13 @@ async function openOrExplain(config: Config, log: Logger, options: StartOptions)
   );
   if (options.db || !config.databaseUrl) return db;
   try {
-    await waitForDatabase(db, { timeoutSeconds: config.dbStartupTimeoutSeconds, firstPauseMs: options.dbFirstPauseMs ?? 250, url: config.databaseUrl, connectTimeoutMs: config.dbPool.connectTimeoutMs, log });
+    await waitForDatabase(db, {
+      timeoutSeconds: config.dbStartupTimeoutSeconds,
+      firstPauseMs: options.dbFirstPauseMs ?? 250,
+      url: config.databaseUrl,
+      connectTimeoutMs: config.dbPool.connectTimeoutMs,
+      log,
+    });
     return db;
   } catch (err) {
     await db.close();

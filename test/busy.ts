@@ -24,7 +24,9 @@ for (let run = 1; run <= runs && !failed; run += 1) {
   const vitest = spawn(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...vitestArgs], { stdio: 'inherit' });
   const code = await new Promise<number | null>((resolve) => vitest.on('exit', resolve));
   failed = code !== 0;
-  console.log(`test:busy run ${run}/${runs} beside ${BURNERS} CPU burners: ${failed ? `FAILED (exit ${code})` : 'passed'} in ${Math.round((performance.now() - started) / 1000)} s`);
+  console.log(
+    `test:busy run ${run}/${runs} beside ${BURNERS} CPU burners: ${failed ? `FAILED (exit ${code})` : 'passed'} in ${Math.round((performance.now() - started) / 1000)} s`,
+  );
 }
 // The burners are this process's children: it ends only once they are stopped.
 stopBurners();

@@ -50,7 +50,10 @@ export async function handOverAdminSecret(config: Config, secret: string, termin
       // A file left by an earlier database holds a stale secret: replaced, created anew with mode 0600.
       await rm(file, { force: true });
       await writeFile(file, text, { mode: 0o600, flag: 'wx' });
-      log.warn({ clientId: config.adminClientId, file }, `created admin client; its secret is in ${file} (mode 0600): keep it in your secret store, then delete the file`);
+      log.warn(
+        { clientId: config.adminClientId, file },
+        `created admin client; its secret is in ${file} (mode 0600): keep it in your secret store, then delete the file`,
+      );
       return;
     } catch (err) {
       log.warn({ err, clientId: config.adminClientId, file }, 'created admin client; its secret could not be written to a file, so it goes to stderr');

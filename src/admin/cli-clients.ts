@@ -28,7 +28,11 @@ const FIELDS: Record<ClientField, Field> = {
     read: list,
   },
   scope: { option: 'scope', flag: { type: 'string', value: '"a b"', help: 'space-separated scopes the client may request' }, read: text },
-  default_scope: { option: 'default-scope', flag: { type: 'string', value: '"a"', help: 'scopes granted when a request names none; a subset of --scope' }, read: text },
+  default_scope: {
+    option: 'default-scope',
+    flag: { type: 'string', value: '"a"', help: 'scopes granted when a request names none; a subset of --scope' },
+    read: text,
+  },
   redirect_uris: {
     option: 'redirect-uri',
     flag: { type: 'string', multiple: true, value: 'URI', help: 'where sign-in sends its code: https, or http to localhost; `none`: no URIs' },
@@ -39,8 +43,16 @@ const FIELDS: Record<ClientField, Field> = {
     flag: { type: 'string', value: 'METHOD', help: 'client_secret_basic (default), client_secret_post, or none: a public client, no secret, PKCE' },
     read: text,
   },
-  access_token_ttl: { option: 'ttl', flag: { type: 'string', value: 'SECONDS|default', help: 'access-token lifetime, at most 3600; default: ACCESS_TOKEN_TTL' }, read: seconds },
-  resource_server: { option: 'resource-server', flag: { type: 'string', value: 'true|false', help: "true: may introspect every client's tokens" }, read: boolean },
+  access_token_ttl: {
+    option: 'ttl',
+    flag: { type: 'string', value: 'SECONDS|default', help: 'access-token lifetime, at most 3600; default: ACCESS_TOKEN_TTL' },
+    read: seconds,
+  },
+  resource_server: {
+    option: 'resource-server',
+    flag: { type: 'string', value: 'true|false', help: "true: may introspect every client's tokens" },
+    read: boolean,
+  },
   resource_server_id: {
     option: 'for-resource-server',
     flag: { type: 'string', value: 'ID|none', help: 'the resource server it acts for: may introspect the tokens issued for it' },
@@ -61,10 +73,17 @@ const FIELDS: Record<ClientField, Field> = {
     flag: { type: 'string', value: 'SECONDS|default', help: 'a used refresh token still works this long; default: REFRESH_REUSE_GRACE_SECONDS' },
     read: seconds,
   },
-  dpop_bound_access_tokens: { option: 'dpop', flag: { type: 'string', value: 'true|false', help: 'true: access tokens bound to a DPoP key (RFC 9449)' }, read: boolean },
-  disabled: { option: 'disabled', flag: { type: 'string', value: 'true|false', help: 'true: revokes its tokens and refuses it until set back to false' }, read: boolean },
+  dpop_bound_access_tokens: {
+    option: 'dpop',
+    flag: { type: 'string', value: 'true|false', help: 'true: access tokens bound to a DPoP key (RFC 9449)' },
+    read: boolean,
+  },
+  disabled: {
+    option: 'disabled',
+    flag: { type: 'string', value: 'true|false', help: 'true: revokes its tokens and refuses it until set back to false' },
+    read: boolean,
+  },
 };
-
 
 /** The options and input of the named fields. */
 function metadata(names: string[]) {
@@ -107,7 +126,10 @@ export const clientCommands: CommandFamily = {
     get: {
       description: 'Prints one client, without its secret.',
       args: ['ID'],
-      prepare: ([id]) => (api) => api({ method: 'GET', path: `/clients/${segment(id!)}` }),
+      prepare:
+        ([id]) =>
+        (api) =>
+          api({ method: 'GET', path: `/clients/${segment(id!)}` }),
     },
     update: {
       description: 'Changes the given fields of a client; a repeatable option replaces the whole list.',
@@ -122,10 +144,12 @@ export const clientCommands: CommandFamily = {
       description: 'Deletes a client and the tokens and grants it holds.',
       args: ['ID'],
       // One line saying what is gone (DELETE /admin/clients/:id answers 204).
-      prepare: ([id]) => async (api) => {
-        await api({ method: 'DELETE', path: `/clients/${segment(id!)}` });
-        return { client_id: id, deleted: true };
-      },
+      prepare:
+        ([id]) =>
+        async (api) => {
+          await api({ method: 'DELETE', path: `/clients/${segment(id!)}` });
+          return { client_id: id, deleted: true };
+        },
     },
     'rotate-secret': {
       description: 'Gives a client a new secret and prints it, shown this once.',

@@ -9,7 +9,7 @@ import { UsageError, validate, type CliIo, type Command, type Values } from './c
 const MAX_RULES_FILE_BYTES = 1024 * 1024;
 
 export const gatewayRoutesCommand: Command = {
-  description: "Prints a resource server's gateway route rules (get), or replaces them with a file's (set): {\"routes\": [...]} in JSON or YAML.",
+  description: 'Prints a resource server\'s gateway route rules (get), or replaces them with a file\'s (set): {"routes": [...]} in JSON or YAML.',
   args: ['get|set', 'ID'],
   options: { file: { type: 'string', value: 'FILE', help: 'set: the rules file, .json or .yaml; - reads standard input' } },
   prepare([verb, id], values, io) {

@@ -111,7 +111,9 @@ export const isHelp = (word: string | undefined) => word !== undefined && HELP.i
 function findCommand(family: CommandFamily, name: string | undefined): Command {
   const command = name === undefined ? undefined : Object.hasOwn(family.commands, name) ? family.commands[name] : undefined;
   if (!command) {
-    throw new UsageError(`${name === undefined ? 'missing' : `unknown`} ${family.name} command${name ? ` "${name}"` : ''}; one of: ${Object.keys(family.commands).join(', ')}`);
+    throw new UsageError(
+      `${name === undefined ? 'missing' : `unknown`} ${family.name} command${name ? ` "${name}"` : ''}; one of: ${Object.keys(family.commands).join(', ')}`,
+    );
   }
   return command;
 }

@@ -13,7 +13,11 @@ const OPTIONS: Options = {
   alg: { type: 'string', value: 'RS256|ES256|EdDSA', help: 'JWT signing algorithm (default RS256)' },
   dpop: { type: 'string', value: 'true|false', help: 'true: its tokens are issued only with a DPoP proof (RFC 9449)' },
   'public-base-url': { type: 'string', value: 'URL|none', help: "where clients reach it, if not where the gateway forwards: DPoP proofs' scheme and host" },
-  'case-sensitive-paths': { type: 'string', value: 'true|false', help: 'true: the API tells /Admin from /admin, and gateway rules compare paths exactly (default false)' },
+  'case-sensitive-paths': {
+    type: 'string',
+    value: 'true|false',
+    help: 'true: the API tells /Admin from /admin, and gateway rules compare paths exactly (default false)',
+  },
 };
 
 /** The admin API's fields from the options given; absent options stay absent. */
@@ -73,7 +77,10 @@ export const resourceServerCommands: CommandFamily = {
     get: {
       description: 'Prints one resource server.',
       args: ['ID'],
-      prepare: ([id]) => (api) => api({ method: 'GET', path: `/resource-servers/${segment(id!)}` }),
+      prepare:
+        ([id]) =>
+        (api) =>
+          api({ method: 'GET', path: `/resource-servers/${segment(id!)}` }),
     },
     update: {
       description: 'Changes the given fields of a resource server; tokens already issued lose the scopes it no longer defines.',
@@ -89,10 +96,12 @@ export const resourceServerCommands: CommandFamily = {
       description: 'Deletes a resource server; clients linked to it lose the link.',
       args: ['ID'],
       // One line saying what is gone (DELETE /admin/resource-servers/:id answers 204).
-      prepare: ([id]) => async (api) => {
-        await api({ method: 'DELETE', path: `/resource-servers/${segment(id!)}` });
-        return { id, deleted: true };
-      },
+      prepare:
+        ([id]) =>
+        async (api) => {
+          await api({ method: 'DELETE', path: `/resource-servers/${segment(id!)}` });
+          return { id, deleted: true };
+        },
     },
   },
 };

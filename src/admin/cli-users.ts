@@ -61,7 +61,10 @@ export const userCommands: CommandFamily = {
     get: {
       description: 'Prints one user, without the password.',
       args: ['USER'],
-      prepare: ([user]) => (api) => api({ method: 'GET', path: `/users/${segment(user!)}` }),
+      prepare:
+        ([user]) =>
+        (api) =>
+          api({ method: 'GET', path: `/users/${segment(user!)}` }),
     },
     update: {
       description: 'Changes the given fields of a user.',
@@ -87,26 +90,33 @@ export const userCommands: CommandFamily = {
     delete: {
       description: 'Deletes a user, revoking their grants and tokens.',
       args: ['USER'],
-      prepare: ([user]) => async (api) => {
-        const id = await userId(api, user!);
-        await api({ method: 'DELETE', path: `/users/${id}` });
-        return { id, deleted: true };
-      },
+      prepare:
+        ([user]) =>
+        async (api) => {
+          const id = await userId(api, user!);
+          await api({ method: 'DELETE', path: `/users/${id}` });
+          return { id, deleted: true };
+        },
     },
     consents: {
       description: 'Lists the clients a user has consented to.',
       args: ['USER'],
-      prepare: ([user]) => async (api) => api({ method: 'GET', path: `/users/${await userId(api, user!)}/consents` }),
+      prepare:
+        ([user]) =>
+        async (api) =>
+          api({ method: 'GET', path: `/users/${await userId(api, user!)}/consents` }),
     },
     'revoke-consent': {
       description: "Revokes a user's consent to a client and the tokens it allowed.",
       args: ['USER', 'CLIENT_ID'],
       // Also revokes the tokens the consent allowed, as DELETE /admin/users/:id/consents/:client_id does.
-      prepare: ([user, clientId]) => async (api) => {
-        const id = await userId(api, user!);
-        await api({ method: 'DELETE', path: `/users/${id}/consents/${segment(clientId!)}` });
-        return { user_id: id, client_id: clientId, consent_revoked: true };
-      },
+      prepare:
+        ([user, clientId]) =>
+        async (api) => {
+          const id = await userId(api, user!);
+          await api({ method: 'DELETE', path: `/users/${id}/consents/${segment(clientId!)}` });
+          return { user_id: id, client_id: clientId, consent_revoked: true };
+        },
     },
   },
 };

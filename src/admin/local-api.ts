@@ -31,7 +31,14 @@ export interface AdminServices {
 
 /** Every route of the admin API. `root`: the issuer's path, for Location headers. */
 export function adminRouteTable({ clients, users, resourceServers, audit, db, keys }: AdminServices, root = ''): AdminRoute[] {
-  return [...clientRoutes(clients, root), ...userRoutes(users, root), ...resourceServerRoutes(resourceServers, root), ...gatewayRouteRoutes(resourceServers), ...auditRoutes(audit, db), ...keyRoutes(keys, db)];
+  return [
+    ...clientRoutes(clients, root),
+    ...userRoutes(users, root),
+    ...resourceServerRoutes(resourceServers, root),
+    ...gatewayRouteRoutes(resourceServers),
+    ...auditRoutes(audit, db),
+    ...keyRoutes(keys, db),
+  ];
 }
 
 /**

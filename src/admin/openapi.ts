@@ -124,10 +124,13 @@ function components(named: Record<string, z.ZodType>, io: 'input' | 'output'): C
     registry.add(schema, { id });
     names.set(schema, id);
   }
-  const { schemas } = z.toJSONSchema(registry, { io, target: 'draft-2020-12', uri: (id) => `#/components/schemas/${id}` }) as { schemas: Record<string, JsonSchema> };
+  const { schemas } = z.toJSONSchema(registry, { io, target: 'draft-2020-12', uri: (id) => `#/components/schemas/${id}` }) as {
+    schemas: Record<string, JsonSchema>;
+  };
   return {
     schemas: Object.fromEntries(Object.entries(schemas).map(([id, schema]) => [id, bare(schema)])),
-    ref: (schema) => (names.has(schema) ? { $ref: `#/components/schemas/${names.get(schema)}` } : bare(z.toJSONSchema(schema, { io, target: 'draft-2020-12' }))),
+    ref: (schema) =>
+      names.has(schema) ? { $ref: `#/components/schemas/${names.get(schema)}` } : bare(z.toJSONSchema(schema, { io, target: 'draft-2020-12' })),
   };
 }
 
@@ -139,15 +142,9 @@ function bare({ $schema: _dialect, $id: _id, ...schema }: JsonSchema): JsonSchem
 function operation(route: AdminRoute, input: Components, output: Components) {
   const json = (schema: JsonSchema) => ({ 'application/json': { schema } });
   const failure = (status: number) => [String(status), { description: FAILURES[status], content: json(output.ref(errorBodySchema)) }];
-  const failures = [
-    ...(route.body || route.query ? [400] : []),
-    401,
-    403,
-    ...(route.errors ?? []),
-    ...(route.body ? [413, 415] : []),
-    429,
-    503,
-  ].sort((a, b) => a - b);
+  const failures = [...(route.body || route.query ? [400] : []), 401, 403, ...(route.errors ?? []), ...(route.body ? [413, 415] : []), 429, 503].sort(
+    (a, b) => a - b,
+  );
   const parameters = [...pathParameters(route.path), ...(route.query ? queryParameters(input.ref(route.query)) : [])];
   return {
     operationId: operationId(route),
@@ -169,7 +166,14 @@ function operation(route: AdminRoute, input: Components, output: Components) {
 
 /** e.g. `get /clients/:id/secret` → `getClientsIdSecret`, unique as (method, path) is. */
 function operationId({ method, path }: AdminRoute): string {
-  return method + path.split(/[^A-Za-z0-9]+/).filter(Boolean).map((word) => word[0]!.toUpperCase() + word.slice(1)).join('');
+  return (
+    method +
+    path
+      .split(/[^A-Za-z0-9]+/)
+      .filter(Boolean)
+      .map((word) => word[0]!.toUpperCase() + word.slice(1))
+      .join('')
+  );
 }
 
 function pathParameters(path: string) {

@@ -46,7 +46,8 @@ export function resourceServerRoutes(resourceServers: ResourceServerService, roo
       method: 'patch',
       path: '/resource-servers/:id',
       summary: 'Change a resource server',
-      description: 'Applies to tokens issued from then on; tokens already issued lose at once the scopes it no longer defines, and end if its identifier changes.',
+      description:
+        'Applies to tokens issued from then on; tokens already issued lose at once the scopes it no longer defines, and end if its identifier changes.',
       body: updateResourceServerInput,
       status: 200,
       response: resourceServerViewSchema,

@@ -12,7 +12,11 @@ type Parsed<S> = S extends Schema ? z.output<S> : undefined;
 type Answer<S> = S extends Schema ? z.output<S> : void;
 
 /** A route under /admin, as the router runs it and the OpenAPI document describes it. */
-export interface AdminRoute<B extends Schema | undefined = Schema | undefined, Q extends Schema | undefined = Schema | undefined, R extends Schema | undefined = Schema | undefined> {
+export interface AdminRoute<
+  B extends Schema | undefined = Schema | undefined,
+  Q extends Schema | undefined = Schema | undefined,
+  R extends Schema | undefined = Schema | undefined,
+> {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** Koa's pattern below /admin, e.g. `/clients/:id`. */
   path: string;

@@ -112,8 +112,11 @@ function describeError(err: unknown, databaseUrl: string | undefined): [string, 
   if (err instanceof UsageError) return [err.message, EX_USAGE];
   if (err instanceof HttpError) return [err.description, err.status === 400 ? EX_USAGE : 1];
   if (err instanceof ConfigError || err instanceof DatabaseInUseError || err instanceof AdminSocketError) return [err.message, 1];
-  if (err instanceof WrongKeyEncryptionKeyError) return ['the keys in the database do not decrypt with this key-encryption key: run with the KEYS_ENCRYPTION_KEY the servers use', 1];
-  const lines = String((err as Error)?.message ?? err).split('\n').filter((line) => line.trim());
+  if (err instanceof WrongKeyEncryptionKeyError)
+    return ['the keys in the database do not decrypt with this key-encryption key: run with the KEYS_ENCRYPTION_KEY the servers use', 1];
+  const lines = String((err as Error)?.message ?? err)
+    .split('\n')
+    .filter((line) => line.trim());
   // Prisma Client puts the cause last, after a source excerpt; other errors lead with it.
   const message = (lines[0]?.startsWith('Invalid `') ? lines.at(-1) : lines[0])?.trim() || 'unexpected error';
   return [redactDatabaseUrl(message, databaseUrl), 1];

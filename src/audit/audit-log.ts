@@ -66,7 +66,11 @@ export class AuditLog {
    * and the first and last times. `own` holds what only a row per event keeps (subject, grant,
    * token id...): it is recorded with AUDIT_INTROSPECTIONS=each and dropped otherwise.
    */
-  tally(event: Omit<AuditEventInput, 'subject' | 'grantId' | 'ip' | 'requestId'>, request: RequestLike | undefined, own: Pick<AuditEventInput, 'subject' | 'grantId' | 'details'>): void {
+  tally(
+    event: Omit<AuditEventInput, 'subject' | 'grantId' | 'ip' | 'requestId'>,
+    request: RequestLike | undefined,
+    own: Pick<AuditEventInput, 'subject' | 'grantId' | 'details'>,
+  ): void {
     if (this.options.introspections === 'each' || this.#closed || !AUDIT_TYPE_PATTERN.test(event.type)) {
       return this.record({ ...event, ...own, details: { ...event.details, ...own.details } }, request);
     }
@@ -86,10 +90,13 @@ export class AuditLog {
 
   /** Writes the tallies when the minute is over, without waiting for another event. */
   #armMinuteTimer(): void {
-    this.#minuteTimer ??= setTimeout(() => {
-      this.#minuteTimer = undefined;
-      void this.flush();
-    }, MINUTE - (Date.now() % MINUTE)).unref();
+    this.#minuteTimer ??= setTimeout(
+      () => {
+        this.#minuteTimer = undefined;
+        void this.flush();
+      },
+      MINUTE - (Date.now() % MINUTE),
+    ).unref();
   }
 
   #enqueue(entry: Prisma.AuditEventCreateManyInput): void {
@@ -181,10 +188,13 @@ export class AuditLog {
         if (!this.#failing) this.log.warn({ err, queued: this.#queue.length }, 'audit write failed; events kept for retry');
         this.#failing = true;
         if (!this.#closed) {
-          this.#timer ??= setTimeout(() => {
-            this.#timer = undefined;
-            void this.flush();
-          }, Math.max(this.options.flushIntervalMs, 1000)).unref();
+          this.#timer ??= setTimeout(
+            () => {
+              this.#timer = undefined;
+              void this.flush();
+            },
+            Math.max(this.options.flushIntervalMs, 1000),
+          ).unref();
         }
         return;
       }

@@ -18,7 +18,21 @@ export async function insertAuditEvents(db: Database, batch: Prisma.AuditEventCr
      SELECT * FROM unnest($1::uuid[], $2::timestamp[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[],
                           $12::int[], $13::timestamp[], $14::timestamp[])
      ON CONFLICT (event_id) DO NOTHING`,
-    [column('eventId'), times, column('type'), column('outcome'), column('actor'), column('clientId'), column('subject'), column('grantId'), column('sourceIp'), column('requestId'), details,
-     batch.map((event) => event.count ?? 1), instants('firstAt'), instants('lastAt')],
+    [
+      column('eventId'),
+      times,
+      column('type'),
+      column('outcome'),
+      column('actor'),
+      column('clientId'),
+      column('subject'),
+      column('grantId'),
+      column('sourceIp'),
+      column('requestId'),
+      details,
+      batch.map((event) => event.count ?? 1),
+      instants('firstAt'),
+      instants('lastAt'),
+    ],
   );
 }

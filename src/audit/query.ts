@@ -18,7 +18,12 @@ export const listAuditInput = z
     type: z
       .string()
       .max(1000)
-      .transform((v) => v.split(',').map((t) => t.trim()).filter(Boolean))
+      .transform((v) =>
+        v
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean),
+      )
       .pipe(z.array(z.string().regex(AUDIT_TYPE_PATTERN, 'must be dotted names like token.issued')).min(1).max(20))
       .optional()
       .describe('One type, or several separated by commas, e.g. token.issued,token.revoked.'),

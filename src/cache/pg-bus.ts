@@ -153,7 +153,8 @@ export class PgBus implements InvalidationBus {
         this.#proving = undefined;
         this.#provenAt = Math.max(this.#provenAt, startedAt);
         const waitedMs = this.options.now() - startedAt;
-        if (this.#warnedSilent || waitedMs >= this.options.freshForMs) this.log.warn({ waitedMs }, 'the cache invalidation channel answered late: caches were off meanwhile');
+        if (this.#warnedSilent || waitedMs >= this.options.freshForMs)
+          this.log.warn({ waitedMs }, 'the cache invalidation channel answered late: caches were off meanwhile');
         this.#warnedSilent = false;
       },
       (err: Error) => {

@@ -40,7 +40,13 @@ export class ClientAuthenticator {
    * a failure budget or, once authenticated, past the client's request budget of the endpoint, and
    * 503 when the argon2 gate is full.
    */
-  async authenticate(clientId: string, client: SecretHolder | undefined, method: SecretMethod, presented: string, origin: AuthenticationOrigin): Promise<boolean> {
+  async authenticate(
+    clientId: string,
+    client: SecretHolder | undefined,
+    method: SecretMethod,
+    presented: string,
+    origin: AuthenticationOrigin,
+  ): Promise<boolean> {
     const hashes = client && mayAuthenticateWith(client.facts, method) ? client.acceptedHashes : [];
     const pair = atAddress(clientId, origin.ip);
     if (!this.secrets.isRemembered(clientId, presented, hashes)) {

@@ -62,9 +62,11 @@ export interface ClientShape {
 export function clientShapeProblem(c: ClientShape): { field: string; message: string } | undefined {
   const grants = new Set(c.grant_types);
   if (c.token_endpoint_auth_method === 'none') {
-    if (grants.has('client_credentials')) return { field: 'token_endpoint_auth_method', message: 'none (a public client) cannot use the client_credentials grant' };
+    if (grants.has('client_credentials'))
+      return { field: 'token_endpoint_auth_method', message: 'none (a public client) cannot use the client_credentials grant' };
     if (c.resource_server) return { field: 'resource_server', message: 'a public client (token_endpoint_auth_method none) cannot be a resource server' };
-    if (c.resource_server_id) return { field: 'resource_server_id', message: 'a public client (token_endpoint_auth_method none) cannot act for a resource server' };
+    if (c.resource_server_id)
+      return { field: 'resource_server_id', message: 'a public client (token_endpoint_auth_method none) cannot act for a resource server' };
   }
   if (grants.has('refresh_token') && !grants.has('authorization_code')) {
     return { field: 'grant_types', message: 'refresh_token requires authorization_code (refresh tokens come from signing in)' };
@@ -120,7 +122,12 @@ export const updateClientInput = z.strictObject({
 
 export const rotateSecretInput = z.strictObject({
   /** How long the replaced secret keeps working, so deployments can roll over. */
-  overlap_seconds: z.number().int().min(0).max(7 * 86400).default(0),
+  overlap_seconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86400)
+    .default(0),
 });
 
 export const listClientsInput = z.strictObject({

@@ -70,7 +70,10 @@ export class ClientService {
    * follow ISSUER from one start to the next.
    */
   async ensure(
-    input: Pick<CreateClientInput, 'client_name' | 'grant_types' | 'scope' | 'default_scope' | 'redirect_uris' | 'token_endpoint_auth_method' | 'resource_server'> & { client_id: string },
+    input: Pick<
+      CreateClientInput,
+      'client_name' | 'grant_types' | 'scope' | 'default_scope' | 'redirect_uris' | 'token_endpoint_auth_method' | 'resource_server'
+    > & { client_id: string },
     secret: string | undefined,
   ): Promise<boolean> {
     const created = await this.db.prisma.client.createMany({
@@ -87,7 +90,10 @@ export class ClientService {
       skipDuplicates: true,
     });
     if (created.count === 1) return true;
-    const moved = await this.db.prisma.client.updateMany({ where: { id: input.client_id, NOT: { redirectUris: { equals: input.redirect_uris } } }, data: { redirectUris: input.redirect_uris } });
+    const moved = await this.db.prisma.client.updateMany({
+      where: { id: input.client_id, NOT: { redirectUris: { equals: input.redirect_uris } } },
+      data: { redirectUris: input.redirect_uris },
+    });
     if (moved.count) await this.cache?.changed(input.client_id);
     return false;
   }
@@ -155,11 +161,12 @@ export class ClientService {
       disabled: patch.disabled,
     };
     // Disabling a client ends its tokens in the same transaction, so none outlives the change.
-    const updated = await this.db.prisma.$transaction(async (tx) => {
-      const changed = await tx.client.update({ where: { id }, data });
-      if (patch.disabled) await this.#tokens.revokeByClient(id, tx);
-      return changed;
-    })
+    const updated = await this.db.prisma
+      .$transaction(async (tx) => {
+        const changed = await tx.client.update({ where: { id }, data });
+        if (patch.disabled) await this.#tokens.revokeByClient(id, tx);
+        return changed;
+      })
       .catch(unlinkableAsInvalid(resourceServerId))
       .catch(goneAsNotFound(`client ${id}`));
     this.secrets.forget(id);
@@ -170,10 +177,12 @@ export class ClientService {
   async remove(id: string): Promise<void> {
     await this.get(id);
     refuseBuiltIn(id, 'deleted');
-    await this.db.prisma.$transaction(async (tx) => {
-      await this.#tokens.revokeByClient(id, tx);
-      await tx.client.delete({ where: { id } });
-    }).catch(goneAsNotFound(`client ${id}`));
+    await this.db.prisma
+      .$transaction(async (tx) => {
+        await this.#tokens.revokeByClient(id, tx);
+        await tx.client.delete({ where: { id } });
+      })
+      .catch(goneAsNotFound(`client ${id}`));
     this.secrets.forget(id);
     await this.cache?.changed(id);
   }
@@ -188,19 +197,21 @@ export class ClientService {
   /** Issues a new secret; the old one keeps working for `overlapSeconds` (0: not at all). */
   async rotateSecret(id: string, overlapSeconds: number): Promise<{ client: Client; secret: string }> {
     const client = await this.get(id);
-    if (client.tokenEndpointAuthMethod === 'none') throw conflict('a public client (token_endpoint_auth_method none) has no secret', 'token_endpoint_auth_method');
+    if (client.tokenEndpointAuthMethod === 'none')
+      throw conflict('a public client (token_endpoint_auth_method none) has no secret', 'token_endpoint_auth_method');
     const secret = generateSecret();
-    const updated = await this.db.prisma.client.update({
-      where: { id },
-      data: {
-        secretHash: await this.secrets.hash(secret),
-        previousSecretHash: overlapSeconds > 0 ? client.secretHash : null,
-        previousSecretExpiresAt: overlapSeconds > 0 ? new Date(Date.now() + overlapSeconds * 1000) : null,
-      },
-    }).catch(goneAsNotFound(`client ${id}`));
+    const updated = await this.db.prisma.client
+      .update({
+        where: { id },
+        data: {
+          secretHash: await this.secrets.hash(secret),
+          previousSecretHash: overlapSeconds > 0 ? client.secretHash : null,
+          previousSecretExpiresAt: overlapSeconds > 0 ? new Date(Date.now() + overlapSeconds * 1000) : null,
+        },
+      })
+      .catch(goneAsNotFound(`client ${id}`));
     this.secrets.forget(id);
     await this.cache?.changed(id);
     return { client: updated, secret };
   }
 }
-

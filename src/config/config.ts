@@ -22,19 +22,20 @@ export const PRIVATE_PROXIES = ['loopback', 'linklocal', 'uniquelocal'] as const
  * TRUSTED_PROXIES: a number of proxy hops in front of Tollgate, or a comma-separated list of the
  * proxies' addresses and CIDR ranges (and proxy-addr's names loopback, linklocal, uniquelocal).
  */
-const trustedProxies = z
-  .string()
-  .transform((value, ctx) => {
-    if (/^\d{1,2}$/.test(value.trim())) return Number(value);
-    const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
-    try {
-      proxyaddr.compile(entries);
-      return entries;
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: `must be a hop count or a list of IP addresses and CIDR ranges (${(err as Error).message})` });
-      return z.NEVER;
-    }
-  });
+const trustedProxies = z.string().transform((value, ctx) => {
+  if (/^\d{1,2}$/.test(value.trim())) return Number(value);
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  try {
+    proxyaddr.compile(entries);
+    return entries;
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `must be a hop count or a list of IP addresses and CIDR ranges (${(err as Error).message})` });
+    return z.NEVER;
+  }
+});
 
 /**
  * KEYS_ENCRYPTION_KEY: 32 random bytes, as 64 hex digits or 43 base64url characters. Checked here,
@@ -107,21 +108,28 @@ const schema = z
         example: 'postgresql://postgres@127.0.0.1:5432/tollgate',
         secret: true,
       }),
-    DATA_DIR: z.string().min(1).default('./data').register(doc, {
-      group: 'Storage',
-      description:
-        'The embedded database, `tollgate.lock`, the admin socket, and, without `KEYS_ENCRYPTION_KEY`, the generated key-encryption key ' +
-        '`keys-encryption-key`. Kept private: the folder 0700 and its files 0600 whatever the umask; a folder other users can write ' +
-        'to, or owned by another user, stops start-up. A `keys.json` of an earlier version found here is imported into the database once.',
-    }),
-    EMBEDDED_DURABILITY: z.enum(['fsync', 'none']).default('fsync').register(doc, {
-      group: 'Storage',
-      description:
-        'How the embedded database writes a commit. `fsync`: on disk (fsync) before the answer, so a power cut or OS crash loses ' +
-        'nothing acknowledged. `none`: in the OS\'s cache only, as PGlite does by default: a crash of Tollgate loses nothing, ' +
-        'but a power cut or OS crash may lose the last seconds of issued and revoked tokens, or corrupt the database. ' +
-        'See [Durability](operations.md#durability-of-the-embedded-database). Ignored with `DATABASE_URL`.',
-    }),
+    DATA_DIR: z
+      .string()
+      .min(1)
+      .default('./data')
+      .register(doc, {
+        group: 'Storage',
+        description:
+          'The embedded database, `tollgate.lock`, the admin socket, and, without `KEYS_ENCRYPTION_KEY`, the generated key-encryption key ' +
+          '`keys-encryption-key`. Kept private: the folder 0700 and its files 0600 whatever the umask; a folder other users can write ' +
+          'to, or owned by another user, stops start-up. A `keys.json` of an earlier version found here is imported into the database once.',
+      }),
+    EMBEDDED_DURABILITY: z
+      .enum(['fsync', 'none'])
+      .default('fsync')
+      .register(doc, {
+        group: 'Storage',
+        description:
+          'How the embedded database writes a commit. `fsync`: on disk (fsync) before the answer, so a power cut or OS crash loses ' +
+          "nothing acknowledged. `none`: in the OS's cache only, as PGlite does by default: a crash of Tollgate loses nothing, " +
+          'but a power cut or OS crash may lose the last seconds of issued and revoked tokens, or corrupt the database. ' +
+          'See [Durability](operations.md#durability-of-the-embedded-database). Ignored with `DATABASE_URL`.',
+      }),
     KEYS_ENCRYPTION_KEY: keyEncryptionKey.optional().register(doc, {
       group: 'Signing keys',
       description:
@@ -133,21 +141,25 @@ const schema = z
       example: '<64 hex digits>',
       secret: true,
     }),
-    KEY_ROTATION_DAYS: integer(0, 3650).default(0).register(doc, {
-      group: 'Signing keys',
-      description:
-        'Start a key rotation (signing and cookie keys) every this many days; the new keys are published `JWKS_CACHE_SECONDS` ' +
-        'before they sign, so the period must be longer than twice that. `0`: only when asked (`POST /admin/keys/rotate`, `npm run admin -- keys rotate`).',
-    }),
-    JWKS_CACHE_SECONDS: integer(0, 7 * 86400).default(600).register(doc, {
-      group: 'Signing keys',
-      description:
-        '`Cache-Control: max-age` of `/jwks`, and so how long a new key is published before it signs: a verifier that ' +
-        'fetched the key set just before a rotation knows the new key when it first sees it.',
-    }),
+    KEY_ROTATION_DAYS: integer(0, 3650)
+      .default(0)
+      .register(doc, {
+        group: 'Signing keys',
+        description:
+          'Start a key rotation (signing and cookie keys) every this many days; the new keys are published `JWKS_CACHE_SECONDS` ' +
+          'before they sign, so the period must be longer than twice that. `0`: only when asked (`POST /admin/keys/rotate`, `npm run admin -- keys rotate`).',
+      }),
+    JWKS_CACHE_SECONDS: integer(0, 7 * 86400)
+      .default(600)
+      .register(doc, {
+        group: 'Signing keys',
+        description:
+          '`Cache-Control: max-age` of `/jwks`, and so how long a new key is published before it signs: a verifier that ' +
+          'fetched the key set just before a rotation knows the new key when it first sees it.',
+      }),
     ACCESS_TOKEN_TTL: integer(1, MAX_ACCESS_TOKEN_TTL).default(300).register(doc, {
       group: 'Tokens and clients',
-      description: 'Default access-token lifetime in seconds, 1–3600. A client\'s `access_token_ttl` overrides it (max 3600).',
+      description: "Default access-token lifetime in seconds, 1–3600. A client's `access_token_ttl` overrides it (max 3600).",
     }),
     DEFAULT_RESOURCE: z
       .string()
@@ -158,52 +170,66 @@ const schema = z
         group: 'Tokens and clients',
         description:
           'The `identifier` of a resource server that token requests without `resource` (RFC 8707) are for: their tokens get its ' +
-          'audience, scopes, format and lifetime. Requests for scope `admin` stay the issuer\'s (the admin API).',
+          "audience, scopes, format and lifetime. Requests for scope `admin` stay the issuer's (the admin API).",
         unset: 'a token request without `resource` gets an opaque token whose audience is the issuer.',
         example: 'https://api.example.com',
       }),
-    ADMIN_CLIENT_ID: z.string().regex(/^[\w.~-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 . _ ~ -').default('tollgate-admin').register(doc, {
-      group: 'Tokens and clients',
-      description: 'Id of the admin client created on first start.',
-    }),
-    ADMIN_CLIENT_SECRET: z.string().regex(/^[\x21-\x7e]{32,256}$/, 'must be 32-256 printable ASCII characters').optional().register(doc, {
-      group: 'Tokens and clients',
-      description:
-        'The admin client\'s secret (32–256 printable ASCII). Unset: generated and shown once, on stderr when it is a terminal, ' +
-        'otherwise in `DATA_DIR/admin-client-secret.txt` (mode 0600; the log names it). Used only when the admin client is created.',
-      secret: true,
-    }),
+    ADMIN_CLIENT_ID: z
+      .string()
+      .regex(/^[\w.~-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 . _ ~ -')
+      .default('tollgate-admin')
+      .register(doc, {
+        group: 'Tokens and clients',
+        description: 'Id of the admin client created on first start.',
+      }),
+    ADMIN_CLIENT_SECRET: z
+      .string()
+      .regex(/^[\x21-\x7e]{32,256}$/, 'must be 32-256 printable ASCII characters')
+      .optional()
+      .register(doc, {
+        group: 'Tokens and clients',
+        description:
+          "The admin client's secret (32–256 printable ASCII). Unset: generated and shown once, on stderr when it is a terminal, " +
+          'otherwise in `DATA_DIR/admin-client-secret.txt` (mode 0600; the log names it). Used only when the admin client is created.',
+        secret: true,
+      }),
     CLEANUP_INTERVAL_SECONDS: integer(1, 86400).default(300).register(doc, {
       group: 'Storage',
       description: 'How often expired tokens, grants and sessions are deleted.',
     }),
-    SECRET_CACHE_SIZE: integer(0, 1_000_000).default(10_000).register(doc, {
-      group: 'Tokens and clients',
-      description:
-        'Successful secret verifications remembered in memory (keyed by client and SHA-256 of the secret), so argon2id runs once ' +
-        'per client and secret, not per request. `0`: verify every time.',
-    }),
-    ARGON2_CONCURRENCY: integer(1, 1024).optional().register(doc, {
-      group: 'Tokens and clients',
-      description:
-        'argon2 verifications (client secrets, user passwords) run at once. Each keeps a core busy (~150 ms of CPU at the ' +
-        'production cost); the default leaves one core to the event loop, which serves everything else.',
-      unset: 'cores − 1 (at least 1)',
-      example: '2',
-    }),
-    ARGON2_QUEUE_MAX: integer(0, 100_000).default(16).register(doc, {
-      group: 'Tokens and clients',
-      description:
-        'argon2 verifications that may wait for a place; past it a request that needs one gets `503 temporarily_unavailable` ' +
-        'with `Retry-After: 1` at once. A remembered secret needs none.',
-    }),
+    SECRET_CACHE_SIZE: integer(0, 1_000_000)
+      .default(10_000)
+      .register(doc, {
+        group: 'Tokens and clients',
+        description:
+          'Successful secret verifications remembered in memory (keyed by client and SHA-256 of the secret), so argon2id runs once ' +
+          'per client and secret, not per request. `0`: verify every time.',
+      }),
+    ARGON2_CONCURRENCY: integer(1, 1024)
+      .optional()
+      .register(doc, {
+        group: 'Tokens and clients',
+        description:
+          'argon2 verifications (client secrets, user passwords) run at once. Each keeps a core busy (~150 ms of CPU at the ' +
+          'production cost); the default leaves one core to the event loop, which serves everything else.',
+        unset: 'cores − 1 (at least 1)',
+        example: '2',
+      }),
+    ARGON2_QUEUE_MAX: integer(0, 100_000)
+      .default(16)
+      .register(doc, {
+        group: 'Tokens and clients',
+        description:
+          'argon2 verifications that may wait for a place; past it a request that needs one gets `503 temporarily_unavailable` ' +
+          'with `Retry-After: 1` at once. A remembered secret needs none.',
+      }),
     TRUSTED_PROXIES: trustedProxies.optional().register(doc, {
       group: 'Server',
       description:
         'The reverse proxies whose `X-Forwarded-For` entries are believed, for the client address (rate limits, audit): a ' +
         'comma-separated list of addresses and CIDR ranges (`10.0.0.0/8,127.0.0.1,::1`; also `loopback`, `linklocal`, ' +
         '`uniquelocal`), or a number of proxy hops (`1`). The address is the rightmost entry not added by a trusted proxy. ' +
-        'Unset: the TCP peer\'s address.',
+        "Unset: the TCP peer's address.",
       example: '127.0.0.1,::1',
     }),
     TRUST_PROXY: bool.optional().register(doc, {
@@ -214,56 +240,74 @@ const schema = z
       unset: '`false`',
       example: 'true',
     }),
-    REFRESH_TOKEN_IDLE_TTL: integer(60, MAX_REFRESH_TOKEN_TTL).default(14 * 86400).register(doc, {
-      group: 'Refresh tokens, sign-in, DPoP',
-      description: 'A refresh-token family dies after this many seconds unused, and in any case `REFRESH_TOKEN_ABSOLUTE_TTL` after sign-in.',
-    }),
-    REFRESH_TOKEN_ABSOLUTE_TTL: integer(60, MAX_REFRESH_TOKEN_TTL).default(90 * 86400).register(doc, {
-      group: 'Refresh tokens, sign-in, DPoP',
-      description: 'A refresh-token family dies this many seconds after sign-in, however recently it was used.',
-    }),
+    REFRESH_TOKEN_IDLE_TTL: integer(60, MAX_REFRESH_TOKEN_TTL)
+      .default(14 * 86400)
+      .register(doc, {
+        group: 'Refresh tokens, sign-in, DPoP',
+        description: 'A refresh-token family dies after this many seconds unused, and in any case `REFRESH_TOKEN_ABSOLUTE_TTL` after sign-in.',
+      }),
+    REFRESH_TOKEN_ABSOLUTE_TTL: integer(60, MAX_REFRESH_TOKEN_TTL)
+      .default(90 * 86400)
+      .register(doc, {
+        group: 'Refresh tokens, sign-in, DPoP',
+        description: 'A refresh-token family dies this many seconds after sign-in, however recently it was used.',
+      }),
     REFRESH_REUSE_GRACE_SECONDS: integer(0, MAX_REFRESH_REUSE_GRACE).default(0).register(doc, {
       group: 'Refresh tokens, sign-in, DPoP',
       description: '0–60: how long a just-rotated refresh token may be used once more without revoking its grant.',
     }),
-    SESSION_TTL: integer(60, 30 * 86400).default(8 * 3600).register(doc, {
-      group: 'Refresh tokens, sign-in, DPoP',
-      description: 'How long a browser sign-in lasts before the user is asked again.',
-    }),
-    CONSOLE_SESSION_TTL: integer(60, 86400).default(1800).register(doc, {
-      group: 'Refresh tokens, sign-in, DPoP',
-      description:
-        'Seconds a web console session lasts from sign-in; then the administrator enters the password again. ' +
-        'See [Web console](console.md#web-console).',
-    }),
+    SESSION_TTL: integer(60, 30 * 86400)
+      .default(8 * 3600)
+      .register(doc, {
+        group: 'Refresh tokens, sign-in, DPoP',
+        description: 'How long a browser sign-in lasts before the user is asked again.',
+      }),
+    CONSOLE_SESSION_TTL: integer(60, 86400)
+      .default(1800)
+      .register(doc, {
+        group: 'Refresh tokens, sign-in, DPoP',
+        description:
+          'Seconds a web console session lasts from sign-in; then the administrator enters the password again. ' + 'See [Web console](console.md#web-console).',
+      }),
     DPOP_REQUIRE_NONCE: bool.default(false).register(doc, {
       group: 'Refresh tokens, sign-in, DPoP',
       description: 'Require server-issued nonces in DPoP proofs (RFC 9449).',
     }),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').register(doc, {
-      group: 'Server',
-      description:
-        '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. At `info`, one JSON line per request: method, path ' +
-        '(a route by its pattern, such as `/admin/clients/:id`, whatever the status; `/admin/*` for an unknown path under a ' +
-        "router's prefix; in any other path, a segment longer than 16 characters or unusual as `:redacted`), status, duration and request id.",
-    }),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info')
+      .register(doc, {
+        group: 'Server',
+        description:
+          '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. At `info`, one JSON line per request: method, path ' +
+          '(a route by its pattern, such as `/admin/clients/:id`, whatever the status; `/admin/*` for an unknown path under a ' +
+          "router's prefix; in any other path, a segment longer than 16 characters or unusual as `:redacted`), status, duration and request id.",
+      }),
     RATE_LIMIT_ENABLED: bool.default(true).register(doc, { group: 'Rate limits', description: 'Master switch for all limits.' }),
     RATE_LIMIT_WINDOW_SECONDS: integer(1, 3600).default(60).register(doc, { group: 'Rate limits', description: 'Window of the request limits below.' }),
     RATE_LIMIT_TOKEN_PER_CLIENT: integer(0, 1_000_000).default(600).register(doc, { group: 'Rate limits', description: '`POST /token` per client.' }),
     RATE_LIMIT_TOKEN_PER_IP: integer(0, 1_000_000).default(1200).register(doc, { group: 'Rate limits', description: '`POST /token` per source address.' }),
-    RATE_LIMIT_INTROSPECT_PER_CLIENT: integer(0, 1_000_000).default(6000).register(doc, { group: 'Rate limits', description: '`POST /introspect` per client.' }),
-    RATE_LIMIT_INTROSPECT_PER_IP: integer(0, 1_000_000).default(12000).register(doc, { group: 'Rate limits', description: '`POST /introspect` per source address.' }),
+    RATE_LIMIT_INTROSPECT_PER_CLIENT: integer(0, 1_000_000)
+      .default(6000)
+      .register(doc, { group: 'Rate limits', description: '`POST /introspect` per client.' }),
+    RATE_LIMIT_INTROSPECT_PER_IP: integer(0, 1_000_000)
+      .default(12000)
+      .register(doc, { group: 'Rate limits', description: '`POST /introspect` per source address.' }),
     RATE_LIMIT_REVOKE_PER_CLIENT: integer(0, 1_000_000).default(600).register(doc, { group: 'Rate limits', description: '`POST /revoke` per client.' }),
     RATE_LIMIT_REVOKE_PER_IP: integer(0, 1_000_000).default(1200).register(doc, { group: 'Rate limits', description: '`POST /revoke` per source address.' }),
     RATE_LIMIT_ADMIN_PER_CLIENT: integer(0, 1_000_000).default(600).register(doc, { group: 'Rate limits', description: '`/admin` per admin client.' }),
     RATE_LIMIT_ADMIN_PER_IP: integer(0, 1_000_000).default(600).register(doc, { group: 'Rate limits', description: '`/admin` per source address.' }),
-    RATE_LIMIT_GATEWAY_PER_IP: integer(0, 1_000_000).default(600_000).register(doc, { group: 'Rate limits', description: '`GATEWAY_PORT`\'s `/gateway/check` per calling address (a gateway).' }),
-    RATE_LIMIT_FAILURE_WINDOW_SECONDS: integer(1, 86400).default(900).register(doc, {
-      group: 'Rate limits',
-      description:
-        'Window of the failure limits below (failed client authentications and sign-ins); past one, attempts that need a ' +
-        'secret or password verified are refused until the window ends. A remembered client secret is still accepted.',
-    }),
+    RATE_LIMIT_GATEWAY_PER_IP: integer(0, 1_000_000)
+      .default(600_000)
+      .register(doc, { group: 'Rate limits', description: "`GATEWAY_PORT`'s `/gateway/check` per calling address (a gateway)." }),
+    RATE_LIMIT_FAILURE_WINDOW_SECONDS: integer(1, 86400)
+      .default(900)
+      .register(doc, {
+        group: 'Rate limits',
+        description:
+          'Window of the failure limits below (failed client authentications and sign-ins); past one, attempts that need a ' +
+          'secret or password verified are refused until the window ends. A remembered client secret is still accepted.',
+      }),
     RATE_LIMIT_CLIENT_AUTH_FAILURES: integer(0, 1_000_000).default(20).register(doc, {
       group: 'Rate limits',
       description: 'Wrong secrets per client id and source address (never per client alone: nobody elsewhere can lock a client out).',
@@ -272,18 +316,22 @@ const schema = z
       group: 'Rate limits',
       description: 'Failed client authentications (unknown ids and missing credentials too) per source address.',
     }),
-    RATE_LIMIT_AUDITED_FAILURES_PER_IP: integer(0, 1_000_000).default(60).register(doc, {
-      group: 'Rate limits',
-      description:
-        'Failed token, introspection and revocation requests of callers that did not authenticate, recorded in the audit ' +
-        'trail per source address and `RATE_LIMIT_WINDOW_SECONDS`; past it they are only counted.',
-    }),
-    RATE_LIMIT_LOGIN_FAILURES_PER_USER: integer(0, 1_000_000).default(5).register(doc, {
-      group: 'Rate limits',
-      description:
-        'Failed sign-ins per user (by name or e-mail address), from any address, before each address failing for the user ' +
-        'must wait between attempts. Never refuses the user.',
-    }),
+    RATE_LIMIT_AUDITED_FAILURES_PER_IP: integer(0, 1_000_000)
+      .default(60)
+      .register(doc, {
+        group: 'Rate limits',
+        description:
+          'Failed token, introspection and revocation requests of callers that did not authenticate, recorded in the audit ' +
+          'trail per source address and `RATE_LIMIT_WINDOW_SECONDS`; past it they are only counted.',
+      }),
+    RATE_LIMIT_LOGIN_FAILURES_PER_USER: integer(0, 1_000_000)
+      .default(5)
+      .register(doc, {
+        group: 'Rate limits',
+        description:
+          'Failed sign-ins per user (by name or e-mail address), from any address, before each address failing for the user ' +
+          'must wait between attempts. Never refuses the user.',
+      }),
     RATE_LIMIT_LOGIN_FAILURES_PER_IP: integer(0, 1_000_000).default(20).register(doc, {
       group: 'Rate limits',
       description: 'Failed sign-ins per source address (an IPv6 address: its /64), unknown logins too.',
@@ -292,12 +340,14 @@ const schema = z
       group: 'Rate limits',
       description: 'Failed sign-ins per user and source address; past it that user is refused from that address.',
     }),
-    RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS: integer(1, 3600).default(60).register(doc, {
-      group: 'Rate limits',
-      description:
-        'Longest wait after a failure, 1–3600: past `RATE_LIMIT_LOGIN_FAILURES_PER_USER` an address waits 1 s after its ' +
-        'failure for the user, doubling with each further failure.',
-    }),
+    RATE_LIMIT_LOGIN_MAX_DELAY_SECONDS: integer(1, 3600)
+      .default(60)
+      .register(doc, {
+        group: 'Rate limits',
+        description:
+          'Longest wait after a failure, 1–3600: past `RATE_LIMIT_LOGIN_FAILURES_PER_USER` an address waits 1 s after its ' +
+          'failure for the user, doubling with each further failure.',
+      }),
     REDIS_URL: z
       .string()
       .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
@@ -310,65 +360,86 @@ const schema = z
         example: 'redis://127.0.0.1:6379',
         secret: true,
       }),
-    REDIS_KEY_PREFIX: z.string().regex(/^[\w:.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ : . -').default('tollgate:rl:').register(doc, {
-      group: 'Rate limits',
-      description: 'Prefix of Tollgate\'s Redis keys.',
-    }),
-    REDIS_TIMEOUT_MS: integer(10, 10_000).default(500).register(doc, {
-      group: 'Rate limits',
-      description:
-        'A Redis call slower than this many milliseconds is answered by the in-memory limiter; after two such calls in a row ' +
-        'Redis counts as down (connection dropped, memory answers at once) until it answers again.',
-    }),
+    REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[\w:.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ : . -')
+      .default('tollgate:rl:')
+      .register(doc, {
+        group: 'Rate limits',
+        description: "Prefix of Tollgate's Redis keys.",
+      }),
+    REDIS_TIMEOUT_MS: integer(10, 10_000)
+      .default(500)
+      .register(doc, {
+        group: 'Rate limits',
+        description:
+          'A Redis call slower than this many milliseconds is answered by the in-memory limiter; after two such calls in a row ' +
+          'Redis counts as down (connection dropped, memory answers at once) until it answers again.',
+      }),
     METRICS_PORT: integer(0, 65535).optional().register(doc, {
       group: 'Server',
       description: 'Serve `GET /metrics` on this port only, on `METRICS_HOST`, without a token.',
       example: '9464',
     }),
     METRICS_HOST: z.string().min(1).default('127.0.0.1').register(doc, { group: 'Server', description: 'Address the `METRICS_PORT` listener binds.' }),
-    METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]{32,256}$/, 'must be 32-256 printable ASCII characters').optional().register(doc, {
-      group: 'Server',
-      description:
-        'Without `METRICS_PORT`: `GET /metrics` on the main port answers only requests with `Authorization: Bearer <METRICS_TOKEN>` ' +
-        '(32–256 printable ASCII; `401` otherwise). Unset, and without `METRICS_PORT`, `/metrics` is not served (`404`).',
-      secret: true,
-    }),
-    GATEWAY_PORT: integer(0, 65535).optional().register(doc, {
-      group: 'Server',
-      description:
-        'Serve the gateway check (`/gateway/check`, for nginx `auth_request`, Caddy `forward_auth`, Traefik ForwardAuth, Envoy `ext_authz`) ' +
-        'on this port only, on `GATEWAY_HOST`; its callers\' forwarded headers are believed. See [Checking tokens at your gateway](gateway.md).',
-      unset: 'no gateway check is served (the main port answers `404` for `/gateway/*` either way)',
-      example: '3002',
-    }),
+    METRICS_TOKEN: z
+      .string()
+      .regex(/^[\x21-\x7e]{32,256}$/, 'must be 32-256 printable ASCII characters')
+      .optional()
+      .register(doc, {
+        group: 'Server',
+        description:
+          'Without `METRICS_PORT`: `GET /metrics` on the main port answers only requests with `Authorization: Bearer <METRICS_TOKEN>` ' +
+          '(32–256 printable ASCII; `401` otherwise). Unset, and without `METRICS_PORT`, `/metrics` is not served (`404`).',
+        secret: true,
+      }),
+    GATEWAY_PORT: integer(0, 65535)
+      .optional()
+      .register(doc, {
+        group: 'Server',
+        description:
+          'Serve the gateway check (`/gateway/check`, for nginx `auth_request`, Caddy `forward_auth`, Traefik ForwardAuth, Envoy `ext_authz`) ' +
+          "on this port only, on `GATEWAY_HOST`; its callers' forwarded headers are believed. See [Checking tokens at your gateway](gateway.md).",
+        unset: 'no gateway check is served (the main port answers `404` for `/gateway/*` either way)',
+        example: '3002',
+      }),
     GATEWAY_HOST: z.string().min(1).default('127.0.0.1').register(doc, { group: 'Server', description: 'Address the `GATEWAY_PORT` listener binds.' }),
-    GATEWAY_KEY: z.string().regex(/^[\x21-\x7e]{32,256}$/, 'must be 32-256 printable ASCII characters').optional().register(doc, {
-      group: 'Server',
-      description: 'Callers of `GATEWAY_PORT` must send `X-Gateway-Key: <GATEWAY_KEY>` (32–256 printable ASCII; `401` otherwise).',
-      unset: 'any caller that reaches `GATEWAY_PORT` may ask',
-      secret: true,
-    }),
+    GATEWAY_KEY: z
+      .string()
+      .regex(/^[\x21-\x7e]{32,256}$/, 'must be 32-256 printable ASCII characters')
+      .optional()
+      .register(doc, {
+        group: 'Server',
+        description: 'Callers of `GATEWAY_PORT` must send `X-Gateway-Key: <GATEWAY_KEY>` (32–256 printable ASCII; `401` otherwise).',
+        unset: 'any caller that reaches `GATEWAY_PORT` may ask',
+        secret: true,
+      }),
     AUDIT_RETENTION_DAYS: integer(0, 36500).default(90).register(doc, {
       group: 'Audit trail',
       description: 'Days audit events are kept (`0`: forever); pruned hourly.',
     }),
-    AUDIT_FLUSH_INTERVAL_MS: integer(10, 60_000).default(200).register(doc, {
-      group: 'Audit trail',
-      description:
-        'Audit events are written in batches this often, in milliseconds, or at once when 500 are queued (and on shutdown): ' +
-        'what a crash can lose is the events of this interval.',
-    }),
+    AUDIT_FLUSH_INTERVAL_MS: integer(10, 60_000)
+      .default(200)
+      .register(doc, {
+        group: 'Audit trail',
+        description:
+          'Audit events are written in batches this often, in milliseconds, or at once when 500 are queued (and on shutdown): ' +
+          'what a crash can lose is the events of this interval.',
+      }),
     AUDIT_QUEUE_MAX: integer(100, 10_000_000).default(100_000).register(doc, {
       group: 'Audit trail',
       description: 'Most events queued in memory; past it the oldest are dropped and logged.',
     }),
-    AUDIT_INTROSPECTIONS: z.enum(['aggregate', 'each']).default('aggregate').register(doc, {
-      group: 'Audit trail',
-      description:
-        '`aggregate`: active introspection answers and the gateway checks let through are recorded as one row per caller, ' +
-        'token client, audience and minute, with their `count` and first and last times, written when the minute is over ' +
-        '(and on shutdown); `each`: one row per answer. Inactive answers and failures are one row each either way.',
-    }),
+    AUDIT_INTROSPECTIONS: z
+      .enum(['aggregate', 'each'])
+      .default('aggregate')
+      .register(doc, {
+        group: 'Audit trail',
+        description:
+          '`aggregate`: active introspection answers and the gateway checks let through are recorded as one row per caller, ' +
+          'token client, audience and minute, with their `count` and first and last times, written when the minute is over ' +
+          '(and on shutdown); `each`: one row per answer. Inactive answers and failures are one row each either way.',
+      }),
     SHUTDOWN_TIMEOUT_SECONDS: integer(1, 600).default(10).register(doc, {
       group: 'Server',
       description: 'On SIGTERM/SIGINT, how long in-flight requests may finish before their connections are closed.',
@@ -378,29 +449,35 @@ const schema = z
       group: 'Storage',
       description: 'Give up waiting for a PostgreSQL connection after this many milliseconds (requests then get 503).',
     }),
-    DB_STARTUP_TIMEOUT_SECONDS: integer(0, 3600).default(30).register(doc, {
-      group: 'Storage',
-      description:
-        'At start-up, an unreachable PostgreSQL (refused, timed out, starting up, database not created yet) is tried again with ' +
-        'backoff for this long, each attempt logged as a warning; then start-up stops with one line saying what failed. ' +
-        '`0`: try once. See [Start-up](operations.md#start-up).',
-    }),
+    DB_STARTUP_TIMEOUT_SECONDS: integer(0, 3600)
+      .default(30)
+      .register(doc, {
+        group: 'Storage',
+        description:
+          'At start-up, an unreachable PostgreSQL (refused, timed out, starting up, database not created yet) is tried again with ' +
+          'backoff for this long, each attempt logged as a warning; then start-up stops with one line saying what failed. ' +
+          '`0`: try once. See [Start-up](operations.md#start-up).',
+      }),
     DB_STATEMENT_TIMEOUT_MS: integer(100, 600_000).default(10_000).register(doc, {
       group: 'Storage',
       description: 'PostgreSQL cancels a statement running longer than this many milliseconds.',
     }),
-    WEB_CONCURRENCY: integer(1, 64).default(1).register(doc, {
-      group: 'Server',
-      description:
-        'Worker processes sharing the port (node:cluster). Above 1 needs `DATABASE_URL`. The workers share the in-memory ' +
-        'rate limits (each budget is the instance\'s) and `/metrics` (their sum); each has its own `DB_POOL_MAX` connections.',
-    }),
-    TOKEN_CACHE_SIZE: integer(0, 10_000_000).default(100_000).register(doc, {
-      group: 'Tokens and clients',
-      description:
-        'Active tokens kept in memory for fast introspection. A revocation evicts the token here at once and on the other ' +
-        'instances through PostgreSQL `LISTEN/NOTIFY`. `0`: off.',
-    }),
+    WEB_CONCURRENCY: integer(1, 64)
+      .default(1)
+      .register(doc, {
+        group: 'Server',
+        description:
+          'Worker processes sharing the port (node:cluster). Above 1 needs `DATABASE_URL`. The workers share the in-memory ' +
+          "rate limits (each budget is the instance's) and `/metrics` (their sum); each has its own `DB_POOL_MAX` connections.",
+      }),
+    TOKEN_CACHE_SIZE: integer(0, 10_000_000)
+      .default(100_000)
+      .register(doc, {
+        group: 'Tokens and clients',
+        description:
+          'Active tokens kept in memory for fast introspection. A revocation evicts the token here at once and on the other ' +
+          'instances through PostgreSQL `LISTEN/NOTIFY`. `0`: off.',
+      }),
     CLIENT_CACHE_SIZE: integer(0, 1_000_000).default(10_000).register(doc, {
       group: 'Tokens and clients',
       description: 'Enabled clients kept in memory for token and introspection requests. `0`: off (always read the database).',
@@ -496,7 +573,11 @@ export type Config = Readonly<z.output<typeof schema>>;
 
 /** Every environment variable Tollgate reads, by name. */
 export const variables = schema.in.shape;
-const secretVariables = new Set(Object.entries(variables).filter(([, variable]) => doc.get(variable)?.secret).map(([name]) => name));
+const secretVariables = new Set(
+  Object.entries(variables)
+    .filter(([, variable]) => doc.get(variable)?.secret)
+    .map(([name]) => name),
+);
 
 export class ConfigError extends Error {}
 
@@ -507,7 +588,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const name = String(issue.path[0]);
-    throw new ConfigError(`invalid configuration: ${name} ${issue.message} (got ${JSON.stringify(present[name] === undefined ? null : secretVariables.has(name) ? '<redacted>' : present[name])})`);
+    throw new ConfigError(
+      `invalid configuration: ${name} ${issue.message} (got ${JSON.stringify(present[name] === undefined ? null : secretVariables.has(name) ? '<redacted>' : present[name])})`,
+    );
   }
   return Object.freeze(result.data);
 }

@@ -31,7 +31,10 @@ export function list(form: FormValues, name: string): string[] {
 
 /** A textarea of one value per line. */
 export function lines(form: FormValues, name: string): string[] {
-  return (text(form, name) ?? '').split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
+  return (text(form, name) ?? '')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter(Boolean);
 }
 
 /** A text field of values separated by spaces (scopes). */

@@ -56,7 +56,10 @@ export function consoleApp(deps: ConsoleDeps): { serve: (ctx: Context, next: Nex
   const nav = CONSOLE_PAGES.map(({ title, path }) => ({ title, path }));
   const parseForm = formBodies();
 
-  function send(ctx: Context, { title, body, status = 200, current }: { title: string; body: ReturnType<typeof consoleMessage>; status?: number; current?: string }) {
+  function send(
+    ctx: Context,
+    { title, body, status = 200, current }: { title: string; body: ReturnType<typeof consoleMessage>; status?: number; current?: string },
+  ) {
     const state = ctx.state as Partial<ConsoleState>;
     ctx.status = status;
     ctx.type = 'text/html; charset=utf-8';
@@ -94,7 +97,9 @@ export function consoleApp(deps: ConsoleDeps): { serve: (ctx: Context, next: Nex
   const router = new Router<ConsoleState>({ prefix: CONSOLE_PATH, sensitive: true, strict: true });
   router.get('/login', (ctx) => signIn.start(ctx));
   router.get('/callback', (ctx) => signIn.callback(ctx));
-  router.get('/signed-out', (ctx) => send(ctx, { title: 'Signed out', body: consoleMessage({ title: 'Signed out', message: 'You have signed out of the console.', root, signIn: true }) }));
+  router.get('/signed-out', (ctx) =>
+    send(ctx, { title: 'Signed out', body: consoleMessage({ title: 'Signed out', message: 'You have signed out of the console.', root, signIn: true }) }),
+  );
   router.post('/logout', async (ctx) => {
     await signIn.signOut(ctx, ctx.state.session.id);
     ctx.status = 303;
@@ -130,7 +135,8 @@ export function consoleApp(deps: ConsoleDeps): { serve: (ctx: Context, next: Nex
     ctx.set('Cache-Control', 'no-store');
     try {
       if (ctx.method === 'POST') {
-        if (!ctx.is('application/x-www-form-urlencoded')) throw new ConsolePageError(415, 'Unsupported form', 'The form was sent in a format the console does not accept.');
+        if (!ctx.is('application/x-www-form-urlencoded'))
+          throw new ConsolePageError(415, 'Unsupported form', 'The form was sent in a format the console does not accept.');
         await parseForm(ctx, async () => {});
       }
       if (!open.has(ctx.path) && (await requireSession(ctx)) === 'redirected') return;
@@ -138,19 +144,33 @@ export function consoleApp(deps: ConsoleDeps): { serve: (ctx: Context, next: Nex
       if (ctx.body === undefined && ctx.status === 404) throw new ConsolePageError(404, 'Not found', 'There is no such page in the console.');
     } catch (err) {
       const page = toPageError(err) ?? toPageError(answerFor(err, { metrics, log }, ctx.state.requestId))!;
-      send(ctx, { title: page.title, status: page.status, body: consoleMessage({ title: page.title, message: page.message, root, signIn: page.options.signIn }) });
+      send(ctx, {
+        title: page.title,
+        status: page.status,
+        body: consoleMessage({ title: page.title, message: page.message, root, signIn: page.options.signIn }),
+      });
     }
   }
   return { serve, router };
 }
 
-const TITLES: Record<number, string> = { 400: 'Not accepted', 404: 'Not found', 409: 'Conflict', 413: 'Too large', 415: 'Unsupported form', 429: 'Too many requests', 503: 'Unavailable' };
+const TITLES: Record<number, string> = {
+  400: 'Not accepted',
+  404: 'Not found',
+  409: 'Conflict',
+  413: 'Too large',
+  415: 'Unsupported form',
+  429: 'Too many requests',
+  503: 'Unavailable',
+};
 
 /** A page for what went wrong; the error model's HttpErrors (bad input, not found, conflict) keep their status and description. */
 function toPageError(err: unknown): ConsolePageError | undefined {
   if (err instanceof ConsolePageError) return err;
-  if (err instanceof HttpError) return new ConsolePageError(err.status, TITLES[err.status] ?? (err.status >= 500 ? 'Something went wrong' : 'Not accepted'), err.description);
+  if (err instanceof HttpError)
+    return new ConsolePageError(err.status, TITLES[err.status] ?? (err.status >= 500 ? 'Something went wrong' : 'Not accepted'), err.description);
   const status = (err as { status?: unknown })?.status;
-  if (typeof status === 'number' && status >= 400 && status < 500) return new ConsolePageError(status, TITLES[status] ?? 'Not accepted', 'The request could not be read. Go back and try again.');
+  if (typeof status === 'number' && status >= 400 && status < 500)
+    return new ConsolePageError(status, TITLES[status] ?? 'Not accepted', 'The request could not be read. Go back and try again.');
   return undefined;
 }

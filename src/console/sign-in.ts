@@ -80,13 +80,19 @@ export function consoleSignIn({ config, provider, users, sessions, keys, localUr
       const why = error === 'access_denied' ? 'The sign-in was cancelled.' : `The sign-in was refused (${error.slice(0, 64)}).`;
       throw new ConsolePageError(400, 'Sign-in cancelled', why, { signIn: true });
     }
-    if (typeof code !== 'string' || code.length > 200) throw new ConsolePageError(400, 'Sign-in failed', 'The sign-in came back without a code.', { signIn: true });
+    if (typeof code !== 'string' || code.length > 200)
+      throw new ConsolePageError(400, 'Sign-in failed', 'The sign-in came back without a code.', { signIn: true });
     const accountId = await exchange(code, verifiers.issue(nonce));
     const user = accountId ? await users.findActive(accountId) : null;
     const failed = () => new ConsolePageError(400, 'Sign-in failed', 'The sign-in could not be completed. Sign in again.', { signIn: true });
     if (!user) throw failed();
     if (!user.admin) {
-      throw new ConsolePageError(403, 'Not an administrator', `${user.username} may not use the console: ask an administrator to give this account the admin role.`, { signIn: true });
+      throw new ConsolePageError(
+        403,
+        'Not an administrator',
+        `${user.username} may not use the console: ask an administrator to give this account the admin role.`,
+        { signIn: true },
+      );
     }
     // A user deleted by another request since findActive has no session to open.
     const session = await sessions.start(user.id).catch((err: unknown) => {
@@ -102,7 +108,13 @@ export function consoleSignIn({ config, provider, users, sessions, keys, localUr
     const response = await fetch(`${localUrl()}${config.issuerPath}${ROUTES.token}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'authorization_code', client_id: CONSOLE_CLIENT_ID, code, code_verifier: verifier, redirect_uri: consoleCallback(config) }),
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        client_id: CONSOLE_CLIENT_ID,
+        code,
+        code_verifier: verifier,
+        redirect_uri: consoleCallback(config),
+      }),
     });
     const body = (await response.json().catch(() => ({}))) as { access_token?: unknown };
     if (!response.ok || typeof body.access_token !== 'string') return undefined;

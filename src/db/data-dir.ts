@@ -22,10 +22,14 @@ export async function preparePrivateDir(dir: string): Promise<string> {
     if (!folder.isDirectory()) throw new DataDirError(`DATA_DIR ${dir} is not a folder: set DATA_DIR to a folder`);
     const uid = process.getuid?.();
     if (uid !== undefined && folder.uid !== uid) {
-      throw new DataDirError(`DATA_DIR ${dir} belongs to another user (uid ${folder.uid}, Tollgate runs as uid ${uid}): chown -R ${uid} ${dir}, or run Tollgate as its owner`);
+      throw new DataDirError(
+        `DATA_DIR ${dir} belongs to another user (uid ${folder.uid}, Tollgate runs as uid ${uid}): chown -R ${uid} ${dir}, or run Tollgate as its owner`,
+      );
     }
     if (folder.mode & 0o022) {
-      throw new DataDirError(`DATA_DIR ${dir} is writable by other users (mode ${octal(folder.mode)}): chmod 700 ${dir}, after checking nobody changed its contents`);
+      throw new DataDirError(
+        `DATA_DIR ${dir} is writable by other users (mode ${octal(folder.mode)}): chmod 700 ${dir}, after checking nobody changed its contents`,
+      );
     }
     if (folder.mode & 0o077) await chmod(real, 0o700);
     return real;
@@ -116,7 +120,11 @@ const SQLSTATE_CODES: Record<string, string> = { '53100': 'ENOSPC', '58030': 'EI
 
 /** The disk failure code of `err` (ENOSPC, EROFS, EACCES, EPERM, EDQUOT, EIO), looked for in its causes too. */
 export function diskFailureCode(err: unknown): string | undefined {
-  for (let e = err as { code?: unknown; errno?: unknown; cause?: unknown } | undefined, depth = 0; e && typeof e === 'object' && depth < 5; e = e.cause as typeof e, depth++) {
+  for (
+    let e = err as { code?: unknown; errno?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && typeof e === 'object' && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
     if (typeof e.code === 'string') {
       if (/^E(NOSPC|ROFS|ACCES|PERM|DQUOT|IO)$/.test(e.code)) return e.code;
       if (SQLSTATE_CODES[e.code]) return SQLSTATE_CODES[e.code];

@@ -42,10 +42,18 @@ export interface Database {
  * (`dumpDataDir`): loading one is several times faster than creating and migrating a new database,
  * which tests do by the hundred.
  */
-export type DatabaseLocation = { url: string; pool?: PoolOptions } | { dataDir: string; durability?: EmbeddedDurability; from?: Blob } | { inMemory: true; from?: Blob };
+export type DatabaseLocation =
+  | { url: string; pool?: PoolOptions }
+  | { dataDir: string; durability?: EmbeddedDurability; from?: Blob }
+  | { inMemory: true; from?: Blob };
 
 /** Where the configuration says the database is: DATABASE_URL, or the embedded one in DATA_DIR. */
-export function configuredLocation(config: { databaseUrl?: string; dataDir: string; dbPool?: PoolOptions; embeddedDurability: EmbeddedDurability }): DatabaseLocation {
+export function configuredLocation(config: {
+  databaseUrl?: string;
+  dataDir: string;
+  dbPool?: PoolOptions;
+  embeddedDurability: EmbeddedDurability;
+}): DatabaseLocation {
   return config.databaseUrl ? { url: config.databaseUrl, pool: config.dbPool } : { dataDir: config.dataDir, durability: config.embeddedDurability };
 }
 
@@ -81,7 +89,13 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
     const url = new URL(location.url);
     // The pool is ended here, not by Prisma: Prisma disposes of it only if it ever connected, and
     // the token store's statements (sql below) may be all a process ran.
-    const db = database(prisma, 'postgresql', `${url.host}${url.pathname}`, () => new PrismaPg({ connectionString: location.url, max: 1 }), () => pool.end());
+    const db = database(
+      prisma,
+      'postgresql',
+      `${url.host}${url.pathname}`,
+      () => new PrismaPg({ connectionString: location.url, max: 1 }),
+      () => pool.end(),
+    );
     return {
       ...db,
       poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
@@ -92,7 +106,13 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
     'dataDir' in location ? await openEmbedded(location.dataDir, location.durability ?? 'fsync', location.from) : await openInMemory(location.from);
   const { pglite } = embedded;
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
-  const db = database(prisma, 'embedded', 'dataDir' in location ? location.dataDir : 'memory', () => new PrismaPGlite(pglite), () => embedded.close());
+  const db = database(
+    prisma,
+    'embedded',
+    'dataDir' in location ? location.dataDir : 'memory',
+    () => new PrismaPGlite(pglite),
+    () => embedded.close(),
+  );
   // The embedded database is as ready as DATA_DIR's disk is writable: a full or read-only disk
   // fails every write while reads still answer.
   const dataDir = 'dataDir' in location ? location.dataDir : undefined;

@@ -117,7 +117,10 @@ async function explainOpenFailure(err: unknown, dataDir: string, creating: boole
   if (err instanceof DataDirError) return err;
   const explained = explainDiskFailure(err, dataDir);
   if (explained !== err) return explained;
-  const probed = await probeWrite(dataDir).then(() => undefined, (probeErr: unknown) => explainDiskFailure(probeErr, dataDir));
+  const probed = await probeWrite(dataDir).then(
+    () => undefined,
+    (probeErr: unknown) => explainDiskFailure(probeErr, dataDir),
+  );
   if (probed instanceof DataDirError) return new DataDirError(probed.message, { cause: err });
   const free = creating ? await freeBytes(dataDir) : Infinity;
   if (free < NEW_DATABASE_BYTES) {

@@ -63,9 +63,7 @@ function isRunning(pid: number, path: string): boolean {
 
 function inUse(dir: string, path: string, owner?: number): DatabaseInUseError {
   const who = owner === undefined ? 'another process' : `process ${owner}`;
-  return new DatabaseInUseError(
-    `the embedded database in ${dir} is in use by ${who}; stop it or use the admin API (lock file: ${path})`,
-  );
+  return new DatabaseInUseError(`the embedded database in ${dir} is in use by ${who}; stop it or use the admin API (lock file: ${path})`);
 }
 
 function ignoreMissing(err: NodeJS.ErrnoException): void {

@@ -26,7 +26,9 @@ try {
 
 /** The first line of the message (Prisma puts its cause last), never the connection string. */
 function oneLine(err: unknown): string {
-  const lines = String((err as Error)?.message ?? err).split('\n').filter((line) => line.trim());
+  const lines = String((err as Error)?.message ?? err)
+    .split('\n')
+    .filter((line) => line.trim());
   let message = ((lines[0]?.startsWith('Invalid `') ? lines.at(-1) : lines[0]) ?? 'unexpected error').trim();
   if (databaseUrl) {
     let password = '';

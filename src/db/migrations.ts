@@ -11,7 +11,10 @@ const NO_FILTERS = { externalTables: [], externalEnums: [] };
 /** prisma/migrations as the schema engine expects it, read the way `prisma migrate deploy` reads it. */
 export async function readMigrations(): Promise<MigrationList> {
   const entries = await readdir(MIGRATIONS_DIR, { withFileTypes: true });
-  const directories = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const directories = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   return {
     baseDir: fileURLToPath(MIGRATIONS_DIR),
     lockfile: {
@@ -118,13 +121,16 @@ export function runningWholeScripts(connection: SqlDriverAdapter): SqlDriverAdap
 export async function diffSchema(shadow: SqlMigrationAwareDriverAdapterFactory, from: 'migrations' | 'empty'): Promise<string> {
   // The engine replays the migrations on the factory's shadow database, which for PGlite would be
   // a new one it creates (an initdb, seconds) and never closes: `shadow` is already that database.
-  const engine = await openSchemaEngine(Object.create(shadow, { connectToShadowDb: { value: () => shadow.connect() } }) as SqlMigrationAwareDriverAdapterFactory);
+  const engine = await openSchemaEngine(
+    Object.create(shadow, { connectToShadowDb: { value: () => shadow.connect() } }) as SqlMigrationAwareDriverAdapterFactory,
+  );
   try {
     const migrationsList = await readMigrations();
     const result = await engine.diff({
-      from: from === 'empty'
-        ? { tag: 'empty' }
-        : { tag: 'migrations', ...migrationsList, lockfile: { ...migrationsList.lockfile, content: 'provider = "postgresql"' } },
+      from:
+        from === 'empty'
+          ? { tag: 'empty' }
+          : { tag: 'migrations', ...migrationsList, lockfile: { ...migrationsList.lockfile, content: 'provider = "postgresql"' } },
       to: { tag: 'schemaDatamodel', files: [{ path: SCHEMA_PATH.pathname, content: await readFile(SCHEMA_PATH, 'utf8') }] },
       script: true,
       exitCode: true,

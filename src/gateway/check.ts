@@ -59,7 +59,9 @@ export function gatewayCheck(deps: GatewayCheckDeps): HeaderHandler {
     if (authorization === undefined) {
       if (open) return PASS;
       // RFC 6750 §3.1: no error code for a request without credentials; either scheme will do.
-      throw new HttpError(401, 'invalid_token', 'an access token is required', { headers: { 'WWW-Authenticate': `Bearer, DPoP algs="${DPOP_SIGNING_ALGS.join(' ')}"` } });
+      throw new HttpError(401, 'invalid_token', 'an access token is required', {
+        headers: { 'WWW-Authenticate': `Bearer, DPoP algs="${DPOP_SIGNING_ALGS.join(' ')}"` },
+      });
     }
     const presented = TOKEN68.exec(authorization);
     if (!presented) throw challenge(401, 'Bearer', 'invalid_token', 'the Authorization header is not Bearer or DPoP with a token');
@@ -75,7 +77,12 @@ export function gatewayCheck(deps: GatewayCheckDeps): HeaderHandler {
     const chosen: Candidate | undefined = candidates.find((candidate) => token.audience.includes(candidate.server.audience));
     if (!chosen) {
       if (open) return PASS;
-      throw challenge(403, scheme, 'insufficient_scope', candidates.length ? 'the access token is for another resource server' : 'no route rule lets this request through');
+      throw challenge(
+        403,
+        scheme,
+        'insufficient_scope',
+        candidates.length ? 'the access token is for another resource server' : 'no route rule lets this request through',
+      );
     }
     if (token.jkt) {
       const proof = headers.dpop;
@@ -134,7 +141,13 @@ function checkKey(presented: string | string[] | undefined, isKey: (presented: s
 
 /** What the gateway passes upstream. */
 function authHeaders(subject: string, clientId: string, scope: string, audience: string): Record<string, string> {
-  return { 'Cache-Control': 'no-store', 'X-Auth-Subject': headerValue(subject), 'X-Auth-Client-Id': headerValue(clientId), 'X-Auth-Scope': headerValue(scope), 'X-Auth-Audience': headerValue(audience) };
+  return {
+    'Cache-Control': 'no-store',
+    'X-Auth-Subject': headerValue(subject),
+    'X-Auth-Client-Id': headerValue(clientId),
+    'X-Auth-Scope': headerValue(scope),
+    'X-Auth-Audience': headerValue(audience),
+  };
 }
 
 /** A value Node can send as a header: identifiers and scopes are printable ASCII; anything else is sent empty. */

@@ -24,17 +24,22 @@ export async function verifyProof(proof: string, expected: ProofExpectations, fi
   let payload: Record<string, unknown>;
   let jwk: JWK | undefined;
   try {
-    ({ payload, protectedHeader: { jwk } } = await jwtVerify(proof, EmbeddedJWK, { algorithms: DPOP_SIGNING_ALGS, typ: 'dpop+jwt', currentDate: new Date(now * 1000) }));
+    ({
+      payload,
+      protectedHeader: { jwk },
+    } = await jwtVerify(proof, EmbeddedJWK, { algorithms: DPOP_SIGNING_ALGS, typ: 'dpop+jwt', currentDate: new Date(now * 1000) }));
   } catch {
     throw new ProofRefused('the DPoP proof is not a valid dpop+jwt signed by its embedded key');
   }
   if (typeof payload.iat !== 'number' || now - payload.iat > DPOP_PROOF_WINDOW_SECONDS) throw new ProofRefused('the DPoP proof is not recent (iat)');
-  if (issuedInTheFuture(payload.iat, now)) throw new ProofRefused('the DPoP proof is issued in the future (iat): check the client\'s clock');
+  if (issuedInTheFuture(payload.iat, now)) throw new ProofRefused("the DPoP proof is issued in the future (iat): check the client's clock");
   if (typeof payload.jti !== 'string' || !payload.jti || payload.jti.length > 256) throw new ProofRefused('the DPoP proof has no jti');
   if (payload.htm !== expected.method) throw new ProofRefused('the DPoP proof is for another method (htm)');
   if (typeof payload.htu !== 'string' || withoutQuery(payload.htu) !== expected.url) throw new ProofRefused('the DPoP proof is for another URL (htu)');
-  if (payload.ath !== createHash('sha256').update(expected.accessToken).digest('base64url')) throw new ProofRefused('the DPoP proof is for another access token (ath)');
-  if (!jwk || (await calculateJwkThumbprint(jwk, 'sha256')) !== expected.jkt) throw new ProofRefused('the DPoP proof is signed by another key than the token is bound to');
+  if (payload.ath !== createHash('sha256').update(expected.accessToken).digest('base64url'))
+    throw new ProofRefused('the DPoP proof is for another access token (ath)');
+  if (!jwk || (await calculateJwkThumbprint(jwk, 'sha256')) !== expected.jkt)
+    throw new ProofRefused('the DPoP proof is signed by another key than the token is bound to');
   // Last: a proof refused for another reason has not been used.
   if (!(await firstUse(payload.jti, payload.iat))) throw new ProofRefused('the DPoP proof was used before');
 }

@@ -47,10 +47,21 @@ export function gatewayListener({ config, db, caches, resourceServers, provider,
     // A check let through changes nothing: counted per token client, audience and minute, like an
     // active introspection (AUDIT_INTROSPECTIONS).
     passed: (token, audience) =>
-      audit.tally({ type: 'token.gateway_checked', clientId: token.clientId, details: { audience: [audience] } }, undefined, { subject: token.subject, grantId: token.grantId }),
+      audit.tally({ type: 'token.gateway_checked', clientId: token.clientId, details: { audience: [audience] } }, undefined, {
+        subject: token.subject,
+        grantId: token.grantId,
+      }),
   });
   const endpoints = { [GATEWAY_CHECK_PATH]: { methods: STANDARD_METHODS, answer, addressLimit: 'gateway_ip' as const, prefix: true } };
-  return requestPipeline(
-    { endpoints, knownPaths: new Set([GATEWAY_CHECK_PATH]), issuer: config.issuer, issuerPath: '', wellKnown: [], trustedProxies: [], limits, metrics, log },
-  ).listener;
+  return requestPipeline({
+    endpoints,
+    knownPaths: new Set([GATEWAY_CHECK_PATH]),
+    issuer: config.issuer,
+    issuerPath: '',
+    wellKnown: [],
+    trustedProxies: [],
+    limits,
+    metrics,
+    log,
+  }).listener;
 }

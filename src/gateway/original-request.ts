@@ -25,7 +25,10 @@ export interface OriginalRequest {
  * over X-Forwarded-*.
  */
 export function originalRequest(headers: IncomingHttpHeaders, method: string, checkTarget: string, base: string): OriginalRequest {
-  const uri = single(headers['x-original-uri']) ?? single(headers['x-forwarded-uri']) ?? (checkTarget.startsWith(`${base}/`) ? checkTarget.slice(base.length) : undefined);
+  const uri =
+    single(headers['x-original-uri']) ??
+    single(headers['x-forwarded-uri']) ??
+    (checkTarget.startsWith(`${base}/`) ? checkTarget.slice(base.length) : undefined);
   if (uri === undefined) throw invalidRequest('the original request is unknown: send X-Original-URI (nginx) or X-Forwarded-Uri (Caddy, Traefik)');
   const originalMethod = (single(headers['x-original-method']) ?? single(headers['x-forwarded-method']) ?? method).toUpperCase();
   const host = (single(headers['x-forwarded-host'])?.split(',')[0]?.trim() ?? headers.host ?? '').toLowerCase();
@@ -45,7 +48,8 @@ function target(uri: string): { path: string; segments: PathSegments } {
 
 /** An AmbiguousTarget, from reading the target or from matching rules, as invalid_request (400). */
 export function refuseAmbiguous(err: unknown): never {
-  if (err instanceof AmbiguousTarget) throw invalidRequest(`the original request's target is refused, since the API could read it as another path: ${err.message}`);
+  if (err instanceof AmbiguousTarget)
+    throw invalidRequest(`the original request's target is refused, since the API could read it as another path: ${err.message}`);
   throw err;
 }
 

@@ -67,7 +67,8 @@ function decode(segment: string): string {
     const code = Number.parseInt(hex, 16);
     if (code < 0x20 || code > 0x7e) throw new AmbiguousTarget('the path holds an encoded control or non-ASCII character');
     const character = String.fromCharCode(code);
-    if (RAW_CHARACTER.test(character)) throw new AmbiguousTarget(`the path holds %${hex}, an escape of ${character}, which routers do not decode before routing`);
+    if (RAW_CHARACTER.test(character))
+      throw new AmbiguousTarget(`the path holds %${hex}, an escape of ${character}, which routers do not decode before routing`);
     return character;
   });
 }

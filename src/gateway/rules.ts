@@ -11,7 +11,10 @@ const scope = z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/, 'must be a s
 const host = z
   .string()
   .max(260)
-  .regex(/^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/i, 'must be a host name, optionally *. in front and :port after');
+  .regex(
+    /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/i,
+    'must be a host name, optionally *. in front and :port after',
+  );
 /** `/exact/path`, `/users/*` (`*`: one segment), `/api/**` (`**`, last only: the path itself and anything below it). */
 const path = z
   .string()
@@ -39,7 +42,12 @@ export const routeRule = z
   .strictObject({
     host: host.optional().describe('Only requests for this host (any port unless one is given); `*.example.com` for its subdomains.'),
     path: path.describe('`/exact`, `/users/*/photos` (`*`: one segment) or `/api/**` (the path and everything below it).'),
-    methods: z.array(z.enum(STANDARD_METHODS as [string, ...string[]])).min(1).max(7).optional().describe('Only these methods; all when absent.'),
+    methods: z
+      .array(z.enum(STANDARD_METHODS as [string, ...string[]]))
+      .min(1)
+      .max(7)
+      .optional()
+      .describe('Only these methods; all when absent.'),
     scopes_all: z.array(scope).min(1).max(50).optional().describe('The token must carry every one of these scopes.'),
     scopes_any: z.array(scope).min(1).max(50).optional().describe('The token must carry at least one of these scopes.'),
     public: z.boolean().optional().describe('Passes without a token (no X-Auth-* headers then).'),
@@ -128,12 +136,17 @@ function hostMatcher(ruleHost: string | undefined): (host: string) => boolean {
  * case-sensitive API routes it to `/users/:id`, a later and stricter rule. When they differ, the
  * target is refused (AmbiguousTarget).
  */
-export function firstMatch(rules: readonly CompiledRule[], target: RequestTarget, { caseSensitive = false }: { caseSensitive?: boolean } = {}): RouteRule | undefined {
+export function firstMatch(
+  rules: readonly CompiledRule[],
+  target: RequestTarget,
+  { caseSensitive = false }: { caseSensitive?: boolean } = {},
+): RouteRule | undefined {
   if (caseSensitive) return rules.find((compiled) => compiled.matches(target))?.rule;
   // A path matched as sent is matched in lower case too: the first rule matching in lower case
   // is the one both readings choose exactly when it also matches as sent.
   const folded = rules.find((compiled) => compiled.matchesFolded(target));
-  if (folded && !folded.matches(target)) throw new AmbiguousTarget('the case of its letters changes which route rule decides, and the API may read it either way');
+  if (folded && !folded.matches(target))
+    throw new AmbiguousTarget('the case of its letters changes which route rule decides, and the API may read it either way');
   return folded?.rule;
 }
 

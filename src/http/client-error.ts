@@ -26,7 +26,9 @@ export function refuseConnect(_req: IncomingMessage, socket: Duplex): void {
 
 function endWith(socket: Duplex, answer: HttpError): void {
   const body = JSON.stringify(errorBody(answer));
-  const headers = Object.entries(answer.headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  const headers = Object.entries(answer.headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   socket.end(
     `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\nContent-Type: application/json; charset=utf-8\r\n${headers}` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,

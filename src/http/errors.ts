@@ -88,7 +88,17 @@ export function answerFor(err: unknown, { metrics, log }: ErrorReporting, reques
   if (isDatabaseUnavailable(err)) {
     metrics?.databaseErrors.inc({ kind: 'unavailable' });
     // The driver's last line only: no query, no parameters, no stack.
-    log.warn({ err: { message: String((err as Error)?.message).split('\n').at(-1) }, requestId }, 'database unavailable: answered 503');
+    log.warn(
+      {
+        err: {
+          message: String((err as Error)?.message)
+            .split('\n')
+            .at(-1),
+        },
+        requestId,
+      },
+      'database unavailable: answered 503',
+    );
     return databaseUnavailable();
   }
   if (isPrismaError(err)) metrics?.databaseErrors.inc({ kind: 'other' });

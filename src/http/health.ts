@@ -15,7 +15,10 @@ export function health(db: Database, timeoutMs = 2000) {
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error('readiness check timed out')), timeoutMs);
       });
-      const ready = await Promise.race([db.checkReady(), timeout]).then(() => true, () => false);
+      const ready = await Promise.race([db.checkReady(), timeout]).then(
+        () => true,
+        () => false,
+      );
       clearTimeout(timer);
       ctx.status = ready ? 200 : 503;
       ctx.body = { status: ready ? 'ready' : 'unavailable', database: db.kind };
@@ -36,9 +39,11 @@ export function whileStarting(issuerPath: string): RequestListener {
   return function whileStarting(req, res) {
     const path = req.url?.split('?')[0];
     const [status, body, headers] =
-      path === `${issuerPath}/healthz` && (req.method === 'GET' || req.method === 'HEAD') ? [200, { status: 'ok' }, {}]
-      : path === `${issuerPath}/readyz` ? [503, { status: 'starting' }, {}]
-      : [starting.status, errorBody(starting), starting.headers];
+      path === `${issuerPath}/healthz` && (req.method === 'GET' || req.method === 'HEAD')
+        ? [200, { status: 'ok' }, {}]
+        : path === `${issuerPath}/readyz`
+          ? [503, { status: 'starting' }, {}]
+          : [starting.status, errorBody(starting), starting.headers];
     res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
     res.end(req.method === 'HEAD' ? undefined : JSON.stringify(body));
   };

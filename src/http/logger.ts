@@ -31,6 +31,9 @@ export function createLogger(level: string, destination?: pino.DestinationStream
  * so stdout carries nothing but JSON log lines. The server process calls it once, before loading them.
  */
 export function routeConsoleTo(log: Logger): void {
-  const to = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => log[level]({ source: 'console' }, stripVTControlCharacters(format(...args)));
+  const to =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (...args: unknown[]) =>
+      log[level]({ source: 'console' }, stripVTControlCharacters(format(...args)));
   Object.assign(console, { debug: to('debug'), log: to('info'), info: to('info'), warn: to('warn'), error: to('error') });
 }

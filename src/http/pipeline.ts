@@ -136,7 +136,8 @@ export function requestPipeline(deps: PipelineDeps, koa?: RequestListener): Pipe
     attachExchange(req, exchange);
     res.setHeader('X-Request-Id', requestId);
     for (const [name, value] of securityHeaders) res.setHeader(name, value);
-    for (const [name, value] of endpointHeaders.get(exchange.path) ?? (prefixed.length ? Object.entries(endpointOf(exchange.path)?.headers ?? {}) : [])) res.setHeader(name, value);
+    for (const [name, value] of endpointHeaders.get(exchange.path) ?? (prefixed.length ? Object.entries(endpointOf(exchange.path)?.headers ?? {}) : []))
+      res.setHeader(name, value);
     res.once('close', () => finish(req.method ?? '', res.statusCode, exchange));
     return [exchange, path !== undefined];
   }
@@ -160,7 +161,13 @@ export function requestPipeline(deps: PipelineDeps, koa?: RequestListener): Pipe
     }
     const body = await readBody(req);
     const form = formParameters(body);
-    const answer = await endpoint.handler({ form, headers: req.headers, credentials, origin: { ip: exchange.ip, state: { requestId: exchange.requestId } }, exchange });
+    const answer = await endpoint.handler({
+      form,
+      headers: req.headers,
+      credentials,
+      origin: { ip: exchange.ip, state: { requestId: exchange.requestId } },
+      exchange,
+    });
     if (!answer) return others(replay(req, body), res);
     metrics.handlerAnswers.inc({ endpoint: endpoint.limited ?? exchange.path });
     send(res, answer.status ?? 200, answer.body, answer.headers);
@@ -202,7 +209,8 @@ function checkMethod(method: string, endpoint: Endpoint | undefined): void {
 function checkBodyLength(req: IncomingMessage, method: string): void {
   if (BODILESS.has(method)) return;
   const encoding = req.headers['content-encoding'];
-  if (encoding !== undefined && !/^\s*identity\s*$/i.test(encoding)) throw new HttpError(415, 'invalid_request', 'request bodies must not be compressed (Content-Encoding)');
+  if (encoding !== undefined && !/^\s*identity\s*$/i.test(encoding))
+    throw new HttpError(415, 'invalid_request', 'request bodies must not be compressed (Content-Encoding)');
   const length = req.headers['content-length'];
   if (length === undefined) {
     if (req.headers['transfer-encoding']) throw new HttpError(411, 'invalid_request', 'Content-Length is required');

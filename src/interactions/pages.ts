@@ -63,7 +63,7 @@ const MESSAGES: Record<string, { title: string; message: string }> = {
 /** Renders an oidc-provider error that cannot be sent back to the client, for a person in a browser. */
 export function sendErrorPage(ctx: Context, out: { error: string; error_description?: string }, root: string): void {
   const known = MESSAGES[out.error];
-  const status = Math.max(ctx.status , 400);
+  const status = Math.max(ctx.status, 400);
   sendPage(
     ctx,
     errorPage({

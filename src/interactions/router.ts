@@ -57,7 +57,12 @@ const expired = () => new PageError(400, 'Sign-in expired', 'This sign-in page h
 const goneAsExpired = (err: unknown): never => {
   throw isReferenceGone(err) ? expired() : err;
 };
-const forged = () => new PageError(403, 'Form expired', 'This form was not sent from a page Tollgate showed you, or it is out of date. Go back to the application and start again.');
+const forged = () =>
+  new PageError(
+    403,
+    'Form expired',
+    'This form was not sent from a page Tollgate showed you, or it is out of date. Go back to the application and start again.',
+  );
 
 export function interactionRouter({ provider, users, config, csrf, events, loginThrottle }: InteractionDeps): Router {
   const router = new Router({ prefix: INTERACTION_PATH });

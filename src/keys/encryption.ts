@@ -63,7 +63,8 @@ export function seal(kek: Buffer, context: string, plaintext: string): string {
 /** The plaintext of `sealed`; WrongKeyEncryptionKeyError when it does not open with `kek` for `context`. */
 export function unseal(kek: Buffer, context: string, sealed: string): string {
   const [version, iv, ciphertext, tag] = sealed.split('.');
-  if (version !== VERSION || !iv || ciphertext === undefined || !tag) throw new WrongKeyEncryptionKeyError(`a stored key (${context}) is not in a known sealed format`);
+  if (version !== VERSION || !iv || ciphertext === undefined || !tag)
+    throw new WrongKeyEncryptionKeyError(`a stored key (${context}) is not in a known sealed format`);
   try {
     const decipher = createDecipheriv('aes-256-gcm', kek, Buffer.from(iv, 'base64url')).setAAD(Buffer.from(context));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));

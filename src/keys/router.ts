@@ -11,7 +11,9 @@ export const keyViewSchema = z.strictObject({
   kind: z.enum(['signing', 'cookie']),
   alg: z.string().nullable().describe('RS256, ES256 or EdDSA; null for a cookie key'),
   use: z.literal('sig').nullable(),
-  state: z.enum(['next', 'current', 'previous']).describe('next: published, not signing yet; current: signing; previous: published until what it signed has expired'),
+  state: z
+    .enum(['next', 'current', 'previous'])
+    .describe('next: published, not signing yet; current: signing; previous: published until what it signed has expired'),
   created_at: timestamp,
   activates_at: timestamp.nullable().describe('when it starts (next) or started (current, previous) signing'),
   retired_at: timestamp.nullable().describe('previous: when it stopped signing'),
@@ -41,7 +43,7 @@ export function keyRoutes(ring: Pick<KeyRing, 'rotate'>, db: Database): AdminRou
       description:
         'Creates a new signing key per algorithm and a new cookie key, published at once (state next) and signing after ' +
         'JWKS_CACHE_SECONDS; the keys they replace stay published until what they signed has expired. 409 while an earlier ' +
-        'rotation\'s keys are still next.',
+        "rotation's keys are still next.",
       status: 201,
       response: keyListSchema,
       errors: [409],

@@ -117,7 +117,13 @@ const signingRow = (jwk: JWK, state: KeyState, extra: Partial<NewRow> = {}): New
   ...extra,
 });
 
-const cookieRow = (value: string, state: KeyState, extra: Partial<NewRow> = {}): NewRow => ({ id: randomUUID(), kind: 'cookie', state, secret: value, ...extra });
+const cookieRow = (value: string, state: KeyState, extra: Partial<NewRow> = {}): NewRow => ({
+  id: randomUUID(),
+  kind: 'cookie',
+  state,
+  secret: value,
+  ...extra,
+});
 
 /** What a first start is missing: a current signing key of an algorithm, a current cookie key, a secret. */
 function missing(rows: { id: string; kind: string; alg?: string | null; state: string }[]) {
@@ -191,15 +197,25 @@ export async function loadKeys(db: Database, kek: Buffer): Promise<KeySet> {
   const open = (row: ProviderKey) => unseal(kek, sealContext(row), row.sealed);
   const order: Record<string, number> = { current: 0, next: 1, previous: 2 };
   const byPhase = (a: ProviderKey, b: ProviderKey) => order[a.state]! - order[b.state]!;
-  const secrets = Object.fromEntries(SECRETS.map((name) => {
-    const row = rows.find((r) => r.kind === 'secret' && r.id === name);
-    if (!row) throw new Error(`the ${name} secret is missing from the database`);
-    return [name, Buffer.from(open(row), 'base64url')];
-  })) as Record<SecretName, Buffer>;
-  const due = rows.flatMap((row) => (row.state === 'next' ? [row.activatesAt] : row.state === 'previous' ? [row.expiresAt] : [])).filter((d): d is Date => d !== null);
+  const secrets = Object.fromEntries(
+    SECRETS.map((name) => {
+      const row = rows.find((r) => r.kind === 'secret' && r.id === name);
+      if (!row) throw new Error(`the ${name} secret is missing from the database`);
+      return [name, Buffer.from(open(row), 'base64url')];
+    }),
+  ) as Record<SecretName, Buffer>;
+  const due = rows
+    .flatMap((row) => (row.state === 'next' ? [row.activatesAt] : row.state === 'previous' ? [row.expiresAt] : []))
+    .filter((d): d is Date => d !== null);
   return {
-    signing: rows.filter((row) => row.kind === 'signing').sort(byPhase).map((row) => ({ kid: row.id, alg: row.alg as SigningAlg, state: row.state as KeyState, jwk: JSON.parse(open(row)) as JWK })),
-    cookieKeys: rows.filter((row) => row.kind === 'cookie').sort(byPhase).map(open),
+    signing: rows
+      .filter((row) => row.kind === 'signing')
+      .sort(byPhase)
+      .map((row) => ({ kid: row.id, alg: row.alg as SigningAlg, state: row.state as KeyState, jwk: JSON.parse(open(row)) as JWK })),
+    cookieKeys: rows
+      .filter((row) => row.kind === 'cookie')
+      .sort(byPhase)
+      .map(open),
     secrets,
     nextChangeAt: due.length ? new Date(Math.min(...due.map((d) => d.getTime()))) : undefined,
   };
@@ -207,7 +223,10 @@ export async function loadKeys(db: Database, kek: Buffer): Promise<KeySet> {
 
 /** Every signing and cookie key, newest first, without private material. */
 export async function listKeys(db: Database): Promise<KeyView[]> {
-  const rows = await db.prisma.providerKey.findMany({ where: { kind: { in: ['signing', 'cookie'] } }, orderBy: [{ createdAt: 'desc' }, { kind: 'desc' }, { alg: 'asc' }] });
+  const rows = await db.prisma.providerKey.findMany({
+    where: { kind: { in: ['signing', 'cookie'] } },
+    orderBy: [{ createdAt: 'desc' }, { kind: 'desc' }, { alg: 'asc' }],
+  });
   const iso = (date: Date | null) => date?.toISOString() ?? null;
   return rows.map((row) => ({
     kid: row.id,
@@ -228,7 +247,10 @@ export async function listKeys(db: Database): Promise<KeyView[]> {
  */
 export async function rotateKeys(db: Database, kek: Buffer, now: Date, settings: Pick<KeySettings, 'jwksCacheSeconds'>): Promise<KeyView[]> {
   const activatesAt = new Date(now.getTime() + settings.jwksCacheSeconds * 1000);
-  const rows = [...SIGNING_ALGS.map((alg) => signingRow(generateSigningKey(alg), 'next', { activatesAt })), cookieRow(randomBytes(32).toString('base64url'), 'next', { activatesAt })];
+  const rows = [
+    ...SIGNING_ALGS.map((alg) => signingRow(generateSigningKey(alg), 'next', { activatesAt })),
+    cookieRow(randomBytes(32).toString('base64url'), 'next', { activatesAt }),
+  ];
   await locked(db, async (tx) => {
     const pending = await tx.providerKey.findFirst({ where: { state: 'next' } });
     if (pending) throw conflict(`a rotation is in progress: its keys sign from ${pending.activatesAt?.toISOString()}`);
@@ -257,7 +279,14 @@ export async function scheduledRotationDue(db: Database, now: Date, settings: Ke
  */
 export async function advanceKeys(db: Database, now: Date, settings: Pick<KeySettings, 'cookieRetentionSeconds'>): Promise<boolean> {
   // Most calls find nothing due: that is one read, without a lock.
-  const due = await db.prisma.providerKey.count({ where: { OR: [{ state: 'next', activatesAt: { lte: now } }, { state: 'previous', expiresAt: { lte: now } }] } });
+  const due = await db.prisma.providerKey.count({
+    where: {
+      OR: [
+        { state: 'next', activatesAt: { lte: now } },
+        { state: 'previous', expiresAt: { lte: now } },
+      ],
+    },
+  });
   if (!due) return false;
   return locked(db, async (tx) => {
     let changed = false;

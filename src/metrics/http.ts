@@ -43,7 +43,9 @@ export function metricsServer(metrics: () => Scrapeable | undefined): Server {
     const source = metrics();
     if ((req.method === 'GET' || req.method === 'HEAD') && req.url?.split('?')[0] === '/metrics') {
       if (!source) {
-        res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"error":"temporarily_unavailable","error_description":"Tollgate is starting"}');
+        res
+          .writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' })
+          .end('{"error":"temporarily_unavailable","error_description":"Tollgate is starting"}');
         return;
       }
       source.scrape().then(

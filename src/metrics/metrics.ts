@@ -80,39 +80,119 @@ export class Metrics {
     const { audit, pool, rateLimitStore, argon2, shareWithCluster } = sources;
     this.#scrape = shareWithCluster ? shareWithCluster(this.registry) : () => this.registry.metrics();
     if (audit) {
-      new Gauge({ name: 'tollgate_audit_queue_depth', help: 'Audit events waiting to be written.', registers, aggregator, collect() { this.set(audit().depth); } });
-      new Gauge({ name: 'tollgate_audit_events_written', help: 'Audit events written since start.', registers, aggregator, collect() { this.set(audit().written); } });
-      new Gauge({ name: 'tollgate_audit_events_dropped', help: 'Audit events lost (queue overflow, or unwritable at shutdown) since start.', registers, aggregator, collect() { this.set(audit().dropped); } });
-      new Gauge({ name: 'tollgate_audit_write_errors', help: 'Failed audit batch writes since start.', registers, aggregator, collect() { this.set(audit().writeErrors); } });
+      new Gauge({
+        name: 'tollgate_audit_queue_depth',
+        help: 'Audit events waiting to be written.',
+        registers,
+        aggregator,
+        collect() {
+          this.set(audit().depth);
+        },
+      });
+      new Gauge({
+        name: 'tollgate_audit_events_written',
+        help: 'Audit events written since start.',
+        registers,
+        aggregator,
+        collect() {
+          this.set(audit().written);
+        },
+      });
+      new Gauge({
+        name: 'tollgate_audit_events_dropped',
+        help: 'Audit events lost (queue overflow, or unwritable at shutdown) since start.',
+        registers,
+        aggregator,
+        collect() {
+          this.set(audit().dropped);
+        },
+      });
+      new Gauge({
+        name: 'tollgate_audit_write_errors',
+        help: 'Failed audit batch writes since start.',
+        registers,
+        aggregator,
+        collect() {
+          this.set(audit().writeErrors);
+        },
+      });
     }
     if (pool) {
-      const gauge = new Gauge({ name: 'tollgate_db_pool_connections', help: 'PostgreSQL pool connections by state.', labelNames: ['state'] as const, registers, aggregator, collect() {
-        const stats = pool();
-        gauge.set({ state: 'total' }, stats.total);
-        gauge.set({ state: 'idle' }, stats.idle);
-        gauge.set({ state: 'waiting' }, stats.waiting);
-      } });
+      const gauge = new Gauge({
+        name: 'tollgate_db_pool_connections',
+        help: 'PostgreSQL pool connections by state.',
+        labelNames: ['state'] as const,
+        registers,
+        aggregator,
+        collect() {
+          const stats = pool();
+          gauge.set({ state: 'total' }, stats.total);
+          gauge.set({ state: 'idle' }, stats.idle);
+          gauge.set({ state: 'waiting' }, stats.waiting);
+        },
+      });
     }
     if (argon2) {
       // Counters kept by the gate itself, read when scraped.
       const total = (name: string, help: string, read: () => number) =>
-        new Counter({ name, help, registers, aggregator, collect() { this.reset(); this.inc(read()); } });
-      total('tollgate_argon2_verifications_total', 'argon2 verifications run (client secrets, user passwords, dummies for unknown names).', () => argon2().verifications);
+        new Counter({
+          name,
+          help,
+          registers,
+          aggregator,
+          collect() {
+            this.reset();
+            this.inc(read());
+          },
+        });
+      total(
+        'tollgate_argon2_verifications_total',
+        'argon2 verifications run (client secrets, user passwords, dummies for unknown names).',
+        () => argon2().verifications,
+      );
       total('tollgate_argon2_refusals_total', 'Requests answered 503 because the argon2 gate was full.', () => argon2().refusals);
-      new Gauge({ name: 'tollgate_argon2_in_flight', help: 'argon2 verifications running now.', registers, aggregator, collect() { this.set(argon2().inFlight); } });
-      new Gauge({ name: 'tollgate_argon2_queued', help: 'argon2 verifications waiting for a place.', registers, aggregator, collect() { this.set(argon2().queued); } });
+      new Gauge({
+        name: 'tollgate_argon2_in_flight',
+        help: 'argon2 verifications running now.',
+        registers,
+        aggregator,
+        collect() {
+          this.set(argon2().inFlight);
+        },
+      });
+      new Gauge({
+        name: 'tollgate_argon2_queued',
+        help: 'argon2 verifications waiting for a place.',
+        registers,
+        aggregator,
+        collect() {
+          this.set(argon2().queued);
+        },
+      });
     }
     if (rateLimitStore) {
       // Of several workers, the lowest: 0 as soon as one of them has fallen back.
-      new Gauge({ name: 'tollgate_rate_limit_store_up', help: '1 while rate limits are kept in Redis, 0 while they fall back to memory.', registers, aggregator: 'min', collect() {
-        const store = rateLimitStore();
-        if (store) this.set(Number(store.up));
-      } });
-      new Counter({ name: 'tollgate_rate_limit_store_timeouts_total', help: 'Redis calls (a command or a whole transaction) a request waited REDIS_TIMEOUT_MS for before in-memory limits answered.', registers, aggregator, collect() {
-        const store = rateLimitStore();
-        this.reset();
-        if (store) this.inc(store.timeouts);
-      } });
+      new Gauge({
+        name: 'tollgate_rate_limit_store_up',
+        help: '1 while rate limits are kept in Redis, 0 while they fall back to memory.',
+        registers,
+        aggregator: 'min',
+        collect() {
+          const store = rateLimitStore();
+          if (store) this.set(Number(store.up));
+        },
+      });
+      new Counter({
+        name: 'tollgate_rate_limit_store_timeouts_total',
+        help: 'Redis calls (a command or a whole transaction) a request waited REDIS_TIMEOUT_MS for before in-memory limits answered.',
+        registers,
+        aggregator,
+        collect() {
+          const store = rateLimitStore();
+          this.reset();
+          if (store) this.inc(store.timeouts);
+        },
+      });
     }
   }
 

@@ -33,7 +33,12 @@ export function clientCredentialsMinter(provider: Provider, config: Config): Cli
       if (!client) return undefined;
       providerClients.set(row, client);
     }
-    const token = newClientCredentials(provider, client, scope, server ? registeredResourceServerInfo(config, client, server) : resourceServerInfo(config, client));
+    const token = newClientCredentials(
+      provider,
+      client,
+      scope,
+      server ? registeredResourceServerInfo(config, client, server) : resourceServerInfo(config, client),
+    );
     const value = await token.save();
     return { value, expiresIn: token.expiration, scope: token.scope, entity: { jti: token.jti } };
   };

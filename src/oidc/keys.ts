@@ -33,7 +33,11 @@ export async function readKeysFile(dataDir: string): Promise<{ keys: ProviderKey
 /** A new private signing key for `alg`, as a JWK with its kid, use and alg. */
 export function generateSigningKey(alg: SigningAlg): JWK {
   const { privateKey } =
-    alg === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
+    alg === 'RS256'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : alg === 'ES256'
+        ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+        : generateKeyPairSync('ed25519');
   return { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), use: 'sig', alg } as JWK;
 }
 

@@ -100,28 +100,41 @@ function answerWithError(ctx: Context, err: unknown, reporting: Pick<ProviderOpe
 export function recordFailure(
   { audit, metrics, limits, log }: FailureRecording,
   request: RequestLike,
-  { endpoint, error, status, caller, grantType, authenticated }: { endpoint: LimitedEndpoint; error: string; status: number; caller?: string; grantType?: string; authenticated: boolean },
+  {
+    endpoint,
+    error,
+    status,
+    caller,
+    grantType,
+    authenticated,
+  }: { endpoint: LimitedEndpoint; error: string; status: number; caller?: string; grantType?: string; authenticated: boolean },
 ): void {
   metrics.tokenErrors.inc({ endpoint, error });
-  const record = () => audit.record(
-    {
-      type: endpoint === 'token' ? 'token.request_failed' : endpoint === 'introspect' ? 'token.introspected' : 'token.revoked',
-      outcome: 'failure',
-      actor: caller,
-      clientId: caller,
-      details: { error, status, grant_type: endpoint === 'token' ? grantType : undefined },
-    },
-    request,
-  );
+  const record = () =>
+    audit.record(
+      {
+        type: endpoint === 'token' ? 'token.request_failed' : endpoint === 'introspect' ? 'token.introspected' : 'token.revoked',
+        outcome: 'failure',
+        actor: caller,
+        clientId: caller,
+        details: { error, status, grant_type: endpoint === 'token' ? grantType : undefined },
+      },
+      request,
+    );
   if (authenticated) return void record();
   void limits.excess('audited_failures_ip', addressKey(request.ip)).then((excess) => {
     if (excess === 0) record();
-    else if (excess === 1) log.warn({ ip: request.ip, requestId: request.state.requestId }, 'audit: failed requests from this address are no longer recorded until the window ends');
+    else if (excess === 1)
+      log.warn({ ip: request.ip, requestId: request.state.requestId }, 'audit: failed requests from this address are no longer recorded until the window ends');
   });
 }
 
 /** An answered revocation in the audit trail. RFC 7009 answers 200 whether or not the token existed; the trail tells them apart. */
-export function recordRevocation({ audit }: Pick<ProviderOperations, 'audit'>, request: RequestLike, { caller, token }: { caller?: string; token?: TokenEntity }): void {
+export function recordRevocation(
+  { audit }: Pick<ProviderOperations, 'audit'>,
+  request: RequestLike,
+  { caller, token }: { caller?: string; token?: TokenEntity },
+): void {
   audit.record(
     {
       type: 'token.revoked',

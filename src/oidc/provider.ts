@@ -4,14 +4,32 @@ import type { ClientAuthenticator } from '../clients/authentication.js';
 import { SUPPORTED_GRANT_TYPES } from '../clients/schema.js';
 import type { ClientService } from '../clients/service.js';
 import type { Config } from '../config/config.js';
-import { accessTokenLifetime, mayIntrospect, mayRevoke, mayUseIntrospection, missesRequiredDpop, resourceTokenLifetime, revocationEndsGrant, targetResource } from '../tokens/policy.js';
+import {
+  accessTokenLifetime,
+  mayIntrospect,
+  mayRevoke,
+  mayUseIntrospection,
+  missesRequiredDpop,
+  resourceTokenLifetime,
+  revocationEndsGrant,
+  targetResource,
+} from '../tokens/policy.js';
 import type { ResourceServer } from '../db/database.js';
 import type { ResourceServerService } from '../resource-servers/service.js';
 import type { SigningAlg } from '../resource-servers/schema.js';
 import type { Database } from '../db/database.js';
 import { createAdapterFactory } from './adapter.js';
 import { clientFactsOf, EXTRA_CLIENT_METADATA, metadataOf, type MetadataHolder } from './client-metadata.js';
-import { admitJwtTokenQueries, checkProviderInternals, guardGrantType, installKeys, replaceClientSecretComparison, storeJwtAccessTokens, wrapGrantType, type ModelResourceServer } from './internals/index.js';
+import {
+  admitJwtTokenQueries,
+  checkProviderInternals,
+  guardGrantType,
+  installKeys,
+  replaceClientSecretComparison,
+  storeJwtAccessTokens,
+  wrapGrantType,
+  type ModelResourceServer,
+} from './internals/index.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import type { KeySet } from '../keys/store.js';
 import { jwtAccessTokenIds } from './jwt-access-tokens.js';
@@ -46,7 +64,6 @@ export interface ProviderDeps {
   /** Audit trail, metrics and rate limits (src/oidc/operations.ts). */
   operations?: ProviderOperations;
 }
-
 
 /**
  * The issuer as a resource server (the admin API, and every token requested without a resource):
@@ -152,7 +169,8 @@ export function createProvider({ config, db, clients, resourceServers, authentic
         enabled: true,
         allowedPolicy: async (_ctx, caller, token) => {
           const servesAudience = await resourceServers.identifierOf(metadataOf(caller).resource_server_id);
-          if (!mayIntrospect({ ...clientFactsOf(caller), servesAudience }, { clientId: token.clientId!, audience: (token as { aud?: string | string[] }).aud })) return false;
+          if (!mayIntrospect({ ...clientFactsOf(caller), servesAudience }, { clientId: token.clientId!, audience: (token as { aud?: string | string[] }).aud }))
+            return false;
           // The answer says what the token confers now. The provider builds it (and signs it, RFC 9701)
           // from this token object right after this hook, and never stores it back.
           const inForce = await tokenInForceNow(provider, resourceServers, token);
@@ -190,7 +208,11 @@ export function createProvider({ config, db, clients, resourceServers, authentic
   storeJwtAccessTokens(provider);
 
   // Keys change phase while the provider runs (src/keys/key-ring.ts): only `current` keys sign.
-  const install = (set: KeySet) => installKeys(provider, set.signing.map((key) => ({ jwk: key.jwk, signs: key.state === 'current' })));
+  const install = (set: KeySet) =>
+    installKeys(
+      provider,
+      set.signing.map((key) => ({ jwk: key.jwk, signs: key.state === 'current' })),
+    );
   install(keys.current);
   keys.onChange(install);
   // The one array the ring changes in place: the provider's own contexts sign and verify cookies with it.
@@ -251,8 +273,14 @@ async function standardErrors(ctx: KoaContextWithOIDC, next: () => Promise<void>
   const { params, route } = ctx.oidc;
   // RFC 6749 §5.2: a request that carries no client authentication at all is invalid_client (401);
   // oidc-provider says invalid_request. Malformed credentials stay invalid_request.
-  if (error === 'invalid_request' && params && !ctx.oidc.client && ctx.headers.authorization === undefined
-    && params.client_id === undefined && params.client_assertion === undefined) {
+  if (
+    error === 'invalid_request' &&
+    params &&
+    !ctx.oidc.client &&
+    ctx.headers.authorization === undefined &&
+    params.client_id === undefined &&
+    params.client_assertion === undefined
+  ) {
     ctx.status = 401;
     ctx.body = { error: 'invalid_client', error_description: 'client authentication is required' };
   }

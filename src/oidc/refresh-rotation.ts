@@ -46,7 +46,13 @@ export function installRotation(provider: Provider, { db, events, graceSeconds }
   }
 
   function describe(ctx: KoaContextWithOIDC | undefined, token: OneTimeToken) {
-    return { clientId: token.clientId, grantId: token.grantId, accountId: token.accountId, ip: ctx?.ip, requestId: ctx?.state?.requestId as string | undefined };
+    return {
+      clientId: token.clientId,
+      grantId: token.grantId,
+      accountId: token.accountId,
+      ip: ctx?.ip,
+      requestId: ctx?.state?.requestId as string | undefined,
+    };
   }
 
   replaceConsumption(provider, 'AuthorizationCode', async (code) => {

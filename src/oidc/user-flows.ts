@@ -35,11 +35,15 @@ export function userFlows({ config, db, users, keys, events }: UserFlowDeps) {
 
   const policy = interactionPolicy.base();
   // A browser session whose user was disabled or deleted since signs in again.
-  policy.get('login')!.checks.add(
-    new interactionPolicy.Check('account_unavailable', 'the signed-in account is no longer available', 'login_required', (ctx) =>
-      ctx.oidc.session?.accountId !== undefined && ctx.oidc.account === undefined ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT,
-    ),
-  );
+  policy
+    .get('login')!
+    .checks.add(
+      new interactionPolicy.Check('account_unavailable', 'the signed-in account is no longer available', 'login_required', (ctx) =>
+        ctx.oidc.session?.accountId !== undefined && ctx.oidc.account === undefined
+          ? interactionPolicy.Check.REQUEST_PROMPT
+          : interactionPolicy.Check.NO_NEED_TO_PROMPT,
+      ),
+    );
 
   const configuration = {
     interactions: {

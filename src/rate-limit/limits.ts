@@ -156,23 +156,35 @@ export class RateLimits {
 
   /** The failures `key` has on record against `name` in the current window; 0 when none, or when the limit is off. */
   async count(name: LimitName, key: string): Promise<number> {
-    const res = await this.#limiters.get(name)?.limiter.get(limitKey(key)).catch(() => null);
+    const res = await this.#limiters
+      .get(name)
+      ?.limiter.get(limitKey(key))
+      .catch(() => null);
     return res && res.msBeforeNext > 0 ? res.consumedPoints : 0;
   }
 
   /** Makes check() refuse `key` under `name` for the next `seconds`, whatever it had counted. */
   async hold(name: LimitName, key: string, seconds: number): Promise<void> {
-    await this.#limiters.get(name)?.limiter.block(limitKey(key), seconds).catch(() => undefined);
+    await this.#limiters
+      .get(name)
+      ?.limiter.block(limitKey(key), seconds)
+      .catch(() => undefined);
   }
 
   /** Records one failure (a wrong secret or password) against `name` for `key`; never throws. */
   async penalize(name: LimitName, key: string): Promise<void> {
-    await this.#limiters.get(name)?.limiter.penalty(limitKey(key)).catch(() => undefined);
+    await this.#limiters
+      .get(name)
+      ?.limiter.penalty(limitKey(key))
+      .catch(() => undefined);
   }
 
   /** Forgets `key`'s count, e.g. a user's failures after a successful login. */
   async reset(name: LimitName, key: string): Promise<void> {
-    await this.#limiters.get(name)?.limiter.delete(limitKey(key)).catch(() => undefined);
+    await this.#limiters
+      .get(name)
+      ?.limiter.delete(limitKey(key))
+      .catch(() => undefined);
   }
 
   /**

@@ -84,7 +84,11 @@ export class ResourceServerService {
   async update(id: string, patch: UpdateResourceServerInput): Promise<ResourceServer> {
     if (patch.identifier !== undefined) this.#refuseIssuer(patch.identifier);
     const server = await this.get(id);
-    if (patch.identifier !== undefined && patch.identifier !== server.identifier && (await this.db.prisma.resourceServer.count({ where: { identifier: patch.identifier } }))) {
+    if (
+      patch.identifier !== undefined &&
+      patch.identifier !== server.identifier &&
+      (await this.db.prisma.resourceServer.count({ where: { identifier: patch.identifier } }))
+    ) {
       throw identifierTaken(patch.identifier);
     }
     const data: Prisma.ResourceServerUpdateInput = {
@@ -98,11 +102,14 @@ export class ResourceServerService {
       publicBaseUrl: patch.public_base_url,
       caseSensitivePaths: patch.case_sensitive_paths,
     };
-    const updated = await this.db.prisma.resourceServer.update({ where: { id }, data }).catch((err: unknown) => {
-      // A concurrent change took the identifier between the check and the update.
-      if (isDuplicate(err)) throw identifierTaken(patch.identifier!);
-      throw err;
-    }).catch(goneAsNotFound(`resource server ${id}`));
+    const updated = await this.db.prisma.resourceServer
+      .update({ where: { id }, data })
+      .catch((err: unknown) => {
+        // A concurrent change took the identifier between the check and the update.
+        if (isDuplicate(err)) throw identifierTaken(patch.identifier!);
+        throw err;
+      })
+      .catch(goneAsNotFound(`resource server ${id}`));
     await this.cache?.resourceServerChanged(id);
     return updated;
   }
@@ -114,7 +121,9 @@ export class ResourceServerService {
 
   /** Replaces its gateway route rules; every instance's gateway check follows the change. */
   async setRoutes(id: string, routes: RouteRule[]): Promise<RouteRule[]> {
-    const { count } = RESOURCE_SERVER_ID_PATTERN.test(id) ? await this.db.prisma.resourceServer.updateMany({ where: { id }, data: { gatewayRoutes: routes } }) : { count: 0 };
+    const { count } = RESOURCE_SERVER_ID_PATTERN.test(id)
+      ? await this.db.prisma.resourceServer.updateMany({ where: { id }, data: { gatewayRoutes: routes } })
+      : { count: 0 };
     if (!count) throw notFound(`resource server ${id}`);
     await this.cache?.resourceServerChanged(id);
     return routes;
@@ -123,17 +132,20 @@ export class ResourceServerService {
   /** Deletes it; clients linked to it lose the link (in the same transaction). */
   async remove(id: string): Promise<void> {
     await this.get(id);
-    const unlinked = await this.db.prisma.$transaction(async (tx) => {
-      const linked = await tx.client.findMany({ where: { resourceServerId: id }, select: { id: true } });
-      await tx.client.updateMany({ where: { resourceServerId: id }, data: { resourceServerId: null } });
-      await tx.resourceServer.delete({ where: { id } });
-      return linked.map((client) => client.id);
-    }).catch(goneAsNotFound(`resource server ${id}`));
+    const unlinked = await this.db.prisma
+      .$transaction(async (tx) => {
+        const linked = await tx.client.findMany({ where: { resourceServerId: id }, select: { id: true } });
+        await tx.client.updateMany({ where: { resourceServerId: id }, data: { resourceServerId: null } });
+        await tx.resourceServer.delete({ where: { id } });
+        return linked.map((client) => client.id);
+      })
+      .catch(goneAsNotFound(`resource server ${id}`));
     await this.cache?.resourceServerChanged(id);
     if (unlinked.length) await this.cache?.clientsChanged(unlinked);
   }
 
   #refuseIssuer(identifier: string): void {
-    if (namesIssuer(identifier, this.issuer)) throw invalidRequest(`identifier must not be the issuer (${this.issuer}): its own tokens carry it as their aud`, 'identifier');
+    if (namesIssuer(identifier, this.issuer))
+      throw invalidRequest(`identifier must not be the issuer (${this.issuer}): its own tokens carry it as their aud`, 'identifier');
   }
 }

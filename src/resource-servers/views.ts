@@ -14,8 +14,15 @@ export const resourceServerViewSchema = z.strictObject({
   access_token_ttl: z.number().int().optional().describe("Seconds; absent: the server's default. A client's own access_token_ttl can only shorten it."),
   signing_alg: z.enum(SIGNING_ALGS).describe('What its JWT access tokens are signed with.'),
   dpop_required: z.boolean().describe('Tokens for it are issued only with a DPoP proof (RFC 9449).'),
-  public_base_url: z.string().optional().describe('Where clients reach it, when not where a gateway forwards: the scheme and host of DPoP proofs checked by the gateway check.'),
-  case_sensitive_paths: z.boolean().describe('The API tells /Admin from /admin: gateway route rules compare paths exactly; false (the default): a path whose letter case changes which rule decides is refused.'),
+  public_base_url: z
+    .string()
+    .optional()
+    .describe('Where clients reach it, when not where a gateway forwards: the scheme and host of DPoP proofs checked by the gateway check.'),
+  case_sensitive_paths: z
+    .boolean()
+    .describe(
+      'The API tells /Admin from /admin: gateway route rules compare paths exactly; false (the default): a path whose letter case changes which rule decides is refused.',
+    ),
   created_at: instant,
   updated_at: instant,
 });

@@ -37,7 +37,8 @@ export async function authenticateCaller(
   { clients, authenticator }: CallerDeps,
   endpoint: LimitedEndpoint,
 ): Promise<Client | Refusal | undefined> {
-  if (headers.origin !== undefined || headers['oauth-client-attestation'] !== undefined || headers['oauth-client-attestation-pop'] !== undefined) return undefined;
+  if (headers.origin !== undefined || headers['oauth-client-attestation'] !== undefined || headers['oauth-client-attestation-pop'] !== undefined)
+    return undefined;
   if (AUTH_PARAMS.some((name) => name in form)) return undefined;
   if (!credentials) return undefined;
   const client = await clients.findActive(credentials.id);
@@ -58,14 +59,31 @@ export async function authenticateCaller(
  * client_secret_basic authentication, 401 with a Basic challenge (RFC 6749 §5.2), recorded as a
  * failed request of `endpoint`; for a 429 or 503, the error model's answer, not recorded.
  */
-export function refuseCaller(request: FormRequest, deps: CallerDeps, endpoint: LimitedEndpoint, headers: Readonly<Record<string, string>>, { refused }: Refusal): Answer {
+export function refuseCaller(
+  request: FormRequest,
+  deps: CallerDeps,
+  endpoint: LimitedEndpoint,
+  headers: Readonly<Record<string, string>>,
+  { refused }: Refusal,
+): Answer {
   if (refused instanceof HttpError) {
     return { status: refused.status, body: JSON.stringify(errorBody(refused)), headers: { ...headers, ...refused.headers, 'Cache-Control': 'no-store' } };
   }
   const grantType = endpoint === 'token' && single(request.form.grant_type) ? request.form.grant_type : undefined;
-  recordFailure(deps.operations, request.origin, { endpoint, error: 'invalid_client', status: 401, caller: request.credentials?.id, grantType, authenticated: false });
+  recordFailure(deps.operations, request.origin, {
+    endpoint,
+    error: 'invalid_client',
+    status: 401,
+    caller: request.credentials?.id,
+    grantType,
+    authenticated: false,
+  });
   const challenge = `Basic realm="${deps.issuer}", error="invalid_client", error_description="client authentication failed"`;
-  return { status: 401, body: '{"error":"invalid_client","error_description":"client authentication failed"}', headers: { ...headers, 'WWW-Authenticate': challenge } };
+  return {
+    status: 401,
+    body: '{"error":"invalid_client","error_description":"client authentication failed"}',
+    headers: { ...headers, 'WWW-Authenticate': challenge },
+  };
 }
 
 /**

@@ -46,8 +46,11 @@ export function introspectionHandler(deps: IntrospectionHandlerDeps): FormHandle
     const caller = await authenticateCaller(request, deps, 'introspect');
     if (caller && 'refused' in caller) return refuseCaller(request, deps, 'introspect', HEADERS, caller);
     if (!caller) return undefined;
-    const visible = cached !== undefined && mayIntrospect({ ...caller, servesAudience: await deps.resourceServers.identifierOf(caller.resourceServerId) }, cached);
-    const answer = visible ? { active: true, client_id: cached.clientId, sub: cached.subject, token_type: cached.tokenType, aud: cached.audience } : { active: false };
+    const visible =
+      cached !== undefined && mayIntrospect({ ...caller, servesAudience: await deps.resourceServers.identifierOf(caller.resourceServerId) }, cached);
+    const answer = visible
+      ? { active: true, client_id: cached.clientId, sub: cached.subject, token_type: cached.tokenType, aud: cached.audience }
+      : { active: false };
     recordIntrospection(operations.audit, origin, { caller: caller.id, answer, tokenId: hash, grantId: cached?.grantId });
     return { body: visible ? cached.body : INACTIVE, headers: HEADERS };
   };

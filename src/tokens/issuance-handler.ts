@@ -43,7 +43,14 @@ export function issuanceHandler(deps: IssuanceHandlerDeps): FormHandler {
     if (!caller?.grantTypes.includes('client_credentials') || caller.dpopBoundAccessTokens) return undefined;
     const decision = server ? grantResourceScope(caller, server, form.scope) : grantScope(caller, form.scope);
     if ('refused' in decision) {
-      recordFailure(operations, origin, { endpoint: 'token', error: 'invalid_scope', status: 400, caller: caller.id, grantType: 'client_credentials', authenticated: true });
+      recordFailure(operations, origin, {
+        endpoint: 'token',
+        error: 'invalid_scope',
+        status: 400,
+        caller: caller.id,
+        grantType: 'client_credentials',
+        authenticated: true,
+      });
       const body = JSON.stringify(errorBody(new HttpError(400, 'invalid_scope', decision.description, { scope: decision.refused })));
       return { status: 400, body, headers: HEADERS };
     }

@@ -65,7 +65,11 @@ export type ScopeDecision = { granted: string | undefined } | { refused: string 
  * an empty allow-list gets scope-less tokens only. `protocolScopes` (openid, offline_access at the
  * authorization endpoint) are allowed besides the allow-list.
  */
-export function grantScope(client: Pick<ClientFacts, 'scopes' | 'defaultScopes'>, requested: unknown, protocolScopes: ReadonlySet<string> = NONE): ScopeDecision {
+export function grantScope(
+  client: Pick<ClientFacts, 'scopes' | 'defaultScopes'>,
+  requested: unknown,
+  protocolScopes: ReadonlySet<string> = NONE,
+): ScopeDecision {
   if (requested === undefined) return { granted: client.defaultScopes.join(' ') || undefined };
   if (typeof requested !== 'string' || !SCOPE_SYNTAX.test(requested)) {
     return { refused: undefined, description: 'scope contains invalid characters' };
@@ -96,7 +100,11 @@ export interface ResourcesNow {
  * API's token check all answer with this, so narrowing a client or a resource server narrows the
  * tokens already issued at once, JWTs included (the JWT is unchanged; the answers about it are not).
  */
-export function tokenInForce(token: TokenFacts & { scope?: string }, client: Pick<ClientFacts, 'scopes'> | undefined, resources: ResourcesNow): { scopes: string[] } | undefined {
+export function tokenInForce(
+  token: TokenFacts & { scope?: string },
+  client: Pick<ClientFacts, 'scopes'> | undefined,
+  resources: ResourcesNow,
+): { scopes: string[] } | undefined {
   if (!client) return undefined;
   const servers: Pick<ResourceServerFacts, 'scopes'>[] = [];
   for (const audience of audiences(token.audience)) {
@@ -192,7 +200,11 @@ export function grantResourceScope(
  * The lifetime of a token for a resource server: its own (or the configured default), which the
  * client's own access_token_ttl can only shorten, never above the hard maximum.
  */
-export function resourceTokenLifetime(client: Pick<ClientFacts, 'accessTokenTtl'>, server: Pick<ResourceServerFacts, 'accessTokenTtl'>, defaultTtl: number): number {
+export function resourceTokenLifetime(
+  client: Pick<ClientFacts, 'accessTokenTtl'>,
+  server: Pick<ResourceServerFacts, 'accessTokenTtl'>,
+  defaultTtl: number,
+): number {
   return Math.min(server.accessTokenTtl ?? defaultTtl, client.accessTokenTtl ?? MAX_ACCESS_TOKEN_TTL, MAX_ACCESS_TOKEN_TTL);
 }
 

@@ -13,7 +13,12 @@ const fields = {
     .toLowerCase()
     .regex(USERNAME_PATTERN, 'must be 1-64 of a-z 0-9 . _ @ + - (case-insensitive), starting with a letter or digit')
     .describe('Case-insensitive: trimmed and lower-cased before the pattern applies.'),
-  email: z.string().trim().toLowerCase().max(254).pipe(z.email({ message: 'must be an email address' })),
+  email: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .max(254)
+    .pipe(z.email({ message: 'must be an email address' })),
   password: z
     .string()
     .min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`)

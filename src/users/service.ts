@@ -112,10 +112,12 @@ export class UserService {
   /** Deletes the user, its consents, and every grant, token and session it had. */
   async remove(id: string): Promise<void> {
     await this.get(id);
-    const ending = await this.db.prisma.$transaction(async (tx) => {
-      await tx.user.delete({ where: { id } });
-      return this.#tokens.revokeByAccount(id, { tx });
-    }).catch(goneAsNotFound(`user ${id}`));
+    const ending = await this.db.prisma
+      .$transaction(async (tx) => {
+        await tx.user.delete({ where: { id } });
+        return this.#tokens.revokeByAccount(id, { tx });
+      })
+      .catch(goneAsNotFound(`user ${id}`));
     await this.hooks.grantsRevoked?.(ending);
   }
 

@@ -53,7 +53,13 @@ async function signIn(target: Page, login: string) {
 
 /** The newest audit events of a type, as the admin API shows them. */
 async function latest(type: string) {
-  return (await admin(tollgate.url, 'GET', `/audit?type=${type}&limit=5`)).body.events as { actor: string; client_id: string; subject: string; outcome: string; details: Record<string, unknown> }[];
+  return (await admin(tollgate.url, 'GET', `/audit?type=${type}&limit=5`)).body.events as {
+    actor: string;
+    client_id: string;
+    subject: string;
+    outcome: string;
+    details: Record<string, unknown>;
+  }[];
 }
 
 describe.skipIf(!hasChromium)('the web console in Chromium', () => {
@@ -298,7 +304,14 @@ describe.skipIf(!hasChromium)('the web console in Chromium', () => {
     await page.getByLabel('New password').fill('a brand new password');
     await page.getByRole('button', { name: 'Set password' }).click();
     await page.getByText('Password set.').waitFor();
-    const signedIn = await authorize(tollgate.url, { clientId: app.client_id, redirectUri: REDIRECT_URI, scope: 'read', login: 'dave', password: 'a brand new password', consent: 'none' });
+    const signedIn = await authorize(tollgate.url, {
+      clientId: app.client_id,
+      redirectUri: REDIRECT_URI,
+      scope: 'read',
+      login: 'dave',
+      password: 'a brand new password',
+      consent: 'none',
+    });
     expect(signedIn.code).toBeDefined();
 
     await page.getByRole('button', { name: 'Revoke' }).click();
@@ -354,7 +367,8 @@ describe.skipIf(!hasChromium)('the web console in Chromium', () => {
   it('draws the dashboard: tokens issued, introspections, failures and 429s over time', async () => {
     const noisy = (await admin(tollgate.url, 'POST', '/clients', { client_id: 'noisy', scope: 'read' })).body;
     const statuses: number[] = [];
-    for (let i = 0; i < TOKENS_PER_CLIENT + 5; i += 1) statuses.push((await clientCredentialsToken(tollgate.url, 'noisy', noisy.client_secret as string)).status);
+    for (let i = 0; i < TOKENS_PER_CLIENT + 5; i += 1)
+      statuses.push((await clientCredentialsToken(tollgate.url, 'noisy', noisy.client_secret as string)).status);
     expect(statuses.filter((status) => status === 429)).toHaveLength(5);
     const token = (await clientCredentialsToken(tollgate.url, 'billing-2', 'wrong secret')).status;
     expect(token).toBe(401);
@@ -362,7 +376,11 @@ describe.skipIf(!hasChromium)('the web console in Chromium', () => {
     // A row may stand for a minute of introspections: the chart counts occurrences. A minute that
     // closes between the two readings and the chart's is written at the next one, so the chart's
     // total lies between them.
-    const introspections = async () => ((await admin(tollgate.url, 'GET', '/audit?type=token.introspected&limit=500')).body.events as { count: number }[]).reduce((sum, event) => sum + event.count, 0);
+    const introspections = async () =>
+      ((await admin(tollgate.url, 'GET', '/audit?type=token.introspected&limit=500')).body.events as { count: number }[]).reduce(
+        (sum, event) => sum + event.count,
+        0,
+      );
     const introspectedBefore = await introspections();
     await page.getByRole('link', { name: 'Dashboard', exact: true }).click();
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
@@ -378,7 +396,9 @@ describe.skipIf(!hasChromium)('the web console in Chromium', () => {
     expect(await total('Failures')).toBe(failed.length);
     // Pictures, not tables: each chart is an SVG with a bar per busy hour, its count in a tooltip.
     expect(await page.locator('figure.chart svg[role="img"]').count()).toBe(4);
-    expect(await page.locator('figure.chart', { hasText: 'Refused requests' }).locator('rect title').allTextContents()).toEqual([expect.stringMatching(/^\d\d:\d\d: 5$/)]);
+    expect(await page.locator('figure.chart', { hasText: 'Refused requests' }).locator('rect title').allTextContents()).toEqual([
+      expect.stringMatching(/^\d\d:\d\d: 5$/),
+    ]);
     expect(await page.locator('main table').count()).toBe(0);
     await screenshot('dashboard');
 

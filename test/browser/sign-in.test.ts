@@ -58,7 +58,10 @@ describe.skipIf(!hasChromium)('signing in with Chromium', () => {
       scope: 'photos.read photos.write',
     });
     const clientId = registered.body.client_id as string;
-    const config = await client.discovery(new URL(tollgate.url), clientId, undefined, client.None(), { algorithm: 'oauth2', execute: [client.allowInsecureRequests] });
+    const config = await client.discovery(new URL(tollgate.url), clientId, undefined, client.None(), {
+      algorithm: 'oauth2',
+      execute: [client.allowInsecureRequests],
+    });
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
     const authorizationUrl = client.buildAuthorizationUrl(config, {
@@ -105,7 +108,12 @@ describe.skipIf(!hasChromium)('signing in with Chromium', () => {
     expect(problems).toEqual([]);
 
     const callback = new URL(callbacks.at(-1)!);
-    const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state }, { redirect_uri: `${callbackBase}/callback` });
+    const tokens = await client.authorizationCodeGrant(
+      config,
+      callback,
+      { pkceCodeVerifier: verifier, expectedState: state },
+      { redirect_uri: `${callbackBase}/callback` },
+    );
     expect(tokens.scope).toBe('photos.read photos.write');
     expect(await introspect(tokens.access_token)).toMatchObject({ active: true, sub: user.id, client_id: clientId });
 

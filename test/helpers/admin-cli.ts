@@ -118,7 +118,13 @@ export const cliStores: CliStoreKind[] = [
           async open(dir: string) {
             const dataDir = join(dir, 'data');
             const database = await createPostgresDatabase();
-            return { name: 'postgresql', env: { DATA_DIR: dataDir, DATABASE_URL: database.url }, dataDir, location: { url: database.url }, cleanup: database.drop };
+            return {
+              name: 'postgresql',
+              env: { DATA_DIR: dataDir, DATABASE_URL: database.url },
+              dataDir,
+              location: { url: database.url },
+              cleanup: database.drop,
+            };
           },
           async serverDatabase() {
             const database = await createPostgresDatabase();

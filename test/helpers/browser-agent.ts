@@ -114,8 +114,7 @@ export async function authorize(base: string, options: AuthorizeOptions) {
     const posted = await agent.post(`${base}/interaction/${uid}/consent`, form);
     if (!posted.location) throw new Error(`consent failed: ${posted.status} ${posted.text.slice(0, 300)}`);
     page = await agent.follow(posted.location);
-  }
-  else if (options.consent === 'allow' || options.consent === 'deny') throw new Error('expected a consent page');
+  } else if (options.consent === 'allow' || options.consent === 'deny') throw new Error('expected a consent page');
   const redirect = page.location ? new URL(page.location) : undefined;
   return { agent, page, redirect, verifier, state, code: redirect?.searchParams.get('code') ?? undefined };
 }

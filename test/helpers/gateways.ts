@@ -51,14 +51,16 @@ export function gatewayProgram(kind: GatewayKind): string | undefined {
 export async function configuration(file: 'nginx.conf' | 'Caddyfile', port: number, setup: GatewaySetup): Promise<string> {
   const text = await readFile(join(DOCS, file), 'utf8');
   for (const documented of Object.values(DOCUMENTED)) if (!text.includes(documented)) throw new Error(`docs/gateway/${file} no longer names ${documented}`);
-  return text
-    .replaceAll(`listen ${DOCUMENTED.listen};`, `listen 127.0.0.1:${port};`)
-    // http:// in front: a site named by an address would get a certificate and HTTPS. The site
-    // still answers every host, as documented, on the loopback address only.
-    .replaceAll(`:${DOCUMENTED.listen} {`, `http://:${port} {\n\tbind 127.0.0.1`)
-    .replaceAll(DOCUMENTED.gateway, setup.gateway)
-    .replaceAll(DOCUMENTED.upstream, setup.upstream)
-    .replaceAll(DOCUMENTED.key, setup.key);
+  return (
+    text
+      .replaceAll(`listen ${DOCUMENTED.listen};`, `listen 127.0.0.1:${port};`)
+      // http:// in front: a site named by an address would get a certificate and HTTPS. The site
+      // still answers every host, as documented, on the loopback address only.
+      .replaceAll(`:${DOCUMENTED.listen} {`, `http://:${port} {\n\tbind 127.0.0.1`)
+      .replaceAll(DOCUMENTED.gateway, setup.gateway)
+      .replaceAll(DOCUMENTED.upstream, setup.upstream)
+      .replaceAll(DOCUMENTED.key, setup.key)
+  );
 }
 
 export async function startGateway(kind: GatewayKind, program: string, setup: GatewaySetup): Promise<RunningGateway> {
@@ -68,7 +70,9 @@ export async function startGateway(kind: GatewayKind, program: string, setup: Ga
   if (kind === 'nginx') {
     const documented = await configuration('nginx.conf', port, setup);
     const block = documented.slice(documented.indexOf('server {'));
-    const site = setup.serverNames ? setup.serverNames.map((name) => block.replace(`server_name ${NGINX_SERVER_NAME};`, `server_name ${name};`)).join('\n') : documented;
+    const site = setup.serverNames
+      ? setup.serverNames.map((name) => block.replace(`server_name ${NGINX_SERVER_NAME};`, `server_name ${name};`)).join('\n')
+      : documented;
     await writeFile(
       join(dir, 'nginx.conf'),
       `pid ${dir}/nginx.pid;\nerror_log ${dir}/error.log;\nevents {}\nhttp {\n  access_log off;\n` +
@@ -131,4 +135,3 @@ export async function startUpstream(): Promise<{ address: string; close(): Promi
       }),
   };
 }
-

@@ -2,8 +2,7 @@
 import { expect } from 'vitest';
 import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET } from './tollgate.js';
 
-export const basic = (id: string, secret: string) =>
-  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+export const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 export interface HttpResult<T = Record<string, unknown>> {
   status: number;

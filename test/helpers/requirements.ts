@@ -29,7 +29,10 @@ export async function redisAvailable(host = '127.0.0.1', port = 6379): Promise<b
   const listening = await new Promise<boolean>((resolve) => {
     const socket = new Socket();
     socket.setTimeout(1000);
-    socket.once('connect', () => resolve(true)).once('error', () => resolve(false)).once('timeout', () => resolve(false));
+    socket
+      .once('connect', () => resolve(true))
+      .once('error', () => resolve(false))
+      .once('timeout', () => resolve(false));
     socket.connect(port, host);
   });
   return available(`Redis on ${host}:${port}`, listening, 'start redis-server');
@@ -39,7 +42,11 @@ export async function redisAvailable(host = '127.0.0.1', port = 6379): Promise<b
 export const POSTGRES_BIN = process.env.POSTGRES_BIN ?? '/usr/lib/postgresql/15/bin';
 
 export function ownPostgresAvailable(): boolean {
-  return available(`PostgreSQL's server programs in ${POSTGRES_BIN}`, existsSync(`${POSTGRES_BIN}/initdb`), 'apt-get install -y postgresql-15, or set POSTGRES_BIN');
+  return available(
+    `PostgreSQL's server programs in ${POSTGRES_BIN}`,
+    existsSync(`${POSTGRES_BIN}/initdb`),
+    'apt-get install -y postgresql-15, or set POSTGRES_BIN',
+  );
 }
 
 /** Whether this process may mount a tmpfs (root with CAP_SYS_ADMIN): the full and read-only disk tests need it. */

@@ -76,7 +76,11 @@ export async function openTestDatabase({ empty = false, withKeys = false } = {})
 }
 
 /** A server on a fresh database, or on the store at `location` (left in place when it closes). */
-export async function startTollgate(env: Record<string, string> = {}, location?: DatabaseLocation, start: Pick<StartOptions, 'hashCheck'> = {}): Promise<TestTollgate> {
+export async function startTollgate(
+  env: Record<string, string> = {},
+  location?: DatabaseLocation,
+  start: Pick<StartOptions, 'hashCheck'> = {},
+): Promise<TestTollgate> {
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-test-'));
   await writeTestKeys(dataDir);
@@ -111,7 +115,10 @@ export async function startTollgate(env: Record<string, string> = {}, location?:
     running,
     db,
     get logs() {
-      return raw.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+      return raw
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
     },
     rawLogs: () => raw,
     async close() {

@@ -47,7 +47,13 @@ export function tokenRequest(base: string, client: AppClient, form: Record<strin
 }
 
 /** POSTs a form to `path` as `client`, authenticating as tokenRequest does. */
-export function clientRequest(base: string, path: string, client: AppClient, form: Record<string, string>, headers: Record<string, string> = {}): Promise<HttpResult> {
+export function clientRequest(
+  base: string,
+  path: string,
+  client: AppClient,
+  form: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<HttpResult> {
   return fetch(`${base}${path}`, {
     method: 'POST',
     headers: {
@@ -72,9 +78,21 @@ export interface SignInOptions extends Partial<AuthorizeOptions> {
 
 /** Signs `user` in through the pages and exchanges the code: the token response. */
 export async function signInForTokens(base: string, { client, user, ...options }: SignInOptions): Promise<HttpResult> {
-  const flow = await authorize(base, { clientId: client.client_id, redirectUri: REDIRECT_URI, scope: 'read', login: user.username, password: PASSWORD, ...options });
+  const flow = await authorize(base, {
+    clientId: client.client_id,
+    redirectUri: REDIRECT_URI,
+    scope: 'read',
+    login: user.username,
+    password: PASSWORD,
+    ...options,
+  });
   if (!flow.code) throw new Error(`no code: ${flow.page.status} ${flow.page.location} ${flow.page.text.slice(0, 300)}`);
-  const tokens = await tokenRequest(base, client, { grant_type: 'authorization_code', code: flow.code, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier });
+  const tokens = await tokenRequest(base, client, {
+    grant_type: 'authorization_code',
+    code: flow.code,
+    redirect_uri: REDIRECT_URI,
+    code_verifier: flow.verifier,
+  });
   if (tokens.status !== 200) throw new Error(`code exchange: ${tokens.status} ${JSON.stringify(tokens.body)}`);
   return tokens;
 }

@@ -15,11 +15,23 @@ const WRONG = 'wrong-secret-0123456789';
 type Method = 'basic' | 'post';
 
 /** POST `path` from `address` (X-Forwarded-For, with TRUST_PROXY) as `id` with `secret`, by `method`. */
-async function call(base: string, address: string, method: Method, id: string, secret: string, form: Record<string, string> = { grant_type: 'client_credentials' }, path = '/token') {
+async function call(
+  base: string,
+  address: string,
+  method: Method,
+  id: string,
+  secret: string,
+  form: Record<string, string> = { grant_type: 'client_credentials' },
+  path = '/token',
+) {
   const body = new URLSearchParams(method === 'post' ? { ...form, client_id: id, client_secret: secret } : form).toString();
   const response = await fetch(`${base}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': address, ...(method === 'basic' ? { authorization: basic(id, secret) } : {}) },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-forwarded-for': address,
+      ...(method === 'basic' ? { authorization: basic(id, secret) } : {}),
+    },
     body,
   });
   const text = await response.text();
@@ -58,7 +70,12 @@ const registerFor = (tollgate: TestTollgate, method: Method) =>
 describe('failure budgets count per address and per (client, address), never per client', () => {
   let tollgate: TestTollgate;
   beforeAll(async () => {
-    tollgate = await startTollgate({ RATE_LIMIT_ENABLED: 'true', TRUST_PROXY: 'true', RATE_LIMIT_CLIENT_AUTH_FAILURES: '3', RATE_LIMIT_CLIENT_AUTH_FAILURES_PER_IP: '6' });
+    tollgate = await startTollgate({
+      RATE_LIMIT_ENABLED: 'true',
+      TRUST_PROXY: 'true',
+      RATE_LIMIT_CLIENT_AUTH_FAILURES: '3',
+      RATE_LIMIT_CLIENT_AUTH_FAILURES_PER_IP: '6',
+    });
   });
   afterAll(() => tollgate?.close());
 
@@ -82,7 +99,9 @@ describe('failure budgets count per address and per (client, address), never per
 
   it('counts an IPv6 address as its /64, as the sign-in limits do', async () => {
     const victim = await registerClient(tollgate.url);
-    const guesses = await statusesOf(4, async () => call(tollgate.url, `2001:db8:1:2::${Math.floor(Math.random() * 0xffff).toString(16)}`, 'basic', victim.client_id, WRONG));
+    const guesses = await statusesOf(4, async () =>
+      call(tollgate.url, `2001:db8:1:2::${Math.floor(Math.random() * 0xffff).toString(16)}`, 'basic', victim.client_id, WRONG),
+    );
     expect(guesses).toEqual([401, 401, 401, 429]);
     expect((await call(tollgate.url, '2001:db8:1:3::1', 'basic', victim.client_id, victim.client_secret)).status).toBe(200);
   });
@@ -138,14 +157,20 @@ describe("a client's request budgets count its authenticated requests only", () 
     const server = await registerClient(tollgate.url, { resource_server: true });
     const form = { token: 'x'.repeat(43) };
     expect(await statusesOf(3, () => call(tollgate.url, '203.0.113.23', 'basic', server.client_id, WRONG, form, '/introspect'))).toEqual([401, 401, 401]);
-    expect(await statusesOf(3, () => call(tollgate.url, '198.51.100.23', 'basic', server.client_id, server.client_secret, form, '/introspect'))).toEqual([200, 200, 429]);
+    expect(await statusesOf(3, () => call(tollgate.url, '198.51.100.23', 'basic', server.client_id, server.client_secret, form, '/introspect'))).toEqual([
+      200, 200, 429,
+    ]);
   });
-
 });
 
 describe('a public client (no secret) spends its budget per address once the provider has found it', () => {
   it('at the token and revocation endpoints', async () => {
-    const tollgate = await startTollgate({ RATE_LIMIT_ENABLED: 'true', TRUST_PROXY: 'true', RATE_LIMIT_TOKEN_PER_CLIENT: '3', RATE_LIMIT_REVOKE_PER_CLIENT: '2' });
+    const tollgate = await startTollgate({
+      RATE_LIMIT_ENABLED: 'true',
+      TRUST_PROXY: 'true',
+      RATE_LIMIT_TOKEN_PER_CLIENT: '3',
+      RATE_LIMIT_REVOKE_PER_CLIENT: '2',
+    });
     try {
       const app = await registerAppClient(tollgate.url);
       expect(await statusesOf(4, () => refresh(tollgate.url, app, 'no-such-refresh-token'))).toEqual([400, 400, 400, 429]);
@@ -177,7 +202,8 @@ describe('failed requests of callers that did not authenticate in the audit trai
     const attacker = '203.0.113.24';
     await statusesOf(5, () => call(tollgate.url, attacker, 'basic', victim.client_id, WRONG));
     await statusesOf(2, () => call(tollgate.url, attacker, 'basic', 'nobody', WRONG));
-    const failures = async () => (await auditEvents(tollgate.url, { type: 'token.request_failed', outcome: 'failure', limit: '100' })).events.filter((e) => e.source_ip === attacker);
+    const failures = async () =>
+      (await auditEvents(tollgate.url, { type: 'token.request_failed', outcome: 'failure', limit: '100' })).events.filter((e) => e.source_ip === attacker);
     await waitFor(async () => (await failures()).length >= 2, 'the audited failures');
     // A request that writes an audit row later flushes the queue: nothing more from the attacker.
     expect((await call(tollgate.url, '198.51.100.24', 'basic', victim.client_id, victim.client_secret)).status).toBe(200);
@@ -185,7 +211,11 @@ describe('failed requests of callers that did not authenticate in the audit trai
     expect((await failures()).length).toBe(2);
     const metrics = await metricsText(tollgate.url);
     expect(metricValue(metrics, 'tollgate_rate_limit_rejections_total', { limit: 'audited_failures_ip' })).toBeGreaterThanOrEqual(5);
-    expect(tollgate.logs.filter((line) => line.msg === 'audit: failed requests from this address are no longer recorded until the window ends' && line.ip === attacker)).toHaveLength(1);
+    expect(
+      tollgate.logs.filter(
+        (line) => line.msg === 'audit: failed requests from this address are no longer recorded until the window ends' && line.ip === attacker,
+      ),
+    ).toHaveLength(1);
   });
 });
 
@@ -253,7 +283,11 @@ describe('argon2 work is bounded and the same for every client id', () => {
     // One verification running and two queued, on hashes with no failure (which nothing displaces): the gate is full.
     const held = [1, 2, 3].map((n) => gate.verify(`held hash ${n}`, 'presented'));
     try {
-      for (const [method, id] of [['basic', victim.client_id], ['post', victim.client_id], ['basic', 'nobody-at-all']] as [Method, string][]) {
+      for (const [method, id] of [
+        ['basic', victim.client_id],
+        ['post', victim.client_id],
+        ['basic', 'nobody-at-all'],
+      ] as [Method, string][]) {
         const refused = await call(tollgate.url, '203.0.113.31', method, id, WRONG);
         expect(refused.status).toBe(503);
         expect(refused.body).toEqual({ error: 'temporarily_unavailable', error_description: expect.any(String) });
@@ -261,7 +295,10 @@ describe('argon2 work is bounded and the same for every client id', () => {
       }
       // The issuance handler's answer and the provider's (a query leaves the request to it) agree.
       const form = { grant_type: 'client_credentials' };
-      const [handler, provider] = [await call(tollgate.url, '203.0.113.31', 'basic', victim.client_id, WRONG, form, '/token'), await call(tollgate.url, '203.0.113.31', 'basic', victim.client_id, WRONG, form, '/token?via=koa')];
+      const [handler, provider] = [
+        await call(tollgate.url, '203.0.113.31', 'basic', victim.client_id, WRONG, form, '/token'),
+        await call(tollgate.url, '203.0.113.31', 'basic', victim.client_id, WRONG, form, '/token?via=koa'),
+      ];
       expect([provider.status, provider.body]).toEqual([handler.status, handler.body]);
       expect(comparable(provider.headers)).toEqual(comparable(handler.headers));
       expect((await call(tollgate.url, '198.51.100.33', 'basic', remembered.client_id, remembered.client_secret)).status).toBe(200);
@@ -283,7 +320,9 @@ describe('a flood of wrong secrets from many addresses does not starve a new cli
   let tollgate: TestTollgate;
   const holdable = holdableCheck();
   beforeAll(async () => {
-    tollgate = await startTollgate({ RATE_LIMIT_ENABLED: 'true', TRUST_PROXY: 'true', ARGON2_CONCURRENCY: '1', ARGON2_QUEUE_MAX: '4' }, undefined, { hashCheck: holdable.check });
+    tollgate = await startTollgate({ RATE_LIMIT_ENABLED: 'true', TRUST_PROXY: 'true', ARGON2_CONCURRENCY: '1', ARGON2_QUEUE_MAX: '4' }, undefined, {
+      hashCheck: holdable.check,
+    });
   });
   afterAll(() => tollgate?.close());
 

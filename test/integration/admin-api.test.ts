@@ -38,12 +38,19 @@ async function raw(method: string, path: string, body: string, contentType: stri
 }
 
 describe('the admin token guards every spelling of the admin paths', () => {
-  it.each(['/ADMIN/clients', '/Admin/users', '/admin/CLIENTS', '/aDmIn/audit', '/admin//clients', '/ADMIN'])('%s without a token is no admin answer', async (path) => {
-    const response = await fetch(`${tollgate.url}${path}`);
-    expect([401, 404]).toContain(response.status);
-    const created = await fetch(`${tollgate.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_name: 'intruder' }) });
-    expect([401, 404, 405]).toContain(created.status);
-  });
+  it.each(['/ADMIN/clients', '/Admin/users', '/admin/CLIENTS', '/aDmIn/audit', '/admin//clients', '/ADMIN'])(
+    '%s without a token is no admin answer',
+    async (path) => {
+      const response = await fetch(`${tollgate.url}${path}`);
+      expect([401, 404]).toContain(response.status);
+      const created = await fetch(`${tollgate.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ client_name: 'intruder' }),
+      });
+      expect([401, 404, 405]).toContain(created.status);
+    },
+  );
 });
 
 describe('client lifecycle', () => {
@@ -230,11 +237,15 @@ describe('input validation', () => {
   });
 
   it('refuses JSON nested deeper than 32 levels with 400 naming the limit, on every route with a body', async () => {
-    const id = ((await api('POST', '/clients', {})).body.client_id as string);
+    const id = (await api('POST', '/clients', {})).body.client_id as string;
     // 10 KB of 5,000 nested arrays, alone or as a field's value, and one level past the limit.
     const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
     const bodies = [deep, `{"client_name":${deep}}`, `{"client_name":"x","scope":${'['.repeat(32)}${']'.repeat(32)}}`];
-    for (const [method, path] of [['POST', '/clients'], ['PATCH', `/clients/${id}`], ['POST', `/clients/${id}/secret`]] as const) {
+    for (const [method, path] of [
+      ['POST', '/clients'],
+      ['PATCH', `/clients/${id}`],
+      ['POST', `/clients/${id}/secret`],
+    ] as const) {
       for (const body of bodies) {
         const response = await raw(method, path, body, 'application/json');
         expect(response.status, `${method} ${path} ${body.slice(0, 40)}`).toBe(400);

@@ -28,8 +28,24 @@ describe.each(cliStores)('the admin CLI beside a server on the $name store', (ki
     let secret: string;
 
     it('creates a client, printing its secret once', async () => {
-      const created = await run('client', 'create', '--id', 'cli-billing', '--name', 'Billing', '--scope', 'read write', '--default-scope', 'read',
-        '--ttl', '600', '--resource-server', 'true', '--auth-method', 'client_secret_post');
+      const created = await run(
+        'client',
+        'create',
+        '--id',
+        'cli-billing',
+        '--name',
+        'Billing',
+        '--scope',
+        'read write',
+        '--default-scope',
+        'read',
+        '--ttl',
+        '600',
+        '--resource-server',
+        'true',
+        '--auth-method',
+        'client_secret_post',
+      );
       expect(created.code, created.stderr).toBe(0);
       expect(created.stderr).toBe('');
       expect(created.json).toMatchObject({
@@ -75,14 +91,38 @@ describe.each(cliStores)('the admin CLI beside a server on the $name store', (ki
     });
 
     it('updates a client', async () => {
-      const updated = await run('client', 'update', 'cli-billing', '--name', 'Billing v2', '--scope', 'read', '--ttl', 'default',
-        '--resource-server', 'false', '--disabled', 'true');
+      const updated = await run(
+        'client',
+        'update',
+        'cli-billing',
+        '--name',
+        'Billing v2',
+        '--scope',
+        'read',
+        '--ttl',
+        'default',
+        '--resource-server',
+        'false',
+        '--disabled',
+        'true',
+      );
       expect(updated.code, updated.stderr).toBe(0);
-      expect(updated.json).toMatchObject({ client_id: 'cli-billing', client_name: 'Billing v2', scope: 'read', default_scope: 'read', resource_server: false, disabled: true });
+      expect(updated.json).toMatchObject({
+        client_id: 'cli-billing',
+        client_name: 'Billing v2',
+        scope: 'read',
+        default_scope: 'read',
+        resource_server: false,
+        disabled: true,
+      });
       expect(updated.json).not.toHaveProperty('access_token_ttl');
       expect(updated.json).not.toHaveProperty('client_secret');
 
-      expectFailure(await run('client', 'update', 'cli-billing', '--default-scope', 'write'), 1, /^tollgate-admin: default_scope must be a subset of scope \(--default-scope\)$/);
+      expectFailure(
+        await run('client', 'update', 'cli-billing', '--default-scope', 'write'),
+        1,
+        /^tollgate-admin: default_scope must be a subset of scope \(--default-scope\)$/,
+      );
     });
 
     it('rotates a secret', async () => {
@@ -113,9 +153,36 @@ describe.each(cliStores)('the admin CLI beside a server on the $name store', (ki
     });
 
     it('creates a public sign-in client that signs a user in with PKCE and DPoP at once', { timeout: 60_000 }, async () => {
-      const created = await run('client', 'create', '--id', 'cli-app', '--name', 'App', '--grant-type', 'authorization_code', '--grant-type', 'refresh_token',
-        '--redirect-uri', REDIRECT_URI, '--redirect-uri', 'https://app.example/callback', '--auth-method', 'none', '--dpop', 'true',
-        '--scope', 'read write', '--default-scope', 'read', '--refresh-idle-ttl', '3600', '--refresh-absolute-ttl', '86400', '--refresh-reuse-grace', '5');
+      const created = await run(
+        'client',
+        'create',
+        '--id',
+        'cli-app',
+        '--name',
+        'App',
+        '--grant-type',
+        'authorization_code',
+        '--grant-type',
+        'refresh_token',
+        '--redirect-uri',
+        REDIRECT_URI,
+        '--redirect-uri',
+        'https://app.example/callback',
+        '--auth-method',
+        'none',
+        '--dpop',
+        'true',
+        '--scope',
+        'read write',
+        '--default-scope',
+        'read',
+        '--refresh-idle-ttl',
+        '3600',
+        '--refresh-absolute-ttl',
+        '86400',
+        '--refresh-reuse-grace',
+        '5',
+      );
       expect(created.code, created.stderr).toBe(0);
       expect(created.json).toMatchObject({
         client_id: 'cli-app',
@@ -148,11 +215,25 @@ describe.each(cliStores)('the admin CLI beside a server on the $name store', (ki
       const refreshed = await tokenRequest(url, app, again, { dpop: key.proof(`${url}/token`) });
       expect(refreshed.status, JSON.stringify(refreshed.body)).toBe(200);
 
-      const updated = await run('client', 'update', 'cli-app', '--dpop', 'false', '--redirect-uri', 'https://app.example/other', '--refresh-idle-ttl', 'default');
+      const updated = await run(
+        'client',
+        'update',
+        'cli-app',
+        '--dpop',
+        'false',
+        '--redirect-uri',
+        'https://app.example/other',
+        '--refresh-idle-ttl',
+        'default',
+      );
       expect(updated.code, updated.stderr).toBe(0);
       expect(updated.json).toMatchObject({ dpop_bound_access_tokens: false, redirect_uris: ['https://app.example/other'] });
       expect(updated.json).not.toHaveProperty('refresh_token_idle_ttl');
-      expectFailure(await run('client', 'update', 'cli-app', '--redirect-uri', 'none'), 64, /redirect_uris: authorization_code requires at least one redirect URI \(--redirect-uri\)$/);
+      expectFailure(
+        await run('client', 'update', 'cli-app', '--redirect-uri', 'none'),
+        64,
+        /redirect_uris: authorization_code requires at least one redirect URI \(--redirect-uri\)$/,
+      );
     });
   });
 
@@ -160,8 +241,24 @@ describe.each(cliStores)('the admin CLI beside a server on the $name store', (ki
     let id: string;
 
     it('creates a resource server and prints it with its id', async () => {
-      const created = await run('resource-server', 'create', '--identifier', 'https://orders.example/api', '--name', 'Orders', '--scope', 'orders:read orders:write',
-        '--format', 'jwt', '--ttl', '120', '--alg', 'ES256', '--dpop', 'true');
+      const created = await run(
+        'resource-server',
+        'create',
+        '--identifier',
+        'https://orders.example/api',
+        '--name',
+        'Orders',
+        '--scope',
+        'orders:read orders:write',
+        '--format',
+        'jwt',
+        '--ttl',
+        '120',
+        '--alg',
+        'ES256',
+        '--dpop',
+        'true',
+      );
       expect(created.code, created.stderr).toBe(0);
       expect(created.stderr).toBe('');
       expect(created.json).toMatchObject({
@@ -180,7 +277,11 @@ describe.each(cliStores)('the admin CLI beside a server on the $name store', (ki
 
     it('refuses a taken identifier, and an invalid one naming the option', async () => {
       expectFailure(await run('resource-server', 'create', '--identifier', 'https://orders.example/api', '--name', 'Again'), 1, 'already exists');
-      expectFailure(await run('resource-server', 'create', '--identifier', 'orders', '--name', 'Orders'), 64, /identifier: must be an absolute URI \(--identifier\)/);
+      expectFailure(
+        await run('resource-server', 'create', '--identifier', 'orders', '--name', 'Orders'),
+        64,
+        /identifier: must be an absolute URI \(--identifier\)/,
+      );
       expectFailure(await run('resource-server', 'create', '--identifier', `${tollgate().url}/`, '--name', 'Issuer'), 64, 'must not be the issuer');
       expectFailure(await run('resource-server', 'create', '--name', 'Orders'), 64, /identifier.*\(--identifier\)/);
       expectFailure(await run('resource-server', 'create', '--identifier', 'https://x.example', '--name', 'X', '--alg', 'HS256'), 64, /signing_alg.*\(--alg\)/);
@@ -231,23 +332,43 @@ describe.each(cliStores)('the admin CLI beside a server on the $name store', (ki
     afterAll(() => rm(dir, { recursive: true, force: true }));
 
     it('sets the gateway route rules from a YAML or a JSON file, and prints them', async () => {
-      const created = await run('resource-server', 'create', '--identifier', 'https://items.example/api', '--name', 'Items', '--public-base-url', 'https://items.example', '--case-sensitive-paths', 'true');
+      const created = await run(
+        'resource-server',
+        'create',
+        '--identifier',
+        'https://items.example/api',
+        '--name',
+        'Items',
+        '--public-base-url',
+        'https://items.example',
+        '--case-sensitive-paths',
+        'true',
+      );
       expect(created.code, created.stderr).toBe(0);
       expect(created.json.public_base_url).toBe('https://items.example');
       expect(created.json.case_sensitive_paths).toBe(true);
       id = created.json.id as string;
       expect((await run('resource-server', 'routes', 'get', id)).json).toEqual({ id, routes: [] });
 
-      await writeFile(join(dir, 'rules.yaml'), 'routes:\n  - path: /health\n    public: true\n  - path: /items/**\n    methods: [GET]\n    scopes_any: [items:read, items:write]\n');
+      await writeFile(
+        join(dir, 'rules.yaml'),
+        'routes:\n  - path: /health\n    public: true\n  - path: /items/**\n    methods: [GET]\n    scopes_any: [items:read, items:write]\n',
+      );
       const set = await run('resource-server', 'routes', 'set', id, '--file', join(dir, 'rules.yaml'));
       expect(set.code, set.stderr).toBe(0);
-      const rules = [{ path: '/health', public: true }, { path: '/items/**', methods: ['GET'], scopes_any: ['items:read', 'items:write'] }];
+      const rules = [
+        { path: '/health', public: true },
+        { path: '/items/**', methods: ['GET'], scopes_any: ['items:read', 'items:write'] },
+      ];
       expect(set.json).toEqual({ id, routes: rules });
       expect((await run('resource-server', 'routes', 'get', id)).json).toEqual({ id, routes: rules });
 
       await writeFile(join(dir, 'rules.json'), JSON.stringify({ routes: [{ host: 'items.example', path: '/**', scopes_all: ['items:read'] }] }));
       expect((await run('resource-server', 'routes', 'set', id, '--file', join(dir, 'rules.json'))).code).toBe(0);
-      expect((await run('resource-server', 'routes', 'get', id)).json).toEqual({ id, routes: [{ host: 'items.example', path: '/**', scopes_all: ['items:read'] }] });
+      expect((await run('resource-server', 'routes', 'get', id)).json).toEqual({
+        id,
+        routes: [{ host: 'items.example', path: '/**', scopes_all: ['items:read'] }],
+      });
       // From standard input too.
       const piped = await runAdmin(env(), ['resource-server', 'routes', 'set', id, '--file', '-'], JSON.stringify({ routes: rules }));
       expect(piped.json).toEqual({ id, routes: rules });
@@ -291,7 +412,7 @@ describe('command line errors', () => {
     }
   });
 
-  it('prints one command\'s usage and a line per option for --help, without opening the database', async () => {
+  it("prints one command's usage and a line per option for --help, without opening the database", async () => {
     const help = await runAdmin(env(), ['client', 'create', '--help']);
     expect(help.code, help.stderr).toBe(0);
     expect(help.stderr).toBe('');
@@ -305,10 +426,28 @@ describe('command line errors', () => {
   });
 
   it.each([
-    ['client', 'create'], ['client', 'list'], ['client', 'get'], ['client', 'update'], ['client', 'delete'], ['client', 'rotate-secret'],
-    ['user', 'create'], ['user', 'list'], ['user', 'get'], ['user', 'update'], ['user', 'delete'], ['user', 'consents'], ['user', 'revoke-consent'],
-    ['resource-server', 'create'], ['resource-server', 'list'], ['resource-server', 'get'], ['resource-server', 'update'], ['resource-server', 'delete'],
-    ['audit', 'list'], ['audit', 'prune'], ['keys', 'list'], ['keys', 'rotate'],
+    ['client', 'create'],
+    ['client', 'list'],
+    ['client', 'get'],
+    ['client', 'update'],
+    ['client', 'delete'],
+    ['client', 'rotate-secret'],
+    ['user', 'create'],
+    ['user', 'list'],
+    ['user', 'get'],
+    ['user', 'update'],
+    ['user', 'delete'],
+    ['user', 'consents'],
+    ['user', 'revoke-consent'],
+    ['resource-server', 'create'],
+    ['resource-server', 'list'],
+    ['resource-server', 'get'],
+    ['resource-server', 'update'],
+    ['resource-server', 'delete'],
+    ['audit', 'list'],
+    ['audit', 'prune'],
+    ['keys', 'list'],
+    ['keys', 'rotate'],
   ])('%s %s --help exits 0 with its usage and description', async (family, command) => {
     const help = await runAdmin(env(), [family, command, '--help']);
     expect(help.code, help.stderr).toBe(0);
@@ -323,11 +462,28 @@ describe('command line errors', () => {
     [['client', 'create', '--scope', 'read', '--default-scope', 'write'], /default_scope: must be a subset of scope/],
     [['client', 'create', '--id', 'has space'], /client_id.*--id/],
     [['client', 'create', '--auth-method', 'none'], /token_endpoint_auth_method.*--auth-method/],
-    [['client', 'create', '--auth-method', 'none', '--grant-type', 'authorization_code', '--redirect-uri', 'https://a.example/cb', '--resource-server', 'true'], /resource_server.*\(--resource-server\)/],
+    [
+      [
+        'client',
+        'create',
+        '--auth-method',
+        'none',
+        '--grant-type',
+        'authorization_code',
+        '--redirect-uri',
+        'https://a.example/cb',
+        '--resource-server',
+        'true',
+      ],
+      /resource_server.*\(--resource-server\)/,
+    ],
     [['client', 'create', '--grant-type', 'implicit'], /grant_types.*\(--grant-type\)/],
     [['client', 'create', '--grant-type', 'refresh_token'], /grant_types: refresh_token requires authorization_code .*\(--grant-type\)$/],
     [['client', 'create', '--grant-type', 'authorization_code'], /redirect_uris: authorization_code requires at least one redirect URI \(--redirect-uri\)/],
-    [['client', 'create', '--grant-type', 'authorization_code', '--redirect-uri', 'http://app.example/cb'], /redirect_uris.*must use https.*\(--redirect-uri\)/],
+    [
+      ['client', 'create', '--grant-type', 'authorization_code', '--redirect-uri', 'http://app.example/cb'],
+      /redirect_uris.*must use https.*\(--redirect-uri\)/,
+    ],
     [['client', 'create', '--dpop', 'yes'], /dpop_bound_access_tokens.*\(--dpop\)/],
     [['client', 'create', '--refresh-idle-ttl', '10'], /refresh_token_idle_ttl.*\(--refresh-idle-ttl\)/],
     [['client', 'create', '--refresh-absolute-ttl', 'x'], /refresh_token_absolute_ttl.*\(--refresh-absolute-ttl\)/],

@@ -30,7 +30,10 @@ interface Query {
 }
 
 /** The first query that names the record with this id: a write's read of it. */
-const lookupOf = (id: string) => ({ args }: Query) => (args as { where?: { id?: unknown } } | undefined)?.where?.id === id;
+const lookupOf =
+  (id: string) =>
+  ({ args }: Query) =>
+    (args as { where?: { id?: unknown } } | undefined)?.where?.id === id;
 
 /**
  * Sends `request` and, right after the server's first query that `after` picks, deletes a record
@@ -127,10 +130,11 @@ async function createResourceServer(): Promise<string> {
 }
 
 describe('a resource server deleted meanwhile', () => {
-
   it('is not found by a change', async () => {
     const id = await createResourceServer();
-    const race = await racingDelete(`/resource-servers/${id}`, lookupOf(id), () => api('PATCH', `/resource-servers/${id}`, { name: 'renamed', scopes: ['read'] }));
+    const race = await racingDelete(`/resource-servers/${id}`, lookupOf(id), () =>
+      api('PATCH', `/resource-servers/${id}`, { name: 'renamed', scopes: ['read'] }),
+    );
     await expectGone(race, `resource server ${id}`, `/resource-servers/${id}`);
   });
 
@@ -179,7 +183,14 @@ describe('a user or an application deleted while the consent page is open', () =
       const app = await registerAppClient(tollgate.url);
       const person = await createUser(tollgate.url);
       const agent = new BrowserAgent(tollgate.url);
-      const query = new URLSearchParams({ client_id: app.client_id, redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'read', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' });
+      const query = new URLSearchParams({
+        client_id: app.client_id,
+        redirect_uri: REDIRECT_URI,
+        response_type: 'code',
+        scope: 'read',
+        code_challenge: pkcePair().challenge,
+        code_challenge_method: 'S256',
+      });
       const login = await agent.follow(`/auth?${query}`);
       const uid = /action="\/interaction\/([\w-]+)\/login"/.exec(login.text)![1]!;
       const signedIn = await agent.post(`/interaction/${uid}/login`, { csrf: csrfOf(login.text), login: person.username, password: PASSWORD });

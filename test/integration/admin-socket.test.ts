@@ -60,7 +60,9 @@ describe.each(cliStores)('the admin socket on the $name store', ({ open }) => {
       try {
         const tollgate = await startOn(store);
         try {
-          expect(tollgate.logs).toContainEqual(expect.objectContaining({ reason: expect.stringMatching(/another process serves/), msg: expect.stringMatching(/^admin socket not served/) }));
+          expect(tollgate.logs).toContainEqual(
+            expect.objectContaining({ reason: expect.stringMatching(/another process serves/), msg: expect.stringMatching(/^admin socket not served/) }),
+          );
           expect((await admin(tollgate.url, 'GET', '/clients/stale-one')).status).toBe(200);
         } finally {
           await tollgate.close();
@@ -118,13 +120,35 @@ describe.each(cliStores)('the admin socket on the $name store', ({ open }) => {
     });
 
     it('names the option that sets a field the server refuses', async () => {
-      expectFailure(await cli('client', 'update', 'sock-billing', '--grant-type', 'authorization_code'), 64,
-        /^tollgate-admin: redirect_uris: authorization_code requires at least one redirect URI \(--redirect-uri\)$/);
-      expectFailure(await cli('client', 'update', 'sock-billing', '--default-scope', 'write'), 1, /^tollgate-admin: default_scope must be a subset of scope \(--default-scope\)$/);
+      expectFailure(
+        await cli('client', 'update', 'sock-billing', '--grant-type', 'authorization_code'),
+        64,
+        /^tollgate-admin: redirect_uris: authorization_code requires at least one redirect URI \(--redirect-uri\)$/,
+      );
+      expectFailure(
+        await cli('client', 'update', 'sock-billing', '--default-scope', 'write'),
+        1,
+        /^tollgate-admin: default_scope must be a subset of scope \(--default-scope\)$/,
+      );
       expectFailure(await cli('client', 'create', '--id', 'sock-billing'), 1, /^tollgate-admin: client sock-billing already exists \(--id\)$/);
-      expectFailure(await cli('client', 'update', 'sock-billing', '--auth-method', 'none'), 1, /^tollgate-admin: a client cannot change between public \(none\) and confidential: register a new client \(--auth-method\)$/);
+      expectFailure(
+        await cli('client', 'update', 'sock-billing', '--auth-method', 'none'),
+        1,
+        /^tollgate-admin: a client cannot change between public \(none\) and confidential: register a new client \(--auth-method\)$/,
+      );
       // A field the command has no option for is named as the API names it, and no option is made up.
-      const app = await cli('client', 'create', '--id', 'sock-app', '--auth-method', 'none', '--grant-type', 'authorization_code', '--redirect-uri', 'https://app.example/cb');
+      const app = await cli(
+        'client',
+        'create',
+        '--id',
+        'sock-app',
+        '--auth-method',
+        'none',
+        '--grant-type',
+        'authorization_code',
+        '--redirect-uri',
+        'https://app.example/cb',
+      );
       expect(app.code, app.stderr).toBe(0);
       expectFailure(await cli('client', 'rotate-secret', 'sock-app'), 1, /^tollgate-admin: a public client \(token_endpoint_auth_method none\) has no secret$/);
       expectFailure(await cli('user', 'update', 'nobody-here', '--disabled', 'true'), 1, /^tollgate-admin: user nobody-here not found$/);
@@ -166,7 +190,6 @@ describe.each(cliStores)('the admin socket on the $name store', ({ open }) => {
     });
   });
 });
-
 
 describe('a DATA_DIR too deep for a Unix socket path', () => {
   it('is no socket to the CLI, which then opens the database, and the server says why it serves none', async () => {

@@ -56,7 +56,7 @@ async function introspectionSetup() {
 }
 
 describe('successful introspections in the audit trail (AUDIT_INTROSPECTIONS=aggregate, the default)', () => {
-  it("are one row per caller, token client and minute, with the count and first and last times; inactive answers and failures stay one row each; the dashboard sums the counts", async () => {
+  it('are one row per caller, token client and minute, with the count and first and last times; inactive answers and failures stay one row each; the dashboard sums the counts', async () => {
     const { client, rs, introspect, rows } = await introspectionSetup();
     const first = startOfNextMinute();
     await introspect(3);
@@ -99,7 +99,11 @@ describe('successful introspections in the audit trail (AUDIT_INTROSPECTIONS=agg
     const write = async (introspections: 'aggregate' | 'each') => {
       const audit = new AuditLog(tollgate.db, log, { flushIntervalMs: 60_000, queueMax: 1000, introspections });
       const actor = `shutdown-${introspections}-${randomUUID()}`;
-      for (let i = 0; i < 4; i += 1) audit.tally({ type: 'token.introspected', actor, clientId: 'c', details: { active: true } }, undefined, { subject: `s${i}`, details: { token_id: `t${i}` } });
+      for (let i = 0; i < 4; i += 1)
+        audit.tally({ type: 'token.introspected', actor, clientId: 'c', details: { active: true } }, undefined, {
+          subject: `s${i}`,
+          details: { token_id: `t${i}` },
+        });
       await audit.close();
       return (await auditEvents(tollgate.url, { actor })).events;
     };
@@ -150,10 +154,15 @@ describe('the audit trail', () => {
 
     const introspections = byType((await auditEvents(tollgate.url, { actor: rs.client_id, type: 'token.introspected' })).events, 'token.introspected');
     // The inactive answer is its own row at once; the active one is its minute's tally, written once the minute is over.
-    expect(introspections).toEqual([expect.objectContaining({ count: 1, request_id: expect.any(String), details: expect.objectContaining({ active: false, token_id: sha256(accessToken) }) })]);
+    expect(introspections).toEqual([
+      expect.objectContaining({ count: 1, request_id: expect.any(String), details: expect.objectContaining({ active: false, token_id: sha256(accessToken) }) }),
+    ]);
     advanceClock(MINUTE);
     const later = (await auditEvents(tollgate.url, { actor: rs.client_id, type: 'token.introspected' })).events;
-    expect(later.map((e) => [e.details.active, e.count])).toEqual([[true, 1], [false, 1]]);
+    expect(later.map((e) => [e.details.active, e.count])).toEqual([
+      [true, 1],
+      [false, 1],
+    ]);
     expect(later[0]).toMatchObject({ client_id: client.client_id, subject: null, request_id: null });
   });
 
@@ -165,7 +174,12 @@ describe('the audit trail', () => {
     expect((await clientCredentialsToken(tollgate.url, client.client_id, wrong)).status).toBe(401);
     const { events } = await auditEvents(tollgate.url, { client_id: client.client_id, outcome: 'failure' });
     expect(events).toEqual([
-      expect.objectContaining({ type: 'token.request_failed', outcome: 'failure', client_id: client.client_id, details: expect.objectContaining({ error: 'invalid_client', grant_type: 'client_credentials' }) }),
+      expect.objectContaining({
+        type: 'token.request_failed',
+        outcome: 'failure',
+        client_id: client.client_id,
+        details: expect.objectContaining({ error: 'invalid_client', grant_type: 'client_credentials' }),
+      }),
     ]);
   });
 
@@ -179,7 +193,10 @@ describe('the audit trail', () => {
     expect((await admin(tollgate.url, 'DELETE', `/clients/${client.client_id}`, undefined, token)).status).toBe(204);
     expect((await admin(tollgate.url, 'DELETE', `/clients/${client.client_id}`, undefined, token)).status).toBe(404);
 
-    const { events } = await auditEvents(tollgate.url, { client_id: client.client_id, type: 'client.created,client.updated,client.secret_rotated,client.deleted' });
+    const { events } = await auditEvents(tollgate.url, {
+      client_id: client.client_id,
+      type: 'client.created,client.updated,client.secret_rotated,client.deleted',
+    });
     expect(events.map((e) => [e.type, e.outcome])).toEqual([
       ['client.deleted', 'failure'],
       ['client.deleted', 'success'],
@@ -202,7 +219,11 @@ describe('the audit trail', () => {
     const denied = await auditEvents(tollgate.url, { type: 'admin.denied' });
     expect(denied.events[0]).toMatchObject({ details: { status: 401, method: 'DELETE', route: '/admin/clients/:id' } });
 
-    const notJson = await fetch(`${tollgate.url}/admin/clients`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"client_name":' });
+    const notJson = await fetch(`${tollgate.url}/admin/clients`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: '{"client_name":',
+    });
     expect(notJson.status).toBe(400);
     const created = await auditEvents(tollgate.url, { type: 'client.created' });
     expect(created.events[0]).toMatchObject({ outcome: 'failure', actor: ADMIN_CLIENT_ID, details: { status: 400 } });
@@ -247,7 +268,12 @@ describe('the audit trail', () => {
     expect(new Set(seen).size).toBe(5);
     expect([...seen].sort((a, b) => Number(BigInt(b) - BigInt(a)))).toEqual(seen);
 
-    const inRange = await auditEvents(tollgate.url, { client_id: client.client_id, type: 'token.issued', since: started, until: new Date(Date.now() + 60_000).toISOString() });
+    const inRange = await auditEvents(tollgate.url, {
+      client_id: client.client_id,
+      type: 'token.issued',
+      since: started,
+      until: new Date(Date.now() + 60_000).toISOString(),
+    });
     expect(inRange.events).toHaveLength(5);
     expect((await auditEvents(tollgate.url, { client_id: client.client_id, since: new Date(Date.now() + 60_000).toISOString() })).events).toEqual([]);
     expect((await auditEvents(tollgate.url, { client_id: client.client_id, until: started })).events).toEqual([]);
@@ -279,7 +305,9 @@ describe('the audit trail', () => {
   });
 
   it('prunes events older than the retention period and keeps the rest', async () => {
-    const old = await tollgate.db.prisma.auditEvent.create({ data: { type: 'token.issued', outcome: 'success', time: new Date(Date.now() - 91 * 86_400_000) } });
+    const old = await tollgate.db.prisma.auditEvent.create({
+      data: { type: 'token.issued', outcome: 'success', time: new Date(Date.now() - 91 * 86_400_000) },
+    });
     const before = await tollgate.db.prisma.auditEvent.count();
     expect(await pruneAuditEvents(tollgate.db, 90)).toBe(1);
     expect(await tollgate.db.prisma.auditEvent.findUnique({ where: { id: old.id } })).toBeNull();

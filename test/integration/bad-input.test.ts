@@ -41,8 +41,7 @@ async function send(path: string, init: RequestInit & { duplex?: 'half' } = {}):
   return { path, method: init.method ?? 'POST', status: response.status, headers: response.headers, text: await response.text() };
 }
 
-const post = (path: string, body: string, headers: Record<string, string> = {}) =>
-  send(path, { body, headers: { 'content-type': FORM, ...headers } });
+const post = (path: string, body: string, headers: Record<string, string> = {}) => send(path, { body, headers: { 'content-type': FORM, ...headers } });
 
 const auth = () => ({ authorization: basic(client.client_id, client.client_secret) });
 
@@ -112,7 +111,11 @@ describe('request bodies', () => {
       ['/admin/users', { 'content-type': 'application/json', authorization: `Bearer ${admin}` }, '{"username":"x"}'],
       ['/interaction/abc/login', { 'content-type': FORM }, 'login=a&password=b'],
       ['/auth', { 'content-type': FORM }, 'client_id=x'],
-      ...ENDPOINTS.map((path): [string, Record<string, string>, string] => [path, { 'content-type': FORM, ...auth() }, `grant_type=client_credentials&token=${token}`]),
+      ...ENDPOINTS.map((path): [string, Record<string, string>, string] => [
+        path,
+        { 'content-type': FORM, ...auth() },
+        `grant_type=client_credentials&token=${token}`,
+      ]),
     ];
     for (const [path, headers, body] of requests) {
       for (const encoding of ['gzip', 'deflate', 'br', 'x-unknown']) {
@@ -149,12 +152,16 @@ describe('request bodies', () => {
 });
 
 describe('grant types', () => {
-  it.each(['password', 'implicit', 'urn:ietf:params:oauth:grant-type:device_code', 'urn:ietf:params:oauth:grant-type:token-exchange', 'CLIENT_CREDENTIALS', 'made-up'])(
-    'answers grant_type=%s with unsupported_grant_type',
-    async (grantType) => {
-      expectOAuthError(await post('/token', new URLSearchParams({ grant_type: grantType }).toString(), auth()), 400, 'unsupported_grant_type');
-    },
-  );
+  it.each([
+    'password',
+    'implicit',
+    'urn:ietf:params:oauth:grant-type:device_code',
+    'urn:ietf:params:oauth:grant-type:token-exchange',
+    'CLIENT_CREDENTIALS',
+    'made-up',
+  ])('answers grant_type=%s with unsupported_grant_type', async (grantType) => {
+    expectOAuthError(await post('/token', new URLSearchParams({ grant_type: grantType }).toString(), auth()), 400, 'unsupported_grant_type');
+  });
 
   it('answers a missing grant_type with invalid_request', async () => {
     const body = expectOAuthError(await post('/token', 'scope=read', auth()), 400, 'invalid_request');
@@ -178,7 +185,16 @@ describe('client authentication', () => {
 
   it.each(ENDPOINTS)('%s refuses malformed Basic headers with 400 invalid_request', async (path) => {
     const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
-    for (const header of ['Basic !!!not-base64', `Basic ${b64('no-colon-here')}`, 'Basic ', 'Basic', `Basic ${b64(':')}`, `Basic ${b64(`${client.client_id}:`)}`, 'Basic a b', 'Bearer abc']) {
+    for (const header of [
+      'Basic !!!not-base64',
+      `Basic ${b64('no-colon-here')}`,
+      'Basic ',
+      'Basic',
+      `Basic ${b64(':')}`,
+      `Basic ${b64(`${client.client_id}:`)}`,
+      'Basic a b',
+      'Bearer abc',
+    ]) {
       expectOAuthError(await post(path, `${grant}&token=${token}`, { authorization: header }), 400, 'invalid_request');
     }
   });
@@ -235,7 +251,15 @@ describe('hostile parameter values', () => {
 
   it('refuses NUL in an authorization request’s parameters without a 500, and token requests alongside still get their tokens', async () => {
     const app = await registerAppClient(tollgate.url);
-    const valid = { client_id: app.client_id, redirect_uri: REDIRECT_URI, response_type: 'code', code_challenge: pkcePair().challenge, code_challenge_method: 'S256', scope: 'read', state: 's' };
+    const valid = {
+      client_id: app.client_id,
+      redirect_uri: REDIRECT_URI,
+      response_type: 'code',
+      code_challenge: pkcePair().challenge,
+      code_challenge_method: 'S256',
+      scope: 'read',
+      state: 's',
+    };
     for (const parameter of ['state', 'login_hint', 'display']) {
       const query = new URLSearchParams({ ...valid, [parameter]: 'a\u0000b' });
       const [authorization, ...tokens] = await Promise.all([
@@ -262,11 +286,17 @@ describe('hostile parameter values', () => {
 });
 
 describe('admin API input', () => {
-  it.each(['0000-01-01T00:00:00Z', '0001-01-01T00:00:00+01:00', '9999-12-31T23:59:59-14:00'])('answers GET /admin/audit?since=%s without a 500', async (since) => {
-    const reply = await send(`/admin/audit?${new URLSearchParams({ since })}`, { method: 'GET', headers: { authorization: `Bearer ${await adminToken(tollgate.url)}` } });
-    expect(reply.status, reply.text).toBeLessThan(500);
-    if (reply.status >= 400) expectOAuthError(reply, 400, 'invalid_request');
-  });
+  it.each(['0000-01-01T00:00:00Z', '0001-01-01T00:00:00+01:00', '9999-12-31T23:59:59-14:00'])(
+    'answers GET /admin/audit?since=%s without a 500',
+    async (since) => {
+      const reply = await send(`/admin/audit?${new URLSearchParams({ since })}`, {
+        method: 'GET',
+        headers: { authorization: `Bearer ${await adminToken(tollgate.url)}` },
+      });
+      expect(reply.status, reply.text).toBeLessThan(500);
+      if (reply.status >= 400) expectOAuthError(reply, 400, 'invalid_request');
+    },
+  );
 });
 
 describe('methods and paths', () => {
@@ -291,20 +321,38 @@ describe('methods and paths', () => {
   });
 
   // /auth and /interaction/… are served since the sign-in pages (test/integration/sign-in.test.ts).
-  it.each(['/reg', '/session/end', '/me', '/device/auth', '/device', '/request', '/backchannel', '/challenge', '/credential', '/session/end/confirm', '/.well-known/webfinger'])(
-    'the provider route %s is not reachable',
-    async (path) => {
-      for (const method of ['GET', 'POST']) {
-        expectOAuthError(await send(path, { method, body: method === 'POST' ? 'a=b' : undefined, headers: { 'content-type': FORM } }), 404, 'not_found');
-      }
-    },
-  );
+  it.each([
+    '/reg',
+    '/session/end',
+    '/me',
+    '/device/auth',
+    '/device',
+    '/request',
+    '/backchannel',
+    '/challenge',
+    '/credential',
+    '/session/end/confirm',
+    '/.well-known/webfinger',
+  ])('the provider route %s is not reachable', async (path) => {
+    for (const method of ['GET', 'POST']) {
+      expectOAuthError(await send(path, { method, body: method === 'POST' ? 'a=b' : undefined, headers: { 'content-type': FORM } }), 404, 'not_found');
+    }
+  });
 });
 
 const raw = (request: string) => rawRequest(tollgate.url, request);
 
 describe('methods and requests Node refuses to parse', () => {
-  const PATHS = ['/healthz', '/readyz', '/jwks', '/.well-known/openid-configuration', '/.well-known/oauth-authorization-server', '/token', '/admin/clients', '/nope'];
+  const PATHS = [
+    '/healthz',
+    '/readyz',
+    '/jwks',
+    '/.well-known/openid-configuration',
+    '/.well-known/oauth-authorization-server',
+    '/token',
+    '/admin/clients',
+    '/nope',
+  ];
   it.each(['TRACE', 'PROPFIND', 'MKCOL', 'LOCK', 'SEARCH', 'PURGE'])('%s gets 405 JSON with Allow on every path', async (method) => {
     for (const path of PATHS) {
       const reply = await raw(`${method} ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);

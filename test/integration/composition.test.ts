@@ -21,7 +21,11 @@ const hasRedis = await redisAvailable();
 /** Kinds of active resource that are a connection (or one being made) or a timer. */
 const CONNECTIONS_AND_TIMERS = new Set(['TCPSocketWrap', 'TCPConnectWrap', 'GetAddrInfoReqWrap', 'PipeConnectWrap', 'Timeout']);
 /** The process's open connections and pending timers, by kind, in a stable order. */
-const activeResources = () => process.getActiveResourcesInfo().filter((kind) => CONNECTIONS_AND_TIMERS.has(kind)).sort();
+const activeResources = () =>
+  process
+    .getActiveResourcesInfo()
+    .filter((kind) => CONNECTIONS_AND_TIMERS.has(kind))
+    .sort();
 /** One turn of the event loop, for whatever a constructor scheduled to happen next. */
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 

@@ -83,7 +83,7 @@ describe('the web console', () => {
     expect(agent.cookies.has('tollgate_console')).toBe(false);
   });
 
-  it('refuses a form without the session\'s CSRF token, and a session of a user no longer admin', async () => {
+  it("refuses a form without the session's CSRF token, and a session of a user no longer admin", async () => {
     const { agent, page } = await signInToConsole(base, administrator.username, PASSWORD);
     const forged = await agent.post(`${base}/console/logout`, { csrf: 'forged' });
     expect(forged.status).toBe(403);
@@ -128,7 +128,12 @@ describe('the web console', () => {
       ['/console/clients', { csrf, client_id: 'bad id!', scope: 'a' }, 400, 'client_id: must be 1-64 of'],
       ['/console/clients', { csrf, 'grant_types[x]': 'client_credentials' }, 400, 'must be a plain form field'],
       ['/console/clients', { csrf, grant_types: 'implicit' }, 400, 'grant_types'],
-      ['/console/clients/tollgate-console', { csrf, grant_types: 'authorization_code', redirect_uris: 'https://x.example/cb', token_endpoint_auth_method: 'none' }, 409, 'cannot be changed'],
+      [
+        '/console/clients/tollgate-console',
+        { csrf, grant_types: 'authorization_code', redirect_uris: 'https://x.example/cb', token_endpoint_auth_method: 'none' },
+        409,
+        'cannot be changed',
+      ],
       ['/console/clients/tollgate-console/delete', { csrf }, 409, 'cannot be deleted'],
       ['/console/clients/no-such-client/secret', { csrf, overlap_seconds: '5' }, 404, 'client no-such-client not found'],
       ['/console/clients/no-such-client/enabled', { csrf, enabled: 'no' }, 404, 'not found'],
@@ -141,7 +146,11 @@ describe('the web console', () => {
       ['/console/users/not-a-user/consents/x/revoke', { csrf }, 404, 'user not-a-user not found'],
     ];
     await expectPages(agent, cases);
-    const json = await fetch(`${base}/console/clients`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: `tollgate_console=${agent.cookies.get('tollgate_console')}` }, body: '{}' });
+    const json = await fetch(`${base}/console/clients`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: `tollgate_console=${agent.cookies.get('tollgate_console')}` },
+      body: '{}',
+    });
     expect(json.status).toBe(415);
   });
 
@@ -193,12 +202,24 @@ describe('the web console', () => {
       [`/console/resource-servers/${missing}`, valid, 404, `resource server ${missing} not found`],
       [`/console/resource-servers/${missing}/delete`, { csrf }, 404, 'not found'],
       ['/console/resource-servers/not-an-id/delete', { csrf }, 404, 'not found'],
-      ['/console/clients', { csrf, scope: 'a', grant_types: 'client_credentials', resource_server_id: 'not-an-id' }, 400, 'resource_server_id: must be a resource server id'],
-      ['/console/clients', { csrf, scope: 'a', grant_types: 'client_credentials', resource_server_id: missing }, 400, `resource_server_id: no resource server ${missing}`],
+      [
+        '/console/clients',
+        { csrf, scope: 'a', grant_types: 'client_credentials', resource_server_id: 'not-an-id' },
+        400,
+        'resource_server_id: must be a resource server id',
+      ],
+      [
+        '/console/clients',
+        { csrf, scope: 'a', grant_types: 'client_credentials', resource_server_id: missing },
+        400,
+        `resource_server_id: no resource server ${missing}`,
+      ],
     ];
     await expectPages(agent, cases);
     // Refused forms come back as typed; nothing was made or changed.
-    expect((await agent.post(`${base}/console/resource-servers`, { ...valid, identifier: 'not a uri', name: 'Kept name' })).text).toContain('value="Kept name"');
+    expect((await agent.post(`${base}/console/resource-servers`, { ...valid, identifier: 'not a uri', name: 'Kept name' })).text).toContain(
+      'value="Kept name"',
+    );
     expect((await admin(base, 'GET', '/resource-servers')).body.resource_servers).toHaveLength(2);
     expect((await admin(base, 'GET', `/resource-servers/${other.body.id}`)).body.identifier).toBe('https://other.example');
     expect((await agent.get(`${base}/console/resource-servers/${missing}`)).status).toBe(404);

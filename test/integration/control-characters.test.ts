@@ -113,8 +113,21 @@ describe('the sign-in pages', () => {
   it('answer NUL in the authorization request without a 500', async () => {
     const agent = new BrowserAgent(tollgate.url);
     const { challenge } = pkcePair();
-    const base = { client_id: app.client_id, redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'read', code_challenge: challenge, code_challenge_method: 'S256' };
-    for (const params of <Record<string, string>[]>[{ client_id: `a${NUL}` }, { state: `x${NUL}` }, { login_hint: `a${NUL}` }, { scope: `read${NUL}` }, { redirect_uri: `${REDIRECT_URI}${NUL}` }]) {
+    const base = {
+      client_id: app.client_id,
+      redirect_uri: REDIRECT_URI,
+      response_type: 'code',
+      scope: 'read',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    };
+    for (const params of <Record<string, string>[]>[
+      { client_id: `a${NUL}` },
+      { state: `x${NUL}` },
+      { login_hint: `a${NUL}` },
+      { scope: `read${NUL}` },
+      { redirect_uri: `${REDIRECT_URI}${NUL}` },
+    ]) {
       const page = await agent.follow(`/auth?${new URLSearchParams({ ...base, ...params })}`);
       expect(page.status, `${JSON.stringify(params)}: ${page.text.slice(0, 200)}`).toBeLessThan(500);
     }
@@ -123,10 +136,20 @@ describe('the sign-in pages', () => {
   it('answer NUL in the sign-in form without a 500', async () => {
     const agent = new BrowserAgent(tollgate.url);
     const { challenge } = pkcePair();
-    const query = new URLSearchParams({ client_id: app.client_id, redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'read', code_challenge: challenge, code_challenge_method: 'S256' });
+    const query = new URLSearchParams({
+      client_id: app.client_id,
+      redirect_uri: REDIRECT_URI,
+      response_type: 'code',
+      scope: 'read',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
     const page = await agent.follow(`/auth?${query}`);
     const uid = /action="\/interaction\/([\w-]+)\/login"/.exec(page.text)![1]!;
-    for (const form of [{ login: `nul-test${NUL}`, password: 'x' }, { login: 'nul-test', password: `x${NUL}` }]) {
+    for (const form of [
+      { login: `nul-test${NUL}`, password: 'x' },
+      { login: 'nul-test', password: `x${NUL}` },
+    ]) {
       const answer = await agent.post(`/interaction/${uid}/login`, { csrf: csrfOf(page.text), ...form });
       expect(answer.status, answer.text.slice(0, 200)).toBeLessThan(500);
     }

@@ -76,7 +76,9 @@ describe('kill -9', () => {
     const db = await store.open();
     try {
       const recorded = await db.prisma.auditEvent.count({ where: { type: 'token.issued', clientId: client.client_id } });
-      console.log(`kill -9: ${issued.length} tokens answered, ${revoked.size} revoked, ${unknown.size} unknown; about ${Math.max(0, issued.length - recorded)} token.issued audit events lost`);
+      console.log(
+        `kill -9: ${issued.length} tokens answered, ${revoked.size} revoked, ${unknown.size} unknown; about ${Math.max(0, issued.length - recorded)} token.issued audit events lost`,
+      );
     } finally {
       await db.close();
     }

@@ -153,7 +153,11 @@ describe.skipIf(!usingPostgres)('two instances on one PostgreSQL database', () =
 
   it('logged no error on either instance (a failed NOTIFY is logged as one)', () => {
     for (const log of instances.logs) {
-      const errors = log.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { level: number; msg: string }).filter((line) => line.level >= 50);
+      const errors = log
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { level: number; msg: string })
+        .filter((line) => line.level >= 50);
       expect(errors).toEqual([]);
     }
   });

@@ -39,7 +39,15 @@ async function tmpfs(size: string): Promise<Tmpfs> {
 
 /** startServer on the embedded store in `dataDir`, as main.ts calls it; a server that starts is closed after the file. */
 async function start(dataDir: string, env: Record<string, string> = {}): Promise<RunningServer> {
-  const config = testConfig({ PORT: String(await freePort()), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_CLIENT_ID, LOG_LEVEL: 'silent', RATE_LIMIT_ENABLED: 'false', ...env });
+  const config = testConfig({
+    PORT: String(await freePort()),
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    ADMIN_CLIENT_ID,
+    LOG_LEVEL: 'silent',
+    RATE_LIMIT_ENABLED: 'false',
+    ...env,
+  });
   const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
   const running = await startServer(config, createLogger('silent', sink), { terminal: { write: () => true, isTTY: false } });
   cleanups.push(() => running.close());
@@ -48,7 +56,10 @@ async function start(dataDir: string, env: Record<string, string> = {}): Promise
 
 /** The one line a failed start-up explains itself in. */
 async function failure(dataDir: string): Promise<string> {
-  const err = await start(dataDir).then(() => undefined, (e: unknown) => e);
+  const err = await start(dataDir).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(StartupError);
   const { message } = err as StartupError;
   expect(message).not.toContain('\n');
@@ -58,7 +69,9 @@ async function failure(dataDir: string): Promise<string> {
 /** Every entry under `dir` with its size: what a start-up must leave as it found it. */
 async function tree(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return Promise.all(entries.map(async (entry) => `${join(entry.parentPath, entry.name)} ${(await lstat(join(entry.parentPath, entry.name))).size}`)).then((lines) => lines.sort());
+  return Promise.all(entries.map(async (entry) => `${join(entry.parentPath, entry.name)} ${(await lstat(join(entry.parentPath, entry.name))).size}`)).then(
+    (lines) => lines.sort(),
+  );
 }
 
 /** Every entry under `dir` whose permissions reach beyond its owner, with its mode. */
@@ -74,7 +87,9 @@ async function looseEntries(dir: string): Promise<string[]> {
 
 // The embedded store only: DATA_DIR is where its database lives.
 describe.skipIf(usingPostgres)('a private DATA_DIR', () => {
-  it('is 0700 with every file 0600 under umask 022, and the database, key, secret, lock and socket are all in it', { timeout: SERVER_TEST_TIMEOUT_MS }, async () => {
+  it('is 0700 with every file 0600 under umask 022, and the database, key, secret, lock and socket are all in it', {
+    timeout: SERVER_TEST_TIMEOUT_MS,
+  }, async () => {
     const previous = process.umask(0o022);
     try {
       const dataDir = join(await tempDir(), 'data');
@@ -86,7 +101,8 @@ describe.skipIf(usingPostgres)('a private DATA_DIR', () => {
       const running = await start(dataDir);
       // A token written, so PostgreSQL has created files of its own since.
       expect((await clientCredentialsToken(running.url, ADMIN_CLIENT_ID, 'wrong')).status).toBe(401);
-      for (const file of [ADMIN_SECRET_FILE, KEK_FILE, LOCK_FILE, 'PG_VERSION', join('admin', 'admin.sock')]) expect(existsSync(join(dataDir, file)), file).toBe(true);
+      for (const file of [ADMIN_SECRET_FILE, KEK_FILE, LOCK_FILE, 'PG_VERSION', join('admin', 'admin.sock')])
+        expect(existsSync(join(dataDir, file)), file).toBe(true);
       expect((await lstat(dataDir)).mode & 0o777).toBe(0o700);
       expect(await looseEntries(dataDir)).toEqual([]);
     } finally {
@@ -97,13 +113,17 @@ describe.skipIf(usingPostgres)('a private DATA_DIR', () => {
   it('writable by other users stops start-up with one line saying how to fix it', async () => {
     const dataDir = await tempDir();
     await chmod(dataDir, 0o777);
-    expect(await failure(dataDir)).toBe(`DATA_DIR ${dataDir} is writable by other users (mode 0777): chmod 700 ${dataDir}, after checking nobody changed its contents`);
+    expect(await failure(dataDir)).toBe(
+      `DATA_DIR ${dataDir} is writable by other users (mode 0777): chmod 700 ${dataDir}, after checking nobody changed its contents`,
+    );
     await chmod(dataDir, 0o770);
     expect(await failure(dataDir)).toContain('writable by other users (mode 0770)');
     expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
   });
 
-  it('reached through a symbolic link (systemd StateDirectory= with DynamicUser=) starts, and the folder it leads to is made private', { timeout: SERVER_TEST_TIMEOUT_MS }, async () => {
+  it('reached through a symbolic link (systemd StateDirectory= with DynamicUser=) starts, and the folder it leads to is made private', {
+    timeout: SERVER_TEST_TIMEOUT_MS,
+  }, async () => {
     const parent = await tempDir();
     const real = join(parent, 'private', 'data');
     await mkdir(real, { recursive: true });
@@ -117,35 +137,48 @@ describe.skipIf(usingPostgres)('a private DATA_DIR', () => {
     expect((await stat(real)).mode & 0o777).toBe(0o700);
   });
 
-  it('holding PostgreSQL files without PG_VERSION, and without the mark of a first start, stops start-up with one line and is left untouched', { timeout: SERVER_TEST_TIMEOUT_MS }, async () => {
+  it('holding PostgreSQL files without PG_VERSION, and without the mark of a first start, stops start-up with one line and is left untouched', {
+    timeout: SERVER_TEST_TIMEOUT_MS,
+  }, async () => {
     const dataDir = await tempDir();
     await seedDataDir(dataDir, 'inMemory');
     await rm(join(dataDir, 'PG_VERSION'));
-    await writeFile(join(dataDir, 'pg_dump.sql'), 'an operator\'s dump\n', { mode: 0o600 });
+    await writeFile(join(dataDir, 'pg_dump.sql'), "an operator's dump\n", { mode: 0o600 });
     const before = await tree(dataDir);
     expect(await failure(dataDir)).toMatch(
-      new RegExp(`^DATA_DIR ${dataDir} holds PostgreSQL files \\(base, global, pg_commit_ts, pg_dump\\.sql and \\d+ more\\) but no PG_VERSION, and no first start of Tollgate left them: restore DATA_DIR from a backup, or move those files away to start with a new database$`),
+      new RegExp(
+        `^DATA_DIR ${dataDir} holds PostgreSQL files \\(base, global, pg_commit_ts, pg_dump\\.sql and \\d+ more\\) but no PG_VERSION, and no first start of Tollgate left them: restore DATA_DIR from a backup, or move those files away to start with a new database$`,
+      ),
     );
     expect(await tree(dataDir)).toEqual(before);
   });
 
-  it("owned by another user stops start-up with one line", async () => {
+  it('owned by another user stops start-up with one line', async () => {
     const dataDir = await tempDir();
     await chown(dataDir, 65534, 65534);
-    expect(await failure(dataDir)).toBe(`DATA_DIR ${dataDir} belongs to another user (uid 65534, Tollgate runs as uid ${process.getuid!()}): chown -R ${process.getuid!()} ${dataDir}, or run Tollgate as its owner`);
+    expect(await failure(dataDir)).toBe(
+      `DATA_DIR ${dataDir} belongs to another user (uid 65534, Tollgate runs as uid ${process.getuid!()}): chown -R ${process.getuid!()} ${dataDir}, or run Tollgate as its owner`,
+    );
   });
 });
 
 describe.skipIf(usingPostgres || !tmpfsAvailable())('a DATA_DIR on a bad disk (a tmpfs of its own)', () => {
-  it('a full disk at the first start is one line; the half-built database it leaves is removed by the next start, which succeeds', { timeout: SERVER_TEST_TIMEOUT_MS }, async () => {
+  it('a full disk at the first start is one line; the half-built database it leaves is removed by the next start, which succeeds', {
+    timeout: SERVER_TEST_TIMEOUT_MS,
+  }, async () => {
     const disk = await tmpfs('4m');
     const dataDir = join(disk.dir, 'data');
     // Opened as a server opens it (which says the same line, as the read-only case shows), but laid
     // out from the run's dump rather than by initdb, to be quick.
     const from = await pgliteDump('inMemory');
-    const err = await openDatabase({ dataDir, from }).then(() => undefined, (e: unknown) => e);
+    const err = await openDatabase({ dataDir, from }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(DataDirError);
-    expect((err as Error).message).toMatch(new RegExp(`^DATA_DIR ${dataDir}: no space left on its disk \\(ENOSPC\\).*: free space or grow the volume, then start again$`));
+    expect((err as Error).message).toMatch(
+      new RegExp(`^DATA_DIR ${dataDir}: no space left on its disk \\(ENOSPC\\).*: free space or grow the volume, then start again$`),
+    );
     // Left behind: part of a database, and the marker that says it is unfinished.
     expect(existsSync(join(dataDir, CREATING_MARKER))).toBe(true);
     expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
@@ -254,7 +287,21 @@ async function syncCallsPerCommits(strace: string, dataDir: string, durability: 
   // --seccomp-bpf stops the traced process only at the calls counted, not at every system call: under
   // plain ptrace, loading tsx and PGlite took minutes on a busy machine. Run without blocking the
   // worker, whose other tests and timeouts go on meanwhile.
-  await promisify(execFile)(strace, ['-f', '--seccomp-bpf', '-qq', '-e', 'trace=fsync,fdatasync,write', '-o', traceFile, process.execPath, '--import', 'tsx', '--input-type=module', '-e', script]);
+  await promisify(execFile)(strace, [
+    '-f',
+    '--seccomp-bpf',
+    '-qq',
+    '-e',
+    'trace=fsync,fdatasync,write',
+    '-o',
+    traceFile,
+    process.execPath,
+    '--import',
+    'tsx',
+    '--input-type=module',
+    '-e',
+    script,
+  ]);
   // The calls between the two markers the script writes around its commits.
   const lines = (await readFile(traceFile, 'utf8')).split('\n');
   const begin = lines.findIndex((line) => line.includes('commits-begin'));
@@ -267,7 +314,10 @@ describe.skipIf(usingPostgres)('EMBEDDED_DURABILITY', () => {
   it('fsync (the default) runs PostgreSQL with fsync on and syncing by fsync(); none runs it as PGlite does', { timeout: SERVER_TEST_TIMEOUT_MS }, async () => {
     const dataDir = join(await tempDir(), 'data');
     const from = await pgliteDump('inMemory');
-    for (const [durability, fsync, method] of [[undefined, 'on', 'fsync'], ['none', 'off', 'fdatasync']] as const) {
+    for (const [durability, fsync, method] of [
+      [undefined, 'on', 'fsync'],
+      ['none', 'off', 'fdatasync'],
+    ] as const) {
       const db = await openDatabase({ dataDir, durability, from });
       try {
         const [row] = await db.sql('settings', "SELECT current_setting('fsync') AS fsync, current_setting('wal_sync_method') AS method", []);

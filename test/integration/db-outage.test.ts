@@ -109,7 +109,14 @@ describe.skipIf(!usingPostgres)('database outage (PostgreSQL)', () => {
 
     await proxy.start();
     // Refused connections count as not yet.
-    await waitFor(() => fetch(`${base}/readyz`).then((r) => r.status === 200, () => false), '/readyz to recover');
+    await waitFor(
+      () =>
+        fetch(`${base}/readyz`).then(
+          (r) => r.status === 200,
+          () => false,
+        ),
+      '/readyz to recover',
+    );
     const after = await clientCredentialsToken(base, ...auth, 'read');
     expect(after.status).toBe(200);
     // The token issued before the outage is intact.
@@ -119,7 +126,10 @@ describe.skipIf(!usingPostgres)('database outage (PostgreSQL)', () => {
     expect((await auditEvents(base, { client_id: client.client_id, type: 'token.issued' })).events).toHaveLength(2);
 
     // No stack trace and no server_error in the log: outages are warnings.
-    const lines = raw.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = raw
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines.filter((line) => line.msg === 'unhandled error' || line.msg === 'oidc-provider server error')).toEqual([]);
     expect(lines.some((line) => line.msg === 'database unavailable: answered 503')).toBe(true);
   });

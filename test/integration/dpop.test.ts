@@ -41,7 +41,10 @@ async function signInAt(url: URL): Promise<URL> {
 describe('openid-client', () => {
   it('runs the code flow with PKCE and DPoP for a public client, and refreshes with the same key only', async () => {
     const app = await registerAppClient(tollgate.url);
-    const config = await client.discovery(new URL(tollgate.url), app.client_id, undefined, client.None(), { algorithm: 'oauth2', execute: [client.allowInsecureRequests] });
+    const config = await client.discovery(new URL(tollgate.url), app.client_id, undefined, client.None(), {
+      algorithm: 'oauth2',
+      execute: [client.allowInsecureRequests],
+    });
     const keyPair = await client.randomDPoPKeyPair();
     const DPoP = client.getDPoPHandle(config, keyPair);
     const verifier = client.randomPKCECodeVerifier();
@@ -55,7 +58,13 @@ describe('openid-client', () => {
     });
 
     const callback = await signInAt(url);
-    const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state }, { redirect_uri: REDIRECT_URI }, { DPoP });
+    const tokens = await client.authorizationCodeGrant(
+      config,
+      callback,
+      { pkceCodeVerifier: verifier, expectedState: state },
+      { redirect_uri: REDIRECT_URI },
+      { DPoP },
+    );
     expect(tokens.token_type).toBe('dpop');
     expect(tokens.scope).toBe('read write');
 
@@ -67,7 +76,12 @@ describe('openid-client', () => {
     // Without a proof, or with another key, the refresh token is useless to whoever stole it...
     const bare = await tokenRequest(tollgate.url, app, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
     expect(bare.body.error).toBe('invalid_grant');
-    const thief = await tokenRequest(tollgate.url, app, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! }, { dpop: new DpopKey().proof(`${tollgate.url}/token`) });
+    const thief = await tokenRequest(
+      tollgate.url,
+      app,
+      { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! },
+      { dpop: new DpopKey().proof(`${tollgate.url}/token`) },
+    );
     expect(thief.body.error).toBe('invalid_grant');
     // ...and those attempts did not count as a use: the holder of the key refreshes as before.
     const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!, undefined, { DPoP });
@@ -187,7 +201,11 @@ describe('proofs', () => {
     const request = (dpop?: string) =>
       fetch(`${tollgate.url}/token`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(strict.client_id, strict.client_secret!), ...(dpop ? { dpop } : {}) },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: basic(strict.client_id, strict.client_secret!),
+          ...(dpop ? { dpop } : {}),
+        },
         body: 'grant_type=client_credentials',
       });
     const bare = await request();

@@ -88,7 +88,11 @@ const HOSTILE = [
   'constructor',
   'a'.repeat(300),
 ];
-const hostile = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...HOSTILE) }, { weight: 1, arbitrary: fc.string({ maxLength: 20, unit: 'binary' }) }, { weight: 1, arbitrary: fc.string({ maxLength: 20 }) });
+const hostile = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom(...HOSTILE) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 20, unit: 'binary' }) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 20 }) },
+);
 
 const PARAMETERS = [
   'grant_type',
@@ -134,10 +138,14 @@ const ORDINARY: Record<string, string[]> = {
 };
 const parameterName = often(fc.constantFrom(...PARAMETERS), hostile, 6);
 const parameterValue = (name: string) => (Object.hasOwn(ORDINARY, name) ? often(fc.constantFrom(...ORDINARY[name]!), hostile, 2) : hostile);
-const parameters = fc.array(parameterName.chain((name) => parameterValue(name).map((value) => [name, value] as [string, string])), { maxLength: 6 });
+const parameters = fc.array(
+  parameterName.chain((name) => parameterValue(name).map((value) => [name, value] as [string, string])),
+  { maxLength: 6 },
+);
 
 /** Pairs as a urlencoded string: properly encoded, or as they come. */
-const encoded = (pairs: [string, string][], raw: boolean) => pairs.map(([name, value]) => (raw ? `${name}=${value}` : `${encodeText(name)}=${encodeText(value)}`)).join('&');
+const encoded = (pairs: [string, string][], raw: boolean) =>
+  pairs.map(([name, value]) => (raw ? `${name}=${value}` : `${encodeText(name)}=${encodeText(value)}`)).join('&');
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 const encodeText = (text: string) => encodeURIComponent(text.replace(LONE_SURROGATE, '\ufffd'));
 
@@ -163,7 +171,28 @@ const ADMIN_FIELDS = [
 ];
 const jsonValue: fc.Arbitrary<unknown> = fc.oneof(
   hostile,
-  fc.constantFrom(null, true, false, 0, -1, 1.5, 2 ** 53 + 2, 1e308, -1e308, 60, 3600, 'client_credentials', 'none', 'read admin', ['client_credentials'], ['authorization_code', 'refresh_token'], [REDIRECT_URI], ['http://evil.example'], {}, []),
+  fc.constantFrom(
+    null,
+    true,
+    false,
+    0,
+    -1,
+    1.5,
+    2 ** 53 + 2,
+    1e308,
+    -1e308,
+    60,
+    3600,
+    'client_credentials',
+    'none',
+    'read admin',
+    ['client_credentials'],
+    ['authorization_code', 'refresh_token'],
+    [REDIRECT_URI],
+    ['http://evil.example'],
+    {},
+    [],
+  ),
   fc.integer(),
   fc.array(hostile, { maxLength: 3 }),
   fc.jsonValue({ maxDepth: 2 }),
@@ -182,14 +211,39 @@ const body: fc.Arbitrary<string | undefined> = fc.oneof(
   {
     weight: 2,
     arbitrary: fc
-      .constantFrom('', '{', '{"a":}', '{"a":1,"a":2}', '{"client_name":"x","client_name":"y"}', '{"__proto__":{"admin":true}}', '[', '"x"', '1', 'null', '[]', '[1,2]', 'a=b', 'grant_type=client_credentials', '\u0000', '{"client_name":"\\u0000"}')
+      .constantFrom(
+        '',
+        '{',
+        '{"a":}',
+        '{"a":1,"a":2}',
+        '{"client_name":"x","client_name":"y"}',
+        '{"__proto__":{"admin":true}}',
+        '[',
+        '"x"',
+        '1',
+        'null',
+        '[]',
+        '[1,2]',
+        'a=b',
+        'grant_type=client_credentials',
+        '\u0000',
+        '{"client_name":"\\u0000"}',
+      )
       .map(bytes),
   },
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom('[', '{"a":'), fc.integer({ min: 1, max: 5000 })).map(([open, depth]) => open.repeat(depth)) },
-  { weight: 2, arbitrary: fc.oneof(fc.constantFrom(...INVALID_UTF8), fc.uint8Array({ maxLength: 64 }).map((octets) => Buffer.from(octets).toString('latin1'))) },
+  {
+    weight: 2,
+    arbitrary: fc.oneof(
+      fc.constantFrom(...INVALID_UTF8),
+      fc.uint8Array({ maxLength: 64 }).map((octets) => Buffer.from(octets).toString('latin1')),
+    ),
+  },
   {
     weight: 1,
-    arbitrary: fc.constantFrom(16 * 1024 - 1, 16 * 1024, 16 * 1024 + 1, 40 * 1024).map((size) => `grant_type=client_credentials&x=${'a'.repeat(size)}`.slice(0, size)),
+    arbitrary: fc
+      .constantFrom(16 * 1024 - 1, 16 * 1024, 16 * 1024 + 1, 40 * 1024)
+      .map((size) => `grant_type=client_credentials&x=${'a'.repeat(size)}`.slice(0, size)),
   },
   { weight: 1, arbitrary: fc.constantFrom(16 * 1024 - 20, 17 * 1024).map((size) => JSON.stringify({ client_name: 'a'.repeat(size) })) },
 );
@@ -230,7 +284,10 @@ const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('
 const authorization = (world: World) =>
   fc.oneof(
     { weight: 3, arbitrary: fc.constant(undefined) },
-    { weight: 4, arbitrary: fc.constantFrom(`Bearer ${world.adminToken}`, `bearer ${world.adminToken}`, basic(world.service.client_id, world.service.client_secret)) },
+    {
+      weight: 4,
+      arbitrary: fc.constantFrom(`Bearer ${world.adminToken}`, `bearer ${world.adminToken}`, basic(world.service.client_id, world.service.client_secret)),
+    },
     {
       weight: 2,
       arbitrary: fc.constantFrom(
@@ -258,7 +315,12 @@ const authorization = (world: World) =>
         'Basic\u00e9',
       ),
     },
-    { weight: 1, arbitrary: fc.tuple(fc.constantFrom('Basic ', 'Bearer ', 'DPoP ', ''), fc.string({ maxLength: 40, unit: 'binary-ascii' })).map(([scheme, rest]) => scheme + rest) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.constantFrom('Basic ', 'Bearer ', 'DPoP ', ''), fc.string({ maxLength: 40, unit: 'binary-ascii' }))
+        .map(([scheme, rest]) => scheme + rest),
+    },
   );
 
 /** DPoP proofs that are not: garbage, JWT-shaped junk, wrong types and algorithms. */
@@ -277,7 +339,10 @@ const dpop = fc.oneof(
       `${'a'.repeat(5000)}.b.c`,
     ),
   },
-  { weight: 1, arbitrary: fc.tuple(fc.jsonValue({ maxDepth: 1 }), fc.jsonValue({ maxDepth: 1 })).map(([header, payload]) => `${b64url(header)}.${b64url(payload)}.sig`) },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(fc.jsonValue({ maxDepth: 1 }), fc.jsonValue({ maxDepth: 1 })).map(([header, payload]) => `${b64url(header)}.${b64url(payload)}.sig`),
+  },
 );
 
 /** Other headers, some duplicated, some broken. */
@@ -397,16 +462,37 @@ const PATH_TRICKS: ((path: string) => string)[] = [
   (p) => `${'/.'.repeat(500)}${p}`,
 ];
 const path = (world: World) =>
-  fc.tuple(paths(world), fc.array(fc.constantFrom(...PATH_TRICKS), { maxLength: 2 }), fc.nat({ max: 3 })).map(([base, tricks, skip]) => (skip ? base : tricks.reduce<string>((p, trick) => trick(p), base)));
+  fc
+    .tuple(paths(world), fc.array(fc.constantFrom(...PATH_TRICKS), { maxLength: 2 }), fc.nat({ max: 3 }))
+    .map(([base, tricks, skip]) => (skip ? base : tricks.reduce<string>((p, trick) => trick(p), base)));
 
 /** A query string: none, parameters (duplicated at times), broken escapes, or a very long one. */
 const query = fc.oneof(
   { weight: 4, arbitrary: fc.constant('') },
   { weight: 4, arbitrary: fc.tuple(parameters, fc.boolean()).map(([pairs, raw]) => `?${encoded(pairs, raw)}`) },
-  { weight: 1, arbitrary: fc.constantFrom('?', '??', '?&&&', '?=', '?a', '?a=%', '?a=%zz&a=%00', '?limit=1&limit=2', `?x=${'a'.repeat(8000)}`, '?%ff=%fe', '?a[b]=c&a[c]=d', '?__proto__[x]=1') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '?',
+      '??',
+      '?&&&',
+      '?=',
+      '?a',
+      '?a=%',
+      '?a=%zz&a=%00',
+      '?limit=1&limit=2',
+      `?x=${'a'.repeat(8000)}`,
+      '?%ff=%fe',
+      '?a[b]=c&a[c]=d',
+      '?__proto__[x]=1',
+    ),
+  },
 );
 
-const method = fc.oneof({ weight: 12, arbitrary: fc.constantFrom(...STANDARD_METHODS, 'GET', 'POST', 'POST') }, { weight: 1, arbitrary: fc.constantFrom('TRACE', 'PROPFIND', 'SEARCH', 'PURGE', 'QUERY', 'CONNECT') });
+const method = fc.oneof(
+  { weight: 12, arbitrary: fc.constantFrom(...STANDARD_METHODS, 'GET', 'POST', 'POST') },
+  { weight: 1, arbitrary: fc.constantFrom('TRACE', 'PROPFIND', 'SEARCH', 'PURGE', 'QUERY', 'CONNECT') },
+);
 
 /** Requests well-formed enough for node:http to send. */
 const request = (world: World): fc.Arbitrary<Generated> =>
@@ -451,26 +537,47 @@ const adminRequest = (world: World): fc.Arbitrary<Generated> => {
     ['GET', `/admin/users/${world.userId}/consents`, {}],
     ['DELETE', `/admin/users/${world.userId}/consents/${world.appClientId}`, {}],
   ];
-  const otherField = often(fc.constantFrom(...ADMIN_FIELDS, 'limit', 'cursor', 'type', 'client_id', 'subject', 'actor', 'grant_id', 'request_id', 'outcome', 'since', 'until'), hostile);
+  const otherField = often(
+    fc.constantFrom(...ADMIN_FIELDS, 'limit', 'cursor', 'type', 'client_id', 'subject', 'actor', 'grant_id', 'request_id', 'outcome', 'since', 'until'),
+    hostile,
+  );
   /** Mostly the route's own fields, mostly given hostile strings. */
   const changes = (own: string[]) =>
     fc.array(fc.tuple(own.length ? often(fc.constantFrom(...own), otherField, 3) : otherField, often(hostile, jsonValue, 3)), { minLength: 1, maxLength: 2 });
   const headers: [string, string][] = [['authorization', `Bearer ${world.adminToken}`]];
-  const withBody = fc.constantFrom(...bodies).chain(([method, path, valid]) => changes(Object.keys(valid)).map((changed): Generated => {
-    const body = { ...valid, ...Object.fromEntries(changed) };
-    return { method, target: path, headers: [...headers, ['content-type', 'application/json']], body: bytes(JSON.stringify(body)), chunked: false };
-  }));
-  const withQuery = fc.constantFrom(...queries).chain(([method, path, valid]) => changes(Object.keys(valid)).map((changed): Generated => {
-    const query = { ...valid, ...Object.fromEntries(changed.map(([name, value]) => [name, typeof value === 'string' ? value : JSON.stringify(value)])) };
-    return { method, target: `${path}?${encoded(Object.entries(query), false)}`, headers, chunked: false };
-  }));
+  const withBody = fc.constantFrom(...bodies).chain(([method, path, valid]) =>
+    changes(Object.keys(valid)).map((changed): Generated => {
+      const body = { ...valid, ...Object.fromEntries(changed) };
+      return { method, target: path, headers: [...headers, ['content-type', 'application/json']], body: bytes(JSON.stringify(body)), chunked: false };
+    }),
+  );
+  const withQuery = fc.constantFrom(...queries).chain(([method, path, valid]) =>
+    changes(Object.keys(valid)).map((changed): Generated => {
+      const query = { ...valid, ...Object.fromEntries(changed.map(([name, value]) => [name, typeof value === 'string' ? value : JSON.stringify(value)])) };
+      return { method, target: `${path}?${encoded(Object.entries(query), false)}`, headers, chunked: false };
+    }),
+  );
   return fc.oneof(withBody, withQuery);
 };
 
 /** Token endpoint requests from a real client, with a parameter or two replaced by a hostile value. */
 const tokenRequest = (world: World): fc.Arbitrary<Generated> =>
   fc
-    .tuple(fc.constantFrom<[string, [string, string][]]>(['/token', [['grant_type', 'client_credentials'], ['scope', 'read']]], ['/introspect', [['token', 'x']]], ['/revoke', [['token', 'x']]]), parameters, dpop)
+    .tuple(
+      fc.constantFrom<[string, [string, string][]]>(
+        [
+          '/token',
+          [
+            ['grant_type', 'client_credentials'],
+            ['scope', 'read'],
+          ],
+        ],
+        ['/introspect', [['token', 'x']]],
+        ['/revoke', [['token', 'x']]],
+      ),
+      parameters,
+      dpop,
+    )
     .map(([[path, valid], changed, proof]) => ({
       method: 'POST',
       target: path,
@@ -494,7 +601,22 @@ const authorizationRequest = (world: World): fc.Arbitrary<Generated> => {
     scope: 'read',
     state: 'fuzz',
   };
-  const names = [...Object.keys(valid), 'login_hint', 'prompt', 'nonce', 'max_age', 'ui_locales', 'claims', 'request', 'request_uri', 'response_mode', 'resource', 'acr_values', 'id_token_hint', 'display'];
+  const names = [
+    ...Object.keys(valid),
+    'login_hint',
+    'prompt',
+    'nonce',
+    'max_age',
+    'ui_locales',
+    'claims',
+    'request',
+    'request_uri',
+    'response_mode',
+    'resource',
+    'acr_values',
+    'id_token_hint',
+    'display',
+  ];
   const changes = fc.array(fc.tuple(often(fc.constantFrom(...names), hostile, 6), hostile), { minLength: 1, maxLength: 2 });
   return fc.tuple(fc.constantFrom('GET', 'POST'), changes, fc.boolean()).map(([method, changed, withCookies]): Generated => {
     const query = encoded(Object.entries({ ...valid, ...Object.fromEntries(changed) }), false);
@@ -508,16 +630,18 @@ const authorizationRequest = (world: World): fc.Arbitrary<Generated> => {
 const signInRequest = (world: World): fc.Arbitrary<Generated> => {
   const field = often(fc.constantFrom('login', 'password', 'decision', 'remember', 'csrf'), hostile);
   const form = fc.array(fc.tuple(field, hostile), { maxLength: 3 });
-  return fc.tuple(fc.constantFrom('login', 'consent'), form).map(([step, pairs]): Generated => ({
-    method: 'POST',
-    target: `/interaction/${world.uid}/${step}`,
-    headers: [
-      ['cookie', world.cookies],
-      ['content-type', FORM],
-    ],
-    body: bytes(encoded([['csrf', world.csrf], ['login', 'nobody'], ['password', 'wrong'], ...pairs], false)),
-    chunked: false,
-  }));
+  return fc.tuple(fc.constantFrom('login', 'consent'), form).map(
+    ([step, pairs]): Generated => ({
+      method: 'POST',
+      target: `/interaction/${world.uid}/${step}`,
+      headers: [
+        ['cookie', world.cookies],
+        ['content-type', FORM],
+      ],
+      body: bytes(encoded([['csrf', world.csrf], ['login', 'nobody'], ['password', 'wrong'], ...pairs], false)),
+      chunked: false,
+    }),
+  );
 };
 
 /** Requests only a bare socket can send: control characters, malformed lines and framing, oversized heads. */
@@ -590,7 +714,10 @@ function rawBytes(request: Generated): Buffer {
   // The request line as UTF-8 (a path may hold any character), header values as the bytes they name.
   const lines = ['Host: 127.0.0.1', ...request.headers.map(([name, value]) => `${name}: ${value}`), 'Connection: close'];
   if (request.body) lines.push(`Content-Length: ${request.body.length}`);
-  return Buffer.concat([Buffer.from(`${request.method} ${request.target} HTTP/1.1\r\n`), Buffer.from(`${lines.join('\r\n')}\r\n\r\n${request.body ?? ''}`, 'latin1')]);
+  return Buffer.concat([
+    Buffer.from(`${request.method} ${request.target} HTTP/1.1\r\n`),
+    Buffer.from(`${lines.join('\r\n')}\r\n\r\n${request.body ?? ''}`, 'latin1'),
+  ]);
 }
 
 interface Reply {
@@ -604,7 +731,11 @@ afterAll(() => agent.destroy());
 
 function send(url: string, request: Generated): Promise<Reply> {
   if (needsRawSocket(request)) {
-    return rawRequest(url, rawBytes(request), TIMEOUT_MS).then(({ status, headers, body }) => ({ status, contentType: /\r\ncontent-type: *([^\r]*)/i.exec(headers)?.[1] ?? '', body }));
+    return rawRequest(url, rawBytes(request), TIMEOUT_MS).then(({ status, headers, body }) => ({
+      status,
+      contentType: /\r\ncontent-type: *([^\r]*)/i.exec(headers)?.[1] ?? '',
+      body,
+    }));
   }
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
@@ -616,7 +747,9 @@ function send(url: string, request: Generated): Promise<Reply> {
     const outgoing = httpRequest({ agent, hostname, port, method: request.method, path: request.target, headers, timeout: TIMEOUT_MS }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, contentType: response.headers['content-type'] ?? '', body: Buffer.concat(chunks).toString('utf8') }));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, contentType: response.headers['content-type'] ?? '', body: Buffer.concat(chunks).toString('utf8') }),
+      );
       response.on('error', reject);
     });
     outgoing.on('timeout', () => outgoing.destroy(new Error(`no answer within ${TIMEOUT_MS} ms`)));
@@ -652,12 +785,23 @@ function checkReply(request: Generated, reply: Reply): void {
 async function setUpWorld(tollgate: TestTollgate): Promise<World> {
   const { url } = tollgate;
   const service = await registerClient(url, { scope: 'read' });
-  const victims = [(await registerClient(url, { scope: 'read write' })).client_id, (await registerClient(url)).client_id, (await registerAppClient(url)).client_id];
+  const victims = [
+    (await registerClient(url, { scope: 'read write' })).client_id,
+    (await registerClient(url)).client_id,
+    (await registerAppClient(url)).client_id,
+  ];
   const app = await registerAppClient(url);
   const user = await createUser(url);
   // An interaction in progress: GET /auth sends the browser to the sign-in page with its cookies.
   const browser = new BrowserAgent(url);
-  const query = new URLSearchParams({ client_id: app.client_id, redirect_uri: REDIRECT_URI, response_type: 'code', code_challenge: pkcePair().challenge, code_challenge_method: 'S256', scope: 'read' });
+  const query = new URLSearchParams({
+    client_id: app.client_id,
+    redirect_uri: REDIRECT_URI,
+    response_type: 'code',
+    code_challenge: pkcePair().challenge,
+    code_challenge_method: 'S256',
+    scope: 'read',
+  });
   const page = await browser.follow(`/auth?${query}`);
   const uid = /action="\/interaction\/([\w-]+)\/login"/.exec(page.text)?.[1];
   if (!uid) throw new Error(`no sign-in page: ${page.status} ${page.text.slice(0, 300)}`);
@@ -677,15 +821,14 @@ async function setUpWorld(tollgate: TestTollgate): Promise<World> {
 /** Sends `runs` generated requests, CONCURRENCY at a time, each checked by `check`. */
 async function fuzz(world: World, runs: number, check: (request: Generated, reply: Reply) => void): Promise<number> {
   let sent = 0;
-  const requests = fc
-    .oneof(
-      { weight: 12, arbitrary: request(world) },
-      { weight: 6, arbitrary: adminRequest(world) },
-      { weight: 2, arbitrary: tokenRequest(world) },
-      { weight: 2, arbitrary: authorizationRequest(world) },
-      { weight: 2, arbitrary: signInRequest(world) },
-      { weight: 1, arbitrary: malformed },
-    );
+  const requests = fc.oneof(
+    { weight: 12, arbitrary: request(world) },
+    { weight: 6, arbitrary: adminRequest(world) },
+    { weight: 2, arbitrary: tokenRequest(world) },
+    { weight: 2, arbitrary: authorizationRequest(world) },
+    { weight: 2, arbitrary: signInRequest(world) },
+    { weight: 1, arbitrary: malformed },
+  );
   await checkProperty(
     fc.asyncProperty(fc.array(requests, { minLength: CONCURRENCY, maxLength: CONCURRENCY }), async (batch) => {
       await Promise.all(
@@ -728,7 +871,10 @@ describe('generated hostile requests, rate limits off', () => {
     expect((await fetch(`${tollgate.url}/healthz`)).status).toBe(200);
     const issued = await clientCredentialsToken(tollgate.url, world.service.client_id, world.service.client_secret, 'read');
     expect(issued.status).toBe(200);
-    const introspected = await postForm(tollgate.url, '/introspect', { token: issued.body.access_token as string }, [world.service.client_id, world.service.client_secret]);
+    const introspected = await postForm(tollgate.url, '/introspect', { token: issued.body.access_token as string }, [
+      world.service.client_id,
+      world.service.client_secret,
+    ]);
     expect(introspected.body).toMatchObject({ active: true, client_id: world.service.client_id });
   });
 });
@@ -790,7 +936,13 @@ const nestedJson = fc
 const deepAdminRequest = (world: World) =>
   fc
     .tuple(
-      fc.constantFrom(['POST', '/admin/clients'], ['PATCH', `/admin/clients/${world.victims[0]}`], ['POST', `/admin/clients/${world.victims[1]}/secret`], ['POST', '/admin/users'], ['POST', '/admin/resource-servers']),
+      fc.constantFrom(
+        ['POST', '/admin/clients'],
+        ['PATCH', `/admin/clients/${world.victims[0]}`],
+        ['POST', `/admin/clients/${world.victims[1]}/secret`],
+        ['POST', '/admin/users'],
+        ['POST', '/admin/resource-servers'],
+      ),
       nestedJson,
       fc.option(fc.constantFrom('client_name', 'scope', 'redirect_uris', 'overlap_seconds', 'username', 'routes'), { freq: 2 }),
     )
@@ -800,7 +952,10 @@ const deepAdminRequest = (world: World) =>
       generated: {
         method: method!,
         target: target!,
-        headers: [['authorization', `Bearer ${world.adminToken}`], ['content-type', 'application/json']] as [string, string][],
+        headers: [
+          ['authorization', `Bearer ${world.adminToken}`],
+          ['content-type', 'application/json'],
+        ] as [string, string][],
         body: bytes(field === null ? nested.text : `{"${field}":${nested.text}}`),
         chunked: false,
       },
@@ -811,10 +966,25 @@ const longFormRequest = (world: World) =>
   fc
     .tuple(
       fc.constantFrom<[string, [string, string][], boolean]>(
-        ['/token', [['grant_type', 'client_credentials'], ['scope', 'read']], true],
+        [
+          '/token',
+          [
+            ['grant_type', 'client_credentials'],
+            ['scope', 'read'],
+          ],
+          true,
+        ],
         ['/introspect', [['token', 'x']], true],
         ['/revoke', [['token', 'x']], true],
-        [`/interaction/${world.uid}/login`, [['csrf', world.csrf], ['login', 'nobody'], ['password', 'x']], false],
+        [
+          `/interaction/${world.uid}/login`,
+          [
+            ['csrf', world.csrf],
+            ['login', 'nobody'],
+            ['password', 'x'],
+          ],
+          false,
+        ],
       ),
       often(fc.constantFrom('x', 'resource', 'scope', 'token'), hostile),
       fc.oneof(fc.integer({ min: 0, max: MAX_FORM_PARAMETERS + 5 }), fc.integer({ min: 0, max: 3000 })),
@@ -822,7 +992,17 @@ const longFormRequest = (world: World) =>
     .map(([[target, valid, api], name, repeats]) => {
       const pairs: [string, string][] = [...valid, ...Array.from({ length: repeats }, () => [name, '1'] as [string, string])];
       const auth: [string, string][] = api ? [['authorization', basic(world.service.client_id, world.service.client_secret)]] : [['cookie', world.cookies]];
-      return { parameters: pairs.length, api, generated: { method: 'POST', target, headers: [['content-type', FORM], ...auth] as [string, string][], body: bytes(encoded(pairs, false)), chunked: false } };
+      return {
+        parameters: pairs.length,
+        api,
+        generated: {
+          method: 'POST',
+          target,
+          headers: [['content-type', FORM], ...auth] as [string, string][],
+          body: bytes(encoded(pairs, false)),
+          chunked: false,
+        },
+      };
     });
 
 describe('generated deeply nested JSON and long forms', () => {
@@ -838,7 +1018,10 @@ describe('generated deeply nested JSON and long forms', () => {
 
   it(`${RUNS} requests: refused with 400 past the limits, never a 5xx`, async () => {
     const limits = { depth: 0, parameters: 0 };
-    const requests = fc.oneof(deepAdminRequest(world).map((deep) => ({ deep, long: undefined })), longFormRequest(world).map((long) => ({ deep: undefined, long })));
+    const requests = fc.oneof(
+      deepAdminRequest(world).map((deep) => ({ deep, long: undefined })),
+      longFormRequest(world).map((long) => ({ deep: undefined, long })),
+    );
     await checkProperty(
       fc.asyncProperty(requests, async ({ deep, long }) => {
         const generated = (deep ?? long)!.generated;
@@ -876,7 +1059,56 @@ describe('generated deeply nested JSON and long forms', () => {
 describe('generated gateway targets', () => {
   const KEY = 'gateway-key-0123456789abcdefghijklmnopqrstuvwxyz';
   const HOST = 'tricks.example';
-  const ATOMS = ['public', 'a', 'admin', 'ADMIN', 'Admin', 'x', '', '.', '..', '..;', ';x=1', 'admin.', 'admin%20', '%2e', '%2E%2e', '%2f', '%2F', '%5c', '%3b', '%25', '%252f', '\\', '#', '?', '?q=/../', '%', '%zz', '%00', '%0a', '%41', '%6f', '%3A', '%40', '%7E', '%2b', '%20x', '%5B', '%C4%B0', '\u0130', '\u212a', 'a b', '@', ':', '~', "'", '*', '\u0000', '\t'];
+  const ATOMS = [
+    'public',
+    'a',
+    'admin',
+    'ADMIN',
+    'Admin',
+    'x',
+    '',
+    '.',
+    '..',
+    '..;',
+    ';x=1',
+    'admin.',
+    'admin%20',
+    '%2e',
+    '%2E%2e',
+    '%2f',
+    '%2F',
+    '%5c',
+    '%3b',
+    '%25',
+    '%252f',
+    '\\',
+    '#',
+    '?',
+    '?q=/../',
+    '%',
+    '%zz',
+    '%00',
+    '%0a',
+    '%41',
+    '%6f',
+    '%3A',
+    '%40',
+    '%7E',
+    '%2b',
+    '%20x',
+    '%5B',
+    '%C4%B0',
+    '\u0130',
+    '\u212a',
+    'a b',
+    '@',
+    ':',
+    '~',
+    "'",
+    '*',
+    '\u0000',
+    '\t',
+  ];
   const PREFIXES = ['/', '/', '/', '//', '///', 'http://evil.example/', '//evil.example/', '\\', '', '/public/', '/a/', '/public/..;/'];
   let tollgate: TestTollgate;
   let authorization: string;
@@ -884,16 +1116,27 @@ describe('generated gateway targets', () => {
   beforeAll(async () => {
     tollgate = await startTollgate({ GATEWAY_PORT: '0', GATEWAY_KEY: KEY });
     const created = await admin(tollgate.url, 'POST', '/resource-servers', { identifier: `https://${HOST}`, name: 'Tricks', scopes: ['a:read', 'admin'] });
-    const routes = [{ path: '/public/**', public: true }, { path: '/a/admin/**', scopes_all: ['admin'] }, { path: '/a/**', scopes_all: ['a:read'] }];
+    const routes = [
+      { path: '/public/**', public: true },
+      { path: '/a/admin/**', scopes_all: ['admin'] },
+      { path: '/a/**', scopes_all: ['a:read'] },
+    ];
     expect((await admin(tollgate.url, 'PUT', `/resource-servers/${created.body.id as string}/routes`, { routes })).status).toBe(200);
     const client = await registerClient(tollgate.url, { scope: 'a:read' });
-    const issued = await postForm(tollgate.url, '/token', { grant_type: 'client_credentials', scope: 'a:read', resource: `https://${HOST}` }, [client.client_id, client.client_secret]);
+    const issued = await postForm(tollgate.url, '/token', { grant_type: 'client_credentials', scope: 'a:read', resource: `https://${HOST}` }, [
+      client.client_id,
+      client.client_secret,
+    ]);
     authorization = `Bearer ${issued.body.access_token as string}`;
   });
   afterAll(() => tollgate?.close());
 
   const target = fc
-    .tuple(fc.constantFrom(...PREFIXES), fc.array(fc.tuple(fc.constantFrom(...ATOMS), fc.constantFrom('/', '/', '')), { maxLength: 6 }), fc.constantFrom('/', '', '.', ''))
+    .tuple(
+      fc.constantFrom(...PREFIXES),
+      fc.array(fc.tuple(fc.constantFrom(...ATOMS), fc.constantFrom('/', '/', '')), { maxLength: 6 }),
+      fc.constantFrom('/', '', '.', ''),
+    )
     .map(([prefix, parts, end]) => prefix + parts.map(([atom, separator]) => atom + separator).join('') + end);
   const convention = fc.constantFrom('x-original-uri', 'x-forwarded-uri', 'envoy');
 
@@ -916,9 +1159,10 @@ describe('generated gateway targets', () => {
       fc.asyncProperty(target, convention, fc.boolean(), async (uri, via, withToken) => {
         const headers = [`host: ${HOST}`, `x-gateway-key: ${KEY}`, ...(withToken ? [`authorization: ${authorization}`] : [])];
         // Sent as UTF-8 bytes: Envoy's in the request line, the others in a header.
-        const request = via === 'envoy'
-          ? `GET /gateway/check${uri} HTTP/1.1\r\n${headers.join('\r\n')}\r\n\r\n`
-          : `GET /gateway/check HTTP/1.1\r\n${[...headers, `${via}: ${uri}`].join('\r\n')}\r\n\r\n`;
+        const request =
+          via === 'envoy'
+            ? `GET /gateway/check${uri} HTTP/1.1\r\n${headers.join('\r\n')}\r\n\r\n`
+            : `GET /gateway/check HTTP/1.1\r\n${[...headers, `${via}: ${uri}`].join('\r\n')}\r\n\r\n`;
         const reply = await rawRequest(gateway, Buffer.from(request, 'utf8'));
         answers.set(reply.status, (answers.get(reply.status) ?? 0) + 1);
         expect(reply.status, `${via}: ${JSON.stringify(uri)}`).toBeLessThan(500);
@@ -935,4 +1179,3 @@ describe('generated gateway targets', () => {
     expect(tollgate.logs.filter((line) => line.msg === 'request' && (line.status as number) >= 500)).toEqual([]);
   }, 600_000);
 });
-

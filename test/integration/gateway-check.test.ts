@@ -30,7 +30,11 @@ async function dpopBoundToken(form: Record<string, string>) {
   const client = await registerClient(tollgate.url, { scope: form.scope, dpop_bound_access_tokens: true });
   const issued = await fetch(`${tollgate.url}/token`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret), dpop: key.proof(`${tollgate.url}/token`) },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: basic(client.client_id, client.client_secret),
+      dpop: key.proof(`${tollgate.url}/token`),
+    },
     body: new URLSearchParams({ grant_type: 'client_credentials', ...form }).toString(),
   });
   const bound = ((await issued.json()) as { access_token: string }).access_token;
@@ -117,7 +121,12 @@ describe('decisions with route rules', () => {
   let clientId: string;
 
   beforeAll(async () => {
-    const created = await admin(tollgate.url, 'POST', '/resource-servers', { identifier: API, name: 'API', scopes: ['read', 'write'], public_base_url: 'https://api.example.com' });
+    const created = await admin(tollgate.url, 'POST', '/resource-servers', {
+      identifier: API,
+      name: 'API',
+      scopes: ['read', 'write'],
+      public_base_url: 'https://api.example.com',
+    });
     serverId = created.body.id as string;
     const rules = [
       { host: 'api.example.com', path: '/items/**', methods: ['GET', 'HEAD'], scopes_any: ['read', 'write'] },
@@ -127,7 +136,9 @@ describe('decisions with route rules', () => {
     expect((await admin(tollgate.url, 'PUT', `/resource-servers/${serverId}/routes`, { routes: rules })).status).toBe(200);
     const client = await registerClient(tollgate.url, { scope: 'read' });
     clientId = client.client_id;
-    token = (await postForm(tollgate.url, '/token', { grant_type: 'client_credentials', scope: 'read', resource: API }, [client.client_id, client.client_secret])).body.access_token as string;
+    token = (
+      await postForm(tollgate.url, '/token', { grant_type: 'client_credentials', scope: 'read', resource: API }, [client.client_id, client.client_secret])
+    ).body.access_token as string;
   });
   afterEach(() => vi.useRealTimers());
 
@@ -140,19 +151,38 @@ describe('decisions with route rules', () => {
   it("decides from nginx's, Caddy's/Traefik's and Envoy's headers alike", async () => {
     const authorization = `Bearer ${token}`;
     expectPass(await check({ authorization, 'x-original-method': 'GET', 'x-original-uri': '/items/1?x=1', 'x-forwarded-host': 'api.example.com' }));
-    expectPass(await check({ authorization, 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/items/1', 'x-forwarded-host': 'API.example.com:8443', 'x-forwarded-proto': 'https' }));
+    expectPass(
+      await check({
+        authorization,
+        'x-forwarded-method': 'GET',
+        'x-forwarded-uri': '/items/1',
+        'x-forwarded-host': 'API.example.com:8443',
+        'x-forwarded-proto': 'https',
+      }),
+    );
     expectPass(await check({ authorization, 'x-forwarded-host': 'api.example.com' }, '/gateway/check/items/1', 'GET'));
     // The same request with a method the read rule does not cover needs write.
     const write = await check({ authorization, 'x-forwarded-host': 'api.example.com' }, '/gateway/check/items/1', 'DELETE');
     expect(write.status).toBe(403);
-    expect(write.headers.get('www-authenticate')).toBe('Bearer error="insufficient_scope", error_description="the access token lacks the scope this route needs", scope="write"');
+    expect(write.headers.get('www-authenticate')).toBe(
+      'Bearer error="insufficient_scope", error_description="the access token lacks the scope this route needs", scope="write"',
+    );
     expect(write.body).toMatchObject({ error: 'insufficient_scope', scope: 'write' });
   });
 
   it("lets nginx's X-Original-* win when both conventions arrive", async () => {
     const authorization = `Bearer ${token}`;
     const host = { 'x-forwarded-host': 'api.example.com' };
-    expectPass(await check({ authorization, ...host, 'x-original-uri': '/items/1', 'x-forwarded-uri': '/elsewhere', 'x-original-method': 'GET', 'x-forwarded-method': 'DELETE' }));
+    expectPass(
+      await check({
+        authorization,
+        ...host,
+        'x-original-uri': '/items/1',
+        'x-forwarded-uri': '/elsewhere',
+        'x-original-method': 'GET',
+        'x-forwarded-method': 'DELETE',
+      }),
+    );
     expect((await check({ authorization, ...host, 'x-original-uri': '/elsewhere', 'x-forwarded-uri': '/items/1' })).status).toBe(403);
   });
 
@@ -195,7 +225,13 @@ describe('decisions with route rules', () => {
     advanceClock(60_000);
     const { events } = await auditEvents(tollgate.url, { type: 'token.gateway_checked', client_id: clientId, since: new Date(first).toISOString() });
     expect(events).toEqual([
-      expect.objectContaining({ count: 3, outcome: 'success', subject: null, first_at: new Date(first).toISOString(), details: expect.objectContaining({ audience: [API] }) }),
+      expect.objectContaining({
+        count: 3,
+        outcome: 'success',
+        subject: null,
+        first_at: new Date(first).toISOString(),
+        details: expect.objectContaining({ audience: [API] }),
+      }),
     ]);
   });
 
@@ -230,14 +266,34 @@ describe('targets the API could read as another path', () => {
   });
 
   const readToken = async () => {
-    const issued = await postForm(tollgate.url, '/token', { grant_type: 'client_credentials', scope: 'a:read', resource: API }, [reader.client_id, reader.client_secret]);
+    const issued = await postForm(tollgate.url, '/token', { grant_type: 'client_credentials', scope: 'a:read', resource: API }, [
+      reader.client_id,
+      reader.client_secret,
+    ]);
     expect(issued.status, JSON.stringify(issued.body)).toBe(200);
     return issued.body.access_token as string;
   };
 
   it('refuses each trick with 400 invalid_request, with a token or without, whichever header carries it', async () => {
     const authorization = `Bearer ${await readToken()}`;
-    const tricks = ['/public/..;/a/admin/x', '/public;x=1/../a/admin/x', '/a//admin/x', '/public/x#/../../a/admin/x', '/a/admin./x', '/a/admin%2e/x', '/public/%2e%2e/a/admin/x', '/public%2f..%2fa/admin/x', '/public/..%5ca/admin/x', '/public\\..\\a/admin/x', '//evil.example/a/admin/x', 'http://evil.example/a/admin/x', '/a/adm%C4%B0n/x', '/p%75blic/a/admin/x', '/public%3Ax/a/admin/x', '/PUBLIC/x'];
+    const tricks = [
+      '/public/..;/a/admin/x',
+      '/public;x=1/../a/admin/x',
+      '/a//admin/x',
+      '/public/x#/../../a/admin/x',
+      '/a/admin./x',
+      '/a/admin%2e/x',
+      '/public/%2e%2e/a/admin/x',
+      '/public%2f..%2fa/admin/x',
+      '/public/..%5ca/admin/x',
+      '/public\\..\\a/admin/x',
+      '//evil.example/a/admin/x',
+      'http://evil.example/a/admin/x',
+      '/a/adm%C4%B0n/x',
+      '/p%75blic/a/admin/x',
+      '/public%3Ax/a/admin/x',
+      '/PUBLIC/x',
+    ];
     for (const uri of tricks) {
       for (const headers of [{ 'x-original-uri': uri }, { 'x-forwarded-uri': uri }, { authorization, 'x-original-uri': uri }] as Record<string, string>[]) {
         const response = await check({ ...host, ...headers });
@@ -309,9 +365,19 @@ describe('JWT access tokens (RFC 9068), decided as opaque ones', () => {
   const host = { 'x-forwarded-host': 'jwt-api.example' };
 
   beforeAll(async () => {
-    for (const [identifier, extra] of [[JWT_API, {}], [BOUND_API, { dpop_required: true }]] as const) {
+    for (const [identifier, extra] of [
+      [JWT_API, {}],
+      [BOUND_API, { dpop_required: true }],
+    ] as const) {
       const name = new URL(identifier).hostname;
-      const created = await admin(tollgate.url, 'POST', '/resource-servers', { identifier, name, scopes: ['jwt:read', 'jwt:write'], access_token_format: 'jwt', public_base_url: identifier, ...extra });
+      const created = await admin(tollgate.url, 'POST', '/resource-servers', {
+        identifier,
+        name,
+        scopes: ['jwt:read', 'jwt:write'],
+        access_token_format: 'jwt',
+        public_base_url: identifier,
+        ...extra,
+      });
       expect(created.status, JSON.stringify(created.body)).toBe(201);
       const rules = [
         { host: name, path: '/items/**', methods: ['GET'], scopes_any: ['jwt:read'] },
@@ -394,7 +460,13 @@ describe('DPoP proof freshness', () => {
 
   beforeAll(async () => {
     // Tokens outlive the clock moves below, so that only the proof decides.
-    const created = await admin(tollgate.url, 'POST', '/resource-servers', { identifier: API, name: 'fresh-api.example', scopes: ['fresh:read'], public_base_url: API, access_token_ttl: 3600 });
+    const created = await admin(tollgate.url, 'POST', '/resource-servers', {
+      identifier: API,
+      name: 'fresh-api.example',
+      scopes: ['fresh:read'],
+      public_base_url: API,
+      access_token_ttl: 3600,
+    });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const rules = [{ host: 'fresh-api.example', path: '/items/**', scopes_any: ['fresh:read'] }];
     expect((await admin(tollgate.url, 'PUT', `/resource-servers/${created.body.id as string}/routes`, { routes: rules })).status).toBe(200);
@@ -406,7 +478,11 @@ describe('DPoP proof freshness', () => {
   async function boundToken(key: DpopKey) {
     const issued = await fetch(`${tollgate.url}/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret), dpop: key.proof(`${tollgate.url}/token`) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basic(client.client_id, client.client_secret),
+        dpop: key.proof(`${tollgate.url}/token`),
+      },
       body: new URLSearchParams({ grant_type: 'client_credentials', resource: API, scope: 'fresh:read' }).toString(),
     });
     const token = ((await issued.json()) as { access_token: string }).access_token;
@@ -455,7 +531,7 @@ describe('off by default', () => {
 });
 
 describe('its own budget per address', () => {
-  it('refuses a gateway past RATE_LIMIT_GATEWAY_PER_IP with 429, and leaves the token endpoints\' budgets alone', async () => {
+  it("refuses a gateway past RATE_LIMIT_GATEWAY_PER_IP with 429, and leaves the token endpoints' budgets alone", async () => {
     const limited = await startTollgate({ GATEWAY_PORT: '0', RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_GATEWAY_PER_IP: '3', RATE_LIMIT_TOKEN_PER_IP: '3' });
     try {
       const client = await registerClient(limited.url, { scope: 'read' });

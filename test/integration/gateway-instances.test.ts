@@ -32,9 +32,15 @@ describe.skipIf(!usingPostgres)('the gateway check on two instances', () => {
   afterAll(() => instances?.close());
 
   const check = async (token: string, uri = '/api/x', extra: Record<string, string> = {}) =>
-    (await fetch(`${b.gateway}/gateway/check`, { headers: { authorization: `Bearer ${token}`, 'x-original-uri': uri, 'x-forwarded-host': 'api.example.com', ...extra } })).status;
+    (
+      await fetch(`${b.gateway}/gateway/check`, {
+        headers: { authorization: `Bearer ${token}`, 'x-original-uri': uri, 'x-forwarded-host': 'api.example.com', ...extra },
+      })
+    ).status;
   const setRoutes = async (routes: unknown[]) => expect((await admin(a!, 'PUT', `/resource-servers/${serverId}/routes`, { routes })).status).toBe(200);
-  const tokenOf = async () => (await postForm(a, '/token', { grant_type: 'client_credentials', scope: 'read', resource: API }, [client.client_id, client.client_secret])).body.access_token as string;
+  const tokenOf = async () =>
+    (await postForm(a, '/token', { grant_type: 'client_credentials', scope: 'read', resource: API }, [client.client_id, client.client_secret])).body
+      .access_token as string;
 
   it('applies a rule change made on A to the checks on B', async () => {
     const token = await tokenOf();
@@ -56,8 +62,13 @@ describe.skipIf(!usingPostgres)('the gateway check on two instances', () => {
   it('refuses on B a JWT access token revoked on A, which B had remembered', async () => {
     const jwtServer = await admin(a, 'POST', '/resource-servers', { identifier: JWT_API, name: 'JWT API', scopes: ['read'], access_token_format: 'jwt' });
     expect(jwtServer.status, JSON.stringify(jwtServer.body)).toBe(201);
-    expect((await admin(a, 'PUT', `/resource-servers/${jwtServer.body.id as string}/routes`, { routes: [{ path: '/jwt/**', scopes_all: ['read'] }] })).status).toBe(200);
-    const issued = await postForm(a, '/token', { grant_type: 'client_credentials', scope: 'read', resource: JWT_API }, [client.client_id, client.client_secret]);
+    expect(
+      (await admin(a, 'PUT', `/resource-servers/${jwtServer.body.id as string}/routes`, { routes: [{ path: '/jwt/**', scopes_all: ['read'] }] })).status,
+    ).toBe(200);
+    const issued = await postForm(a, '/token', { grant_type: 'client_credentials', scope: 'read', resource: JWT_API }, [
+      client.client_id,
+      client.client_secret,
+    ]);
     const jwt = issued.body.access_token as string;
     expect(jwt.split('.'), JSON.stringify(issued.body)).toHaveLength(3);
     await waitFor(async () => (await check(jwt, '/jwt/x')) === 200, 'the JWT passing on B', WITHIN_A_SECOND);
@@ -68,7 +79,10 @@ describe.skipIf(!usingPostgres)('the gateway check on two instances', () => {
   it("narrows on B, at the gateway and at introspection, a token B remembered once its client's allow-list is narrowed on A", async () => {
     await setRoutes([{ path: '/api/**', scopes_all: ['read'] }]);
     const narrowed = await registerClient(a, { scope: 'read' });
-    const issued = await postForm(a, '/token', { grant_type: 'client_credentials', scope: 'read', resource: API }, [narrowed.client_id, narrowed.client_secret]);
+    const issued = await postForm(a, '/token', { grant_type: 'client_credentials', scope: 'read', resource: API }, [
+      narrowed.client_id,
+      narrowed.client_secret,
+    ]);
     const token = issued.body.access_token as string;
     const introspectOnB = async () => (await postForm(b.url, '/introspect', { token }, [narrowed.client_id, narrowed.client_secret])).body;
     await waitFor(async () => (await check(token)) === 200, 'the token passing on B', WITHIN_A_SECOND);
@@ -97,11 +111,20 @@ describe.skipIf(!usingPostgres)('the gateway check on two instances', () => {
     const bound = await registerClient(a!, { scope: 'read', dpop_bound_access_tokens: true });
     const issued = await fetch(`${a}/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(bound.client_id, bound.client_secret), dpop: key.proof(`${ISSUER}/token`) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basic(bound.client_id, bound.client_secret),
+        dpop: key.proof(`${ISSUER}/token`),
+      },
       body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'read', resource: API }).toString(),
     });
     const token = ((await issued.json()) as { access_token: string }).access_token;
-    const headers = { authorization: `DPoP ${token}`, 'x-original-uri': '/api/x', 'x-forwarded-host': 'api.example.com', dpop: key.proof('http://api.example.com/api/x', { ath: createHash('sha256').update(token).digest('base64url') }, 'GET') };
+    const headers = {
+      authorization: `DPoP ${token}`,
+      'x-original-uri': '/api/x',
+      'x-forwarded-host': 'api.example.com',
+      dpop: key.proof('http://api.example.com/api/x', { ath: createHash('sha256').update(token).digest('base64url') }, 'GET'),
+    };
     const gatewayA = instances.servers[0]!.gatewayUrl!;
     const first = await fetch(`${gatewayA}/gateway/check`, { headers });
     expect(first.status, JSON.stringify(await first.json())).toBe(200);

@@ -35,11 +35,22 @@ beforeAll(async () => {
   expect(server.status, JSON.stringify(server.body)).toBe(201);
   const routes = await admin(tollgate.url, 'PUT', `/resource-servers/${server.body.id as string}/routes`, { routes: ROUTES });
   expect(routes.status, JSON.stringify(routes.body)).toBe(200);
-  const jwtServer = await admin(tollgate.url, 'POST', '/resource-servers', { identifier: JWT_API, name: 'JWT API', scopes: ['read'], access_token_format: 'jwt' });
+  const jwtServer = await admin(tollgate.url, 'POST', '/resource-servers', {
+    identifier: JWT_API,
+    name: 'JWT API',
+    scopes: ['read'],
+    access_token_format: 'jwt',
+  });
   expect(jwtServer.status, JSON.stringify(jwtServer.body)).toBe(201);
-  expect((await admin(tollgate.url, 'PUT', `/resource-servers/${jwtServer.body.id as string}/routes`, { routes: [{ path: '/jwt/**', scopes_all: ['read'] }] })).status).toBe(200);
+  expect(
+    (await admin(tollgate.url, 'PUT', `/resource-servers/${jwtServer.body.id as string}/routes`, { routes: [{ path: '/jwt/**', scopes_all: ['read'] }] }))
+      .status,
+  ).toBe(200);
   const vhosts = await admin(tollgate.url, 'POST', '/resource-servers', { identifier: 'https://vhosts.example', name: 'Virtual hosts' });
-  expect((await admin(tollgate.url, 'PUT', `/resource-servers/${vhosts.body.id as string}/routes`, { routes: [{ host: 'b.example', path: '/b/**', public: true }] })).status).toBe(200);
+  expect(
+    (await admin(tollgate.url, 'PUT', `/resource-servers/${vhosts.body.id as string}/routes`, { routes: [{ host: 'b.example', path: '/b/**', public: true }] }))
+      .status,
+  ).toBe(200);
   reader = await registerClient(tollgate.url, { scope: 'read other' });
   bound = await registerClient(tollgate.url, { scope: 'read', dpop_bound_access_tokens: true });
 });
@@ -49,7 +60,10 @@ afterAll(async () => {
 });
 
 async function tokenFor(client: RegisteredClient, scope: string): Promise<string> {
-  const { status, body } = await postForm(tollgate.url, '/token', { grant_type: 'client_credentials', scope, resource: ITEMS_API }, [client.client_id, client.client_secret]);
+  const { status, body } = await postForm(tollgate.url, '/token', { grant_type: 'client_credentials', scope, resource: ITEMS_API }, [
+    client.client_id,
+    client.client_secret,
+  ]);
   expect(status, JSON.stringify(body)).toBe(200);
   return body.access_token as string;
 }
@@ -57,7 +71,11 @@ async function tokenFor(client: RegisteredClient, scope: string): Promise<string
 async function boundToken(): Promise<string> {
   const response = await fetch(`${tollgate.url}/token`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(bound.client_id, bound.client_secret), dpop: dpopKey.proof(`${tollgate.url}/token`) },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: basic(bound.client_id, bound.client_secret),
+      dpop: dpopKey.proof(`${tollgate.url}/token`),
+    },
     body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'read', resource: ITEMS_API }).toString(),
   });
   const body = (await response.json()) as Record<string, unknown>;
@@ -71,9 +89,12 @@ async function boundToken(): Promise<string> {
  * ones: its status and, from the echoing upstream, what the upstream received.
  */
 async function rawRequest(url: string, target: string, headers: Record<string, string> = {}) {
-  const head = Object.entries({ host: new URL(url).host, ...headers }).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  const head = Object.entries({ host: new URL(url).host, ...headers })
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   const reply = await rawHttp(url, `GET ${target} HTTP/1.1\r\n${head}\r\n`);
-  const upstream = reply.status === 200 && reply.body.startsWith('{') ? (JSON.parse(reply.body) as { url: string; headers: Record<string, string> }) : undefined;
+  const upstream =
+    reply.status === 200 && reply.body.startsWith('{') ? (JSON.parse(reply.body) as { url: string; headers: Record<string, string> }) : undefined;
   return { status: reply.status, upstream };
 }
 
@@ -95,7 +116,11 @@ for (const kind of ['nginx', 'caddy'] as const satisfies readonly GatewayKind[])
     const call = async (path: string, headers: Record<string, string> = {}, method = 'GET') => {
       const response = await fetch(`${gateway.url}${path}`, { method, headers });
       const text = await response.text();
-      return { status: response.status, challenge: response.headers.get('www-authenticate'), upstream: response.status === 200 ? (JSON.parse(text) as { headers: Record<string, string> }) : undefined };
+      return {
+        status: response.status,
+        challenge: response.headers.get('www-authenticate'),
+        upstream: response.status === 200 ? (JSON.parse(text) as { headers: Record<string, string> }) : undefined,
+      };
     };
 
     it('refuses a request without a token (401, with the challenge)', async () => {
@@ -115,7 +140,12 @@ for (const kind of ['nginx', 'caddy'] as const satisfies readonly GatewayKind[])
       const token = await tokenFor(reader, 'read');
       const response = await call('/api/items/7?page=2', { authorization: `Bearer ${token}`, 'x-auth-subject': 'mallory' });
       expect(response.status).toBe(200);
-      expect(response.upstream!.headers).toMatchObject({ 'x-auth-subject': reader.client_id, 'x-auth-client-id': reader.client_id, 'x-auth-scope': 'read', 'x-auth-audience': ITEMS_API });
+      expect(response.upstream!.headers).toMatchObject({
+        'x-auth-subject': reader.client_id,
+        'x-auth-client-id': reader.client_id,
+        'x-auth-scope': 'read',
+        'x-auth-audience': ITEMS_API,
+      });
     });
 
     it('refuses a token without the scope (403 insufficient_scope), and another method of the same path needs another scope', async () => {
@@ -137,7 +167,10 @@ for (const kind of ['nginx', 'caddy'] as const satisfies readonly GatewayKind[])
     });
 
     it('passes a JWT access token, and refuses it once revoked', async () => {
-      const issued = await postForm(tollgate.url, '/token', { grant_type: 'client_credentials', scope: 'read', resource: JWT_API }, [reader.client_id, reader.client_secret]);
+      const issued = await postForm(tollgate.url, '/token', { grant_type: 'client_credentials', scope: 'read', resource: JWT_API }, [
+        reader.client_id,
+        reader.client_secret,
+      ]);
       const jwt = issued.body.access_token as string;
       expect(jwt.split('.'), JSON.stringify(issued.body)).toHaveLength(3);
       const passed = await call('/jwt/items', { authorization: `Bearer ${jwt}` });
@@ -191,7 +224,7 @@ for (const kind of ['nginx', 'caddy'] as const satisfies readonly GatewayKind[])
     });
 
     it('passes the API none of the client’s identity headers, in any spelling', async () => {
-      const spoofed = { 'X_Auth_Subject': 'mallory', 'x_auth_scope': 'admin', 'X-Auth_Client-Id': 'mallory', 'X_AUTH_CLIENT_ID': 'mallory', 'X-AUTH-AUDIENCE': 'x' };
+      const spoofed = { X_Auth_Subject: 'mallory', x_auth_scope: 'admin', 'X-Auth_Client-Id': 'mallory', X_AUTH_CLIENT_ID: 'mallory', 'X-AUTH-AUDIENCE': 'x' };
       const response = await rawRequest(gateway.url, '/public/status', spoofed);
       expect(response.status).toBe(200);
       const seen = Object.keys(response.upstream!.headers).filter((name) => /^x[-_]auth[-_]/i.test(name) && response.upstream!.headers[name] !== '');
@@ -200,7 +233,15 @@ for (const kind of ['nginx', 'caddy'] as const satisfies readonly GatewayKind[])
 
     it('checks an absolute-form request for the host that serves it, not for its Host header', async () => {
       // The request line names c.example, whose /b/** needs a token; Host says b.example, whose /b/** is public.
-      const sites = kind === 'nginx' ? await startGateway(kind, program!, { gateway: new URL(tollgate.running.gatewayUrl!).host, upstream: upstream.address, key: KEY, serverNames: VHOSTS }) : gateway;
+      const sites =
+        kind === 'nginx'
+          ? await startGateway(kind, program!, {
+              gateway: new URL(tollgate.running.gatewayUrl!).host,
+              upstream: upstream.address,
+              key: KEY,
+              serverNames: VHOSTS,
+            })
+          : gateway;
       try {
         const port = new URL(sites.url).port;
         expect((await rawRequest(sites.url, `http://c.example:${port}/b/x`, { host: `b.example:${port}` })).status).toBe(401);

@@ -51,7 +51,9 @@ describe('gateway route rules', () => {
 
   it('records each change in the audit trail, reads none', async () => {
     const { events } = await auditEvents(tollgate.url, { type: 'resource_server.routes_updated' }, token);
-    const outcomes = events.filter((event) => event.details.resource_server_id === id || event.details.resource_server_id === undefined).map((event) => event.outcome);
+    const outcomes = events
+      .filter((event) => event.details.resource_server_id === id || event.details.resource_server_id === undefined)
+      .map((event) => event.outcome);
     expect(outcomes.filter((outcome) => outcome === 'success')).toHaveLength(1);
     expect(outcomes.filter((outcome) => outcome === 'failure').length).toBeGreaterThanOrEqual(5);
   });
@@ -59,14 +61,22 @@ describe('gateway route rules', () => {
 
 describe('public_base_url', () => {
   it('is an http(s) origin, set on create or update and removed with null', async () => {
-    const created = await admin(tollgate.url, 'POST', '/resource-servers', { identifier: 'https://docs.example/api', name: 'Docs', public_base_url: 'https://docs.example' }, token);
+    const created = await admin(
+      tollgate.url,
+      'POST',
+      '/resource-servers',
+      { identifier: 'https://docs.example/api', name: 'Docs', public_base_url: 'https://docs.example' },
+      token,
+    );
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     expect(created.body.public_base_url).toBe('https://docs.example');
     const path = `/resource-servers/${created.body.id as string}`;
     for (const bad of ['docs.example', 'https://docs.example/api', 'ftp://docs.example', 'https://docs.example?x=1']) {
       expectError(await admin(tollgate.url, 'PATCH', path, { public_base_url: bad }, token), 400, 'public_base_url');
     }
-    expect((await admin(tollgate.url, 'PATCH', path, { public_base_url: 'http://127.0.0.1:8080/' }, token)).body.public_base_url).toBe('http://127.0.0.1:8080/');
+    expect((await admin(tollgate.url, 'PATCH', path, { public_base_url: 'http://127.0.0.1:8080/' }, token)).body.public_base_url).toBe(
+      'http://127.0.0.1:8080/',
+    );
     expect((await admin(tollgate.url, 'PATCH', path, { public_base_url: null }, token)).body).not.toHaveProperty('public_base_url');
   });
 });

@@ -152,7 +152,8 @@ describe.skipIf(!usingPostgres || !ownPostgresAvailable())('revocations across i
     expect(whileDown.headers.get('retry-after')).toBeTruthy();
 
     await cluster.start();
-    for (const base of [a, b]) await waitFor(async () => (await introspect(base, refused)).status === 200, `${base} to reach the database again`, { timeoutMs: 20_000 });
+    for (const base of [a, b])
+      await waitFor(async () => (await introspect(base, refused)).status === 200, `${base} to reach the database again`, { timeoutMs: 20_000 });
     await waitFor(() => busOfB().connected, 'B to listen again', { timeoutMs: 20_000 });
     for (const base of [a, b]) {
       for (const token of [first, second]) expect(await isActive(base, token)).toBe(false);

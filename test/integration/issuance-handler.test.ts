@@ -20,7 +20,8 @@ afterAll(() => tollgate?.close());
 
 type Auth = [string, string];
 const auth = (client: RegisteredClient): Auth => [client.client_id, client.client_secret];
-const tokenRequest = (client: RegisteredClient, form: Record<string, string> = {}) => postForm(tollgate.url, '/token', { grant_type: 'client_credentials', ...form }, auth(client));
+const tokenRequest = (client: RegisteredClient, form: Record<string, string> = {}) =>
+  postForm(tollgate.url, '/token', { grant_type: 'client_credentials', ...form }, auth(client));
 const introspect = (token: string) => postForm(tollgate.url, '/introspect', { token }, auth(resourceServer));
 const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
 
@@ -89,7 +90,12 @@ describe('issuance without the provider pipeline', () => {
     await tollgate.running.app.audit.flush();
     const { events } = await auditEvents(tollgate.url, { client_id: client.client_id, type: 'token.issued' });
     expect(events.filter((event) => event.details.token_id === sha256(token))).toEqual([
-      expect.objectContaining({ actor: client.client_id, subject: client.client_id, outcome: 'success', details: expect.objectContaining({ grant_type: 'client_credentials', scope: 'write', dpop: false }) }),
+      expect.objectContaining({
+        actor: client.client_id,
+        subject: client.client_id,
+        outcome: 'success',
+        details: expect.objectContaining({ grant_type: 'client_credentials', scope: 'write', dpop: false }),
+      }),
     ]);
   });
 });
@@ -116,11 +122,17 @@ describe('what the provider still answers', () => {
   it('client_secret_post, a resource indicator, a DPoP proof, a CORS request', async () => {
     const client = await knownClient();
     // RFC 7591: the registered method only; a client registered for client_secret_post is the provider's.
-    const wrongMethod = await postForm(tollgate.url, '/token', { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret });
+    const wrongMethod = await postForm(tollgate.url, '/token', {
+      grant_type: 'client_credentials',
+      client_id: client.client_id,
+      client_secret: client.client_secret,
+    });
     expect(wrongMethod.status).toBe(401);
     expect(wrongMethod.body.error).toBe('invalid_client');
     const postClient = await registerClient(tollgate.url, { token_endpoint_auth_method: 'client_secret_post' });
-    const post = await answered(() => postForm(tollgate.url, '/token', { grant_type: 'client_credentials', client_id: postClient.client_id, client_secret: postClient.client_secret }));
+    const post = await answered(() =>
+      postForm(tollgate.url, '/token', { grant_type: 'client_credentials', client_id: postClient.client_id, client_secret: postClient.client_secret }),
+    );
     expect(post.response.status).toBe(200);
     expect(post.byProvider, 'client_secret_post').toBe(true);
     const resource = await answered(() => tokenRequest(client, { resource: 'https://elsewhere.example' }));

@@ -22,7 +22,13 @@ let client: RegisteredClient;
 beforeAll(async () => {
   tollgate = await startTollgate({ JWKS_CACHE_SECONDS: String(JWKS_CACHE_SECONDS) });
   for (const server of RESOURCE_SERVERS) {
-    const created = await admin(tollgate.url, 'POST', '/resource-servers', { ...server, name: server.signing_alg, scopes: [SCOPE], access_token_format: 'jwt', access_token_ttl: TTL });
+    const created = await admin(tollgate.url, 'POST', '/resource-servers', {
+      ...server,
+      name: server.signing_alg,
+      scopes: [SCOPE],
+      access_token_format: 'jwt',
+      access_token_ttl: TTL,
+    });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
   }
   client = await registerClient(tollgate.url, { scope: SCOPE, access_token_ttl: TTL });
@@ -36,7 +42,10 @@ afterEach(() => {
 async function issueTokens(): Promise<string[]> {
   return Promise.all(
     RESOURCE_SERVERS.map(async ({ identifier }) => {
-      const issued = await postForm(tollgate.url, '/token', { grant_type: 'client_credentials', resource: identifier, scope: SCOPE }, [client.client_id, client.client_secret]);
+      const issued = await postForm(tollgate.url, '/token', { grant_type: 'client_credentials', resource: identifier, scope: SCOPE }, [
+        client.client_id,
+        client.client_secret,
+      ]);
       expect(issued.status, JSON.stringify(issued.body)).toBe(200);
       return issued.body.access_token as string;
     }),
@@ -46,13 +55,20 @@ async function issueTokens(): Promise<string[]> {
 const kidOf = (token: string) => decodeProtectedHeader(token).kid!;
 const introspect = (token: string) => postForm(tollgate.url, '/introspect', { token }, [client.client_id, client.client_secret]);
 const signingKids = async (state: string) =>
-  ((await admin(tollgate.url, 'GET', '/keys')).body.keys as { kid: string; kind: string; state: string }[]).filter((key) => key.kind === 'signing' && key.state === state).map((key) => key.kid).sort();
+  ((await admin(tollgate.url, 'GET', '/keys')).body.keys as { kid: string; kind: string; state: string }[])
+    .filter((key) => key.kind === 'signing' && key.state === state)
+    .map((key) => key.kid)
+    .sort();
 const jwksKids = async () => ((await (await fetch(`${tollgate.url}/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((key) => key.kid);
 
 async function expectActive(tokens: string[], why: string): Promise<void> {
   for (const token of tokens) {
     const answer = await introspect(token);
-    expect(answer.body, `${decodeProtectedHeader(token).alg} token signed with ${kidOf(token)} ${why}`).toMatchObject({ active: true, jti: decodeJwt(token).jti, aud: decodeJwt(token).aud });
+    expect(answer.body, `${decodeProtectedHeader(token).alg} token signed with ${kidOf(token)} ${why}`).toMatchObject({
+      active: true,
+      jti: decodeJwt(token).jti,
+      aud: decodeJwt(token).aud,
+    });
   }
 }
 

@@ -22,7 +22,11 @@ afterAll(() => tollgate?.close());
 async function introspect(token: string, caller: RegisteredClient, accept?: string): Promise<Response> {
   return fetch(`${tollgate.url}/introspect`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(caller.client_id, caller.client_secret), ...(accept ? { accept } : {}) },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: basic(caller.client_id, caller.client_secret),
+      ...(accept ? { accept } : {}),
+    },
     body: new URLSearchParams({ token }).toString(),
   });
 }

@@ -33,7 +33,11 @@ interface KeyView {
 
 const listKeys = async (server: TestTollgate) => ((await admin(server.url, 'GET', '/keys')).body.keys ?? []) as KeyView[];
 const jwksKids = async (url: string) => ((await (await fetch(`${url}/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((key) => key.kid).sort();
-const kidsIn = (keys: KeyView[], state: string, kind = 'signing') => keys.filter((key) => key.state === state && key.kind === kind).map((key) => key.kid).sort();
+const kidsIn = (keys: KeyView[], state: string, kind = 'signing') =>
+  keys
+    .filter((key) => key.state === state && key.kind === kind)
+    .map((key) => key.kid)
+    .sort();
 
 /** A sign-in started in a browser, at its password page; `finish` signs in, consents and exchanges the code. */
 async function startSignIn(server: TestTollgate) {
@@ -41,7 +45,14 @@ async function startSignIn(server: TestTollgate) {
   const client = await registerAppClient(server.url);
   const agent = new BrowserAgent(server.url);
   const { verifier, challenge } = pkcePair();
-  const query = new URLSearchParams({ client_id: client.client_id, redirect_uri: REDIRECT_URI, response_type: 'code', code_challenge: challenge, code_challenge_method: 'S256', scope: 'read' });
+  const query = new URLSearchParams({
+    client_id: client.client_id,
+    redirect_uri: REDIRECT_URI,
+    response_type: 'code',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    scope: 'read',
+  });
   const login = await agent.follow(`${server.url}/auth?${query}`);
   expect(login.text).toContain('name="password"');
   return {
@@ -55,7 +66,12 @@ async function startSignIn(server: TestTollgate) {
       page = await agent.follow(consented.location!);
       const code = new URL(page.location!).searchParams.get('code');
       expect(code).toBeTruthy();
-      const tokens = await tokenRequest(server.url, client, { grant_type: 'authorization_code', code: code!, redirect_uri: REDIRECT_URI, code_verifier: verifier });
+      const tokens = await tokenRequest(server.url, client, {
+        grant_type: 'authorization_code',
+        code: code!,
+        redirect_uri: REDIRECT_URI,
+        code_verifier: verifier,
+      });
       expect(tokens.status, JSON.stringify(tokens.body)).toBe(200);
     },
   };
@@ -178,10 +194,13 @@ describe('key rotation', { timeout: SERVER_TEST_TIMEOUT_MS }, () => {
       expect(kidsIn(await listKeys(server), 'next')).toEqual([]);
       await vi.advanceTimersToNextTimerAsync();
       let keys: KeyView[] = [];
-      await vi.waitFor(async () => {
-        keys = await listKeys(server);
-        expect(kidsIn(keys, 'next')).toHaveLength(3);
-      }, { timeout: 20_000, interval: 20 });
+      await vi.waitFor(
+        async () => {
+          keys = await listKeys(server);
+          expect(kidsIn(keys, 'next')).toHaveLength(3);
+        },
+        { timeout: 20_000, interval: 20 },
+      );
       const activatesAt = Date.parse(keys.find((key) => key.state === 'next')!.activates_at!);
       expect(activatesAt).toBeGreaterThanOrEqual(Date.now() + 3_590_000);
     } finally {
@@ -202,7 +221,12 @@ describe.skipIf(usingPostgres)('keys in the admin CLI', { timeout: SERVER_TEST_T
       expect((rotated.json.keys as KeyView[]).map((key) => key.state)).toEqual(['next', 'next', 'next', 'next']);
       const listed = await runAdmin(env, ['keys', 'list']);
       expect(listed.code).toBe(0);
-      expect((listed.json.keys as KeyView[]).filter((key) => key.kind === 'signing').map((key) => key.state).sort()).toEqual(['current', 'current', 'current', 'next', 'next', 'next']);
+      expect(
+        (listed.json.keys as KeyView[])
+          .filter((key) => key.kind === 'signing')
+          .map((key) => key.state)
+          .sort(),
+      ).toEqual(['current', 'current', 'current', 'next', 'next', 'next']);
       expect(listed.stdout).not.toMatch(/"(d|sealed)"/);
       expect((await runAdmin(env, ['keys', 'rotate'])).code).toBe(1);
       // Another key-encryption key: one line, nothing rotated.
@@ -224,7 +248,10 @@ describe.skipIf(!usingPostgres)('key changes across instances', { timeout: SERVE
       expect(rotated.status).toBe(201);
       const newKids = kidsIn(rotated.body.keys as KeyView[], 'next');
       // Told, not polled: B's own schedule checks only every few seconds, and nothing is due on it.
-      await waitFor(async () => newKids.every((kid) => b.app.keys.current.signing.some((key) => key.kid === kid)), 'the rotation on the other instance', { timeoutMs: 5000, intervalMs: 20 });
+      await waitFor(async () => newKids.every((kid) => b.app.keys.current.signing.some((key) => key.kid === kid)), 'the rotation on the other instance', {
+        timeoutMs: 5000,
+        intervalMs: 20,
+      });
       expect(await jwksKids(b.url)).toEqual(await jwksKids(a.url));
     } finally {
       await instances.close();

@@ -15,7 +15,15 @@ import { ensureKeys, loadKeys } from '../../src/keys/store.js';
 import type { ProviderKeys } from '../../src/oidc/keys.js';
 import { startServer, StartupError, type RunningServer } from '../../src/server.js';
 import { testConfig, testProviderKeys } from '../helpers/prepared.js';
-import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, createPostgresDatabase, freePort, openTestDatabase, usingPostgres, SERVER_TEST_TIMEOUT_MS } from '../helpers/tollgate.js';
+import {
+  ADMIN_CLIENT_ID,
+  ADMIN_CLIENT_SECRET,
+  createPostgresDatabase,
+  freePort,
+  openTestDatabase,
+  usingPostgres,
+  SERVER_TEST_TIMEOUT_MS,
+} from '../helpers/tollgate.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
@@ -32,11 +40,23 @@ async function tempDir(keys?: ProviderKeys): Promise<string> {
 /** A server on `db` (left open), its log text; the server is closed after the file. */
 async function start(db: Database, dataDir: string, env: Record<string, string> = {}): Promise<{ running: Promise<RunningServer>; logs: () => string }> {
   const port = await freePort();
-  const config = testConfig({ PORT: String(port), HOST: '127.0.0.1', ISSUER: `http://127.0.0.1:${port}`, DATA_DIR: dataDir, ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, RATE_LIMIT_ENABLED: 'false', ...env });
+  const config = testConfig({
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    ISSUER: `http://127.0.0.1:${port}`,
+    DATA_DIR: dataDir,
+    ADMIN_CLIENT_ID,
+    ADMIN_CLIENT_SECRET,
+    RATE_LIMIT_ENABLED: 'false',
+    ...env,
+  });
   let raw = '';
   const sink = new Writable({ write: (chunk, _encoding, done) => void ((raw += chunk.toString()), done()) });
   const running = startServer(config, createLogger('info', sink), { db });
-  running.then((server) => cleanups.push(() => server.close()), () => {});
+  running.then(
+    (server) => cleanups.push(() => server.close()),
+    () => {},
+  );
   return { running, logs: () => raw };
 }
 
@@ -57,7 +77,9 @@ function otherKeys(keys: ProviderKeys): ProviderKeys {
 
 /** Every private value of a keys.json: what must never be found in the database in clear. */
 function privateValues(keys: ProviderKeys): string[] {
-  const jwkSecrets = keys.jwks.keys.flatMap((jwk) => ['d', 'p', 'q', 'dp', 'dq', 'qi'].map((name) => (jwk as Record<string, unknown>)[name]).filter((v): v is string => typeof v === 'string'));
+  const jwkSecrets = keys.jwks.keys.flatMap((jwk) =>
+    ['d', 'p', 'q', 'dp', 'dq', 'qi'].map((name) => (jwk as Record<string, unknown>)[name]).filter((v): v is string => typeof v === 'string'),
+  );
   return [...jwkSecrets, ...keys.cookieKeys, keys.dpopNonceSecret!];
 }
 
@@ -101,7 +123,11 @@ describe('keys in the database', { timeout: SERVER_TEST_TIMEOUT_MS }, () => {
     await running;
     expect(logs()).toContain('generated keys in the database');
     const signing = await db.prisma.providerKey.findMany({ where: { kind: 'signing' } });
-    expect(signing.map((row) => [row.alg, row.state]).sort()).toEqual([['ES256', 'current'], ['EdDSA', 'current'], ['RS256', 'current']]);
+    expect(signing.map((row) => [row.alg, row.state]).sort()).toEqual([
+      ['ES256', 'current'],
+      ['EdDSA', 'current'],
+      ['RS256', 'current'],
+    ]);
   });
 
   it('stops in one line when KEYS_ENCRYPTION_KEY is not the one the keys were encrypted with', async () => {
@@ -111,9 +137,14 @@ describe('keys in the database', { timeout: SERVER_TEST_TIMEOUT_MS }, () => {
     await (await first.running).close();
 
     const second = await start(db, await tempDir(), { KEYS_ENCRYPTION_KEY: randomBytes(32).toString('hex') });
-    const err = await second.running.then(() => undefined, (e: unknown) => e);
+    const err = await second.running.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(StartupError);
-    expect((err as Error).message).toMatch(/^the keys in the database do not decrypt with KEYS_ENCRYPTION_KEY: start with the KEYS_ENCRYPTION_KEY they were encrypted with/);
+    expect((err as Error).message).toMatch(
+      /^the keys in the database do not decrypt with KEYS_ENCRYPTION_KEY: start with the KEYS_ENCRYPTION_KEY they were encrypted with/,
+    );
     expect((err as Error).message).not.toContain('\n');
   });
 
@@ -142,7 +173,10 @@ describe('keys in the database', { timeout: SERVER_TEST_TIMEOUT_MS }, () => {
       const database = await createPostgresDatabase();
       cleanups.push(() => database.drop());
       [first, second] = [await openDatabase({ url: database.url }), await openDatabase({ url: database.url })];
-      cleanups.push(() => first.close(), () => second.close());
+      cleanups.push(
+        () => first.close(),
+        () => second.close(),
+      );
     } else {
       first = second = await testDatabase();
     }
@@ -152,6 +186,11 @@ describe('keys in the database', { timeout: SERVER_TEST_TIMEOUT_MS }, () => {
     const rows = await first.prisma.providerKey.findMany();
     expect(rows.filter((row) => row.kind === 'signing')).toHaveLength(3);
     expect(rows.filter((row) => row.kind === 'cookie')).toHaveLength(1);
-    expect(rows.filter((row) => row.kind === 'secret').map((row) => row.id).sort()).toEqual(['csrf', 'dpop_nonce']);
+    expect(
+      rows
+        .filter((row) => row.kind === 'secret')
+        .map((row) => row.id)
+        .sort(),
+    ).toEqual(['csrf', 'dpop_nonce']);
   });
 });

@@ -55,7 +55,11 @@ const signedIntrospection: Producer = async (instance, other) => {
   const token = (await clientCredentialsToken(other.url, service.client_id, service.client_secret, 'read')).body.access_token as string;
   const response = await fetch(`${instance.url}/introspect`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/token-introspection+jwt', authorization: basic(resourceServer.client_id, resourceServer.client_secret) },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/token-introspection+jwt',
+      authorization: basic(resourceServer.client_id, resourceServer.client_secret),
+    },
     body: new URLSearchParams({ token }).toString(),
   });
   expect(response.status).toBe(200);
@@ -71,7 +75,10 @@ const introspect = (instance: RunningServer, token: string) =>
 const jwtAccessToken =
   ({ identifier, signing_alg: alg }: (typeof JWT_RESOURCE_SERVERS)[number]): Producer =>
   async (instance, other) => {
-    const issued = await postForm(instance.url, '/token', { grant_type: 'client_credentials', resource: identifier, scope: JWT_SCOPE }, [jwtClient.client_id, jwtClient.client_secret]);
+    const issued = await postForm(instance.url, '/token', { grant_type: 'client_credentials', resource: identifier, scope: JWT_SCOPE }, [
+      jwtClient.client_id,
+      jwtClient.client_secret,
+    ]);
     expect(issued.status, JSON.stringify(issued.body)).toBe(200);
     const jwt = issued.body.access_token as string;
     expect(decodeProtectedHeader(jwt)).toMatchObject({ alg, typ: 'at+jwt' });
@@ -83,7 +90,12 @@ const jwtAccessToken =
 const PRODUCERS: Producer[] = [signedIntrospection, ...JWT_RESOURCE_SERVERS.map(jwtAccessToken)];
 
 const jwksOf = async (instance: RunningServer) => (await (await fetch(`${instance.url}/jwks`)).json()) as JSONWebKeySet;
-const currentKids = (instance: RunningServer) => instance.app.keys.current.signing.filter((key) => key.state === 'current').map((key) => key.kid).sort().join();
+const currentKids = (instance: RunningServer) =>
+  instance.app.keys.current.signing
+    .filter((key) => key.state === 'current')
+    .map((key) => key.kid)
+    .sort()
+    .join();
 
 /** A key set as a verifier holds it: each key imported once, at its first use. */
 const keySets = new WeakMap<JSONWebKeySet, ReturnType<typeof createLocalJWKSet>>();
@@ -105,7 +117,10 @@ async function expectActive(artefact: Artefact): Promise<void> {
   if (!artefact.introspectedAt) return;
   const { kid } = decodeProtectedHeader(artefact.jwt);
   const answer = await introspect(artefact.introspectedAt, artefact.jwt);
-  expect(answer.body, `${artefact.kind} signed by ${artefact.signer} with ${kid}, live until ${artefact.validUntil}: inactive at ${artefact.introspectedAt.url}`).toMatchObject({ active: true, jti: decodeJwt(artefact.jwt).jti });
+  expect(
+    answer.body,
+    `${artefact.kind} signed by ${artefact.signer} with ${kid}, live until ${artefact.validUntil}: inactive at ${artefact.introspectedAt.url}`,
+  ).toMatchObject({ active: true, jti: decodeJwt(artefact.jwt).jti });
 }
 
 describe.skipIf(!usingPostgres)('two instances, their own DATA_DIRs, one KEYS_ENCRYPTION_KEY', { timeout: SERVER_TEST_TIMEOUT_MS }, () => {
@@ -117,7 +132,13 @@ describe.skipIf(!usingPostgres)('two instances, their own DATA_DIRs, one KEYS_EN
     service = await registerClient(a.url, { scope: 'read', access_token_ttl: 3600 });
     resourceServer = await registerClient(a.url, { resource_server: true });
     for (const server of JWT_RESOURCE_SERVERS) {
-      const created = await admin(a.url, 'POST', '/resource-servers', { ...server, name: server.signing_alg, scopes: [JWT_SCOPE], access_token_format: 'jwt', access_token_ttl: 3600 });
+      const created = await admin(a.url, 'POST', '/resource-servers', {
+        ...server,
+        name: server.signing_alg,
+        scopes: [JWT_SCOPE],
+        access_token_format: 'jwt',
+        access_token_ttl: 3600,
+      });
       expect(created.status, JSON.stringify(created.body)).toBe(201);
     }
     jwtClient = await registerClient(a.url, { scope: JWT_SCOPE, access_token_ttl: 3600 });
@@ -139,7 +160,15 @@ describe.skipIf(!usingPostgres)('two instances, their own DATA_DIRs, one KEYS_EN
       const url = new URL(location);
       return `${(turn++ % 2 === 0 ? b : a).url}${url.pathname}${url.search}`;
     };
-    const query = new URLSearchParams({ client_id: client.client_id, redirect_uri: REDIRECT_URI, response_type: 'code', code_challenge: challenge, code_challenge_method: 'S256', scope: 'read', state: 'xyz' });
+    const query = new URLSearchParams({
+      client_id: client.client_id,
+      redirect_uri: REDIRECT_URI,
+      response_type: 'code',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      scope: 'read',
+      state: 'xyz',
+    });
     let page = await agent.get(`${a.url}/auth?${query}`);
     for (let hops = 0; hops < 12 && !page.location?.startsWith(REDIRECT_URI); hops += 1) {
       if (page.location) {
@@ -194,7 +223,10 @@ describe.skipIf(!usingPostgres)('two instances, their own DATA_DIRs, one KEYS_EN
         expect(rotated.status).toBe(201);
       }
       // Both instances sign; each artefact is checked against what a verifier cached before it was made.
-      for (const [instance, other] of [[a, b], [b, a]] as const) {
+      for (const [instance, other] of [
+        [a, b],
+        [b, a],
+      ] as const) {
         for (const produce of PRODUCERS) {
           const artefact = await produce(instance, other);
           seenKids.add(decodeProtectedHeader(artefact.jwt).kid!);

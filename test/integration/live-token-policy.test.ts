@@ -39,7 +39,10 @@ async function createApi(identifier: string, extra: Record<string, unknown> = {}
 }
 
 async function tokenFor(client: RegisteredClient, resource?: string): Promise<string> {
-  const issued = await postForm(tollgate.url, '/token', { grant_type: 'client_credentials', scope: 'read write', ...(resource ? { resource } : {}) }, [client.client_id, client.client_secret]);
+  const issued = await postForm(tollgate.url, '/token', { grant_type: 'client_credentials', scope: 'read write', ...(resource ? { resource } : {}) }, [
+    client.client_id,
+    client.client_secret,
+  ]);
   expect(issued.status, JSON.stringify(issued.body)).toBe(200);
   expect(issued.body.scope).toBe('read write');
   return issued.body.access_token as string;
@@ -55,7 +58,12 @@ async function introspect(token: string): Promise<Record<string, unknown>> {
 
 /** Two gateway checks in a row: the statuses must be the same. */
 async function gateway(token: string, path: string): Promise<number> {
-  const ask = async () => (await fetch(`${tollgate.running.gatewayUrl!}/gateway/check`, { headers: { 'x-gateway-key': KEY, authorization: `Bearer ${token}`, 'x-original-uri': path } })).status;
+  const ask = async () =>
+    (
+      await fetch(`${tollgate.running.gatewayUrl!}/gateway/check`, {
+        headers: { 'x-gateway-key': KEY, authorization: `Bearer ${token}`, 'x-original-uri': path },
+      })
+    ).status;
   const first = await ask();
   expect(await ask()).toBe(first);
   return first;
@@ -102,7 +110,11 @@ describe("a client's allow-list narrowed", () => {
     // RFC 9701: the signed answer says the same.
     const signed = await fetch(`${tollgate.url}/introspect`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/token-introspection+jwt', authorization: `Basic ${Buffer.from(`${introspector.client_id}:${introspector.client_secret}`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/token-introspection+jwt',
+        authorization: `Basic ${Buffer.from(`${introspector.client_id}:${introspector.client_secret}`).toString('base64')}`,
+      },
       body: new URLSearchParams({ token }).toString(),
     });
     const claims = JSON.parse(Buffer.from((await signed.text()).split('.')[1]!, 'base64url').toString()) as { token_introspection: Record<string, unknown> };

@@ -64,17 +64,28 @@ beforeAll(async () => {
 afterAll(() => tollgate?.close());
 
 describe('the log', () => {
-  it.each(['admin secret', 'admin Basic header', 'admin token', 'client secret', 'client Basic header', 'access token', 'client_secret_post token', 'wrong secret', 'wrong Basic header', 'bad bearer', 'rotated secret', 'token after rotation', 'token pasted into a path'])(
-    'never contains the %s',
-    (name) => {
-      const value = secrets.get(name)!;
-      expect(value.length).toBeGreaterThan(20);
-      const raw = tollgate.rawLogs();
-      expect(raw.includes(value), `${name} appears in the log`).toBe(false);
-      // Nor the credential part of a header on its own.
-      if (value.startsWith('Basic ')) expect(raw.includes(value.slice(6))).toBe(false);
-    },
-  );
+  it.each([
+    'admin secret',
+    'admin Basic header',
+    'admin token',
+    'client secret',
+    'client Basic header',
+    'access token',
+    'client_secret_post token',
+    'wrong secret',
+    'wrong Basic header',
+    'bad bearer',
+    'rotated secret',
+    'token after rotation',
+    'token pasted into a path',
+  ])('never contains the %s', (name) => {
+    const value = secrets.get(name)!;
+    expect(value.length).toBeGreaterThan(20);
+    const raw = tollgate.rawLogs();
+    expect(raw.includes(value), `${name} appears in the log`).toBe(false);
+    // Nor the credential part of a header on its own.
+    if (value.startsWith('Basic ')) expect(raw.includes(value.slice(6))).toBe(false);
+  });
 
   it('has a request line, with path and status, for every step', () => {
     const requests = tollgate.logs.filter((line) => line.msg === 'request');
@@ -92,7 +103,10 @@ describe('the log', () => {
       'GET /token/:redacted 404',
     ]) {
       const pattern = new RegExp(`^${expected.replace(':id', '[^/ ]+').replace(/[.]/g, '\\.')}$`);
-      expect(seen.some((line) => pattern.test(line)), `${expected} in ${JSON.stringify(seen)}`).toBe(true);
+      expect(
+        seen.some((line) => pattern.test(line)),
+        `${expected} in ${JSON.stringify(seen)}`,
+      ).toBe(true);
     }
     for (const line of requests) expect(line.requestId).toEqual(expect.any(String));
   });

@@ -28,13 +28,18 @@ interface MigrateRun {
 function migrate(env: Record<string, string>, cwd: string): Promise<MigrateRun> {
   return new Promise((resolve) => {
     const report = join(cwd, `exit-probe-${randomUUID()}.json`);
-    execFile(process.execPath, ['--import', TSX, '--import', PROBE, CLI], { cwd, env: { PATH: process.env.PATH ?? '', EXIT_PROBE_REPORT: report, ...env } }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      void readFile(report, 'utf8').then(
-        (held) => resolve({ code, stdout, stderr, lingering: JSON.parse(held) as string[] }),
-        () => resolve({ code, stdout, stderr, lingering: undefined }),
-      );
-    });
+    execFile(
+      process.execPath,
+      ['--import', TSX, '--import', PROBE, CLI],
+      { cwd, env: { PATH: process.env.PATH ?? '', EXIT_PROBE_REPORT: report, ...env } },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        void readFile(report, 'utf8').then(
+          (held) => resolve({ code, stdout, stderr, lingering: JSON.parse(held) as string[] }),
+          () => resolve({ code, stdout, stderr, lingering: undefined }),
+        );
+      },
+    );
   });
 }
 

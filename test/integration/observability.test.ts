@@ -92,7 +92,10 @@ describe('routes refused before their handler', () => {
 
   it('logs and counts as /admin/clients/:id a body too large to read (413)', async () => {
     const requestId = 'labels-413';
-    const reply = await rawRequest(tollgate.url, `POST /admin/clients/${clientId} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 20000\r\nX-Request-Id: ${requestId}\r\n\r\n`);
+    const reply = await rawRequest(
+      tollgate.url,
+      `POST /admin/clients/${clientId} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 20000\r\nX-Request-Id: ${requestId}\r\n\r\n`,
+    );
     expect(reply.status).toBe(413);
     expectLabelled(requestId, '/admin/clients/:id', 'POST', 413);
   });
@@ -100,7 +103,10 @@ describe('routes refused before their handler', () => {
   it('counts each of them under its pattern in /metrics, never under a raw path or a router regex', async () => {
     const text = await metricsText(tollgate.url);
     for (const [label, method, , , , , status] of [...refusals, ['/admin/clients/:id', 'POST', '', 'none', {}, undefined, 413] as const]) {
-      expect(metricValue(text, 'tollgate_http_requests_total', { endpoint: label, method, status: String(status) }), `${method} ${label} ${status}`).toBeGreaterThanOrEqual(1);
+      expect(
+        metricValue(text, 'tollgate_http_requests_total', { endpoint: label, method, status: String(status) }),
+        `${method} ${label} ${status}`,
+      ).toBeGreaterThanOrEqual(1);
     }
     expect(text).not.toContain(clientId);
     expect(text).not.toContain('(?:');
@@ -124,7 +130,11 @@ describe('request ids', () => {
     const client = await registerClient(tollgate.url);
     const response = await fetch(`${tollgate.url}/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret), 'x-request-id': 'trace-me-42' },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basic(client.client_id, client.client_secret),
+        'x-request-id': 'trace-me-42',
+      },
       body: 'grant_type=client_credentials',
     });
     expect(response.status).toBe(200);
@@ -185,7 +195,15 @@ describe('the log at trace level', () => {
 
     const raw = tollgate.rawLogs();
     expect(raw).toContain('"msg":"request"');
-    for (const secret of [client.client_secret, wrong, token, bearer, ADMIN_CLIENT_SECRET, basic(client.client_id, wrong).slice(6), basic(client.client_id, client.client_secret).slice(6)]) {
+    for (const secret of [
+      client.client_secret,
+      wrong,
+      token,
+      bearer,
+      ADMIN_CLIENT_SECRET,
+      basic(client.client_id, wrong).slice(6),
+      basic(client.client_id, client.client_secret).slice(6),
+    ]) {
       expect(raw.includes(secret), `a credential (${secret.slice(0, 6)}…) is in the log`).toBe(false);
     }
   });

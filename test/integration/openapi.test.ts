@@ -59,7 +59,9 @@ function conforms(method: string, path: string, response: HttpResult): HttpResul
     // The document's references, resolved against its components as $defs of the one schema.
     const resolvable = JSON.parse(JSON.stringify({ ...schema, $defs: document.components.schemas }).replaceAll('#/components/schemas/', '#/$defs/'));
     const validate = ajv.compile(resolvable);
-    expect(validate(response.body), `${method} ${pattern} ${response.status}: ${ajv.errorsText(validate.errors)} in ${JSON.stringify(response.body)}`).toBe(true);
+    expect(validate(response.body), `${method} ${pattern} ${response.status}: ${ajv.errorsText(validate.errors)} in ${JSON.stringify(response.body)}`).toBe(
+      true,
+    );
   }
   answered.add(`${method.toLowerCase()} ${pattern} ${response.status}`);
   return response;
@@ -72,7 +74,9 @@ async function call(method: string, path: string, body?: unknown, bearer = token
 
 /** The (method, path) of every route the running server's admin routers serve, in the document's notation. */
 function servedRoutes(): string[] {
-  const routers = tollgate.running.app.koa.middleware.map((fn) => (fn as { router?: Router }).router).filter((router): router is Router => router !== undefined);
+  const routers = tollgate.running.app.koa.middleware
+    .map((fn) => (fn as { router?: Router }).router)
+    .filter((router): router is Router => router !== undefined);
   return routers.flatMap((router) =>
     router.stack
       .filter((layer) => layer.methods.length > 0)
@@ -115,10 +119,20 @@ describe('the document', () => {
 
 describe('every answer matches the document', () => {
   it('clients: create, list, get, change, rotate, delete, and their failures', async () => {
-    const created = await call('POST', '/clients', { client_id: 'openapi-billing', client_name: 'Billing', scope: 'read write', default_scope: 'read', access_token_ttl: 600 });
+    const created = await call('POST', '/clients', {
+      client_id: 'openapi-billing',
+      client_name: 'Billing',
+      scope: 'read write',
+      default_scope: 'read',
+      access_token_ttl: 600,
+    });
     expect(created.status).toBe(201);
     expect(created.body.client_secret).toEqual(expect.any(String));
-    const app = await call('POST', '/clients', { token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], redirect_uris: ['https://app.example/cb'] });
+    const app = await call('POST', '/clients', {
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code'],
+      redirect_uris: ['https://app.example/cb'],
+    });
     expect(app.status).toBe(201);
     expect(app.body.client_secret).toBeUndefined();
     expect((await call('POST', '/clients', { client_id: 'openapi-billing' })).status).toBe(409);
@@ -181,7 +195,13 @@ describe('every answer matches the document', () => {
   });
 
   it('resource servers: create, list, get, change, their gateway route rules, delete, and their failures', async () => {
-    const created = await call('POST', '/resource-servers', { identifier: 'https://openapi.example/api', name: 'API', scopes: ['read'], access_token_format: 'jwt', access_token_ttl: 60 });
+    const created = await call('POST', '/resource-servers', {
+      identifier: 'https://openapi.example/api',
+      name: 'API',
+      scopes: ['read'],
+      access_token_format: 'jwt',
+      access_token_ttl: 60,
+    });
     expect(created.status).toBe(201);
     const id = created.body.id as string;
     expect((await call('POST', '/resource-servers', { identifier: 'https://openapi.example/api', name: 'Again' })).status).toBe(409);
@@ -193,7 +213,16 @@ describe('every answer matches the document', () => {
     expect((await call('PATCH', `/resource-servers/${id}`, { access_token_ttl: null, signing_alg: 'ES256' })).status).toBe(200);
     expect((await call('PATCH', `/resource-servers/${id}`, { signing_alg: 'none' })).status).toBe(400);
     expect((await call('PATCH', '/resource-servers/00000000-0000-0000-0000-000000000000', {})).status).toBe(404);
-    expect((await call('PUT', `/resource-servers/${id}/routes`, { routes: [{ path: '/api/**', methods: ['GET'], scopes_any: ['read'] }, { path: '/health', public: true }] })).status).toBe(200);
+    expect(
+      (
+        await call('PUT', `/resource-servers/${id}/routes`, {
+          routes: [
+            { path: '/api/**', methods: ['GET'], scopes_any: ['read'] },
+            { path: '/health', public: true },
+          ],
+        })
+      ).status,
+    ).toBe(200);
     expect((await call('PUT', `/resource-servers/${id}/routes`, { routes: [{ path: 'api' }] })).status).toBe(400);
     expect((await call('PUT', '/resource-servers/00000000-0000-0000-0000-000000000000/routes', { routes: [] })).status).toBe(404);
     expect((await call('GET', `/resource-servers/${id}/routes`)).status).toBe(200);
@@ -221,11 +250,13 @@ describe('every answer matches the document', () => {
 
   it('bodies that are not JSON, or too large', async () => {
     const post = (body: string, contentType: string) =>
-      fetch(`${tollgate.url}/admin/clients`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': contentType }, body }).then(async (r) => ({
-        status: r.status,
-        headers: r.headers,
-        body: (await r.json()) as Record<string, unknown>,
-      }));
+      fetch(`${tollgate.url}/admin/clients`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': contentType }, body }).then(
+        async (r) => ({
+          status: r.status,
+          headers: r.headers,
+          body: (await r.json()) as Record<string, unknown>,
+        }),
+      );
     expect(conforms('POST', '/clients', await post('client_name=x', 'application/x-www-form-urlencoded')).status).toBe(415);
     expect(conforms('POST', '/clients', await post(JSON.stringify({ client_name: 'x'.repeat(20_000) }), 'application/json')).status).toBe(413);
   });
@@ -236,7 +267,11 @@ describe('every answer matches the document', () => {
     for (const [pattern, item] of Object.entries(document.paths)) {
       const path = pattern.replace(/^\/admin/, '').replace(/\{\w+\}/g, 'x');
       for (const method of Object.keys(item).map((m) => m.toUpperCase())) {
-        const anonymous = await fetch(`${tollgate.url}/admin${path}`, { method }).then(async (r) => ({ status: r.status, headers: r.headers, body: (await r.json()) as Record<string, unknown> }));
+        const anonymous = await fetch(`${tollgate.url}/admin${path}`, { method }).then(async (r) => ({
+          status: r.status,
+          headers: r.headers,
+          body: (await r.json()) as Record<string, unknown>,
+        }));
         expect(conforms(method, path, anonymous).status).toBe(401);
         expect((await call(method, path, undefined, weak)).status).toBe(403);
       }

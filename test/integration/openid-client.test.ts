@@ -61,10 +61,7 @@ describe('openid-client', () => {
 describe('oauth4webapi', () => {
   it('gets a token with client credentials and introspects it', async () => {
     const issuer = new URL(tollgate.url);
-    const as = await oauth.processDiscoveryResponse(
-      issuer,
-      await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', [oauth.allowInsecureRequests]: true }),
-    );
+    const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', [oauth.allowInsecureRequests]: true }));
     const me: oauth.Client = { client_id: registered.client_id };
     const auth = oauth.ClientSecretBasic(registered.client_secret);
     const insecure = { [oauth.allowInsecureRequests]: true };
@@ -76,11 +73,7 @@ describe('oauth4webapi', () => {
     );
     expect(tokens).toMatchObject({ token_type: 'bearer', scope: 'read write', expires_in: 300 });
 
-    const introspection = await oauth.processIntrospectionResponse(
-      as,
-      me,
-      await oauth.introspectionRequest(as, me, auth, tokens.access_token, insecure),
-    );
+    const introspection = await oauth.processIntrospectionResponse(as, me, await oauth.introspectionRequest(as, me, auth, tokens.access_token, insecure));
     expect(introspection).toMatchObject({ active: true, client_id: registered.client_id, scope: 'read write', token_type: 'Bearer' });
     expect(introspection.exp! - introspection.iat!).toBe(300);
   });

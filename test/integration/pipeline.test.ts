@@ -87,7 +87,8 @@ describe('the request pipeline around the introspection handler', () => {
 
     before = await answeredBy();
     // A token with a row but not yet cached: the provider's to judge (and then cached).
-    const fresh = (await postForm(tollgate.url, '/token', { grant_type: 'client_credentials' }, [client.client_id, client.client_secret])).body.access_token as string;
+    const fresh = (await postForm(tollgate.url, '/token', { grant_type: 'client_credentials' }, [client.client_id, client.client_secret])).body
+      .access_token as string;
     expect((await postForm(tollgate.url, '/introspect', { token: fresh }, rs)).body).toMatchObject({ active: true, client_id: client.client_id });
     expect((await answeredBy()).lane).toBe(before.lane);
     // A wrong secret is the handler's to refuse; a body with two tokens, the provider's.

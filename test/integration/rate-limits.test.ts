@@ -26,7 +26,11 @@ describe('failed client authentication', () => {
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(refused.headers.get('cache-control')).toBe('no-store');
     // client_secret_post is counted against the same client at the same address.
-    const posted = await postForm(tollgate.url, '/token', { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret });
+    const posted = await postForm(tollgate.url, '/token', {
+      grant_type: 'client_credentials',
+      client_id: client.client_id,
+      client_secret: client.client_secret,
+    });
     expect(posted.status).toBe(429);
     // Another client is not affected.
     const other = await registerClient(tollgate.url);
@@ -40,7 +44,10 @@ describe('failed client authentication', () => {
     const client = await registerClient(tollgate.url, { token_endpoint_auth_method: 'client_secret_post' });
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) {
-      statuses.push((await postForm(tollgate.url, '/token', { grant_type: 'client_credentials', client_id: client.client_id, client_secret: 'wrong-secret-0123456789' })).status);
+      statuses.push(
+        (await postForm(tollgate.url, '/token', { grant_type: 'client_credentials', client_id: client.client_id, client_secret: 'wrong-secret-0123456789' }))
+          .status,
+      );
     }
     expect(statuses).toEqual([401, 401, 401, 429]);
   });
@@ -56,7 +63,11 @@ describe('per-address limits and TRUST_PROXY', () => {
           (
             await fetch(`${tollgate.url}/token`, {
               method: 'POST',
-              headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret), 'x-forwarded-for': address },
+              headers: {
+                'content-type': 'application/x-www-form-urlencoded',
+                authorization: basic(client.client_id, client.client_secret),
+                'x-forwarded-for': address,
+              },
               body: 'grant_type=client_credentials',
             })
           ).status;
@@ -82,7 +93,11 @@ describe('per-address limits and TRUST_PROXY', () => {
       expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
 
       const introspections: number[] = [];
-      for (let i = 0; i < 3; i++) introspections.push((await postForm(tollgate.url, '/introspect', { token: 'x'.repeat(43) }, ['test-admin', 'test-admin-secret-0123456789abcdefghijklmnopqrstuvwxyz'])).status);
+      for (let i = 0; i < 3; i++)
+        introspections.push(
+          (await postForm(tollgate.url, '/introspect', { token: 'x'.repeat(43) }, ['test-admin', 'test-admin-secret-0123456789abcdefghijklmnopqrstuvwxyz']))
+            .status,
+        );
       expect(introspections).toEqual([200, 200, 429]);
     } finally {
       await tollgate.close();

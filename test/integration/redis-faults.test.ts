@@ -60,7 +60,9 @@ describe.skipIf(!program)('a Redis of its own, frozen and killed', () => {
     await redis?.close();
   });
 
-  it('treats a frozen Redis as down: after the first timeouts no request waits for it, and it is used again once it answers', { timeout: SERVER_TEST_TIMEOUT_MS }, async () => {
+  it('treats a frozen Redis as down: after the first timeouts no request waits for it, and it is used again once it answers', {
+    timeout: SERVER_TEST_TIMEOUT_MS,
+  }, async () => {
     await waitFor(async () => (await store(a)).up === 1 && (await store(b)).up === 1, 'both instances to use Redis');
     expect((await store(a)).timeouts).toBe(0);
     const [usedBefore, warnedBefore] = [lines(a, 'rate limits: using Redis').length, warnings(a).length];

@@ -51,7 +51,13 @@ describe.skipIf(!hasRedis)('Redis outage', () => {
   let tollgate: TestTollgate;
   beforeAll(async () => {
     proxy = await startTcpProxy('127.0.0.1', 6379);
-    tollgate = await startTollgate({ RATE_LIMIT_ENABLED: 'true', REDIS_URL: `redis://127.0.0.1:${proxy.port}`, REDIS_KEY_PREFIX: prefix(), RATE_LIMIT_CLIENT_AUTH_FAILURES: '2', REDIS_TIMEOUT_MS: '1000' });
+    tollgate = await startTollgate({
+      RATE_LIMIT_ENABLED: 'true',
+      REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
+      REDIS_KEY_PREFIX: prefix(),
+      RATE_LIMIT_CLIENT_AUTH_FAILURES: '2',
+      REDIS_TIMEOUT_MS: '1000',
+    });
   });
   afterAll(async () => {
     await tollgate?.close();

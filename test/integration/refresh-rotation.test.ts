@@ -127,8 +127,15 @@ describe('reuse detection', () => {
     const client = await registerAppClient(tollgate.url);
     const { authorize } = await import('../helpers/browser-agent.js');
     const { REDIRECT_URI, PASSWORD, tokenRequest } = await import('../helpers/users.js');
-    const flow = await authorize(tollgate.url, { clientId: client.client_id, redirectUri: REDIRECT_URI, scope: 'read', login: user.username, password: PASSWORD });
-    const exchange = () => tokenRequest(tollgate.url, client, { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier });
+    const flow = await authorize(tollgate.url, {
+      clientId: client.client_id,
+      redirectUri: REDIRECT_URI,
+      scope: 'read',
+      login: user.username,
+      password: PASSWORD,
+    });
+    const exchange = () =>
+      tokenRequest(tollgate.url, client, { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier });
     const results = await Promise.all(Array.from({ length: 5 }, exchange));
     expect(results.map((r) => r.status).sort()).toEqual([200, 400, 400, 400, 400]);
     const winner = results.find((r) => r.status === 200)!.body as Record<string, string>;
@@ -241,7 +248,10 @@ describe('revocation', () => {
   it('revoking a refresh token (RFC 7009) ends the access tokens of its grant', async () => {
     const client = await registerAppClient(tollgate.url, { token_endpoint_auth_method: 'client_secret_basic' });
     const tokens = await tokensFor(client);
-    const revoked = await postForm(tollgate.url, '/revoke', { token: tokens.refresh_token!, token_type_hint: 'refresh_token' }, [client.client_id, client.client_secret!]);
+    const revoked = await postForm(tollgate.url, '/revoke', { token: tokens.refresh_token!, token_type_hint: 'refresh_token' }, [
+      client.client_id,
+      client.client_secret!,
+    ]);
     expect(revoked.status).toBe(200);
     expect(await introspect(tokens.access_token!)).toEqual({ active: false });
     expect((await refresh(tollgate.url, client, tokens.refresh_token!)).body.error).toBe('invalid_grant');

@@ -80,8 +80,16 @@ describe('RFC 8707: a token for a resource server', () => {
   });
 
   it('refuses two resources at once with invalid_target', async () => {
-    const body = new URLSearchParams([['grant_type', 'client_credentials'], ['resource', ORDERS], ['resource', LEDGER]]);
-    const response = await fetch(`${tollgate.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret) }, body });
+    const body = new URLSearchParams([
+      ['grant_type', 'client_credentials'],
+      ['resource', ORDERS],
+      ['resource', LEDGER],
+    ]);
+    const response = await fetch(`${tollgate.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret) },
+      body,
+    });
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: string }).error).toBe('invalid_target');
   });
@@ -182,13 +190,24 @@ describe('a client linked to a resource server', () => {
       expect((await introspect(forIssuer, api)).body).toEqual({ active: false });
     }
     // Unlinked, it sees its own tokens only.
-    expect((await admin(tollgate.url, 'PATCH', `/clients/${api.client_id}`, { resource_server_id: null }, token)).body).not.toHaveProperty('resource_server_id');
+    expect((await admin(tollgate.url, 'PATCH', `/clients/${api.client_id}`, { resource_server_id: null }, token)).body).not.toHaveProperty(
+      'resource_server_id',
+    );
     expect((await introspect(forOrders, api)).body).toEqual({ active: false });
   });
 
   it('must name a resource server that exists, and cannot be a public client', async () => {
-    expectError(await admin(tollgate.url, 'POST', '/clients', { resource_server_id: '00000000-0000-0000-0000-000000000000' }, token), 400, 'resource_server_id');
-    const app = { token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], redirect_uris: ['https://app.example/cb'], resource_server_id: ids.orders };
+    expectError(
+      await admin(tollgate.url, 'POST', '/clients', { resource_server_id: '00000000-0000-0000-0000-000000000000' }, token),
+      400,
+      'resource_server_id',
+    );
+    const app = {
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code'],
+      redirect_uris: ['https://app.example/cb'],
+      resource_server_id: ids.orders,
+    };
     expectError(await admin(tollgate.url, 'POST', '/clients', app, token), 400, 'resource_server_id');
   });
 });
@@ -238,7 +257,13 @@ describe('DEFAULT_RESOURCE', () => {
   let other: TestTollgate;
   beforeAll(async () => {
     other = await startTollgate({ DEFAULT_RESOURCE: DEFAULT });
-    const created = await admin(other.url, 'POST', '/resource-servers', { identifier: DEFAULT, name: 'Default', scopes: ['read'], access_token_format: 'jwt', access_token_ttl: 60 });
+    const created = await admin(other.url, 'POST', '/resource-servers', {
+      identifier: DEFAULT,
+      name: 'Default',
+      scopes: ['read'],
+      access_token_format: 'jwt',
+      access_token_ttl: 60,
+    });
     expect(created.status).toBe(201);
   });
   afterAll(() => other?.close());
@@ -250,7 +275,9 @@ describe('DEFAULT_RESOURCE', () => {
     expect(issued.body).toMatchObject({ scope: 'read', expires_in: 60 });
     expect(decodeJwt(issued.body.access_token as string)).toMatchObject({ aud: DEFAULT, scope: 'read' });
     // Its scopes are the resource server's: one it does not define is refused.
-    expect((await postForm(other.url, '/token', { grant_type: 'client_credentials', scope: 'write' }, [service.client_id, service.client_secret])).body).toMatchObject({ error: 'invalid_scope' });
+    expect(
+      (await postForm(other.url, '/token', { grant_type: 'client_credentials', scope: 'write' }, [service.client_id, service.client_secret])).body,
+    ).toMatchObject({ error: 'invalid_scope' });
     // Another resource is still named explicitly; the admin token is still the issuer's.
     const adminBearer = await adminToken(other.url);
     expect(adminBearer).not.toContain('.');

@@ -52,7 +52,15 @@ describe('resource server lifecycle', () => {
       case_sensitive_paths: true,
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
-    expect(created.body).toMatchObject({ identifier: 'urn:example:ledger', scopes: ['ledger:read', 'ledger:write'], access_token_format: 'jwt', access_token_ttl: 120, signing_alg: 'ES256', dpop_required: true, case_sensitive_paths: true });
+    expect(created.body).toMatchObject({
+      identifier: 'urn:example:ledger',
+      scopes: ['ledger:read', 'ledger:write'],
+      access_token_format: 'jwt',
+      access_token_ttl: 120,
+      signing_alg: 'ES256',
+      dpop_required: true,
+      case_sensitive_paths: true,
+    });
   });
 
   it('refuses a second resource server with the same identifier (409)', async () => {
@@ -60,9 +68,23 @@ describe('resource server lifecycle', () => {
   });
 
   it('changes the given fields only, and clears the lifetime with null', async () => {
-    const changed = await api('PATCH', `/${id}`, { name: 'Invoices v2', scopes: ['invoices:read'], access_token_ttl: 600, access_token_format: 'jwt', signing_alg: 'EdDSA' });
+    const changed = await api('PATCH', `/${id}`, {
+      name: 'Invoices v2',
+      scopes: ['invoices:read'],
+      access_token_ttl: 600,
+      access_token_format: 'jwt',
+      signing_alg: 'EdDSA',
+    });
     expect(changed.status, JSON.stringify(changed.body)).toBe(200);
-    expect(changed.body).toMatchObject({ id, identifier: 'https://invoices.example/api', name: 'Invoices v2', scopes: ['invoices:read'], access_token_ttl: 600, access_token_format: 'jwt', signing_alg: 'EdDSA' });
+    expect(changed.body).toMatchObject({
+      id,
+      identifier: 'https://invoices.example/api',
+      name: 'Invoices v2',
+      scopes: ['invoices:read'],
+      access_token_ttl: 600,
+      access_token_format: 'jwt',
+      signing_alg: 'EdDSA',
+    });
     const cleared = await api('PATCH', `/${id}`, { access_token_ttl: null });
     expect(cleared.body).not.toHaveProperty('access_token_ttl');
     expect(cleared.body.name).toBe('Invoices v2');
@@ -132,7 +154,16 @@ describe('bad input is a 4xx naming the field', () => {
   it("refuses the issuer's own identifier, however it is spelt (its tokens carry it as their aud)", async () => {
     const issuer = tollgate.url;
     const { host } = new URL(issuer);
-    const spellings = [issuer, `${issuer}/`, `HTTP://${host.toUpperCase()}`, `${issuer}/./`, `${issuer}/a/..`, `${issuer}/%2e/`, `http://user@${host}/`, `${issuer}?`];
+    const spellings = [
+      issuer,
+      `${issuer}/`,
+      `HTTP://${host.toUpperCase()}`,
+      `${issuer}/./`,
+      `${issuer}/a/..`,
+      `${issuer}/%2e/`,
+      `http://user@${host}/`,
+      `${issuer}?`,
+    ];
     for (const identifier of spellings) expectError(await api('POST', '', { identifier, name: 'Issuer' }), 400, 'identifier');
     const created = await api('POST', '', { identifier: `${issuer}/api`, name: 'Below the issuer' });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
@@ -163,7 +194,9 @@ describe("the instance's copy of the resource servers", () => {
     const servers = tollgate.running.app.resourceServers;
     await servers.all();
     // Written behind the service's back: a copy in memory does not see it until a change is announced.
-    await tollgate.db.prisma.resourceServer.create({ data: { id: '11111111-1111-1111-1111-111111111111', identifier: 'https://behind.example', name: 'Behind' } });
+    await tollgate.db.prisma.resourceServer.create({
+      data: { id: '11111111-1111-1111-1111-111111111111', identifier: 'https://behind.example', name: 'Behind' },
+    });
     expect(await servers.findByIdentifier('https://behind.example')).toBeUndefined();
     await tollgate.running.app.caches.bus.publish({ kind: 'resource_server', id: '11111111-1111-1111-1111-111111111111' });
     expect((await servers.findByIdentifier('https://behind.example'))?.name).toBe('Behind');

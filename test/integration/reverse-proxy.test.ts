@@ -13,7 +13,11 @@ import { freePort, startTollgate, TEST_METRICS_TOKEN, type TestTollgate } from '
 import { createUser, PASSWORD, REDIRECT_URI, registerAppClient, tokenRequest } from '../helpers/users.js';
 
 /** A raw HTTP request, so a test can send any Host header (fetch sends the URL's), or an absolute-form target (`target`). */
-function rawRequest(url: string, headers: Record<string, string>, target?: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+function rawRequest(
+  url: string,
+  headers: Record<string, string>,
+  target?: string,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { headers, ...(target ? { path: target } : {}) }, (res) => {
       let text = '';
@@ -93,7 +97,18 @@ describe('the client address behind trusted proxies', () => {
   it('survives malformed X-Forwarded-For entries: never a 500', async () => {
     await withTollgate({ RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_TOKEN_PER_IP: '1000', TRUSTED_PROXIES: '127.0.0.1' }, async (tollgate) => {
       const client = await registerClient(tollgate.url);
-      for (const forwarded of ['', ',', ' , ,', 'not-an-address', '999.1.1.1', '1.2.3.4:80', '[::1]:8080', 'a'.repeat(4000), '::ffff:127.0.0.1', '2001:db8::1, unknown']) {
+      for (const forwarded of [
+        '',
+        ',',
+        ' , ,',
+        'not-an-address',
+        '999.1.1.1',
+        '1.2.3.4:80',
+        '[::1]:8080',
+        'a'.repeat(4000),
+        '::ffff:127.0.0.1',
+        '2001:db8::1, unknown',
+      ]) {
         expect(await tokenStatus(tollgate, client, forwarded), forwarded.slice(0, 40)).toBe(200);
       }
     });
@@ -112,7 +127,11 @@ describe('URLs come from ISSUER only', () => {
           // RFC 9112 §3.2.2's absolute form names a host of its own.
           ['/.well-known/openid-configuration', 'http://evil.example/.well-known/openid-configuration'],
         ]) {
-          const answer = await rawRequest(`${tollgate.url}${path}`, { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'http' }, target);
+          const answer = await rawRequest(
+            `${tollgate.url}${path}`,
+            { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'http' },
+            target,
+          );
           expect(answer.status).toBe(200);
           const metadata = JSON.parse(answer.text) as Record<string, string>;
           expect(metadata.issuer).toBe(issuer);
@@ -121,7 +140,13 @@ describe('URLs come from ISSUER only', () => {
           }
         }
         const app = await registerAppClient(tollgate.url);
-        const query = new URLSearchParams({ client_id: app.client_id, redirect_uri: REDIRECT_URI, response_type: 'code', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' });
+        const query = new URLSearchParams({
+          client_id: app.client_id,
+          redirect_uri: REDIRECT_URI,
+          response_type: 'code',
+          code_challenge: 'x'.repeat(43),
+          code_challenge_method: 'S256',
+        });
         const started = await rawRequest(`${tollgate.url}/auth?${query}`, { host: 'evil.example', 'x-forwarded-host': 'evil.example' });
         expect(started.status).toBe(303);
         expect(String(started.headers.location)).toMatch(/^\/interaction\/[\w-]+$/);
@@ -145,9 +170,19 @@ describe('an issuer with a path', () => {
         algorithm: 'oidc',
         execute: [client.allowInsecureRequests],
       });
-      expect(config.serverMetadata()).toMatchObject({ issuer, token_endpoint: `${issuer}/token`, introspection_endpoint: `${issuer}/introspect`, jwks_uri: `${issuer}/jwks` });
+      expect(config.serverMetadata()).toMatchObject({
+        issuer,
+        token_endpoint: `${issuer}/token`,
+        introspection_endpoint: `${issuer}/introspect`,
+        jwks_uri: `${issuer}/jwks`,
+      });
       const tokens = await client.clientCredentialsGrant(config, { scope: 'write' });
-      expect(await client.tokenIntrospection(config, tokens.access_token)).toMatchObject({ active: true, client_id: registered.client_id, scope: 'write', iss: issuer });
+      expect(await client.tokenIntrospection(config, tokens.access_token)).toMatchObject({
+        active: true,
+        client_id: registered.client_id,
+        scope: 'write',
+        iss: issuer,
+      });
       await client.tokenRevocation(config, tokens.access_token);
       expect(await client.tokenIntrospection(config, tokens.access_token)).toEqual({ active: false });
 
@@ -169,15 +204,33 @@ describe('an issuer with a path', () => {
       const user = await createUser(issuer);
       const app = await registerAppClient(issuer);
       const { challenge } = pkcePair();
-      const query = new URLSearchParams({ client_id: app.client_id, redirect_uri: REDIRECT_URI, response_type: 'code', code_challenge: challenge, code_challenge_method: 'S256' });
+      const query = new URLSearchParams({
+        client_id: app.client_id,
+        redirect_uri: REDIRECT_URI,
+        response_type: 'code',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      });
       const login = await new BrowserAgent(issuer).follow(`${issuer}/auth?${query}`);
       expect(login.text).toMatch(/action="\/auth\/interaction\/[\w-]+\/login"/);
       const stylesheet = /<link rel="stylesheet" href="([^"]+)">/.exec(login.text)![1]!;
       expect(stylesheet).toBe('/auth/assets/tollgate.css');
       expect((await fetch(new URL(stylesheet, issuer))).status).toBe(200);
-      const flow = await authorize(issuer, { clientId: app.client_id, redirectUri: REDIRECT_URI, scope: 'read', login: user.username, password: PASSWORD, remember: false });
+      const flow = await authorize(issuer, {
+        clientId: app.client_id,
+        redirectUri: REDIRECT_URI,
+        scope: 'read',
+        login: user.username,
+        password: PASSWORD,
+        remember: false,
+      });
       expect(flow.redirect!.searchParams.get('iss')).toBe(issuer);
-      const exchanged = await tokenRequest(issuer, app, { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier });
+      const exchanged = await tokenRequest(issuer, app, {
+        grant_type: 'authorization_code',
+        code: flow.code!,
+        redirect_uri: REDIRECT_URI,
+        code_verifier: flow.verifier,
+      });
       expect(exchanged.status).toBe(200);
 
       // The web console: its client's callback, its redirects and its cookies under the path.
@@ -198,7 +251,13 @@ describe('cookies', () => {
   it('are Secure when the issuer is https, whatever the connection or proxy headers say', async () => {
     await withHttpsTollgate(async (tollgate) => {
       const app = await registerAppClient(tollgate.url);
-      const query = new URLSearchParams({ client_id: app.client_id, redirect_uri: REDIRECT_URI, response_type: 'code', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' });
+      const query = new URLSearchParams({
+        client_id: app.client_id,
+        redirect_uri: REDIRECT_URI,
+        response_type: 'code',
+        code_challenge: 'x'.repeat(43),
+        code_challenge_method: 'S256',
+      });
       const started = await fetch(`${tollgate.url}/auth?${query}`, { redirect: 'manual', headers: { 'x-forwarded-proto': 'http' } });
       expect(started.status).toBe(303);
       const cookies = started.headers.getSetCookie();

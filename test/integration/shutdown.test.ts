@@ -66,7 +66,7 @@ describe('SIGTERM', () => {
       child.stdout!.on('data', onOutput);
     });
     child.kill('SIGTERM');
-    const aroundClose = [...(await Promise.allSettled(early.map((connection) => connection.send(tokenRequest)))), ...(await (await shuttingDown))];
+    const aroundClose = [...(await Promise.allSettled(early.map((connection) => connection.send(tokenRequest)))), ...(await await shuttingDown)];
     const code = await exited;
     stop = true;
     await Promise.all(load);
@@ -74,7 +74,6 @@ describe('SIGTERM', () => {
       expect(connection.failure, 'a kept-alive connection failed').toBeUndefined();
       connection.close();
     }
-
 
     for (const outcome of aroundClose) {
       if (outcome.status === 'rejected') throw new Error(`a request sent around SIGTERM failed: ${String(outcome.reason)}`);
@@ -99,7 +98,9 @@ describe('SIGTERM', () => {
 });
 
 describe('closing with kept-alive connections', () => {
-  it('answers a request already received on an idle connection, with Connection: close, rather than resetting it', { timeout: SERVER_TEST_TIMEOUT_MS }, async () => {
+  it('answers a request already received on an idle connection, with Connection: close, rather than resetting it', {
+    timeout: SERVER_TEST_TIMEOUT_MS,
+  }, async () => {
     const tollgate = await startTollgate();
     cleanups.push(async () => {
       if (tollgate.running.server.listening) await tollgate.close();

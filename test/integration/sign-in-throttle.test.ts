@@ -32,10 +32,22 @@ let lastAddress = 0;
 const newAddress = () => `203.0.113.${++lastAddress}`;
 
 /** Opens a new authorization's login page at `ip` and posts `login` and `password` to it. */
-async function attempt(ip: string, login: string, password: string, on: { tollgate: TestTollgate; client: AppClient } = { tollgate, client }): Promise<PageResult> {
+async function attempt(
+  ip: string,
+  login: string,
+  password: string,
+  on: { tollgate: TestTollgate; client: AppClient } = { tollgate, client },
+): Promise<PageResult> {
   const agent = new BrowserAgent(on.tollgate.url, { 'x-forwarded-for': ip });
   const { challenge } = pkcePair();
-  const query = new URLSearchParams({ client_id: on.client.client_id, redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'read', code_challenge: challenge, code_challenge_method: 'S256' });
+  const query = new URLSearchParams({
+    client_id: on.client.client_id,
+    redirect_uri: REDIRECT_URI,
+    response_type: 'code',
+    scope: 'read',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
   const page = await agent.follow(`/auth?${query}`);
   const uid = /action="\/interaction\/([\w-]+)\/login"/.exec(page.text)![1]!;
   return agent.post(`/interaction/${uid}/login`, { csrf: csrfOf(page.text), login, password });
@@ -66,7 +78,12 @@ describe('failed sign-ins from one address', () => {
     expect(failures).toHaveLength(5);
     for (const event of failures) expect(event).toMatchObject({ source_ip: attacker, details: { reason: 'invalid_credentials' } });
     const [throttled] = (await auditEvents(tollgate.url, { subject: user.id, type: 'user.login_throttled' })).events;
-    expect(throttled).toMatchObject({ outcome: 'failure', source_ip: attacker, client_id: client.client_id, details: { reason: 'login_delay', retry_after: 1 } });
+    expect(throttled).toMatchObject({
+      outcome: 'failure',
+      source_ip: attacker,
+      client_id: client.client_id,
+      details: { reason: 'login_delay', retry_after: 1 },
+    });
     const [success] = (await auditEvents(tollgate.url, { subject: user.id, type: 'user.login', outcome: 'success' })).events;
     expect(success).toMatchObject({ actor: user.id, source_ip: owner });
   });
@@ -129,7 +146,9 @@ describe('the per-address budget (RATE_LIMIT_LOGIN_FAILURES_PER_IP)', () => {
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(800);
     expect((await attempt(newAddress(), user.username, PASSWORD)).status).toBe(303);
 
-    const unknown = (await auditEvents(tollgate.url, { type: 'user.login', outcome: 'failure', limit: '500' })).events.filter((event) => event.source_ip === ip);
+    const unknown = (await auditEvents(tollgate.url, { type: 'user.login', outcome: 'failure', limit: '500' })).events.filter(
+      (event) => event.source_ip === ip,
+    );
     expect(unknown).toHaveLength(20);
     for (const event of unknown) expect(event.subject).toBeNull();
     const [throttled] = (await auditEvents(tollgate.url, { subject: user.id, type: 'user.login_throttled' })).events;

@@ -19,7 +19,15 @@ afterAll(() => tollgate?.close());
 
 function authorizeUrl(params: Record<string, string | undefined> = {}) {
   const { challenge } = pkcePair();
-  const query = new URLSearchParams({ client_id: client.client_id, redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'read', code_challenge: challenge, code_challenge_method: 'S256', state: 'xyz' });
+  const query = new URLSearchParams({
+    client_id: client.client_id,
+    redirect_uri: REDIRECT_URI,
+    response_type: 'code',
+    scope: 'read',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    state: 'xyz',
+  });
   for (const [key, value] of Object.entries(params)) {
     if (value === undefined) query.delete(key);
     else query.set(key, value);
@@ -78,12 +86,24 @@ describe('the pages', () => {
 
 describe('signing in', () => {
   it('runs the whole flow: sign in, consent, code, tokens', async () => {
-    const flow = await authorize(tollgate.url, { clientId: client.client_id, redirectUri: REDIRECT_URI, scope: 'read write', login: user.username, password: PASSWORD, remember: false });
+    const flow = await authorize(tollgate.url, {
+      clientId: client.client_id,
+      redirectUri: REDIRECT_URI,
+      scope: 'read write',
+      login: user.username,
+      password: PASSWORD,
+      remember: false,
+    });
     expect(flow.redirect?.origin + flow.redirect!.pathname).toBe(REDIRECT_URI);
     expect(flow.redirect!.searchParams.get('state')).toBe(flow.state);
     // RFC 9207: the issuer is named in the response.
     expect(flow.redirect!.searchParams.get('iss')).toBe(tollgate.url);
-    const tokens = await tokenRequest(tollgate.url, client, { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier });
+    const tokens = await tokenRequest(tollgate.url, client, {
+      grant_type: 'authorization_code',
+      code: flow.code!,
+      redirect_uri: REDIRECT_URI,
+      code_verifier: flow.verifier,
+    });
     expect(tokens.status).toBe(200);
     expect(tokens.body).toMatchObject({ token_type: 'Bearer', scope: 'read write', refresh_token: expect.any(String) });
   });
@@ -128,7 +148,8 @@ describe('signing in', () => {
     const run = (who: TestUser, extra?: Record<string, string>) =>
       authorize(tollgate.url, { agent, clientId: app.client_id, redirectUri: REDIRECT_URI, login: who.username, password: PASSWORD, extra });
     const exchange = async (flow: Awaited<ReturnType<typeof run>>) =>
-      (await tokenRequest(tollgate.url, app, { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier })).body;
+      (await tokenRequest(tollgate.url, app, { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier }))
+        .body;
     const introspectSub = async (token: string) => {
       const rs = (await admin(tollgate.url, 'POST', '/clients', { resource_server: true })).body as { client_id: string; client_secret: string };
       const { postForm } = await import('../helpers/oauth.js');
@@ -155,7 +176,13 @@ describe('signing in', () => {
 
   it('reports access_denied when the user denies consent', async () => {
     const app = await registerAppClient(tollgate.url);
-    const flow = await authorize(tollgate.url, { clientId: app.client_id, redirectUri: REDIRECT_URI, login: user.username, password: PASSWORD, consent: 'deny' });
+    const flow = await authorize(tollgate.url, {
+      clientId: app.client_id,
+      redirectUri: REDIRECT_URI,
+      login: user.username,
+      password: PASSWORD,
+      consent: 'deny',
+    });
     expect(flow.redirect!.searchParams.get('error')).toBe('access_denied');
     expect(flow.code).toBeUndefined();
   });
@@ -180,11 +207,21 @@ describe('consent', () => {
     const listed = await admin(tollgate.url, 'GET', `/users/${person.id}/consents`);
     expect(listed.body.consents).toEqual([expect.objectContaining({ client_id: app.client_id, scope: 'read write' })]);
 
-    const tokens = (await tokenRequest(tollgate.url, app, { grant_type: 'authorization_code', code: (await as('read', 'none')).code!, redirect_uri: REDIRECT_URI, code_verifier: '' }));
+    const tokens = await tokenRequest(tollgate.url, app, {
+      grant_type: 'authorization_code',
+      code: (await as('read', 'none')).code!,
+      redirect_uri: REDIRECT_URI,
+      code_verifier: '',
+    });
     expect(tokens.status).toBe(400);
 
     const flow = await as('read', 'none');
-    const issued = await tokenRequest(tollgate.url, app, { grant_type: 'authorization_code', code: flow.code!, redirect_uri: REDIRECT_URI, code_verifier: flow.verifier });
+    const issued = await tokenRequest(tollgate.url, app, {
+      grant_type: 'authorization_code',
+      code: flow.code!,
+      redirect_uri: REDIRECT_URI,
+      code_verifier: flow.verifier,
+    });
     expect(issued.status).toBe(200);
 
     expect((await admin(tollgate.url, 'DELETE', `/users/${person.id}/consents/${app.client_id}`)).status).toBe(204);
@@ -200,7 +237,9 @@ describe('consent', () => {
     const app = await registerAppClient(tollgate.url);
     const agent = new BrowserAgent(tollgate.url);
     await authorize(tollgate.url, { agent, clientId: app.client_id, redirectUri: REDIRECT_URI, login: user.username, password: PASSWORD, remember: false });
-    await expect(authorize(tollgate.url, { agent, clientId: app.client_id, redirectUri: REDIRECT_URI, login: user.username, password: PASSWORD, consent: 'none' })).rejects.toThrow(/unexpected consent page/);
+    await expect(
+      authorize(tollgate.url, { agent, clientId: app.client_id, redirectUri: REDIRECT_URI, login: user.username, password: PASSWORD, consent: 'none' }),
+    ).rejects.toThrow(/unexpected consent page/);
   });
 });
 
@@ -381,9 +420,12 @@ describe('failed sign-ins', () => {
       const app = await registerAppClient(limited.url);
       const agent = new BrowserAgent(limited.url);
       const { challenge } = pkcePair();
-      const page = await agent.follow(`/auth?${new URLSearchParams({ client_id: app.client_id, redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'read', code_challenge: challenge, code_challenge_method: 'S256' })}`);
+      const page = await agent.follow(
+        `/auth?${new URLSearchParams({ client_id: app.client_id, redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'read', code_challenge: challenge, code_challenge_method: 'S256' })}`,
+      );
       const uid = /action="\/interaction\/([\w-]+)\/login"/.exec(page.text)![1]!;
-      const attempt = (password: string) => agent.post(`/interaction/${uid}/login`, { csrf: csrfOf(page.text), login: person.username.toUpperCase(), password });
+      const attempt = (password: string) =>
+        agent.post(`/interaction/${uid}/login`, { csrf: csrfOf(page.text), login: person.username.toUpperCase(), password });
       expect((await attempt('wrong one')).status).toBe(401);
       expect((await attempt('wrong two')).status).toBe(401);
       const refused = await attempt(PASSWORD);

@@ -57,17 +57,40 @@ interface Attempt {
 async function attempt(env: Record<string, string>, options: StartOptions = {}): Promise<Attempt> {
   let dataDir = env.DATA_DIR;
   if (!dataDir) await writeTestKeys((dataDir = await tempDir()));
-  const config = testConfig({ PORT: String(await freePort()), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_CLIENT_ID, LOG_LEVEL: 'info', RATE_LIMIT_ENABLED: 'false', ...env });
+  const config = testConfig({
+    PORT: String(await freePort()),
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    ADMIN_CLIENT_ID,
+    LOG_LEVEL: 'info',
+    RATE_LIMIT_ENABLED: 'false',
+    ...env,
+  });
   let raw = '';
   const sink = new Writable({ write: (chunk, _encoding, done) => void ((raw += chunk.toString()), done()) });
   const result = startServer(config, createLogger('info', sink), { terminal: terminal(false), dbFirstPauseMs: 20, ...options });
-  result.then((running) => cleanups.push(() => running.close()), () => {});
-  return { result, dataDir, rawLogs: () => raw, logs: () => raw.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>) };
+  result.then(
+    (running) => cleanups.push(() => running.close()),
+    () => {},
+  );
+  return {
+    result,
+    dataDir,
+    rawLogs: () => raw,
+    logs: () =>
+      raw
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+  };
 }
 
 /** The one line a failed start-up explains itself in. */
 async function failure(result: Promise<unknown>): Promise<string> {
-  const err = await result.then(() => undefined, (e: unknown) => e);
+  const err = await result.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(StartupError);
   const { message } = err as StartupError;
   expect(message).not.toContain('\n');
@@ -111,10 +134,12 @@ describe('wrong values', () => {
     expect(await failure(result)).toMatch(/^HOST "no-such-host\.invalid" cannot be resolved \((ENOTFOUND|EAI_AGAIN)\): set HOST to an address of this machine/);
   });
 
-  it('a HOST that is not this machine\'s is one line naming HOST', async () => {
+  it("a HOST that is not this machine's is one line naming HOST", async () => {
     // 192.0.2.0/24 is TEST-NET-1: no machine has it.
     const { result } = await attempt({ HOST: '192.0.2.1' });
-    expect(await failure(result)).toBe('HOST 192.0.2.1 is not an address of this machine (EADDRNOTAVAIL): set HOST to one, such as 127.0.0.1, or 0.0.0.0 for every interface');
+    expect(await failure(result)).toBe(
+      'HOST 192.0.2.1 is not an address of this machine (EADDRNOTAVAIL): set HOST to one, such as 127.0.0.1, or 0.0.0.0 for every interface',
+    );
   });
 
   it('an ISSUER that is not http(s) says so', () => {
@@ -126,7 +151,9 @@ describe('an unreachable database', () => {
   it('refusing connections: one line with host:port and "is PostgreSQL running?"', async () => {
     const port = await freePort();
     const { result, dataDir } = await attempt({ DATABASE_URL: `postgresql://tollgate@127.0.0.1:${port}/tollgate`, DB_STARTUP_TIMEOUT_SECONDS: '0' });
-    expect(await failure(result)).toBe(`cannot connect to PostgreSQL at 127.0.0.1:${port} (ECONNREFUSED): is PostgreSQL running? check the host and port in DATABASE_URL`);
+    expect(await failure(result)).toBe(
+      `cannot connect to PostgreSQL at 127.0.0.1:${port} (ECONNREFUSED): is PostgreSQL running? check the host and port in DATABASE_URL`,
+    );
     expect(existsSync(join(dataDir, ADMIN_SECRET_FILE))).toBe(false);
   });
 
@@ -139,7 +166,9 @@ describe('an unreachable database', () => {
     expect(pauses.slice(0, 3)).toEqual([20, 40, 80]);
     expect(retries().every((line) => line.level === 40 && String(line.reason).includes('ECONNREFUSED'))).toBe(true);
     advanceClock(30_000);
-    expect(await failure(result)).toMatch(/^cannot connect to PostgreSQL at .* \(ECONNREFUSED\): is PostgreSQL running\? .* \(tried for 30 s: DB_STARTUP_TIMEOUT_SECONDS\)$/);
+    expect(await failure(result)).toMatch(
+      /^cannot connect to PostgreSQL at .* \(ECONNREFUSED\): is PostgreSQL running\? .* \(tried for 30 s: DB_STARTUP_TIMEOUT_SECONDS\)$/,
+    );
   });
 
   it.skipIf(!usingPostgres)('that comes up while waited for: Tollgate starts, answering 503 meanwhile', async () => {
@@ -152,7 +181,13 @@ describe('an unreachable database', () => {
     const proxied = new URL(database.url);
     proxied.host = `127.0.0.1:${proxy.port}`;
     const [port, metricsPort] = [await freePort(), await freePort()];
-    const { result, logs } = await attempt({ PORT: String(port), METRICS_PORT: String(metricsPort), DATABASE_URL: proxied.href, ADMIN_CLIENT_SECRET, DB_STARTUP_TIMEOUT_SECONDS: '30' });
+    const { result, logs } = await attempt({
+      PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+      DATABASE_URL: proxied.href,
+      ADMIN_CLIENT_SECRET,
+      DB_STARTUP_TIMEOUT_SECONDS: '30',
+    });
     await waitFor(() => logs().some((line) => line.msg === 'database not ready yet: trying again'), 'a retry');
 
     const base = `http://127.0.0.1:${port}`;
@@ -195,9 +230,9 @@ describe('describeDatabaseFailure', () => {
   // Failures the test database cannot be made to give (it trusts local logins; it answers in time).
   const url = 'postgresql://app:pw@db.internal:6543/tollgate';
   it('names the user for a wrong password, and DB_CONNECT_TIMEOUT_MS for a silent host', () => {
-    expect(describeDatabaseFailure(Object.assign(new Error('password authentication failed for user "app"'), { code: '28P01' }), { url, connectTimeoutMs: 3000 })).toBe(
-      'PostgreSQL at db.internal:6543 refused user "app": wrong password (28P01); check the user and password in DATABASE_URL',
-    );
+    expect(
+      describeDatabaseFailure(Object.assign(new Error('password authentication failed for user "app"'), { code: '28P01' }), { url, connectTimeoutMs: 3000 }),
+    ).toBe('PostgreSQL at db.internal:6543 refused user "app": wrong password (28P01); check the user and password in DATABASE_URL');
     expect(describeDatabaseFailure(new Error('timeout exceeded when trying to connect'), { url, connectTimeoutMs: 3000 })).toBe(
       'PostgreSQL at db.internal:6543 did not answer within DB_CONNECT_TIMEOUT_MS (3000 ms): is the host reachable from here?',
     );
@@ -262,10 +297,14 @@ function runMain(env: Record<string, string>, { until }: { until?: string } = {}
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const output = () => ({ stdout, stderr, stdoutLines: stdout.split('\n').filter(Boolean), stderrLines: stderr.split('\n').filter(Boolean) });
   const reached = until
-    ? waitFor(() => {
-        if (child.exitCode !== null) throw new Error(`Tollgate exited ${child.exitCode}:\n${stdout}${stderr}`);
-        return stdout.includes(until);
-      }, until, { timeoutMs: 60_000 })
+    ? waitFor(
+        () => {
+          if (child.exitCode !== null) throw new Error(`Tollgate exited ${child.exitCode}:\n${stdout}${stderr}`);
+          return stdout.includes(until);
+        },
+        until,
+        { timeoutMs: 60_000 },
+      )
     : Promise.resolve();
   return { child, exited, output, reached };
 }
@@ -296,10 +335,17 @@ describe('the entry point (src/main.ts)', () => {
     // A bad value costs no server start: it runs meanwhile.
     const badIssuer = runMain({ ISSUER: 'ftp://x', DATA_DIR: otherDataDir });
     // The port is the first thing a start takes: a second Tollgate is refused it while the first starts on.
-    await waitFor(async () => {
-      if (first.child.exitCode !== null) throw new Error(`Tollgate exited ${first.child.exitCode}:\n${first.output().stdout}${first.output().stderr}`);
-      return fetch(`http://127.0.0.1:${port}/healthz`).then((response) => response.ok, () => false);
-    }, 'the port to be taken', { timeoutMs: 60_000, intervalMs: 20 });
+    await waitFor(
+      async () => {
+        if (first.child.exitCode !== null) throw new Error(`Tollgate exited ${first.child.exitCode}:\n${first.output().stdout}${first.output().stderr}`);
+        return fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (response) => response.ok,
+          () => false,
+        );
+      },
+      'the port to be taken',
+      { timeoutMs: 60_000, intervalMs: 20 },
+    );
 
     const second = runMain({ PORT: String(port), DATA_DIR: otherDataDir });
     expect(await second.exited).toBe(1);

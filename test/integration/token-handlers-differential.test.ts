@@ -73,10 +73,15 @@ type Form = [string, string][];
 
 const contentType = fc.oneof(
   { weight: 12, arbitrary: fc.constant('application/x-www-form-urlencoded') },
-  { weight: 1, arbitrary: fc.constantFrom('application/x-www-form-urlencoded; charset=utf-8',
-  'application/x-www-form-urlencoded; charset=ISO-8859-1',
-  'application/json',
-  'text/plain') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'application/x-www-form-urlencoded; charset=utf-8',
+      'application/x-www-form-urlencoded; charset=ISO-8859-1',
+      'application/json',
+      'text/plain',
+    ),
+  },
 );
 
 const extras: fc.Arbitrary<Form> = fc.oneof(
@@ -85,7 +90,15 @@ const extras: fc.Arbitrary<Form> = fc.oneof(
   // RFC 8707: a registered resource server (opaque or JWT tokens), twice, or one and an unknown one.
   {
     weight: 3,
-    arbitrary: fc.constantFrom<Form>([['resource', OPAQUE_API]], [['resource', JWT_API]], [['resource', JWT_API], ['resource', OPAQUE_API]], [['resource', `${JWT_API}#x`]]),
+    arbitrary: fc.constantFrom<Form>(
+      [['resource', OPAQUE_API]],
+      [['resource', JWT_API]],
+      [
+        ['resource', JWT_API],
+        ['resource', OPAQUE_API],
+      ],
+      [['resource', `${JWT_API}#x`]],
+    ),
   },
 );
 
@@ -125,7 +138,19 @@ const flags = fc.record({ origin: rarely, dpop: rarely, query: rarely, accept })
 const issuance: fc.Arbitrary<Generated> = fc
   .record({
     auth,
-    grantType: fc.option(value(['client_credentials', 'client_credentials', 'client_credentials', 'client_credentials', 'client_credentials', 'refresh_token', 'authorization_code', 'password']), { nil: undefined, freq: 20 }),
+    grantType: fc.option(
+      value([
+        'client_credentials',
+        'client_credentials',
+        'client_credentials',
+        'client_credentials',
+        'client_credentials',
+        'refresh_token',
+        'authorization_code',
+        'password',
+      ]),
+      { nil: undefined, freq: 20 },
+    ),
     scope: fc.option(value(['read', 'write', 'read write', 'write read', 'read read', 'admin', 'read admin']), { nil: undefined, freq: 4 }),
     twice: fc.oneof({ weight: 15, arbitrary: fc.constant(false as const) }, { weight: 1, arbitrary: fc.constantFrom('grant_type' as const, 'scope' as const) }),
     extra: extras,
@@ -145,9 +170,20 @@ const tokenQuery = (path: '/introspect' | '/revoke'): fc.Arbitrary<Generated> =>
   fc
     .record({
       auth,
-      token: fc.constantFrom('service', 'service', 'other', 'resourceServer', 'forOpaqueApi', 'forJwtApi', 'forJwtApi', 'unknown', 'jwt-shaped', 'empty', 'missing', 'twice') as fc.Arbitrary<
-        NonNullable<Generated['token']>
-      >,
+      token: fc.constantFrom(
+        'service',
+        'service',
+        'other',
+        'resourceServer',
+        'forOpaqueApi',
+        'forJwtApi',
+        'forJwtApi',
+        'unknown',
+        'jwt-shaped',
+        'empty',
+        'missing',
+        'twice',
+      ) as fc.Arbitrary<NonNullable<Generated['token']>>,
       hint: fc.option(value(['access_token', 'refresh_token', 'client_credentials']), { nil: undefined }),
       pick: fc.nat(),
       extra: extras,
@@ -244,7 +280,11 @@ interface Observed {
 }
 
 async function send(request: Generated, token: string | undefined): Promise<Observed> {
-  const response = await fetch(`${tollgate.url}${request.path}${request.query ? '?x=1' : ''}`, { method: 'POST', headers: headersFor(request), body: bodyFor(request, token) });
+  const response = await fetch(`${tollgate.url}${request.path}${request.query ? '?x=1' : ''}`, {
+    method: 'POST',
+    headers: headersFor(request),
+    body: bodyFor(request, token),
+  });
   const text = await response.text();
   let body: unknown = text;
   try {
@@ -259,7 +299,9 @@ async function send(request: Generated, token: string | undefined): Promise<Obse
     const { iat, ...claims } = decodeJwt(body);
     body = { header: decodeProtectedHeader(body), claims, iat: typeof iat };
   }
-  const headers = Object.fromEntries([...response.headers].filter(([name]) => !['date', 'x-request-id', 'content-length', 'keep-alive', 'connection'].includes(name)));
+  const headers = Object.fromEntries(
+    [...response.headers].filter(([name]) => !['date', 'x-request-id', 'content-length', 'keep-alive', 'connection'].includes(name)),
+  );
   return { status: response.status, headers, body };
 }
 

@@ -81,7 +81,14 @@ describe('upsert and find', () => {
       store.upsert('ClientCredentials', twice, { n: 2 }, 60),
       store.upsert('AccessToken', twice, { n: 3 }, 60),
     ]);
-    expect((await liveOf(store, ids.map((id) => ['ClientCredentials', id]))).every(Boolean)).toBe(true);
+    expect(
+      (
+        await liveOf(
+          store,
+          ids.map((id) => ['ClientCredentials', id]),
+        )
+      ).every(Boolean),
+    ).toBe(true);
     expect(await store.find('ClientCredentials', twice)).toEqual({ n: 2, jti: twice });
     expect(await store.find('AccessToken', twice)).toEqual({ n: 3, jti: twice });
   });

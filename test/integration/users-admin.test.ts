@@ -100,7 +100,9 @@ describe('/admin/users', () => {
     const flow = await authorize(tollgate().url, { clientId: client.client_id, redirectUri: REDIRECT_URI, login: person.username, password: PASSWORD });
     expect((await api('PATCH', `/users/${person.id}`, { password: 'a brand new password' })).status).toBe(200);
     // The same browser must sign in again, with the new password...
-    await expect(authorize(tollgate().url, { agent: flow.agent, clientId: client.client_id, redirectUri: REDIRECT_URI, login: person.username, password: PASSWORD })).rejects.toThrow(/sign-in failed/);
+    await expect(
+      authorize(tollgate().url, { agent: flow.agent, clientId: client.client_id, redirectUri: REDIRECT_URI, login: person.username, password: PASSWORD }),
+    ).rejects.toThrow(/sign-in failed/);
     // ...while the application's refresh token still works.
     const refreshed = await fetch(`${tollgate().url}/token`, {
       method: 'POST',

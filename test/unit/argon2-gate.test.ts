@@ -81,7 +81,7 @@ function attempt(gate: Argon2Gate, hash: string | undefined, outcomes: string[],
 }
 
 describe('Argon2Gate under a flood', () => {
-  it('lets a hash with no recent failure past a flood on one that failed: first in line, taking the newest guess\'s place', async () => {
+  it("lets a hash with no recent failure past a flood on one that failed: first in line, taking the newest guess's place", async () => {
     const hand = checkByHand();
     const gate = new Argon2Gate({ concurrency: 1, queueMax: 2 }, CHEAP_HASH_COST, hand.check);
     const outcomes: string[] = [];

@@ -26,8 +26,20 @@ describe('JSON depth', () => {
 describe('form parameters', () => {
   it('takes up to the limit, repeated names included, and refuses one more', () => {
     expect(() => checkFormParameters(Array(MAX_FORM_PARAMETERS).fill('a=1').join('&'))).not.toThrow();
-    expect(() => checkFormParameters(Array(MAX_FORM_PARAMETERS + 1).fill('a=1').join('&'))).toThrow(`forms have at most ${MAX_FORM_PARAMETERS} parameters`);
-    expect(() => checkFormParameters(Array(MAX_FORM_PARAMETERS + 1).fill('a').join('&'))).toThrow(/at most/);
+    expect(() =>
+      checkFormParameters(
+        Array(MAX_FORM_PARAMETERS + 1)
+          .fill('a=1')
+          .join('&'),
+      ),
+    ).toThrow(`forms have at most ${MAX_FORM_PARAMETERS} parameters`);
+    expect(() =>
+      checkFormParameters(
+        Array(MAX_FORM_PARAMETERS + 1)
+          .fill('a')
+          .join('&'),
+      ),
+    ).toThrow(/at most/);
   });
 
   it('counts no empty segment', () => {

@@ -47,7 +47,10 @@ describe('configuration docs generated from the schema', () => {
   it('shows no secret: secret-looking names are marked secret, and a secret has no default and only an example', () => {
     const secrets = documentedVariables().filter((v) => v.secret);
     for (const name of Object.keys(variables).filter((n) => /_SECRET$|_TOKEN$|_PASSWORD$|_KEY$|_URL$/.test(n))) {
-      expect(secrets.map((v) => v.name), name).toContain(name);
+      expect(
+        secrets.map((v) => v.name),
+        name,
+      ).toContain(name);
     }
     const env = envExample();
     for (const v of secrets) {

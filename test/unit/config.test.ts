@@ -45,7 +45,7 @@ describe('loadConfig', () => {
     expect(configError({ TRUST_PROXY: 'true', TRUSTED_PROXIES: '1' }).message).toMatch(/^invalid configuration: TRUST_PROXY .*TRUSTED_PROXIES only/);
   });
 
-  it('puts every path under the issuer\'s path', () => {
+  it("puts every path under the issuer's path", () => {
     expect(loadConfig({ ISSUER: 'https://example.com/auth/' })).toMatchObject({ issuer: 'https://example.com/auth', issuerPath: '/auth' });
     expect(loadConfig({ ISSUER: 'https://example.com' }).issuerPath).toBe('');
   });
@@ -69,7 +69,14 @@ describe('loadConfig', () => {
       LOG_LEVEL: '',
       UNRELATED: 'ignored',
     });
-    expect(config).toMatchObject({ port: 8080, host: '0.0.0.0', issuer: 'https://auth.example.com', accessTokenTtl: 3600, secretCacheSize: 0, logLevel: 'info' });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      issuer: 'https://auth.example.com',
+      accessTokenTtl: 3600,
+      secretCacheSize: 0,
+      logLevel: 'info',
+    });
     expect(config.trustedProxies).toEqual(['loopback', 'linklocal', 'uniquelocal']);
     expect(config.metrics).toEqual({ port: 9464, host: '10.0.0.5', token: 't'.repeat(32) });
     expect(Object.isFrozen(config)).toBe(true);

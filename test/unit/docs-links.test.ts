@@ -78,7 +78,12 @@ function brokenLinks(file: string, read: (path: string) => string = (path) => re
   return broken;
 }
 
-const documents = [join(root, 'README.md'), ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join(root, 'docs', f))];
+const documents = [
+  join(root, 'README.md'),
+  ...readdirSync(join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => join(root, 'docs', f)),
+];
 
 describe('documentation links', () => {
   it('slugs headings as GitHub does', () => {

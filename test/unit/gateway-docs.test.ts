@@ -14,7 +14,10 @@ function blocks(language: string): string[] {
 }
 
 describe('docs/gateway.md', () => {
-  for (const [language, file] of [['nginx', 'nginx.conf'], ['caddy', 'Caddyfile']] as const) {
+  for (const [language, file] of [
+    ['nginx', 'nginx.conf'],
+    ['caddy', 'Caddyfile'],
+  ] as const) {
     it(`shows docs/gateway/${file} as the tests run it`, () => {
       expect(blocks(language)).toEqual([readFileSync(`${docs}gateway/${file}`, 'utf8')]);
     });

@@ -39,7 +39,10 @@ describe('route rules: paths', () => {
   });
 
   it('refuses a path whose case changes which rule decides, unless the API tells cases apart', () => {
-    const rules = [{ path: '/users/me', scopes_all: ['profile'] }, { path: '/users/*', scopes_all: ['admin'] }].map((rule) => compileRule(rule));
+    const rules = [
+      { path: '/users/me', scopes_all: ['profile'] },
+      { path: '/users/*', scopes_all: ['admin'] },
+    ].map((rule) => compileRule(rule));
     // A case-sensitive API routes /users/ME to /users/:id (admin); a case-insensitive one to /users/me.
     for (const path of ['/users/ME', '/Users/me']) expect(() => firstMatch(rules, target(path)), path).toThrow(AmbiguousTarget);
     expect(firstMatch(rules, target('/users/ME'), { caseSensitive: true })).toEqual({ path: '/users/*', scopes_all: ['admin'] });
@@ -110,7 +113,10 @@ describe('route rules: paths', () => {
     expect(readTarget('/api/items/7?page=2&x=/../')).toEqual({ path: '/api/items/7', segments: ['', 'api', 'items', '7'] });
     expect(readTarget('/api/')).toEqual({ path: '/api/', segments: ['', 'api', ''] });
     expect(readTarget('/')).toEqual({ path: '/', segments: ['', ''] });
-    expect(readTarget("/a%20%5B%7C%3F/~x-_.y/!$&'()*+,=:@")).toEqual({ path: "/a%20%5B%7C%3F/~x-_.y/!$&'()*+,=:@", segments: ['', 'a [|?', '~x-_.y', "!$&'()*+,=:@"] });
+    expect(readTarget("/a%20%5B%7C%3F/~x-_.y/!$&'()*+,=:@")).toEqual({
+      path: "/a%20%5B%7C%3F/~x-_.y/!$&'()*+,=:@",
+      segments: ['', 'a [|?', '~x-_.y', "!$&'()*+,=:@"],
+    });
   });
 
   it('never lets a prefix rule match a path outside it, whatever the path (property)', async () => {
@@ -150,7 +156,10 @@ describe('route rules: hosts and methods', () => {
 
 describe('route rules: order and scopes', () => {
   it('lets the first matching rule decide, and no rule means no match', () => {
-    const rules = [{ path: '/api/public/**', public: true }, { path: '/api/**', scopes_all: ['read'] }].map((rule) => compileRule(rule));
+    const rules = [
+      { path: '/api/public/**', public: true },
+      { path: '/api/**', scopes_all: ['read'] },
+    ].map((rule) => compileRule(rule));
     expect(firstMatch(rules, target('/api/public/x'))).toEqual({ path: '/api/public/**', public: true });
     expect(firstMatch(rules, target('/api/private'))).toEqual({ path: '/api/**', scopes_all: ['read'] });
     expect(firstMatch(rules, target('/other'))).toBeUndefined();
@@ -178,7 +187,12 @@ describe('route rules: order and scopes', () => {
 
 describe('route rules: the schema', () => {
   it('accepts the documented shapes', () => {
-    expect(routeRules.safeParse([{ host: '*.example.com', path: '/api/**', methods: ['GET'], scopes_any: ['read'] }, { path: '/health', public: true }]).success).toBe(true);
+    expect(
+      routeRules.safeParse([
+        { host: '*.example.com', path: '/api/**', methods: ['GET'], scopes_any: ['read'] },
+        { path: '/health', public: true },
+      ]).success,
+    ).toBe(true);
   });
 
   it('refuses what could not be matched as meant', () => {
@@ -208,19 +222,41 @@ describe('the original request', () => {
   const headers = (extra: Record<string, string>) => ({ host: 'tollgate:3002', ...extra });
 
   it("reads nginx's X-Original-* with Host, and they win over X-Forwarded-*", () => {
-    const request = originalRequest(headers({ 'x-original-method': 'DELETE', 'x-original-uri': '/a/b?q=1', 'x-forwarded-uri': '/other', 'x-forwarded-method': 'GET', host: 'API.example.com' }), 'GET', '/gateway/check', '/gateway/check');
+    const request = originalRequest(
+      headers({
+        'x-original-method': 'DELETE',
+        'x-original-uri': '/a/b?q=1',
+        'x-forwarded-uri': '/other',
+        'x-forwarded-method': 'GET',
+        host: 'API.example.com',
+      }),
+      'GET',
+      '/gateway/check',
+      '/gateway/check',
+    );
     expect(request).toEqual({ method: 'DELETE', scheme: 'http', host: 'api.example.com', path: '/a/b', segments: ['', 'a', 'b'] });
   });
 
   it("reads Caddy's and Traefik's X-Forwarded-*", () => {
-    const request = originalRequest(headers({ 'x-forwarded-method': 'post', 'x-forwarded-uri': '/x', 'x-forwarded-host': 'api.example.com', 'x-forwarded-proto': 'https' }), 'GET', '/gateway/check', '/gateway/check');
+    const request = originalRequest(
+      headers({ 'x-forwarded-method': 'post', 'x-forwarded-uri': '/x', 'x-forwarded-host': 'api.example.com', 'x-forwarded-proto': 'https' }),
+      'GET',
+      '/gateway/check',
+      '/gateway/check',
+    );
     expect(request).toEqual({ method: 'POST', scheme: 'https', host: 'api.example.com', path: '/x', segments: ['', 'x'] });
     expect(proofUrl(request)).toBe('https://api.example.com/x');
     expect(proofUrl(request, 'https://public.example.com:8443/ignored')).toBe('https://public.example.com:8443/x');
   });
 
   it("reads Envoy's: the original method, and the original path after the check's", () => {
-    expect(originalRequest(headers({ host: 'api.example.com' }), 'PUT', '/gateway/check/v1/items', '/gateway/check')).toEqual({ method: 'PUT', scheme: 'http', host: 'api.example.com', path: '/v1/items', segments: ['', 'v1', 'items'] });
+    expect(originalRequest(headers({ host: 'api.example.com' }), 'PUT', '/gateway/check/v1/items', '/gateway/check')).toEqual({
+      method: 'PUT',
+      scheme: 'http',
+      host: 'api.example.com',
+      path: '/v1/items',
+      segments: ['', 'v1', 'items'],
+    });
   });
 
   it('refuses a check that does not say which request it is about', () => {
@@ -230,8 +266,13 @@ describe('the original request', () => {
   });
 
   it('refuses an ambiguous target as invalid_request (400), whichever convention carries it', () => {
-    for (const extra of [{ 'x-original-uri': '/a//b' }, { 'x-forwarded-uri': '/a;b' }, { 'x-original-uri': '//evil.example/steal' }] as Record<string, string>[]) {
-      expect(() => originalRequest(headers(extra), 'GET', '/gateway/check', '/gateway/check')).toThrow(expect.objectContaining({ status: 400, error: 'invalid_request' }));
+    for (const extra of [{ 'x-original-uri': '/a//b' }, { 'x-forwarded-uri': '/a;b' }, { 'x-original-uri': '//evil.example/steal' }] as Record<
+      string,
+      string
+    >[]) {
+      expect(() => originalRequest(headers(extra), 'GET', '/gateway/check', '/gateway/check')).toThrow(
+        expect.objectContaining({ status: 400, error: 'invalid_request' }),
+      );
     }
     expect(() => originalRequest(headers({}), 'GET', '/gateway/check/a/../b', '/gateway/check')).toThrow(/dot segment/);
   });

@@ -18,7 +18,12 @@ async function signingKey(kid: string): Promise<{ key: SigningKey; privateKey: C
 function ringOf(keys: SigningKey[]) {
   const listeners: ((set: KeySet) => void)[] = [];
   let current = { signing: keys, cookieKeys: [], secrets: {} } as unknown as KeySet;
-  const ring = { get current() { return current; }, onChange: (listener: (set: KeySet) => void) => listeners.push(listener) } as unknown as KeyRing;
+  const ring = {
+    get current() {
+      return current;
+    },
+    onChange: (listener: (set: KeySet) => void) => listeners.push(listener),
+  } as unknown as KeyRing;
   const change = (signing: SigningKey[]) => {
     current = { ...current, signing };
     for (const listener of listeners) listener(current);

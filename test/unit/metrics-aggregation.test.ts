@@ -15,7 +15,13 @@ function worker(state: { storeUp: number; inFlight: number; depth: number }): Me
   return metrics;
 }
 
-const sample = (exposition: string, line: string) => Number(exposition.split('\n').find((l) => l.startsWith(`${line} `))?.split(' ')[1]);
+const sample = (exposition: string, line: string) =>
+  Number(
+    exposition
+      .split('\n')
+      .find((l) => l.startsWith(`${line} `))
+      ?.split(' ')[1],
+  );
 
 describe('metrics of several workers', () => {
   it('add up counters and per-process gauges, and show the rate-limit store down once any worker has fallen back', async () => {

@@ -50,7 +50,10 @@ describe('migrations', () => {
   it('apply once: a second run applies nothing', async () => {
     const { db, dispose } = await openTestDatabase({ empty: true });
     try {
-      const names = (await readdir(MIGRATIONS_DIR, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+      const names = (await readdir(MIGRATIONS_DIR, { withFileTypes: true }))
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort();
       expect(await db.migrate()).toEqual(names);
       expect(await db.migrate()).toEqual([]);
       await expect(db.checkReady()).resolves.toBeUndefined();
@@ -72,7 +75,10 @@ describe('migrations', () => {
       for (const [change, undo] of [
         [`UPDATE _prisma_migrations SET checksum = 'edited' ${where}`, `UPDATE _prisma_migrations SET checksum = '${checksum}' ${where}`],
         [`UPDATE _prisma_migrations SET rolled_back_at = now() ${where}`, `UPDATE _prisma_migrations SET rolled_back_at = NULL ${where}`],
-        [`UPDATE _prisma_migrations SET migration_name = 'another' ${where}`, `UPDATE _prisma_migrations SET migration_name = '${last}' WHERE migration_name = 'another'`],
+        [
+          `UPDATE _prisma_migrations SET migration_name = 'another' ${where}`,
+          `UPDATE _prisma_migrations SET migration_name = '${last}' WHERE migration_name = 'another'`,
+        ],
       ]) {
         await sql(change!);
         expect(await upToDate(), change).toBe(false);
@@ -108,7 +114,7 @@ describe("@prisma/adapter-pg's connection", () => {
     const connection = await new PrismaPg({ connectionString: 'postgresql://nobody@127.0.0.1:1/none' }).connect();
     try {
       const changed = Object.create(connection, { underlyingDriver: { value: () => ({ query: () => {} }) } }) as typeof connection;
-      expect(() => runningWholeScripts(changed)).toThrow("@prisma/adapter-pg changed: underlyingDriver() is not a pg.Pool; check src/db/migrations.ts");
+      expect(() => runningWholeScripts(changed)).toThrow('@prisma/adapter-pg changed: underlyingDriver() is not a pg.Pool; check src/db/migrations.ts');
     } finally {
       await connection.dispose();
     }

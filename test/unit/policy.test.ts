@@ -62,7 +62,9 @@ describe('what a live token confers now', () => {
 
   it('keeps only the granted scopes the client may still be granted, protocol scopes aside', () => {
     expect(tokenInForce({ clientId: 'svc', audience: ISSUER, scope: 'read admin write' }, client, resources)).toEqual({ scopes: ['read', 'write'] });
-    expect(tokenInForce({ clientId: 'svc', audience: ISSUER, scope: 'openid read offline_access' }, { scopes: [] }, resources)).toEqual({ scopes: ['openid', 'offline_access'] });
+    expect(tokenInForce({ clientId: 'svc', audience: ISSUER, scope: 'openid read offline_access' }, { scopes: [] }, resources)).toEqual({
+      scopes: ['openid', 'offline_access'],
+    });
     expect(tokenInForce({ clientId: 'svc', audience: ISSUER }, client, resources)).toEqual({ scopes: [] });
   });
 
@@ -84,7 +86,9 @@ describe('what a live token confers now', () => {
     expect(namesResourceServer({ clientId: 'svc', audience: API }, ISSUER)).toBe(true);
     expect(namesResourceServer({ clientId: 'svc', audience: [ISSUER, API] }, ISSUER)).toBe(true);
     // What tokenInForce decides for such a token does not depend on the servers it is given.
-    expect(tokenInForce({ clientId: 'svc', audience: ISSUER, scope: 'read' }, client, { issuer: ISSUER, servers: [] })).toEqual(tokenInForce({ clientId: 'svc', audience: ISSUER, scope: 'read' }, client, resources));
+    expect(tokenInForce({ clientId: 'svc', audience: ISSUER, scope: 'read' }, client, { issuer: ISSUER, servers: [] })).toEqual(
+      tokenInForce({ clientId: 'svc', audience: ISSUER, scope: 'read' }, client, resources),
+    );
   });
 });
 
@@ -138,7 +142,10 @@ describe('resource servers (RFC 8707)', () => {
 
   it('grants the requested scopes within both the client allow-list and the resource server scopes', () => {
     expect(grantResourceScope(client, api, 'read')).toEqual({ granted: 'read' });
-    expect(grantResourceScope(client, api, 'write')).toEqual({ refused: 'write', description: 'requested scope is not defined by resource server https://api.example' });
+    expect(grantResourceScope(client, api, 'write')).toEqual({
+      refused: 'write',
+      description: 'requested scope is not defined by resource server https://api.example',
+    });
     expect(grantResourceScope(client, api, 'export')).toEqual({ refused: 'export', description: 'requested scope is not allowed for this client' });
     expect(grantResourceScope(client, api, undefined)).toEqual({ granted: 'read' });
     expect(grantResourceScope(client, { ...api, scopes: ['export'] }, undefined)).toEqual({ granted: undefined });
@@ -169,7 +176,14 @@ describe('resource servers (RFC 8707)', () => {
 
 describe('a resource identifier that names the issuer', () => {
   it('is the issuer however it is spelt', () => {
-    for (const spelling of ['https://auth.example', 'https://auth.example/', 'HTTPS://Auth.Example:443', 'https://auth.example/./', 'https://auth.example/x/../', 'https://u:p@auth.example']) {
+    for (const spelling of [
+      'https://auth.example',
+      'https://auth.example/',
+      'HTTPS://Auth.Example:443',
+      'https://auth.example/./',
+      'https://auth.example/x/../',
+      'https://u:p@auth.example',
+    ]) {
       expect(namesIssuer(spelling, 'https://auth.example'), spelling).toBe(true);
     }
     expect(namesIssuer('https://auth.example/base/', 'https://auth.example/base')).toBe(true);

@@ -8,12 +8,16 @@ import { describe, expect, it } from 'vitest';
 import { checkProviderInternals, ProviderShapeError, SUPPORTED_OIDC_PROVIDER } from '../../src/oidc/internals/index.js';
 
 const newProvider = () => new Provider('http://127.0.0.1', { features: { clientCredentials: { enabled: true }, dPoP: { enabled: true } } });
-const unchanged = (what: string) => `oidc-provider ${SUPPORTED_OIDC_PROVIDER} internals changed: ${what}; Tollgate supports oidc-provider ${SUPPORTED_OIDC_PROVIDER}`;
+const unchanged = (what: string) =>
+  `oidc-provider ${SUPPORTED_OIDC_PROVIDER} internals changed: ${what}; Tollgate supports oidc-provider ${SUPPORTED_OIDC_PROVIDER}`;
 
 /** Each way an upgrade could move a patched internal, and the line start-up fails with. */
 const BREAKAGES: [string, (provider: Provider) => void][] = [
   ['grantTypeHandlers map not found', (provider) => void delete (instance(provider) as { grantTypeHandlers?: unknown }).grantTypeHandlers],
-  ['Client.prototype.compareClientSecret not found', (provider) => void delete (provider.Client.prototype as { compareClientSecret?: unknown }).compareClientSecret],
+  [
+    'Client.prototype.compareClientSecret not found',
+    (provider) => void delete (provider.Client.prototype as { compareClientSecret?: unknown }).compareClientSecret,
+  ],
   ['RefreshToken payload has no consumed mark', (provider) => Object.defineProperty(provider.RefreshToken, 'IN_PAYLOAD', { value: ['jti', 'kind'] })],
   ['AuthorizationCode.prototype.consume not found', (provider) => Object.defineProperty(provider.AuthorizationCode.prototype, 'consume', { value: undefined })],
   ['ReplayDetection.unique not found', (provider) => Object.defineProperty(provider.ReplayDetection, 'unique', { value: undefined })],

@@ -29,7 +29,14 @@ export const auditPage: ConsolePage = {
 
     router.get('/audit', async (ctx) => {
       const one = (name: string) => (typeof ctx.query[name] === 'string' && ctx.query[name] ? (ctx.query[name] as string).trim() : undefined);
-      const filters: AuditFilters = { client_id: one('client_id'), user: one('user') ?? one('subject'), type: one('type'), outcome: one('outcome'), since: one('since'), until: one('until') };
+      const filters: AuditFilters = {
+        client_id: one('client_id'),
+        user: one('user') ?? one('subject'),
+        type: one('type'),
+        outcome: one('outcome'),
+        since: one('since'),
+        until: one('until'),
+      };
       try {
         const subject = await subjectOf(filters.user);
         const input = parseInput(listAuditInput, {
@@ -49,7 +56,11 @@ export const auditPage: ConsolePage = {
         render(ctx, { title: 'Audit trail', body: auditView({ base, filters, types: AUDIT_TYPES, events, next }) });
       } catch (err) {
         const refused = fixable(err);
-        render(ctx, { title: 'Audit trail', status: refused.status, body: auditView({ base, filters, types: AUDIT_TYPES, events: [], error: refused.description }) });
+        render(ctx, {
+          title: 'Audit trail',
+          status: refused.status,
+          body: auditView({ base, filters, types: AUDIT_TYPES, events: [], error: refused.description }),
+        });
       }
     });
   },

@@ -1,14 +1,7 @@
 // Clients: list, register (the secret shown once), edit, rotate the secret with an overlap,
 // enable or disable, delete after a confirmation. Every change goes through ClientService with the
 // admin API's schemas, and into the audit trail.
-import {
-  clientDeleteView,
-  clientDetailView,
-  clientFormValues,
-  clientFormView,
-  clientListView,
-  clientSecretView,
-} from '../../../views/console/clients.js';
+import { clientDeleteView, clientDetailView, clientFormValues, clientFormView, clientListView, clientSecretView } from '../../../views/console/clients.js';
 import { createClientInput, listClientsInput, rotateSecretInput, updateClientInput } from '../../clients/schema.js';
 import { CONSOLE_CLIENT_ID } from '../../clients/service.js';
 import { clientView } from '../../clients/views.js';
@@ -43,7 +36,13 @@ function createBody(form: FormValues) {
 /** The edit form as a PATCH /admin/clients/:id body: emptied fields go back to their defaults. */
 function updateBody(form: FormValues) {
   const { client_id: _id, ...fields } = createBody(form);
-  return { ...fields, client_name: fields.client_name ?? null, default_scope: fields.default_scope ?? fields.scope, access_token_ttl: whole(form, 'access_token_ttl', null), resource_server_id: fields.resource_server_id ?? null };
+  return {
+    ...fields,
+    client_name: fields.client_name ?? null,
+    default_scope: fields.default_scope ?? fields.scope,
+    access_token_ttl: whole(form, 'access_token_ttl', null),
+    resource_server_id: fields.resource_server_id ?? null,
+  };
 }
 
 export const clientsPage: ConsolePage = {
@@ -75,11 +74,22 @@ export const clientsPage: ConsolePage = {
       try {
         const input = parseInput(createClientInput, createBody(form));
         const fields = Object.keys(input);
-        const created = await audited(ctx, (made) => ({ type: 'client.created', clientId: made?.client.id ?? input.client_id, details: { fields } }), () => clients.create(input));
-        render(ctx, { title: 'Client registered', body: clientSecretView({ base, client: clientView(created.client), secret: created.secret, rotated: false }) });
+        const created = await audited(
+          ctx,
+          (made) => ({ type: 'client.created', clientId: made?.client.id ?? input.client_id, details: { fields } }),
+          () => clients.create(input),
+        );
+        render(ctx, {
+          title: 'Client registered',
+          body: clientSecretView({ base, client: clientView(created.client), secret: created.secret, rotated: false }),
+        });
       } catch (err) {
         const refused = fixable(err);
-        render(ctx, { title: 'Register a client', status: refused.status, body: clientFormView({ base, csrf: ctx.state.csrf, servers: await linkable(), values: form, error: refused.description }) });
+        render(ctx, {
+          title: 'Register a client',
+          status: refused.status,
+          body: clientFormView({ base, csrf: ctx.state.csrf, servers: await linkable(), values: form, error: refused.description }),
+        });
       }
     });
 
@@ -92,7 +102,10 @@ export const clientsPage: ConsolePage = {
 
     router.get('/clients/:id/edit', async (ctx) => {
       const client = clientView(await clients.get(ctx.params.id!));
-      render(ctx, { title: `Edit ${client.client_id}`, body: clientFormView({ base, csrf: ctx.state.csrf, servers: await linkable(), values: clientFormValues(client), editing: client.client_id }) });
+      render(ctx, {
+        title: `Edit ${client.client_id}`,
+        body: clientFormView({ base, csrf: ctx.state.csrf, servers: await linkable(), values: clientFormValues(client), editing: client.client_id }),
+      });
     });
 
     router.post('/clients/:id', async (ctx) => {
@@ -105,7 +118,11 @@ export const clientsPage: ConsolePage = {
         done(ctx, detailPath(id), 'saved');
       } catch (err) {
         const refused = fixable(err);
-        render(ctx, { title: `Edit ${id}`, status: refused.status, body: clientFormView({ base, csrf: ctx.state.csrf, servers: await linkable(), values: form, error: refused.description, editing: id }) });
+        render(ctx, {
+          title: `Edit ${id}`,
+          status: refused.status,
+          body: clientFormView({ base, csrf: ctx.state.csrf, servers: await linkable(), values: form, error: refused.description, editing: id }),
+        });
       }
     });
 
@@ -119,8 +136,13 @@ export const clientsPage: ConsolePage = {
     router.post('/clients/:id/secret', async (ctx) => {
       const id = ctx.params.id!;
       const input = parseInput(rotateSecretInput, { overlap_seconds: whole(formOf(ctx), 'overlap_seconds', 0) });
-      const rotated = await audited(ctx, { type: 'client.secret_rotated', clientId: id, details: { overlap_seconds: input.overlap_seconds } }, () => clients.rotateSecret(id, input.overlap_seconds));
-      render(ctx, { title: `New secret for ${id}`, body: clientSecretView({ base, client: clientView(rotated.client), secret: rotated.secret, rotated: true }) });
+      const rotated = await audited(ctx, { type: 'client.secret_rotated', clientId: id, details: { overlap_seconds: input.overlap_seconds } }, () =>
+        clients.rotateSecret(id, input.overlap_seconds),
+      );
+      render(ctx, {
+        title: `New secret for ${id}`,
+        body: clientSecretView({ base, client: clientView(rotated.client), secret: rotated.secret, rotated: true }),
+      });
     });
 
     router.get('/clients/:id/delete', async (ctx) => {

@@ -20,7 +20,11 @@ export const keysPage: ConsolePage = {
 
     router.post('/keys/rotate', async (ctx) => {
       try {
-        await audited(ctx, (made) => ({ type: 'keys.rotated', details: { kids: made?.map((key) => key.kid) } }), () => keys.rotate());
+        await audited(
+          ctx,
+          (made) => ({ type: 'keys.rotated', details: { kids: made?.map((key) => key.kid) } }),
+          () => keys.rotate(),
+        );
         ctx.status = 303;
         ctx.redirect(`${base}/keys?done=rotated`);
       } catch (err) {

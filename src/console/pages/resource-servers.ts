@@ -36,7 +36,11 @@ function createBody(form: FormValues) {
 }
 
 /** The edit form as a PATCH body: an emptied lifetime or public URL goes back to none. */
-const updateBody = (form: FormValues) => ({ ...createBody(form), access_token_ttl: whole(form, 'access_token_ttl', null), public_base_url: text(form, 'public_base_url') ?? null });
+const updateBody = (form: FormValues) => ({
+  ...createBody(form),
+  access_token_ttl: whole(form, 'access_token_ttl', null),
+  public_base_url: text(form, 'public_base_url') ?? null,
+});
 
 export const resourceServersPage: ConsolePage = {
   title: 'Resource servers',
@@ -57,7 +61,10 @@ export const resourceServersPage: ConsolePage = {
 
     router.get('/resource-servers', async (ctx) => {
       const page = await resourceServers.list(parseInput(listResourceServersInput, { cursor: ctx.query.cursor }));
-      render(ctx, { title: 'Resource servers', body: resourceServerListView({ base, servers: page.resourceServers.map(resourceServerView), next: page.nextCursor, message: message(ctx) }) });
+      render(ctx, {
+        title: 'Resource servers',
+        body: resourceServerListView({ base, servers: page.resourceServers.map(resourceServerView), next: page.nextCursor, message: message(ctx) }),
+      });
     });
 
     router.get('/resource-servers/new', (ctx) => formPage(ctx, { access_token_format: 'opaque', signing_alg: 'RS256' }));
@@ -67,7 +74,11 @@ export const resourceServersPage: ConsolePage = {
       try {
         const input = parseInput(createResourceServerInput, createBody(form));
         const fields = Object.keys(input);
-        const server = await audited(ctx, (made) => ({ type: 'resource_server.created', details: { fields, resource_server_id: made?.id } }), () => resourceServers.create(input));
+        const server = await audited(
+          ctx,
+          (made) => ({ type: 'resource_server.created', details: { fields, resource_server_id: made?.id } }),
+          () => resourceServers.create(input),
+        );
         done(ctx, detailPath(server.id), 'created');
       } catch (err) {
         formPage(ctx, form, { error: fixable(err) });
@@ -90,7 +101,9 @@ export const resourceServersPage: ConsolePage = {
       const form = formOf(ctx);
       try {
         const patch = parseInput(updateResourceServerInput, updateBody(form));
-        await audited(ctx, { type: 'resource_server.updated', details: { fields: Object.keys(patch), resource_server_id: id } }, () => resourceServers.update(id, patch));
+        await audited(ctx, { type: 'resource_server.updated', details: { fields: Object.keys(patch), resource_server_id: id } }, () =>
+          resourceServers.update(id, patch),
+        );
         done(ctx, detailPath(id), 'saved');
       } catch (err) {
         formPage(ctx, form, { error: fixable(err), editing: id });

@@ -40,7 +40,8 @@ export const usersPage: ConsolePage = {
     async function change(ctx: ConsoleContext, input: Record<string, unknown>): Promise<UpdateUserInput> {
       const id = ctx.params.id!;
       const patch = parseInput(updateUserInput, input);
-      if (id === ctx.state.session.user.id && (patch.disabled || patch.admin === false)) throw conflict('you cannot disable yourself or take your own admin role', 'id');
+      if (id === ctx.state.session.user.id && (patch.disabled || patch.admin === false))
+        throw conflict('you cannot disable yourself or take your own admin role', 'id');
       await users.get(id);
       await audited(ctx, { type: 'user.updated', subject: id, details: { fields: Object.keys(patch) } }, () => users.update(id, patch));
       return patch;
@@ -56,13 +57,26 @@ export const usersPage: ConsolePage = {
     router.post('/users', async (ctx) => {
       const form = formOf(ctx);
       try {
-        const input = parseInput(createUserInput, { username: text(form, 'username') ?? '', email: text(form, 'email'), password: form.password ?? '', admin: ticked(form, 'admin') });
+        const input = parseInput(createUserInput, {
+          username: text(form, 'username') ?? '',
+          email: text(form, 'email'),
+          password: form.password ?? '',
+          admin: ticked(form, 'admin'),
+        });
         const fields = Object.keys(input).filter((field) => field !== 'password');
-        const user = await audited(ctx, (made) => ({ type: 'user.created', subject: made?.id, details: { fields } }), () => users.create(input));
+        const user = await audited(
+          ctx,
+          (made) => ({ type: 'user.created', subject: made?.id, details: { fields } }),
+          () => users.create(input),
+        );
         done(ctx, user.id, 'created');
       } catch (err) {
         const refused = fixable(err);
-        render(ctx, { title: 'Create a user', status: refused.status, body: userFormView({ base, csrf: ctx.state.csrf, values: form, error: refused.description }) });
+        render(ctx, {
+          title: 'Create a user',
+          status: refused.status,
+          body: userFormView({ base, csrf: ctx.state.csrf, values: form, error: refused.description }),
+        });
       }
     });
 

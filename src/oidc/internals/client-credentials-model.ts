@@ -24,7 +24,12 @@ export function checkClientCredentialsModel(provider: Provider): void {
 }
 
 /** A new, unsaved client_credentials token of `client` with `scope`, for `resourceServer`. */
-export function newClientCredentials(provider: Provider, client: ProviderClient, scope: string | undefined, resourceServer: ModelResourceServer): ClientCredentials {
+export function newClientCredentials(
+  provider: Provider,
+  client: ProviderClient,
+  scope: string | undefined,
+  resourceServer: ModelResourceServer,
+): ClientCredentials {
   // The provider's own resource server objects answer identifier() with their audience.
   const server = { ...resourceServer, identifier: () => resourceServer.audience };
   return new provider.ClientCredentials({ client, scope, resourceServer: server } as never);

@@ -31,10 +31,14 @@ function handlerOf(provider: Provider, grantType: string): { handlers: Map<strin
  */
 export function guardGrantType(provider: Provider, grantType: string, parameters: string[], before: (ctx: KoaContextWithOIDC) => void | Promise<void>): void {
   const { original } = handlerOf(provider, grantType);
-  provider.registerGrantType(grantType, async (ctx: KoaContextWithOIDC) => {
-    await before(ctx);
-    await original(ctx);
-  }, parameters);
+  provider.registerGrantType(
+    grantType,
+    async (ctx: KoaContextWithOIDC) => {
+      await before(ctx);
+      await original(ctx);
+    },
+    parameters,
+  );
 }
 
 /**

@@ -60,7 +60,8 @@ export function admitJwtTokenQueries(): void {
 export function storeJwtAccessTokens(provider: Provider): void {
   checkJwtAccessTokens(provider);
   for (const name of TOKEN_MODELS) {
-    const prototype = (provider[name] as unknown as { prototype: { getValueAndPayload(): Promise<{ value: string; payload?: unknown }>; format?: string } }).prototype;
+    const prototype = (provider[name] as unknown as { prototype: { getValueAndPayload(): Promise<{ value: string; payload?: unknown }>; format?: string } })
+      .prototype;
     const original = prototype.getValueAndPayload;
     prototype.getValueAndPayload = async function getValueAndPayload(this: typeof prototype) {
       const signed = await original.call(this);

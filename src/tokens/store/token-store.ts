@@ -96,7 +96,18 @@ export class TokenStore {
          expires_at = EXCLUDED.expires_at, consumed_at = NULL, grace_used_at = NULL, successors = '{}'
        WHERE oidc_payloads.expires_at <= $10::timestamp
        RETURNING 1 AS stored`,
-      [row.model, row.id, JSON.stringify(row.payload), row.grantId, row.uid, row.userCode, row.clientId, row.accountId, row.expiresAt?.toISOString() ?? null, this.#now().toISOString()],
+      [
+        row.model,
+        row.id,
+        JSON.stringify(row.payload),
+        row.grantId,
+        row.uid,
+        row.userCode,
+        row.clientId,
+        row.accountId,
+        row.expiresAt?.toISOString() ?? null,
+        this.#now().toISOString(),
+      ],
     );
     return rows.length === 1;
   }
@@ -112,7 +123,10 @@ export class TokenStore {
   /** Ends a grant: the grant itself and every code and token it issued. */
   async revokeGrant(grantId: string): Promise<void> {
     // A grant's own row carries its id as grant_id too; the key is matched for rows stored without it.
-    await this.#sql('tollgate_token_revoke_grant', "DELETE FROM oidc_payloads WHERE grant_id = $1 OR (model = 'Grant' AND id = $2)", [grantId, sha256(grantId)]);
+    await this.#sql('tollgate_token_revoke_grant', "DELETE FROM oidc_payloads WHERE grant_id = $1 OR (model = 'Grant' AND id = $2)", [
+      grantId,
+      sha256(grantId),
+    ]);
   }
 
   /** Ends everything issued to a client: its grants, codes, tokens and sessions' entries. Returns the grants ended. */

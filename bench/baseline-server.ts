@@ -2,7 +2,7 @@
 // configured for the same grant and endpoints as Tollgate. What the library does with no storage,
 // no hashing and no middleware of ours.
 import Provider, { errors } from 'oidc-provider';
-import { generateProviderKeys } from '../src/oidc/keys.js';
+import { generateProviderKeys } from '../src/keys/keys-file.js';
 import { BASELINE_CLIENT } from './constants.js';
 import { JWT_RESOURCES } from './scenarios.js';
 

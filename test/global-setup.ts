@@ -12,7 +12,7 @@ import type { TestProject } from 'vitest/node';
 import { openDatabase, PrismaClient, type Database } from '../src/db/database.js';
 import { ensureKeys } from '../src/keys/store.js';
 import { applyMigrations } from '../src/db/migrations.js';
-import { generateProviderKeys } from '../src/oidc/keys.js';
+import { generateProviderKeys } from '../src/keys/keys-file.js';
 import { postgresAdmin } from './helpers/postgres.js';
 
 declare module 'vitest' {

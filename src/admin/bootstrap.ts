@@ -1,7 +1,7 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { generateSecret } from '../clients/secrets.js';
+import { randomSecret } from '../crypto/random.js';
 import type { ClientService } from '../clients/service.js';
 import type { Config } from '../config/config.js';
 import { ADMIN_SCOPE } from './auth.js';
@@ -11,7 +11,7 @@ import { ADMIN_SCOPE } from './auth.js';
  * caller can show it once; a configured secret is never echoed.
  */
 export async function ensureAdminClient(config: Config, clients: ClientService): Promise<{ created: boolean; generatedSecret?: string }> {
-  const secret = config.adminClientSecret ?? generateSecret();
+  const secret = config.adminClientSecret ?? randomSecret();
   const created = await clients.ensure(
     {
       client_id: config.adminClientId,

@@ -1,7 +1,7 @@
 // `user …` commands: requests to the admin API's /admin/users, checked first with its schemas.
 // Passwords are read from standard input (--password-stdin), never from the command line, where
 // the process list and shell history would keep them; without it `create` generates one.
-import { generateSecret } from '../clients/secrets.js';
+import { randomSecret } from '../crypto/random.js';
 import { createUserInput, listUsersInput, updateUserInput } from '../users/schema.js';
 import { segment, type AdminApi } from './api-client.js';
 import { boolean, pageOptions, validate, UsageError, type CliIo, type CommandFamily, type Values } from './cli-kit.js';
@@ -44,7 +44,7 @@ export const userCommands: CommandFamily = {
       },
       prepare([username], values, io) {
         const piped = passwordFromStdin(values, io);
-        const password = piped ?? generateSecret();
+        const password = piped ?? randomSecret();
         const body = validate(createUserInput, { username, email: values.email, password, disabled: values.disabled, admin: values.admin });
         // A generated password is shown once, like a client secret; a piped one never is.
         return async (api) => ({ ...((await api({ method: 'POST', path: '/users', body })) as object), ...(piped === undefined ? { password } : {}) });

@@ -2,7 +2,8 @@
 // local or from another instance, is applied here; while the bus may be missing events
 // (`usable` false) nothing is read from or added to them.
 import type Provider from 'oidc-provider';
-import { sha256, type SecretVerifier } from '../clients/secrets.js';
+import type { SecretVerifier } from '../clients/secrets.js';
+import { sha256 } from '../crypto/hash.js';
 import type { Client, ResourceServer } from '../db/database.js';
 import type { ResourceServerCacheHooks } from '../resource-servers/service.js';
 import type { InvalidationBus, InvalidationEvent } from './invalidation.js';

@@ -13,10 +13,10 @@
 // client id or user name, checked against the dummy), so a guesser cannot stay ahead of the line
 // by naming ids that do not exist, and adds no state by inventing them: the gate remembers hashes
 // that failed, which only real accounts have, and at most FAILURE_MEMORY of them.
-import { randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
 import { temporarilyUnavailable } from '../http/errors.js';
-import { DEFAULT_HASH_COST, hashSecret, type HashCost } from './secrets.js';
+import { DEFAULT_HASH_COST, hashSecret, type HashCost } from '../crypto/argon2.js';
+import { randomSecret } from '../crypto/random.js';
 
 export interface Argon2GateLimits {
   readonly concurrency: number;
@@ -125,7 +125,7 @@ export class Argon2Gate {
 
   #dummyHash(): Promise<string> {
     // A failed hashing (out of memory under load) is tried again next time, not remembered.
-    this.#dummy ??= hashSecret(randomBytes(32).toString('base64url'), this.hashCost).catch((err: unknown) => {
+    this.#dummy ??= hashSecret(randomSecret(), this.hashCost).catch((err: unknown) => {
       this.#dummy = undefined;
       throw err;
     });

@@ -1,15 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
-import argon2 from 'argon2';
+import { randomBytes } from 'node:crypto';
+import { DEFAULT_HASH_COST, type HashCost, hashSecret } from '../crypto/argon2.js';
+import { sha256 } from '../crypto/hash.js';
 import { Argon2Gate, UNBOUNDED } from './argon2-gate.js';
 
 /** Longest secret we will spend an argon2 verification on; generated secrets are 43 characters. */
 export const MAX_SECRET_LENGTH = 256;
 const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
-
-/** A new client secret: 256 bits from the CSPRNG, base64url-encoded. */
-export function generateSecret(): string {
-  return randomBytes(32).toString('base64url');
-}
 
 /**
  * A new client id: 128 random bits, base64url, starting with a letter or digit so that it never
@@ -22,28 +18,9 @@ export function generateClientId(): string {
   }
 }
 
-/** argon2id's cost parameters; a hash records its own, so verifying costs what hashing did. */
-export interface HashCost {
-  /** KiB of memory. */
-  readonly memoryCost: number;
-  readonly timeCost: number;
-  readonly parallelism: number;
-}
-
-/** argon2's own defaults: 64 MiB, 3 passes, 4 lanes (stronger than OWASP's argon2id minimum). */
-export const DEFAULT_HASH_COST: HashCost = Object.freeze({ memoryCost: 65536, timeCost: 3, parallelism: 4 });
-
-export function hashSecret(secret: string, cost: HashCost = DEFAULT_HASH_COST): Promise<string> {
-  return argon2.hash(secret, { type: argon2.argon2id, ...cost });
-}
-
 /** Only a printable-ASCII string of sane length is worth an argon2 verification. */
 function isPlausibleSecret(presented: unknown): presented is string {
   return typeof presented === 'string' && presented.length <= MAX_SECRET_LENGTH && PRINTABLE_ASCII.test(presented);
-}
-
-export function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
 }
 
 /**

@@ -4,7 +4,8 @@ import { isReferenceGone } from '../db/errors.js';
 import { conflict, goneAsNotFound, invalidRequest, notFound } from '../http/errors.js';
 import { tokenStore, type TokenStore } from '../tokens/store/token-store.js';
 import { CLIENT_ID_PATTERN, clientShapeProblem, type CreateClientInput, type UpdateClientInput } from './schema.js';
-import { generateClientId, generateSecret, type SecretVerifier } from './secrets.js';
+import { generateClientId, type SecretVerifier } from './secrets.js';
+import { randomSecret } from '../crypto/random.js';
 
 /**
  * The web console's own sign-in client: created at every start (src/console/client.ts), and
@@ -40,7 +41,7 @@ export class ClientService {
 
   /** A public client (token_endpoint_auth_method none) gets no secret. */
   async create(input: CreateClientInput): Promise<{ client: Client; secret?: string }> {
-    const secret = input.token_endpoint_auth_method === 'none' ? undefined : generateSecret();
+    const secret = input.token_endpoint_auth_method === 'none' ? undefined : randomSecret();
     const id = input.client_id ?? generateClientId();
     const data = {
       id,
@@ -199,7 +200,7 @@ export class ClientService {
     const client = await this.get(id);
     if (client.tokenEndpointAuthMethod === 'none')
       throw conflict('a public client (token_endpoint_auth_method none) has no secret', 'token_endpoint_auth_method');
-    const secret = generateSecret();
+    const secret = randomSecret();
     const updated = await this.db.prisma.client
       .update({
         where: { id },

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
-import { DEFAULT_HASH_COST, type HashCost } from '../clients/secrets.js';
+import { DEFAULT_HASH_COST, type HashCost } from '../crypto/argon2.js';
 
 export const MAX_ACCESS_TOKEN_TTL = 3600;
 /** How long a sign-in page (an interaction) stays usable. */

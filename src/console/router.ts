@@ -10,7 +10,7 @@ import { consoleLayout, consoleMessage } from '../../views/console/layout.js';
 import { answerFor, HttpError } from '../http/errors.js';
 import { formBodies } from '../http/bodies.js';
 import { CsrfTokens } from '../interactions/csrf.js';
-import { subkey } from '../oidc/keys.js';
+import { subkey } from '../crypto/derive.js';
 import { CONSOLE_PATH } from './client.js';
 import { ConsolePageError, type AuditedEvent, type ConsoleContext, type ConsoleServices, type ConsoleState, type ConsoleTools } from './page.js';
 import { CONSOLE_PAGES } from './pages/index.js';

@@ -1,7 +1,7 @@
 // Console sessions: a random value in an httpOnly cookie, its SHA-256 in the database, so a
 // database read yields no usable session. They last CONSOLE_SESSION_TTL from sign-in, however busy.
-import { randomBytes } from 'node:crypto';
-import { sha256 } from '../clients/secrets.js';
+import { sha256 } from '../crypto/hash.js';
+import { randomSecret } from '../crypto/random.js';
 import type { Database, User } from '../db/database.js';
 
 export interface ConsoleSession {
@@ -19,7 +19,7 @@ export class ConsoleSessions {
 
   /** A new session for the user; returns the cookie's value, the only place it exists in the clear. */
   async start(userId: string): Promise<{ value: string; expiresAt: Date }> {
-    const value = randomBytes(32).toString('base64url');
+    const value = randomSecret();
     const now = new Date();
     const expiresAt = new Date(now.getTime() + this.ttlSeconds * 1000);
     // Sign-ins are rare: each sweeps the sessions that ran out.

@@ -3,7 +3,6 @@
 // PKCE verifier are derived from it with a server secret, so nothing waits in the database and a
 // stolen nonce alone cannot redeem a code. The console's server side redeems the code at the token
 // endpoint, over the same path any client's request takes, learns who signed in, and opens a session.
-import { createHash, randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from '../config/config.js';
@@ -11,7 +10,9 @@ import { isReferenceGone } from '../db/errors.js';
 import { CsrfTokens } from '../interactions/csrf.js';
 import { redeemUserAccessToken } from '../oidc/access-tokens.js';
 import type { KeyRing } from '../keys/key-ring.js';
-import { subkey } from '../oidc/keys.js';
+import { subkey } from '../crypto/derive.js';
+import { sha256 } from '../crypto/hash.js';
+import { randomSecret } from '../crypto/random.js';
 import { ROUTES } from '../oidc/provider.js';
 import type { UserService } from '../users/service.js';
 import { CONSOLE_CLIENT_ID, CONSOLE_PATH, CONSOLE_SCOPE, consoleCallback } from './client.js';
@@ -51,9 +52,9 @@ export function consoleSignIn({ config, provider, users, sessions, keys, localUr
 
   /** GET /console/login: off to the authorization endpoint, asking for the password every time. */
   function start(ctx: Context): void {
-    const nonce = randomBytes(32).toString('base64url');
+    const nonce = randomSecret();
     ctx.cookies.set(LOGIN_COOKIE, nonce, cookie(LOGIN_TTL_SECONDS));
-    const challenge = createHash('sha256').update(verifiers.issue(nonce)).digest('base64url');
+    const challenge = sha256(verifiers.issue(nonce));
     const query = new URLSearchParams({
       client_id: CONSOLE_CLIENT_ID,
       redirect_uri: consoleCallback(config),

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { SqlDriverAdapter, SqlDriverAdapterFactory, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { MigrationList } from '@prisma/schema-engine-wasm';
 import pg from 'pg';
+import { sha256 } from '../crypto/hash.js';
 import { MIGRATIONS_DIR, SCHEMA_PATH, openSchemaEngine } from './schema-engine.js';
 
 const NO_FILTERS = { externalTables: [], externalEnums: [] };
@@ -71,7 +71,7 @@ export async function migrationsUpToDate(adapter: SqlDriverAdapterFactory, migra
     if (rows.some(([, , finished]) => finished !== true)) return false;
     const applied = new Set(rows.map(([name, checksum]) => `${String(name)} ${String(checksum)}`));
     return migrations.migrationDirectories.every(
-      ({ path, migrationFile: { content } }) => content.tag === 'ok' && applied.has(`${path} ${createHash('sha256').update(content.value).digest('hex')}`),
+      ({ path, migrationFile: { content } }) => content.tag === 'ok' && applied.has(`${path} ${sha256(content.value, 'hex')}`),
     );
   } catch {
     return false;

@@ -6,11 +6,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Caches } from '../cache/caches.js';
 import type { CachedToken } from '../cache/token-cache.js';
-import { sha256 } from '../clients/secrets.js';
+import { sha256 } from '../crypto/hash.js';
 import { HttpError } from '../http/errors.js';
 import type { Exchange } from '../http/exchange.js';
 import type { Answer, HeaderHandler } from '../http/pipeline.js';
-import { sharedSecretCheck } from '../http/shared-secret.js';
+import { sharedSecretCheck } from '../crypto/compare.js';
 import { DPOP_SIGNING_ALGS, type ProofFirstUse } from '../oidc/dpop-proofs.js';
 import { looksLikeJwt, type JwtAccessTokenIds } from '../oidc/jwt-access-tokens.js';
 import type { Candidate, RouteDirectory } from './directory.js';

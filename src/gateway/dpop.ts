@@ -1,8 +1,8 @@
 // A DPoP proof (RFC 9449 §4.3, §7.1) for the request a gateway asks about: signed by the key the
 // token is bound to, for that request's method and URL, carrying the token's hash, recent, and
 // used once, on every instance (the same replay record as the token endpoint's proofs).
-import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify, type JWK } from 'jose';
+import { sha256 } from '../crypto/hash.js';
 import { DPOP_PROOF_WINDOW_SECONDS, DPOP_SIGNING_ALGS, issuedInTheFuture, type ProofFirstUse } from '../oidc/dpop-proofs.js';
 
 export interface ProofExpectations {
@@ -36,8 +36,7 @@ export async function verifyProof(proof: string, expected: ProofExpectations, fi
   if (typeof payload.jti !== 'string' || !payload.jti || payload.jti.length > 256) throw new ProofRefused('the DPoP proof has no jti');
   if (payload.htm !== expected.method) throw new ProofRefused('the DPoP proof is for another method (htm)');
   if (typeof payload.htu !== 'string' || withoutQuery(payload.htu) !== expected.url) throw new ProofRefused('the DPoP proof is for another URL (htu)');
-  if (payload.ath !== createHash('sha256').update(expected.accessToken).digest('base64url'))
-    throw new ProofRefused('the DPoP proof is for another access token (ath)');
+  if (payload.ath !== sha256(expected.accessToken)) throw new ProofRefused('the DPoP proof is for another access token (ath)');
   if (!jwk || (await calculateJwkThumbprint(jwk, 'sha256')) !== expected.jkt)
     throw new ProofRefused('the DPoP proof is signed by another key than the token is bound to');
   // Last: a proof refused for another reason has not been used.

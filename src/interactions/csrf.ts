@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { secretsEqual } from '../crypto/compare.js';
 
 /**
  * Synchronizer tokens for the sign-in forms: an HMAC of the interaction id under a secret all
@@ -14,8 +15,6 @@ export class CsrfTokens {
 
   verify(interactionId: string, presented: unknown): boolean {
     if (typeof presented !== 'string' || presented.length > 100) return false;
-    const expected = Buffer.from(this.issue(interactionId));
-    const actual = Buffer.from(presented);
-    return actual.length === expected.length && timingSafeEqual(actual, expected);
+    return secretsEqual(presented, this.issue(interactionId));
   }
 }

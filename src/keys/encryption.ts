@@ -4,6 +4,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
+import { randomSecret } from '../crypto/random.js';
 import { preparePrivateDir } from '../db/data-dir.js';
 
 /** Where a KEK generated for a deployment without KEYS_ENCRYPTION_KEY is kept. */
@@ -42,7 +43,7 @@ export async function loadKeyEncryptionKey(config: Pick<Config, 'keys' | 'dataDi
   }
   await preparePrivateDir(config.dataDir);
   // 'wx' refuses to overwrite a key another process wrote meanwhile; that one is then read.
-  const created = await writeFile(path, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' }).then(
+  const created = await writeFile(path, `${randomSecret()}\n`, { mode: 0o600, flag: 'wx' }).then(
     () => true,
     (err: NodeJS.ErrnoException) => {
       if (err.code !== 'EEXIST') throw err;

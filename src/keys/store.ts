@@ -3,13 +3,15 @@
 // `previous` (still verifying, until what it signed has expired) → removed. Every change runs in
 // one transaction under an advisory lock, so instances that start, rotate or promote at the same
 // moment make it once.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { JWK } from 'oidc-provider';
 import { INTERACTION_TTL, MAX_ACCESS_TOKEN_TTL, type Config } from '../config/config.js';
 import type { Database, Prisma, ProviderKey } from '../db/database.js';
 import { conflict } from '../http/errors.js';
-import { derivedSecret, dpopNonceSecret, generateSigningKey, readKeysFile, SIGNING_ALGS, type ProviderKeys, type SigningAlg } from '../oidc/keys.js';
+import { randomSecret } from '../crypto/random.js';
+import { generateSigningKey, SIGNING_ALGS, type SigningAlg } from '../crypto/signing-keys.js';
 import { seal, unseal } from './encryption.js';
+import { derivedSecret, dpopNonceSecret, type ProviderKeys, readKeysFile } from './keys-file.js';
 
 export type KeyState = 'next' | 'current' | 'previous';
 export type KeyKind = 'signing' | 'cookie' | 'secret';
@@ -162,8 +164,8 @@ export async function ensureKeys(db: Database, kek: Buffer, dataDir: string, now
     const need = missing([...rows, ...imported]);
     const generated: NewRow[] = [
       ...need.algs.map((alg) => signingRow(fresh.get(alg) ?? generateSigningKey(alg), 'current', { activatesAt: now })),
-      ...(need.cookie ? [cookieRow(randomBytes(32).toString('base64url'), 'current', { activatesAt: now })] : []),
-      ...need.secrets.map((name): NewRow => ({ id: name, kind: 'secret', state: 'current', secret: randomBytes(32).toString('base64url') })),
+      ...(need.cookie ? [cookieRow(randomSecret(), 'current', { activatesAt: now })] : []),
+      ...need.secrets.map((name): NewRow => ({ id: name, kind: 'secret', state: 'current', secret: randomSecret() })),
     ];
     const all = [...imported.map((row) => ({ ...row, activatesAt: row.activatesAt ?? now })), ...generated];
     if (all.length) await tx.providerKey.createMany({ data: all.map((row) => sealed(kek, now, row)) });
@@ -247,10 +249,7 @@ export async function listKeys(db: Database): Promise<KeyView[]> {
  */
 export async function rotateKeys(db: Database, kek: Buffer, now: Date, settings: Pick<KeySettings, 'jwksCacheSeconds'>): Promise<KeyView[]> {
   const activatesAt = new Date(now.getTime() + settings.jwksCacheSeconds * 1000);
-  const rows = [
-    ...SIGNING_ALGS.map((alg) => signingRow(generateSigningKey(alg), 'next', { activatesAt })),
-    cookieRow(randomBytes(32).toString('base64url'), 'next', { activatesAt }),
-  ];
+  const rows = [...SIGNING_ALGS.map((alg) => signingRow(generateSigningKey(alg), 'next', { activatesAt })), cookieRow(randomSecret(), 'next', { activatesAt })];
   await locked(db, async (tx) => {
     const pending = await tx.providerKey.findFirst({ where: { state: 'next' } });
     if (pending) throw conflict(`a rotation is in progress: its keys sign from ${pending.activatesAt?.toISOString()}`);

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Context, Next } from 'koa';
 import { HttpError, STANDARD_METHODS } from '../http/errors.js';
-import { sharedSecretCheck } from '../http/shared-secret.js';
+import { sharedSecretCheck } from '../crypto/compare.js';
 import type { Metrics } from './metrics.js';
 
 /**

@@ -1,7 +1,7 @@
 // What every DPoP proof check shares, wherever the proof arrives (the token endpoint, the gateway
 // check): a proof is used once, whoever presents it (RFC 9449 §11.1), on every instance at once,
 // and it is remembered for as long as it could be presented again.
-import { sha256 } from '../clients/secrets.js';
+import { sha256 } from '../crypto/hash.js';
 import type { Database } from '../db/database.js';
 import { tokenStore } from '../tokens/store/token-store.js';
 import { StoreAdapter } from './adapter.js';

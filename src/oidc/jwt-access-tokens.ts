@@ -1,7 +1,7 @@
 // Which stored token a JWT access token (RFC 9068) is: its jti, once its signature, issuer, type
 // and expiry check out against the provider's own published keys. Only a JWT this server signed is looked up.
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import { sha256 } from '../clients/secrets.js';
+import { sha256 } from '../crypto/hash.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import { publicPart, type KeySet } from '../keys/store.js';
 

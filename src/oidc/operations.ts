@@ -10,7 +10,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { RequestLike } from '../audit/types.js';
 import type { AuthenticationOrigin, ClientAuthenticator, SecretMethod } from '../clients/authentication.js';
 import { CLIENT_ID_PATTERN } from '../clients/schema.js';
-import { sha256 } from '../clients/secrets.js';
+import { sha256 } from '../crypto/hash.js';
 import type { Client } from '../db/database.js';
 import { answerFor, errorBody } from '../http/errors.js';
 import { exchangeOf } from '../http/exchange.js';

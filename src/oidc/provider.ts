@@ -16,7 +16,7 @@ import {
 } from '../tokens/policy.js';
 import type { ResourceServer } from '../db/database.js';
 import type { ResourceServerService } from '../resource-servers/service.js';
-import type { SigningAlg } from '../resource-servers/schema.js';
+import type { SigningAlg } from '../crypto/signing-keys.js';
 import type { Database } from '../db/database.js';
 import { createAdapterFactory } from './adapter.js';
 import { clientFactsOf, EXTRA_CLIENT_METADATA, metadataOf, type MetadataHolder } from './client-metadata.js';

@@ -4,12 +4,12 @@
 // a hung Redis's connection dropped: src/rate-limit/redis-connection.ts).
 // In a cluster (WEB_CONCURRENCY), "in memory" is the primary's memory, which all workers share.
 import cluster from 'node:cluster';
-import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { SharedMemoryLimiter } from '../cluster/rate-limits.js';
 import type { Config } from '../config/config.js';
+import { sha256 } from '../crypto/hash.js';
 import { HttpError } from '../http/errors.js';
 import { RedisConnection } from './redis-connection.js';
 
@@ -234,5 +234,5 @@ export function addressKey(ip: string): string {
 
 /** Keys are client ids, addresses or user names; a long one is hashed so no caller sets a key's size. */
 function limitKey(key: string): string {
-  return key.length <= 128 ? key : createHash('sha256').update(key).digest('base64url');
+  return key.length <= 128 ? key : sha256(key);
 }

@@ -2,11 +2,9 @@
 import { z } from 'zod';
 import { SCOPE_TOKEN } from '../clients/schema.js';
 import { MAX_ACCESS_TOKEN_TTL } from '../config/config.js';
+import { SIGNING_ALGS } from '../crypto/signing-keys.js';
 
 export const ACCESS_TOKEN_FORMATS = ['opaque', 'jwt'] as const;
-/** The algorithms JWT access tokens can be signed with: the provider holds a key for each. */
-export const SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
-export type SigningAlg = (typeof SIGNING_ALGS)[number];
 export const RESOURCE_SERVER_ID_PATTERN = /^[0-9a-f-]{36}$/;
 
 /**

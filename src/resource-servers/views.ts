@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ResourceServer } from '../db/database.js';
-import { ACCESS_TOKEN_FORMATS, SIGNING_ALGS } from './schema.js';
+import { SIGNING_ALGS } from '../crypto/signing-keys.js';
+import { ACCESS_TOKEN_FORMATS } from './schema.js';
 
 const instant = z.iso.datetime();
 

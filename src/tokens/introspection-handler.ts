@@ -7,7 +7,7 @@
 import type { Context, Next } from 'koa';
 import type { Caches } from '../cache/caches.js';
 import type { CachedToken } from '../cache/token-cache.js';
-import { sha256 } from '../clients/secrets.js';
+import { sha256 } from '../crypto/hash.js';
 import type { FormHandler } from '../http/pipeline.js';
 import { recordIntrospection } from '../oidc/operations.js';
 import type { ResourceServerService } from '../resource-servers/service.js';

@@ -1,5 +1,5 @@
 import type { Argon2Gate } from '../clients/argon2-gate.js';
-import { DEFAULT_HASH_COST, hashSecret, type HashCost } from '../clients/secrets.js';
+import { DEFAULT_HASH_COST, hashSecret, type HashCost } from '../crypto/argon2.js';
 
 export const MIN_PASSWORD_LENGTH = 8;
 /** Longest password accepted (and worth an argon2 verification); generous for passphrases. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Argon2Gate, UNBOUNDED } from '../clients/argon2-gate.js';
 import { CLIENT_ID_PATTERN } from '../clients/schema.js';
-import { DEFAULT_HASH_COST, type HashCost } from '../clients/secrets.js';
+import { DEFAULT_HASH_COST, type HashCost } from '../crypto/argon2.js';
 import type { Consent, Database, Prisma, User } from '../db/database.js';
 import { isDuplicate } from '../db/errors.js';
 import { conflict, goneAsNotFound, notFound } from '../http/errors.js';

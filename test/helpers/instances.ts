@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { expect } from 'vitest';
-import { sha256 } from '../../src/clients/secrets.js';
+import { sha256 } from '../../src/crypto/hash.js';
 import { createLogger } from '../../src/http/logger.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { clientCredentialsToken, postForm, type RegisteredClient } from './oauth.js';

@@ -3,9 +3,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { inject } from 'vitest';
-import type { HashCost } from '../../src/clients/secrets.js';
+import type { HashCost } from '../../src/crypto/argon2.js';
 import { KEK_FILE } from '../../src/keys/encryption.js';
-import type { ProviderKeys } from '../../src/oidc/keys.js';
+import type { ProviderKeys } from '../../src/keys/keys-file.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 
 /** argon2id at its cheapest: tests hash and verify hundreds of secrets, production's 64 MiB each would dominate. */

@@ -12,7 +12,7 @@ import { openDatabase, type Database } from '../../src/db/database.js';
 import { createLogger } from '../../src/http/logger.js';
 import { KEK_FILE } from '../../src/keys/encryption.js';
 import { ensureKeys, loadKeys } from '../../src/keys/store.js';
-import type { ProviderKeys } from '../../src/oidc/keys.js';
+import type { ProviderKeys } from '../../src/keys/keys-file.js';
 import { startServer, StartupError, type RunningServer } from '../../src/server.js';
 import { testConfig, testProviderKeys } from '../helpers/prepared.js';
 import {

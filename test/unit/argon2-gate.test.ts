@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Argon2Gate, FAILURE_MEMORY } from '../../src/clients/argon2-gate.js';
-import { hashSecret } from '../../src/clients/secrets.js';
+import { hashSecret } from '../../src/crypto/argon2.js';
 import { HttpError } from '../../src/http/errors.js';
 import { CHEAP_HASH_COST } from '../helpers/prepared.js';
 

@@ -1,6 +1,7 @@
 import argon2 from 'argon2';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_HASH_COST, generateClientId, hashSecret, SecretVerifier } from '../../src/clients/secrets.js';
+import { generateClientId, SecretVerifier } from '../../src/clients/secrets.js';
+import { DEFAULT_HASH_COST, hashSecret } from '../../src/crypto/argon2.js';
 import { loadConfig } from '../../src/config/config.js';
 import { CHEAP_HASH_COST } from '../helpers/prepared.js';
 

@@ -1,4 +1,5 @@
-import { ACCESS_TOKEN_FORMATS, SIGNING_ALGS } from '../../src/resource-servers/schema.js';
+import { SIGNING_ALGS } from '../../src/crypto/signing-keys.js';
+import { ACCESS_TOKEN_FORMATS } from '../../src/resource-servers/schema.js';
 import type { ResourceServerView } from '../../src/resource-servers/views.js';
 import { html, type SafeHtml } from '../html.js';
 import { csrfField, has, notice, problem, textField, when, type Values } from './clients.js';

@@ -5,7 +5,7 @@
 // through Database.sql (prepared on PostgreSQL): through Prisma's query builder each costs several
 // times its own database work (bench/query-cost.mts). Statements that change several rows are
 // single statements, so each commits whole; timestamps are UTC without zone, as Prisma writes them.
-import { sha256 } from '../../clients/secrets.js';
+import { sha256 } from '../../crypto/hash.js';
 import type { Database } from '../../db/database.js';
 import { BatchedRows, foundRow, type FoundRow, type TokenRow } from './batched-rows.js';
 import { sqlOf, type Sql, type Transaction } from './sql.js';

@@ -1,11 +1,9 @@
-import { generateKeyPairSync, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JWK } from 'oidc-provider';
-
-/** The JWS algorithms Tollgate signs with: one key of each in every phase (src/keys/store.ts). */
-export const SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
-export type SigningAlg = (typeof SIGNING_ALGS)[number];
+import { subkey } from '../crypto/derive.js';
+import { randomSecret } from '../crypto/random.js';
+import { generateSigningKey, SIGNING_ALGS } from '../crypto/signing-keys.js';
 
 /**
  * What `DATA_DIR/keys.json` held before keys moved into the database: the signing keys, the cookie
@@ -30,23 +28,12 @@ export async function readKeysFile(dataDir: string): Promise<{ keys: ProviderKey
   return text === undefined ? undefined : { keys: JSON.parse(text) as ProviderKeys, path };
 }
 
-/** A new private signing key for `alg`, as a JWK with its kid, use and alg. */
-export function generateSigningKey(alg: SigningAlg): JWK {
-  const { privateKey } =
-    alg === 'RS256'
-      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
-      : alg === 'ES256'
-        ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
-        : generateKeyPairSync('ed25519');
-  return { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), use: 'sig', alg } as JWK;
-}
-
 /** A keys.json's content with new keys: what the tests' servers import instead of generating RSA keys each. */
 export function generateProviderKeys(): ProviderKeys {
   return {
-    jwks: { keys: SIGNING_ALGS.map(generateSigningKey) },
-    cookieKeys: [randomBytes(32).toString('base64url')],
-    dpopNonceSecret: randomBytes(32).toString('base64url'),
+    jwks: { keys: SIGNING_ALGS.map((alg) => generateSigningKey(alg) as JWK) },
+    cookieKeys: [randomSecret()],
+    dpopNonceSecret: randomSecret(),
   };
 }
 
@@ -68,9 +55,4 @@ export function derivedSecret(keys: ProviderKeys, purpose: string): Buffer {
   const [key] = keys.cookieKeys;
   if (!key) throw new Error('keys.json: cookieKeys is empty');
   return subkey(key, purpose);
-}
-
-/** A 32-byte secret for one purpose, derived from `secret` (HKDF-SHA256): one stored secret serves several uses apart. */
-export function subkey(secret: Buffer | string, purpose: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', secret, 'tollgate', purpose, 32));
 }

@@ -1,0 +1,15 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * SHA-256 of a value, base64url by default: how token ids, console sessions and remembered
+ * secrets are stored, so a database or cache read never yields a usable value. `hex` is for
+ * formats that fix it (Prisma's migration checksums).
+ */
+export function sha256(value: string | Buffer, encoding: 'base64url' | 'hex' = 'base64url'): string {
+  return createHash('sha256').update(value).digest(encoding);
+}
+
+/** The raw 32-byte SHA-256 of a value: equal-length inputs for constant-time comparison. */
+export function sha256Bytes(value: string | Buffer): Buffer {
+  return createHash('sha256').update(value).digest();
+}

@@ -1,6 +1,8 @@
 import type { Context, Next } from 'koa';
 import type { VerifiedAccessToken } from '../oidc/access-tokens.js';
 import { HttpError } from '../http/errors.js';
+import { addressKey, type RateLimits } from '../rate-limit/limits.js';
+import { isAdminPath } from './routes.js';
 
 export const ADMIN_SCOPE = 'admin';
 
@@ -26,5 +28,17 @@ export function requireAdminToken(verify: (token: string) => Promise<VerifiedAcc
     }
     ctx.state.adminActor = token.clientId;
     await next();
+  };
+}
+
+/** The admin API: counted per address before its token is checked, per admin client after. */
+export function guardAdmin(limits: RateLimits, requireToken: (ctx: Context, next: Next) => Promise<void>) {
+  return async function guardAdmin(ctx: Context, next: Next): Promise<void> {
+    if (!isAdminPath(ctx.path)) return next();
+    await limits.consume('admin_ip', addressKey(ctx.ip));
+    await requireToken(ctx, async () => {
+      if (typeof ctx.state.adminActor === 'string') await limits.consume('admin_client', ctx.state.adminActor);
+      await next();
+    });
   };
 }

@@ -2,7 +2,7 @@
 // /admin/resource-servers/:id/routes, with the same schema; a rules file is JSON or YAML.
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { routesDocument } from '../gateway/rules.js';
+import { routesDocument } from '../resource-servers/route-rules.js';
 import { segment } from './api-client.js';
 import { UsageError, validate, type CliIo, type Command, type Values } from './cli-kit.js';
 

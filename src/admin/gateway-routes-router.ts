@@ -1,4 +1,4 @@
-import { routesDocument } from '../gateway/rules.js';
+import { routesDocument } from '../resource-servers/route-rules.js';
 import type { ResourceServerService } from '../resource-servers/service.js';
 import { adminRoute, type AdminRoute } from './routes.js';
 

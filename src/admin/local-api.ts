@@ -4,16 +4,16 @@
 // administrator, because reaching it at all took the server's file permissions or its database.
 import { hostname, userInfo } from 'node:os';
 import Koa, { type Middleware } from 'koa';
-import { auditRoutes } from '../audit/router.js';
-import { auditAdminActions } from '../audit/admin-events.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { ClientService } from '../clients/service.js';
 import type { Database } from '../db/database.js';
 import type { KeyRing } from '../keys/key-ring.js';
-import { keyRoutes } from '../keys/router.js';
 import type { ResourceServerService } from '../resource-servers/service.js';
 import type { UserService } from '../users/service.js';
+import { auditAdminActions } from './audit-actions.js';
+import { auditRoutes } from './audit-router.js';
 import { gatewayRouteRoutes } from './gateway-routes-router.js';
+import { keyRoutes } from './keys-router.js';
 import { resourceServerRoutes } from './resource-servers-router.js';
 import { clientRoutes } from './router.js';
 import { adminApiRouter, type AdminRoute } from './routes.js';

@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Database, Prisma } from '../db/database.js';
 import { insertAuditEvents } from './insert-events.js';
-import { AUDIT_TYPE_PATTERN, type AuditEventInput, type RequestLike } from './types.js';
+import type { RequestLike } from '../http/exchange.js';
+import { AUDIT_TYPE_PATTERN, type AuditEventInput } from './types.js';
 
 const BATCH_SIZE = 500;
 const MAX_TEXT = 256;

@@ -53,9 +53,3 @@ export interface AuditEventInput {
   /** Event-specific facts: grant type, scopes, dpop, error code, a token's SHA-256 id... */
   details?: Record<string, AuditDetail | undefined>;
 }
-
-/** The part of a Koa context an audit event takes its source address and request id from. */
-export interface RequestLike {
-  ip: string;
-  state: { requestId?: string };
-}

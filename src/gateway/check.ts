@@ -16,7 +16,7 @@ import { looksLikeJwt, type JwtAccessTokenIds } from '../oidc/jwt-access-tokens.
 import type { Candidate, RouteDirectory } from './directory.js';
 import { ProofRefused, verifyProof } from './dpop.js';
 import { originalRequest, proofUrl, refuseAmbiguous } from './original-request.js';
-import { missingScopes, requestTarget } from './rules.js';
+import { missingScopes, requestTarget } from '../resource-servers/route-rules.js';
 
 export const GATEWAY_CHECK_PATH = '/gateway/check';
 

@@ -1,7 +1,7 @@
 // Every resource server's route rules, compiled once per copy of the resource servers each
 // instance keeps in memory (src/cache/caches.ts: reloaded on every instance when one changes, and
 // read from the database while changes may be missed), so the gateway check matches from memory.
-import { compileRule, firstMatch, storedRules, type CompiledRule, type RequestTarget, type RouteRule } from './rules.js';
+import { compileRule, firstMatch, storedRules, type CompiledRule, type RequestTarget, type RouteRule } from '../resource-servers/route-rules.js';
 
 /** A resource server as the gateway check needs it. */
 export interface ResourceServerRoutes {

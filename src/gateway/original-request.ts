@@ -5,7 +5,7 @@
 // configurations replace the clients' own copies of these headers, so they are believed.
 import type { IncomingHttpHeaders } from 'node:http';
 import { invalidRequest } from '../http/errors.js';
-import { AmbiguousTarget, readTarget, type PathSegments } from './request-path.js';
+import { AmbiguousTarget, readTarget, type PathSegments } from '../http/request-path.js';
 
 export interface OriginalRequest {
   method: string;
@@ -15,7 +15,7 @@ export interface OriginalRequest {
   host: string;
   /** The path as sent, without the query: always origin-form (starts with one /). */
   path: string;
-  /** The path's segments as every decision reads them (src/gateway/request-path.ts). */
+  /** The path's segments as every decision reads them (src/http/request-path.ts). */
   segments: PathSegments;
 }
 

@@ -14,6 +14,12 @@ export interface Exchange {
   credentials?: { readonly id: string; readonly secret: string };
 }
 
+/** The part of a Koa context (or a request the pipeline answers) that names its source: address and request id, as audit events record them. */
+export interface RequestLike {
+  ip: string;
+  state: { requestId?: string };
+}
+
 const EXCHANGE = Symbol('tollgate.exchange');
 type Carrier = IncomingMessage & { [EXCHANGE]?: Exchange };
 

@@ -9,7 +9,6 @@ import { IncomingMessage, type IncomingHttpHeaders, type RequestListener, type S
 import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
 import type Router from '@koa/router';
 import type { Logger } from 'pino';
-import type { RequestLike } from '../audit/types.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { countRequest } from '../metrics/http.js';
 import { addressKey, type LimitName, type RateLimits } from '../rate-limit/limits.js';
@@ -18,7 +17,7 @@ import { basicCredentials } from './basic-auth.js';
 import { checkFormParameters } from './bodies.js';
 import { clientAddressOf, type TrustedProxies } from './client-address.js';
 import { answerFor, errorBody, HttpError, methodNotAllowed, noSuchEndpoint, STANDARD_METHODS } from './errors.js';
-import { attachExchange, exchangeOf, type Exchange } from './exchange.js';
+import { attachExchange, type Exchange, exchangeOf, type RequestLike } from './exchange.js';
 import { loggedPath, requestIdFor, requestLineLogger, securityHeaderValues } from './middleware.js';
 import { requestLabels } from './route-labels.js';
 import { MAX_BODY_BYTES } from './validate.js';

@@ -19,7 +19,7 @@ import { INTERACTION_PATH } from '../oidc/user-flows.js';
 import type { UserService } from '../users/service.js';
 import type { SignInThrottle } from '../users/sign-in-throttle.js';
 import type { CsrfTokens } from './csrf.js';
-import { sendPage } from './pages.js';
+import { sendPage } from '../http/pages.js';
 
 export interface InteractionDeps {
   provider: Provider;

@@ -5,7 +5,7 @@ import type { ClientService } from '../clients/service.js';
 import type { Client, Database } from '../db/database.js';
 import { tokenStore, type TokenStore } from '../tokens/store/token-store.js';
 import { clientMetadata } from './client-metadata.js';
-import { JWT_PAYLOAD_MARK } from './internals/index.js';
+import { JWT_PAYLOAD_MARK } from './internals/jwt-access-tokens.js';
 import { looksLikeJwt, type JwtAccessTokenIds } from './jwt-access-tokens.js';
 
 /** The models whose tokens may be JWTs (RFC 9068), stored under their jti with JWT_PAYLOAD_MARK. */

@@ -7,7 +7,7 @@ import type { Context, Next } from 'koa';
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.js';
-import type { RequestLike } from '../audit/types.js';
+import type { RequestLike } from '../http/exchange.js';
 import type { AuthenticationOrigin, ClientAuthenticator, SecretMethod } from '../clients/authentication.js';
 import { CLIENT_ID_PATTERN } from '../clients/schema.js';
 import { sha256 } from '../crypto/hash.js';

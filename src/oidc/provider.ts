@@ -39,7 +39,7 @@ import { enforceAuthorizationScopes, enforceClientScopes } from './scopes.js';
 import type { SecurityEvents } from './security-events.js';
 import { userFlows } from './user-flows.js';
 import type { UserService } from '../users/service.js';
-import { sendErrorPage } from '../interactions/pages.js';
+import { sendErrorPage } from '../http/pages.js';
 import { seeRequestsAsIssuer } from '../http/middleware.js';
 
 export const ROUTES = {

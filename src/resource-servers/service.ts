@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database, Prisma, ResourceServer } from '../db/database.js';
 import { isDuplicate } from '../db/errors.js';
 import { conflict, goneAsNotFound, invalidRequest, notFound } from '../http/errors.js';
-import { storedRules, type RouteRule } from '../gateway/rules.js';
+import { storedRules, type RouteRule } from './route-rules.js';
 import { namesIssuer, RESOURCE_SERVER_ID_PATTERN, type CreateResourceServerInput, type UpdateResourceServerInput } from './schema.js';
 
 /** What ResourceServerService needs from a cache: every resource server, read through, and change announcements. */

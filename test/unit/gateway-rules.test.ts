@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { originalRequest, proofUrl } from '../../src/gateway/original-request.js';
-import { AmbiguousTarget, readPath, readTarget } from '../../src/gateway/request-path.js';
-import { compileRule, firstMatch, missingScopes, requestTarget, routeRule, routeRules, type RouteRule } from '../../src/gateway/rules.js';
+import { AmbiguousTarget, readPath, readTarget } from '../../src/http/request-path.js';
+import { compileRule, firstMatch, missingScopes, requestTarget, routeRule, routeRules, type RouteRule } from '../../src/resource-servers/route-rules.js';
 import { checkProperty } from '../helpers/property.js';
 
 const target = (path: string, method = 'GET', host = 'api.example.com') => requestTarget(method, host, readPath(path));

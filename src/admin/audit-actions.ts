@@ -1,8 +1,8 @@
 import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
-import { isAdminPath } from '../admin/routes.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import { requestLabels } from '../http/route-labels.js';
-import type { AuditLog } from './audit-log.js';
+import { isAdminPath } from './routes.js';
 
 /** The admin API's changes, by route pattern and method, as audit event types. */
 const ACTIONS: Record<string, string> = {

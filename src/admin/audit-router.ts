@@ -1,6 +1,6 @@
-import { adminRoute, type AdminRoute } from '../admin/routes.js';
-import type { AuditLog } from './audit-log.js';
-import { auditPageSchema, listAuditEvents, listAuditInput, pruneAuditEvents, pruneAuditInput, pruneResultSchema } from './query.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { auditPageSchema, listAuditEvents, listAuditInput, pruneAuditEvents, pruneAuditInput, pruneResultSchema } from '../audit/query.js';
+import { adminRoute, type AdminRoute } from './routes.js';
 
 /** GET /admin/audit: the audit trail, newest first; POST /admin/audit/prune: deletes old events. */
 export function auditRoutes(audit: AuditLog, db: Parameters<typeof listAuditEvents>[0]): AdminRoute[] {

@@ -3,7 +3,7 @@
 // is refused (deny by default). Plain functions over plain data, so they are tested without a server.
 import { z } from 'zod';
 import { STANDARD_METHODS } from '../http/errors.js';
-import { AmbiguousTarget, readPath } from './request-path.js';
+import { AmbiguousTarget, readPath } from '../http/request-path.js';
 
 /** A scope token (RFC 6749 §3.3). */
 const scope = z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/, 'must be a scope token (printable ASCII, no space, quote or backslash)');
@@ -71,7 +71,7 @@ export interface RequestTarget {
   method: string;
   /** Host as sent (lower-cased here), maybe with a port. */
   host: string;
-  /** The path's segments as readTarget (src/gateway/request-path.ts) reads them. */
+  /** The path's segments as readTarget (src/http/request-path.ts) reads them. */
   segments: readonly string[];
   /** The segments in lower case, folded at most once per request: see requestTarget. */
   folded(): readonly string[];

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { adminRoute, type AdminRoute } from '../admin/routes.js';
 import type { Database } from '../db/database.js';
-import type { KeyRing } from './key-ring.js';
-import { listKeys } from './store.js';
+import type { KeyRing } from '../keys/key-ring.js';
+import { listKeys } from '../keys/store.js';
+import { adminRoute, type AdminRoute } from './routes.js';
 
 const timestamp = z.string().describe('ISO 8601, UTC');
 

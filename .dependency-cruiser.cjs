@@ -6,7 +6,7 @@
 const LAYERS = [
   { name: 'leaf', paths: ['^src/crypto/', '^src/config/', '^src/project-root[.]ts$', '^src/tokens/policy[.]ts$'] },
   { name: 'platform', paths: ['^src/(db|http|metrics|rate-limit|cluster)/'] },
-  { name: 'domain', paths: ['^src/(clients|users|resource-servers|keys|audit|cache)/', '^src/tokens/store/', '^src/tokens/cleanup[.]ts$'] },
+  { name: 'domain', paths: ['^src/(clients|users|resource-servers|keys|audit|cache)/', '^src/tokens/store/', '^src/tokens/cleanup[.]ts$', '^src/services[.]ts$'] },
   { name: 'oidc', paths: ['^src/oidc/'] },
   { name: 'edge', paths: ['^src/(admin|console|gateway|interactions)/', '^src/tokens/(caller|[a-z-]+-handler)[.]ts$'] },
   { name: 'app', paths: ['^src/(app|server|main)[.]ts$'] },

@@ -4,13 +4,12 @@ import Koa from 'koa';
 import mount from 'koa-mount';
 import type { Logger } from 'pino';
 import { guardAdmin, requireAdminToken } from './admin/auth.js';
-import { Caches } from './cache/caches.js';
+import type { Caches } from './cache/caches.js';
 import { LocalBus, type InvalidationBus } from './cache/invalidation.js';
 import { auditAdminActions } from './admin/audit-actions.js';
-import { AuditLog } from './audit/audit-log.js';
-import { Argon2Gate, type HashCheck } from './clients/argon2-gate.js';
-import { SecretVerifier } from './clients/secrets.js';
-import { ClientService } from './clients/service.js';
+import type { AuditLog } from './audit/audit-log.js';
+import type { Argon2Gate, HashCheck } from './clients/argon2-gate.js';
+import type { ClientService } from './clients/service.js';
 import type { Config } from './config/config.js';
 import type { Database } from './db/database.js';
 import { renderErrors } from './http/errors.js';
@@ -25,7 +24,7 @@ import { verifyAccessToken } from './oidc/access-tokens.js';
 import { discovery, isServedProviderPath, RFC8414_PATH, SERVED_PROVIDER_PATHS } from './oidc/discovery.js';
 import type { KeyRing } from './keys/key-ring.js';
 import { SecurityEvents, type SecurityEvent } from './oidc/security-events.js';
-import { ResourceServerService } from './resource-servers/service.js';
+import type { ResourceServerService } from './resource-servers/service.js';
 import { withOpenApiDocument } from './admin/openapi.js';
 import { adminApiRouter, type AdminRoute } from './admin/routes.js';
 import { adminRouteTable } from './admin/local-api.js';
@@ -35,7 +34,7 @@ import { interactionRouter } from './interactions/router.js';
 import { CounterHistory } from './console/counter-history.js';
 import { consoleApp } from './console/router.js';
 import { SignInThrottle } from './users/sign-in-throttle.js';
-import { UserService } from './users/service.js';
+import type { UserService } from './users/service.js';
 import { auditIntrospection } from './oidc/operations.js';
 import { createProvider, ROUTES } from './oidc/provider.js';
 import type Provider from 'oidc-provider';
@@ -47,6 +46,7 @@ import { clientCredentialsMinter } from './oidc/client-credentials-minter.js';
 import { tokenStore } from './tokens/store/token-store.js';
 import { ClientAuthenticator } from './clients/authentication.js';
 import { gatewayListener } from './gateway/listener.js';
+import { createServices } from './services.js';
 
 /** Paths that are their own label in the log and the metrics; the routers' paths are labelled by their patterns. */
 const KNOWN_PATHS = new Set<string>([...SERVED_PROVIDER_PATHS, RFC8414_PATH, '/healthz', '/readyz', '/metrics']);
@@ -103,13 +103,7 @@ export interface App {
  * and starts no timer until `start()` (src/server.ts).
  */
 export function buildApp({ config, db, keys, log, invalidation, localUrl, hashCheck }: AppDeps): App {
-  // Every argon2 verification (client secrets, user passwords) passes this one gate.
-  const argon2 = new Argon2Gate(config.argon2, config.hashCost, hashCheck);
-  const secrets = new SecretVerifier(config.secretCacheSize, config.hashCost, argon2);
-  const caches = new Caches(invalidation ?? new LocalBus(), secrets, config);
-  const clients = new ClientService(db, secrets, caches);
-  const resourceServers = new ResourceServerService(db, config.issuer, caches);
-  const audit = new AuditLog(db, log, config.audit);
+  const { argon2, secrets, caches, clients, resourceServers, users, audit } = createServices(db, invalidation ?? new LocalBus(), config, log, hashCheck);
   const limits = new RateLimits(config, log, (limit) => metrics.rateLimited.inc({ limit }));
   const metrics = new Metrics({
     audit: () => ({ depth: audit.depth, ...audit.stats }),
@@ -120,13 +114,6 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl, hashCh
     shareWithCluster: cluster.isWorker ? shareWorkerMetrics : undefined,
   });
   const events = new SecurityEvents(log);
-  // Revoking a user's grants ends them in this instance's token cache before the answer, as the provider's own revocations do.
-  const users = new UserService(
-    db,
-    { grantsRevoked: async (grantIds) => void (await Promise.all(grantIds.map((id) => caches.bus.publish({ kind: 'grant', id })))) },
-    config.hashCost,
-    argon2,
-  );
   events.on((event) => recordSecurityEvent(event, audit, metrics));
   const authenticator = new ClientAuthenticator(secrets, limits);
   const operations = { audit, metrics, limits, log };

@@ -4,18 +4,14 @@
 import { createServer } from 'node:http';
 import { duplexPair } from 'node:stream';
 import pino from 'pino';
-import { AuditLog } from '../audit/audit-log.js';
 import { LocalBus } from '../cache/invalidation.js';
-import { SecretVerifier } from '../clients/secrets.js';
-import { ClientService } from '../clients/service.js';
 import type { Config } from '../config/config.js';
 import { configuredLocation, openDatabase, type Database } from '../db/database.js';
 import { renderErrors } from '../http/errors.js';
 import { KeyRing } from '../keys/key-ring.js';
 import { openKeys } from '../keys/start.js';
 import { keySettings } from '../keys/store.js';
-import { ResourceServerService } from '../resource-servers/service.js';
-import { UserService } from '../users/service.js';
+import { createServices } from '../services.js';
 import { adminApiOver, type AdminApi } from './api-client.js';
 import { adminRouteTable, localAdminApp } from './local-api.js';
 
@@ -31,14 +27,11 @@ export async function openDirectApi(config: Config): Promise<DirectApi> {
   const db = await openDatabase(configuredLocation(config));
   try {
     const applied = await db.migrate();
-    // No cache: this process verifies no secrets. Running servers on the same PostgreSQL hear of
-    // every change from the database itself, as it commits (src/cache/pg-bus.ts).
-    const users = new UserService(db, {}, config.hashCost);
-    const clients = new ClientService(db, new SecretVerifier(0, config.hashCost));
-    const resourceServers = new ResourceServerService(db, config.issuer);
     // The CLI reports failures itself (one line on stderr); nothing is logged.
     const log = pino({ level: 'silent' });
-    const audit = new AuditLog(db, log, config.audit);
+    // Caches of its own, on an in-process bus: running servers on the same PostgreSQL hear of every
+    // change from the database itself, as it commits (src/cache/pg-bus.ts).
+    const { clients, users, resourceServers, audit } = createServices(db, new LocalBus(), config, log);
     const keys = keyRingOnDemand(config, db, log);
 
     // An unexpected error is rethrown to the CLI as it was, not as the API's bare 500, so the

@@ -87,8 +87,8 @@ export interface PipelineDeps {
 
 export interface Pipeline {
   listener: RequestListener;
-  /** On by default; tests turn the endpoints' own handlers off to compare them with the provider's answers. */
-  handlersEnabled: boolean;
+  /** What it is built from, so that another listener can be built over the same parts with other endpoints. */
+  readonly deps: PipelineDeps;
 }
 
 /**
@@ -111,7 +111,6 @@ export function requestPipeline(deps: PipelineDeps, koa?: RequestListener): Pipe
   const localPath = pathsBelow(deps.issuerPath, deps.wellKnown);
   /** The headers each endpoint's answers carry, as entries once rather than per request. */
   const endpointHeaders = new Map([...endpoints].map(([path, endpoint]) => [path, Object.entries(endpoint.headers ?? {})]));
-  const pipeline: Pipeline = { listener, handlersEnabled: true };
 
   function listener(req: IncomingMessage, res: ServerResponse): void {
     const [exchange, underIssuer] = begin(req, res);
@@ -155,7 +154,7 @@ export function requestPipeline(deps: PipelineDeps, koa?: RequestListener): Pipe
     const credentials = basicCredentials(req.headers.authorization);
     exchange.credentials = credentials;
     if (endpoint.limited) await limitEndpointRequest(limits, endpoint.limited, exchange.ip);
-    if (!endpoint.handler || !pipeline.handlersEnabled || exchange.path !== req.url || !UTF8_FORM.test(req.headers['content-type'] ?? '')) {
+    if (!endpoint.handler || exchange.path !== req.url || !UTF8_FORM.test(req.headers['content-type'] ?? '')) {
       return others(req, res);
     }
     const body = await readBody(req);
@@ -188,7 +187,7 @@ export function requestPipeline(deps: PipelineDeps, koa?: RequestListener): Pipe
     if (status === 401 && endpoints.get(path)?.limited) void limits.penalize('client_auth_failures_ip', addressKey(exchange.ip));
   }
 
-  return pipeline;
+  return { listener, deps };
 }
 
 function send(res: ServerResponse, status: number, body: string, headers: Readonly<Record<string, string>> = {}): void {

@@ -5,23 +5,30 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, postForm, registerClient, type RegisteredClient } from '../helpers/oauth.js';
 import { auditEvents } from '../helpers/ops.js';
+import { type ProviderOnly, providerOnly } from '../helpers/provider-only.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 
 let tollgate: TestTollgate;
+/** The same app, answered by the provider alone. */
+let provider: ProviderOnly;
 let resourceServer: RegisteredClient;
 /** Token requests the provider answered itself: the fast lane never emits grant.success. */
 let providerAnswers = 0;
 beforeAll(async () => {
   tollgate = await startTollgate();
+  provider = await providerOnly(tollgate.running.app);
   tollgate.running.app.provider.on('grant.success', () => (providerAnswers += 1));
   resourceServer = await registerClient(tollgate.url, { client_name: 'api', resource_server: true });
 });
-afterAll(() => tollgate?.close());
+afterAll(async () => {
+  await provider?.close();
+  await tollgate?.close();
+});
 
 type Auth = [string, string];
 const auth = (client: RegisteredClient): Auth => [client.client_id, client.client_secret];
-const tokenRequest = (client: RegisteredClient, form: Record<string, string> = {}) =>
-  postForm(tollgate.url, '/token', { grant_type: 'client_credentials', ...form }, auth(client));
+const tokenRequest = (client: RegisteredClient, form: Record<string, string> = {}, url = tollgate.url) =>
+  postForm(url, '/token', { grant_type: 'client_credentials', ...form }, auth(client));
 const introspect = (token: string) => postForm(tollgate.url, '/introspect', { token }, auth(resourceServer));
 const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
 
@@ -43,9 +50,8 @@ async function answered<T>(request: () => Promise<T>): Promise<{ response: T; by
 describe('issuance without the provider pipeline', () => {
   it('answers exactly as the provider did, headers and token included', async () => {
     const client = await registerClient(tollgate.url, { scope: 'read write', access_token_ttl: 120 });
-    // The provider's own answer (the handlers switched off), then the issuance handler's.
-    tollgate.running.app.pipeline.handlersEnabled = false;
-    const first = await answered(() => tokenRequest(client, { scope: 'read' })).finally(() => (tollgate.running.app.pipeline.handlersEnabled = true));
+    // The provider's own answer (through the listener without the handlers), then the issuance handler's.
+    const first = await answered(() => tokenRequest(client, { scope: 'read' }, provider.url));
     const second = await answered(() => tokenRequest(client, { scope: 'read' }));
     expect(first.byProvider).toBe(true);
     expect(second.byProvider).toBe(false);

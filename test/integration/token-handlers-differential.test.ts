@@ -1,15 +1,18 @@
 // The token endpoints' own handlers (src/tokens/*-handler.ts) against oidc-provider: generated
 // valid and invalid issuance, introspection and revocation requests go once to the handlers and
-// once to the provider (the pipeline's test-only switch turns the handlers off), and the two
+// once to the provider (a second listener over the same app without them, test/helpers/provider-only.ts), and the two
 // answers must agree in status, headers and body, token values aside.
 import fc from 'fast-check';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin, basic, registerClient, type RegisteredClient } from '../helpers/oauth.js';
 import { checkProperty } from '../helpers/property.js';
+import { type ProviderOnly, providerOnly } from '../helpers/provider-only.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 
 let tollgate: TestTollgate;
+/** The same app, answered by the provider alone. */
+let provider: ProviderOnly;
 /** Clients by role: the generators pick among them. */
 let clients: Record<'service' | 'other' | 'resourceServer' | 'postAuth' | 'dpopBound' | 'linked', RegisteredClient>;
 
@@ -19,6 +22,7 @@ const JWT_API = 'https://jwt.example/api';
 
 beforeAll(async () => {
   tollgate = await startTollgate();
+  provider = await providerOnly(tollgate.running.app);
   const api = async (body: Record<string, unknown>) => (await admin(tollgate.url, 'POST', '/resource-servers', { name: 'API', ...body })).body.id as string;
   const opaqueApi = await api({ identifier: OPAQUE_API, scopes: ['read'] });
   await api({ identifier: JWT_API, scopes: ['read', 'write'], access_token_format: 'jwt', access_token_ttl: 90 });
@@ -33,7 +37,10 @@ beforeAll(async () => {
     linked: await register({ resource_server_id: opaqueApi }),
   };
 }, 120_000);
-afterAll(() => tollgate?.close());
+afterAll(async () => {
+  await provider?.close();
+  await tollgate?.close();
+});
 
 type ClientRole = keyof typeof clients;
 const ROLES: ClientRole[] = ['service', 'other', 'resourceServer', 'postAuth', 'dpopBound', 'linked'];
@@ -279,8 +286,8 @@ interface Observed {
   body: unknown;
 }
 
-async function send(request: Generated, token: string | undefined): Promise<Observed> {
-  const response = await fetch(`${tollgate.url}${request.path}${request.query ? '?x=1' : ''}`, {
+async function send(url: string, request: Generated, token: string | undefined): Promise<Observed> {
+  const response = await fetch(`${url}${request.path}${request.query ? '?x=1' : ''}`, {
     method: 'POST',
     headers: headersFor(request),
     body: bodyFor(request, token),
@@ -307,18 +314,11 @@ async function send(request: Generated, token: string | undefined): Promise<Obse
 
 /** The answer with the handlers on, then the provider's answer to the same request. */
 async function bothAnswers(request: Generated): Promise<{ handlers: Observed; provider: Observed }> {
-  const { pipeline } = tollgate.running.app;
   // A revoked token is gone: each path revokes its own, of the same kind.
   const handlerToken = await tokenFor(request);
   const providerToken = request.path === '/revoke' ? await tokenFor(request) : handlerToken;
-  pipeline.handlersEnabled = true;
-  const handlers = await send(request, handlerToken);
-  pipeline.handlersEnabled = false;
-  try {
-    return { handlers, provider: await send(request, providerToken) };
-  } finally {
-    pipeline.handlersEnabled = true;
-  }
+  const handlers = await send(tollgate.url, request, handlerToken);
+  return { handlers, provider: await send(provider.url, request, providerToken) };
 }
 
 /** Cases per endpoint and run (revocation: half); thousands per run over the three, on each store. */

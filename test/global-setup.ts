@@ -31,6 +31,8 @@ declare module 'vitest' {
      * `withKeys` holds the run's keys too, as a first start leaves them.
      */
     pgliteDumps: { empty: string; migrated: string; inMemory: string; withKeys: string };
+    /** A folder for the run's files, removed when it ends. */
+    runDir: string;
     /** The names of migrated databases to create test databases from (DATABASE_URL runs), without keys and with the run's. */
     postgresTemplates?: { migrated: string; withKeys: string };
   }
@@ -42,6 +44,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('providerKeys', keys);
   project.provide('keysEncryptionKey', kek.toString('base64url'));
   const dir = await mkdtemp(join(tmpdir(), 'tollgate-test-setup-'));
+  project.provide('runDir', dir);
   await writeFile(join(dir, 'keys.json'), keys, { mode: 0o600 });
   const importKeys = (prisma: PrismaClient) => ensureKeys({ prisma } as Database, kek, dir, new Date());
   const [dropTemplate, dumps] = await Promise.all([

@@ -1,5 +1,5 @@
 // What test/global-setup.ts prepared once for the whole run, as each test server takes it.
-import { readFile, writeFile } from 'node:fs/promises';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { inject } from 'vitest';
@@ -52,11 +52,22 @@ export function pgliteDump(kind: DumpKind): Promise<Blob> {
  * Makes `dataDir` an embedded store holding the migrated database, as a server or the CLI would leave
  * it (files with the umask's modes, as PGlite lays them out); with `empty`, a new database no
  * migration has touched; with `inMemory`, the migrated one without template databases (a third smaller).
+ * A copy of one PGlite wrote once per test worker: starting and stopping PGlite took seconds a store.
  */
-export async function seedDataDir(dataDir: string, kind: 'empty' | 'migrated' | 'inMemory' = 'migrated'): Promise<void> {
+export async function seedDataDir(dataDir: string, kind: SeedKind = 'migrated'): Promise<void> {
+  let seeded = seededDataDirs.get(kind);
+  if (!seeded) seededDataDirs.set(kind, (seeded = writeDataDir(join(inject('runDir'), `seeded-${process.pid}-${kind}`), kind)));
+  await cp(await seeded, dataDir, { recursive: true });
+}
+
+type SeedKind = 'empty' | 'migrated' | 'inMemory';
+const seededDataDirs = new Map<SeedKind, Promise<string>>();
+
+async function writeDataDir(dataDir: string, kind: SeedKind): Promise<string> {
   const pglite = new PGlite(dataDir, { loadDataDir: await pgliteDump(kind) });
   await pglite.waitReady;
   await pglite.close();
+  return dataDir;
 }
 
 /** The migrated database to copy new PostgreSQL test databases from, without keys or holding the run's. */

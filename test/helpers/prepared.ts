@@ -3,13 +3,12 @@ import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { inject } from 'vitest';
-import type { HashCost } from '../../src/clients/secrets.js';
 import { KEK_FILE } from '../../src/keys/encryption.js';
 import type { ProviderKeys } from '../../src/oidc/keys.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
+import { CHEAP_HASH_COST } from './hash-cost.js';
 
-/** argon2id at its cheapest: tests hash and verify hundreds of secrets, production's 64 MiB each would dominate. */
-export const CHEAP_HASH_COST: HashCost = Object.freeze({ memoryCost: 1024, timeCost: 1, parallelism: 1 });
+export { CHEAP_HASH_COST };
 
 /** A test server's configuration: `env` as production reads it, with cheap secret hashing. */
 export function testConfig(env: Record<string, string>): Config {

@@ -4,7 +4,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { seedDataDir, writeTestKeys } from './prepared.js';
 import { ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, createPostgresDatabase, freePort, usingPostgres } from './tollgate.js';
@@ -50,7 +49,7 @@ export interface MainProcess {
 }
 
 /** A module for `node --import` that makes argon2id hash at the tests' cost in a child process. */
-export const CHEAP_HASHING = fileURLToPath(new URL('../setup/cheap-hashing.ts', import.meta.url));
+export const CHEAP_HASHING = new URL('../setup/cheap-hashing.ts', import.meta.url).href;
 
 /**
  * The arguments to node that run src/main.ts as `npm start` does, but for argon2id's cost, the

@@ -2,16 +2,20 @@
 // migrated database to copy (a PostgreSQL template database, or a PGlite data-folder dump) and one
 // set of signing keys, also imported into a copy of that database under one key-encryption key, so
 // a test server starts by copying instead of migrating, generating RSA and importing keys.
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { TestProject } from 'vitest/node';
 import { openDatabase, PrismaClient, type Database } from '../src/db/database.js';
+import { readMigrations } from '../src/db/migrations.js';
 import { ensureKeys } from '../src/keys/store.js';
-import { applyMigrations } from '../src/db/migrations.js';
 import { generateProviderKeys } from '../src/keys/keys-file.js';
 import { postgresAdmin } from './helpers/postgres.js';
 
@@ -27,6 +31,8 @@ declare module 'vitest' {
      * `withKeys` holds the run's keys too, as a first start leaves them.
      */
     pgliteDumps: { empty: string; migrated: string; inMemory: string; withKeys: string };
+    /** A folder for the run's files, removed when it ends. */
+    runDir: string;
     /** The names of migrated databases to create test databases from (DATABASE_URL runs), without keys and with the run's. */
     postgresTemplates?: { migrated: string; withKeys: string };
   }
@@ -38,11 +44,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('providerKeys', keys);
   project.provide('keysEncryptionKey', kek.toString('base64url'));
   const dir = await mkdtemp(join(tmpdir(), 'tollgate-test-setup-'));
+  project.provide('runDir', dir);
   await writeFile(join(dir, 'keys.json'), keys, { mode: 0o600 });
   const importKeys = (prisma: PrismaClient) => ensureKeys({ prisma } as Database, kek, dir, new Date());
-  const dropTemplate = process.env.DATABASE_URL ? await createPostgresTemplates(project, importKeys) : undefined;
-  // Made on PostgreSQL runs too: the migration tests use an empty PGlite as the schema engine's shadow.
-  project.provide('pgliteDumps', await dumpPglite(dir, importKeys));
+  const [dropTemplate, dumps] = await Promise.all([
+    process.env.DATABASE_URL ? createPostgresTemplates(project, importKeys) : undefined,
+    // Made on PostgreSQL runs too: the migration tests use an empty PGlite as the schema engine's shadow.
+    dumpPglite(dir, importKeys),
+  ]);
+  project.provide('pgliteDumps', dumps);
   return async () => {
     await dropTemplate?.();
     await rm(dir, { recursive: true, force: true });
@@ -51,45 +61,61 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
 type ImportKeys = (prisma: PrismaClient) => Promise<unknown>;
 
+const MIGRATE_STORES = fileURLToPath(new URL('setup/migrate-stores.ts', import.meta.url));
+
+/** test/setup/migrate-stores.ts in a child process, with `args`. */
+async function migrateStores(...args: string[]): Promise<void> {
+  await promisify(execFile)(process.execPath, ['--import', 'tsx', MIGRATE_STORES, ...args]);
+}
+
 async function dumpPglite(dir: string, importKeys: ImportKeys): Promise<{ empty: string; migrated: string; inMemory: string; withKeys: string }> {
-  const pglite = new PGlite();
-  const dump = async (name: string) => {
-    const path = join(dir, `${name}.tar`);
-    await writeFile(path, Buffer.from(await (await pglite.dumpDataDir('none')).arrayBuffer()));
-    return path;
-  };
+  const migrated = await migratedDumps();
+  const pglite = new PGlite({ loadDataDir: new Blob([await readFile(migrated.inMemory)]) });
   try {
-    const empty = await dump('empty');
-    await applyMigrations(new PrismaPGlite(pglite));
-    const migrated = await dump('migrated');
-    await removeTemplateDatabases(pglite);
-    const inMemory = await dump('in-memory');
     const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
     await importKeys(prisma);
     await prisma.$disconnect();
-    return { empty, migrated, inMemory, withKeys: await dump('with-keys') };
+    const withKeys = join(dir, 'with-keys.tar');
+    await writeFile(withKeys, Buffer.from(await (await pglite.dumpDataDir('none')).arrayBuffer()));
+    return { ...migrated, withKeys };
   } finally {
     await pglite.close();
   }
 }
 
 /**
- * Deletes the files of template0 and template1 (their catalog rows stay): nothing an in-memory test
- * database runs uses them (it creates no database), and every test server loads a third less data.
+ * The dumps without keys, kept between runs in the system's temporary folder: PGlite's initdb and the
+ * migrations took ~10 s of every run before any test could start. They are made again when PGlite,
+ * a migration or the script that makes them changes, which the folder's name is a hash of.
  */
-async function removeTemplateDatabases(pglite: PGlite): Promise<void> {
-  const { FS, ENV } = pglite.Module;
-  const removeTree = (path: string) => {
-    for (const name of FS.readdir(path)) {
-      if (name === '.' || name === '..') continue;
-      const child = `${path}/${name}`;
-      if (FS.isDir(FS.stat(child).mode)) removeTree(child);
-      else FS.unlink(child);
-    }
-    FS.rmdir(path);
-  };
-  const { rows } = await pglite.query<{ oid: number }>("SELECT oid FROM pg_database WHERE datname IN ('template0', 'template1')");
-  for (const { oid } of rows) removeTree(`${ENV.PGDATA}/base/${oid}`);
+async function migratedDumps(): Promise<{ empty: string; migrated: string; inMemory: string }> {
+  const cache = join(tmpdir(), 'tollgate-test-dumps');
+  const dir = join(cache, await dumpsVersion());
+  const files = { empty: join(dir, 'empty.tar'), migrated: join(dir, 'migrated.tar'), inMemory: join(dir, 'in-memory.tar') };
+  if (existsSync(dir)) return files;
+  await mkdir(cache, { recursive: true });
+  const building = await mkdtemp(join(cache, 'building-'));
+  try {
+    await migrateStores('--pglite', building);
+    // Made whole or not at all: a run beside this one may be making the same folder.
+    await rename(building, dir).catch((err: NodeJS.ErrnoException) => {
+      if (!existsSync(dir)) throw err;
+    });
+  } finally {
+    await rm(building, { recursive: true, force: true });
+  }
+  return files;
+}
+
+async function dumpsVersion(): Promise<string> {
+  const hash = createHash('sha256');
+  hash.update(await readFile(new URL('../node_modules/@electric-sql/pglite/package.json', import.meta.url)));
+  hash.update(await readFile(MIGRATE_STORES));
+  for (const { path, migrationFile } of (await readMigrations()).migrationDirectories) {
+    hash.update(path);
+    if (migrationFile.content.tag === 'ok') hash.update(migrationFile.content.value);
+  }
+  return hash.digest('hex').slice(0, 16);
 }
 
 async function createPostgresTemplates(project: TestProject, importKeys: ImportKeys): Promise<() => Promise<void>> {
@@ -98,7 +124,7 @@ async function createPostgresTemplates(project: TestProject, importKeys: ImportK
   const drop = () => postgresAdmin(...[migrated, withKeys].map((name) => `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
   await drop();
   await postgresAdmin(`CREATE DATABASE ${migrated}`);
-  await prepare(migrated, (db) => db.migrate());
+  await migrateStores('--postgres', databaseUrl(migrated));
   await postgresAdmin(`CREATE DATABASE ${withKeys} TEMPLATE ${migrated}`);
   await prepare(withKeys, (db) => importKeys(db.prisma));
   // Copying needs a database nobody is connected to; refusing connections keeps it that way.
@@ -107,10 +133,14 @@ async function createPostgresTemplates(project: TestProject, importKeys: ImportK
   return drop;
 }
 
-async function prepare(name: string, work: (db: Database) => Promise<unknown>): Promise<void> {
+function databaseUrl(name: string): string {
   const url = new URL(process.env.DATABASE_URL!);
   url.pathname = `/${name}`;
-  const db = await openDatabase({ url: url.href });
+  return url.href;
+}
+
+async function prepare(name: string, work: (db: Database) => Promise<unknown>): Promise<void> {
+  const db = await openDatabase({ url: databaseUrl(name) });
   try {
     await work(db);
   } finally {

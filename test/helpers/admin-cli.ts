@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { runCli } from '../../src/admin/run-cli.js';
 import type { DatabaseLocation } from '../../src/db/database.js';
+import { CHEAP_HASHING } from './main-process.js';
 import { pgliteDump, seedDataDir, testConfig, writeTestKeys } from './prepared.js';
 import { createPostgresDatabase, startTollgate, usingPostgres, type TestTollgate } from './tollgate.js';
 
@@ -40,12 +41,17 @@ export async function runAdmin(env: Record<string, string>, args: string[], stdi
 const CLI = fileURLToPath(new URL('../../src/admin/cli.ts', import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
-/** The real entry point, as a child process in the working directory `cwd` with only `env`. */
+/** The real entry point, as a child process in the working directory `cwd` with only `env` (hashing at the tests' cost). */
 export function spawnCli(env: Record<string, string>, cwd: string, args: string[], stdin = ''): Promise<CliRun> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, ['--import', TSX, CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) => {
-      resolve(cliRun(err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr));
-    });
+    const child = execFile(
+      process.execPath,
+      ['--import', TSX, '--import', CHEAP_HASHING, CLI, ...args],
+      { cwd, env: { PATH: process.env.PATH ?? '', ...env } },
+      (err, stdout, stderr) => {
+        resolve(cliRun(err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr));
+      },
+    );
     child.stdin?.end(stdin);
   });
 }

@@ -48,10 +48,19 @@ export interface MainProcess {
   listening: Promise<void>;
 }
 
+/** A module for `node --import` that makes argon2id hash at the tests' cost in a child process. */
+export const CHEAP_HASHING = new URL('../setup/cheap-hashing.ts', import.meta.url).href;
+
+/**
+ * The arguments to node that run src/main.ts as `npm start` does, but for argon2id's cost, the
+ * tests' (test/setup/cheap-hashing.ts). node itself, not npx or the tsx CLI: a signal must reach
+ * Tollgate, not a wrapper process.
+ */
+export const MAIN_ARGS = ['--import', 'tsx', '--import', CHEAP_HASHING, 'src/main.ts'];
+
 /** src/main.ts serving `store`, with `env` added; killed (SIGKILL) by `stop` if still running. */
 export function spawnMain(store: ProcessStore, env: Record<string, string> = {}): MainProcess {
-  // node itself, not npx or the tsx CLI: a signal must reach Tollgate, not a wrapper process.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, MAIN_ARGS, {
     env: {
       PATH: process.env.PATH,
       PORT: String(store.port),

@@ -1,15 +1,14 @@
 // What test/global-setup.ts prepared once for the whole run, as each test server takes it.
-import { readFile, writeFile } from 'node:fs/promises';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { inject } from 'vitest';
-import type { HashCost } from '../../src/crypto/argon2.js';
 import { KEK_FILE } from '../../src/keys/encryption.js';
 import type { ProviderKeys } from '../../src/keys/keys-file.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
+import { CHEAP_HASH_COST } from './hash-cost.js';
 
-/** argon2id at its cheapest: tests hash and verify hundreds of secrets, production's 64 MiB each would dominate. */
-export const CHEAP_HASH_COST: HashCost = Object.freeze({ memoryCost: 1024, timeCost: 1, parallelism: 1 });
+export { CHEAP_HASH_COST };
 
 /** A test server's configuration: `env` as production reads it, with cheap secret hashing. */
 export function testConfig(env: Record<string, string>): Config {
@@ -52,11 +51,22 @@ export function pgliteDump(kind: DumpKind): Promise<Blob> {
  * Makes `dataDir` an embedded store holding the migrated database, as a server or the CLI would leave
  * it (files with the umask's modes, as PGlite lays them out); with `empty`, a new database no
  * migration has touched; with `inMemory`, the migrated one without template databases (a third smaller).
+ * A copy of one PGlite wrote once per test worker: starting and stopping PGlite took seconds a store.
  */
-export async function seedDataDir(dataDir: string, kind: 'empty' | 'migrated' | 'inMemory' = 'migrated'): Promise<void> {
+export async function seedDataDir(dataDir: string, kind: SeedKind = 'migrated'): Promise<void> {
+  let seeded = seededDataDirs.get(kind);
+  if (!seeded) seededDataDirs.set(kind, (seeded = writeDataDir(join(inject('runDir'), `seeded-${process.pid}-${kind}`), kind)));
+  await cp(await seeded, dataDir, { recursive: true });
+}
+
+type SeedKind = 'empty' | 'migrated' | 'inMemory';
+const seededDataDirs = new Map<SeedKind, Promise<string>>();
+
+async function writeDataDir(dataDir: string, kind: SeedKind): Promise<string> {
   const pglite = new PGlite(dataDir, { loadDataDir: await pgliteDump(kind) });
   await pglite.waitReady;
   await pglite.close();
+  return dataDir;
 }
 
 /** The migrated database to copy new PostgreSQL test databases from, without keys or holding the run's. */

@@ -2,7 +2,7 @@
 // duplicated parameters, huge and empty bodies, wrong content types, invalid UTF-8 and NUL,
 // overlong and malformed headers, bad Basic and DPoP headers, bad percent-encoding and path tricks.
 // None may get a 5xx, break the connection or hang; every error is RFC 6749 §5.2 JSON (HTML on
-// the sign-in pages); and the server still serves afterwards. FUZZ_RUNS requests per run (5000),
+// the sign-in pages); and the server still serves afterwards. FUZZ_RUNS requests per run (2000),
 // FC_SEED replays a run (test/helpers/property.ts).
 import fc from 'fast-check';
 import { Agent, request as httpRequest, validateHeaderName, validateHeaderValue } from 'node:http';
@@ -17,7 +17,7 @@ import { rawRequest } from '../helpers/raw-http.js';
 import { startTollgate, type TestTollgate } from '../helpers/tollgate.js';
 import { createUser, registerAppClient, REDIRECT_URI } from '../helpers/users.js';
 
-const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 5000);
+const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
 /** Requests sent at once, over as many keep-alive connections. */
 const CONCURRENCY = 4;
 const TIMEOUT_MS = 10_000;

@@ -17,6 +17,7 @@ import { createLogger } from '../../src/http/logger.js';
 import { startServer, StartupError, type RunningServer, type StartOptions } from '../../src/server.js';
 import { advanceClock } from '../helpers/clock.js';
 import { fileCleanups } from '../helpers/file-cleanups.js';
+import { MAIN_ARGS } from '../helpers/main-process.js';
 import { clientCredentialsToken } from '../helpers/oauth.js';
 import { seedDataDir, testConfig, writeTestKeys } from '../helpers/prepared.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
@@ -285,7 +286,7 @@ describe('a start-up that fails midway', () => {
 
 /** src/main.ts in a child process, as `npm start` runs it; resolves with its exit status and output. */
 function runMain(env: Record<string, string>, { until }: { until?: string } = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, MAIN_ARGS, {
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', LOG_LEVEL: 'info', RATE_LIMIT_ENABLED: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

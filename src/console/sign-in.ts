@@ -12,7 +12,7 @@ import { CsrfTokens } from '../interactions/csrf.js';
 import { redeemUserAccessToken } from '../oidc/access-tokens.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import { subkey } from '../oidc/keys.js';
-import { ROUTES } from '../oidc/provider.js';
+import { ENDPOINTS } from '../http/endpoints.js';
 import type { UserService } from '../users/service.js';
 import { CONSOLE_CLIENT_ID, CONSOLE_PATH, CONSOLE_SCOPE, consoleCallback } from './client.js';
 import { ConsolePageError } from './page.js';
@@ -65,7 +65,7 @@ export function consoleSignIn({ config, provider, users, sessions, keys, localUr
       prompt: 'login',
     });
     ctx.set('Cache-Control', 'no-store');
-    ctx.redirect(`${config.issuerPath}${ROUTES.authorization}?${query}`);
+    ctx.redirect(`${config.issuerPath}${ENDPOINTS.authorization.path}?${query}`);
   }
 
   /** GET /console/callback: the code for the session, if the user is an administrator. */
@@ -105,7 +105,7 @@ export function consoleSignIn({ config, provider, users, sessions, keys, localUr
 
   /** Redeems the code as the console's client at the token endpoint; the user it was for, if any. */
   async function exchange(code: string, verifier: string): Promise<string | undefined> {
-    const response = await fetch(`${localUrl()}${config.issuerPath}${ROUTES.token}`, {
+    const response = await fetch(`${localUrl()}${config.issuerPath}${ENDPOINTS.token.path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({

@@ -41,14 +41,7 @@ import { userFlows } from './user-flows.js';
 import type { UserService } from '../users/service.js';
 import { sendErrorPage } from '../interactions/pages.js';
 import { seeRequestsAsIssuer } from '../http/middleware.js';
-
-export const ROUTES = {
-  authorization: '/auth',
-  token: '/token',
-  introspection: '/introspect',
-  revocation: '/revoke',
-  jwks: '/jwks',
-} as const;
+import { PROVIDER_ROUTES } from '../http/endpoints.js';
 
 export interface ProviderDeps {
   config: Config;
@@ -125,7 +118,7 @@ export function createProvider({ config, db, clients, resourceServers, authentic
     adapter: createAdapterFactory(db, clients, operations && countPublicClients(operations.limits), jwtAccessTokenIds(keys, config.issuer)),
     jwks: { keys: keys.current.signing.map((key) => key.jwk) },
     cookies: { keys: keys.cookieKeys },
-    routes: ROUTES,
+    routes: PROVIDER_ROUTES satisfies Configuration['routes'],
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
     clientDefaults: { grant_types: ['client_credentials'], response_types: [], token_endpoint_auth_method: 'client_secret_basic' },
     responseTypes: ['code'],

@@ -1,0 +1,185 @@
+// Every endpoint Tollgate serves, declared once: its path, methods, the oidc-provider route it is,
+// the discovery metadata that advertises it, the headers its answers carry, its rate-limit budgets,
+// and whether it has a handler of its own. Everything else is derived from this table: the
+// provider's `routes`, the paths the provider is let serve, the paths that are their own label in
+// the log and the metrics, the budget names, and the request pipeline's endpoint tables
+// (src/http/endpoint-table.ts), where the handlers are attached by id.
+// A leaf: it imports nothing, so that any layer may read it.
+
+/** oidc-provider's names of the routes Tollgate serves (Configuration['routes'], and its fixed discovery route). */
+export type ProviderRoute = 'authorization' | 'token' | 'introspection' | 'revocation' | 'jwks' | 'discovery';
+
+/** The route whose path oidc-provider fixes itself (it is no key of its `routes` configuration). */
+const FIXED_ROUTE = 'discovery';
+
+type Headers = Readonly<Record<string, string>>;
+
+/** What the configuration decides of the headers an endpoint's answers carry. */
+export interface AnswerSettings {
+  /** JWKS_CACHE_SECONDS. */
+  jwksCacheSeconds: number;
+}
+
+/** RFC 6749 §5.1 (and RFC 7662 §4 for introspection): no answer of the token endpoints is cached, by HTTP/1.0 caches either. */
+export const UNCACHED = { 'Cache-Control': 'no-store', Pragma: 'no-cache' } as const satisfies Headers;
+
+const READ = ['GET', 'HEAD'] as const;
+/** Read by browsers' scripts too: CORS preflights (OPTIONS) are the provider's to answer. */
+const READ_CORS = ['GET', 'HEAD', 'OPTIONS'] as const;
+/** A token endpoint: form POSTs, and their CORS preflights. */
+const FORM_POST = ['POST', 'OPTIONS'] as const;
+
+export interface EndpointEntry {
+  /** Below the issuer's path (/token for ISSUER/token). */
+  path: string;
+  /** The listener serving it: the issuer's, or GATEWAY_PORT's. */
+  listener: 'issuer' | 'gateway';
+  /** The methods it answers; another is 405 with Allow. None: any standard method, whoever answers decides. */
+  methods?: readonly string[];
+  /** The oidc-provider route it is; without one the provider never sees the path. */
+  provider?: ProviderRoute;
+  /** One segment below the path the provider serves too (the authorization endpoint resumes at /auth/<interaction id>). */
+  resumes?: RegExp;
+  /** The discovery metadata (RFC 8414 §2) that advertises it. */
+  metadata?: string;
+  /** Headers every answer of the path carries, whoever gives it. */
+  headers?: Headers | ((settings: AnswerSettings) => Headers);
+  /**
+   * Its rate-limit budgets (`<id>_ip`, `<id>_client`), each sized by the setting of
+   * Config['rateLimit'] named here. The address's counts every request the pipeline serves (POSTs
+   * of a form endpoint); the client's counts the requests a client authenticated, and makes a 401
+   * count against the address's client-authentication failures.
+   */
+  budgets?: { ip: string; client?: string };
+  /** A handler of Tollgate's own, attached by id: for form POSTs (the provider answers what it leaves), or for every request from its headers. */
+  handler?: 'form' | 'headers';
+  /** The paths below it are the endpoint's too (Envoy's ext_authz appends the original path), labelled `<path>/*`. */
+  prefix?: boolean;
+  /** Served outside the issuer's path too, with that path appended (RFC 8414 §3.1). */
+  wellKnown?: boolean;
+  /** Served only when the configuration says so: the endpoint table leaves it out otherwise. */
+  optional?: boolean;
+}
+
+/**
+ * The endpoints, by id. The id names an endpoint's budgets and is its `endpoint` label in the metrics of
+ * the token endpoints' failures and own answers; requests are logged and counted by path.
+ */
+export const ENDPOINTS = {
+  authorization: { path: '/auth', listener: 'issuer', provider: 'authorization', resumes: /^[\w-]{1,64}$/, metadata: 'authorization_endpoint' },
+  token: {
+    path: '/token',
+    listener: 'issuer',
+    methods: FORM_POST,
+    provider: 'token',
+    metadata: 'token_endpoint',
+    headers: UNCACHED,
+    budgets: { ip: 'tokenPerIp', client: 'tokenPerClient' },
+    handler: 'form',
+  },
+  jwks: {
+    path: '/jwks',
+    listener: 'issuer',
+    methods: READ_CORS,
+    provider: 'jwks',
+    metadata: 'jwks_uri',
+    // Verifiers may keep the key set this long: a new key is published at least as long before it signs.
+    headers: ({ jwksCacheSeconds }) => ({ 'Cache-Control': `public, max-age=${jwksCacheSeconds}` }),
+  },
+  introspect: {
+    path: '/introspect',
+    listener: 'issuer',
+    methods: FORM_POST,
+    provider: 'introspection',
+    metadata: 'introspection_endpoint',
+    headers: UNCACHED,
+    budgets: { ip: 'introspectPerIp', client: 'introspectPerClient' },
+    handler: 'form',
+  },
+  revoke: {
+    path: '/revoke',
+    listener: 'issuer',
+    methods: FORM_POST,
+    provider: 'revocation',
+    metadata: 'revocation_endpoint',
+    headers: UNCACHED,
+    budgets: { ip: 'revokePerIp', client: 'revokePerClient' },
+    handler: 'form',
+  },
+  openidConfiguration: { path: '/.well-known/openid-configuration', listener: 'issuer', methods: READ_CORS, provider: 'discovery' },
+  // Served by src/oidc/discovery.ts from the provider's discovery document.
+  authorizationServerMetadata: { path: '/.well-known/oauth-authorization-server', listener: 'issuer', methods: READ_CORS, wellKnown: true },
+  healthz: { path: '/healthz', listener: 'issuer', methods: READ },
+  readyz: { path: '/readyz', listener: 'issuer', methods: READ },
+  // On the issuer's listener with METRICS_TOKEN and no METRICS_PORT.
+  metrics: { path: '/metrics', listener: 'issuer', methods: READ, optional: true },
+  gateway: { path: '/gateway/check', listener: 'gateway', budgets: { ip: 'gatewayPerIp' }, handler: 'headers', prefix: true },
+} as const satisfies Record<string, EndpointEntry>;
+
+type Registry = typeof ENDPOINTS;
+export type EndpointId = keyof Registry;
+export type Listener = EndpointEntry['listener'];
+
+/** The endpoints of one listener. */
+export type EndpointOf<L extends Listener> = { [K in EndpointId]: Registry[K]['listener'] extends L ? K : never }[EndpointId];
+
+/** The endpoints with a handler of the given kind, on one listener. */
+export type HandledBy<Kind extends 'form' | 'headers', L extends Listener> = {
+  [K in EndpointOf<L>]: Registry[K] extends { handler: Kind } ? K : never;
+}[EndpointOf<L>];
+
+/** The endpoints whose requests authenticate clients, each with its request budget per client. */
+export type ClientEndpoint = { [K in EndpointId]: Registry[K] extends { budgets: { client: string } } ? K : never }[EndpointId];
+
+/** The rate limits the endpoints' budgets are: `token_ip`, `token_client`, … */
+export type EndpointBudget = {
+  [K in EndpointId]: Registry[K] extends { budgets: infer B } ? `${K}_${Extract<keyof B, string>}` : never;
+}[EndpointId];
+
+/** The setting of Config['rateLimit'] that sizes each endpoint budget. */
+export type BudgetSetting = { [K in EndpointId]: Registry[K] extends { budgets: infer B } ? B[keyof B] : never }[EndpointId];
+
+const entries = Object.entries(ENDPOINTS) as [EndpointId, EndpointEntry][];
+
+/** Each endpoint budget with the setting that sizes it. */
+export const ENDPOINT_BUDGETS = entries.flatMap(([id, entry]) =>
+  Object.entries(entry.budgets ?? {}).map(([scope, setting]) => ({ name: `${id}_${scope}` as EndpointBudget, setting: setting as BudgetSetting })),
+);
+
+/** The provider's `routes` configuration: where each of its routes Tollgate serves is. */
+export const PROVIDER_ROUTES = Object.fromEntries(
+  entries.flatMap(([, entry]) => (entry.provider && entry.provider !== FIXED_ROUTE ? [[entry.provider, entry.path]] : [])),
+) as { [R in Exclude<ProviderRoute, typeof FIXED_ROUTE>]: string };
+
+/** The client endpoint an oidc-provider route is, if it is one. */
+export const CLIENT_ENDPOINT_OF_ROUTE: ReadonlyMap<string, ClientEndpoint> = new Map(
+  entries.flatMap(([id, entry]) => (entry.provider && entry.budgets?.client ? [[entry.provider, id as ClientEndpoint]] : [])),
+);
+
+/** The paths of the provider's routes Tollgate serves: everything else of the provider's never reaches it. */
+export const SERVED_PROVIDER_PATHS: ReadonlySet<string> = new Set(entries.flatMap(([, entry]) => (entry.provider ? [entry.path] : [])));
+
+const RESUMED = entries.flatMap(([, entry]) => (entry.provider && entry.resumes ? [{ prefix: `${entry.path}/`, segment: entry.resumes }] : []));
+
+/** Whether a path is one of the provider's that Tollgate serves, the authorization endpoint's resume step included. */
+export function isServedProviderPath(path: string): boolean {
+  return SERVED_PROVIDER_PATHS.has(path) || RESUMED.some(({ prefix, segment }) => path.startsWith(prefix) && segment.test(path.slice(prefix.length)));
+}
+
+/** Whether a path is the endpoint's or one of the sub-paths the provider serves of it (its resume step). */
+export function isPathOf(id: EndpointId, path: string): boolean {
+  return path === ENDPOINTS[id].path || path.startsWith(`${ENDPOINTS[id].path}/`);
+}
+
+/** The paths of a listener that are their own label in the log and the metrics. */
+export function knownPaths(listener: Listener): ReadonlySet<string> {
+  return new Set(entries.flatMap(([, entry]) => (entry.listener === listener ? [entry.path] : [])));
+}
+
+/** The paths of a listener also served outside the issuer's path, with it appended. */
+export function wellKnownPaths(listener: Listener): string[] {
+  return entries.flatMap(([, entry]) => (entry.listener === listener && entry.wellKnown ? [entry.path] : []));
+}
+
+/** The discovery metadata that advertises the endpoints (the provider fills in their URLs). */
+export const ADVERTISED_ENDPOINTS: readonly string[] = entries.flatMap(([, entry]) => (entry.metadata ? [entry.metadata] : []));

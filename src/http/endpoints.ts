@@ -6,8 +6,23 @@
 // (src/http/endpoint-table.ts), where the handlers are attached by id.
 // A leaf: it imports nothing, so that any layer may read it.
 
-/** oidc-provider's names of the routes Tollgate serves (Configuration['routes'], and its fixed discovery route). */
-export type ProviderRoute = 'authorization' | 'token' | 'introspection' | 'revocation' | 'jwks' | 'discovery';
+/** oidc-provider's names of its routes: the keys of Configuration['routes'] (src/oidc/provider.ts checks them), and discovery. */
+export type ProviderRoute =
+  | 'authorization'
+  | 'backchannel_authentication'
+  | 'challenge'
+  | 'code_verification'
+  | 'credential'
+  | 'device_authorization'
+  | 'end_session'
+  | 'introspection'
+  | 'jwks'
+  | 'pushed_authorization_request'
+  | 'registration'
+  | 'revocation'
+  | 'token'
+  | 'userinfo'
+  | 'discovery';
 
 /** The route whose path oidc-provider fixes itself (it is no key of its `routes` configuration). */
 const FIXED_ROUTE = 'discovery';
@@ -146,10 +161,13 @@ export const ENDPOINT_BUDGETS = entries.flatMap(([id, entry]) =>
   Object.entries(entry.budgets ?? {}).map(([scope, setting]) => ({ name: `${id}_${scope}` as EndpointBudget, setting: setting as BudgetSetting })),
 );
 
+/** The provider routes Tollgate serves. */
+type DeclaredRoute = { [K in EndpointId]: Registry[K] extends { provider: infer R extends ProviderRoute } ? R : never }[EndpointId];
+
 /** The provider's `routes` configuration: where each of its routes Tollgate serves is. */
 export const PROVIDER_ROUTES = Object.fromEntries(
   entries.flatMap(([, entry]) => (entry.provider && entry.provider !== FIXED_ROUTE ? [[entry.provider, entry.path]] : [])),
-) as { [R in Exclude<ProviderRoute, typeof FIXED_ROUTE>]: string };
+) as { [R in Exclude<DeclaredRoute, typeof FIXED_ROUTE>]: string };
 
 /** The client endpoint an oidc-provider route is, if it is one. */
 export const CLIENT_ENDPOINT_OF_ROUTE: ReadonlyMap<string, ClientEndpoint> = new Map(

@@ -41,7 +41,7 @@ import { userFlows } from './user-flows.js';
 import type { UserService } from '../users/service.js';
 import { sendErrorPage } from '../interactions/pages.js';
 import { seeRequestsAsIssuer } from '../http/middleware.js';
-import { PROVIDER_ROUTES } from '../http/endpoints.js';
+import { PROVIDER_ROUTES, type ProviderRoute } from '../http/endpoints.js';
 
 export interface ProviderDeps {
   config: Config;
@@ -90,6 +90,10 @@ export function registeredResourceServerInfo(config: Config, client: MetadataHol
 /** What getResourceServerInfo answers, and the issuance handler's minter gives the provider's model. */
 export type ResourceServerInfo = ModelResourceServer;
 
+// The registry's names of the provider's routes are the provider's own: a release that renames one fails to compile here.
+type ConfigurableRoute = keyof NonNullable<Configuration['routes']>;
+true satisfies [Exclude<ProviderRoute, 'discovery'>, ConfigurableRoute] extends [ConfigurableRoute, Exclude<ProviderRoute, 'discovery'>] ? true : false;
+
 /** Provider routes a person's browser visits (the authorization endpoint and its resume step). */
 const BROWSER_ROUTES = new Set(['authorization', 'resume']);
 
@@ -118,7 +122,7 @@ export function createProvider({ config, db, clients, resourceServers, authentic
     adapter: createAdapterFactory(db, clients, operations && countPublicClients(operations.limits), jwtAccessTokenIds(keys, config.issuer)),
     jwks: { keys: keys.current.signing.map((key) => key.jwk) },
     cookies: { keys: keys.cookieKeys },
-    routes: PROVIDER_ROUTES satisfies Configuration['routes'],
+    routes: PROVIDER_ROUTES,
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
     clientDefaults: { grant_types: ['client_credentials'], response_types: [], token_endpoint_auth_method: 'client_secret_basic' },
     responseTypes: ['code'],

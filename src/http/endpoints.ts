@@ -6,26 +6,29 @@
 // (src/http/endpoint-table.ts), where the handlers are attached by id.
 // A leaf: it imports nothing, so that any layer may read it.
 
-/** oidc-provider's names of its routes: the keys of Configuration['routes'] (src/oidc/provider.ts checks them), and discovery. */
-export type ProviderRoute =
-  | 'authorization'
-  | 'backchannel_authentication'
-  | 'challenge'
-  | 'code_verification'
-  | 'credential'
-  | 'device_authorization'
-  | 'end_session'
-  | 'introspection'
-  | 'jwks'
-  | 'pushed_authorization_request'
-  | 'registration'
-  | 'revocation'
-  | 'token'
-  | 'userinfo'
-  | 'discovery';
+/** oidc-provider's configurable routes: the keys of Configuration['routes'] (src/oidc/provider.ts checks them). */
+export const CONFIGURABLE_PROVIDER_ROUTES = [
+  'authorization',
+  'backchannel_authentication',
+  'challenge',
+  'code_verification',
+  'credential',
+  'device_authorization',
+  'end_session',
+  'introspection',
+  'jwks',
+  'pushed_authorization_request',
+  'registration',
+  'revocation',
+  'token',
+  'userinfo',
+] as const;
+
+/** oidc-provider's names of its routes: the configurable ones, and discovery. */
+export type ProviderRoute = (typeof CONFIGURABLE_PROVIDER_ROUTES)[number] | typeof FIXED_ROUTE;
 
 /** The route whose path oidc-provider fixes itself (it is no key of its `routes` configuration). */
-const FIXED_ROUTE = 'discovery';
+const FIXED_ROUTE = 'discovery' as const;
 
 type Headers = Readonly<Record<string, string>>;
 
@@ -60,12 +63,15 @@ export interface EndpointEntry {
   /** Headers every answer of the path carries, whoever gives it. */
   headers?: Headers | ((settings: AnswerSettings) => Headers);
   /**
-   * Its rate-limit budgets (`<id>_ip`, `<id>_client`), each sized by the setting of
-   * Config['rateLimit'] named here. The address's counts every request the pipeline serves (POSTs
-   * of a form endpoint); the client's counts the requests a client authenticated, and makes a 401
-   * count against the address's client-authentication failures.
+   * Its rate-limit budgets per window, by default: `<id>_client` and `<id>_ip`, each set by
+   * RATE_LIMIT_<ID>_PER_CLIENT and RATE_LIMIT_<ID>_PER_IP (src/config/config.ts). The address's
+   * counts every request the pipeline serves (the POSTs of a form endpoint); the client's counts the
+   * requests a client authenticated, and makes a 401 count against the address's
+   * client-authentication failures.
    */
-  budgets?: { ip: string; client?: string };
+  budgets?: { client?: number; ip: number };
+  /** With a client budget: the audit event (src/audit/types.ts) a failed request is recorded as. */
+  failureEvent?: string;
   /** A handler of Tollgate's own, attached by id: for form POSTs (the provider answers what it leaves), or for every request from its headers. */
   handler?: 'form' | 'headers';
   /** The paths below it are the endpoint's too (Envoy's ext_authz appends the original path), labelled `<path>/*`. */
@@ -89,7 +95,8 @@ export const ENDPOINTS = {
     provider: 'token',
     metadata: 'token_endpoint',
     headers: UNCACHED,
-    budgets: { ip: 'tokenPerIp', client: 'tokenPerClient' },
+    budgets: { client: 600, ip: 1200 },
+    failureEvent: 'token.request_failed',
     handler: 'form',
   },
   jwks: {
@@ -108,7 +115,8 @@ export const ENDPOINTS = {
     provider: 'introspection',
     metadata: 'introspection_endpoint',
     headers: UNCACHED,
-    budgets: { ip: 'introspectPerIp', client: 'introspectPerClient' },
+    budgets: { client: 6000, ip: 12000 },
+    failureEvent: 'token.introspected',
     handler: 'form',
   },
   revoke: {
@@ -118,7 +126,8 @@ export const ENDPOINTS = {
     provider: 'revocation',
     metadata: 'revocation_endpoint',
     headers: UNCACHED,
-    budgets: { ip: 'revokePerIp', client: 'revokePerClient' },
+    budgets: { client: 600, ip: 1200 },
+    failureEvent: 'token.revoked',
     handler: 'form',
   },
   openidConfiguration: { path: '/.well-known/openid-configuration', listener: 'issuer', methods: READ_CORS, provider: 'discovery' },
@@ -128,7 +137,7 @@ export const ENDPOINTS = {
   readyz: { path: '/readyz', listener: 'issuer', methods: READ },
   // On the issuer's listener with METRICS_TOKEN and no METRICS_PORT.
   metrics: { path: '/metrics', listener: 'issuer', methods: READ, optional: true },
-  gateway: { path: '/gateway/check', listener: 'gateway', budgets: { ip: 'gatewayPerIp' }, handler: 'headers', prefix: true },
+  gateway: { path: '/gateway/check', listener: 'gateway', budgets: { ip: 600_000 }, handler: 'headers', prefix: true },
 } as const satisfies Record<string, EndpointEntry>;
 
 type Registry = typeof ENDPOINTS;
@@ -144,22 +153,35 @@ export type HandledBy<Kind extends 'form' | 'headers', L extends Listener> = {
 }[EndpointOf<L>];
 
 /** The endpoints whose requests authenticate clients, each with its request budget per client. */
-export type ClientEndpoint = { [K in EndpointId]: Registry[K] extends { budgets: { client: string } } ? K : never }[EndpointId];
+export type ClientEndpoint = { [K in EndpointId]: Registry[K] extends { budgets: { client: number } } ? K : never }[EndpointId];
 
 /** The rate limits the endpoints' budgets are: `token_ip`, `token_client`, … */
 export type EndpointBudget = {
   [K in EndpointId]: Registry[K] extends { budgets: infer B } ? `${K}_${Extract<keyof B, string>}` : never;
 }[EndpointId];
 
-/** The setting of Config['rateLimit'] that sizes each endpoint budget. */
-export type BudgetSetting = { [K in EndpointId]: Registry[K] extends { budgets: infer B } ? B[keyof B] : never }[EndpointId];
+/** The environment variables that set the endpoints' budgets: RATE_LIMIT_TOKEN_PER_IP, … */
+export type BudgetVariable = {
+  [K in EndpointId]: Registry[K] extends { budgets: infer B } ? `RATE_LIMIT_${Uppercase<K>}_PER_${Uppercase<Extract<keyof B, string>>}` : never;
+}[EndpointId];
 
 const entries = Object.entries(ENDPOINTS) as [EndpointId, EndpointEntry][];
 
-/** Each endpoint budget with the setting that sizes it. */
+/** Each endpoint budget: its limit's name, the variable that sets it, its default and the variable's description. */
 export const ENDPOINT_BUDGETS = entries.flatMap(([id, entry]) =>
-  Object.entries(entry.budgets ?? {}).map(([scope, setting]) => ({ name: `${id}_${scope}` as EndpointBudget, setting: setting as BudgetSetting })),
+  Object.entries(entry.budgets ?? {}).map(([scope, size]) => ({
+    name: `${id}_${scope}` as EndpointBudget,
+    variable: `RATE_LIMIT_${id.toUpperCase()}_PER_${scope.toUpperCase()}` as BudgetVariable,
+    size,
+    description: budgetDescription(entry, scope),
+  })),
 );
+
+function budgetDescription({ listener, path }: EndpointEntry, scope: string): string {
+  const requests = listener === 'gateway' ? `\`GATEWAY_PORT\`'s \`${path}\`` : `\`POST ${path}\``;
+  const per = scope === 'client' ? 'per client' : listener === 'gateway' ? 'per calling address (a gateway)' : 'per source address';
+  return `${requests} ${per}.`;
+}
 
 /** The provider routes Tollgate serves. */
 type DeclaredRoute = { [K in EndpointId]: Registry[K] extends { provider: infer R extends ProviderRoute } ? R : never }[EndpointId];

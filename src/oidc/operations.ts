@@ -7,7 +7,7 @@ import type { Context, Next } from 'koa';
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.js';
-import type { RequestLike } from '../audit/types.js';
+import type { KnownAuditType, RequestLike } from '../audit/types.js';
 import type { AuthenticationOrigin, ClientAuthenticator, SecretMethod } from '../clients/authentication.js';
 import { CLIENT_ID_PATTERN } from '../clients/schema.js';
 import { sha256 } from '../clients/secrets.js';
@@ -16,7 +16,7 @@ import { answerFor, errorBody } from '../http/errors.js';
 import { exchangeOf } from '../http/exchange.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { addressKey, atAddress, type RateLimits } from '../rate-limit/limits.js';
-import { CLIENT_ENDPOINT_OF_ROUTE } from '../http/endpoints.js';
+import { CLIENT_ENDPOINT_OF_ROUTE, ENDPOINTS } from '../http/endpoints.js';
 import { limitClientRequest, type LimitedEndpoint } from '../rate-limit/middleware.js';
 import { audiences } from '../tokens/policy.js';
 
@@ -111,7 +111,7 @@ export function recordFailure(
   const record = () =>
     audit.record(
       {
-        type: endpoint === 'token' ? 'token.request_failed' : endpoint === 'introspect' ? 'token.introspected' : 'token.revoked',
+        type: ENDPOINTS[endpoint].failureEvent satisfies KnownAuditType,
         outcome: 'failure',
         actor: caller,
         clientId: caller,

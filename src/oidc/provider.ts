@@ -41,7 +41,7 @@ import { userFlows } from './user-flows.js';
 import type { UserService } from '../users/service.js';
 import { sendErrorPage } from '../interactions/pages.js';
 import { seeRequestsAsIssuer } from '../http/middleware.js';
-import { PROVIDER_ROUTES, type ProviderRoute } from '../http/endpoints.js';
+import { type CONFIGURABLE_PROVIDER_ROUTES, PROVIDER_ROUTES } from '../http/endpoints.js';
 
 export interface ProviderDeps {
   config: Config;
@@ -92,7 +92,8 @@ export type ResourceServerInfo = ModelResourceServer;
 
 // The registry's names of the provider's routes are the provider's own: a release that renames one fails to compile here.
 type ConfigurableRoute = keyof NonNullable<Configuration['routes']>;
-true satisfies [Exclude<ProviderRoute, 'discovery'>, ConfigurableRoute] extends [ConfigurableRoute, Exclude<ProviderRoute, 'discovery'>] ? true : false;
+type RegistryRoute = (typeof CONFIGURABLE_PROVIDER_ROUTES)[number];
+true satisfies [RegistryRoute, ConfigurableRoute] extends [ConfigurableRoute, RegistryRoute] ? true : false;
 
 /** Provider routes a person's browser visits (the authorization endpoint and its resume step). */
 const BROWSER_ROUTES = new Set(['authorization', 'resume']);

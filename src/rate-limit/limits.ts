@@ -47,12 +47,8 @@ type RateConfig = Config['rateLimit'];
 function budget(config: RateConfig, name: LimitName): { points: number; duration: number } {
   const window = config.windowSeconds;
   const failures = config.failureWindowSeconds;
-  const endpoints = Object.fromEntries(ENDPOINT_BUDGETS.map(({ name, setting }) => [name, [config[setting], window]])) as Record<
-    EndpointBudget,
-    [number, number]
-  >;
-  const table: Record<LimitName, [number, number]> = {
-    ...endpoints,
+  if (name in config.endpoints) return { points: config.endpoints[name as EndpointBudget], duration: window };
+  const table: Record<Exclude<LimitName, EndpointBudget>, [number, number]> = {
     admin_client: [config.adminPerClient, window],
     admin_ip: [config.adminPerIp, window],
     client_auth_failures: [config.clientAuthFailures, failures],
@@ -67,7 +63,7 @@ function budget(config: RateConfig, name: LimitName): { points: number; duration
     // Refused sign-ins cost no argon2 work, so the audit trail records only so many per address.
     login_refusals_audited_ip: [config.loginFailuresPerIp, failures],
   };
-  const [points, duration] = table[name];
+  const [points, duration] = table[name as Exclude<LimitName, EndpointBudget>];
   return { points, duration };
 }
 

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
+import { loadConfig, variables } from '../../src/config/config.js';
 import { endpointTable, type Handlers } from '../../src/http/endpoint-table.js';
 import {
   ADVERTISED_ENDPOINTS,
@@ -54,15 +54,22 @@ describe('the endpoint registry', () => {
     expect(ADVERTISED_ENDPOINTS).toEqual(['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'introspection_endpoint', 'revocation_endpoint']);
   });
 
-  it('names every endpoint budget among the rate limits, each sized by the setting its entry names', async () => {
-    expect(ENDPOINT_BUDGETS.map(({ name }) => name).sort()).toEqual(
-      ['token_ip', 'token_client', 'introspect_ip', 'introspect_client', 'revoke_ip', 'revoke_client', 'gateway_ip'].sort(),
-    );
-    const config = loadConfig({ RATE_LIMIT_ENABLED: 'true' });
-    for (const { name, setting } of ENDPOINT_BUDGETS) {
+  it('names every endpoint budget among the rate limits, each set by its own variable', async () => {
+    expect(ENDPOINT_BUDGETS.map(({ name, variable, size }) => [name, variable, size])).toEqual([
+      ['token_client', 'RATE_LIMIT_TOKEN_PER_CLIENT', 600],
+      ['token_ip', 'RATE_LIMIT_TOKEN_PER_IP', 1200],
+      ['introspect_client', 'RATE_LIMIT_INTROSPECT_PER_CLIENT', 6000],
+      ['introspect_ip', 'RATE_LIMIT_INTROSPECT_PER_IP', 12000],
+      ['revoke_client', 'RATE_LIMIT_REVOKE_PER_CLIENT', 600],
+      ['revoke_ip', 'RATE_LIMIT_REVOKE_PER_IP', 1200],
+      ['gateway_ip', 'RATE_LIMIT_GATEWAY_PER_IP', 600_000],
+    ]);
+    expect(ENDPOINT_BUDGETS.map(({ description }) => description)).toContain("`GATEWAY_PORT`'s `/gateway/check` per calling address (a gateway).");
+    for (const { name, variable } of ENDPOINT_BUDGETS) {
       expect(LIMITS).toContain(name);
+      expect(variables).toHaveProperty(variable);
       // A budget of one: the second request is refused, under the budget's own name.
-      const limits = new RateLimits({ rateLimit: { ...config.rateLimit, [setting]: 1 }, redis: undefined }, pino({ level: 'silent' }));
+      const limits = new RateLimits(loadConfig({ RATE_LIMIT_ENABLED: 'true', [variable]: '1' }), pino({ level: 'silent' }));
       await limits.consume(name, 'key');
       await expect(limits.consume(name, 'key'), name).rejects.toEqual(expect.objectContaining({ limit: name } satisfies Partial<RateLimitError>));
     }

@@ -1,9 +1,10 @@
 // Every endpoint Tollgate serves, declared once: its path, methods, the oidc-provider route it is,
 // the discovery metadata that advertises it, the headers its answers carry, its rate-limit budgets,
-// and whether it has a handler of its own. Everything else is derived from this table: the
-// provider's `routes`, the paths the provider is let serve, the paths that are their own label in
-// the log and the metrics, the budget names, and the request pipeline's endpoint tables
-// (src/http/endpoint-table.ts), where the handlers are attached by id.
+// the audit event of its failed requests, and whether it has a handler of its own. Everything else
+// is derived from this table: the provider's `routes`, the paths the provider is let serve, the
+// paths that are their own label in the log and the metrics, the budgets' limits and variables
+// (src/rate-limit/limits.ts, src/config/config.ts), and the request pipeline's endpoint tables
+// (src/http/endpoint-table.ts), where the handlers are attached by id. docs/development.md#adding-an-endpoint.
 // A leaf: it imports nothing, so that any layer may read it.
 
 /** oidc-provider's configurable routes: the keys of Configuration['routes'] (src/oidc/provider.ts checks them). */
@@ -87,6 +88,7 @@ export interface EndpointEntry {
  * the token endpoints' failures and own answers; requests are logged and counted by path.
  */
 export const ENDPOINTS = {
+  // A person's browser visits it, by GET or by a POSTed form (OpenID Connect Core §3.1.2.1): its methods are the provider's to check.
   authorization: { path: '/auth', listener: 'issuer', provider: 'authorization', resumes: /^[\w-]{1,64}$/, metadata: 'authorization_endpoint' },
   token: {
     path: '/token',
@@ -206,7 +208,7 @@ export function isServedProviderPath(path: string): boolean {
   return SERVED_PROVIDER_PATHS.has(path) || RESUMED.some(({ prefix, segment }) => path.startsWith(prefix) && segment.test(path.slice(prefix.length)));
 }
 
-/** Whether a path is the endpoint's or one of the sub-paths the provider serves of it (its resume step). */
+/** Whether a path is the endpoint's or below it (the authorization endpoint's resume step). */
 export function isPathOf(id: EndpointId, path: string): boolean {
   return path === ENDPOINTS[id].path || path.startsWith(`${ENDPOINTS[id].path}/`);
 }

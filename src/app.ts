@@ -15,13 +15,15 @@ import type { Database } from './db/database.js';
 import { renderErrors } from './http/errors.js';
 import { health } from './http/health.js';
 import { adoptExchange, seeRequestsAsIssuer } from './http/middleware.js';
-import { requestPipeline, type Endpoint, type Pipeline } from './http/pipeline.js';
+import { requestPipeline, type Pipeline } from './http/pipeline.js';
+import { endpointTable } from './http/endpoint-table.js';
+import { ENDPOINTS, isServedProviderPath, knownPaths, wellKnownPaths } from './http/endpoints.js';
 import { shareWorkerMetrics } from './cluster/metrics.js';
 import { serveMetrics } from './metrics/http.js';
 import { Metrics } from './metrics/metrics.js';
 import { RateLimits } from './rate-limit/limits.js';
 import { verifyAccessToken } from './oidc/access-tokens.js';
-import { discovery, isServedProviderPath, RFC8414_PATH, SERVED_PROVIDER_PATHS } from './oidc/discovery.js';
+import { discovery } from './oidc/discovery.js';
 import type { KeyRing } from './keys/key-ring.js';
 import { SecurityEvents, type SecurityEvent } from './oidc/security-events.js';
 import type { ResourceServerService } from './resource-servers/service.js';
@@ -36,7 +38,7 @@ import { consoleApp } from './console/router.js';
 import { SignInThrottle } from './users/sign-in-throttle.js';
 import type { UserService } from './users/service.js';
 import { auditIntrospection } from './oidc/operations.js';
-import { createProvider, ROUTES } from './oidc/provider.js';
+import { createProvider } from './oidc/provider.js';
 import type Provider from 'oidc-provider';
 import { cacheIntrospections, introspectionHandler } from './tokens/introspection-handler.js';
 import { issuanceHandler } from './tokens/issuance-handler.js';
@@ -47,9 +49,6 @@ import { tokenStore } from './tokens/store/token-store.js';
 import { ClientAuthenticator } from './clients/authentication.js';
 import { gatewayListener } from './gateway/listener.js';
 import { createServices } from './services.js';
-
-/** Paths that are their own label in the log and the metrics; the routers' paths are labelled by their patterns. */
-const KNOWN_PATHS = new Set<string>([...SERVED_PROVIDER_PATHS, RFC8414_PATH, '/healthz', '/readyz', '/metrics']);
 
 export interface AppDeps {
   config: Config;
@@ -122,7 +121,7 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl, hashCh
   const adminRoutes = withOpenApiDocument(
     adminRouteTable({ clients, users, resourceServers, audit, db, keys }, config.issuerPath),
     config.issuer,
-    ROUTES.token,
+    ENDPOINTS.token.path,
   );
   const admin = adminApiRouter(adminRoutes);
 
@@ -138,8 +137,8 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl, hashCh
   // With METRICS_PORT the metrics are served there only (src/server.ts); here, only with METRICS_TOKEN.
   if (config.metrics.port === undefined && config.metrics.token) koa.use(serveMetrics(metrics, config.metrics.token));
   // Keeps the provider's introspection answers for the introspection handler, ahead of routers it has nothing to do with.
-  koa.use(auditIntrospection(audit, ROUTES.introspection));
-  koa.use(cacheIntrospections(ROUTES.introspection, caches));
+  koa.use(auditIntrospection(audit, ENDPOINTS.introspect.path));
+  koa.use(cacheIntrospections(ENDPOINTS.introspect.path, caches));
   koa.use(auditAdminActions(audit, admin));
   const adminOnly = requireAdminToken((token) => verifyAccessToken(provider, resourceServers, token));
   koa.use(guardAdmin(limits, adminOnly));
@@ -183,45 +182,24 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl, hashCh
 
   const tokens = tokenStore(db);
   const callers = { issuer: config.issuer, clients, authenticator, operations };
-  const tokenEndpoint = ['POST', 'OPTIONS'];
-  // RFC 6749 §5.1 (and RFC 7662 §4 for introspection): no answer of the token endpoints is cached, by HTTP/1.0 caches either.
-  const uncached = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
-  const readOnly = ['GET', 'HEAD'];
-  const endpoints: Record<string, Endpoint> = {
-    [ROUTES.token]: {
-      methods: tokenEndpoint,
-      limited: 'token',
-      headers: uncached,
-      handler: issuanceHandler({ ...callers, mint: clientCredentialsMinter(provider, config), defaultResource: config.defaultResource, resourceServers }),
+  const endpoints = endpointTable('issuer', {
+    handlers: {
+      token: issuanceHandler({ ...callers, mint: clientCredentialsMinter(provider, config), defaultResource: config.defaultResource, resourceServers }),
+      introspect: introspectionHandler({ ...callers, caches, resourceServers, tokenMayExist: (hash) => tokens.liveTokenExists(hash) }),
+      revoke: revocationHandler({ ...callers, findToken: issuedTokenFinder(provider) }),
     },
-    [ROUTES.introspection]: {
-      methods: tokenEndpoint,
-      limited: 'introspect',
-      headers: uncached,
-      handler: introspectionHandler({ ...callers, caches, resourceServers, tokenMayExist: (hash) => tokens.liveTokenExists(hash) }),
-    },
-    [ROUTES.revocation]: {
-      methods: tokenEndpoint,
-      limited: 'revoke',
-      headers: uncached,
-      handler: revocationHandler({ ...callers, findToken: issuedTokenFinder(provider) }),
-    },
-    // Verifiers may keep the key set this long: a new key is published at least as long before it signs.
-    [ROUTES.jwks]: { methods: [...readOnly, 'OPTIONS'], headers: { 'Cache-Control': `public, max-age=${config.keys.jwksCacheSeconds}` } },
-    '/.well-known/openid-configuration': { methods: [...readOnly, 'OPTIONS'] },
-    [RFC8414_PATH]: { methods: [...readOnly, 'OPTIONS'] },
-    '/healthz': { methods: readOnly },
-    '/readyz': { methods: readOnly },
-    ...(config.metrics.port === undefined && config.metrics.token ? { '/metrics': { methods: readOnly } } : {}),
-  };
+    settings: { jwksCacheSeconds: config.keys.jwksCacheSeconds },
+    served: config.metrics.port === undefined && config.metrics.token ? ['metrics'] : [],
+  });
   const pipeline = requestPipeline(
     {
       endpoints,
-      knownPaths: KNOWN_PATHS,
+      // The routers' paths are labelled by their patterns.
+      knownPaths: knownPaths('issuer'),
       routers: [admin, interactions, consolePages.router],
       issuer: config.issuer,
       issuerPath: config.issuerPath,
-      wellKnown: [RFC8414_PATH],
+      wellKnown: wellKnownPaths('issuer'),
       trustedProxies: config.trustedProxies,
       limits,
       metrics,

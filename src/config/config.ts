@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 import { DEFAULT_HASH_COST, type HashCost } from '../crypto/argon2.js';
+import { ENDPOINT_BUDGETS, type BudgetVariable, type EndpointBudget } from '../http/endpoints.js';
 
 export const MAX_ACCESS_TOKEN_TTL = 3600;
 /** How long a sign-in page (an interaction) stays usable. */
@@ -75,6 +76,13 @@ export interface VariableDoc {
   secret?: true;
 }
 export const doc = z.registry<VariableDoc>();
+
+const budgetSize = (size: number) => integer(0, 1_000_000).default(size);
+
+/** RATE_LIMIT_<ENDPOINT>_PER_CLIENT and _PER_IP, for each budget an endpoint declares (src/http/endpoints.ts). */
+const endpointBudgetVariables = Object.fromEntries(
+  ENDPOINT_BUDGETS.map(({ variable, size, description }) => [variable, budgetSize(size).register(doc, { group: 'Rate limits', description })]),
+) as Record<BudgetVariable, ReturnType<typeof budgetSize>>;
 
 const schema = z
   .object({
@@ -285,21 +293,9 @@ const schema = z
       }),
     RATE_LIMIT_ENABLED: bool.default(true).register(doc, { group: 'Rate limits', description: 'Master switch for all limits.' }),
     RATE_LIMIT_WINDOW_SECONDS: integer(1, 3600).default(60).register(doc, { group: 'Rate limits', description: 'Window of the request limits below.' }),
-    RATE_LIMIT_TOKEN_PER_CLIENT: integer(0, 1_000_000).default(600).register(doc, { group: 'Rate limits', description: '`POST /token` per client.' }),
-    RATE_LIMIT_TOKEN_PER_IP: integer(0, 1_000_000).default(1200).register(doc, { group: 'Rate limits', description: '`POST /token` per source address.' }),
-    RATE_LIMIT_INTROSPECT_PER_CLIENT: integer(0, 1_000_000)
-      .default(6000)
-      .register(doc, { group: 'Rate limits', description: '`POST /introspect` per client.' }),
-    RATE_LIMIT_INTROSPECT_PER_IP: integer(0, 1_000_000)
-      .default(12000)
-      .register(doc, { group: 'Rate limits', description: '`POST /introspect` per source address.' }),
-    RATE_LIMIT_REVOKE_PER_CLIENT: integer(0, 1_000_000).default(600).register(doc, { group: 'Rate limits', description: '`POST /revoke` per client.' }),
-    RATE_LIMIT_REVOKE_PER_IP: integer(0, 1_000_000).default(1200).register(doc, { group: 'Rate limits', description: '`POST /revoke` per source address.' }),
+    ...endpointBudgetVariables,
     RATE_LIMIT_ADMIN_PER_CLIENT: integer(0, 1_000_000).default(600).register(doc, { group: 'Rate limits', description: '`/admin` per admin client.' }),
     RATE_LIMIT_ADMIN_PER_IP: integer(0, 1_000_000).default(600).register(doc, { group: 'Rate limits', description: '`/admin` per source address.' }),
-    RATE_LIMIT_GATEWAY_PER_IP: integer(0, 1_000_000)
-      .default(600_000)
-      .register(doc, { group: 'Rate limits', description: "`GATEWAY_PORT`'s `/gateway/check` per calling address (a gateway)." }),
     RATE_LIMIT_FAILURE_WINDOW_SECONDS: integer(1, 86400)
       .default(900)
       .register(doc, {
@@ -527,15 +523,10 @@ const schema = z
     rateLimit: {
       enabled: env.RATE_LIMIT_ENABLED,
       windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
-      tokenPerClient: env.RATE_LIMIT_TOKEN_PER_CLIENT,
-      tokenPerIp: env.RATE_LIMIT_TOKEN_PER_IP,
-      introspectPerClient: env.RATE_LIMIT_INTROSPECT_PER_CLIENT,
-      introspectPerIp: env.RATE_LIMIT_INTROSPECT_PER_IP,
-      revokePerClient: env.RATE_LIMIT_REVOKE_PER_CLIENT,
-      revokePerIp: env.RATE_LIMIT_REVOKE_PER_IP,
+      /** The endpoints' budgets (src/http/endpoints.ts), by limit name. */
+      endpoints: Object.fromEntries(ENDPOINT_BUDGETS.map(({ name, variable }) => [name, env[variable]])) as Record<EndpointBudget, number>,
       adminPerClient: env.RATE_LIMIT_ADMIN_PER_CLIENT,
       adminPerIp: env.RATE_LIMIT_ADMIN_PER_IP,
-      gatewayPerIp: env.RATE_LIMIT_GATEWAY_PER_IP,
       failureWindowSeconds: env.RATE_LIMIT_FAILURE_WINDOW_SECONDS,
       clientAuthFailures: env.RATE_LIMIT_CLIENT_AUTH_FAILURES,
       clientAuthFailuresPerIp: env.RATE_LIMIT_CLIENT_AUTH_FAILURES_PER_IP,

@@ -13,7 +13,7 @@ import type { KeyRing } from '../keys/key-ring.js';
 import { subkey } from '../crypto/derive.js';
 import { sha256 } from '../crypto/hash.js';
 import { randomSecret } from '../crypto/random.js';
-import { ROUTES } from '../oidc/provider.js';
+import { ENDPOINTS } from '../http/endpoints.js';
 import type { UserService } from '../users/service.js';
 import { CONSOLE_CLIENT_ID, CONSOLE_PATH, CONSOLE_SCOPE, consoleCallback } from './client.js';
 import { ConsolePageError } from './page.js';
@@ -66,7 +66,7 @@ export function consoleSignIn({ config, provider, users, sessions, keys, localUr
       prompt: 'login',
     });
     ctx.set('Cache-Control', 'no-store');
-    ctx.redirect(`${config.issuerPath}${ROUTES.authorization}?${query}`);
+    ctx.redirect(`${config.issuerPath}${ENDPOINTS.authorization.path}?${query}`);
   }
 
   /** GET /console/callback: the code for the session, if the user is an administrator. */
@@ -106,7 +106,7 @@ export function consoleSignIn({ config, provider, users, sessions, keys, localUr
 
   /** Redeems the code as the console's client at the token endpoint; the user it was for, if any. */
   async function exchange(code: string, verifier: string): Promise<string | undefined> {
-    const response = await fetch(`${localUrl()}${config.issuerPath}${ROUTES.token}`, {
+    const response = await fetch(`${localUrl()}${config.issuerPath}${ENDPOINTS.token.path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({

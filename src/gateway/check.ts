@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Caches } from '../cache/caches.js';
 import type { CachedToken } from '../cache/token-cache.js';
 import { sha256 } from '../crypto/hash.js';
+import { ENDPOINTS } from '../http/endpoints.js';
 import { HttpError } from '../http/errors.js';
 import type { Exchange } from '../http/exchange.js';
 import type { Answer, HeaderHandler } from '../http/pipeline.js';
@@ -18,7 +19,7 @@ import { ProofRefused, verifyProof } from './dpop.js';
 import { originalRequest, proofUrl, refuseAmbiguous } from './original-request.js';
 import { missingScopes, requestTarget } from '../resource-servers/route-rules.js';
 
-export const GATEWAY_CHECK_PATH = '/gateway/check';
+const GATEWAY_CHECK_PATH = ENDPOINTS.gateway.path;
 
 export interface GatewayCheckDeps {
   caches: Caches;

@@ -8,7 +8,8 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Caches } from '../cache/caches.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
-import { STANDARD_METHODS } from '../http/errors.js';
+import { endpointTable } from '../http/endpoint-table.js';
+import { knownPaths } from '../http/endpoints.js';
 import { requestPipeline } from '../http/pipeline.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { KeyRing } from '../keys/key-ring.js';
@@ -16,7 +17,7 @@ import { findActiveAccessToken } from '../oidc/access-tokens.js';
 import { proofFirstUse } from '../oidc/dpop-proofs.js';
 import { jwtAccessTokenIds } from '../oidc/jwt-access-tokens.js';
 import type { RateLimits } from '../rate-limit/limits.js';
-import { GATEWAY_CHECK_PATH, gatewayCheck } from './check.js';
+import { gatewayCheck } from './check.js';
 import type { ResourceServerService } from '../resource-servers/service.js';
 import { RouteDirectory } from './directory.js';
 
@@ -52,10 +53,9 @@ export function gatewayListener({ config, db, caches, resourceServers, provider,
         grantId: token.grantId,
       }),
   });
-  const endpoints = { [GATEWAY_CHECK_PATH]: { methods: STANDARD_METHODS, answer, addressLimit: 'gateway_ip' as const, prefix: true } };
   return requestPipeline({
-    endpoints,
-    knownPaths: new Set([GATEWAY_CHECK_PATH]),
+    endpoints: endpointTable('gateway', { handlers: { gateway: answer }, settings: { jwksCacheSeconds: config.keys.jwksCacheSeconds } }),
+    knownPaths: knownPaths('gateway'),
     issuer: config.issuer,
     issuerPath: '',
     wellKnown: [],

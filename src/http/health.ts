@@ -1,15 +1,16 @@
 import type { RequestListener } from 'node:http';
 import type { Context, Next } from 'koa';
 import type { Database } from '../db/database.js';
+import { ENDPOINTS } from './endpoints.js';
 import { errorBody, temporarilyUnavailable } from './errors.js';
 
 /** GET /healthz: the process is up. GET /readyz: the database answers and is fully migrated. */
 export function health(db: Database, timeoutMs = 2000) {
   return async function health(ctx: Context, next: Next): Promise<void> {
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
-    if (ctx.path === '/healthz') {
+    if (ctx.path === ENDPOINTS.healthz.path) {
       ctx.body = { status: 'ok' };
-    } else if (ctx.path === '/readyz') {
+    } else if (ctx.path === ENDPOINTS.readyz.path) {
       // Time-boxed: a database that does not answer is as unready as one that refuses.
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
@@ -39,9 +40,9 @@ export function whileStarting(issuerPath: string): RequestListener {
   return function whileStarting(req, res) {
     const path = req.url?.split('?')[0];
     const [status, body, headers] =
-      path === `${issuerPath}/healthz` && (req.method === 'GET' || req.method === 'HEAD')
+      path === `${issuerPath}${ENDPOINTS.healthz.path}` && (req.method === 'GET' || req.method === 'HEAD')
         ? [200, { status: 'ok' }, {}]
-        : path === `${issuerPath}/readyz`
+        : path === `${issuerPath}${ENDPOINTS.readyz.path}`
           ? [503, { status: 'starting' }, {}]
           : [starting.status, errorBody(starting), starting.headers];
     res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });

@@ -12,10 +12,10 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/metrics.js';
 import { countRequest } from '../metrics/http.js';
 import { addressKey, type LimitName, type RateLimits } from '../rate-limit/limits.js';
-import { limitEndpointRequest, type LimitedEndpoint } from '../rate-limit/middleware.js';
 import { basicCredentials } from './basic-auth.js';
 import { checkFormParameters } from './bodies.js';
 import { clientAddressOf, type TrustedProxies } from './client-address.js';
+import type { EndpointId } from './endpoints.js';
 import { answerFor, errorBody, HttpError, methodNotAllowed, noSuchEndpoint, STANDARD_METHODS } from './errors.js';
 import { attachExchange, type Exchange, exchangeOf, type RequestLike } from './exchange.js';
 import { loggedPath, requestIdFor, requestLineLogger, securityHeaderValues } from './middleware.js';
@@ -50,16 +50,18 @@ export type FormHandler = (request: FormRequest) => Promise<Answer | undefined>;
 /** Answers every request of its path from the request's headers, whatever the method (the gateway check). */
 export type HeaderHandler = (req: IncomingMessage, exchange: Exchange) => Promise<Answer>;
 
+/** An endpoint as the pipeline serves it, derived from its registry entry (src/http/endpoint-table.ts). */
 export interface Endpoint {
-  /** The methods the path answers; another is 405 with Allow. */
-  methods: readonly string[];
-  /** The endpoint's rate-limit budgets, for its POST requests. */
-  limited?: LimitedEndpoint;
+  id: EndpointId;
+  /** The methods the path answers; another is 405 with Allow. None: any standard method. */
+  methods?: readonly string[];
+  /** Its budget per address, counted before anything is read: for every request `answer` takes, or for its POST requests. */
+  addressBudget?: LimitName;
+  /** Its requests authenticate clients: a 401 counts against the address's client-authentication failures. */
+  authenticatesClients: boolean;
   handler?: FormHandler;
   /** Answers every request of the path itself, from its headers: nothing else sees them. */
   answer?: HeaderHandler;
-  /** The budget every request `answer` takes spends per address. */
-  addressLimit?: LimitName;
   /** The paths below this one are the endpoint's too (Envoy's ext_authz appends the original path). */
   prefix?: boolean;
   /** Headers every answer of the path carries, whoever gives it. */
@@ -146,14 +148,14 @@ export function requestPipeline(deps: PipelineDeps, koa?: RequestListener): Pipe
     checkMethod(method, endpoint);
     checkBodyLength(req, method);
     if (endpoint?.answer) {
-      if (endpoint.addressLimit) await limits.consume(endpoint.addressLimit, addressKey(exchange.ip));
+      if (endpoint.addressBudget) await limits.consume(endpoint.addressBudget, addressKey(exchange.ip));
       const answer = await endpoint.answer(req, exchange);
       return send(res, answer.status ?? 200, method === 'HEAD' ? '' : answer.body, answer.headers);
     }
-    if (method !== 'POST' || !endpoint) return others(req, res);
+    if (method !== 'POST' || !(endpoint?.handler || endpoint?.addressBudget)) return others(req, res);
     const credentials = basicCredentials(req.headers.authorization);
     exchange.credentials = credentials;
-    if (endpoint.limited) await limitEndpointRequest(limits, endpoint.limited, exchange.ip);
+    if (endpoint.addressBudget) await limits.consume(endpoint.addressBudget, addressKey(exchange.ip));
     if (!endpoint.handler || exchange.path !== req.url || !UTF8_FORM.test(req.headers['content-type'] ?? '')) {
       return others(req, res);
     }
@@ -167,7 +169,7 @@ export function requestPipeline(deps: PipelineDeps, koa?: RequestListener): Pipe
       exchange,
     });
     if (!answer) return others(replay(req, body), res);
-    metrics.handlerAnswers.inc({ endpoint: endpoint.limited ?? exchange.path });
+    metrics.handlerAnswers.inc({ endpoint: endpoint.id });
     send(res, answer.status ?? 200, answer.body, answer.headers);
   }
 
@@ -184,7 +186,7 @@ export function requestPipeline(deps: PipelineDeps, koa?: RequestListener): Pipe
     lines.info({ requestId, method, path: label ?? loggedPath(path), status, ms: Math.round(performance.now() - started) }, 'request');
     countRequest(metrics, label ?? 'other', method, status, started);
     // Failed client authentications count against the address, whoever answered them (unknown ids too).
-    if (status === 401 && endpoints.get(path)?.limited) void limits.penalize('client_auth_failures_ip', addressKey(exchange.ip));
+    if (status === 401 && endpoints.get(path)?.authenticatesClients) void limits.penalize('client_auth_failures_ip', addressKey(exchange.ip));
   }
 
   return { listener, deps };
@@ -196,7 +198,7 @@ function send(res: ServerResponse, status: number, body: string, headers: Readon
 }
 
 function checkMethod(method: string, endpoint: Endpoint | undefined): void {
-  if (endpoint && !endpoint.methods.includes(method)) throw methodNotAllowed(endpoint.methods);
+  if (endpoint?.methods && !endpoint.methods.includes(method)) throw methodNotAllowed(endpoint.methods);
   if (!STANDARD_METHODS.includes(method)) throw methodNotAllowed(STANDARD_METHODS);
 }
 

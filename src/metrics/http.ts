@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { Context, Next } from 'koa';
+import { ENDPOINTS } from '../http/endpoints.js';
 import { HttpError, STANDARD_METHODS } from '../http/errors.js';
 import { sharedSecretCheck } from '../crypto/compare.js';
 import type { Metrics } from './metrics.js';
@@ -19,7 +20,7 @@ export function countRequest(metrics: Metrics, endpoint: string, method: string,
 export function serveMetrics(metrics: Metrics, token: string) {
   const isToken = sharedSecretCheck(token);
   return async function serveMetrics(ctx: Context, next: Next): Promise<void> {
-    if (ctx.path !== '/metrics' || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
+    if (ctx.path !== ENDPOINTS.metrics.path || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
     const presented = /^Bearer ([\x21-\x7e]{1,512})$/i.exec(ctx.get('authorization'))?.[1];
     if (presented === undefined || !isToken(presented)) {
       const challenge = `Bearer realm="tollgate-metrics"${presented === undefined ? '' : ', error="invalid_token"'}`;
@@ -41,7 +42,7 @@ export type Scrapeable = Pick<Metrics, 'contentType' | 'scrape'>;
 export function metricsServer(metrics: () => Scrapeable | undefined): Server {
   return createServer((req, res) => {
     const source = metrics();
-    if ((req.method === 'GET' || req.method === 'HEAD') && req.url?.split('?')[0] === '/metrics') {
+    if ((req.method === 'GET' || req.method === 'HEAD') && req.url?.split('?')[0] === ENDPOINTS.metrics.path) {
       if (!source) {
         res
           .writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' })

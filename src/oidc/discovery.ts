@@ -1,17 +1,13 @@
 import type { Context, Next } from 'koa';
-import { ROUTES } from './provider.js';
+import { ADVERTISED_ENDPOINTS, ENDPOINTS } from '../http/endpoints.js';
 
-export const RFC8414_PATH = '/.well-known/oauth-authorization-server';
-const OIDC_PATH = '/.well-known/openid-configuration';
+const RFC8414_PATH = ENDPOINTS.authorizationServerMetadata.path;
+const OIDC_PATH = ENDPOINTS.openidConfiguration.path;
 
-/** What Tollgate advertises of the provider's metadata: only the endpoints and features it serves. */
+/** What Tollgate advertises of the provider's metadata: only the endpoints (src/http/endpoints.ts) and features it serves. */
 const ADVERTISED = [
   'issuer',
-  'authorization_endpoint',
-  'token_endpoint',
-  'jwks_uri',
-  'introspection_endpoint',
-  'revocation_endpoint',
+  ...ADVERTISED_ENDPOINTS,
   'token_endpoint_auth_methods_supported',
   'dpop_signing_alg_values_supported',
   'code_challenge_methods_supported',
@@ -45,14 +41,4 @@ export async function discovery(ctx: Context, next: Next): Promise<void> {
     revocation_endpoint_auth_methods_supported: full.token_endpoint_auth_methods_supported,
     response_types_supported: ['code'],
   };
-}
-
-export const SERVED_PROVIDER_PATHS = new Set<string>([...Object.values(ROUTES), OIDC_PATH]);
-
-/** Where the authorization endpoint resumes after the sign-in pages: /auth/<interaction id>. */
-const RESUME_PATH = new RegExp(`^${ROUTES.authorization}/[\\w-]{1,64}$`);
-
-/** Whether a path is one of the provider's that Tollgate serves (everything else never reaches it). */
-export function isServedProviderPath(path: string): boolean {
-  return SERVED_PROVIDER_PATHS.has(path) || RESUME_PATH.test(path);
 }

@@ -7,6 +7,7 @@ import type { Context, Next } from 'koa';
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { KnownAuditType } from '../audit/types.js';
 import type { RequestLike } from '../http/exchange.js';
 import type { AuthenticationOrigin, ClientAuthenticator, SecretMethod } from '../clients/authentication.js';
 import { CLIENT_ID_PATTERN } from '../clients/schema.js';
@@ -16,6 +17,7 @@ import { answerFor, errorBody } from '../http/errors.js';
 import { exchangeOf } from '../http/exchange.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { addressKey, atAddress, type RateLimits } from '../rate-limit/limits.js';
+import { CLIENT_ENDPOINT_OF_ROUTE, ENDPOINTS } from '../http/endpoints.js';
 import { limitClientRequest, type LimitedEndpoint } from '../rate-limit/middleware.js';
 import { audiences } from '../tokens/policy.js';
 
@@ -28,9 +30,6 @@ export interface ProviderOperations {
 
 /** What recording a failed request takes. */
 export type FailureRecording = Pick<ProviderOperations, 'audit' | 'metrics' | 'limits' | 'log'>;
-
-/** oidc-provider route names → Tollgate's endpoint names. */
-const ENDPOINTS: Record<string, LimitedEndpoint> = { token: 'token', introspection: 'introspect', revocation: 'revoke' };
 
 export interface TokenEntity {
   jti?: string;
@@ -46,7 +45,7 @@ export function instrumentProvider(provider: Provider, operations: ProviderOpera
     await next();
     // ctx.oidc exists only once a provider route matched.
     const oidc = (ctx as Partial<KoaContextWithOIDC>).oidc;
-    const endpoint = oidc?.route ? ENDPOINTS[oidc.route] : undefined;
+    const endpoint = oidc?.route ? CLIENT_ENDPOINT_OF_ROUTE.get(oidc.route) : undefined;
     // 503 (database) and 429 (rate limits) are counted by metrics; auditing each would flood the trail.
     if (!oidc || !endpoint || ctx.status === 503 || ctx.status === 429) return;
     const body = (ctx.body ?? {}) as Record<string, unknown>;
@@ -113,7 +112,7 @@ export function recordFailure(
   const record = () =>
     audit.record(
       {
-        type: endpoint === 'token' ? 'token.request_failed' : endpoint === 'introspect' ? 'token.introspected' : 'token.revoked',
+        type: ENDPOINTS[endpoint].failureEvent satisfies KnownAuditType,
         outcome: 'failure',
         actor: caller,
         clientId: caller,
@@ -188,7 +187,7 @@ export function verifyUnknownClients(authenticator: ClientAuthenticator, reporti
   return async function verifyUnknownClients(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
     await next();
     const oidc = (ctx as Partial<KoaContextWithOIDC>).oidc;
-    if (ctx.status !== 401 || !oidc?.route || !ENDPOINTS[oidc.route]) return;
+    if (ctx.status !== 401 || !oidc?.route || !CLIENT_ENDPOINT_OF_ROUTE.has(oidc.route)) return;
     // A client with a secret had the presented one verified (compareClientSecret).
     if (oidc.client && oidc.client.clientAuthMethod !== 'none') return;
     const claimed = presentedSecret(ctx);
@@ -211,7 +210,7 @@ export function authenticationOrigin(): AuthenticationOrigin & { method: SecretM
   const route = ctx.oidc?.route;
   // The provider takes either secret method from any client; the policy, the registered one only.
   const method = ctx.oidc?.params?.client_secret === undefined ? 'client_secret_basic' : 'client_secret_post';
-  return { ip: ctx.ip, endpoint: route ? ENDPOINTS[route] : undefined, method };
+  return { ip: ctx.ip, endpoint: route ? CLIENT_ENDPOINT_OF_ROUTE.get(route) : undefined, method };
 }
 
 /**
@@ -223,7 +222,7 @@ export function authenticationOrigin(): AuthenticationOrigin & { method: SecretM
 export function countPublicClients(limits: RateLimits) {
   return async function countPublicClient(client: Pick<Client, 'id' | 'tokenEndpointAuthMethod'>): Promise<void> {
     const ctx = Provider.ctx as KoaContextWithOIDC | undefined;
-    const endpoint = ctx?.oidc?.route ? ENDPOINTS[ctx.oidc.route] : undefined;
+    const endpoint = ctx?.oidc?.route ? CLIENT_ENDPOINT_OF_ROUTE.get(ctx.oidc.route) : undefined;
     // Found for client authentication: before the request has a client (introspection later finds the token's).
     if (!endpoint || ctx!.oidc.client || client.tokenEndpointAuthMethod !== 'none') return;
     await limitClientRequest(limits, endpoint, atAddress(client.id, ctx!.ip));

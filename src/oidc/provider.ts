@@ -41,14 +41,7 @@ import { userFlows } from './user-flows.js';
 import type { UserService } from '../users/service.js';
 import { sendErrorPage } from '../http/pages.js';
 import { seeRequestsAsIssuer } from '../http/middleware.js';
-
-export const ROUTES = {
-  authorization: '/auth',
-  token: '/token',
-  introspection: '/introspect',
-  revocation: '/revoke',
-  jwks: '/jwks',
-} as const;
+import { type CONFIGURABLE_PROVIDER_ROUTES, PROVIDER_ROUTES } from '../http/endpoints.js';
 
 export interface ProviderDeps {
   config: Config;
@@ -97,6 +90,11 @@ export function registeredResourceServerInfo(config: Config, client: MetadataHol
 /** What getResourceServerInfo answers, and the issuance handler's minter gives the provider's model. */
 export type ResourceServerInfo = ModelResourceServer;
 
+// The registry's names of the provider's routes are the provider's own: a release that renames one fails to compile here.
+type ConfigurableRoute = keyof NonNullable<Configuration['routes']>;
+type RegistryRoute = (typeof CONFIGURABLE_PROVIDER_ROUTES)[number];
+true satisfies [RegistryRoute, ConfigurableRoute] extends [ConfigurableRoute, RegistryRoute] ? true : false;
+
 /** Provider routes a person's browser visits (the authorization endpoint and its resume step). */
 const BROWSER_ROUTES = new Set(['authorization', 'resume']);
 
@@ -125,7 +123,7 @@ export function createProvider({ config, db, clients, resourceServers, authentic
     adapter: createAdapterFactory(db, clients, operations && countPublicClients(operations.limits), jwtAccessTokenIds(keys, config.issuer)),
     jwks: { keys: keys.current.signing.map((key) => key.jwk) },
     cookies: { keys: keys.cookieKeys },
-    routes: ROUTES,
+    routes: PROVIDER_ROUTES,
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
     clientDefaults: { grant_types: ['client_credentials'], response_types: [], token_endpoint_auth_method: 'client_secret_basic' },
     responseTypes: ['code'],

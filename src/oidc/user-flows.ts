@@ -5,6 +5,7 @@ import Provider, { interactionPolicy, type Configuration, type KoaContextWithOID
 import { CONSOLE_CLIENT_ID } from '../clients/service.js';
 import { INTERACTION_TTL, type Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
+import { isPathOf } from '../http/endpoints.js';
 import type { UserService } from '../users/service.js';
 import { proofFirstUse } from './dpop-proofs.js';
 import { metadataOf, type MetadataHolder } from './client-metadata.js';
@@ -100,7 +101,7 @@ export function userFlows({ config, db, users, keys, events }: UserFlowDeps) {
       // The authorization endpoint's own pages: its HTML errors need our stylesheet, and the
       // form_post response mode an inline script, whose hash oidc-provider adds to script-src.
       provider.use(async (ctx, next) => {
-        if (ctx.path === '/auth' || ctx.path.startsWith('/auth/')) ctx.set('Content-Security-Policy', AUTHORIZATION_POLICY);
+        if (isPathOf('authorization', ctx.path)) ctx.set('Content-Security-Policy', AUTHORIZATION_POLICY);
         await next();
       });
       // DPoP proof replay detection, atomically and across instances (the token table), whichever client presents the proof.

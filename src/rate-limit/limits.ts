@@ -10,16 +10,12 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 import { SharedMemoryLimiter } from '../cluster/rate-limits.js';
 import type { Config } from '../config/config.js';
 import { sha256 } from '../crypto/hash.js';
+import { ENDPOINT_BUDGETS, type EndpointBudget } from '../http/endpoints.js';
 import { HttpError } from '../http/errors.js';
 import { RedisConnection } from './redis-connection.js';
 
-export const LIMITS = [
-  'token_client',
-  'token_ip',
-  'introspect_client',
-  'introspect_ip',
-  'revoke_client',
-  'revoke_ip',
+/** The limits that are no endpoint's budgets (those are declared with their endpoints: src/http/endpoints.ts). */
+const OTHER_LIMITS = [
   'admin_client',
   'admin_ip',
   'gateway_ip',
@@ -32,7 +28,8 @@ export const LIMITS = [
   'login_delay',
   'login_refusals_audited_ip',
 ] as const;
-export type LimitName = (typeof LIMITS)[number];
+export type LimitName = EndpointBudget | (typeof OTHER_LIMITS)[number];
+export const LIMITS: readonly LimitName[] = [...ENDPOINT_BUDGETS.map(({ name }) => name), ...OTHER_LIMITS];
 
 /** 429 Too Many Requests, as RFC 6749 §5.2-style JSON, with the seconds to wait. */
 export class RateLimitError extends HttpError {
@@ -50,16 +47,10 @@ type RateConfig = Config['rateLimit'];
 function budget(config: RateConfig, name: LimitName): { points: number; duration: number } {
   const window = config.windowSeconds;
   const failures = config.failureWindowSeconds;
-  const table: Record<LimitName, [number, number]> = {
-    token_client: [config.tokenPerClient, window],
-    token_ip: [config.tokenPerIp, window],
-    introspect_client: [config.introspectPerClient, window],
-    introspect_ip: [config.introspectPerIp, window],
-    revoke_client: [config.revokePerClient, window],
-    revoke_ip: [config.revokePerIp, window],
+  if (name in config.endpoints) return { points: config.endpoints[name as EndpointBudget], duration: window };
+  const table: Record<Exclude<LimitName, EndpointBudget>, [number, number]> = {
     admin_client: [config.adminPerClient, window],
     admin_ip: [config.adminPerIp, window],
-    gateway_ip: [config.gatewayPerIp, window],
     client_auth_failures: [config.clientAuthFailures, failures],
     client_auth_failures_ip: [config.clientAuthFailuresPerIp, failures],
     audited_failures_ip: [config.auditedFailuresPerIp, window],
@@ -72,7 +63,7 @@ function budget(config: RateConfig, name: LimitName): { points: number; duration
     // Refused sign-ins cost no argon2 work, so the audit trail records only so many per address.
     login_refusals_audited_ip: [config.loginFailuresPerIp, failures],
   };
-  const [points, duration] = table[name];
+  const [points, duration] = table[name as Exclude<LimitName, EndpointBudget>];
   return { points, duration };
 }
 

@@ -1,17 +1,14 @@
-import { addressKey, type RateLimits } from './limits.js';
+import type { ClientEndpoint } from '../http/endpoints.js';
+import type { RateLimits } from './limits.js';
 
-export type LimitedEndpoint = 'token' | 'introspect' | 'revoke';
+/** An endpoint whose requests authenticate clients, each client with a request budget (src/http/endpoints.ts). */
+export type LimitedEndpoint = ClientEndpoint;
 
 /**
- * A token endpoint request's budget per address, which the request pipeline counts for every
- * request, before anything is read. A client's own budget counts only the requests it
- * authenticated (`limitClientRequest`), so nobody spends it by naming the client.
+ * An authenticated client's request budget of an endpoint. Only the requests it authenticated count,
+ * so nobody spends it by naming the client; the request pipeline counts every request against the
+ * address's budget, before anything is read.
  */
-export async function limitEndpointRequest(limits: RateLimits, endpoint: LimitedEndpoint, ip: string): Promise<void> {
-  await limits.consume(`${endpoint}_ip`, addressKey(ip));
-}
-
-/** An authenticated client's request budget of an endpoint. */
 export async function limitClientRequest(limits: RateLimits, endpoint: LimitedEndpoint, clientId: string): Promise<void> {
   await limits.consume(`${endpoint}_client`, clientId);
 }

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { Agent, request as httpRequest, validateHeaderName, validateHeaderValue } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_FORM_PARAMETERS, MAX_JSON_DEPTH } from '../../src/http/bodies.js';
+import { knownPaths } from '../../src/http/endpoints.js';
 import { STANDARD_METHODS } from '../../src/http/errors.js';
 import { MAX_BODY_BYTES } from '../../src/http/validate.js';
 import { BrowserAgent, csrfOf, pkcePair } from '../helpers/browser-agent.js';
@@ -380,26 +381,17 @@ const extraHeaders = (world: World): fc.Arbitrary<[string, string][]> =>
     { maxLength: 3 },
   );
 
-/** Paths the server serves, and some it does not. */
+/** Paths the server serves (every endpoint the registry declares among them), and some it does not. */
 const paths = (world: World) =>
   fc.constantFrom(
-    '/token',
-    '/introspect',
-    '/revoke',
-    '/auth',
+    ...knownPaths('issuer'),
     `/auth/${world.uid}`,
     '/auth/no-such-interaction',
-    '/jwks',
-    '/.well-known/openid-configuration',
-    '/.well-known/oauth-authorization-server',
     '/.well-known/webfinger',
     '/me',
     '/userinfo',
     '/session/end',
     '/reg',
-    '/healthz',
-    '/readyz',
-    '/metrics',
     '/admin',
     '/admin/',
     '/admin/clients',

@@ -105,7 +105,7 @@ describe('per-address limits and TRUST_PROXY', () => {
   });
 
   it('RATE_LIMIT_ENABLED=false turns every limit off (they are on by default)', async () => {
-    expect(loadConfig({}).rateLimit).toMatchObject({ enabled: true, clientAuthFailures: 20, tokenPerIp: 1200 });
+    expect(loadConfig({}).rateLimit).toMatchObject({ enabled: true, clientAuthFailures: 20, endpoints: { token_ip: 1200 } });
     const tollgate = await startTollgate({ RATE_LIMIT_ENABLED: 'false', RATE_LIMIT_CLIENT_AUTH_FAILURES: '1', RATE_LIMIT_TOKEN_PER_IP: '1' });
     try {
       const client = await registerClient(tollgate.url);

@@ -12,6 +12,7 @@ import type { Config } from '../config/config.js';
 import { isReferenceGone } from '../db/errors.js';
 import { formBodies } from '../http/bodies.js';
 import { RateLimitError } from '../rate-limit/limits.js';
+import { Overloaded } from '../domain-errors.js';
 import type { StoreAdapter } from '../oidc/adapter.js';
 import { metadataOf } from '../oidc/client-metadata.js';
 import type { SecurityEvents } from '../oidc/security-events.js';
@@ -248,7 +249,7 @@ function toPageError(err: unknown): PageError | undefined {
     return new PageError(429, 'Too many attempts', `Too many failed sign-ins. Wait ${wait} and try again.`);
   }
   // Too many passwords being checked at once (the argon2 gate is full): the person may simply retry.
-  if (status === 503) return new PageError(503, 'Busy', 'Tollgate is busy right now. Wait a moment and try again.');
+  if (err instanceof Overloaded) return new PageError(503, 'Busy', 'Tollgate is busy right now. Wait a moment and try again.');
   // Koa's body parser: a malformed or oversized form.
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new PageError(status, 'Form not accepted', 'The form could not be read. Go back and try again.');

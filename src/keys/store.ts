@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { JWK } from 'oidc-provider';
 import { INTERACTION_TTL, MAX_ACCESS_TOKEN_TTL, type Config } from '../config/config.js';
 import type { Database, Prisma, ProviderKey } from '../db/database.js';
-import { conflict } from '../http/errors.js';
+import { DomainError } from '../domain-errors.js';
 import { derivedSecret, dpopNonceSecret, generateSigningKey, readKeysFile, SIGNING_ALGS, type ProviderKeys, type SigningAlg } from '../oidc/keys.js';
 import { seal, unseal } from './encryption.js';
 
@@ -241,9 +241,18 @@ export async function listKeys(db: Database): Promise<KeyView[]> {
   }));
 }
 
+/** An earlier rotation's keys are still `next`: one rotation at a time. */
+export class RotationInProgress extends DomainError {
+  readonly kind = 'conflict';
+
+  constructor(activatesAt: Date | null, pendingKid: string) {
+    super(`a rotation is in progress: its keys sign from ${activatesAt?.toISOString()}`, { pendingKid });
+  }
+}
+
 /**
  * Starts a rotation: a new signing key per algorithm and a new cookie key, `next` until
- * `jwksCacheSeconds` from now. 409 while an earlier rotation's keys are still `next`.
+ * `jwksCacheSeconds` from now. RotationInProgress while an earlier rotation's keys are still `next`.
  */
 export async function rotateKeys(db: Database, kek: Buffer, now: Date, settings: Pick<KeySettings, 'jwksCacheSeconds'>): Promise<KeyView[]> {
   const activatesAt = new Date(now.getTime() + settings.jwksCacheSeconds * 1000);
@@ -253,7 +262,7 @@ export async function rotateKeys(db: Database, kek: Buffer, now: Date, settings:
   ];
   await locked(db, async (tx) => {
     const pending = await tx.providerKey.findFirst({ where: { state: 'next' } });
-    if (pending) throw conflict(`a rotation is in progress: its keys sign from ${pending.activatesAt?.toISOString()}`);
+    if (pending) throw new RotationInProgress(pending.activatesAt, pending.id);
     await tx.providerKey.createMany({ data: rows.map((row) => sealed(kek, now, row)) });
   });
   const ids = new Set(rows.map((row) => row.id));

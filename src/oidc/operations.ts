@@ -12,7 +12,8 @@ import type { AuthenticationOrigin, ClientAuthenticator, SecretMethod } from '..
 import { CLIENT_ID_PATTERN } from '../clients/schema.js';
 import { sha256 } from '../clients/secrets.js';
 import type { Client } from '../db/database.js';
-import { answerFor, errorBody } from '../http/errors.js';
+import { answerErrorInKoa } from '../http/answers.js';
+import { answerFor } from '../http/errors.js';
 import { exchangeOf } from '../http/exchange.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { addressKey, atAddress, type RateLimits } from '../rate-limit/limits.js';
@@ -82,12 +83,7 @@ export function instrumentProvider(provider: Provider, operations: ProviderOpera
 
 /** Replaces the answer in `ctx` with the one error model's answer to `err`. */
 function answerWithError(ctx: Context, err: unknown, reporting: Pick<ProviderOperations, 'metrics' | 'log'>): void {
-  const answer = answerFor(err, reporting, ctx.state?.requestId);
-  ctx.status = answer.status;
-  ctx.remove('WWW-Authenticate');
-  ctx.set({ ...answer.headers, 'Cache-Control': 'no-store' });
-  ctx.type = 'application/json';
-  ctx.body = errorBody(answer);
+  answerErrorInKoa(ctx, answerFor(err, reporting, ctx.state?.requestId));
 }
 
 /**

@@ -31,7 +31,9 @@ describe('the mapping of domain errors to HTTP', () => {
     expect(answer.headers).toEqual({ 'Cache-Control': 'no-store' });
     expect(answer.body).not.toContain('kid-of-the-pending-key');
     await new Promise((resolve) => setImmediate(resolve));
-    expect(lines).toEqual([expect.objectContaining({ level: 20, requestId: 'req-1', refusal: 'RotationInProgress', detail: { pendingKid: 'kid-of-the-pending-key' } })]);
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 20, requestId: 'req-1', refusal: 'RotationInProgress', detail: { pendingKid: 'kid-of-the-pending-key' } }),
+    ]);
   });
 
   it('answers a full argon2 gate as 503 temporarily_unavailable with Retry-After, its queue only in the log', () => {

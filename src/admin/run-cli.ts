@@ -102,9 +102,10 @@ async function withAdminApi(config: Config, io: CliIo, action: Action): Promise<
 
 /** An error about an API field, saying which option of the command sets it (`--redirect-uri`), as typed. */
 function namingTheFlag(err: unknown, family: CommandFamily, argv: string[]): unknown {
-  if (!(err instanceof HttpError) || !err.field) return err;
-  const flag = flagFor(family, argv, err.field);
-  return flag ? new HttpError(err.status, err.error, `${err.description} (${flag})`, { field: err.field }) : err;
+  const known = httpErrorOf(err);
+  if (!known?.field) return err;
+  const flag = flagFor(family, argv, known.field);
+  return flag ? new HttpError(known.status, known.error, `${known.description} (${flag})`, { field: known.field }) : err;
 }
 
 /** One line for stderr and the exit status; a stack trace never reaches the terminal. */

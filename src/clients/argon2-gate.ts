@@ -41,7 +41,7 @@ export const argon2Check: HashCheck = (hash, presented) => argon2.verify(hash, p
 /** The gate is full: a quick refusal now rather than a long wait (a 503 with Retry-After to an HTTP caller). */
 export class VerificationsBusy extends Overloaded {
   constructor(running: number, waiting: number) {
-    super('too many secrets are being verified; retry later', RETRY_AFTER_SECONDS, { running, waiting });
+    super('too many secrets are being verified; retry later', RETRY_AFTER_SECONDS, { detail: { running, waiting } });
   }
 }
 

@@ -6,8 +6,8 @@
 // trace in the answer.
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
-import { DomainError, Overloaded, type RefusalKind } from '../domain-errors.js';
-import { isDatabaseUnavailable, isRecordGone } from '../db/errors.js';
+import { DomainError, TryLater, type RefusalKind } from '../domain-errors.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { answerErrorInKoa } from './answers.js';
 
@@ -39,16 +39,6 @@ export class HttpError extends Error {
   }
 }
 
-export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found`);
-/**
- * For a write by id after a read of the same record: one another request deleted in between is not
- * found, as it would be a moment later, instead of Prisma's P2025 reaching the caller as a 500.
- */
-export function goneAsNotFound(what: string) {
-  return (err: unknown): never => {
-    throw isRecordGone(err) ? notFound(what) : err;
-  };
-}
 export const noSuchEndpoint = () => new HttpError(404, 'not_found', 'no such endpoint');
 export const conflict = (description: string, field?: string) => new HttpError(409, 'conflict', description, { field });
 export const invalidRequest = (description: string, field?: string) => new HttpError(400, 'invalid_request', description, { field });
@@ -119,7 +109,10 @@ export function isPrismaError(err: unknown): boolean {
 
 /** Each kind of domain refusal as HTTP: its status and RFC 6749 §5.2 error code. */
 const REFUSALS: Readonly<Record<RefusalKind, { status: number; error: string }>> = {
+  invalid: { status: 400, error: 'invalid_request' },
+  not_found: { status: 404, error: 'not_found' },
   conflict: { status: 409, error: 'conflict' },
+  rate_limited: { status: 429, error: 'too_many_requests' },
   overloaded: { status: 503, error: 'temporarily_unavailable' },
 };
 
@@ -132,8 +125,8 @@ export function httpErrorOf(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
   if (!(err instanceof DomainError)) return undefined;
   const { status, error } = REFUSALS[err.kind];
-  const headers = err instanceof Overloaded ? { 'Retry-After': String(err.retryAfterSeconds) } : undefined;
-  return new HttpError(status, error, err.description, { headers });
+  const headers = err instanceof TryLater ? { 'Retry-After': String(err.retryAfterSeconds) } : undefined;
+  return new HttpError(status, error, err.description, { field: err.field, headers });
 }
 
 function toHttpError(err: unknown): HttpError | undefined {

@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { JWK } from 'oidc-provider';
 import { INTERACTION_TTL, MAX_ACCESS_TOKEN_TTL, type Config } from '../config/config.js';
 import type { Database, Prisma, ProviderKey } from '../db/database.js';
-import { DomainError } from '../domain-errors.js';
+import { Conflict } from '../domain-errors.js';
 import { derivedSecret, dpopNonceSecret, generateSigningKey, readKeysFile, SIGNING_ALGS, type ProviderKeys, type SigningAlg } from '../oidc/keys.js';
 import { seal, unseal } from './encryption.js';
 
@@ -242,11 +242,9 @@ export async function listKeys(db: Database): Promise<KeyView[]> {
 }
 
 /** An earlier rotation's keys are still `next`: one rotation at a time. */
-export class RotationInProgress extends DomainError {
-  readonly kind = 'conflict';
-
+export class RotationInProgress extends Conflict {
   constructor(activatesAt: Date | null, pendingKid: string) {
-    super(`a rotation is in progress: its keys sign from ${activatesAt?.toISOString()}`, { pendingKid });
+    super(`a rotation is in progress: its keys sign from ${activatesAt?.toISOString()}`, { detail: { pendingKid } });
   }
 }
 

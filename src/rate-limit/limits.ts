@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { SharedMemoryLimiter } from '../cluster/rate-limits.js';
 import type { Config } from '../config/config.js';
-import { HttpError } from '../http/errors.js';
+import { TryLater } from '../domain-errors.js';
 import { RedisConnection } from './redis-connection.js';
 
 export const LIMITS = [
@@ -34,14 +34,15 @@ export const LIMITS = [
 ] as const;
 export type LimitName = (typeof LIMITS)[number];
 
-/** 429 Too Many Requests, as RFC 6749 §5.2-style JSON, with the seconds to wait. */
-export class RateLimitError extends HttpError {
+/** A budget spent (429 Too Many Requests to an HTTP caller), with the seconds to wait. */
+export class RateLimitError extends TryLater {
+  readonly kind = 'rate_limited';
+
   constructor(
     readonly limit: LimitName,
-    readonly retryAfterSeconds: number,
+    retryAfterSeconds: number,
   ) {
-    const description = limit.includes('failures') ? 'too many failed attempts; retry later' : 'rate limit exceeded; retry later';
-    super(429, 'too_many_requests', description, { headers: { 'Retry-After': String(retryAfterSeconds) } });
+    super(limit.includes('failures') ? 'too many failed attempts; retry later' : 'rate limit exceeded; retry later', retryAfterSeconds);
   }
 }
 

@@ -4,10 +4,11 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { VerificationsBusy } from '../../src/clients/argon2-gate.js';
-import { DomainError } from '../../src/domain-errors.js';
+import { Conflict, InvalidInput, NotFound } from '../../src/domain-errors.js';
 import { errorAnswer } from '../../src/http/answers.js';
 import { answerFor, httpErrorOf } from '../../src/http/errors.js';
 import { RotationInProgress } from '../../src/keys/store.js';
+import { RateLimitError } from '../../src/rate-limit/limits.js';
 
 /** A logger at debug level whose lines are kept. */
 function keptLog() {
@@ -45,11 +46,22 @@ describe('the mapping of domain errors to HTTP', () => {
     });
   });
 
-  it('maps every kind a domain error can be', () => {
-    class Other extends DomainError {
-      readonly kind = 'conflict';
-    }
-    expect(httpErrorOf(new Other('taken'))).toMatchObject({ status: 409, error: 'conflict', description: 'taken' });
+  it('maps every kind a domain error can be, with the field at fault and the seconds to wait', () => {
+    const mapped = (err: unknown) => {
+      const known = httpErrorOf(err);
+      return known && { status: known.status, error: known.error, description: known.description, field: known.field, headers: known.headers };
+    };
+    expect(mapped(new InvalidInput('scope: unknown', { field: 'scope' }))).toEqual({
+      status: 400,
+      error: 'invalid_request',
+      description: 'scope: unknown',
+      field: 'scope',
+      headers: {},
+    });
+    expect(mapped(new NotFound('client c1'))).toMatchObject({ status: 404, error: 'not_found', description: 'client c1 not found' });
+    expect(mapped(new Conflict('client c1 already exists', { field: 'client_id' }))).toMatchObject({ status: 409, error: 'conflict', field: 'client_id' });
+    expect(mapped(new RateLimitError('token_ip', 7))).toMatchObject({ status: 429, error: 'too_many_requests', headers: { 'Retry-After': '7' } });
+    expect(mapped(new VerificationsBusy(1, 1))).toMatchObject({ status: 503, error: 'temporarily_unavailable', headers: { 'Retry-After': '1' } });
     expect(httpErrorOf(new Error('anything else'))).toBeUndefined();
   });
 });

@@ -13,6 +13,7 @@ import { SecretVerifier } from './clients/secrets.js';
 import { ClientService } from './clients/service.js';
 import type { Config } from './config/config.js';
 import type { Database } from './db/database.js';
+import { UNCACHED } from './http/answers.js';
 import { renderErrors } from './http/errors.js';
 import { health } from './http/health.js';
 import { adoptExchange, seeRequestsAsIssuer } from './http/middleware.js';
@@ -198,8 +199,7 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl, hashCh
   const tokens = tokenStore(db);
   const callers = { issuer: config.issuer, clients, authenticator, operations };
   const tokenEndpoint = ['POST', 'OPTIONS'];
-  // RFC 6749 §5.1 (and RFC 7662 §4 for introspection): no answer of the token endpoints is cached, by HTTP/1.0 caches either.
-  const uncached = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
+  const uncached = UNCACHED;
   const readOnly = ['GET', 'HEAD'];
   const endpoints: Record<string, Endpoint> = {
     [ROUTES.token]: {

@@ -66,8 +66,9 @@ export interface ErrorReporting {
 export function answerFor(err: unknown, { metrics, log }: ErrorReporting, requestId: string | undefined): HttpError {
   const known = toHttpError(err);
   if (known) {
-    // The detail a domain error keeps from the caller, for whoever debugs a refusal.
-    if (err instanceof DomainError) log.debug({ requestId, refusal: err.name, detail: err.detail }, err.description);
+    // The detail a domain error keeps from the caller, for whoever debugs a refusal. Not its
+    // description: that may repeat what the caller sent (an id pasted into a path, say).
+    if (err instanceof DomainError && Object.keys(err.detail).length) log.debug({ requestId, refusal: err.name, detail: err.detail }, 'refused');
     return known;
   }
   if (isDatabaseUnavailable(err)) {

@@ -58,12 +58,14 @@ async function findRememberedAnswer(state: Introspection): Promise<Outcome> {
   if (!entry && (await state.deps.tokenMayExist(state.hash))) return PROVIDERS;
 }
 
-/** RFC 7662 §2.1: the policy decides, at each request, whether the caller may see the token. */
-async function checkVisibility(state: Introspection): Promise<Outcome> {
-  const { remembered, deps } = state;
+/** RFC 7662 §2.1: the policy decides, at each request, whether the caller may see the token (a token that does not exist, nobody). */
+function checkVisibility(state: Introspection): Outcome | Promise<Outcome> {
+  if (state.remembered) return checkCallerMaySee(state, state.remembered);
+}
+
+async function checkCallerMaySee(state: Introspection, remembered: CachedToken): Promise<Outcome> {
   const caller = state.caller!;
-  state.visible =
-    remembered !== undefined && mayIntrospect({ ...caller, servesAudience: await deps.resourceServers.identifierOf(caller.resourceServerId) }, remembered);
+  state.visible = mayIntrospect({ ...caller, servesAudience: await state.deps.resourceServers.identifierOf(caller.resourceServerId) }, remembered);
   return undefined;
 }
 

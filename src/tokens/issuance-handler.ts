@@ -40,14 +40,19 @@ function readClientCredentialsRequest({ request: { form, headers } }: Issuance):
 }
 
 /** RFC 8707: the issuer, or a registered resource server; several, or an unknown one, are the provider's invalid_target. */
-async function findResourceServer(state: Issuance): Promise<Outcome> {
-  const { defaultResource, issuer, resourceServers } = state.deps;
+function findResourceServer(state: Issuance): Outcome | Promise<Outcome> {
+  const { defaultResource, issuer } = state.deps;
   const target = targetResource(state.request.form, defaultResource, issuer);
   if (!single(target as string | string[] | undefined)) return PROVIDERS;
-  if (target === issuer) return;
-  state.server = await resourceServers.findByIdentifier(target as string);
+  // The issuer, the usual target, is known without waiting.
+  if (target !== issuer) return findRegisteredServer(state, target as string);
+}
+
+async function findRegisteredServer(state: Issuance, identifier: string): Promise<Outcome> {
+  state.server = await state.deps.resourceServers.findByIdentifier(identifier);
   // A server that requires DPoP (RFC 9449): the provider's error.
   if (!state.server || state.server.dpopRequired) return PROVIDERS;
+  return undefined;
 }
 
 /** A grant type the client lacks, and a client that must use DPoP (RFC 9449 §5.2): the provider's errors. */

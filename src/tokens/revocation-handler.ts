@@ -35,10 +35,11 @@ async function findToken(state: Revocation): Promise<Outcome> {
 }
 
 /** RFC 7009 §2.1: only the client the token was issued to may revoke it; anyone else is told nothing. */
-async function revokeIfAllowed({ caller, token }: Revocation): Promise<Outcome> {
-  if (token && mayRevoke(caller!, token)) await token.destroy();
-  return undefined;
+function revokeIfAllowed({ caller, token }: Revocation): Outcome | Promise<Outcome> {
+  if (token && mayRevoke(caller!, token)) return token.destroy().then(goOn);
 }
+
+const goOn = (): Outcome => undefined;
 
 /** RFC 7009 §2.2: 200 whether the token existed, was someone else's or is now gone; the audit trail tells them apart. */
 function answerRevoked({ request, deps, caller, token }: Revocation): Outcome {

@@ -33,8 +33,18 @@ describe('the mapping of domain errors to HTTP', () => {
     expect(answer.body).not.toContain('kid-of-the-pending-key');
     await new Promise((resolve) => setImmediate(resolve));
     expect(lines).toEqual([
-      expect.objectContaining({ level: 20, requestId: 'req-1', refusal: 'RotationInProgress', detail: { pendingKid: 'kid-of-the-pending-key' } }),
+      expect.objectContaining({
+        level: 20,
+        msg: 'refused',
+        requestId: 'req-1',
+        refusal: 'RotationInProgress',
+        detail: { pendingKid: 'kid-of-the-pending-key' },
+      }),
     ]);
+    // What the caller sent may be in a description (an id pasted into a path): never logged.
+    answerFor(new NotFound('client a-token-pasted-into-a-path'), { log }, 'req-2');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(JSON.stringify(lines)).not.toContain('a-token-pasted-into-a-path');
   });
 
   it('answers a full argon2 gate as 503 temporarily_unavailable with Retry-After, its queue only in the log', () => {

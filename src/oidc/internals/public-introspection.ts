@@ -4,9 +4,13 @@
 // sound only while the provider's introspection has no side effect: the check finds no write in it.
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import { answerErrorInKoa } from '../../http/answers.js';
+import { HttpError } from '../../http/errors.js';
 import { expectShape, providerSource } from './shape.js';
 
 type ProviderClient = NonNullable<KoaContextWithOIDC['oidc']['client']>;
+
+const PUBLIC_CLIENT_REFUSED = new HttpError(401, 'invalid_client', 'client authentication is required; a public client cannot introspect tokens');
 
 export function checkIntrospectionReadOnly(): void {
   const action = providerSource('lib/actions/introspection.js');
@@ -20,8 +24,6 @@ export function refusePublicIntrospection(provider: Provider, mayIntrospect: (cl
     await next();
     const client = ctx.oidc?.client;
     if (ctx.oidc?.route !== 'introspection' || !client || mayIntrospect(client)) return;
-    ctx.status = 401;
-    ctx.type = 'application/json';
-    ctx.body = { error: 'invalid_client', error_description: 'client authentication is required; a public client cannot introspect tokens' };
+    answerErrorInKoa(ctx, PUBLIC_CLIENT_REFUSED);
   });
 }

@@ -40,7 +40,6 @@ export class HttpError extends Error {
 }
 
 export const noSuchEndpoint = () => new HttpError(404, 'not_found', 'no such endpoint');
-export const conflict = (description: string, field?: string) => new HttpError(409, 'conflict', description, { field });
 export const invalidRequest = (description: string, field?: string) => new HttpError(400, 'invalid_request', description, { field });
 /** Methods any path may be asked with; anything else is 405 everywhere (and "other" in the metrics). */
 export const STANDARD_METHODS: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];

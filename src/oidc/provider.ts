@@ -28,6 +28,7 @@ import {
   installStandardErrors,
   refusePublicIntrospection,
   replaceClientSecretComparison,
+  revocationPolicy,
   storeJwtAccessTokens,
   wrapGrantType,
   type ModelResourceServer,
@@ -186,13 +187,8 @@ export function createProvider({ config, db, clients, resourceServers, authentic
       jwtIntrospection: { enabled: true },
       revocation: {
         enabled: true,
-        allowedPolicy: async (_ctx, caller, token) => {
-          if (!mayRevoke(clientFactsOf(caller), { clientId: token.clientId! })) return false;
-          if (revocationEndsGrant(token)) return true;
-          // Allowed, the provider would go on to end every token of the token's grant: it ends here, alone.
-          await token.destroy();
-          return false;
-        },
+        // Revoking an access token ends that token alone; the provider would end its grant.
+        allowedPolicy: revocationPolicy((caller, token) => mayRevoke(clientFactsOf(caller), { clientId: token.clientId! }), revocationEndsGrant),
       },
     },
     renderError: async (ctx, out) => {

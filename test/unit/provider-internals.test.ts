@@ -97,7 +97,8 @@ describe('the provider behaviour Tollgate rewrites', () => {
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
     if (basic) headers.authorization = `Basic ${Buffer.from(basic.join(':')).toString('base64')}`;
     const response = await fetch(url, { method: 'POST', headers, body: new URLSearchParams(form) });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
   };
 
   const provider = (extra: Configuration = {}) =>
@@ -145,6 +146,21 @@ describe('the provider behaviour Tollgate rewrites', () => {
       status: 400,
       body: { error: 'invalid_request', error_description: 'requested grant type is not allowed for this client' },
     });
+  });
+
+  it('answers 200 and ends nothing when revocation.allowedPolicy says no (revocation-policy.ts)', async () => {
+    const url = await served(
+      provider({
+        features: {
+          clientCredentials: { enabled: true },
+          introspection: { enabled: true },
+          revocation: { enabled: true, allowedPolicy: () => false },
+        },
+      }),
+    );
+    const token = (await post(`${url}/token`, { grant_type: 'client_credentials' }, ['service', 'right'])).body.access_token as string;
+    expect(await post(`${url}/token/revocation`, { token }, ['service', 'right'])).toEqual({ status: 200, body: {} });
+    expect((await post(`${url}/token/introspection`, { token }, ['service', 'right'])).body.active).toBe(true);
   });
 
   it('lets a public client introspect (public-introspection.ts refuses it)', async () => {

@@ -12,6 +12,7 @@ import { checkKeystore } from './keystore.js';
 import { checkJwtAccessTokens } from './jwt-access-tokens.js';
 import { checkTokenConsumption } from './token-consumption.js';
 import { checkIntrospectionReadOnly } from './public-introspection.js';
+import { checkRevocationPolicy } from './revocation-policy.js';
 import { checkServerErrors } from './server-errors.js';
 import { checkStandardErrors } from './standard-errors.js';
 
@@ -27,6 +28,7 @@ const CHECKS: readonly ((provider: Provider) => void)[] = [
   checkStandardErrors,
   checkServerErrors,
   checkIntrospectionReadOnly,
+  checkRevocationPolicy,
 ];
 
 /** Throws ProviderShapeError (one line) at the first patched internal that is not as expected. */
@@ -42,6 +44,7 @@ export { replaceReplayDetection } from './dpop-replay.js';
 export { guardGrantType, wrapGrantType } from './grant-handlers.js';
 export { installKeys, type PhasedKey } from './keystore.js';
 export { refusePublicIntrospection } from './public-introspection.js';
+export { revocationPolicy } from './revocation-policy.js';
 export { replaceServerErrors } from './server-errors.js';
 export { ProviderShapeError, SUPPORTED_OIDC_PROVIDER } from './shape.js';
 export { installStandardErrors } from './standard-errors.js';

@@ -8,11 +8,11 @@
  */
 const LAYERS = [
   // The endpoint registry is plain data every layer reads, so it is a leaf though it lives in src/http/.
-  { name: 'leaf', paths: ['^src/crypto/', '^src/config/', '^src/project-root[.]ts$', '^src/tokens/policy[.]ts$', '^src/http/endpoints[.]ts$'] },
+  { name: 'leaf', paths: ['^src/crypto/', '^src/config/', '^src/project-root[.]ts$', '^src/tokens/policy[.]ts$', '^src/http/endpoints[.]ts$', '^src/domain-errors[.]ts$'] },
   { name: 'platform', paths: ['^src/(db|http|metrics|rate-limit|cluster)/'] },
   { name: 'domain', paths: ['^src/(clients|users|resource-servers|keys|audit|cache)/', '^src/tokens/store/', '^src/tokens/cleanup[.]ts$', '^src/services[.]ts$'] },
   { name: 'oidc', paths: ['^src/oidc/'] },
-  { name: 'edge', paths: ['^src/(admin|console|gateway|interactions)/', '^src/tokens/(caller|[a-z-]+-handler)[.]ts$'] },
+  { name: 'edge', paths: ['^src/(admin|console|gateway|interactions)/', '^src/tokens/(caller|steps|[a-z-]+-handler)[.]ts$'] },
   { name: 'app', paths: ['^src/(app|server|main)[.]ts$'] },
 ];
 

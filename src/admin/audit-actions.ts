@@ -3,6 +3,7 @@ import type { Context, Next } from 'koa';
 import type { AuditLog } from '../audit/audit-log.js';
 import { requestLabels } from '../http/route-labels.js';
 import { isAdminPath } from './routes.js';
+import { httpErrorOf } from '../http/errors.js';
 
 /** The admin API's changes, by route pattern and method, as audit event types. */
 const ACTIONS: Record<string, string> = {
@@ -38,10 +39,10 @@ export function auditAdminActions(audit: AuditLog, router: Router) {
       await next();
     } catch (err) {
       // Not rendered yet (renderErrors is further out): the error carries the status it will get.
-      const errStatus = (err as { status?: unknown })?.status;
+      const known = httpErrorOf(err);
+      const errStatus = known?.status ?? (err as { status?: unknown })?.status;
       status = typeof errStatus === 'number' ? errStatus : 500;
-      const code = (err as { error?: unknown })?.error;
-      errorCode = typeof code === 'string' ? code : undefined;
+      errorCode = known?.error;
       throw err;
     } finally {
       status ??= ctx.status;

@@ -1,5 +1,6 @@
 import type { Context, Next } from 'koa';
 import type { VerifiedAccessToken } from '../oidc/access-tokens.js';
+import { challenge } from '../http/answers.js';
 import { HttpError } from '../http/errors.js';
 import { addressKey, type RateLimits } from '../rate-limit/limits.js';
 import { isAdminPath } from './routes.js';
@@ -13,19 +14,11 @@ export const ADMIN_SCOPE = 'admin';
 export function requireAdminToken(verify: (token: string) => Promise<VerifiedAccessToken | undefined>) {
   return async function requireAdminToken(ctx: Context, next: Next): Promise<void> {
     const match = /^Bearer ([\x21-\x7e]{1,512})$/i.exec(ctx.get('authorization'));
-    if (!match) {
-      ctx.set('WWW-Authenticate', 'Bearer realm="tollgate-admin"');
-      throw new HttpError(401, 'invalid_token', 'a Bearer access token with scope admin is required');
-    }
+    if (!match) throw new HttpError(401, 'invalid_token', 'a Bearer access token with scope admin is required', withChallenge());
     const token = await verify(match[1]!);
-    if (!token) {
-      ctx.set('WWW-Authenticate', 'Bearer realm="tollgate-admin", error="invalid_token"');
-      throw new HttpError(401, 'invalid_token', 'the access token is invalid, expired or revoked');
-    }
-    if (!token.scopes.has(ADMIN_SCOPE)) {
-      ctx.set('WWW-Authenticate', `Bearer realm="tollgate-admin", error="insufficient_scope", scope="${ADMIN_SCOPE}"`);
-      throw new HttpError(403, 'insufficient_scope', 'the access token lacks scope admin');
-    }
+    if (!token) throw new HttpError(401, 'invalid_token', 'the access token is invalid, expired or revoked', withChallenge('invalid_token'));
+    if (!token.scopes.has(ADMIN_SCOPE))
+      throw new HttpError(403, 'insufficient_scope', 'the access token lacks scope admin', withChallenge('insufficient_scope', ADMIN_SCOPE));
     ctx.state.adminActor = token.clientId;
     await next();
   };
@@ -41,4 +34,9 @@ export function guardAdmin(limits: RateLimits, requireToken: (ctx: Context, next
       await next();
     });
   };
+}
+
+/** RFC 6750 §3: the admin API's Bearer challenge, with the error when a token was presented. */
+function withChallenge(error?: string, scope?: string) {
+  return { headers: { 'WWW-Authenticate': challenge('Bearer', { realm: 'tollgate-admin', error, scope }) } };
 }

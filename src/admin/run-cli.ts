@@ -6,7 +6,7 @@
 import { connect } from 'node:net';
 import { ConfigError, type Config } from '../config/config.js';
 import { DatabaseInUseError } from '../db/lock.js';
-import { HttpError } from '../http/errors.js';
+import { HttpError, httpErrorOf } from '../http/errors.js';
 import { WrongKeyEncryptionKeyError } from '../keys/encryption.js';
 import { adminApiOver } from './api-client.js';
 import { auditCommands } from './cli-audit.js';
@@ -102,15 +102,17 @@ async function withAdminApi(config: Config, io: CliIo, action: Action): Promise<
 
 /** An error about an API field, saying which option of the command sets it (`--redirect-uri`), as typed. */
 function namingTheFlag(err: unknown, family: CommandFamily, argv: string[]): unknown {
-  if (!(err instanceof HttpError) || !err.field) return err;
-  const flag = flagFor(family, argv, err.field);
-  return flag ? new HttpError(err.status, err.error, `${err.description} (${flag})`, { field: err.field }) : err;
+  const known = httpErrorOf(err);
+  if (!known?.field) return err;
+  const flag = flagFor(family, argv, known.field);
+  return flag ? new HttpError(known.status, known.error, `${known.description} (${flag})`, { field: known.field }) : err;
 }
 
 /** One line for stderr and the exit status; a stack trace never reaches the terminal. */
 function describeError(err: unknown, databaseUrl: string | undefined): [string, number] {
   if (err instanceof UsageError) return [err.message, EX_USAGE];
-  if (err instanceof HttpError) return [err.description, err.status === 400 ? EX_USAGE : 1];
+  const known = httpErrorOf(err);
+  if (known) return [known.description, known.status === 400 ? EX_USAGE : 1];
   if (err instanceof ConfigError || err instanceof DatabaseInUseError || err instanceof AdminSocketError) return [err.message, 1];
   if (err instanceof WrongKeyEncryptionKeyError)
     return ['the keys in the database do not decrypt with this key-encryption key: run with the KEYS_ENCRYPTION_KEY the servers use', 1];

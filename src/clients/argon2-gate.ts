@@ -1,7 +1,7 @@
 // Every argon2 verification Tollgate runs, client secrets and user passwords alike, passes this
 // one gate: at most `concurrency` at once (each holds a thread and, at production cost, 64 MiB
 // for a quarter of a second) and at most `queueMax` waiting. Beyond that the answer is a quick
-// 503 temporarily_unavailable, so a flood of guesses costs a bounded amount of memory and CPU,
+// refusal (VerificationsBusy, a 503 temporarily_unavailable to an HTTP caller), so a flood of guesses costs a bounded amount of memory and CPU,
 // and callers whose secrets are remembered (no argon2) keep their normal latency.
 //
 // A flood must not starve the others, though: a verification against a stored hash that has no
@@ -14,7 +14,7 @@
 // by naming ids that do not exist, and adds no state by inventing them: the gate remembers hashes
 // that failed, which only real accounts have, and at most FAILURE_MEMORY of them.
 import argon2 from 'argon2';
-import { temporarilyUnavailable } from '../http/errors.js';
+import { Overloaded } from '../domain-errors.js';
 import { DEFAULT_HASH_COST, hashSecret, type HashCost } from '../crypto/argon2.js';
 import { randomSecret } from '../crypto/random.js';
 
@@ -30,7 +30,7 @@ export const UNBOUNDED: Argon2GateLimits = Object.freeze({ concurrency: Number.P
 export const FAILURE_MEMORY = 10_000;
 
 /** Seconds a refused caller is asked to wait: a verification takes a fraction of one. */
-const RETRY_AFTER_SECONDS = '1';
+const RETRY_AFTER_SECONDS = 1;
 
 /** Whether `presented` matches the argon2 `hash`; false, never a throw, for a malformed hash. */
 export type HashCheck = (hash: string, presented: string) => Promise<boolean>;
@@ -38,7 +38,12 @@ export type HashCheck = (hash: string, presented: string) => Promise<boolean>;
 /** What verifies a hash unless a test holds verifications with a check of its own. */
 export const argon2Check: HashCheck = (hash, presented) => argon2.verify(hash, presented).catch(() => false);
 
-const refusal = () => temporarilyUnavailable('too many secrets are being verified; retry later', RETRY_AFTER_SECONDS);
+/** The gate is full: a quick refusal now rather than a long wait (a 503 with Retry-After to an HTTP caller). */
+export class VerificationsBusy extends Overloaded {
+  constructor(running: number, waiting: number) {
+    super('too many secrets are being verified; retry later', RETRY_AFTER_SECONDS, { detail: { running, waiting } });
+  }
+}
 
 interface Waiter {
   hash: string | undefined;
@@ -109,8 +114,8 @@ export class Argon2Gate {
       // The newest suspect has waited least: it gives way, and the earlier ones keep their turn.
       const displaced = clear ? this.#suspect.pop() : undefined;
       this.stats.refusals += 1;
-      if (!displaced) throw refusal();
-      displaced.refuse(refusal());
+      if (!displaced) throw new VerificationsBusy(this.#running, this.queued);
+      displaced.refuse(new VerificationsBusy(this.#running, this.queued));
     }
     return new Promise<void>((admit, refuse) => (clear ? this.#clear : this.#suspect).push({ hash, admit, refuse }));
   }

@@ -1,7 +1,7 @@
 import type { ClientCacheHooks } from '../cache/caches.js';
 import type { Database, Client, Prisma } from '../db/database.js';
-import { isReferenceGone } from '../db/errors.js';
-import { conflict, goneAsNotFound, invalidRequest, notFound } from '../http/errors.js';
+import { goneAsNotFound, isReferenceGone } from '../db/errors.js';
+import { Conflict, InvalidInput, NotFound } from '../domain-errors.js';
 import { tokenStore, type TokenStore } from '../tokens/store/token-store.js';
 import { CLIENT_ID_PATTERN, clientShapeProblem, type CreateClientInput, type UpdateClientInput } from './schema.js';
 import { generateClientId, type SecretVerifier } from './secrets.js';
@@ -14,10 +14,10 @@ import { randomSecret } from '../crypto/random.js';
 export const CONSOLE_CLIENT_ID = 'tollgate-console';
 
 function refuseBuiltIn(id: string, what: string): void {
-  if (id === CONSOLE_CLIENT_ID) throw conflict(`client ${id} is the web console's built-in client and cannot be ${what}`, 'client_id');
+  if (id === CONSOLE_CLIENT_ID) throw new Conflict(`client ${id} is the web console's built-in client and cannot be ${what}`, { field: 'client_id' });
 }
 
-const noResourceServer = (id: string) => invalidRequest(`resource_server_id: no resource server ${id}`, 'resource_server_id');
+const noResourceServer = (id: string) => new InvalidInput(`resource_server_id: no resource server ${id}`, { field: 'resource_server_id' });
 
 /** A resource server deleted by another request after #linkable found it is none to link to, as a moment later. */
 function unlinkableAsInvalid(resourceServerId: string | null | undefined) {
@@ -61,7 +61,7 @@ export class ClientService {
       dpopBoundAccessTokens: input.dpop_bound_access_tokens,
     };
     const created = await this.db.prisma.client.createMany({ data, skipDuplicates: true }).catch(unlinkableAsInvalid(data.resourceServerId));
-    if (created.count === 0) throw conflict(`client ${id} already exists`, 'client_id');
+    if (created.count === 0) throw new Conflict(`client ${id} already exists`, { field: 'client_id' });
     return { client: await this.get(id), secret };
   }
 
@@ -102,7 +102,7 @@ export class ClientService {
   async get(id: string): Promise<Client> {
     // An id no client can have is not looked up: PostgreSQL rejects some (NUL bytes) with an error.
     const client = CLIENT_ID_PATTERN.test(id) ? await this.db.prisma.client.findUnique({ where: { id } }) : null;
-    if (!client) throw notFound(`client ${id}`);
+    if (!client) throw new NotFound(`client ${id}`);
     return client;
   }
 
@@ -130,11 +130,11 @@ export class ClientService {
     const scopes = patch.scope ?? client.scopes;
     const defaultScopes = patch.default_scope ?? client.defaultScopes.filter((s) => scopes.includes(s));
     if (!defaultScopes.every((s) => scopes.includes(s))) {
-      throw conflict('default_scope must be a subset of scope', 'default_scope');
+      throw new Conflict('default_scope must be a subset of scope', { field: 'default_scope' });
     }
     const method = patch.token_endpoint_auth_method ?? client.tokenEndpointAuthMethod;
     if ((method === 'none') !== (client.tokenEndpointAuthMethod === 'none')) {
-      throw conflict('a client cannot change between public (none) and confidential: register a new client', 'token_endpoint_auth_method');
+      throw new Conflict('a client cannot change between public (none) and confidential: register a new client', { field: 'token_endpoint_auth_method' });
     }
     const problem = clientShapeProblem({
       grant_types: patch.grant_types ?? client.grantTypes,
@@ -143,7 +143,7 @@ export class ClientService {
       resource_server: patch.resource_server ?? client.resourceServer,
       resource_server_id: patch.resource_server_id === undefined ? client.resourceServerId : patch.resource_server_id,
     });
-    if (problem) throw invalidRequest(`${problem.field}: ${problem.message}`, problem.field);
+    if (problem) throw new InvalidInput(`${problem.field}: ${problem.message}`, { field: problem.field });
     const resourceServerId = patch.resource_server_id === undefined ? undefined : await this.#linkable(patch.resource_server_id);
     const data: Prisma.ClientUncheckedUpdateInput = {
       name: patch.client_name,
@@ -199,7 +199,7 @@ export class ClientService {
   async rotateSecret(id: string, overlapSeconds: number): Promise<{ client: Client; secret: string }> {
     const client = await this.get(id);
     if (client.tokenEndpointAuthMethod === 'none')
-      throw conflict('a public client (token_endpoint_auth_method none) has no secret', 'token_endpoint_auth_method');
+      throw new Conflict('a public client (token_endpoint_auth_method none) has no secret', { field: 'token_endpoint_auth_method' });
     const secret = randomSecret();
     const updated = await this.db.prisma.client
       .update({

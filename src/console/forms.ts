@@ -1,7 +1,7 @@
 // Reading the console's HTML forms into the admin API's input shapes, which the admin API's zod
 // schemas then check: a form is one more way to write the same JSON, never a looser one.
 import type { Context } from 'koa';
-import { HttpError, invalidRequest } from '../http/errors.js';
+import { type HttpError, httpErrorOf, invalidRequest } from '../http/errors.js';
 
 export type FormValues = Record<string, string | string[]>;
 
@@ -65,6 +65,7 @@ export function withCursor(query: Record<string, unknown>, cursor: string): stri
  * show on the form again; anything else (gone, unavailable) is thrown on, to be its own page.
  */
 export function fixable(err: unknown): HttpError {
-  if (err instanceof HttpError && err.status < 500 && err.status !== 404) return err;
+  const known = httpErrorOf(err);
+  if (known && known.status < 500 && known.status !== 404) return known;
   throw err;
 }

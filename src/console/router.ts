@@ -7,7 +7,7 @@ import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { consoleLayout, consoleMessage } from '../../views/console/layout.js';
-import { answerFor, HttpError } from '../http/errors.js';
+import { answerFor, httpErrorOf } from '../http/errors.js';
 import { formBodies } from '../http/bodies.js';
 import { CsrfTokens } from '../interactions/csrf.js';
 import { subkey } from '../crypto/derive.js';
@@ -88,7 +88,7 @@ export function consoleApp(deps: ConsoleDeps): { serve: (ctx: Context, next: Nex
         record(made);
         return made;
       } catch (err) {
-        record(undefined, err instanceof HttpError ? err.error : 'server_error');
+        record(undefined, httpErrorOf(err)?.error ?? 'server_error');
         throw err;
       }
     },
@@ -167,8 +167,9 @@ const TITLES: Record<number, string> = {
 /** A page for what went wrong; the error model's HttpErrors (bad input, not found, conflict) keep their status and description. */
 function toPageError(err: unknown): ConsolePageError | undefined {
   if (err instanceof ConsolePageError) return err;
-  if (err instanceof HttpError)
-    return new ConsolePageError(err.status, TITLES[err.status] ?? (err.status >= 500 ? 'Something went wrong' : 'Not accepted'), err.description);
+  const known = httpErrorOf(err);
+  if (known)
+    return new ConsolePageError(known.status, TITLES[known.status] ?? (known.status >= 500 ? 'Something went wrong' : 'Not accepted'), known.description);
   const status = (err as { status?: unknown })?.status;
   if (typeof status === 'number' && status >= 400 && status < 500)
     return new ConsolePageError(status, TITLES[status] ?? 'Not accepted', 'The request could not be read. Go back and try again.');

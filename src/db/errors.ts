@@ -1,6 +1,7 @@
 // Tells "the database is unreachable, overloaded or restarting" (the caller should retry later: 503)
 // apart from every other database error (a bug: 500). Prisma reports the former in several shapes,
 // depending on where the connection failed; all of them are recognised here.
+import { NotFound } from '../domain-errors.js';
 
 /** Prisma error codes for a database that cannot be reached, timed out or closed the connection. */
 const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
@@ -53,3 +54,13 @@ export const isReferenceGone = (err: unknown): boolean => prismaCode(err) === 'P
 
 /** Prisma's "unique constraint failed": another record already has the value (a 409). */
 export const isDuplicate = (err: unknown): boolean => prismaCode(err) === 'P2002';
+
+/**
+ * For a write by id after a read of the same record: one another request deleted in between is not
+ * found, as it would be a moment later, instead of Prisma's P2025 reaching the caller as a 500.
+ */
+export function goneAsNotFound(what: string) {
+  return (err: unknown): never => {
+    throw isRecordGone(err) ? new NotFound(what) : err;
+  };
+}

@@ -10,7 +10,8 @@ import { sha256 } from '../crypto/hash.js';
 import { ENDPOINTS } from '../http/endpoints.js';
 import { HttpError } from '../http/errors.js';
 import type { Exchange } from '../http/exchange.js';
-import type { Answer, HeaderHandler } from '../http/pipeline.js';
+import { type Answer, challenge as challengeHeader } from '../http/answers.js';
+import type { HeaderHandler } from '../http/pipeline.js';
 import { sharedSecretCheck } from '../crypto/compare.js';
 import { DPOP_SIGNING_ALGS, type ProofFirstUse } from '../oidc/dpop-proofs.js';
 import { looksLikeJwt, type JwtAccessTokenIds } from '../oidc/jwt-access-tokens.js';
@@ -126,13 +127,9 @@ export function gatewayCheck(deps: GatewayCheckDeps): HeaderHandler {
 
 /** RFC 6750 §3 / RFC 9449 §7.1: the error in the JSON body and in WWW-Authenticate. */
 function challenge(status: 401 | 403, scheme: Scheme, error: 'invalid_token' | 'insufficient_scope', description: string, scope?: string): HttpError {
-  const params = [
-    ...(scheme === 'DPoP' ? [`algs="${DPOP_SIGNING_ALGS.join(' ')}"`] : []),
-    `error="${error}"`,
-    `error_description="${description}"`,
-    ...(scope ? [`scope="${scope}"`] : []),
-  ];
-  return new HttpError(status, error, description, { scope, headers: { 'WWW-Authenticate': `${scheme} ${params.join(', ')}` } });
+  const algs = scheme === 'DPoP' ? DPOP_SIGNING_ALGS.join(' ') : undefined;
+  const header = challengeHeader(scheme, { algs, error, error_description: description, scope: scope || undefined });
+  return new HttpError(status, error, description, { scope, headers: { 'WWW-Authenticate': header } });
 }
 
 function checkKey(presented: string | string[] | undefined, isKey: (presented: string) => boolean): void {

@@ -1,6 +1,7 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { errorBody, HttpError, methodNotAllowed, STANDARD_METHODS } from './errors.js';
+import { errorAnswer } from './answers.js';
+import { HttpError, methodNotAllowed, STANDARD_METHODS } from './errors.js';
 
 /** Node's parser errors that mean something a client can be told, by their code. */
 const ANSWERS: Record<string, HttpError> = {
@@ -24,13 +25,13 @@ export function refuseConnect(_req: IncomingMessage, socket: Duplex): void {
   endWith(socket, methodNotAllowed(STANDARD_METHODS));
 }
 
-function endWith(socket: Duplex, answer: HttpError): void {
-  const body = JSON.stringify(errorBody(answer));
-  const headers = Object.entries(answer.headers)
+function endWith(socket: Duplex, err: HttpError): void {
+  const { status, body, headers } = errorAnswer(err);
+  const lines = Object.entries(headers ?? {})
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join('');
   socket.end(
-    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\nContent-Type: application/json; charset=utf-8\r\n${headers}` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n${lines}` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }

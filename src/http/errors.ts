@@ -1,12 +1,15 @@
 // The one error model of every answer Tollgate gives, whoever gives it: an HttpError (or one of
-// its kinds) becomes RFC 6749 §5.2 JSON with its status and headers through `answerFor`, which the
-// request pipeline (src/http/pipeline.ts) and Koa's renderErrors both use. Anything else is a
-// 503 when the database is unreachable and a 500 otherwise, without a stack trace in the answer.
+// its kinds), or a domain error (src/domain-errors.ts) mapped to one by httpErrorOf, becomes
+// RFC 6749 §5.2 JSON with its status and headers (src/http/answers.ts) through `answerFor`, which
+// the request pipeline (src/http/pipeline.ts), Koa's renderErrors and the provider's hooks use.
+// Anything else is a 503 when the database is unreachable and a 500 otherwise, without a stack
+// trace in the answer.
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
-import { z } from 'zod';
-import { isDatabaseUnavailable, isRecordGone } from '../db/errors.js';
+import { DomainError, TryLater, type RefusalKind } from '../domain-errors.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { answerErrorInKoa } from './answers.js';
 
 export interface HttpErrorDetails {
   /** For invalid input: the offending field. */
@@ -36,18 +39,7 @@ export class HttpError extends Error {
   }
 }
 
-export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found`);
-/**
- * For a write by id after a read of the same record: one another request deleted in between is not
- * found, as it would be a moment later, instead of Prisma's P2025 reaching the caller as a 500.
- */
-export function goneAsNotFound(what: string) {
-  return (err: unknown): never => {
-    throw isRecordGone(err) ? notFound(what) : err;
-  };
-}
 export const noSuchEndpoint = () => new HttpError(404, 'not_found', 'no such endpoint');
-export const conflict = (description: string, field?: string) => new HttpError(409, 'conflict', description, { field });
 export const invalidRequest = (description: string, field?: string) => new HttpError(400, 'invalid_request', description, { field });
 /** Methods any path may be asked with; anything else is 405 everywhere (and "other" in the metrics). */
 export const STANDARD_METHODS: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
@@ -62,18 +54,6 @@ export const temporarilyUnavailable = (description: string, retryAfter = RETRY_A
 export const databaseUnavailable = () => temporarilyUnavailable('the database is unavailable; retry later');
 const serverError = () => new HttpError(500, 'server_error', 'internal server error');
 
-/** The RFC 6749 §5.2 body of an error: `error`, `error_description` and its details. */
-export const errorBodySchema = z.strictObject({
-  error: z.string(),
-  error_description: z.string(),
-  field: z.string().optional().describe('For invalid input: the offending field.'),
-  scope: z.string().optional().describe('For invalid_scope: the scope refused.'),
-});
-
-export function errorBody({ error, description, field, scope }: HttpError): z.output<typeof errorBodySchema> {
-  return { error, error_description: description, ...(scope !== undefined ? { scope } : {}), ...(field ? { field } : {}) };
-}
-
 /** What answers an error and what it tells operators: counts database trouble, logs the unexpected. */
 export interface ErrorReporting {
   /** None in the admin CLI, which serves no metrics. */
@@ -84,7 +64,12 @@ export interface ErrorReporting {
 /** The HttpError that answers `err`, reporting a database outage or an unexpected error on the way. */
 export function answerFor(err: unknown, { metrics, log }: ErrorReporting, requestId: string | undefined): HttpError {
   const known = toHttpError(err);
-  if (known) return known;
+  if (known) {
+    // The detail a domain error keeps from the caller, for whoever debugs a refusal. Not its
+    // description: that may repeat what the caller sent (an id pasted into a path, say).
+    if (err instanceof DomainError && Object.keys(err.detail).length) log.debug({ requestId, refusal: err.name, detail: err.detail }, 'refused');
+    return known;
+  }
   if (isDatabaseUnavailable(err)) {
     metrics?.databaseErrors.inc({ kind: 'unavailable' });
     // The driver's last line only: no query, no parameters, no stack.
@@ -113,10 +98,7 @@ export function renderErrors(reporting: ErrorReporting) {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw noSuchEndpoint();
     } catch (err) {
-      const answer = answerFor(err, reporting, ctx.state.requestId);
-      ctx.status = answer.status;
-      ctx.set({ ...answer.headers, 'Cache-Control': 'no-store' });
-      ctx.body = errorBody(answer);
+      answerErrorInKoa(ctx, answerFor(err, reporting, ctx.state.requestId));
     }
   };
 }
@@ -125,8 +107,31 @@ export function isPrismaError(err: unknown): boolean {
   return typeof (err as Error)?.name === 'string' && (err as Error).name.startsWith('PrismaClient');
 }
 
-function toHttpError(err: unknown): HttpError | undefined {
+/** Each kind of domain refusal as HTTP: its status and RFC 6749 §5.2 error code. */
+const REFUSALS: Readonly<Record<RefusalKind, { status: number; error: string }>> = {
+  invalid: { status: 400, error: 'invalid_request' },
+  not_found: { status: 404, error: 'not_found' },
+  conflict: { status: 409, error: 'conflict' },
+  rate_limited: { status: 429, error: 'too_many_requests' },
+  overloaded: { status: 503, error: 'temporarily_unavailable' },
+};
+
+/**
+ * The one mapping of errors a caller may be told of to HTTP: an HttpError as it is, a domain
+ * error by its kind with its public description (its detail stays in the log); undefined for
+ * anything else.
+ */
+export function httpErrorOf(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
+  if (!(err instanceof DomainError)) return undefined;
+  const { status, error } = REFUSALS[err.kind];
+  const headers = err instanceof TryLater ? { 'Retry-After': String(err.retryAfterSeconds) } : undefined;
+  return new HttpError(status, error, err.description, { field: err.field, headers });
+}
+
+function toHttpError(err: unknown): HttpError | undefined {
+  const known = httpErrorOf(err);
+  if (known) return known;
   // Koa and its body parser signal client errors with `status` and `expose`.
   const e = err as { status?: number; expose?: boolean; message?: string; type?: string };
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {

@@ -1,8 +1,9 @@
 import type { RequestListener } from 'node:http';
 import type { Context, Next } from 'koa';
 import type { Database } from '../db/database.js';
+import { errorAnswer } from './answers.js';
 import { ENDPOINTS } from './endpoints.js';
-import { errorBody, temporarilyUnavailable } from './errors.js';
+import { temporarilyUnavailable } from './errors.js';
 
 /** GET /healthz: the process is up. GET /readyz: the database answers and is fully migrated. */
 export function health(db: Database, timeoutMs = 2000) {
@@ -36,16 +37,16 @@ export function health(db: Database, timeoutMs = 2000) {
  * is 503, the latter temporarily_unavailable with Retry-After.
  */
 export function whileStarting(issuerPath: string): RequestListener {
-  const starting = temporarilyUnavailable('Tollgate is starting; retry shortly', '1');
+  const starting = errorAnswer(temporarilyUnavailable('Tollgate is starting; retry shortly', '1'));
   return function whileStarting(req, res) {
     const path = req.url?.split('?')[0];
-    const [status, body, headers] =
+    const { status, body, headers } =
       path === `${issuerPath}${ENDPOINTS.healthz.path}` && (req.method === 'GET' || req.method === 'HEAD')
-        ? [200, { status: 'ok' }, {}]
+        ? { status: 200, body: '{"status":"ok"}' }
         : path === `${issuerPath}${ENDPOINTS.readyz.path}`
-          ? [503, { status: 'starting' }, {}]
-          : [starting.status, errorBody(starting), starting.headers];
+          ? { status: 503, body: '{"status":"starting"}' }
+          : starting;
     res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
-    res.end(req.method === 'HEAD' ? undefined : JSON.stringify(body));
+    res.end(req.method === 'HEAD' ? undefined : body);
   };
 }

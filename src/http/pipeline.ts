@@ -15,8 +15,9 @@ import { addressKey, type LimitName, type RateLimits } from '../rate-limit/limit
 import { basicCredentials } from './basic-auth.js';
 import { checkFormParameters } from './bodies.js';
 import { clientAddressOf, type TrustedProxies } from './client-address.js';
+import { type Answer, errorAnswer } from './answers.js';
 import type { EndpointId } from './endpoints.js';
-import { answerFor, errorBody, HttpError, methodNotAllowed, noSuchEndpoint, STANDARD_METHODS } from './errors.js';
+import { answerFor, HttpError, methodNotAllowed, noSuchEndpoint, STANDARD_METHODS } from './errors.js';
 import { attachExchange, type Exchange, exchangeOf, type RequestLike } from './exchange.js';
 import { loggedPath, requestIdFor, requestLineLogger, securityHeaderValues } from './middleware.js';
 import { requestLabels } from './route-labels.js';
@@ -24,13 +25,6 @@ import { MAX_BODY_BYTES } from './validate.js';
 
 const BODILESS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const UTF8_FORM = /^application\/x-www-form-urlencoded\s*(;\s*charset=utf-8\s*)?$/i;
-
-/** A handler's answer: JSON unless its headers say otherwise, with the headers the endpoint's answers carry. */
-export interface Answer {
-  status?: number;
-  body: string;
-  headers?: Readonly<Record<string, string>>;
-}
 
 /** A POST form to an endpoint with a handler of its own. */
 export interface FormRequest {
@@ -174,9 +168,9 @@ export function requestPipeline(deps: PipelineDeps, koa?: RequestListener): Pipe
   }
 
   function fail(res: ServerResponse, exchange: Exchange, err: unknown): void {
-    const answer = answerFor(err, { metrics, log }, exchange.requestId);
+    const answer = errorAnswer(answerFor(err, { metrics, log }, exchange.requestId));
     if (res.headersSent) return void res.destroy();
-    send(res, answer.status, JSON.stringify(errorBody(answer)), { ...answer.headers, 'Cache-Control': 'no-store' });
+    send(res, answer.status, answer.body, answer.headers);
   }
 
   function finish(method: string, status: number, exchange: Exchange): void {

@@ -12,6 +12,7 @@ import type { Config } from '../config/config.js';
 import { isReferenceGone } from '../db/errors.js';
 import { formBodies } from '../http/bodies.js';
 import { RateLimitError } from '../rate-limit/limits.js';
+import { Overloaded, TryLater } from '../domain-errors.js';
 import type { StoreAdapter } from '../oidc/adapter.js';
 import { metadataOf } from '../oidc/client-metadata.js';
 import type { SecurityEvents } from '../oidc/security-events.js';
@@ -79,8 +80,7 @@ export function interactionRouter({ provider, users, config, csrf, events, login
     } catch (err) {
       const page = toPageError(err);
       if (!page) throw err;
-      const retryAfter = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
-      if (typeof retryAfter === 'number') ctx.set('Retry-After', String(retryAfter));
+      if (err instanceof TryLater) ctx.set('Retry-After', String(err.retryAfterSeconds));
       sendPage(ctx, errorPage({ root, title: page.title, message: page.message }), { status: page.status });
     }
   });
@@ -240,16 +240,16 @@ function requestedScopes(interaction: Interaction): string[] {
 function toPageError(err: unknown): PageError | undefined {
   if (err instanceof PageError) return err;
   if (err instanceof errors.SessionNotFound) return expired();
-  const status = (err as { status?: number }).status;
   // The sign-in rate limits (RATE_LIMIT_LOGIN_*).
-  if (status === 429) {
-    const seconds = Number((err as { retryAfterSeconds?: number }).retryAfterSeconds ?? 60);
+  if (err instanceof RateLimitError) {
+    const seconds = err.retryAfterSeconds;
     const wait = seconds < 60 ? `${seconds} second${seconds === 1 ? '' : 's'}` : duration(seconds, true);
     return new PageError(429, 'Too many attempts', `Too many failed sign-ins. Wait ${wait} and try again.`);
   }
   // Too many passwords being checked at once (the argon2 gate is full): the person may simply retry.
-  if (status === 503) return new PageError(503, 'Busy', 'Tollgate is busy right now. Wait a moment and try again.');
+  if (err instanceof Overloaded) return new PageError(503, 'Busy', 'Tollgate is busy right now. Wait a moment and try again.');
   // Koa's body parser: a malformed or oversized form.
+  const status = (err as { status?: number }).status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new PageError(status, 'Form not accepted', 'The form could not be read. Go back and try again.');
   }

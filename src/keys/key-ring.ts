@@ -4,8 +4,7 @@
 import type { Logger } from 'pino';
 import type { InvalidationBus } from '../cache/invalidation.js';
 import type { Database } from '../db/database.js';
-import { HttpError } from '../http/errors.js';
-import { advanceKeys, listKeys, loadKeys, rotateKeys, scheduledRotationDue, type KeySet, type KeySettings, type KeyView } from './store.js';
+import { advanceKeys, listKeys, loadKeys, RotationInProgress, rotateKeys, scheduledRotationDue, type KeySet, type KeySettings, type KeyView } from './store.js';
 
 /** How often an instance checks whether a phase change (or a scheduled rotation) is due. */
 const CHECK_INTERVAL_MS = 5_000;
@@ -78,7 +77,7 @@ export class KeyRing {
       changed = await rotateKeys(this.db, this.kek, now, this.settings).then(
         (views) => (this.log.info({ kids: views.map((view) => view.kid) }, 'started a scheduled key rotation'), true),
         // Another instance started it first.
-        (err: unknown) => (err instanceof HttpError && err.status === 409 ? false : Promise.reject(err)),
+        (err: unknown) => (err instanceof RotationInProgress ? false : Promise.reject(err)),
       );
     }
     if (await advanceKeys(this.db, now, this.settings)) changed = true;

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { JWK } from 'oidc-provider';
 import { INTERACTION_TTL, MAX_ACCESS_TOKEN_TTL, type Config } from '../config/config.js';
 import type { Database, Prisma, ProviderKey } from '../db/database.js';
-import { conflict } from '../http/errors.js';
+import { Conflict } from '../domain-errors.js';
 import { randomSecret } from '../crypto/random.js';
 import { generateSigningKey, SIGNING_ALGS, type SigningAlg } from '../crypto/signing-keys.js';
 import { seal, unseal } from './encryption.js';
@@ -243,16 +243,23 @@ export async function listKeys(db: Database): Promise<KeyView[]> {
   }));
 }
 
+/** An earlier rotation's keys are still `next`: one rotation at a time. */
+export class RotationInProgress extends Conflict {
+  constructor(activatesAt: Date | null, pendingKid: string) {
+    super(`a rotation is in progress: its keys sign from ${activatesAt?.toISOString()}`, { detail: { pendingKid } });
+  }
+}
+
 /**
  * Starts a rotation: a new signing key per algorithm and a new cookie key, `next` until
- * `jwksCacheSeconds` from now. 409 while an earlier rotation's keys are still `next`.
+ * `jwksCacheSeconds` from now. RotationInProgress while an earlier rotation's keys are still `next`.
  */
 export async function rotateKeys(db: Database, kek: Buffer, now: Date, settings: Pick<KeySettings, 'jwksCacheSeconds'>): Promise<KeyView[]> {
   const activatesAt = new Date(now.getTime() + settings.jwksCacheSeconds * 1000);
   const rows = [...SIGNING_ALGS.map((alg) => signingRow(generateSigningKey(alg), 'next', { activatesAt })), cookieRow(randomSecret(), 'next', { activatesAt })];
   await locked(db, async (tx) => {
     const pending = await tx.providerKey.findFirst({ where: { state: 'next' } });
-    if (pending) throw conflict(`a rotation is in progress: its keys sign from ${pending.activatesAt?.toISOString()}`);
+    if (pending) throw new RotationInProgress(pending.activatesAt, pending.id);
     await tx.providerKey.createMany({ data: rows.map((row) => sealed(kek, now, row)) });
   });
   const ids = new Set(rows.map((row) => row.id));

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { Context, Next } from 'koa';
+import { type Answer, errorAnswer } from '../http/answers.js';
 import { ENDPOINTS } from '../http/endpoints.js';
-import { HttpError, STANDARD_METHODS } from '../http/errors.js';
+import { HttpError, STANDARD_METHODS, temporarilyUnavailable } from '../http/errors.js';
 import { sharedSecretCheck } from '../crypto/compare.js';
 import type { Metrics } from './metrics.js';
 
@@ -35,6 +36,11 @@ export function serveMetrics(metrics: Metrics, token: string) {
 /** What a scrape answers: Metrics, or in a cluster's primary, every worker's (src/cluster/metrics.ts). */
 export type Scrapeable = Pick<Metrics, 'contentType' | 'scrape'>;
 
+/** The metrics listener's error answers, made once. */
+const STARTING = errorAnswer(temporarilyUnavailable('Tollgate is starting', '1'));
+const NOT_SERVED = errorAnswer(new HttpError(404, 'not_found', 'only GET /metrics is served here'));
+const NOT_COLLECTED = errorAnswer(new HttpError(500, 'server_error', 'the metrics could not be collected'));
+
 /**
  * A separate listener that serves only GET /metrics (METRICS_PORT), for a private network; `metrics`
  * is undefined while start-up is under way, and answered 503 then. The caller listens.
@@ -42,24 +48,19 @@ export type Scrapeable = Pick<Metrics, 'contentType' | 'scrape'>;
 export function metricsServer(metrics: () => Scrapeable | undefined): Server {
   return createServer((req, res) => {
     const source = metrics();
+    const send = ({ status, body, headers }: Answer) =>
+      res.writeHead(status ?? 200, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(req.method === 'HEAD' ? undefined : body);
     if ((req.method === 'GET' || req.method === 'HEAD') && req.url?.split('?')[0] === ENDPOINTS.metrics.path) {
-      if (!source) {
-        res
-          .writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' })
-          .end('{"error":"temporarily_unavailable","error_description":"Tollgate is starting"}');
-        return;
-      }
+      if (!source) return void send(STARTING);
       source.scrape().then(
         (body) => {
           res.writeHead(200, { 'content-type': source.contentType, 'cache-control': 'no-store' });
           res.end(req.method === 'HEAD' ? undefined : body);
         },
-        () => {
-          res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"server_error"}');
-        },
+        () => send(NOT_COLLECTED),
       );
       return;
     }
-    res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found","error_description":"only GET /metrics is served here"}');
+    send(NOT_SERVED);
   });
 }

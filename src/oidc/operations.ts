@@ -13,7 +13,9 @@ import type { AuthenticationOrigin, ClientAuthenticator, SecretMethod } from '..
 import { CLIENT_ID_PATTERN } from '../clients/schema.js';
 import { sha256 } from '../crypto/hash.js';
 import type { Client } from '../db/database.js';
-import { answerFor, errorBody } from '../http/errors.js';
+import { answerErrorInKoa } from '../http/answers.js';
+import { answerFor } from '../http/errors.js';
+import { afterUncomparedRefusals, replaceServerErrors } from './internals/index.js';
 import { exchangeOf } from '../http/exchange.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { addressKey, atAddress, type RateLimits } from '../rate-limit/limits.js';
@@ -30,6 +32,9 @@ export interface ProviderOperations {
 
 /** What recording a failed request takes. */
 export type FailureRecording = Pick<ProviderOperations, 'audit' | 'metrics' | 'limits' | 'log'>;
+
+/** The provider's routes of the endpoints that authenticate clients. */
+const TOKEN_ROUTES: ReadonlySet<string> = new Set(CLIENT_ENDPOINT_OF_ROUTE.keys());
 
 export interface TokenEntity {
   jti?: string;
@@ -74,19 +79,13 @@ export function instrumentProvider(provider: Provider, operations: ProviderOpera
     audit.record({ type: 'grant.revoked', actor: ctx.oidc?.client?.clientId, clientId: ctx.oidc?.client?.clientId, grantId }, ctx);
   });
 
-  // Emitted synchronously by the provider's error handler right after it set its 500 answer: the
-  // answer is still ours to change, into the one error model's (a 503 for a database outage).
-  provider.on('server_error', (ctx: KoaContextWithOIDC, err: unknown) => answerWithError(ctx, err, operations));
+  // The provider's 500 for an error it does not know becomes the one error model's answer (a 503 for a database outage).
+  replaceServerErrors(provider, (ctx, err) => answerWithError(ctx, err, operations));
 }
 
 /** Replaces the answer in `ctx` with the one error model's answer to `err`. */
 function answerWithError(ctx: Context, err: unknown, reporting: Pick<ProviderOperations, 'metrics' | 'log'>): void {
-  const answer = answerFor(err, reporting, ctx.state?.requestId);
-  ctx.status = answer.status;
-  ctx.remove('WWW-Authenticate');
-  ctx.set({ ...answer.headers, 'Cache-Control': 'no-store' });
-  ctx.type = 'application/json';
-  ctx.body = errorBody(answer);
+  answerErrorInKoa(ctx, answerFor(err, reporting, ctx.state?.requestId));
 }
 
 /**
@@ -178,18 +177,13 @@ export function recordIssuance(
 }
 
 /**
- * Provider middleware: a token, introspection or revocation request that named, with a secret, a
- * client id nobody has (or a public client, which has no secret) costs what a wrong secret for a
- * client with one costs (the same failure budgets, one argon2 verification against a dummy hash)
- * before the provider's 401 goes out, so neither timing nor budgets tell which client ids exist.
+ * A token, introspection or revocation request that named, with a secret, a client id nobody has
+ * (or a public client, which has no secret) costs what a wrong secret for a client with one costs
+ * (the same failure budgets, one argon2 verification against a dummy hash) before the provider's
+ * 401 goes out, so neither timing nor budgets tell which client ids exist.
  */
-export function verifyUnknownClients(authenticator: ClientAuthenticator, reporting: Pick<ProviderOperations, 'metrics' | 'log'>) {
-  return async function verifyUnknownClients(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
-    await next();
-    const oidc = (ctx as Partial<KoaContextWithOIDC>).oidc;
-    if (ctx.status !== 401 || !oidc?.route || !CLIENT_ENDPOINT_OF_ROUTE.has(oidc.route)) return;
-    // A client with a secret had the presented one verified (compareClientSecret).
-    if (oidc.client && oidc.client.clientAuthMethod !== 'none') return;
+export function verifyUnknownClients(provider: Provider, authenticator: ClientAuthenticator, reporting: Pick<ProviderOperations, 'metrics' | 'log'>): void {
+  afterUncomparedRefusals(provider, TOKEN_ROUTES, async function verifyUnknownClient(ctx) {
     const claimed = presentedSecret(ctx);
     if (!claimed) return;
     try {
@@ -197,7 +191,7 @@ export function verifyUnknownClients(authenticator: ClientAuthenticator, reporti
     } catch (err) {
       answerWithError(ctx, err, reporting);
     }
-  };
+  });
 }
 
 /**

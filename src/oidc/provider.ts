@@ -25,7 +25,10 @@ import {
   checkProviderInternals,
   guardGrantType,
   installKeys,
+  installStandardErrors,
+  refusePublicIntrospection,
   replaceClientSecretComparison,
+  revocationPolicy,
   storeJwtAccessTokens,
   wrapGrantType,
   type ModelResourceServer,
@@ -182,13 +185,8 @@ export function createProvider({ config, db, clients, resourceServers, authentic
       jwtIntrospection: { enabled: true },
       revocation: {
         enabled: true,
-        allowedPolicy: async (_ctx, caller, token) => {
-          if (!mayRevoke(clientFactsOf(caller), { clientId: token.clientId! })) return false;
-          if (revocationEndsGrant(token)) return true;
-          // Allowed, the provider would go on to end every token of the token's grant: it ends here, alone.
-          await token.destroy();
-          return false;
-        },
+        // Revoking an access token ends that token alone; the provider would end its grant.
+        allowedPolicy: revocationPolicy((caller, token) => mayRevoke(clientFactsOf(caller), { clientId: token.clientId! }), revocationEndsGrant),
       },
     },
     renderError: async (ctx, out) => {
@@ -226,30 +224,16 @@ export function createProvider({ config, db, clients, resourceServers, authentic
   guardGrantType(provider, 'client_credentials', ['scope', 'resource'], async (ctx) => enforceClientScopes(ctx, await requestedResourceServer(ctx)));
   for (const grantType of SUPPORTED_GRANT_TYPES) wrapGrantType(provider, grantType, requireDpopProof);
   flows.install(provider);
-  provider.use(standardErrors);
+  installStandardErrors(provider);
 
   if (operations) {
     instrumentProvider(provider, operations);
     // After instrumentProvider: its answer is final before the audit trail reads it.
-    provider.use(verifyUnknownClients(authenticator, operations));
+    verifyUnknownClients(provider, authenticator, operations);
   }
   // Innermost, so that the audit trail and metrics record the refusal.
-  provider.use(refusePublicIntrospection);
+  refusePublicIntrospection(provider, (client) => mayUseIntrospection(clientFactsOf(client)));
   return provider;
-}
-
-/**
- * RFC 7662 §2.1: a public client cannot authenticate, so it may not introspect; oidc-provider takes
- * token_endpoint_auth_method none at every endpoint and has no hook between client authentication
- * and its answer, so the answer is replaced (it is computed without side effects).
- */
-async function refusePublicIntrospection(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
-  await next();
-  const client = ctx.oidc?.client;
-  if (ctx.oidc?.route !== 'introspection' || !client || mayUseIntrospection(clientFactsOf(client))) return;
-  ctx.status = 401;
-  ctx.type = 'application/json';
-  ctx.body = { error: 'invalid_client', error_description: 'client authentication is required; a public client cannot introspect tokens' };
 }
 
 /**
@@ -261,32 +245,6 @@ async function requireDpopProof(ctx: KoaContextWithOIDC, grant: () => Promise<vo
     throw new errors.InvalidDpopProof('a DPoP proof is required for this client (it is registered with dpop_bound_access_tokens)');
   }
   await grant();
-}
-
-/** Brings two of oidc-provider's answers in line with the RFCs Tollgate follows. */
-async function standardErrors(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
-  await next();
-  const error = (ctx.body as { error?: unknown } | undefined)?.error;
-  if (ctx.status !== 400 || !ctx.oidc) return;
-  const { params, route } = ctx.oidc;
-  // RFC 6749 §5.2: a request that carries no client authentication at all is invalid_client (401);
-  // oidc-provider says invalid_request. Malformed credentials stay invalid_request.
-  if (
-    error === 'invalid_request' &&
-    params &&
-    !ctx.oidc.client &&
-    ctx.headers.authorization === undefined &&
-    params.client_id === undefined &&
-    params.client_assertion === undefined
-  ) {
-    ctx.status = 401;
-    ctx.body = { error: 'invalid_client', error_description: 'client authentication is required' };
-  }
-  // RFC 6749 §5.2: a grant type the client is not registered for is unauthorized_client.
-  const description = (ctx.body as { error_description?: unknown }).error_description;
-  if (error === 'invalid_request' && route === 'token' && description === 'requested grant type is not allowed for this client') {
-    ctx.body = { error: 'unauthorized_client', error_description: description };
-  }
 }
 
 /** RFC 9068 §2.2.1: auth_time, from the code or refresh token the access token is issued for. */

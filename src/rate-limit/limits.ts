@@ -11,7 +11,7 @@ import { SharedMemoryLimiter } from '../cluster/rate-limits.js';
 import type { Config } from '../config/config.js';
 import { sha256 } from '../crypto/hash.js';
 import { ENDPOINT_BUDGETS, type EndpointBudget } from '../http/endpoints.js';
-import { HttpError } from '../http/errors.js';
+import { TryLater } from '../domain-errors.js';
 import { RedisConnection } from './redis-connection.js';
 
 /** The limits that are no endpoint's budgets (those are declared with their endpoints: src/http/endpoints.ts). */
@@ -31,14 +31,15 @@ const OTHER_LIMITS = [
 export type LimitName = EndpointBudget | (typeof OTHER_LIMITS)[number];
 export const LIMITS: readonly LimitName[] = [...ENDPOINT_BUDGETS.map(({ name }) => name), ...OTHER_LIMITS];
 
-/** 429 Too Many Requests, as RFC 6749 §5.2-style JSON, with the seconds to wait. */
-export class RateLimitError extends HttpError {
+/** A budget spent (429 Too Many Requests to an HTTP caller), with the seconds to wait. */
+export class RateLimitError extends TryLater {
+  readonly kind = 'rate_limited';
+
   constructor(
     readonly limit: LimitName,
-    readonly retryAfterSeconds: number,
+    retryAfterSeconds: number,
   ) {
-    const description = limit.includes('failures') ? 'too many failed attempts; retry later' : 'rate limit exceeded; retry later';
-    super(429, 'too_many_requests', description, { headers: { 'Retry-After': String(retryAfterSeconds) } });
+    super(limit.includes('failures') ? 'too many failed attempts; retry later' : 'rate limit exceeded; retry later', retryAfterSeconds);
   }
 }
 

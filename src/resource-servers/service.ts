@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Prisma, ResourceServer } from '../db/database.js';
-import { isDuplicate } from '../db/errors.js';
-import { conflict, goneAsNotFound, invalidRequest, notFound } from '../http/errors.js';
+import { goneAsNotFound, isDuplicate } from '../db/errors.js';
+import { Conflict, InvalidInput, NotFound } from '../domain-errors.js';
 import { storedRules, type RouteRule } from './route-rules.js';
 import { namesIssuer, RESOURCE_SERVER_ID_PATTERN, type CreateResourceServerInput, type UpdateResourceServerInput } from './schema.js';
 
@@ -14,7 +14,7 @@ export interface ResourceServerCacheHooks {
   clientsChanged(ids: readonly string[]): Promise<void>;
 }
 
-const identifierTaken = (identifier: string) => conflict(`a resource server with identifier ${identifier} already exists`, 'identifier');
+const identifierTaken = (identifier: string) => new Conflict(`a resource server with identifier ${identifier} already exists`, { field: 'identifier' });
 
 /**
  * Resource servers (the APIs tokens are issued for). They are few and read on every token request
@@ -54,7 +54,7 @@ export class ResourceServerService {
 
   async get(id: string): Promise<ResourceServer> {
     const server = RESOURCE_SERVER_ID_PATTERN.test(id) ? await this.db.prisma.resourceServer.findUnique({ where: { id } }) : null;
-    if (!server) throw notFound(`resource server ${id}`);
+    if (!server) throw new NotFound(`resource server ${id}`);
     return server;
   }
 
@@ -124,7 +124,7 @@ export class ResourceServerService {
     const { count } = RESOURCE_SERVER_ID_PATTERN.test(id)
       ? await this.db.prisma.resourceServer.updateMany({ where: { id }, data: { gatewayRoutes: routes } })
       : { count: 0 };
-    if (!count) throw notFound(`resource server ${id}`);
+    if (!count) throw new NotFound(`resource server ${id}`);
     await this.cache?.resourceServerChanged(id);
     return routes;
   }
@@ -146,6 +146,6 @@ export class ResourceServerService {
 
   #refuseIssuer(identifier: string): void {
     if (namesIssuer(identifier, this.issuer))
-      throw invalidRequest(`identifier must not be the issuer (${this.issuer}): its own tokens carry it as their aud`, 'identifier');
+      throw new InvalidInput(`identifier must not be the issuer (${this.issuer}): its own tokens carry it as their aud`, { field: 'identifier' });
   }
 }

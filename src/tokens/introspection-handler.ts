@@ -8,14 +8,14 @@ import type { Context, Next } from 'koa';
 import type { Caches } from '../cache/caches.js';
 import type { CachedToken } from '../cache/token-cache.js';
 import { sha256 } from '../crypto/hash.js';
-import type { FormHandler } from '../http/pipeline.js';
+import { INTROSPECTION_CORS } from '../http/answers.js';
+import type { FormHandler, FormRequest } from '../http/pipeline.js';
 import { recordIntrospection } from '../oidc/operations.js';
 import type { ResourceServerService } from '../resource-servers/service.js';
-import { authenticateCaller, isTokenQuery, refuseCaller, type CallerDeps } from './caller.js';
+import { authenticateCaller, isTokenQuery, tokenEndpoint, type CallerDeps, type CallerState } from './caller.js';
 import { audiences, mayIntrospect } from './policy.js';
+import { handlerOf, PROVIDERS, type Outcome } from './steps.js';
 
-/** The headers of the provider's introspection answers to a request without Origin. */
-const HEADERS = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'WWW-Authenticate', Vary: 'Origin' };
 const INACTIVE = '{"active":false}';
 
 /**
@@ -32,28 +32,65 @@ export interface IntrospectionHandlerDeps extends CallerDeps {
   tokenMayExist(hash: string): Promise<boolean>;
 }
 
-export function introspectionHandler(deps: IntrospectionHandlerDeps): FormHandler {
-  const { caches, operations } = deps;
-  return async function introspect(request) {
-    const { form, origin } = request;
-    if (!isTokenQuery(form) || !caches.usable || wantsSignedIntrospection(request.headers.accept)) return undefined;
-    const hash = sha256(form.token);
-    const entry = caches.tokens.get(hash);
-    // Only the provider's own answer is given; an entry the gateway check made has none.
-    if (entry && !entry.body) return undefined;
-    const cached = entry as (CachedToken & { body: string }) | undefined;
-    if (!cached && (await deps.tokenMayExist(hash))) return undefined;
-    const caller = await authenticateCaller(request, deps, 'introspect');
-    if (caller && 'refused' in caller) return refuseCaller(request, deps, 'introspect', HEADERS, caller);
-    if (!caller) return undefined;
-    const visible =
-      cached !== undefined && mayIntrospect({ ...caller, servesAudience: await deps.resourceServers.identifierOf(caller.resourceServerId) }, cached);
-    const answer = visible
-      ? { active: true, client_id: cached.clientId, sub: cached.subject, token_type: cached.tokenType, aud: cached.audience }
+interface Introspection extends CallerState<IntrospectionHandlerDeps> {
+  /** The token's hash: the cache's key and its id in the audit trail. */
+  hash: string;
+  /** The provider's remembered answer about the token; none for a token that does not exist. */
+  remembered: (CachedToken & { body: string }) | undefined;
+  /** Whether the caller may see the token's answer. */
+  visible: boolean;
+}
+
+/** One opaque token and at most one hint, while the caches are usable, for an answer in plain JSON. */
+function readTokenQuery({ request: { form, headers }, deps }: Introspection): Outcome {
+  if (!isTokenQuery(form) || !deps.caches.usable || wantsSignedIntrospection(headers.accept)) return PROVIDERS;
+}
+
+/**
+ * The provider's remembered answer, or the certainty that the token does not exist; a live token
+ * not yet remembered is the provider's, and so is an entry the gateway check made (it has no answer).
+ */
+async function findRememberedAnswer(state: Introspection): Promise<Outcome> {
+  state.hash = sha256(state.request.form.token as string);
+  const entry = state.deps.caches.tokens.get(state.hash);
+  if (entry && !entry.body) return PROVIDERS;
+  state.remembered = entry as (CachedToken & { body: string }) | undefined;
+  if (!entry && (await state.deps.tokenMayExist(state.hash))) return PROVIDERS;
+}
+
+/** RFC 7662 §2.1: the policy decides, at each request, whether the caller may see the token (a token that does not exist, nobody). */
+function checkVisibility(state: Introspection): Outcome | Promise<Outcome> {
+  if (state.remembered) return checkCallerMaySee(state, state.remembered);
+}
+
+async function checkCallerMaySee(state: Introspection, remembered: CachedToken): Promise<Outcome> {
+  const caller = state.caller!;
+  state.visible = mayIntrospect({ ...caller, servesAudience: await state.deps.resourceServers.identifierOf(caller.resourceServerId) }, remembered);
+  return undefined;
+}
+
+/** The provider's remembered answer, or inactive (RFC 7662 §2.2), recorded in the audit trail. */
+function answerIntrospection({ request, deps, caller, hash, remembered, visible }: Introspection): Outcome {
+  const answer =
+    visible && remembered
+      ? { active: true, client_id: remembered.clientId, sub: remembered.subject, token_type: remembered.tokenType, aud: remembered.audience }
       : { active: false };
-    recordIntrospection(operations.audit, origin, { caller: caller.id, answer, tokenId: hash, grantId: cached?.grantId });
-    return { body: visible ? cached.body : INACTIVE, headers: HEADERS };
-  };
+  recordIntrospection(deps.operations.audit, request.origin, { caller: caller!.id, answer, tokenId: hash, grantId: remembered?.grantId });
+  return { body: visible ? remembered!.body : INACTIVE, headers: deps.endpoint.headers };
+}
+
+const STEPS = [readTokenQuery, findRememberedAnswer, authenticateCaller, checkVisibility, answerIntrospection];
+
+export function introspectionHandler(deps: IntrospectionHandlerDeps): FormHandler {
+  const endpointDeps = { ...deps, endpoint: tokenEndpoint('introspect', INTROSPECTION_CORS, deps.issuer) };
+  return handlerOf<Introspection>(STEPS, (request: FormRequest) => ({
+    request,
+    deps: endpointDeps,
+    caller: undefined,
+    hash: '',
+    remembered: undefined,
+    visible: false,
+  }));
 }
 
 /**

@@ -3,8 +3,8 @@ import { Argon2Gate, UNBOUNDED } from '../clients/argon2-gate.js';
 import { CLIENT_ID_PATTERN } from '../clients/schema.js';
 import { DEFAULT_HASH_COST, type HashCost } from '../crypto/argon2.js';
 import type { Consent, Database, Prisma, User } from '../db/database.js';
-import { isDuplicate } from '../db/errors.js';
-import { conflict, goneAsNotFound, notFound } from '../http/errors.js';
+import { goneAsNotFound, isDuplicate } from '../db/errors.js';
+import { Conflict, NotFound } from '../domain-errors.js';
 import { tokenStore, type TokenStore } from '../tokens/store/token-store.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { USER_ID_PATTERN, type CreateUserInput, type UpdateUserInput } from './schema.js';
@@ -43,13 +43,13 @@ export class UserService {
     };
     // skipDuplicates: a concurrent create of the same name loses with a 409, not a database error.
     const created = await this.db.prisma.user.createMany({ data, skipDuplicates: true });
-    if (created.count === 0) throw conflict('a user with this username or email already exists', 'username');
+    if (created.count === 0) throw new Conflict('a user with this username or email already exists', { field: 'username' });
     return this.get(data.id);
   }
 
   async get(id: string): Promise<User> {
     const user = USER_ID_PATTERN.test(id) ? await this.db.prisma.user.findUnique({ where: { id } }) : null;
-    if (!user) throw notFound(`user ${id}`);
+    if (!user) throw new NotFound(`user ${id}`);
     return user;
   }
 
@@ -58,7 +58,7 @@ export class UserService {
     if (USER_ID_PATTERN.test(idOrName)) return this.get(idOrName);
     const name = idOrName.trim().toLowerCase();
     const user = /^[\x21-\x7e]{1,254}$/.test(name) ? await this.db.prisma.user.findFirst({ where: { OR: [{ username: name }, { email: name }] } }) : null;
-    if (!user) throw notFound(`user ${idOrName}`);
+    if (!user) throw new NotFound(`user ${idOrName}`);
     return user;
   }
 
@@ -101,7 +101,7 @@ export class UserService {
         return { updated: changed, ending: [] };
       })
       .catch((err: unknown) => {
-        if (isDuplicate(err)) throw conflict('a user with this username or email already exists', 'username');
+        if (isDuplicate(err)) throw new Conflict('a user with this username or email already exists', { field: 'username' });
         throw err;
       })
       .catch(goneAsNotFound(`user ${id}`));
@@ -170,21 +170,21 @@ export class UserService {
    */
   async revokeConsent(userId: string, clientId: string): Promise<void> {
     await this.get(userId);
-    if (!CLIENT_ID_PATTERN.test(clientId)) throw notFound(`consent of user ${userId} for client ${clientId}`);
+    if (!CLIENT_ID_PATTERN.test(clientId)) throw new NotFound(`consent of user ${userId} for client ${clientId}`);
     const { forgotten, ending } = await this.db.prisma.$transaction(async (tx) => ({
       forgotten: await tx.consent.deleteMany({ where: { userId, clientId } }),
       ending: await this.#tokens.revokeByAccount(userId, { clientId, tx }),
     }));
     await this.hooks.grantsRevoked?.(ending);
-    if (forgotten.count === 0 && ending.length === 0) throw notFound(`consent of user ${userId} for client ${clientId}`);
+    if (forgotten.count === 0 && ending.length === 0) throw new NotFound(`consent of user ${userId} for client ${clientId}`);
   }
 
   async #assertFree(username: string | undefined, email: string | undefined): Promise<void> {
     if (username !== undefined && (await this.db.prisma.user.count({ where: { OR: [{ username }, { email: username }] } }))) {
-      throw conflict(`username ${username} is taken`, 'username');
+      throw new Conflict(`username ${username} is taken`, { field: 'username' });
     }
     if (email !== undefined && (await this.db.prisma.user.count({ where: { OR: [{ email }, { username: email }] } }))) {
-      throw conflict(`email ${email} is taken`, 'email');
+      throw new Conflict(`email ${email} is taken`, { field: 'email' });
     }
   }
 }

@@ -139,9 +139,11 @@ describe('key rotation', { timeout: SERVER_TEST_TIMEOUT_MS }, () => {
       await server.running.app.keys.tick();
       expect(await jwksKids(server.url)).toEqual(newKids);
       expect(kidsIn(await listKeys(server), 'previous')).toEqual([]);
-      // The rotation is in the audit trail.
+      // The rotation is in the audit trail, and so is the one refused meanwhile, as the conflict it was.
       await server.running.app.audit.flush();
       expect(await server.db.prisma.auditEvent.count({ where: { type: 'keys.rotated', outcome: 'success' } })).toBe(1);
+      const refused = await server.db.prisma.auditEvent.findMany({ where: { type: 'keys.rotated', outcome: 'failure' } });
+      expect(refused.map((event) => event.details)).toEqual([expect.objectContaining({ status: 409, error: 'conflict' })]);
     });
   });
 

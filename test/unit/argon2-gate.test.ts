@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { Argon2Gate, FAILURE_MEMORY } from '../../src/clients/argon2-gate.js';
+import { Argon2Gate, FAILURE_MEMORY, VerificationsBusy } from '../../src/clients/argon2-gate.js';
 import { hashSecret } from '../../src/crypto/argon2.js';
-import { HttpError } from '../../src/http/errors.js';
+import { httpErrorOf } from '../../src/http/errors.js';
 import { CHEAP_HASH_COST } from '../helpers/prepared.js';
 
 describe('Argon2Gate', () => {
-  it('runs `concurrency` at once, queues `queueMax` in order, and refuses the rest with 503 at once', async () => {
+  it('runs `concurrency` at once, queues `queueMax` in order, and refuses the rest at once (a 503 to HTTP callers)', async () => {
     const hand = checkByHand();
     const gate = new Argon2Gate({ concurrency: 1, queueMax: 1 }, CHEAP_HASH_COST, hand.check);
     const outcomes: string[] = [];
@@ -15,8 +15,9 @@ describe('Argon2Gate', () => {
     expect([gate.inFlight, gate.queued, hand.running()]).toEqual([1, 1, ['first']]);
 
     const refused = await gate.verify('third', 'presented').catch((err: unknown) => err);
-    expect(refused).toBeInstanceOf(HttpError);
-    expect(refused).toMatchObject({ status: 503, error: 'temporarily_unavailable', headers: { 'Retry-After': '1' } });
+    expect(refused).toBeInstanceOf(VerificationsBusy);
+    expect(refused).toMatchObject({ kind: 'overloaded', retryAfterSeconds: 1, detail: { running: 1, waiting: 1 } });
+    expect(httpErrorOf(refused)).toMatchObject({ status: 503, error: 'temporarily_unavailable', headers: { 'Retry-After': '1' } });
 
     await hand.answer(true);
     await running;
@@ -76,7 +77,7 @@ const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 function attempt(gate: Argon2Gate, hash: string | undefined, outcomes: string[], label: string) {
   return gate.verify(hash, 'presented').then(
     (matched) => void outcomes.push(`${label}: ${matched ? 'yes' : 'no'}`),
-    (err: unknown) => void outcomes.push(`${label}: ${(err as HttpError).status}`),
+    (err: unknown) => void outcomes.push(`${label}: ${httpErrorOf(err)?.status}`),
   );
 }
 

@@ -28,7 +28,7 @@ describe('the sign-in throttle', () => {
     const throttle = new SignInThrottle(new RateLimits(config, pino({ level: 'silent' })), config.rateLimit);
     await throttle.failed('user-1', '198.51.100.1'); // the user's budget is spent from elsewhere
     await throttle.check('user-1', '203.0.113.9'); // may fail into a wait: its address is held
-    await expect(throttle.check('user-1', '203.0.113.9')).rejects.toMatchObject({ status: 429 });
+    await expect(throttle.check('user-1', '203.0.113.9')).rejects.toMatchObject({ kind: 'rate_limited' });
     await throttle.abandoned('user-1', '203.0.113.9'); // e.g. the argon2 gate answered 503
     await expect(throttle.check('user-1', '203.0.113.9')).resolves.toBeUndefined();
   });

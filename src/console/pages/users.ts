@@ -2,7 +2,8 @@
 // see and revoke consents. Every change goes through UserService with the admin API's schemas,
 // and into the audit trail.
 import { userDetailView, userFormView, userListView } from '../../../views/console/users.js';
-import { conflict, type HttpError } from '../../http/errors.js';
+import { Conflict } from '../../domain-errors.js';
+import type { HttpError } from '../../http/errors.js';
 import { parseInput } from '../../http/validate.js';
 import { createUserInput, listUsersInput, updateUserInput, type UpdateUserInput } from '../../users/schema.js';
 import { consentView, userView } from '../../users/views.js';
@@ -41,7 +42,7 @@ export const usersPage: ConsolePage = {
       const id = ctx.params.id!;
       const patch = parseInput(updateUserInput, input);
       if (id === ctx.state.session.user.id && (patch.disabled || patch.admin === false))
-        throw conflict('you cannot disable yourself or take your own admin role', 'id');
+        throw new Conflict('you cannot disable yourself or take your own admin role', { field: 'id' });
       await users.get(id);
       await audited(ctx, { type: 'user.updated', subject: id, details: { fields: Object.keys(patch) } }, () => users.update(id, patch));
       return patch;

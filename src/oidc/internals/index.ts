@@ -11,6 +11,10 @@ import { checkGrantHandlers } from './grant-handlers.js';
 import { checkKeystore } from './keystore.js';
 import { checkJwtAccessTokens } from './jwt-access-tokens.js';
 import { checkTokenConsumption } from './token-consumption.js';
+import { checkIntrospectionReadOnly } from './public-introspection.js';
+import { checkRevocationPolicy } from './revocation-policy.js';
+import { checkServerErrors } from './server-errors.js';
+import { checkStandardErrors } from './standard-errors.js';
 
 const CHECKS: readonly ((provider: Provider) => void)[] = [
   checkGrantHandlers,
@@ -21,6 +25,10 @@ const CHECKS: readonly ((provider: Provider) => void)[] = [
   checkClientCredentialsModel,
   checkKeystore,
   checkJwtAccessTokens,
+  checkStandardErrors,
+  checkServerErrors,
+  checkIntrospectionReadOnly,
+  checkRevocationPolicy,
 ];
 
 /** Throws ProviderShapeError (one line) at the first patched internal that is not as expected. */
@@ -35,5 +43,10 @@ export { hideConsumedMark } from './consumed-mark.js';
 export { replaceReplayDetection } from './dpop-replay.js';
 export { guardGrantType, wrapGrantType } from './grant-handlers.js';
 export { installKeys, type PhasedKey } from './keystore.js';
+export { refusePublicIntrospection } from './public-introspection.js';
+export { revocationPolicy } from './revocation-policy.js';
+export { replaceServerErrors } from './server-errors.js';
 export { ProviderShapeError, SUPPORTED_OIDC_PROVIDER } from './shape.js';
+export { installStandardErrors } from './standard-errors.js';
 export { replaceConsumption, type OneTimeToken } from './token-consumption.js';
+export { afterUncomparedRefusals } from './unknown-clients.js';

@@ -1,11 +1,13 @@
 // What every patch of oidc-provider's internals stands on: the version they were written against,
 // and the one error a patch raises when the installed provider no longer has the shape it patches.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 /** The oidc-provider release the patches in this folder were written and checked against (package.json pins it). */
 export const SUPPORTED_OIDC_PROVIDER = '9.13.3';
 
-const installed = (createRequire(import.meta.url)('oidc-provider/package.json') as { version: string }).version;
+const load = createRequire(import.meta.url);
+const installed = (load('oidc-provider/package.json') as { version: string }).version;
 
 /** Start-up fails with this one line rather than a patch changing the provider's behaviour silently. */
 export class ProviderShapeError extends Error {
@@ -34,3 +36,15 @@ export function privateState(provider: object): Record<string, unknown> | undefi
 }
 
 export const isFunction = (value: unknown): value is (...args: never[]) => unknown => typeof value === 'function';
+
+/**
+ * The text of one of oidc-provider's own modules (`lib/actions/token.js`), or '' if it moved: for
+ * a patch whose premise is what the provider does there (a message it sends, an event it emits).
+ */
+export function providerSource(path: string): string {
+  try {
+    return readFileSync(load.resolve(`oidc-provider/${path}`), 'utf8');
+  } catch {
+    return '';
+  }
+}

@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { writeSync } from 'node:fs';
 import { format, stripVTControlCharacters } from 'node:util';
 import pino, { type Logger } from 'pino';
 
@@ -17,13 +18,35 @@ const REDACT = [
 ];
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  // One process: asynchronous stdout, so lines logged while a write is under way go out together
-  // in the next one instead of one write(2) each (a request line was ~18% of a cached
-  // introspection's cost); pino flushes what is pending when the process exits. Cluster workers
-  // share stdout and keep one write per line: a pipe keeps only writes up to 4 KiB whole, so
-  // batches from two workers could interleave mid-line.
-  const stdout = cluster.isWorker ? undefined : pino.destination({ dest: 1, sync: false });
-  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: { service: 'tollgate' } }, destination ?? stdout);
+  // Cluster workers share stdout and keep one write per line: a pipe keeps only writes up to 4 KiB
+  // whole, so batches from two workers could interleave mid-line.
+  const stdout = destination ?? (cluster.isWorker ? undefined : batchedStdout());
+  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: { service: 'tollgate' } }, stdout);
+}
+
+/**
+ * Asynchronous stdout whose lines logged in one turn of the event loop go out together at its end,
+ * in one write(2): written one by one, a request's line cost more than its handler (a write each,
+ * ~10 µs of a 110 µs cached introspection, ~50 µs of a revocation). A line waits at most for the
+ * turn to end; what is pending when the process exits is written before it does.
+ */
+function batchedStdout(): pino.DestinationStream {
+  const out = pino.destination({ dest: 1, sync: false });
+  let pending = '';
+  const flush = () => {
+    out.write(pending);
+    pending = '';
+  };
+  process.on('exit', () => {
+    out.flushSync();
+    if (pending) writeSync(1, pending);
+  });
+  return {
+    write(line: string) {
+      if (pending === '') setImmediate(flush);
+      pending += line;
+    },
+  };
 }
 
 /**

@@ -103,15 +103,24 @@ export function requestPipeline(deps: PipelineDeps, koa?: RequestListener): Pipe
   const endpointOf = (path: string) => endpoints.get(path) ?? (prefixed.length ? prefixed.find(([prefix]) => path.startsWith(`${prefix}/`))?.[1] : undefined);
   const others: RequestListener = (req, res) => {
     if (!koa) throw noSuchEndpoint();
+    const { requestId, path } = exchangeOf(req);
+    res.setHeader('X-Request-Id', requestId);
+    for (const [name, value] of Object.entries(headersOf(path))) res.setHeader(name, value);
     koa(req, res);
   };
-  const securityHeaders = Object.entries(securityHeaderValues(deps.issuer));
+  const securityHeaders = securityHeaderValues(deps.issuer);
   const lines = requestLineLogger(log);
   const labelOf = requestLabels({ known: deps.knownPaths, prefixes: prefixed.map(([prefix]) => prefix), routers: deps.routers });
   const clientAddress = clientAddressOf(deps.trustedProxies);
   const localPath = pathsBelow(deps.issuerPath, deps.wellKnown);
-  /** The headers each endpoint's answers carry, as entries once rather than per request. */
-  const endpointHeaders = new Map([...endpoints].map(([path, endpoint]) => [path, Object.entries(endpoint.headers ?? {})]));
+  /**
+   * The headers every answer of a path carries, the security headers and its endpoint's, made once
+   * per endpoint: the pipeline's own answers pass them to writeHead in one object, as a bare
+   * node:http server would, rather than a setHeader each.
+   */
+  const answerHeaders = new Map([...endpoints].map(([path, endpoint]) => [path, { ...securityHeaders, ...endpoint.headers }]));
+  const headersOf = (path: string): Readonly<Record<string, string>> =>
+    answerHeaders.get(path) ?? (prefixed.length ? { ...securityHeaders, ...endpointOf(path)?.headers } : securityHeaders);
   const pipeline: Pipeline = { listener, handlersEnabled: true };
 
   function listener(req: IncomingMessage, res: ServerResponse): void {
@@ -134,10 +143,6 @@ export function requestPipeline(deps: PipelineDeps, koa?: RequestListener): Pipe
     const requestId = requestIdFor(firstValue(req.headers['x-request-id']));
     const exchange: Exchange = { requestId, ip: clientAddress(req), started: performance.now(), path: path ?? requested };
     attachExchange(req, exchange);
-    res.setHeader('X-Request-Id', requestId);
-    for (const [name, value] of securityHeaders) res.setHeader(name, value);
-    for (const [name, value] of endpointHeaders.get(exchange.path) ?? (prefixed.length ? Object.entries(endpointOf(exchange.path)?.headers ?? {}) : []))
-      res.setHeader(name, value);
     res.once('close', () => finish(req.method ?? '', res.statusCode, exchange));
     return [exchange, path !== undefined];
   }
@@ -150,7 +155,7 @@ export function requestPipeline(deps: PipelineDeps, koa?: RequestListener): Pipe
     if (endpoint?.answer) {
       if (endpoint.addressLimit) await limits.consume(endpoint.addressLimit, addressKey(exchange.ip));
       const answer = await endpoint.answer(req, exchange);
-      return send(res, answer.status ?? 200, method === 'HEAD' ? '' : answer.body, answer.headers);
+      return send(res, exchange, answer.status ?? 200, method === 'HEAD' ? '' : answer.body, answer.headers);
     }
     if (method !== 'POST' || !endpoint) return others(req, res);
     const credentials = basicCredentials(req.headers.authorization);
@@ -170,13 +175,25 @@ export function requestPipeline(deps: PipelineDeps, koa?: RequestListener): Pipe
     });
     if (!answer) return others(replay(req, body), res);
     metrics.handlerAnswers.inc({ endpoint: endpoint.limited ?? exchange.path });
-    send(res, answer.status ?? 200, answer.body, answer.headers);
+    send(res, exchange, answer.status ?? 200, answer.body, answer.headers);
   }
 
   function fail(res: ServerResponse, exchange: Exchange, err: unknown): void {
     const answer = answerFor(err, { metrics, log }, exchange.requestId);
     if (res.headersSent) return void res.destroy();
-    send(res, answer.status, JSON.stringify(errorBody(answer)), { ...answer.headers, 'Cache-Control': 'no-store' });
+    send(res, exchange, answer.status, JSON.stringify(errorBody(answer)), { ...answer.headers, 'Cache-Control': 'no-store' });
+  }
+
+  /** An answer of the pipeline's own (a handler's, or an error), with the headers every answer of its path carries. */
+  function send(res: ServerResponse, exchange: Exchange, status: number, body: string, headers: Readonly<Record<string, string>> = {}): void {
+    res.writeHead(status, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'X-Request-Id': exchange.requestId,
+      ...headersOf(exchange.path),
+      ...headers,
+      'Content-Length': Buffer.byteLength(body),
+    });
+    res.end(body);
   }
 
   function finish(method: string, status: number, exchange: Exchange): void {
@@ -190,11 +207,6 @@ export function requestPipeline(deps: PipelineDeps, koa?: RequestListener): Pipe
   }
 
   return pipeline;
-}
-
-function send(res: ServerResponse, status: number, body: string, headers: Readonly<Record<string, string>> = {}): void {
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', ...headers, 'Content-Length': Buffer.byteLength(body) });
-  res.end(body);
 }
 
 function checkMethod(method: string, endpoint: Endpoint | undefined): void {

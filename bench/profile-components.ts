@@ -24,7 +24,7 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const COMPONENTS = ['HTTP', 'parsing', 'authentication', 'policy', 'store', 'token minting', 'log line', 'metrics', 'audit', 'GC', 'other'] as const;
+const COMPONENTS = ['HTTP', 'parsing', 'authentication', 'policy', 'handler', 'store', 'token minting', 'log line', 'metrics', 'audit', 'GC', 'other'] as const;
 type Component = (typeof COMPONENTS)[number];
 
 /** Functions of src/http/pipeline.ts that are the form's parsing rather than the exchange around it. */
@@ -40,7 +40,8 @@ function componentOf({ url, functionName }: Frame): Component | undefined {
   if (/src\/http\/(basic-auth|bodies)|node:querystring|node:internal\/querystring/.test(url)) return /basic-auth/.test(url) ? 'authentication' : 'parsing';
   if (/src\/http\/pipeline/.test(url) && PARSING_FUNCTIONS.has(functionName)) return 'parsing';
   if (/src\/clients\/|src\/tokens\/caller|argon2/.test(url)) return 'authentication';
-  if (/src\/tokens\/policy|src\/gateway\/(rules|check|request-path|original-request)/.test(url)) return 'policy';
+  if (/src\/tokens\/policy|src\/gateway\/(rules|request-path|original-request)/.test(url)) return 'policy';
+  if (/src\/tokens\/[\w-]+-handler|src\/gateway\/(check|directory|listener|dpop)/.test(url)) return 'handler';
   if (/src\/db\/|src\/cache\/|src\/tokens\/.*store|node_modules\/(@prisma|prisma|pg|pg-protocol|pg-pool|@electric-sql)\//.test(url)) return 'store';
   if (/node_modules\/(oidc-provider|jose|nanoid|koa|@koa)\/|src\/oidc\//.test(url)) return 'token minting';
   if (/src\/|node:(_http|net|stream|internal\/(http|streams|net|stream_base))/.test(url) || /^node:http/.test(url)) return 'HTTP';

@@ -46,8 +46,10 @@ export function introspectionHandler(deps: IntrospectionHandlerDeps): FormHandle
     const caller = await authenticateCaller(request, deps, 'introspect');
     if (caller && 'refused' in caller) return refuseCaller(request, deps, 'introspect', HEADERS, caller);
     if (!caller) return undefined;
-    const visible =
-      cached !== undefined && mayIntrospect({ ...caller, servesAudience: await deps.resourceServers.identifierOf(caller.resourceServerId) }, cached);
+    // Only a client linked to a resource server has an audience to look up (a wait less for the others).
+    const servesAudience = caller.resourceServerId ? await deps.resourceServers.identifierOf(caller.resourceServerId) : undefined;
+    const { id, resourceServer, tokenEndpointAuthMethod } = caller;
+    const visible = cached !== undefined && mayIntrospect({ id, resourceServer, tokenEndpointAuthMethod, servesAudience }, cached);
     const answer = visible
       ? { active: true, client_id: cached.clientId, sub: cached.subject, token_type: cached.tokenType, aud: cached.audience }
       : { active: false };

@@ -1,10 +1,12 @@
 // npm run bench [-- --duration 10 --runs 3 --connections 50 --pin --workers 1,2 --log-level info --cpu-prof --only issuance,jwt]
 //
-// Starts Tollgate (embedded store, or PostgreSQL when DATABASE_URL is set) and a bare oidc-provider
-// baseline, drives both with the same autocannon scenarios after a warm-up, prints a Markdown table
-// with the Tollgate/baseline ratio and writes bench/results/latest.json. A benchmark, not a test:
-// nothing here passes or fails on speed.
+// Starts Tollgate (embedded store, or PostgreSQL when DATABASE_URL is set), a bare oidc-provider
+// baseline and the floor (bare node:http sending Tollgate's answers back), drives them with the same
+// autocannon scenarios after a warm-up, prints Markdown tables with Tollgate's CPU per request as a
+// multiple of the floor's and as a ratio to the baseline's, and writes bench/results/latest.json. A
+// benchmark, not a test: nothing here passes or fails on speed.
 import { execFile, execFileSync } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,7 +33,7 @@ import { startBaseline, startFloor, startTollgate, type Started } from './server
 const { values: args } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
-    /** Measured runs per scenario (issuance and introspection); the run with the median req/s is reported. */
+    /** Measured runs per scenario; the median CPU per request is reported (and the req/s of that run). */
     runs: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '3' },
     connections: { type: 'string', default: '50' },
@@ -40,7 +42,7 @@ const { values: args } = parseArgs({
     'log-level': { type: 'string', default: 'info' },
     'cpu-prof': { type: 'boolean', default: false },
     'no-baseline': { type: 'boolean', default: false },
-    /** Skips measuring bare node:http (bench/floor-server.ts), the ceiling of any ratio to the baseline. */
+    /** Skips measuring bare node:http (bench/floor-server.ts), the least any server on Node could cost. */
     'no-floor': { type: 'boolean', default: false },
     /** Comma-separated subset, e.g. "issuance,active" (for profiling one path); "jwt": JWT access tokens (RS256, ES256). */
     only: { type: 'string', default: 'issuance,jwt,active,unknown,refresh,revocation,flood,gateway' },
@@ -66,12 +68,18 @@ interface Measured {
   cpuUs: number;
   non2xx: number;
   errors: number;
+  /** When the run was, in µs of the system's monotonic clock (V8's profiles use the same): bench/profile-components.ts reads it. */
+  window: [number, number];
+  /** The floor's median, measured in the rounds between Tollgate's runs of the scenario. */
+  floor?: Measured;
 }
 
 async function measure(server: Started, requests: Request[], seconds: number, amount?: number, url = server.url): Promise<Measured> {
   const cpuBefore = server.cpuMs();
+  const from = monotonicUs();
   const result = await autocannon({ url, connections, requests, ...(amount ? { amount } : { duration: seconds }) });
   return {
+    window: [from, monotonicUs()],
     rps: Math.round(result.requests.total / result.duration),
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -81,20 +89,101 @@ async function measure(server: Started, requests: Request[], seconds: number, am
   };
 }
 
-/** The run with the median req/s of `--runs` runs: one run swings with the neighbours. */
-async function median(run: () => Promise<Measured>): Promise<Measured> {
-  const results: Measured[] = [];
-  for (let i = 0; i < repeats; i += 1) results.push(await run());
-  return results.sort((a, b) => a.rps - b.rps)[Math.floor(results.length / 2)]!;
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
+/** The run with the median CPU per request: one run swings with the neighbours. */
+function medianOf(results: Measured[]): Measured {
+  return [...results].sort((a, b) => a.cpuUs - b.cpuUs)[Math.floor(results.length / 2)]!;
+}
+
+/** Tollgate's server, or the baseline's, with the floor beside Tollgate's. */
+type Measurable = Target & { server: Started; register?: Register; floor?: Started };
+
+/**
+ * `--runs` rounds of `run` against the target (run `round` of them); with a floor, each round is
+ * followed by a run of the floor answering `floorRequests` with a copy of the target's answer to
+ * `sample`, so both are measured in the same minutes. The medians of each.
+ */
+async function rounds(
+  target: Measurable,
+  run: (round: number) => Promise<Measured>,
+  floorAs?: { sample: HttpRequest; requests: Request[] },
+): Promise<Measured> {
+  const { floor } = target;
+  const compared = floor && floorAs ? floorAs : undefined;
+  if (floor && compared) {
+    await copyAnswer(floor, compared.sample);
+    await measure(floor, compared.requests, warmup);
+  }
+  const own: Measured[] = [];
+  const floors: Measured[] = [];
+  for (let round = 0; round < repeats; round += 1) {
+    own.push(await run(round));
+    if (floor && compared) floors.push(await measure(floor, compared.requests, duration));
+  }
+  return { ...medianOf(own), ...(floors.length ? { floor: medianOf(floors) } : {}) };
+}
+
+/** One request, as autocannon sends it, for the answer it gets. */
+interface HttpRequest {
+  url: string;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** Headers node:http writes itself, or that the floor makes per answer. */
+const OWN_HEADERS = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding', 'x-request-id']);
+
+/** The floor answers `sample.path` as Tollgate answered `sample`: the same status, headers and body length. */
+async function copyAnswer(floor: Started, sample: HttpRequest): Promise<void> {
+  const answer = await send(sample);
+  const headers = Object.fromEntries(Object.entries(answer.headers).filter(([name]) => !OWN_HEADERS.has(name)));
+  await send({
+    url: floor.url,
+    method: 'PUT',
+    path: '/__floor',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ path: sample.path, status: answer.status, headers, body: answer.body }),
+  });
+}
+
+function send({ url, method, path, headers, body }: HttpRequest): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      new URL(path, url),
+      { method, headers: { ...headers, ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers as Record<string, string>, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** `requests`' one request as a plain HTTP request to `url`. */
+function sampleOf(url: string, [request]: Request[], body?: string): HttpRequest {
+  const { method = 'GET', path = '/', headers = {} } = request as { method?: string; path?: string; headers?: Record<string, string> };
+  return { url, method, path, headers, body: body ?? (request as { body?: string }).body };
 }
 
 /** Every scenario against one running server; warm-up runs are thrown away. */
-async function runScenarios(target: Target & { server: Started; register?: Register }): Promise<Results> {
+async function runScenarios(target: Measurable): Promise<Results> {
   const out: Results = {};
   const issued: string[] = [];
+  const median = (run: () => Promise<Measured>) => rounds(target, run);
   if (only.has('issuance') || only.has('revocation')) {
     await measure(target.server, issuance(target, [], 0), warmup);
-    out['client_credentials issuance'] = await median(() => measure(target.server, issuance(target, issued, KEEP_TOKENS), duration));
+    out[ISSUANCE] = await rounds(target, () => measure(target.server, issuance(target, issued, KEEP_TOKENS), duration), {
+      sample: sampleOf(target.url, issuance(target, [], 0)),
+      requests: issuance(target, [], 0),
+    });
   }
   if (only.has('jwt')) {
     for (const [alg, resource] of Object.entries(JWT_RESOURCES)) {
@@ -103,9 +192,9 @@ async function runScenarios(target: Target & { server: Started; register?: Regis
     }
   }
   if (only.has('active')) {
-    const active = await issueOne(target);
-    await measure(target.server, introspectActive(target, active), warmup);
-    out['introspection, active token'] = await median(() => measure(target.server, introspectActive(target, active), duration));
+    const requests = introspectActive(target, await issueOne(target));
+    await measure(target.server, requests, warmup);
+    out[ACTIVE] = await rounds(target, () => measure(target.server, requests, duration), { sample: sampleOf(target.url, requests), requests });
   }
   if (only.has('unknown')) {
     await measure(target.server, introspectUnknown(target), warmup);
@@ -122,13 +211,19 @@ async function runScenarios(target: Target & { server: Started; register?: Regis
     }
   }
   if (only.has('revocation')) {
-    // Each request revokes a different live token: as many requests as tokens were issued above.
+    // Each request revokes a different live token: the tokens issued above, a warm-up's and one share per run.
     const warm = issued.splice(0, Math.min(2000, Math.floor(issued.length / 5)));
-    if (warm.length < connections) {
-      out.revocation = { skipped: `only ${issued.length + warm.length} tokens were issued` };
+    const share = Math.floor(issued.length / repeats);
+    if (warm.length < connections || share < connections) {
+      out[REVOCATION] = { skipped: `only ${issued.length + warm.length} tokens were issued` };
     } else {
       await measure(target.server, revocation(target, warm), 0, warm.length);
-      out.revocation = await measure(target.server, revocation(target, issued), 0, issued.length);
+      const batches = Array.from({ length: repeats }, (_, i) => issued.slice(i * share, (i + 1) * share));
+      const sample = sampleOf(target.url, revocation(target, []), `token=${await issueOne(target)}`);
+      out[REVOCATION] = await rounds(target, (round) => measure(target.server, revocation(target, batches[round]!), 0, share), {
+        sample,
+        requests: revocation(target, warm),
+      });
     }
   }
   if (only.has('gateway')) {
@@ -138,7 +233,10 @@ async function runScenarios(target: Target & { server: Started; register?: Regis
         ? [introspectActive(target, await issueOne(target)), target.url]
         : [gatewayCheck(await gatewayToken(target)), target.server.gatewayUrl!];
     await measure(target.server, requests, warmup, undefined, url);
-    out[GATEWAY] = await median(() => measure(target.server, requests, duration, undefined, url));
+    out[GATEWAY] = await rounds(target, () => measure(target.server, requests, duration, undefined, url), {
+      sample: sampleOf(url, requests),
+      requests,
+    });
     // A JWT access token (RS256) is verified at every check, then decided from memory like an opaque one.
     if (target.name === 'baseline') {
       out[GATEWAY_JWT] = { skipped: 'the bare provider introspects no JWT access token' };
@@ -153,7 +251,12 @@ async function runScenarios(target: Target & { server: Started; register?: Regis
   return out;
 }
 
+const ISSUANCE = 'client_credentials issuance';
+const ACTIVE = 'introspection, active token';
+const REVOCATION = 'revocation';
 const GATEWAY = 'gateway check, active token (baseline: introspection)';
+/** The most floors each hot endpoint's CPU per request should cost. */
+const FLOOR_TARGETS: Record<string, number> = { [ACTIVE]: 2, [GATEWAY]: 2, [ISSUANCE]: 3, [REVOCATION]: 3 };
 const GATEWAY_JWT = 'gateway check, active JWT access token (RS256)';
 const QUIET = 'issuance, remembered secret';
 const FLOODED = 'issuance, remembered secret, during a wrong-secret flood';
@@ -283,22 +386,7 @@ async function tollgateTarget(server: Started): Promise<Target & { register: Reg
 
 type Results = Record<string, Measured | { skipped: string } | { note: string }>;
 
-/**
- * Bare node:http answering such a request with a fixed body, median of the runs: what receiving a
- * request and sending an answer costs on this Node before any work is done.
- */
-async function measureFloor(nodeFlags: string[]): Promise<Measured> {
-  const server = await startFloor({ cpus: args.pin ? '0' : undefined, nodeFlags, logFile: `${RESULTS}/floor.log` });
-  try {
-    const requests = introspectActive({ name: 'baseline', url: server.url, client: BASELINE_CLIENT, introspector: BASELINE_CLIENT }, 'a'.repeat(43));
-    await measure(server, requests, warmup);
-    return await median(() => measure(server, requests, duration));
-  } finally {
-    await server.stop();
-  }
-}
-
-function table(tollgate: Results, baseline?: Results, floor?: Measured): string {
+function table(tollgate: Results, baseline?: Results): string {
   const rows = [
     '| scenario | Tollgate req/s | p50 ms | p99 ms | CPU µs/req | baseline req/s | p50 ms | p99 ms | CPU µs/req | ratio req/s | ratio CPU/req | floor ratio req/s |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -315,8 +403,27 @@ function table(tollgate: Results, baseline?: Results, floor?: Measured): string 
       ? `${measured.rps} | ${measured.p50} | ${measured.p99} | ${measured.cpuUs} | ${(t.rps / measured.rps).toFixed(2)}× | ${(measured.cpuUs / t.cpuUs).toFixed(2)}×`
       : '– | – | – | – | – | –';
     // The ratio bare node:http reaches against the baseline: no implementation on Node goes higher.
-    const ceiling = measured && floor ? `${(floor.rps / measured.rps).toFixed(2)}×` : '–';
+    const ceiling = measured && t.floor ? `${(t.floor.rps / measured.rps).toFixed(2)}×` : '–';
     rows.push(`| ${name} | ${t.rps}${flag} | ${t.p50} | ${t.p99} | ${t.cpuUs} | ${base} | ${ceiling} |`);
+  }
+  return rows.join('\n');
+}
+
+/** CPU per request of the three servers, Tollgate's as floors (against its target) and against the baseline. */
+function floorTable(tollgate: Results, baseline?: Results): string {
+  const rows = [
+    '| scenario | Tollgate µs/req | bare oidc-provider µs/req | floor µs/req | Tollgate in floors | target | bare provider ÷ Tollgate (≥ 1.0) |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const [name, t] of Object.entries(tollgate)) {
+    if (!('cpuUs' in t) || !t.floor) continue;
+    const b = baseline?.[name];
+    const base = b && 'cpuUs' in b ? b : undefined;
+    const floors = t.cpuUs / t.floor.cpuUs;
+    const target = FLOOR_TARGETS[name];
+    const verdict = target === undefined ? '–' : `≤ ${target.toFixed(1)} ${floors <= target ? 'met' : 'not met'}`;
+    const vsBase = base ? `${(base.cpuUs / t.cpuUs).toFixed(2)}×` : '–';
+    rows.push(`| ${name} | ${t.cpuUs} | ${base?.cpuUs ?? '–'} | ${t.floor.cpuUs} | **${floors.toFixed(2)}** | ${verdict} | ${vsBase} |`);
   }
   return rows.join('\n');
 }
@@ -342,10 +449,12 @@ async function main() {
     }
   }
 
-  const floor = args['no-floor'] ? undefined : await measureFloor(nodeFlags);
-  if (floor) console.log(`bare node:http, a fixed answer: ${floor.rps} req/s, p99 ${floor.p99} ms, ${floor.cpuUs} µs CPU/req`);
+  // Beside Tollgate on its CPU, measured between Tollgate's runs of each scenario.
+  const floor = args['no-floor'] ? undefined : await startFloor({ cpus: args.pin ? '0' : undefined, nodeFlags, logFile: `${RESULTS}/floor.log` });
 
   const runs: Record<string, Results> = {};
+  /** Tollgate's process id per run: its --cpu-prof profile's name has it. */
+  const pids: Record<string, number> = {};
   for (const workers of workerCounts) {
     const cpuList = Array.from({ length: Math.min(workers, cpus().length) }, (_, i) => i).join(',');
     const server = await startTollgate(
@@ -353,12 +462,14 @@ async function main() {
       { cpus: args.pin ? cpuList : undefined, nodeFlags, logFile: `${RESULTS}/tollgate-${workers}.log` },
     );
     try {
-      runs[`${workers}`] = await runScenarios({ ...(await tollgateTarget(server)), server });
+      pids[`${workers}`] = server.pid;
+      runs[`${workers}`] = await runScenarios({ ...(await tollgateTarget(server)), server, floor });
     } finally {
       await server.stop();
     }
     console.log(`\n### Tollgate, WEB_CONCURRENCY=${workers}${args.pin ? ` (taskset -c ${cpuList})` : ''} vs bare oidc-provider\n`);
-    console.log(table(runs[`${workers}`]!, baseline, floor));
+    console.log(table(runs[`${workers}`]!, baseline));
+    if (floor) console.log(`\nCPU per request, median of ${repeats} alternating rounds:\n\n${floorTable(runs[`${workers}`]!, baseline)}`);
     const quiet = runs[`${workers}`]![QUIET];
     const flooded = runs[`${workers}`]![FLOODED];
     if (quiet && flooded && 'p99' in quiet && 'p99' in flooded)
@@ -376,6 +487,7 @@ async function main() {
     }
   }
 
+  await floor?.stop();
   const loadAfter = loadavg().map((l) => l.toFixed(2));
   console.log(`\nload average after: ${loadAfter.join(' ')}`);
   const json = {
@@ -388,9 +500,9 @@ async function main() {
     pinned: args.pin,
     logLevel: args['log-level'],
     machine: { ...machine, loadAfter },
-    floor,
     baseline,
     tollgate: runs,
+    tollgatePids: pids,
   };
   await writeFile(`${RESULTS}/latest.json`, `${JSON.stringify(json, null, 2)}\n`);
   console.log(`wrote ${RESULTS}/latest.json`);

@@ -13,6 +13,8 @@ export interface Started {
   url: string;
   /** Tollgate's GATEWAY_PORT listener. */
   gatewayUrl?: string;
+  /** The server's process (its primary, with workers). */
+  pid: number;
   /** CPU time (user + system, ms) used so far by the server and its worker processes. */
   cpuMs(): number;
   stop(): Promise<void>;
@@ -90,6 +92,7 @@ async function startProcess(args: string[], env: Record<string, string>, readyPa
   }
   return {
     url,
+    pid: child.pid!,
     cpuMs: () => processTreeCpuMs(child.pid!),
     async stop() {
       child.kill('SIGTERM');
@@ -102,7 +105,7 @@ export function startBaseline(options: ServerOptions): Promise<Started> {
   return startProcess(['--import', 'tsx', 'bench/baseline-server.ts'], {}, '/.well-known/openid-configuration', options);
 }
 
-/** bench/floor-server.ts: bare node:http answering a fixed body, the most any Node server could do. */
+/** bench/floor-server.ts: bare node:http sending back the answers it is given, the least any Node server could cost. */
 export function startFloor(options: ServerOptions): Promise<Started> {
   return startProcess(['--import', 'tsx', 'bench/floor-server.ts'], {}, '/', options);
 }
@@ -145,6 +148,7 @@ export async function startTollgate(env: Record<string, string>, options: Server
   return {
     url: started.url,
     gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
+    pid: started.pid,
     cpuMs: started.cpuMs,
     async stop() {
       await started.stop();

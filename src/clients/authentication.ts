@@ -48,8 +48,9 @@ export class ClientAuthenticator {
     origin: AuthenticationOrigin,
   ): Promise<boolean> {
     const hashes = client && mayAuthenticateWith(client.facts, method) ? client.acceptedHashes : [];
-    const pair = atAddress(clientId, origin.ip);
     if (!this.secrets.isRemembered(clientId, presented, hashes)) {
+      // The failure budgets matter only to a secret not verified before: a remembered one is never a guess.
+      const pair = atAddress(clientId, origin.ip);
       await this.limits.check('client_auth_failures_ip', addressKey(origin.ip));
       await this.limits.check('client_auth_failures', pair);
       if (!(await this.secrets.verify(clientId, presented, hashes))) {

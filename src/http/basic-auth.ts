@@ -23,6 +23,8 @@ export function basicCredentials(header: string | undefined): { id: string; secr
 const PRINTABLE = /^[\x20-\x7e]+$/;
 
 function formDecode(value: string): string {
+  // Generated ids and secrets hold nothing encoded: they are their own decoding, without a regex or decodeURIComponent.
+  if (!value.includes('%') && !value.includes('+')) return value;
   return decodeURIComponent(value.replace(/\+/g, '%20'));
 }
 

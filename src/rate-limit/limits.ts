@@ -211,7 +211,8 @@ export function atAddress(id: string, ip: string): string {
  * otherwise make a fresh address of at every attempt.
  */
 export function addressKey(ip: string): string {
-  if (!isIPv6(ip)) return ip;
+  // Every IPv6 address has a colon: an IPv4 one needs no look with isIPv6's long regex (every token request asks).
+  if (!ip.includes(':') || !isIPv6(ip)) return ip;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
   if (mapped) return mapped[1]!;
   const groups = (part: string) => (part ? part.split(':').flatMap((group) => (group.includes('.') ? ['0', '0'] : [group])) : []);

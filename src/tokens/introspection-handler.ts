@@ -60,13 +60,22 @@ async function findRememberedAnswer(state: Introspection): Promise<Outcome> {
 
 /** RFC 7662 §2.1: the policy decides, at each request, whether the caller may see the token (a token that does not exist, nobody). */
 function checkVisibility(state: Introspection): Outcome | Promise<Outcome> {
-  if (state.remembered) return checkCallerMaySee(state, state.remembered);
+  const { remembered, caller } = state;
+  if (!remembered) return;
+  // Only a client linked to a resource server has an audience to look up (a wait less for the others).
+  if (!caller!.resourceServerId) state.visible = mayIntrospect(visibilityFacts(caller!, undefined), remembered);
+  else return checkCallerMaySee(state, remembered);
 }
 
 async function checkCallerMaySee(state: Introspection, remembered: CachedToken): Promise<Outcome> {
   const caller = state.caller!;
-  state.visible = mayIntrospect({ ...caller, servesAudience: await state.deps.resourceServers.identifierOf(caller.resourceServerId) }, remembered);
+  state.visible = mayIntrospect(visibilityFacts(caller, await state.deps.resourceServers.identifierOf(caller.resourceServerId)), remembered);
   return undefined;
+}
+
+/** What the policy reads of the caller, without a copy of its whole row. */
+function visibilityFacts({ id, resourceServer, tokenEndpointAuthMethod }: NonNullable<Introspection['caller']>, servesAudience: string | undefined) {
+  return { id, resourceServer, tokenEndpointAuthMethod, servesAudience };
 }
 
 /** The provider's remembered answer, or inactive (RFC 7662 §2.2), recorded in the audit trail. */

@@ -352,6 +352,8 @@ describe('the entry point (src/main.ts)', () => {
     expect(await second.exited).toBe(1);
     expect(second.output().stderrLines).toEqual([`tollgate: port ${port} is in use (EADDRINUSE): another Tollgate? set PORT`]);
     expect(second.output().stdoutLines.every(parsesAsJson)).toBe(true);
+    // Logged just before the process exits: the log's pending lines are written on the way out.
+    expect(second.output().stdoutLines.map((line) => (JSON.parse(line) as { msg?: string }).msg)).toContain('start-up failed');
     expect(existsSync(join(otherDataDir, ADMIN_SECRET_FILE))).toBe(false);
     expect(second.output().stdout + second.output().stderr).not.toMatch(/secret|Created admin client/i);
 

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,8 +64,8 @@ type ImportKeys = (prisma: PrismaClient) => Promise<unknown>;
 const MIGRATE_STORES = fileURLToPath(new URL('setup/migrate-stores.ts', import.meta.url));
 
 /** test/setup/migrate-stores.ts in a child process, with `args`. */
-async function migrateStores(...args: string[]): Promise<void> {
-  await promisify(execFile)(process.execPath, ['--import', 'tsx', MIGRATE_STORES, ...args]);
+async function migrateStores(args: string[], env: Record<string, string> = {}): Promise<void> {
+  await promisify(execFile)(process.execPath, ['--import', 'tsx', MIGRATE_STORES, ...args], { env: { ...process.env, ...env } });
 }
 
 async function dumpPglite(dir: string, importKeys: ImportKeys): Promise<{ empty: string; migrated: string; inMemory: string; withKeys: string }> {
@@ -83,20 +83,27 @@ async function dumpPglite(dir: string, importKeys: ImportKeys): Promise<{ empty:
   }
 }
 
+/** Where the dumps are kept between runs: this checkout's, as its node_modules is. */
+const DUMPS_CACHE = fileURLToPath(new URL('../node_modules/.cache/tollgate-test-dumps', import.meta.url));
+
 /**
- * The dumps without keys, kept between runs in the system's temporary folder: PGlite's initdb and the
- * migrations took ~10 s of every run before any test could start. They are made again when PGlite,
- * a migration or the script that makes them changes, which the folder's name is a hash of.
+ * The dumps without keys, kept between runs: PGlite's initdb and the migrations took ~10 s of every
+ * run before any test could start. They are made again when anything that shapes them changes (the
+ * installed packages, the migrations, src/db, the script that makes them), which the folder's name is
+ * a hash of; older versions are removed.
  */
 async function migratedDumps(): Promise<{ empty: string; migrated: string; inMemory: string }> {
-  const cache = join(tmpdir(), 'tollgate-test-dumps');
-  const dir = join(cache, await dumpsVersion());
+  const cache = DUMPS_CACHE;
+  const version = await dumpsVersion();
+  const dir = join(cache, version);
   const files = { empty: join(dir, 'empty.tar'), migrated: join(dir, 'migrated.tar'), inMemory: join(dir, 'in-memory.tar') };
-  if (existsSync(dir)) return files;
+  if (Object.values(files).every((file) => existsSync(file))) return files;
   await mkdir(cache, { recursive: true });
+  // A version folder missing a file (a cleaner took it) is made again; other versions are stale.
+  for (const name of await readdir(cache)) if (!name.startsWith('building-')) await rm(join(cache, name), { recursive: true, force: true });
   const building = await mkdtemp(join(cache, 'building-'));
   try {
-    await migrateStores('--pglite', building);
+    await migrateStores(['--pglite', building]);
     // Made whole or not at all: a run beside this one may be making the same folder.
     await rename(building, dir).catch((err: NodeJS.ErrnoException) => {
       if (!existsSync(dir)) throw err;
@@ -111,6 +118,10 @@ async function dumpsVersion(): Promise<string> {
   const hash = createHash('sha256');
   hash.update(await readFile(new URL('../node_modules/@electric-sql/pglite/package.json', import.meta.url)));
   hash.update(await readFile(MIGRATE_STORES));
+  hash.update(await readFile(new URL('../package-lock.json', import.meta.url)));
+  hash.update(await readFile(new URL('../prisma/schema.prisma', import.meta.url)));
+  const dbSources = new URL('../src/db/', import.meta.url);
+  for (const name of (await readdir(dbSources)).filter((file) => file.endsWith('.ts')).sort()) hash.update(await readFile(new URL(name, dbSources)));
   for (const { path, migrationFile } of (await readMigrations()).migrationDirectories) {
     hash.update(path);
     if (migrationFile.content.tag === 'ok') hash.update(migrationFile.content.value);
@@ -124,7 +135,7 @@ async function createPostgresTemplates(project: TestProject, importKeys: ImportK
   const drop = () => postgresAdmin(...[migrated, withKeys].map((name) => `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
   await drop();
   await postgresAdmin(`CREATE DATABASE ${migrated}`);
-  await migrateStores('--postgres', databaseUrl(migrated));
+  await migrateStores(['--postgres'], { MIGRATE_DATABASE_URL: databaseUrl(migrated) });
   await postgresAdmin(`CREATE DATABASE ${withKeys} TEMPLATE ${migrated}`);
   await prepare(withKeys, (db) => importKeys(db.prisma));
   // Copying needs a database nobody is connected to; refusing connections keeps it that way.

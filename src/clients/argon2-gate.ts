@@ -23,7 +23,7 @@ export interface Argon2GateLimits {
   readonly queueMax: number;
 }
 
-/** No bound: for the admin CLI, which verifies nothing under load. */
+/** No bound: for a verifier or user service used alone, outside createServices. */
 export const UNBOUNDED: Argon2GateLimits = Object.freeze({ concurrency: Number.POSITIVE_INFINITY, queueMax: 0 });
 
 /** Stored hashes that failed lately, remembered at most: ~100 bytes each. */

@@ -38,7 +38,7 @@ export class SecretVerifier {
   constructor(
     private readonly maxEntries: number,
     private readonly hashCost: HashCost = DEFAULT_HASH_COST,
-    /** Unbounded by default (the admin CLI); the server passes its one gate. */
+    /** Unbounded when not given (a verifier used alone); the server, its admin socket and the CLI pass their one gate (createServices). */
     private readonly gate: Argon2Gate = new Argon2Gate(UNBOUNDED, hashCost),
   ) {}
 

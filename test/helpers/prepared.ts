@@ -8,7 +8,6 @@ import type { ProviderKeys } from '../../src/keys/keys-file.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { CHEAP_HASH_COST } from './hash-cost.js';
 
-export { CHEAP_HASH_COST };
 
 /** A test server's configuration: `env` as production reads it, with cheap secret hashing. */
 export function testConfig(env: Record<string, string>): Config {
@@ -49,7 +48,7 @@ export function pgliteDump(kind: DumpKind): Promise<Blob> {
 
 /**
  * Makes `dataDir` an embedded store holding the migrated database, as a server or the CLI would leave
- * it (files with the umask's modes, as PGlite lays them out); with `empty`, a new database no
+ * it (a copy of a folder PGlite laid out, modes included: a test that depends on them sets them); with `empty`, a new database no
  * migration has touched; with `inMemory`, the migrated one without template databases (a third smaller).
  * A copy of one PGlite wrote once per test worker: starting and stopping PGlite took seconds a store.
  */

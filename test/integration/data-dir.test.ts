@@ -85,6 +85,13 @@ async function looseEntries(dir: string): Promise<string[]> {
   return loose;
 }
 
+/** Folders 0755 and files 0644, as a server under umask 022 laid them out before data folders were made private. */
+async function loosen(dir: string): Promise<void> {
+  await chmod(dir, 0o755);
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true }))
+    if (!entry.isSymbolicLink()) await chmod(join(entry.parentPath, entry.name), entry.isDirectory() ? 0o755 : 0o644);
+}
+
 // The embedded store only: DATA_DIR is where its database lives.
 describe.skipIf(usingPostgres)('a private DATA_DIR', () => {
   it('is 0700 with every file 0600 under umask 022, and the database, key, secret, lock and socket are all in it', {
@@ -96,7 +103,8 @@ describe.skipIf(usingPostgres)('a private DATA_DIR', () => {
       // Laid out under umask 022, as by a server before this change: folders 0755, files 0644.
       await seedDataDir(dataDir, 'inMemory');
       await writeTestKeys(dataDir);
-      await chmod(dataDir, 0o755);
+      // The seed's modes are those of whichever umask wrote it first in this worker: set them.
+      await loosen(dataDir);
       expect((await looseEntries(dataDir)).length).toBeGreaterThan(100);
       const running = await start(dataDir);
       // A token written, so PostgreSQL has created files of its own since.

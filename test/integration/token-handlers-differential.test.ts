@@ -318,7 +318,11 @@ async function bothAnswers(request: Generated): Promise<{ handlers: Observed; pr
   const handlerToken = await tokenFor(request);
   const providerToken = request.path === '/revoke' ? await tokenFor(request) : handlerToken;
   const handlers = await send(tollgate.url, request, handlerToken);
-  return { handlers, provider: await send(provider.url, request, providerToken) };
+  const counted = await handlerAnswers();
+  const answer = await send(provider.url, request, providerToken);
+  // The provider-only listener shares the app's metrics: a handler answering there would be counted.
+  expect(await handlerAnswers(), 'a handler answered on the provider-only listener').toBe(counted);
+  return { handlers, provider: answer };
 }
 
 /** Cases per endpoint and run (revocation: half); each run draws them from a new seed, and DIFFERENTIAL_RUNS asks for more. */

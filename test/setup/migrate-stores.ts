@@ -2,7 +2,8 @@
 // engine, whose timer held it open ~10 s after the last test:
 //   --pglite <dir>     writes PGlite data-folder dumps to <dir>: empty.tar (a new database),
 //                      migrated.tar, and in-memory.tar (migrated, without the template databases)
-//   --postgres <url>   migrates the PostgreSQL database at <url>
+//   --postgres         migrates the PostgreSQL database at $MIGRATE_DATABASE_URL (not an argument:
+//                      a failed command line is printed whole, credentials included)
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -11,9 +12,9 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { openDatabase } from '../../src/db/database.js';
 import { applyMigrations } from '../../src/db/migrations.js';
 
-const { values } = parseArgs({ options: { pglite: { type: 'string' }, postgres: { type: 'string' } } });
+const { values } = parseArgs({ options: { pglite: { type: 'string' }, postgres: { type: 'boolean' } } });
 if (values.pglite) await dumpPglite(values.pglite);
-if (values.postgres) await migratePostgres(values.postgres);
+if (values.postgres) await migratePostgres(process.env.MIGRATE_DATABASE_URL!);
 process.exit(0);
 
 async function dumpPglite(dir: string): Promise<void> {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Argon2Gate, FAILURE_MEMORY, VerificationsBusy } from '../../src/clients/argon2-gate.js';
 import { hashSecret } from '../../src/crypto/argon2.js';
 import { httpErrorOf } from '../../src/http/errors.js';
-import { CHEAP_HASH_COST } from '../helpers/prepared.js';
+import { CHEAP_HASH_COST } from '../helpers/hash-cost.js';
 
 describe('Argon2Gate', () => {
   it('runs `concurrency` at once, queues `queueMax` in order, and refuses the rest at once (a 503 to HTTP callers)', async () => {

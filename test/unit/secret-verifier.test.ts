@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { generateClientId, SecretVerifier } from '../../src/clients/secrets.js';
 import { DEFAULT_HASH_COST, hashSecret } from '../../src/crypto/argon2.js';
 import { loadConfig } from '../../src/config/config.js';
-import { CHEAP_HASH_COST } from '../helpers/prepared.js';
+import { CHEAP_HASH_COST } from '../helpers/hash-cost.js';
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -28,22 +28,19 @@ if (config.webConcurrency > 1 && cluster.isPrimary) {
 
 async function serve(log: Logger): Promise<void> {
   const { startServer, StartupError } = await import('./server.js');
-  const running = await startServer(config!, log).catch((err: unknown) => {
-    log.fatal({ err }, 'start-up failed');
-    // Not every rejection is an Error: a bare object is shown as one, never as "[object Object]".
-    const detail = err instanceof Error ? err.message : inspect(err, { breakLength: Infinity });
-    const line = err instanceof StartupError ? err.message : `start-up failed: ${detail.split('\n')[0]} (details in the log)`;
-    process.stderr.write(`tollgate: ${line}\n`);
-    process.exit(1);
-  });
-  if (cluster.isWorker) process.send!(WORKER_READY);
-
+  let running: Awaited<ReturnType<typeof startServer>> | undefined;
   let stopping = false;
+  // Handled from the start: a signal during start-up ends the process through exit, which writes the
+  // log's pending lines (those that say what start-up was waiting for), as a default signal death would not.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
       // A second signal while shutting down means "now".
       if (stopping) process.exit(1);
       stopping = true;
+      if (!running) {
+        log.info({ signal }, 'stopped during start-up');
+        process.exit(1);
+      }
       log.info({ signal }, 'shutting down');
       // Past the in-flight wait (SHUTDOWN_TIMEOUT_SECONDS), the audit flush and the database close get a little more.
       const force = setTimeout(
@@ -65,4 +62,13 @@ async function serve(log: Logger): Promise<void> {
       );
     });
   }
+  running = await startServer(config!, log).catch((err: unknown) => {
+    log.fatal({ err }, 'start-up failed');
+    // Not every rejection is an Error: a bare object is shown as one, never as "[object Object]".
+    const detail = err instanceof Error ? err.message : inspect(err, { breakLength: Infinity });
+    const line = err instanceof StartupError ? err.message : `start-up failed: ${detail.split('\n')[0]} (details in the log)`;
+    process.stderr.write(`tollgate: ${line}\n`);
+    process.exit(1);
+  });
+  if (cluster.isWorker) process.send!(WORKER_READY);
 }

@@ -10,7 +10,8 @@
 // client at this address (the request pipeline counts every failed authentication against the
 // address). No budget is ever counted per client alone.
 import { addressKey, atAddress, type RateLimits } from '../rate-limit/limits.js';
-import { limitClientRequest, type LimitedEndpoint } from '../rate-limit/middleware.js';
+import type { ClientEndpoint } from '../http/endpoints.js';
+import { limitClientRequest } from '../rate-limit/middleware.js';
 import { mayAuthenticateWith, type ClientFacts } from '../tokens/policy.js';
 import type { SecretVerifier } from './secrets.js';
 
@@ -19,7 +20,7 @@ export type SecretMethod = 'client_secret_basic' | 'client_secret_post';
 /** Where an authentication comes from: the address, and the endpoint whose budget an authenticated client spends. */
 export interface AuthenticationOrigin {
   ip: string;
-  endpoint?: LimitedEndpoint;
+  endpoint?: ClientEndpoint;
 }
 
 /** A registered client and the secret hashes it accepts. */

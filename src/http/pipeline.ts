@@ -109,19 +109,21 @@ export function requestPipeline(deps: PipelineDeps, koa?: RequestListener): Pipe
   const clientAddress = clientAddressOf(deps.trustedProxies);
   const localPath = pathsBelow(deps.issuerPath, deps.wellKnown);
   /**
-   * The headers every answer of a path carries, the security headers and its endpoint's, made once
-   * per endpoint: the pipeline's own answers pass them to writeHead in one object, as a bare
-   * node:http server would, rather than a setHeader each.
+   * The headers every answer of an endpoint carries, the security headers and its own, made once per
+   * endpoint: the pipeline's own answers pass them to writeHead in one object, as a bare node:http
+   * server would, rather than a setHeader each.
    */
-  const answerHeaders = new Map([...endpoints].map(([path, endpoint]) => [path, { ...securityHeaders, ...endpoint.headers }]));
-  const headersOf = (path: string): Readonly<Record<string, string>> =>
-    answerHeaders.get(path) ?? (prefixed.length ? { ...securityHeaders, ...endpointOf(path)?.headers } : securityHeaders);
+  const answerHeaders = new Map([...endpoints.values()].map((endpoint) => [endpoint, { ...securityHeaders, ...endpoint.headers }]));
+  const headersOf = (path: string): Readonly<Record<string, string>> => {
+    const endpoint = endpointOf(path);
+    return (endpoint && answerHeaders.get(endpoint)) ?? securityHeaders;
+  };
 
   function listener(req: IncomingMessage, res: ServerResponse): void {
     const [exchange, underIssuer] = begin(req, res);
     // A path outside the issuer's is no endpoint's.
     const answered = underIssuer ? serve(req, res, exchange) : Promise.reject(noSuchEndpoint());
-    answered.catch((err: unknown) => fail(res, exchange, err));
+    answered.catch((err: unknown) => fail(res, exchange, err, underIssuer));
   }
 
   /** The request's exchange, and whether its path is under the issuer's. */
@@ -172,18 +174,26 @@ export function requestPipeline(deps: PipelineDeps, koa?: RequestListener): Pipe
     send(res, exchange, answer.status ?? 200, answer.body, answer.headers);
   }
 
-  function fail(res: ServerResponse, exchange: Exchange, err: unknown): void {
+  /** An error's answer; outside the issuer's path no endpoint's headers apply, whatever the path's name. */
+  function fail(res: ServerResponse, exchange: Exchange, err: unknown, underIssuer = true): void {
     const answer = errorAnswer(answerFor(err, { metrics, log }, exchange.requestId));
     if (res.headersSent) return void res.destroy();
-    send(res, exchange, answer.status, answer.body, answer.headers);
+    send(res, exchange, answer.status, answer.body, answer.headers, underIssuer ? headersOf(exchange.path) : securityHeaders);
   }
 
-  /** An answer of the pipeline's own (a handler's, or an error), with the headers every answer of its path carries. */
-  function send(res: ServerResponse, exchange: Exchange, status: number, body: string, headers: Readonly<Record<string, string>> = {}): void {
+  /** An answer of the pipeline's own (a handler's, or an error), with the headers every answer of its endpoint carries. */
+  function send(
+    res: ServerResponse,
+    exchange: Exchange,
+    status: number,
+    body: string,
+    headers: Readonly<Record<string, string>> = {},
+    base: Readonly<Record<string, string>> = headersOf(exchange.path),
+  ): void {
     res.writeHead(status, {
       'Content-Type': 'application/json; charset=utf-8',
       'X-Request-Id': exchange.requestId,
-      ...headersOf(exchange.path),
+      ...base,
       ...headers,
       'Content-Length': Buffer.byteLength(body),
     });

@@ -19,8 +19,8 @@ import { afterUncomparedRefusals, replaceServerErrors } from './internals/index.
 import { exchangeOf } from '../http/exchange.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { addressKey, atAddress, type RateLimits } from '../rate-limit/limits.js';
-import { CLIENT_ENDPOINT_OF_ROUTE, ENDPOINTS } from '../http/endpoints.js';
-import { limitClientRequest, type LimitedEndpoint } from '../rate-limit/middleware.js';
+import { CLIENT_ENDPOINT_OF_ROUTE, type ClientEndpoint, ENDPOINTS } from '../http/endpoints.js';
+import { limitClientRequest } from '../rate-limit/middleware.js';
 import { audiences } from '../tokens/policy.js';
 
 export interface ProviderOperations {
@@ -32,9 +32,6 @@ export interface ProviderOperations {
 
 /** What recording a failed request takes. */
 export type FailureRecording = Pick<ProviderOperations, 'audit' | 'metrics' | 'limits' | 'log'>;
-
-/** The provider's routes of the endpoints that authenticate clients. */
-const TOKEN_ROUTES: ReadonlySet<string> = new Set(CLIENT_ENDPOINT_OF_ROUTE.keys());
 
 export interface TokenEntity {
   jti?: string;
@@ -105,7 +102,7 @@ export function recordFailure(
     caller,
     grantType,
     authenticated,
-  }: { endpoint: LimitedEndpoint; error: string; status: number; caller?: string; grantType?: string; authenticated: boolean },
+  }: { endpoint: ClientEndpoint; error: string; status: number; caller?: string; grantType?: string; authenticated: boolean },
 ): void {
   metrics.tokenErrors.inc({ endpoint, error });
   const record = () =>
@@ -183,7 +180,7 @@ export function recordIssuance(
  * 401 goes out, so neither timing nor budgets tell which client ids exist.
  */
 export function verifyUnknownClients(provider: Provider, authenticator: ClientAuthenticator, reporting: Pick<ProviderOperations, 'metrics' | 'log'>): void {
-  afterUncomparedRefusals(provider, TOKEN_ROUTES, async function verifyUnknownClient(ctx) {
+  afterUncomparedRefusals(provider, CLIENT_ENDPOINT_OF_ROUTE, async function verifyUnknownClient(ctx) {
     const claimed = presentedSecret(ctx);
     if (!claimed) return;
     try {

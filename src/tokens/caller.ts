@@ -9,7 +9,7 @@ import { type Answer, challenge, errorAnswer } from '../http/answers.js';
 import { HttpError, httpErrorOf } from '../http/errors.js';
 import type { FormRequest } from '../http/pipeline.js';
 import { recordFailure, type FailureRecording } from '../oidc/operations.js';
-import type { LimitedEndpoint } from '../rate-limit/middleware.js';
+import type { ClientEndpoint } from '../http/endpoints.js';
 import { PROVIDERS, type Outcome } from './steps.js';
 
 /** Form parameters that authenticate a client some other way: the provider judges those. */
@@ -26,14 +26,14 @@ export interface CallerDeps {
 /** What a token endpoint's handler knows of its endpoint, made once: its name, the headers of its answers, its 401. */
 export interface TokenEndpoint {
   /** Its request budgets and its name in the audit trail and metrics. */
-  readonly name: LimitedEndpoint;
+  readonly name: ClientEndpoint;
   /** The provider's CORS headers for the endpoint (src/http/answers.ts). */
   readonly headers: Readonly<Record<string, string>>;
   /** A failed client_secret_basic authentication: 401 with a Basic challenge (RFC 6749 §5.2). */
   readonly unauthenticated: Answer;
 }
 
-export function tokenEndpoint(name: LimitedEndpoint, headers: Readonly<Record<string, string>>, issuer: string): TokenEndpoint {
+export function tokenEndpoint(name: ClientEndpoint, headers: Readonly<Record<string, string>>, issuer: string): TokenEndpoint {
   const description = 'client authentication failed';
   const failed = new HttpError(401, 'invalid_client', description, {
     headers: { 'WWW-Authenticate': challenge('Basic', { realm: issuer, error: 'invalid_client', error_description: description }) },

@@ -8,7 +8,6 @@ import type { ProviderKeys } from '../../src/keys/keys-file.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { CHEAP_HASH_COST } from './hash-cost.js';
 
-
 /** A test server's configuration: `env` as production reads it, with cheap secret hashing. */
 export function testConfig(env: Record<string, string>): Config {
   return Object.freeze({ ...loadConfig(env), hashCost: CHEAP_HASH_COST });

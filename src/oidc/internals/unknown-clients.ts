@@ -6,7 +6,7 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 
 /** After the provider's 401 at one of `routes` with no secret compared, `work` runs before the answer leaves. */
-export function afterUncomparedRefusals(provider: Provider, routes: ReadonlySet<string>, work: (ctx: KoaContextWithOIDC) => Promise<void>): void {
+export function afterUncomparedRefusals(provider: Provider, routes: { has(route: string): boolean }, work: (ctx: KoaContextWithOIDC) => Promise<void>): void {
   provider.use(async function afterUncomparedRefusal(ctx, next) {
     await next();
     const oidc = (ctx as Partial<KoaContextWithOIDC>).oidc;

@@ -64,6 +64,7 @@ export class BatchedRows {
   readonly #upserts: Batch<TokenRow, void>;
   readonly #finds: Batch<{ model: string; id: string }, FoundRow>;
   readonly #deletes: Batch<{ model: string; id: string }, void>;
+  readonly #revokes: Batch<{ model: string; id: string; clientId: string }, FoundRow>;
 
   constructor(sql: Sql, now: () => Date) {
     this.#upserts = new Batch(async (rows) => {
@@ -107,6 +108,18 @@ export class BatchedRows {
       );
       return () => undefined;
     });
+    this.#revokes = new Batch(async (keys) => {
+      const rows = await sql(
+        'tollgate_token_revoke_issued_to',
+        `DELETE FROM oidc_payloads t USING unnest($1::text[], $2::text[], $3::text[]) AS k(model, id, client_id)
+         WHERE t.model = k.model AND t.id = k.id AND t.client_id = k.client_id AND (t.expires_at IS NULL OR t.expires_at > $4::timestamp)
+           AND t.payload->>'format' IS DISTINCT FROM 'jwt'
+         RETURNING t.model, t.id, t.client_id, t.payload, extract(epoch FROM t.consumed_at)::float8 AS consumed`,
+        [keys.map((key) => key.model), keys.map((key) => key.id), keys.map((key) => key.clientId), now().toISOString()],
+      );
+      const revoked = new Map(rows.map((row) => [`${row.model as string} ${row.id as string} ${row.client_id as string}`, foundRow(row)]));
+      return (key) => revoked.get(`${key.model} ${key.id} ${key.clientId}`);
+    });
   }
 
   /** Stores a row, replacing the one with the same model and id. */
@@ -122,6 +135,15 @@ export class BatchedRows {
   /** Deletes the row of this model with this hashed id (revocations arrive together too). */
   delete(model: string, id: string): Promise<void> {
     return this.#deletes.add(`${model} ${id}`, { model, id });
+  }
+
+  /**
+   * Deletes the live row of this model with this hashed id if it was issued to `clientId`, in one
+   * statement: the row deleted, or undefined when there was none to delete. A JWT access token's
+   * row (payload format 'jwt', stored under its jti) is left: it is found from the signed JWT only.
+   */
+  revokeIssuedTo(model: string, id: string, clientId: string): Promise<FoundRow> {
+    return this.#revokes.add(`${model} ${id} ${clientId}`, { model, id, clientId });
   }
 }
 

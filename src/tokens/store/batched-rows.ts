@@ -27,12 +27,20 @@ interface Waiter<T> {
   reject(err: unknown): void;
 }
 
-/** Collects calls until the end of the event-loop turn, then settles them all with one `flush`. */
+/**
+ * Collects calls until the end of the event-loop turn, then settles them all with one `flush`. With
+ * `oneAtATime`, a batch waits for the one in flight: each commit then carries every call that arrived
+ * meanwhile, so the slower the database, the fewer and larger the commits (group commit).
+ */
 class Batch<Entry, Result> {
   #pending = new Map<string, { entry: Entry; waiters: Waiter<Result>[] }>();
   #scheduled = false;
+  #inFlight = false;
 
-  constructor(private readonly flush: (entries: Entry[]) => Promise<(entry: Entry) => Result>) {}
+  constructor(
+    private readonly flush: (entries: Entry[]) => Promise<(entry: Entry) => Result>,
+    private readonly oneAtATime = false,
+  ) {}
 
   /** Calls with the same key share one entry; the later entry replaces the earlier one, as a later write would. */
   add(key: string, entry: Entry): Promise<Result> {
@@ -42,7 +50,7 @@ class Batch<Entry, Result> {
       this.#pending.set(key, { entry, waiters });
       if (!this.#scheduled) {
         this.#scheduled = true;
-        setImmediate(() => void this.#run());
+        if (!this.#inFlight) setImmediate(() => void this.#run());
       }
     });
   }
@@ -51,11 +59,17 @@ class Batch<Entry, Result> {
     const batch = [...this.#pending.values()];
     this.#pending = new Map();
     this.#scheduled = false;
+    this.#inFlight = this.oneAtATime;
     try {
       const resultOf = await this.flush(batch.map(({ entry }) => entry));
       for (const { entry, waiters } of batch) for (const { resolve } of waiters) resolve(resultOf(entry));
     } catch (err) {
       for (const { waiters } of batch) for (const { reject } of waiters) reject(err);
+    } finally {
+      if (this.#inFlight) {
+        this.#inFlight = false;
+        if (this.#scheduled) setImmediate(() => void this.#run());
+      }
     }
   }
 }
@@ -119,7 +133,7 @@ export class BatchedRows {
       );
       const revoked = new Map(rows.map((row) => [`${row.model as string} ${row.id as string} ${row.client_id as string}`, foundRow(row)]));
       return (key) => revoked.get(`${key.model} ${key.id} ${key.clientId}`);
-    });
+    }, true);
   }
 
   /** Stores a row, replacing the one with the same model and id. */

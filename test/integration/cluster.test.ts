@@ -128,8 +128,7 @@ describe('WEB_CONCURRENCY', () => {
       const lines = logLines(server.output());
       // Migrations and the admin client happened once, in the first worker.
       expect(lines.filter((line) => line.msg === 'applied database migrations')).toHaveLength(1);
-      const servedBy = new Set(lines.filter((line) => line.msg === 'request' && line.path === '/token').map((line) => line.worker));
-      expect(servedBy.size).toBe(2);
+      await untilBothWorkersLogged(server, '/token');
 
       // Whichever worker answers a scrape, it counts what both answered.
       const scrape = { path: '/metrics', headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` } };
@@ -142,13 +141,7 @@ describe('WEB_CONCURRENCY', () => {
       }
       expect(requests[0]).toBeGreaterThanOrEqual(10);
       expect(requests).toEqual([...requests].sort((a, b) => a - b));
-      expect(
-        new Set(
-          logLines(server.output())
-            .filter((line) => line.msg === 'request' && line.path === '/metrics')
-            .map((line) => line.worker),
-        ).size,
-      ).toBe(2);
+      await untilBothWorkersLogged(server, '/metrics');
 
       // One budget for the client, whichever worker counts a request against it.
       for (let i = 10; i < limit; i += 1) expect(await token(port)).toBe(200);
@@ -185,15 +178,20 @@ describe('WEB_CONCURRENCY', () => {
       }
       for (let i = 0; i < 4; i += 1)
         expect((await onNewConnection(gatewayPort, { path: '/gateway/check', headers: { 'x-original-uri': '/' } })).status).toBe(401);
-      expect(
-        new Set(
-          logLines(again.output())
-            .filter((line) => line.msg === 'request' && line.path === '/gateway/check')
-            .map((line) => line.worker),
-        ).size,
-      ).toBe(2);
+      await untilBothWorkersLogged(again, '/gateway/check');
       again.child.kill('SIGTERM');
       expect(await again.exited).toBe(0);
     },
   );
 });
+
+/** Both workers answered requests to `path`: their log lines say so once written (a line may wait up to 10 ms for others to share its write). */
+function untilBothWorkersLogged(server: { output(): string }, path: string): Promise<void> {
+  const workers = () =>
+    new Set(
+      logLines(server.output())
+        .filter((line) => line.msg === 'request' && line.path === path)
+        .map((line) => line.worker),
+    );
+  return waitFor(() => workers().size === 2, `both workers' log lines for ${path}`);
+}

@@ -43,7 +43,7 @@ import type Provider from 'oidc-provider';
 import { cacheIntrospections, introspectionHandler } from './tokens/introspection-handler.js';
 import { issuanceHandler } from './tokens/issuance-handler.js';
 import { revocationHandler } from './tokens/revocation-handler.js';
-import { issuedTokenFinder, ownTokenRevoker } from './oidc/issued-tokens.js';
+import { issuedTokenFinder } from './oidc/issued-tokens.js';
 import { clientCredentialsMinter } from './oidc/client-credentials-minter.js';
 import { tokenStore } from './tokens/store/token-store.js';
 import { ClientAuthenticator } from './clients/authentication.js';
@@ -186,11 +186,7 @@ export function buildApp({ config, db, keys, log, invalidation, localUrl, hashCh
     handlers: {
       token: issuanceHandler({ ...callers, mint: clientCredentialsMinter(provider, config), defaultResource: config.defaultResource, resourceServers }),
       introspect: introspectionHandler({ ...callers, caches, resourceServers, tokenMayExist: (hash) => tokens.liveTokenExists(hash) }),
-      revoke: revocationHandler({
-        ...callers,
-        revokeOwn: ownTokenRevoker(tokens, (value) => caches.tokenDestroyed(value)),
-        findToken: issuedTokenFinder(provider),
-      }),
+      revoke: revocationHandler({ ...callers, findToken: issuedTokenFinder(provider) }),
     },
     settings: { jwksCacheSeconds: config.keys.jwksCacheSeconds },
     served: config.metrics.port === undefined && config.metrics.token ? ['metrics'] : [],

@@ -87,14 +87,9 @@ export class Caches implements ClientCacheHooks, ResourceServerCacheHooks {
     await Promise.all(ids.map((id) => this.changed(id)));
   }
 
-  /** Tells every instance that the token with this value was destroyed. */
-  tokenDestroyed(value: string): Promise<void> {
-    return this.bus.publish({ kind: 'token', id: sha256(value) });
-  }
-
   /** Announces the provider's revocations: a destroyed token, a revoked grant. */
   watch(provider: Provider): void {
-    const destroyed = (token: { jti: string }) => void this.tokenDestroyed(token.jti);
+    const destroyed = (token: { jti: string }) => void this.bus.publish({ kind: 'token', id: sha256(token.jti) });
     provider.on('access_token.destroyed', destroyed);
     provider.on('client_credentials.destroyed', destroyed);
     provider.on('refresh_token.destroyed', destroyed);

@@ -234,32 +234,6 @@ describe('revocation and cleanup', () => {
     expect(await storedRows('grant_id', grantId)).toHaveLength(0);
   });
 
-  it('revokes a live token only for the client it was issued to, once, leaving a JWT’s row to its signed value', async () => {
-    const { store, advance } = storeWithClock();
-    const [own, expired, jwt] = [newId(), newId(), newId()];
-    await store.upsert('ClientCredentials', own, token('ClientCredentials'), 600);
-    await store.upsert('ClientCredentials', expired, token('ClientCredentials'), 60);
-    await store.upsert('ClientCredentials', jwt, token('ClientCredentials', { format: 'jwt' }), 600);
-    advance(120);
-
-    // Concurrent calls share one statement: another client's call deletes nothing, and the owner's twice gets it once.
-    const [stranger, first, again] = await Promise.all([
-      store.revokeIssuedTo('ClientCredentials', own, 'client-2'),
-      store.revokeIssuedTo('ClientCredentials', own, 'client-1'),
-      store.revokeIssuedTo('ClientCredentials', own, 'client-1'),
-    ]);
-    expect(stranger).toBeUndefined();
-    expect(first).toEqual({ ...token('ClientCredentials'), jti: own });
-    expect(again).toEqual(first);
-    expect(await storedRows('id', sha256(own))).toHaveLength(0);
-    expect(await store.revokeIssuedTo('ClientCredentials', own, 'client-1')).toBeUndefined();
-
-    expect(await store.revokeIssuedTo('ClientCredentials', expired, 'client-1')).toBeUndefined();
-    expect(await store.revokeIssuedTo('AccessToken', jwt, 'client-1')).toBeUndefined();
-    expect(await store.revokeIssuedTo('ClientCredentials', jwt, 'client-1')).toBeUndefined();
-    expect(await storedRows('id', sha256(jwt))).toHaveLength(1);
-  });
-
   it('ends everything of a client, returning its grants, and joins a caller’s transaction', async () => {
     const { store } = storeWithClock();
     const [clientId, grantId] = [newId('client'), newId('grant')];

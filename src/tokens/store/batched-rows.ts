@@ -27,20 +27,12 @@ interface Waiter<T> {
   reject(err: unknown): void;
 }
 
-/**
- * Collects calls until the end of the event-loop turn, then settles them all with one `flush`. With
- * `oneAtATime`, a batch waits for the one in flight: each commit then carries every call that arrived
- * meanwhile, so the slower the database, the fewer and larger the commits (group commit).
- */
+/** Collects calls until the end of the event-loop turn, then settles them all with one `flush`. */
 class Batch<Entry, Result> {
   #pending = new Map<string, { entry: Entry; waiters: Waiter<Result>[] }>();
   #scheduled = false;
-  #inFlight = false;
 
-  constructor(
-    private readonly flush: (entries: Entry[]) => Promise<(entry: Entry) => Result>,
-    private readonly oneAtATime = false,
-  ) {}
+  constructor(private readonly flush: (entries: Entry[]) => Promise<(entry: Entry) => Result>) {}
 
   /** Calls with the same key share one entry; the later entry replaces the earlier one, as a later write would. */
   add(key: string, entry: Entry): Promise<Result> {
@@ -50,7 +42,7 @@ class Batch<Entry, Result> {
       this.#pending.set(key, { entry, waiters });
       if (!this.#scheduled) {
         this.#scheduled = true;
-        if (!this.#inFlight) setImmediate(() => void this.#run());
+        setImmediate(() => void this.#run());
       }
     });
   }
@@ -59,17 +51,11 @@ class Batch<Entry, Result> {
     const batch = [...this.#pending.values()];
     this.#pending = new Map();
     this.#scheduled = false;
-    this.#inFlight = this.oneAtATime;
     try {
       const resultOf = await this.flush(batch.map(({ entry }) => entry));
       for (const { entry, waiters } of batch) for (const { resolve } of waiters) resolve(resultOf(entry));
     } catch (err) {
       for (const { waiters } of batch) for (const { reject } of waiters) reject(err);
-    } finally {
-      if (this.#inFlight) {
-        this.#inFlight = false;
-        if (this.#scheduled) setImmediate(() => void this.#run());
-      }
     }
   }
 }
@@ -78,7 +64,6 @@ export class BatchedRows {
   readonly #upserts: Batch<TokenRow, void>;
   readonly #finds: Batch<{ model: string; id: string }, FoundRow>;
   readonly #deletes: Batch<{ model: string; id: string }, void>;
-  readonly #revokes: Batch<{ model: string; id: string; clientId: string }, FoundRow>;
 
   constructor(sql: Sql, now: () => Date) {
     this.#upserts = new Batch(async (rows) => {
@@ -122,18 +107,6 @@ export class BatchedRows {
       );
       return () => undefined;
     });
-    this.#revokes = new Batch(async (keys) => {
-      const rows = await sql(
-        'tollgate_token_revoke_issued_to',
-        `DELETE FROM oidc_payloads t USING unnest($1::text[], $2::text[], $3::text[]) AS k(model, id, client_id)
-         WHERE t.model = k.model AND t.id = k.id AND t.client_id = k.client_id AND (t.expires_at IS NULL OR t.expires_at > $4::timestamp)
-           AND t.payload->>'format' IS DISTINCT FROM 'jwt'
-         RETURNING t.model, t.id, t.client_id, t.payload, extract(epoch FROM t.consumed_at)::float8 AS consumed`,
-        [keys.map((key) => key.model), keys.map((key) => key.id), keys.map((key) => key.clientId), now().toISOString()],
-      );
-      const revoked = new Map(rows.map((row) => [`${row.model as string} ${row.id as string} ${row.client_id as string}`, foundRow(row)]));
-      return (key) => revoked.get(`${key.model} ${key.id} ${key.clientId}`);
-    }, true);
   }
 
   /** Stores a row, replacing the one with the same model and id. */
@@ -149,15 +122,6 @@ export class BatchedRows {
   /** Deletes the row of this model with this hashed id (revocations arrive together too). */
   delete(model: string, id: string): Promise<void> {
     return this.#deletes.add(`${model} ${id}`, { model, id });
-  }
-
-  /**
-   * Deletes the live row of this model with this hashed id if it was issued to `clientId`, in one
-   * statement: the row deleted, or undefined when there was none to delete. A JWT access token's
-   * row (payload format 'jwt', stored under its jti) is left: it is found from the signed JWT only.
-   */
-  revokeIssuedTo(model: string, id: string, clientId: string): Promise<FoundRow> {
-    return this.#revokes.add(`${model} ${id} ${clientId}`, { model, id, clientId });
   }
 }
 

@@ -116,14 +116,6 @@ export class TokenStore {
     await this.#rows.delete(model, sha256(id));
   }
 
-  /**
-   * Deletes the live token of this model with this value if it was issued to `clientId`, in one
-   * statement (a look-up and a delete of one batch): the entry deleted, or undefined if none was.
-   */
-  async revokeIssuedTo(model: string, id: string, clientId: string): Promise<Entry | undefined> {
-    return asEntry(await this.#rows.revokeIssuedTo(model, sha256(id), clientId), id);
-  }
-
   async destroyByUid(model: string, uid: string): Promise<void> {
     await this.#sql('tollgate_token_delete_by_uid', 'DELETE FROM oidc_payloads WHERE model = $1 AND uid = $2', [model, sha256(uid)]);
   }

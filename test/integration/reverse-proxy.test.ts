@@ -196,7 +196,10 @@ describe('an issuer with a path', () => {
 
       // Nothing is served outside the issuer's path but that metadata.
       for (const path of ['/token', '/.well-known/openid-configuration', '/healthz', '/interaction/x']) {
-        expect((await fetch(`${tollgate.url}${path}`)).status, path).toBe(404);
+        const outside = await fetch(`${tollgate.url}${path}`);
+        expect(outside.status, path).toBe(404);
+        // No endpoint's headers either: /token outside the issuer's path is not the token endpoint.
+        expect(outside.headers.get('pragma'), path).toBeNull();
       }
       expect((await fetch(`${issuer}/healthz`)).status).toBe(200);
 
